@@ -1,0 +1,214 @@
+"""Find a browser to drive, and start it.
+
+Discovery order (first that is given or found wins):
+  1. an explicit executable: --browser-path or ASSISTANT_BROWSER;
+  2. a remote browser: --browser-endpoint ws://… (a `playwright run-server`)
+     or --cdp http://… (a Chrome started with --remote-debugging-port);
+  3. the Chromium that Playwright manages (`playwright install chromium`);
+  4. Chrome or Chromium installed on the system.
+
+Playwright is imported inside functions only: `assistant --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SYSTEM_BROWSER_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "microsoft-edge",
+)
+SYSTEM_BROWSER_PATHS = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/snap/bin/chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+)
+# A system Chromium must not phone home: this machine's network is closed and
+# real users do not want update checks in their evidence's network log.
+QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
+
+
+class BrowserNotFound(RuntimeError):
+    """No usable browser; the message lists what was tried and how to fix it."""
+
+
+@dataclass
+class BrowserChoice:
+    kind: str  # "path", "endpoint", "cdp", "managed", "system"
+    target: str  # executable path or URL
+    source: str  # where the choice came from, for messages and the manifest
+    args: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.target} ({self.source})"
+
+
+def launch_args(executable: str | None) -> list[str]:
+    args = list(QUIET_ARGS)
+    # Chromium refuses to start as root without --no-sandbox.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
+def _managed_chromium() -> str | None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    try:
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+    except Exception:
+        return None
+    return path if path and Path(path).exists() else None
+
+
+def _system_chromium() -> str | None:
+    for name in SYSTEM_BROWSER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in SYSTEM_BROWSER_PATHS:
+        if Path(candidate).exists():
+            return candidate
+    return None
+
+
+def discover(
+    browser_path: str | None = None,
+    endpoint: str | None = None,
+    cdp: str | None = None,
+    *,
+    env: dict[str, str] | None = None,
+) -> BrowserChoice:
+    env = os.environ if env is None else env
+    tried: list[str] = []
+    explicit = browser_path or env.get("ASSISTANT_BROWSER")
+    if explicit:
+        source = "--browser-path" if browser_path else "ASSISTANT_BROWSER"
+        path = Path(explicit).expanduser()
+        if not path.exists():
+            raise BrowserNotFound(
+                f"{source}: {explicit} does not exist; point it at a Chrome or Chromium "
+                "executable, or drop it to let the assistant search"
+            )
+        if not os.access(path, os.X_OK):
+            raise BrowserNotFound(f"{source}: {explicit} is not executable")
+        return BrowserChoice("path", str(path), source, launch_args(str(path)))
+    endpoint = endpoint or env.get("ASSISTANT_BROWSER_ENDPOINT")
+    if endpoint:
+        if not endpoint.startswith(("ws://", "wss://")):
+            raise BrowserNotFound(
+                f"--browser-endpoint: {endpoint!r} is not a ws:// or wss:// URL "
+                "(start one with `playwright run-server --port 3000`)"
+            )
+        return BrowserChoice("endpoint", endpoint, "--browser-endpoint")
+    cdp = cdp or env.get("ASSISTANT_CDP")
+    if cdp:
+        if not cdp.startswith(("http://", "https://", "ws://", "wss://")):
+            raise BrowserNotFound(
+                f"--cdp: {cdp!r} is not an http:// or ws:// URL "
+                "(start Chrome with --remote-debugging-port=9222 and pass http://127.0.0.1:9222)"
+            )
+        return BrowserChoice("cdp", cdp, "--cdp")
+    tried.append("--browser-path / ASSISTANT_BROWSER: not set")
+    tried.append("--browser-endpoint / --cdp: not set")
+    managed = _managed_chromium()
+    if managed:
+        return BrowserChoice("managed", managed, "playwright install", [])
+    tried.append("Playwright-managed Chromium: not installed")
+    system = _system_chromium()
+    if system:
+        return BrowserChoice("system", system, "system", launch_args(system))
+    tried.append("Chrome/Chromium on PATH: " + ", ".join(SYSTEM_BROWSER_NAMES) + ": none found")
+    raise BrowserNotFound(
+        "no browser found. Tried: " + "; ".join(tried) + ". Fix: run `assistant browser install` "
+        "(or `python -m playwright install chromium`), or pass --browser-path /path/to/chrome"
+    )
+
+
+def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0):
+    """Return a Playwright Browser for the choice. Caller owns closing it."""
+    chromium = playwright.chromium
+    if choice.kind == "endpoint":
+        # A run-server started with --unsafe honours these launch options; a
+        # plain one ignores executablePath and uses its own managed browser.
+        options: dict = {"headless": headless}
+        remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
+        if remote_exe:
+            options["executablePath"] = remote_exe
+            options["args"] = launch_args(remote_exe)
+        return chromium.connect(
+            choice.target,
+            slow_mo=slow_mo,
+            headers={"x-playwright-launch-options": json.dumps(options)},
+        )
+    if choice.kind == "cdp":
+        return chromium.connect_over_cdp(choice.target, slow_mo=slow_mo)
+    executable = None if choice.kind == "managed" else choice.target
+    return chromium.launch(
+        executable_path=executable, args=choice.args, headless=headless, slow_mo=slow_mo
+    )
+
+
+def _is_debian_like() -> bool:
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+    return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
+
+
+def install(echo=print) -> BrowserChoice:
+    """Make sure a browser is available: Playwright's download, else Debian's chromium."""
+    try:
+        choice = discover()
+        echo(f"browser: {choice.describe()}")
+        return choice
+    except BrowserNotFound:
+        pass
+    echo("browser: none found; trying `playwright install chromium` …")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"],
+            timeout=600,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[:1]
+            echo("browser: Playwright's download failed: " + (last[0] if last else "no output"))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        echo(f"browser: Playwright's download failed: {exc}")
+    try:
+        return discover()
+    except BrowserNotFound:
+        pass
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
+        echo("browser: installing Debian's chromium package (apt-get) …")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core"], env=env, check=False
+        )
+    choice = discover()  # raises BrowserNotFound with the full list of what was tried
+    echo(f"browser: {choice.describe()}")
+    return choice

@@ -1,0 +1,33 @@
+"""Shared fixtures: the real browser (found the way the CLI finds it) and the demo portal."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.browser import discover
+
+
+@pytest.fixture(scope="session")
+def browser_choice():
+    return discover()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, browser_choice):
+    # pytest-playwright launches the browser; point it at the one we discovered
+    # so tests run where Playwright's own download is unavailable.
+    if browser_choice.kind in ("managed", "endpoint", "cdp"):
+        return browser_type_launch_args
+    return {
+        **browser_type_launch_args,
+        "executable_path": browser_choice.target,
+        "args": browser_choice.args,
+    }
+
+
+@pytest.fixture
+def portal():
+    from assistant.demo.portal import DemoPortal
+
+    with DemoPortal() as running:
+        yield running
