@@ -1,0 +1,198 @@
+"""The case: what the person tells us about their problem.
+
+Loaded from a YAML file and/or `--set field=value` options; on a terminal,
+missing required fields are asked for, one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import yamlsource
+from .errors import InputError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Contacts(Strict):
+    full_name: str = Field(min_length=2, description="Full name, as on the account")
+    phone: str = Field(description="Phone number tied to the account")
+    email: str = Field(description="Email address for the answer")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"'{value}' is not an email address like name@example.com")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        digits = re.sub(r"\D", "", value)
+        if not re.fullmatch(r"[+\d\s()\-.]+", value) or len(digits) < 10:
+            raise ValueError(f"'{value}' is not a phone number with at least 10 digits")
+        return value
+
+
+class Device(Strict):
+    model: str | None = Field(None, description="Device model, e.g. iPhone 13 or Samsung Galaxy S23")
+    os: str | None = Field(None, description="Operating system, e.g. iOS or Android")
+    os_version: str | None = Field(None, description="OS version, e.g. 17.5")
+    app_version: str | None = Field(None, description="App version, if the problem is in an app")
+    browser: str | None = None
+
+
+class PreviousRequest(Strict):
+    number: str
+    date: dt.date | None = None
+    channel: str | None = None
+
+
+class Case(Strict):
+    """A support request, before it is sent."""
+
+    provider: str = Field(description="Flow id of the provider, e.g. demo or kuper-support")
+    category: str = Field(description="One of the flow's categories, e.g. payment or technical")
+    subject: str | None = Field(None, description="Short statement of the problem, 5-7 words")
+    description: str = Field(min_length=20, description="What happened, in detail")
+    order_id: str | None = Field(None, description="Order or contract number")
+    account: str | None = Field(None, description="Account login, if it differs from the email")
+    incident_at: AwareDatetime = Field(
+        description="When the problem happened, with time zone, e.g. 2026-11-20T14:35:00+03:00"
+    )
+    steps_taken: list[str] = Field(default_factory=list, description="What you already tried")
+    desired_outcome: str | None = Field(None, description="What you want the provider to do")
+    contacts: Contacts
+    device: Device | None = None
+    previous_requests: list[PreviousRequest] = Field(default_factory=list)
+    attachments: list[Path] = Field(default_factory=list, description="Files to attach, relative to the case file")
+    language: Literal["en", "ru"] = "en"
+
+    def fingerprint(self) -> str:
+        """Identifies this request: the same case run twice has the same fingerprint."""
+        payload = self.model_dump(mode="json", exclude={"attachments"})
+        payload["attachments"] = [hashlib.sha256(p.read_bytes()).hexdigest() for p in self.attachments]
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "category": self.category,
+            "subject": self.subject,
+            "order_id": self.order_id,
+            "incident_at": self.incident_at.isoformat(),
+            "contact": self.contacts.full_name,
+        }
+
+
+def _set_path(data: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise InputError(f"--set {dotted}: '{part}' is not a group of fields")
+    key = parts[-1]
+    if key in ("steps_taken", "attachments") and isinstance(value, str):
+        node.setdefault(key, []).append(value)
+    else:
+        node[key] = value
+
+
+def _field_info(loc: tuple) -> tuple[str, type | None]:
+    model: Any = Case
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return "", None
+        info = fields[part]
+        model = yamlsource._model_of(info.annotation)
+    return (info.description or "") if info else "", model
+
+
+def load_case(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    defaults: dict[str, Any] | None = None,
+    ask: Callable[[str, str], str] | None = None,
+) -> Case:
+    """Load and validate a case. `ask(field, description)` fills missing fields, if given."""
+    if path is not None:
+        source = yamlsource.load(path)
+        if source.data is None:
+            source.data = {}
+        if not isinstance(source.data, dict):
+            raise InputError(f"{path}:1:1: a case file is a mapping (provider:, category:, …)")
+        base = Path(path).resolve().parent
+    else:
+        source = yamlsource.Source("<options>", {})
+        base = Path.cwd()
+    for key, value in (overrides or {}).items():
+        _set_path(source.data, key, value)
+    for key, value in (defaults or {}).items():
+        source.data.setdefault(key, value)
+    asked = 0
+    while True:
+        try:
+            case = Case.model_validate(source.data)
+            break
+        except ValidationError as exc:
+            missing = [tuple(e["loc"]) for e in exc.errors() if e["type"] == "missing"]
+            if ask is None or not missing or asked > 50:
+                raise yamlsource.SourceError(_case_problems(source, exc)) from None
+            for loc in missing:
+                description, sub = _field_info(loc)
+                if sub is not None:  # a whole group is missing: ask for its fields next round
+                    _set_path(source.data, ".".join(map(str, loc)), {})
+                    continue
+                _set_path(source.data, ".".join(map(str, loc)), ask(".".join(map(str, loc)), description))
+                asked += 1
+    return _resolve_attachments(case, base, source)
+
+
+def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yamlsource.Problem]:
+    problems = yamlsource.problems_from(source, Case, exc)
+    for problem in problems:
+        if problem.message == "required; add it":
+            description, _ = _field_info(tuple(problem.field.split(".")))
+            hint = f" ({description})" if description else ""
+            problem.message = f"required{hint}; add it to the case file or pass --set {problem.field}=…"
+    return problems
+
+
+def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source) -> Case:
+    resolved = []
+    for index, path in enumerate(case.attachments):
+        full = path if path.is_absolute() else base / path
+        line, col = source.position(("attachments", index))
+        where = f"{source.path}:{line}:{col}: attachments[{index}]"
+        if not full.is_file():
+            raise InputError(f"{where}: {path} does not exist (paths are relative to the case file)")
+        try:
+            with open(full, "rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+        resolved.append(full)
+    case.attachments = resolved
+    return case
+
+
+def schema() -> dict:
+    return Case.model_json_schema()
+

@@ -1,0 +1,428 @@
+"""The flow language: one YAML file per provider, described by these models.
+
+These pydantic models are the only definition of the format: the loader
+validates with them and `assistant flow schema` exports them as JSON Schema.
+
+A step is a one-key mapping, Maestro-style:
+
+    - click: "#contact-support"            # shorthand: a selector
+    - fill: { label: "Email", value: "{{ case.contacts.email }}" }
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from . import templating, yamlsource
+from .errors import InputError
+
+FLOW_FORMAT = 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ----------------------------------------------------------------- locating
+
+
+class Target(Strict):
+    """Where on the page. Give exactly one of selector, text, label, role, placeholder, test_id."""
+
+    selector: str | None = Field(None, description="CSS or Playwright selector, e.g. '#email'")
+    text: str | None = Field(None, description="visible text of the element")
+    label: str | None = Field(None, description="text of the form field's <label>")
+    role: str | None = Field(None, description="ARIA role, e.g. 'button'; combine with name")
+    name: str | None = Field(None, description="accessible name, with role")
+    placeholder: str | None = None
+    test_id: str | None = None
+    frame: str | None = Field(None, description="selector of the iframe the element is in")
+    exact: bool = False
+    timeout: float | None = Field(None, gt=0, description="seconds; overrides the flow's timeout")
+    label_text: str | None = Field(None, alias="describe", description="how the step is named in logs")
+
+    LOCATORS: ClassVar = ("selector", "text", "label", "role", "placeholder", "test_id")
+
+    @model_validator(mode="after")
+    def _one_locator(self):
+        given = [k for k in self.LOCATORS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of " + ", ".join(self.LOCATORS) + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.name is not None and self.role is None:
+            raise ValueError("'name' goes with 'role'")
+        return self
+
+    def describe_target(self) -> str:
+        for key in self.LOCATORS:
+            value = getattr(self, key)
+            if value is not None:
+                extra = f" name={self.name!r}" if key == "role" and self.name else ""
+                return f"{key}={value!r}{extra}"
+        return "?"
+
+
+def _shorthand(key: str):
+    def convert(value: Any) -> Any:
+        return {key: value} if isinstance(value, str) else value
+
+    return convert
+
+
+def Short(model: type, key: str):  # noqa: N802 - reads like a type in the models below
+    return Annotated[model, BeforeValidator(_shorthand(key), json_schema_input_type=Union[str, model])]
+
+
+class GotoArgs(Strict):
+    url: str
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+    timeout: float | None = Field(None, gt=0)
+
+
+class FillArgs(Target):
+    value: str
+
+
+class SelectArgs(Target):
+    value: str | None = Field(None, description="the option's value attribute")
+    option: str | None = Field(None, description="the option's visible text")
+
+    @model_validator(mode="after")
+    def _one_choice(self):
+        if (self.value is None) == (self.option is None):
+            raise ValueError("give either 'value' or 'option'")
+        return self
+
+
+class CheckArgs(Target):
+    checked: bool = True
+
+
+class UploadArgs(Target):
+    files: str | list[str] = Field(description="a path, a list of paths, or '{{ attachments }}'")
+
+
+class PressArgs(Strict):
+    key: str = Field(description="e.g. Enter, Tab, Control+A")
+    selector: str | None = None
+    timeout: float | None = Field(None, gt=0)
+
+
+class WaitForArgs(Strict):
+    selector: str | None = None
+    text: str | None = None
+    url: str | None = Field(None, description="glob like '**/tickets/*' or a full URL")
+    state: Literal["visible", "attached", "hidden", "detached"] = "visible"
+    timeout: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if sum(v is not None for v in (self.selector, self.text, self.url)) != 1:
+            raise ValueError("give exactly one of selector, text, url")
+        return self
+
+
+class ScreenshotArgs(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    full_page: bool = True
+    selector: str | None = Field(None, description="capture only this element")
+
+
+class AssertTextArgs(Target):
+    expected: str | None = Field(None, alias="equals")
+    contains: str | None = None
+    regex: str | None = None
+
+
+class ExtractArgs(Strict):
+    var: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    selector: str | None = None
+    source: Literal["text", "url", "value", "attribute", "title"] = Field("text", alias="from")
+    attribute: str | None = None
+    regex: str | None = Field(None, description="first group (or whole match) is kept")
+    timeout: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _needs_selector(self):
+        if self.source in ("text", "value", "attribute") and self.selector is None:
+            raise ValueError(f"from: {self.source} needs a selector")
+        if self.source == "attribute" and not self.attribute:
+            raise ValueError("from: attribute needs 'attribute'")
+        return self
+
+
+class PauseArgs(Strict):
+    message: str
+
+
+# -------------------------------------------------------------------- steps
+
+
+class StepBase(Strict):
+    kind: ClassVar[str] = ""
+    changes_page: ClassVar[bool] = True
+    _line: int = PrivateAttr(0)
+    _column: int = PrivateAttr(0)
+
+    @property
+    def args(self):
+        return getattr(self, self.kind)
+
+    @property
+    def line(self) -> int:
+        return self._line
+
+
+def _step(kind: str, annotation: Any, changes_page: bool = True, doc: str = ""):
+    model = type(
+        f"{kind.title().replace('_', '')}Step",
+        (StepBase,),
+        {
+            "__annotations__": {kind: annotation},
+            "__doc__": doc,
+            "kind": kind,
+            "changes_page": changes_page,
+        },
+    )
+    yamlsource.STEP_MODELS[kind] = _inner_model(annotation)
+    return Annotated[model, Tag(kind)]
+
+
+def _inner_model(annotation: Any):
+    import typing
+
+    for arg in typing.get_args(annotation) or (annotation,):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+STEPS = {
+    "goto": _step("goto", Short(GotoArgs, "url"), doc="Open a URL (must be on allowed_hosts)."),
+    "click": _step("click", Short(Target, "selector"), doc="Click an element."),
+    "fill": _step("fill", FillArgs, doc="Type a value into a field."),
+    "select": _step("select", SelectArgs, doc="Choose an option in a <select>."),
+    "check": _step("check", Short(CheckArgs, "selector"), doc="Tick (or untick) a checkbox."),
+    "upload": _step("upload", UploadArgs, doc="Attach files to a file input."),
+    "press": _step("press", Short(PressArgs, "key"), doc="Press a key."),
+    "wait_for": _step("wait_for", WaitForArgs, False, doc="Wait for a selector, text or URL."),
+    "screenshot": _step("screenshot", Short(ScreenshotArgs, "name"), False, doc="Take a named screenshot."),
+    "assert_visible": _step("assert_visible", Short(Target, "selector"), False, doc="Fail unless visible."),
+    "assert_text": _step("assert_text", AssertTextArgs, False, doc="Fail unless the text matches."),
+    "extract": _step("extract", ExtractArgs, False, doc="Read a value into vars.<var>."),
+    "pause_for_human": _step(
+        "pause_for_human", Short(PauseArgs, "message"), False, doc="Let a person act (headed only)."
+    ),
+    "submit": _step("submit", Short(Target, "selector"), doc="The one irreversible click."),
+}
+
+
+def _step_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            return next(iter(value))
+        known = [k for k in value if k in STEPS]
+        return known[0] if len(known) == 1 else next(iter(value), None)
+    if isinstance(value, StepBase):
+        return value.kind
+    return None
+
+
+Step = Annotated[Union[tuple(STEPS.values())], Discriminator(_step_tag)]
+
+
+# --------------------------------------------------------------- flow parts
+
+
+class Deadline(Strict):
+    hours: float | None = Field(None, gt=0)
+    business_days: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.hours is None) == (self.business_days is None):
+            raise ValueError("give either 'hours' or 'business_days'")
+        return self
+
+    def __str__(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours:g} hours"
+        return f"{self.business_days} business day" + ("s" if self.business_days != 1 else "")
+
+
+class Category(Strict):
+    label: str
+    form_value: str | None = Field(None, description="what the form's category field takes; default: the key")
+    deadline: Deadline
+    source: str | None = Field(None, description="where the deadline comes from")
+
+
+class AttachmentLimits(Strict):
+    media_types: list[str] = Field(default_factory=lambda: ["image/png", "image/jpeg", "application/pdf"])
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    max_files: int = Field(5, ge=0)
+
+
+class Success(Strict):
+    """What proves the provider accepted the request, checked after submit."""
+
+    text: str | None = None
+    url: str | None = None
+    selector: str | None = None
+    timeout: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if sum(v is not None for v in (self.text, self.url, self.selector)) != 1:
+            raise ValueError("give exactly one of text, url, selector")
+        return self
+
+
+class Confirmation(Strict):
+    """Where the confirmation (ticket) number is read from, after success."""
+
+    selector: str | None = None
+    source: Literal["text", "url", "title"] = Field("text", alias="from")
+    regex: str | None = Field(None, description="first group (or whole match) is the number")
+
+    @model_validator(mode="after")
+    def _needs(self):
+        if self.source == "text" and not self.selector:
+            raise ValueError("from: text needs a selector")
+        return self
+
+
+class Flow(Strict):
+    """A provider's support channel, described as data."""
+
+    format: Literal[1] = Field(FLOW_FORMAT, description="flow language version")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    version: str = "1"
+    provider: str | None = None
+    homepage: str
+    allowed_hosts: list[str] = Field(min_length=1)
+    channel: Literal["web_form"]
+    verified_live: date | None = Field(
+        None, description="the date this flow last worked against the real site; null if never"
+    )
+    notes: str | None = Field(None, description="what is known and what was never checked")
+    other_channels: dict[str, str] = Field(default_factory=dict)
+    categories: dict[str, Category] = Field(min_length=1)
+    attachments: AttachmentLimits = Field(default_factory=AttachmentLimits)
+    timeout: float = Field(15, gt=0, description="default seconds each step may take")
+    steps: list[Step] = Field(min_length=1)
+    success: Success
+    confirmation: Confirmation
+
+    _source: Any = PrivateAttr(None)
+    _sha256: str = PrivateAttr("")
+
+    @field_validator("steps")
+    @classmethod
+    def _one_submit(cls, steps):
+        count = sum(1 for s in steps if s.kind == "submit")
+        if count != 1:
+            raise ValueError(f"a flow has exactly one 'submit' step (found {count})")
+        return steps
+
+    @model_validator(mode="after")
+    def _templates_parse(self):
+        for index, step in enumerate(self.steps):
+            for value in _strings(step.args):
+                try:
+                    templating.check_syntax(value)
+                except templating.TemplateError as exc:
+                    raise ValueError(f"steps[{index}]: {exc}") from None
+        return self
+
+    @property
+    def path(self) -> str:
+        return self._source.path if self._source else "<flow>"
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    def where(self, step: StepBase) -> str:
+        return f"{self.path}:{step.line}"
+
+    def submit_index(self) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.kind == "submit")
+
+
+def _strings(model: BaseModel) -> list[str]:
+    out = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, str))
+    return out
+
+
+def step_strings(step: StepBase) -> list[str]:
+    return _strings(step.args)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_flow(path: str | Path) -> Flow:
+    source = yamlsource.load(path)
+    if not isinstance(source.data, dict):
+        raise yamlsource.SourceError(
+            [yamlsource.Problem(source.path, 1, 1, "", "a flow file is a mapping (id:, name:, steps: …)")]
+        )
+    flow = yamlsource.validate(source, Flow)
+    flow._source = source
+    flow._sha256 = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    for index, step in enumerate(flow.steps):
+        step._line, step._column = source.position(("steps", index))
+    return flow
+
+
+def flows_dirs(extra: list[Path] | None = None) -> list[Path]:
+    import os
+
+    dirs = list(extra or [])
+    env = os.environ.get("ASSISTANT_FLOWS")
+    if env:
+        dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent.parent / "flows")
+    return dirs
+
+
+def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+        return candidate
+    for directory in flows_dirs(extra_dirs):
+        for suffix in (".yaml", ".yml"):
+            path = directory / f"{name}{suffix}"
+            if path.exists():
+                return path
+    known = sorted({p.stem for d in flows_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.y*ml")})
+    hint = yamlsource._suggest(name, known)
+    raise InputError(f"unknown provider flow '{name}'{hint} (known: {', '.join(known) or 'none'})")
+
+
+def schema() -> dict:
+    return Flow.model_json_schema(by_alias=True)

@@ -1,0 +1,415 @@
+"""Runs a flow's steps on a Playwright page, recording every action as evidence.
+
+The runner knows nothing of the store or the CLI: the caller hands it
+callbacks for the moments that matter (ask before submitting, journal right
+before the click), so data flows one way: case + flow → runner → evidence →
+submission record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from evidence import Action, EvidencePackage
+
+from . import templating
+from .errors import Declined, InputError, RunFailed
+from .flow import Flow, StepBase, Target, step_strings
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    headed: bool = False
+    timeout: float | None = None  # overrides every step's timeout (seconds)
+    confirm_submit: Callable[[], bool] = lambda: True
+    before_submit: Callable[[], None] = lambda: None
+    ask_human: Callable[[str], None] | None = None
+    log: Callable[[str], None] = lambda message: None
+
+
+@dataclass
+class RunResult:
+    actions: list[Action] = field(default_factory=list)
+    vars: dict[str, str] = field(default_factory=dict)
+    submitted: bool = False
+    submitted_at: datetime | None = None
+    confirmation: str | None = None
+    confirmation_url: str | None = None
+
+
+class StepFailure(RunFailed):
+    def __init__(self, message: str, *, after_submit: bool = False):
+        super().__init__(message)
+        self.after_submit = after_submit
+
+
+def host_allowed(url: str, allowed: list[str]) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("about", "data", "blob") or not parts.scheme:
+        return True
+    host = (parts.hostname or "").lower()
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if pattern.startswith("*.") and (host.endswith(pattern[1:]) or host == pattern[2:]):
+            return True
+        if host == pattern:
+            return True
+    return False
+
+
+class Runner:
+    def __init__(self, page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
+        self.page = page
+        self.flow = flow
+        self.context = dict(context)
+        self.context.setdefault("vars", {})
+        self.package = package
+        self.options = options
+        self.result = RunResult(vars=self.context["vars"])
+        self._shots = 0
+        self._allowed = list(flow.allowed_hosts)
+
+    # ------------------------------------------------------------ checking
+
+    def precheck(self) -> None:
+        """Render every template before the browser does anything, so a flow that
+        needs a value the case lacks fails at once, naming the flow line."""
+        defined: set[str] = set()
+        for index, step in enumerate(self.flow.steps):
+            for value in step_strings(step):
+                for name in templating.names_in(value):
+                    if name.startswith("vars.") and name.split(".")[1] not in defined:
+                        self._input_error(step, f"'{name}' is used before an extract step sets it")
+                try:
+                    if not any(n.startswith("vars.") for n in templating.names_in(value)):
+                        templating.render(value, self.context)
+                except templating.TemplateError as exc:
+                    self._input_error(step, str(exc))
+            if step.kind == "extract":
+                defined.add(step.args.var)
+            if step.kind == "goto":
+                url = templating.render(step.args.url, self.context)
+                if not host_allowed(url, self._allowed):
+                    self._input_error(
+                        step,
+                        f"{urlsplit(url).hostname} is not in allowed_hosts ({', '.join(self._allowed)}); "
+                        "add it to the flow if it really belongs to the provider",
+                    )
+
+    def _input_error(self, step: StepBase, message: str) -> None:
+        raise InputError(f"{self.flow.where(step)}:{step._column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}")
+
+    # ------------------------------------------------------------- running
+
+    def run(self) -> RunResult:
+        self.precheck()
+        submit_at = self.flow.submit_index()
+        for index, step in enumerate(self.flow.steps):
+            if index == submit_at:
+                if self.options.dry_run:
+                    self._shoot("review-before-submit", full_page=True, step=step, role="review")
+                    self.options.log("dry run: stopped before the submit step; nothing was sent")
+                    return self.result
+                if not self.options.confirm_submit():
+                    raise Declined("not submitted: you declined at the prompt")
+                self.options.before_submit()
+            self._run_step(index, step, after_submit=index >= submit_at)
+            if index == submit_at:
+                self.result.submitted = True
+                self.result.submitted_at = self.result.actions[-1].ended_at
+        self._confirm()
+        return self.result
+
+    def _timeout_ms(self, args: Any = None) -> float:
+        seconds = self.options.timeout or getattr(args, "timeout", None) or self.flow.timeout
+        return seconds * 1000
+
+    def _describe(self, step: StepBase) -> str:
+        args = step.args
+        label = getattr(args, "label_text", None)
+        if label:
+            return label
+        if isinstance(args, Target):
+            return f"{step.kind} {args.describe_target()}"
+        if step.kind == "goto":
+            return f"goto {self._render(args.url)}"
+        if step.kind == "wait_for":
+            what = next(f"{k}={getattr(args, k)!r}" for k in ("selector", "text", "url") if getattr(args, k))
+            return f"wait for {what}"
+        if step.kind == "screenshot":
+            return f"screenshot {args.name}"
+        if step.kind == "extract":
+            return f"extract vars.{args.var}"
+        return step.kind
+
+    def _run_step(self, index: int, step: StepBase, *, after_submit: bool) -> None:
+        started = utcnow()
+        before = self.page.url
+        description = self._describe(step)
+        self.options.log(f"step {index + 1}/{len(self.flow.steps)}: {description}")
+        action = Action(
+            index=index,
+            kind=step.kind,
+            description=description,
+            flow_line=step.line,
+            started_at=started,
+            ended_at=started,
+            url_before=before,
+        )
+        try:
+            files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
+            self._check_host(step)
+            if step.changes_page:
+                files.append(self._shoot(f"{index + 1:02d}-{step.kind}", full_page=False, step=step))
+        except (InputError, Declined):
+            raise
+        except Exception as exc:  # a Playwright error, a failed assertion, a hostile page
+            action.status, action.error = "failed", self._explain(exc, step)
+            action.ended_at, action.url_after = utcnow(), self._url()
+            action.files = self._save_failure(step, action.error)
+            self.result.actions.append(action)
+            raise StepFailure(
+                f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}",
+                after_submit=after_submit,
+            ) from None
+        action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
+        self.result.actions.append(action)
+
+    def _url(self) -> str | None:
+        try:
+            return self.page.url
+        except Exception:
+            return None
+
+    def _explain(self, exc: Exception, step: StepBase) -> str:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if type(exc).__name__ == "TimeoutError":
+            seconds = self._timeout_ms(step.args) / 1000
+            return f"timed out after {seconds:g} s ({text})"
+        return text
+
+    def _check_host(self, step: StepBase) -> None:
+        url = self.page.url
+        if not host_allowed(url, self._allowed):
+            raise RunFailed(
+                f"the page went to {urlsplit(url).hostname}, which is not in the flow's allowed_hosts "
+                f"({', '.join(self._allowed)}); stopped before doing anything there"
+            )
+
+    # ------------------------------------------------------------ evidence
+
+    def _shoot(self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None) -> str:
+        self._shots += 1
+        path = f"screenshots/{self._shots:03d}-{name}.png"
+        target = element if element is not None else self.page
+        kwargs = {} if element is not None else {"full_page": full_page}
+        data = target.screenshot(type="png", **kwargs)
+        taken = utcnow()
+        meta = {"url": self.page.url, "title": self._title(), "flow_line": step.line if step else None}
+        self.package.add_bytes(path, data, "image/png", role=role, captured_at=taken, meta=meta)
+        return path
+
+    def _title(self) -> str | None:
+        try:
+            return self.page.title()
+        except Exception:
+            return None
+
+    def _save_failure(self, step: StepBase | None, error: str) -> list[str]:
+        saved = []
+        now = utcnow()
+        where = self.flow.where(step) if step else self.flow.path
+        try:
+            saved.append(self._shoot("failure", full_page=True, step=step, role="failure"))
+        except Exception:
+            pass  # the page may be gone; the error text below still lands
+        try:
+            html = self.page.content().encode("utf-8")
+            self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
+            saved.append("failure/page.html")
+        except Exception:
+            pass
+        text = f"{where}\n{error}\nurl: {self._url()}\n".encode("utf-8")
+        self.package.add_bytes("failure/error.txt", text, "text/plain", role="failure", captured_at=now)
+        saved.append("failure/error.txt")
+        return saved
+
+    # --------------------------------------------------------------- steps
+
+    def _render(self, value: Any) -> Any:
+        return templating.render(value, self.context)
+
+    def _locate(self, target: Target):
+        scope = self.page.frame_locator(target.frame) if target.frame else self.page
+        if target.selector is not None:
+            return scope.locator(self._render(target.selector))
+        if target.text is not None:
+            return scope.get_by_text(self._render(target.text), exact=target.exact)
+        if target.label is not None:
+            return scope.get_by_label(self._render(target.label), exact=target.exact)
+        if target.role is not None:
+            name = self._render(target.name) if target.name else None
+            return scope.get_by_role(target.role, name=name, exact=target.exact)
+        if target.placeholder is not None:
+            return scope.get_by_placeholder(self._render(target.placeholder), exact=target.exact)
+        return scope.get_by_test_id(self._render(target.test_id))
+
+    def _do_goto(self, args, step):
+        url = self._render(args.url)
+        if not host_allowed(url, self._allowed):
+            raise RunFailed(f"{urlsplit(url).hostname} is not in allowed_hosts")
+        self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
+
+    def _do_click(self, args, step):
+        self._locate(args).click(timeout=self._timeout_ms(args))
+
+    _do_submit = _do_click
+
+    def _do_fill(self, args, step):
+        self._locate(args).fill(str(self._render(args.value)), timeout=self._timeout_ms(args))
+
+    def _do_select(self, args, step):
+        locator = self._locate(args)
+        if args.value is not None:
+            locator.select_option(value=str(self._render(args.value)), timeout=self._timeout_ms(args))
+        else:
+            locator.select_option(label=str(self._render(args.option)), timeout=self._timeout_ms(args))
+
+    def _do_check(self, args, step):
+        locator = self._locate(args)
+        (locator.check if args.checked else locator.uncheck)(timeout=self._timeout_ms(args))
+
+    def _do_upload(self, args, step):
+        files = self._render(args.files)
+        files = [files] if isinstance(files, str) else list(files)
+        self._locate(args).set_input_files([str(f) for f in files if str(f)], timeout=self._timeout_ms(args))
+
+    def _do_press(self, args, step):
+        if args.selector:
+            self.page.locator(self._render(args.selector)).press(args.key, timeout=self._timeout_ms(args))
+        else:
+            self.page.keyboard.press(args.key)
+
+    def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float) -> None:
+        if selector is not None:
+            self._visible_first(self.page.locator(self._render(selector)), state).wait_for(state=state, timeout=timeout_ms)
+        elif text is not None:
+            self._visible_first(self.page.get_by_text(self._render(text)), state).wait_for(state=state, timeout=timeout_ms)
+        else:
+            self.page.wait_for_url(self._render(url), timeout=timeout_ms)
+
+    @staticmethod
+    def _visible_first(locator, state: str):
+        # The same text often appears in hidden places too (menus, collapsed FAQ);
+        # waiting for it to be visible means any visible copy.
+        return locator.filter(visible=True).first if state == "visible" else locator.first
+
+    def _do_wait_for(self, args, step):
+        self._wait(selector=args.selector, text=args.text, url=args.url, state=args.state, timeout_ms=self._timeout_ms(args))
+
+    def _do_screenshot(self, args, step):
+        element = self.page.locator(self._render(args.selector)) if args.selector else None
+        return [self._shoot(args.name, full_page=args.full_page, step=step, element=element)]
+
+    def _do_assert_visible(self, args, step):
+        from playwright.sync_api import expect
+
+        expect(self._locate(args)).to_be_visible(timeout=self._timeout_ms(args))
+
+    def _do_assert_text(self, args, step):
+        from playwright.sync_api import expect
+
+        locator, timeout = self._locate(args), self._timeout_ms(args)
+        if args.expected is not None:
+            expect(locator).to_have_text(self._render(args.expected), timeout=timeout)
+        elif args.contains is not None:
+            expect(locator).to_contain_text(self._render(args.contains), timeout=timeout)
+        elif args.regex is not None:
+            expect(locator).to_have_text(re.compile(args.regex), timeout=timeout)
+        else:
+            expect(locator).to_be_visible(timeout=timeout)
+
+    def _read(self, source: str, selector: str | None, attribute: str | None, timeout_ms: float) -> str:
+        if source == "url":
+            return self.page.url
+        if source == "title":
+            return self.page.title()
+        locator = self.page.locator(self._render(selector)).first
+        if source == "value":
+            return locator.input_value(timeout=timeout_ms)
+        if source == "attribute":
+            return locator.get_attribute(attribute, timeout=timeout_ms) or ""
+        return locator.inner_text(timeout=timeout_ms)
+
+    @staticmethod
+    def _match(raw: str, regex: str | None, what: str) -> str:
+        if not regex:
+            return raw.strip()
+        found = re.search(regex, raw)
+        if not found:
+            raise RunFailed(f"{what}: {raw.strip()[:120]!r} does not match /{regex}/")
+        return (found.group(1) if found.groups() else found.group(0)).strip()
+
+    def _do_extract(self, args, step):
+        raw = self._read(args.source, args.selector, args.attribute, self._timeout_ms(args))
+        self.context["vars"][args.var] = self._match(raw, args.regex, f"extract vars.{args.var}")
+
+    def _do_pause_for_human(self, args, step):
+        message = self._render(args.message)
+        if not self.options.headed or self.options.ask_human is None:
+            raise RunFailed(
+                f"this step needs a person ({message}); run again with --headed on a machine with a screen"
+            )
+        self.options.ask_human(message)
+
+    # --------------------------------------------------------- confirmation
+
+    def _confirm(self) -> None:
+        success, confirmation = self.flow.success, self.flow.confirmation
+        source = self.flow._source
+        line = source.position(("success",))[0] if source else 0
+        started = utcnow()
+        what = next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
+        action = Action(
+            index=len(self.flow.steps),
+            kind="success",
+            description=f"wait for {what} (proof the provider accepted the request)",
+            flow_line=line,
+            started_at=started,
+            ended_at=started,
+            url_before=self._url(),
+        )
+        timeout_ms = (self.options.timeout or success.timeout or self.flow.timeout) * 1000
+        try:
+            self._wait(selector=success.selector, text=success.text, url=success.url, timeout_ms=timeout_ms)
+            raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms)
+            number = self._match(raw, confirmation.regex, "confirmation number")
+            if not number:
+                raise RunFailed("the confirmation number is empty")
+        except Exception as exc:
+            if type(exc).__name__ == "TimeoutError":
+                error = f"timed out after {timeout_ms / 1000:g} s waiting for {what}"
+            else:
+                error = str(exc).strip().splitlines()[0]
+            action.status, action.error = "failed", error
+            action.ended_at, action.url_after = utcnow(), self._url()
+            action.files = self._save_failure(None, error)
+            self.result.actions.append(action)
+            raise StepFailure(
+                f"{self.flow.path}:{line}: success check ({what}) failed after submit: {error}",
+                after_submit=True,
+            ) from None
+        self.result.confirmation = number
+        self.result.confirmation_url = self.page.url
+        action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
+        action.ended_at, action.url_after = utcnow(), self.page.url
+        self.result.actions.append(action)

@@ -1,0 +1,93 @@
+"""`manifest.json`: the one description of an evidence package."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+MANIFEST_FORMAT = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileEntry(Model):
+    path: str = Field(description="relative to the package root, '/' separated")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    media_type: str
+    captured_at: AwareDatetime | None = Field(None, description="UTC time the content was captured")
+    role: str = Field("other", description="screenshot, page, failure, attachment, log, …")
+    meta: dict[str, Any] = Field(default_factory=dict, description="URL, title, step, …")
+
+
+class Action(Model):
+    index: int
+    kind: str
+    description: str
+    flow_line: int | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    url_before: str | None = None
+    url_after: str | None = None
+    status: Literal["ok", "failed", "skipped"] = "ok"
+    error: str | None = None
+    files: list[str] = Field(default_factory=list)
+
+
+class Environment(Model):
+    os: str
+    os_version: str
+    kernel: str
+    architecture: str
+    python: str
+    playwright: str | None = None
+    browser: str | None = None
+    browser_version: str | None = None
+    browser_source: str | None = None
+    user_agent: str | None = None
+    viewport: dict[str, int] | None = None
+    device_scale_factor: float | None = None
+    emulated_device: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    utc_offset: str | None = None
+    reported_device: dict[str, Any] | None = Field(None, description="the device the person reported")
+
+
+class FlowRef(Model):
+    id: str
+    version: str
+    sha256: str
+    file: str
+
+
+class SubmissionRef(Model):
+    dry_run: bool
+    submitted_at: AwareDatetime | None = None
+    confirmation: str | None = None
+    confirmation_url: str | None = None
+    outcome: Literal["confirmed", "pending", "not_submitted", "failed"]
+
+
+class Manifest(Model):
+    format: Literal[1] = MANIFEST_FORMAT
+    tool: str
+    created_at: AwareDatetime
+    case: dict[str, Any]
+    flow: FlowRef
+    environment: Environment
+    actions: list[Action]
+    submission: SubmissionRef
+    files: list[FileEntry]
+
+
+def schema() -> dict:
+    return Manifest.model_json_schema()
+
+
+def utc(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
