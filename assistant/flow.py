@@ -426,3 +426,17 @@ def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
 
 def schema() -> dict:
     return Flow.model_json_schema(by_alias=True)
+
+
+def all_flow_files(extra_dirs: list[Path] | None = None) -> list[Path]:
+    """Every flow file, the first of each id winning (user dirs before the bundled ones)."""
+    seen: set[str] = set()
+    files = []
+    for directory in flows_dirs(extra_dirs):
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.yaml")):
+            if path.stem not in seen:
+                seen.add(path.stem)
+                files.append(path)
+    return files

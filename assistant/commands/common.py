@@ -1,0 +1,88 @@
+"""What every command shares: the context object, error handling, browser options, output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+class Ctx:
+    def __init__(self, home: str | None):
+        self._home = home
+
+    @property
+    def home(self) -> Path:
+        from ..paths import home
+
+        return home(self._home)
+
+
+pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def info(message: str) -> None:
+    """Progress, on stderr, so stdout stays clean for --json and scripts."""
+    click.secho(message, err=True, dim=True)
+
+
+def fail(exc: Exception) -> None:
+    from ..errors import AssistantError
+
+    code = exc.exit_code if isinstance(exc, AssistantError) else 1
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    click.secho(f"error: {lines[0]}", err=True, fg="red", bold=True)
+    for line in lines[1:]:
+        click.secho(f"error: {line}", err=True, fg="red")
+    sys.exit(code)
+
+
+def handles_errors(func):
+    """Turn the assistant's own errors into a red one-line message and their exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from ..errors import AssistantError
+
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")(func)
+
+
+BROWSER_OPTIONS = ("headed", "slowmo", "browser_path", "browser_endpoint", "cdp", "timeout")
+
+
+def browser_options(func):
+    options = [
+        click.option("--headed", is_flag=True, help="Show the browser window (headless by default)."),
+        click.option("--slowmo", type=click.FloatRange(min=0), default=0, metavar="MS",
+                     help="Slow each browser action by MS milliseconds."),
+        click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER)."),
+        click.option("--browser-endpoint", metavar="WS_URL",
+                     help="A running `playwright run-server`, e.g. ws://127.0.0.1:3000/."),
+        click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+                     help="Time each step may take (overrides the flow)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -1,0 +1,118 @@
+"""`assistant submit PROVIDER` and `assistant demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import Ctx, browser_options, handles_errors, info, interactive, json_option, pass_ctx, print_json
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw in values:
+        if "=" not in raw:
+            raise click.BadParameter(
+                f"{raw!r}: expected FIELD=VALUE, e.g. contacts.email=me@example.com", param_hint="--set"
+            )
+        key, value = raw.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def ask(field: str, description: str) -> str:
+    return click.prompt(f"{field}" + (f" ({description})" if description else ""), err=True)
+
+
+def confirm(summary: dict) -> bool:
+    click.secho("\nAbout to submit:", err=True, bold=True)
+    for key, value in summary.items():
+        if isinstance(value, list):
+            value = ", ".join(value) or "none"
+        click.echo(f"  {key:12} {value}", err=True)
+    return click.confirm("Submit this request now? It cannot be undone", default=False, err=True)
+
+
+def pause(message: str) -> None:
+    click.secho(f"\n{message}", err=True, fg="yellow", bold=True)
+    click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
+
+
+def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
+    from ..submit import Settings, submit as do_submit
+
+    outcome = do_submit(
+        case,
+        flow,
+        Settings(home=obj.home, interactive=interactive(), confirm=confirm, ask_human=pause, log=info, **settings),
+    )
+    if as_json:
+        print_json(outcome.public())
+        return
+    click.echo(f"evidence: {outcome.evidence_dir}")
+    if outcome.status == "dry_run":
+        click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
+        return
+    click.secho("submitted; keep this number:", fg="green")
+    click.secho(outcome.confirmation or "", bold=True)
+
+
+@click.command("submit")
+@click.argument("provider")
+@click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case file (YAML).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="Set or override a case field, e.g. --set contacts.email=me@example.com.")
+@click.option("--dry-run", is_flag=True, help="Do everything except the submit click; screenshot the filled form.")
+@click.option("--yes", "-y", is_flag=True, help="Submit without asking (needed without a terminal).")
+@click.option("--force", is_flag=True, help="Submit even if this case was already submitted or is pending.")
+@click.option("--base-url", metavar="URL", help="Run the flow against this site (a local replica).")
+@click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home).")
+@browser_options
+@json_option
+@pass_ctx
+@handles_errors
+def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settings):
+    """Submit a support request to PROVIDER (a flow id, e.g. demo) and save the ticket number.
+
+    Missing case fields are asked for on a terminal. Without a terminal, pass
+    --yes to submit or --dry-run to rehearse.
+    """
+    from ..case import load_case
+    from ..flow import find_flow, load_flow
+
+    flow = load_flow(find_flow(provider))
+    case = load_case(case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None)
+    run_submission(obj, case, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None, **settings)
+
+
+@click.command("demo")
+@click.option("--serve", is_flag=True, help="Only run the demo portal until Ctrl-C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for the portal (default: a free one).")
+@click.option("--dry-run", is_flag=True, help="Fill the form but do not submit.")
+@browser_options
+@json_option
+@pass_ctx
+@handles_errors
+def demo(obj: Ctx, serve, port, as_json, **settings):
+    """Start the built-in demo support portal and submit a sample case to it."""
+    from ..case import load_case
+    from ..demo.portal import DemoPortal
+    from ..flow import find_flow, load_flow
+    from ..paths import sample_case
+
+    with DemoPortal(port=port) as portal:
+        if serve:
+            click.echo(f"demo portal: {portal.url}/  (Ctrl-C to stop)")
+            try:
+                import threading
+
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                return
+        info(f"demo portal running at {portal.url}/")
+        flow = load_flow(find_flow("demo"))
+        case = load_case(sample_case("demo"))
+        # Every demo run talks to a fresh portal, so the same sample case is a
+        # new request each time: --force and --yes are implied.
+        run_submission(obj, case, flow, as_json=as_json, base_url=portal.url, yes=True, force=True, **settings)
