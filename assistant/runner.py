@@ -169,7 +169,8 @@ class Runner:
             files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
             self._check_host(step)
             if step.changes_page:
-                files.append(self._shoot(f"{index + 1:02d}-{step.kind}", full_page=False, step=step))
+                shot = self._shoot_after(f"{index + 1:02d}-{step.kind}", step)
+                files += [shot] if shot else []
         except (InputError, Declined):
             raise
         except Exception as exc:  # a Playwright error, a failed assertion, a hostile page
@@ -208,15 +209,28 @@ class Runner:
     # ------------------------------------------------------------ evidence
 
     def _shoot(self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None) -> str:
-        self._shots += 1
-        path = f"screenshots/{self._shots:03d}-{name}.png"
         target = element if element is not None else self.page
         kwargs = {} if element is not None else {"full_page": full_page}
         data = target.screenshot(type="png", **kwargs)
         taken = utcnow()
+        self._shots += 1
+        path = f"screenshots/{self._shots:03d}-{name}.png"
         meta = {"url": self.page.url, "title": self._title(), "flow_line": step.line if step else None}
         self.package.add_bytes(path, data, "image/png", role=role, captured_at=taken, meta=meta)
         return path
+
+    def _shoot_after(self, name: str, step: StepBase) -> str | None:
+        """The screenshot after an action. The action already happened, so a page
+        still navigating must not turn it into a failure: wait, retry, then note it."""
+        for attempt in range(3):
+            try:
+                self.page.wait_for_load_state("load", timeout=self._timeout_ms(step.args))
+                return self._shoot(name, full_page=False, step=step)
+            except Exception as exc:  # mid-navigation: "Unable to capture screenshot"
+                error = exc
+                self.page.wait_for_timeout(200 * (attempt + 1))
+        self.options.log(f"note: no screenshot after {step.kind}: {str(error).splitlines()[0]}")
+        return None
 
     def _title(self) -> str | None:
         try:

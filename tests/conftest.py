@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-from assistant.browser import discover
+sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
+
+from assistant.browser import discover  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - create .venv, install, make sure a browser exists, submit to the demo portal
+#   make test   - the same set-up, then the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup browser demo test bench clean
+
+setup: $(STAMP) browser
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+browser: $(STAMP)
+	$(BIN)/assistant browser install
+
+demo: setup
+	$(BIN)/assistant demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench_submit.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
