@@ -1,0 +1,117 @@
+"""Browser discovery, and driving a browser that someone else started."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import browser as browsers
+from helpers import json_out, run_cli, write_case
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_explicit_path_wins(browser_choice):
+    if browser_choice.kind != "system" and browser_choice.kind != "path":
+        pytest.fail("these tests expect an executable browser (system or --browser-path)")
+    choice = browsers.discover(env={"ASSISTANT_BROWSER": browser_choice.target})
+    assert (choice.kind, choice.target, choice.source) == ("path", browser_choice.target, "ASSISTANT_BROWSER")
+
+
+def test_missing_explicit_path_is_a_clear_error(portal, tmp_path):
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   home=tmp_path / "home", env={"ASSISTANT_BROWSER": "/nowhere/chrome"})
+    assert done.returncode == 4
+    assert "ASSISTANT_BROWSER: /nowhere/chrome does not exist" in done.stderr
+    assert portal.received == []
+
+
+def test_nothing_found_lists_what_was_tried(tmp_path, monkeypatch):
+    # A machine with no browser at all: empty PATH, no Playwright download, no known paths.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
+    monkeypatch.setattr(browsers, "SYSTEM_BROWSER_PATHS", ())
+    with pytest.raises(browsers.BrowserNotFound) as caught:
+        browsers.discover(env={})
+    message = str(caught.value)
+    assert "Playwright-managed Chromium: not installed" in message
+    assert "Chrome/Chromium on PATH" in message and "assistant browser install" in message
+
+
+def test_bad_endpoint_url_is_refused():
+    with pytest.raises(browsers.BrowserNotFound, match="not a ws://"):
+        browsers.discover(endpoint="http://127.0.0.1:1/")
+
+
+def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        line = server.stdout.readline()
+        assert "Listening on ws://" in line, line
+        env = {}
+        if browser_choice.kind in ("system", "path"):
+            env["ASSISTANT_REMOTE_BROWSER_PATH"] = browser_choice.target
+        result = json_out(run_cli(
+            "submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes", "--json",
+            "--browser-endpoint", f"ws://127.0.0.1:{port}/", home=tmp_path / "home", env=env,
+        ))
+        assert result["confirmation"] == portal.received[0].number
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choice):
+    if browser_choice.kind not in ("system", "path", "managed"):
+        pytest.fail("needs a local browser executable")
+    profile = tmp_path / "profile"
+    chrome = subprocess.Popen(
+        [browser_choice.target, "--headless", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+         "--remote-debugging-address=127.0.0.1", *browsers.launch_args(browser_choice.target), "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline, endpoint = time.monotonic() + 30, None
+        while time.monotonic() < deadline and endpoint is None:
+            line = chrome.stderr.readline()
+            found = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if found:
+                endpoint = f"http://127.0.0.1:{found.group(1)}"
+        assert endpoint, "Chrome did not print its DevTools address"
+        result = json_out(run_cli(
+            "submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes", "--json",
+            "--cdp", endpoint, home=tmp_path / "home",
+        ))
+        assert result["confirmation"] == portal.received[0].number
+        manifest = (Path(result["evidence_dir"]) / "manifest.json").read_text()
+        assert f"cdp: {endpoint}" in manifest
+    finally:
+        chrome.terminate()
+        chrome.wait(timeout=10)
+
+
+def test_help_does_not_import_playwright():
+    code = (
+        "import sys\n"
+        "from assistant.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('playwright', 'pydantic', 'ruamel') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
