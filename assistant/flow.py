@@ -12,6 +12,7 @@ A step is a one-key mapping, Maestro-style:
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -129,6 +130,7 @@ class WaitForArgs(Strict):
     text: str | None = None
     url: str | None = Field(None, description="glob like '**/tickets/*' or a full URL")
     state: Literal["visible", "attached", "hidden", "detached"] = "visible"
+    frame: str | None = Field(None, description="selector of the iframe to look in (selector, text)")
     timeout: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
@@ -156,6 +158,7 @@ class ExtractArgs(Strict):
     source: Literal["text", "url", "value", "attribute", "title"] = Field("text", alias="from")
     attribute: str | None = None
     regex: str | None = Field(None, description="first group (or whole match) is kept")
+    frame: str | None = Field(None, description="selector of the iframe the element is in")
     timeout: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
@@ -285,6 +288,7 @@ class Success(Strict):
     text: str | None = None
     url: str | None = None
     selector: str | None = None
+    frame: str | None = Field(None, description="selector of the iframe the proof appears in (text, selector)")
     timeout: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
@@ -300,6 +304,7 @@ class Confirmation(Strict):
     selector: str | None = None
     source: Literal["text", "url", "title"] = Field("text", alias="from")
     regex: str | None = Field(None, description="first group (or whole match) is the number")
+    frame: str | None = Field(None, description="selector of the iframe the number is in (from: text)")
 
     @model_validator(mode="after")
     def _needs(self):
@@ -308,8 +313,80 @@ class Confirmation(Strict):
         return self
 
 
+class Login(Strict):
+    """How a person logs in, for flows behind a login wall (`assistant login FLOW`)."""
+
+    url: str = Field(description="the login page, e.g. '{{ base_url }}/login'")
+    logged_in: str = Field(description="a selector that is visible only when logged in, e.g. '#account-menu'")
+    check_url: str | None = Field(None, description="page opened to check a saved session; default: url")
+    session: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9-]*$", description="name of the saved session; flows of one provider share it"
+    )
+
+
+class FlowTest(Strict):
+    """How `assistant flow test` proves this flow: replica + sample case + expected confirmation."""
+
+    replica: str = Field(
+        description="folder with the replica's site.py, relative to this file (or 'module:Class' of a built-in server)"
+    )
+    case: str = Field(description="the sample case file, relative to this file")
+    confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
+    login_steps: list[Step] = Field(
+        default_factory=list, description="what the person does on the login page (requires_login flows)"
+    )
+    human_steps: list[Step] = Field(
+        default_factory=list, description="what the person does at pause_for_human (e.g. solve the CAPTCHA)"
+    )
+
+    @field_validator("confirmation")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class EmailChannel(Strict):
+    """Where and how a request goes by email (channel: email)."""
+
+    address: str | None = Field(
+        None, description="the provider's support address; null in a generic flow (pass --to)"
+    )
+    subject_prefix: str = Field("", description="put before the subject, e.g. '[Support] '")
+    max_total_bytes: int = Field(
+        20 * 1024 * 1024, gt=0, description="all attachments together, after encoding is not counted"
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"'{value}' is not an email address like support@example.com")
+        return value
+
+
 class Flow(Strict):
-    """A provider's support channel, described as data."""
+    """A provider's support channel, described as data.
+
+    channel: web_form needs steps, success and confirmation; channel: email
+    needs an `email:` block and has no steps.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"channel": {"const": "web_form"}}},
+                    "then": {"required": ["steps", "success", "confirmation"]},
+                },
+                {"if": {"properties": {"channel": {"const": "email"}}}, "then": {"required": ["email"]}},
+            ]
+        },
+    )
 
     format: Literal[1] = Field(FLOW_FORMAT, description="flow language version")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -318,7 +395,15 @@ class Flow(Strict):
     provider: str | None = None
     homepage: str
     allowed_hosts: list[str] = Field(min_length=1)
-    channel: Literal["web_form"]
+    channel: Literal["web_form", "email"]
+    country: str = Field(
+        "RU", pattern=r"^[A-Z]{2}$", description="ISO country code of the provider's business-day calendar"
+    )
+    timezone: str = Field("Europe/Moscow", description="IANA time zone the provider's deadlines run in")
+    email: EmailChannel | None = Field(None, description="the email channel (channel: email)")
+    requires_login: bool = Field(False, description="the form is behind a login wall; needs a `login:` block")
+    login: Login | None = None
+    test: FlowTest | None = Field(None, description="replica, sample case and confirmation for `assistant flow test`")
     verified_live: date | None = Field(
         None, description="the date this flow last worked against the real site; null if never"
     )
@@ -327,20 +412,47 @@ class Flow(Strict):
     categories: dict[str, Category] = Field(min_length=1)
     attachments: AttachmentLimits = Field(default_factory=AttachmentLimits)
     timeout: float = Field(15, gt=0, description="default seconds each step may take")
-    steps: list[Step] = Field(min_length=1)
-    success: Success
-    confirmation: Confirmation
+    steps: list[Step] = Field(default_factory=list)
+    success: Success | None = None
+    confirmation: Confirmation | None = None
 
     _source: Any = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
 
-    @field_validator("steps")
-    @classmethod
-    def _one_submit(cls, steps):
-        count = sum(1 for s in steps if s.kind == "submit")
+    @model_validator(mode="after")
+    def _channel_parts(self):
+        if self.channel == "email":
+            if self.email is None:
+                raise ValueError("channel: email needs an 'email:' block (address, subject_prefix)")
+            if self.steps or self.success or self.confirmation:
+                raise ValueError("channel: email has no steps, success or confirmation")
+            return self
+        missing = [k for k in ("success", "confirmation") if getattr(self, k) is None]
+        if not self.steps:
+            missing.insert(0, "steps")
+        if missing:
+            raise ValueError(f"channel: web_form needs {', '.join(missing)}")
+        count = sum(1 for s in self.steps if s.kind == "submit")
         if count != 1:
-            raise ValueError(f"a flow has exactly one 'submit' step (found {count})")
-        return steps
+            raise ValueError(f"steps: a flow has exactly one 'submit' step (found {count})")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone like Europe/Moscow") from None
+        return value
+
+    @model_validator(mode="after")
+    def _login_block(self):
+        if self.requires_login and self.login is None:
+            raise ValueError("requires_login: true needs a 'login:' block (url, logged_in)")
+        return self
 
     @model_validator(mode="after")
     def _templates_parse(self):
@@ -365,6 +477,19 @@ class Flow(Strict):
 
     def submit_index(self) -> int:
         return next(i for i, s in enumerate(self.steps) if s.kind == "submit")
+
+    def session_name(self) -> str:
+        """The saved login session this flow uses; flows of one provider share it."""
+        if self.login and self.login.session:
+            return self.login.session
+        return re.sub(r"[^a-z0-9-]+", "-", (self.provider or self.id).lower()).strip("-") or self.id
+
+    def beside(self, relative: str) -> Path:
+        """A path written in this flow file, resolved against the file's folder."""
+        candidate = Path(relative)
+        if candidate.is_absolute() or self._source is None:
+            return candidate
+        return (Path(self.path).resolve().parent / candidate).resolve()
 
 
 def _strings(model: BaseModel) -> list[str]:
@@ -396,6 +521,10 @@ def load_flow(path: str | Path) -> Flow:
     flow._sha256 = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
     for index, step in enumerate(flow.steps):
         step._line, step._column = source.position(("steps", index))
+    if flow.test is not None:
+        for key in ("login_steps", "human_steps"):
+            for index, step in enumerate(getattr(flow.test, key)):
+                step._line, step._column = source.position(("test", key, index))
     return flow
 
 
