@@ -56,6 +56,10 @@ def handles_errors(func):
             return func(*args, **kwargs)
         except AssistantError as exc:
             fail(exc)
+        except KeyboardInterrupt:
+            # The journal already holds anything that reached the submit click.
+            click.secho("\ninterrupted; `assistant cases` shows what was recorded", err=True, fg="yellow")
+            sys.exit(130)
 
     return wrapper
 
