@@ -70,10 +70,11 @@ class Target(Strict):
             raise ValueError("'name' goes with 'role'")
         return self
 
-    def describe_target(self) -> str:
+    def describe_target(self, render=lambda value: value) -> str:
         for key in self.LOCATORS:
             value = getattr(self, key)
             if value is not None:
+                value = render(value)
                 extra = f" name={self.name!r}" if key == "role" and self.name else ""
                 return f"{key}={value!r}{extra}"
         return "?"
