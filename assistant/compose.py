@@ -1,44 +1,46 @@
-"""The request text a provider reads, built from the case.
+"""The request text a provider reads, built from the case and a template.
 
-Follows the structure the source documents ask for (../shared/DOMAIN.md): the
-situation with date and time, steps already taken, the desired outcome,
+The structure follows what the source documents ask of a request that gets
+answered (../shared/DOMAIN.md): a 5-7 word subject, a greeting, the situation
+with dates and times, steps already taken, the desired outcome (the demands,
+for a complaint), the evidence attached (names, capture times, hashes),
 identifiers, the device, earlier request numbers, contacts.
+
+Wording lives in text templates beside the flows (`flows/templates/`), one per
+kind of text and language: `request.ru.txt`, `followup.en.txt`, … A flow can
+override any of them with `templates/<flow-id>/<kind>.<lang>.txt` next to its
+file. Templates use the same `{{ name }}` expressions as flows (no code runs);
+a line whose expressions are all empty is dropped, and so is a paragraph left
+with no lines, so optional sections disappear cleanly.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
+from . import templating
 from .case import Case
+from .errors import InputError
 
-LABELS = {
-    "en": {
-        "greeting": "Hello,",
-        "when": "When it happened",
-        "order": "Order / contract number",
-        "account": "Account",
-        "tried": "What I have already tried",
-        "want": "What I am asking for",
-        "device": "Device",
-        "previous": "Earlier requests on this matter",
-        "contacts": "Contacts",
-        "attached": "Attached",
-        "thanks": "Thank you.",
-    },
-    "ru": {
-        "greeting": "Здравствуйте!",
-        "when": "Когда произошло",
-        "order": "Номер заказа / договора",
-        "account": "Аккаунт",
-        "tried": "Что я уже сделал(а)",
-        "want": "Прошу",
-        "device": "Устройство",
-        "previous": "Предыдущие обращения по этому вопросу",
-        "contacts": "Контакты",
-        "attached": "Вложения",
-        "thanks": "Спасибо.",
-    },
+if TYPE_CHECKING:
+    from .flow import Flow
+
+LANGS = ("ru", "en")
+KINDS = ("request", "followup", "regulator", "claim", "review", "phone", "chat")
+
+MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+CHANNELS = {
+    "ru": {"web_form": "форма на сайте", "email": "электронная почта", "phone": "телефон", "chat": "чат"},
+    "en": {"web_form": "web form", "email": "email", "phone": "phone", "chat": "chat"},
 }
 
 
@@ -46,41 +48,247 @@ LABELS = {
 class Request:
     subject: str
     body: str
+    language: str = "en"
+    kind: str = "request"
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ dates
+
+
+def _offset(value: dt.datetime) -> str:
+    delta = value.utcoffset() or dt.timedelta(0)
+    sign = "+" if delta >= dt.timedelta(0) else "-"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_datetime(value: dt.datetime, lang: str, tz: dt.tzinfo | None = None, *, paren: bool = True) -> str:
+    """ru: 20.11.2026 14:35 (UTC+03:00); en: 20 November 2026, 14:35 (UTC+03:00).
+
+    Shown in `tz` (the person's offset, from the case's incident_at) so every
+    date in one request reads on the same clock.
+    """
+    if tz is not None:
+        value = value.astimezone(tz)
+    zone = f"({_offset(value)})" if paren else _offset(value)
+    if lang == "ru":
+        return f"{value:%d.%m.%Y %H:%M} {zone}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}, {value:%H:%M} {zone}"
+
+
+def format_date(value: dt.date, lang: str) -> str:
+    if lang == "ru":
+        return f"{value:%d.%m.%Y}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+# --------------------------------------------------------------- evidence
+
+
+def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
+    """When a file was captured: a photo's EXIF DateTimeOriginal, else its modification time."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            exif = image.getexif()
+            raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+        if raw:
+            # EXIF has no zone: a phone writes its local time, taken to be the person's.
+            return dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
+    except Exception:  # not an image, or no usable EXIF: fall back to the file's time
+        pass
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)
+
+
+def describe_evidence(paths: Iterable[Path | str], case: Case) -> list[dict[str, Any]]:
+    tz = case.incident_at.tzinfo
+    known = {p.name: p for p in case.attachments}
+    out = []
+    for item in paths:
+        path = Path(item) if not isinstance(item, str) else known.get(item)
+        if path is None or not path.is_file():
+            out.append({"name": str(item), "captured_at": None, "sha256": None, "size": None})
+            continue
+        data = path.read_bytes()
+        out.append(
+            {
+                "name": path.name,
+                "captured_at": capture_time(path, tz),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------- subject
 
 
 def suggest_subject(description: str, words: int = 7) -> str:
+    """The first sentence, cut to `words` words: a start the person can edit."""
     first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
     tokens = first.rstrip(".!?").split()
     return " ".join(tokens[:words])
 
 
-def compose(case: Case, attachment_names: list[str] | None = None) -> Request:
-    t = LABELS[case.language]
-    subject = case.subject or suggest_subject(case.description)
-    when = case.incident_at.strftime("%Y-%m-%d %H:%M (UTC%z)")
-    lines = [t["greeting"], "", case.description.strip(), "", f"{t['when']}: {when}"]
-    if case.order_id:
-        lines.append(f"{t['order']}: {case.order_id}")
-    if case.account:
-        lines.append(f"{t['account']}: {case.account}")
+def subject_words(subject: str) -> int:
+    return len([t for t in re.split(r"\s+", subject.strip()) if re.search(r"\w", t)])
+
+
+# -------------------------------------------------------------- templates
+
+
+def template_dirs(flow: Flow | None = None) -> list[Path]:
+    """Where templates are looked up, the flow's own overrides first."""
+    from .flow import flows_dirs
+
+    dirs: list[Path] = []
+    if flow is not None and flow._source is not None:
+        dirs.append(Path(flow.path).resolve().parent / "templates" / flow.id)
+    for directory in flows_dirs():
+        if flow is not None:
+            dirs.append(directory / "templates" / flow.id)
+    if flow is not None and flow._source is not None:
+        dirs.append(Path(flow.path).resolve().parent / "templates")
+    dirs += [d / "templates" for d in flows_dirs()]
+    seen: list[Path] = []
+    for d in dirs:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def find_template(kind: str, lang: str, flow: Flow | None = None) -> Path:
+    name = f"{kind}.{lang}.txt"
+    for directory in template_dirs(flow):
+        if (directory / name).is_file():
+            return directory / name
+    raise InputError(f"no template {name} in {', '.join(str(d) for d in template_dirs(flow))}")
+
+
+def render_template(text: str, context: dict[str, Any], where: str = "template") -> str:
+    """Render; drop lines whose expressions are all empty, then paragraphs left empty."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    out = []
+    for paragraph in paragraphs:
+        lines = []
+        seen_expression = seen_value = False
+        for line in paragraph.split("\n"):
+            expressions = templating.EXPR.findall(line)
+            values = []
+            for expression in expressions:
+                try:
+                    value = templating.evaluate(expression, context)
+                except templating.TemplateError as exc:
+                    raise InputError(f"{where}: {{{{ {expression} }}}}: {exc}") from None
+                values.append("" if value is None else str(value))
+            seen_expression = seen_expression or bool(expressions)
+            seen_value = seen_value or any(v.strip() for v in values)
+            if expressions and not any(v.strip() for v in values):
+                continue
+            rendered = iter(values)
+            lines.append(templating.EXPR.sub(lambda _m: next(rendered), line).rstrip())
+        if lines and (seen_value or not seen_expression):
+            out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- context
+
+
+def _bullets(items: Iterable[str]) -> str:
+    return "\n".join(f"- {item}" for item in items)
+
+
+def context_for(
+    case: Case,
+    lang: str,
+    evidence: list[dict[str, Any]],
+    flow: Flow | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    tz = case.incident_at.tzinfo
+    ru = lang == "ru"
+    device = ""
     if case.device:
+        d = case.device
         parts = [
-            case.device.model,
-            " ".join(p for p in (case.device.os, case.device.os_version) if p),
-            f"app {case.device.app_version}" if case.device.app_version else None,
+            d.model,
+            " ".join(p for p in (d.os, d.os_version) if p),
+            (("приложение " if ru else "app ") + d.app_version) if d.app_version else None,
+            d.browser,
         ]
-        lines.append(f"{t['device']}: " + ", ".join(p for p in parts if p))
-    if case.steps_taken:
-        lines += ["", f"{t['tried']}:"] + [f"- {s}" for s in case.steps_taken]
-    if case.desired_outcome:
-        lines += ["", f"{t['want']}: {case.desired_outcome}"]
-    if case.previous_requests:
-        lines += ["", f"{t['previous']}:"]
-        for prev in case.previous_requests:
-            extra = ", ".join(str(x) for x in (prev.date, prev.channel) if x)
-            lines.append(f"- {prev.number}" + (f" ({extra})" if extra else ""))
-    if attachment_names:
-        lines += ["", f"{t['attached']}: " + ", ".join(attachment_names)]
-    c = case.contacts
-    lines += ["", f"{t['contacts']}: {c.full_name}, {c.phone}, {c.email}", "", t["thanks"]]
-    return Request(subject=subject, body="\n".join(lines))
+        device = ", ".join(p for p in parts if p)
+    evidence_lines = []
+    for item in evidence:
+        if item["sha256"] is None:
+            evidence_lines.append(item["name"])
+            continue
+        when = format_datetime(item["captured_at"], lang, tz, paren=False)
+        if ru:
+            evidence_lines.append(f"{item['name']} (снято {when}; SHA-256 {item['sha256']})")
+        else:
+            evidence_lines.append(f"{item['name']} (captured {when}; SHA-256 {item['sha256']})")
+    previous = []
+    for prev in case.previous_requests:
+        text = ("№ " if ru else "No. ") + prev.number
+        if prev.date:
+            text += (" от " if ru else " of ") + format_date(prev.date, lang)
+        if prev.channel:
+            text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
+        previous.append(text)
+    category = ""
+    if flow is not None and case.category in flow.categories:
+        category = flow.categories[case.category].label
+    context = {
+        "subject": case.subject or suggest_subject(case.description),
+        "description": case.description.strip(),
+        "when": format_datetime(case.incident_at, lang),
+        "order_id": case.order_id or "",
+        "account": case.account or "",
+        "device": device,
+        "steps": _bullets(case.steps_taken),
+        "outcome": (case.desired_outcome or "").strip(),
+        # A complaint states demands; any other request states a wish.
+        "wish": "" if case.category == "complaint" else (case.desired_outcome or "").strip(),
+        "demands": (case.desired_outcome or "").strip() if case.category == "complaint" else "",
+        "evidence": _bullets(evidence_lines),
+        "previous": _bullets(previous),
+        "full_name": case.contacts.full_name,
+        "phone": case.contacts.phone,
+        "email": case.contacts.email,
+        "provider": (flow.provider or flow.name) if flow is not None else case.provider,
+        "category": category,
+    }
+    for key, value in (extra or {}).items():
+        context[key] = "" if value is None else str(value)
+    return context
+
+
+def compose(
+    case: Case,
+    attachments: Iterable[Path | str] | None = None,
+    *,
+    flow: Flow | None = None,
+    lang: str | None = None,
+    kind: str = "request",
+    subject: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Request:
+    """Write the request (or a follow-up, escalation or script) from the case.
+
+    `attachments` are the files that go with it (paths, or names of the case's
+    attachments); by default the case's own.
+    """
+    lang = lang or case.language
+    if lang not in LANGS:
+        raise InputError(f"--lang: '{lang}' is not one of {', '.join(LANGS)}")
+    evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case)
+    context = context_for(case, lang, evidence, flow, extra)
+    if subject is not None:
+        context["subject"] = subject
+    path = find_template(kind, lang, flow)
+    body = render_template(path.read_text(encoding="utf-8"), context, str(path))
+    return Request(subject=context["subject"], body=body.rstrip("\n"), language=lang, kind=kind, evidence=evidence)

@@ -275,6 +275,9 @@ class Category(Strict):
     form_value: str | None = Field(None, description="what the form's category field takes; default: the key")
     deadline: Deadline
     source: str | None = Field(None, description="where the deadline comes from")
+    order_id_required: bool | None = Field(
+        None, description="this category needs the order or contract number (default: the flow's)"
+    )
 
 
 class AttachmentLimits(Strict):
@@ -402,6 +405,9 @@ class Flow(Strict):
     )
     timezone: str = Field("Europe/Moscow", description="IANA time zone the provider's deadlines run in")
     email: EmailChannel | None = Field(None, description="the email channel (channel: email)")
+    order_id_required: bool = Field(
+        False, description="the provider needs the order or contract number (`check` errors without one)"
+    )
     requires_login: bool = Field(False, description="the form is behind a login wall; needs a `login:` block")
     login: Login | None = None
     test: FlowTest | None = Field(None, description="replica, sample case and confirmation for `assistant flow test`")

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS = {
     1: """
@@ -42,7 +42,99 @@ MIGRATIONS = {
     );
     CREATE INDEX submissions_case_key ON submissions(case_key);
     """,
+    # 2: the case store. A case is one matter (provider + order number, or the
+    # case's fingerprint without one); its submissions, status history, the
+    # provider's replies and notes hang off it. Rows from schema 1 become one
+    # case per matter, nothing dropped.
+    2: """
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        matter TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        order_id TEXT,
+        category TEXT NOT NULL,
+        subject TEXT,
+        language TEXT NOT NULL DEFAULT 'en',
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'answered', 'escalated', 'closed')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        closed_at TEXT,
+        case_json TEXT NOT NULL
+    );
+    CREATE INDEX cases_matter ON cases(matter);
+    CREATE TABLE status_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        status TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE TABLE replies (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        submission_id INTEGER REFERENCES submissions(id),
+        number TEXT,
+        text TEXT,
+        received_at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        at TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    ALTER TABLE submissions ADD COLUMN case_id INTEGER REFERENCES cases(id);
+    ALTER TABLE submissions ADD COLUMN kind TEXT NOT NULL DEFAULT 'request';
+    ALTER TABLE submissions ADD COLUMN message_id TEXT;
+    ALTER TABLE submissions ADD COLUMN manifest_sha256 TEXT;
+    ALTER TABLE submissions ADD COLUMN due_at TEXT;
+    CREATE INDEX submissions_case_id ON submissions(case_id);
+    """,
 }
+
+CASE_STATUSES = ("open", "answered", "escalated", "closed")
+
+
+def _backfill_cases(db: sqlite3.Connection) -> None:
+    """Schema 1 → 2: one case per matter for the submissions already journalled."""
+    rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
+    by_matter: dict[str, int] = {}
+    for row in rows:
+        matter = matter_key(row["provider"], row["order_id"], row["case_key"])
+        case_id = by_matter.get(matter)
+        try:
+            language = json.loads(row["case_json"]).get("language", "en")
+        except (ValueError, AttributeError):
+            language = "en"
+        if case_id is None:
+            case_id = int(db.execute(
+                "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
+                "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                (matter, row["provider"], row["order_id"], row["category"], row["subject"], language,
+                 row["submitted_at"], row["submitted_at"], row["case_json"]),
+            ).lastrowid)
+            db.execute(
+                "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
+                (case_id, row["submitted_at"], "recorded before the case store (schema 1)"),
+            )
+            by_matter[matter] = case_id
+        else:
+            db.execute(
+                "UPDATE cases SET updated_at=?, case_json=? WHERE id=?",
+                (row["submitted_at"], row["case_json"], case_id),
+            )
+        db.execute("UPDATE submissions SET case_id=? WHERE id=?", (case_id, row["id"]))
+
+
+# Data steps that run after a version's SQL, inside the same transaction.
+BACKFILLS = {2: _backfill_cases}
+
+
+def matter_key(provider: str, order_id: str | None, fingerprint: str) -> str:
+    """Same provider and order number is the same matter; without a number, the same case."""
+    order = "".join((order_id or "").split()).upper()
+    return f"{provider}|{order}" if order else f"{provider}|#{fingerprint}"
 
 
 def now() -> str:
@@ -69,6 +161,11 @@ class Submission:
     evidence_dir: str | None
     last_error: str | None
     case_json: str
+    case_id: int | None = None
+    kind: str = "request"
+    message_id: str | None = None
+    manifest_sha256: str | None = None
+    due_at: str | None = None
 
     def public(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -110,6 +207,8 @@ class Store:
                 for statement in MIGRATIONS[target].split(";"):
                     if statement.strip():
                         db.execute(statement)
+                if target in BACKFILLS:
+                    BACKFILLS[target](db)
             db.execute(
                 "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -119,12 +218,46 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def begin(self, *, case_key: str, case: dict, flow: dict, evidence_dir: str) -> int:
+    def begin(
+        self,
+        *,
+        case_key: str,
+        case: dict,
+        flow: dict,
+        evidence_dir: str,
+        matter: str | None = None,
+        kind: str = "request",
+        due_at: str | None = None,
+    ) -> int:
+        """Journal a submission as pending, under the open case for its matter (or a new case)."""
+        matter = matter or matter_key(case["provider"], case.get("order_id"), case_key)
+        stamp = now()
+        case_json = json.dumps(case, ensure_ascii=False, sort_keys=True)
         with self.transaction() as db:
+            row = db.execute(
+                "SELECT id FROM cases WHERE matter=? AND status != 'closed' ORDER BY id DESC LIMIT 1", (matter,)
+            ).fetchone()
+            if row is None:
+                case_id = int(db.execute(
+                    "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
+                    "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                    (matter, case["provider"], case.get("order_id"), case["category"], case.get("subject"),
+                     case.get("language", "en"), stamp, stamp, case_json),
+                ).lastrowid)
+                db.execute(
+                    "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
+                    (case_id, stamp, f"{kind} via {flow['channel']} ({flow['id']})"),
+                )
+            else:
+                case_id = int(row["id"])
+                if kind == "request":
+                    db.execute("UPDATE cases SET case_json=? WHERE id=?", (case_json, case_id))
+                db.execute("UPDATE cases SET updated_at=? WHERE id=?", (stamp, case_id))
             cursor = db.execute(
                 """INSERT INTO submissions(case_key, provider, category, subject, order_id, channel,
-                   flow_id, flow_version, flow_sha256, status, submitted_at, evidence_dir, case_json)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)""",
+                   flow_id, flow_version, flow_sha256, status, submitted_at, evidence_dir, case_json,
+                   case_id, kind, due_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
                 (
                     case_key,
                     case["provider"],
@@ -135,9 +268,12 @@ class Store:
                     flow["id"],
                     flow["version"],
                     flow["sha256"],
-                    now(),
+                    stamp,
                     evidence_dir,
-                    json.dumps(case, ensure_ascii=False, sort_keys=True),
+                    case_json,
+                    case_id,
+                    kind,
+                    due_at,
                 ),
             )
             return int(cursor.lastrowid)
@@ -162,3 +298,110 @@ class Store:
 
     def all(self) -> list[Submission]:
         return [Submission(**dict(r)) for r in self.db.execute("SELECT * FROM submissions ORDER BY id")]
+
+    # ------------------------------------------------------------ the case store
+
+    def set_submission(self, submission_id: int, **fields: Any) -> None:
+        allowed = {"message_id", "manifest_sha256", "due_at", "evidence_dir"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot set {', '.join(sorted(unknown))}")
+        if not fields:
+            return
+        assignments = ", ".join(f"{k}=?" for k in fields)
+        with self.transaction() as db:
+            db.execute(f"UPDATE submissions SET {assignments} WHERE id=?", (*fields.values(), submission_id))
+
+    def open_on_matter(self, matter: str) -> list[Submission]:
+        """Submissions of cases on this matter that are not closed, newest first."""
+        rows = self.db.execute(
+            "SELECT s.* FROM submissions s JOIN cases c ON c.id = s.case_id "
+            "WHERE c.matter=? AND c.status != 'closed' ORDER BY s.id DESC",
+            (matter,),
+        )
+        return [Submission(**dict(r)) for r in rows]
+
+    def cases(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM cases ORDER BY id")]
+
+    def case(self, case_id: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM cases WHERE id=?", (case_id,)).fetchone()
+        return dict(row) if row else None
+
+    def find_case(self, ref: str) -> dict[str, Any] | None:
+        """A case by its id, or by any of its request numbers or Message-IDs."""
+        ref = ref.strip()
+        if ref.lstrip("#").isdigit():
+            found = self.case(int(ref.lstrip("#")))
+            if found:
+                return found
+        row = self.db.execute(
+            "SELECT case_id FROM submissions WHERE confirmation=? OR message_id=? OR message_id=? "
+            "ORDER BY id DESC LIMIT 1",
+            (ref, ref, f"<{ref.strip('<>')}>"),
+        ).fetchone()
+        if row is None:
+            row = self.db.execute("SELECT case_id FROM replies WHERE number=? LIMIT 1", (ref,)).fetchone()
+        return self.case(int(row["case_id"])) if row and row["case_id"] is not None else None
+
+    def submissions_of(self, case_id: int) -> list[Submission]:
+        rows = self.db.execute("SELECT * FROM submissions WHERE case_id=? ORDER BY id", (case_id,))
+        return [Submission(**dict(r)) for r in rows]
+
+    def history(self, case_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT status, at, note FROM status_history WHERE case_id=? ORDER BY id", (case_id,))]
+
+    def replies(self, case_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT id, submission_id, number, text, received_at, recorded_at FROM replies "
+            "WHERE case_id=? ORDER BY id", (case_id,))]
+
+    def notes(self, case_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute(
+            "SELECT at, text FROM notes WHERE case_id=? ORDER BY id", (case_id,))]
+
+    def _set_status(self, db: sqlite3.Connection, case_id: int, status: str, note: str | None) -> None:
+        if status not in CASE_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CASE_STATUSES)}")
+        stamp = now()
+        db.execute(
+            "UPDATE cases SET status=?, updated_at=?, closed_at=? WHERE id=?",
+            (status, stamp, stamp if status == "closed" else None, case_id),
+        )
+        db.execute(
+            "INSERT INTO status_history(case_id, status, at, note) VALUES (?, ?, ?, ?)",
+            (case_id, status, stamp, note),
+        )
+
+    def set_status(self, case_id: int, status: str, note: str | None = None) -> None:
+        with self.transaction() as db:
+            self._set_status(db, case_id, status, note)
+
+    def add_reply(self, case_id: int, *, number: str | None, text: str | None, received_at: str) -> None:
+        """The provider answered: keep what they said and, if they gave one, their request number.
+
+        The number replaces a Message-ID as the reference of the latest confirmed
+        submission that has no number of the provider's own yet.
+        """
+        with self.transaction() as db:
+            latest = db.execute(
+                "SELECT id, confirmation, message_id FROM submissions WHERE case_id=? AND status='confirmed' "
+                "ORDER BY id DESC LIMIT 1", (case_id,),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO replies(case_id, submission_id, number, text, received_at, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case_id, latest["id"] if latest else None, number, text, received_at, now()),
+            )
+            if number and latest is not None and (
+                latest["confirmation"] is None or latest["confirmation"] == latest["message_id"]
+            ):
+                db.execute("UPDATE submissions SET confirmation=? WHERE id=?", (number, latest["id"]))
+            self._set_status(db, case_id, "answered", f"reply received {received_at}" + (
+                f", number {number}" if number else ""))
+
+    def add_note(self, case_id: int, text: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO notes(case_id, at, text) VALUES (?, ?, ?)", (case_id, now(), text))
+            db.execute("UPDATE cases SET updated_at=? WHERE id=?", (now(), case_id))

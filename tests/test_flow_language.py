@@ -36,7 +36,7 @@ def test_flow_errors_name_file_line_and_column(tmp_path):
     done = run_cli("flow", "validate", str(flow), home=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert f"{flow}:7:56: categories.payment.colour: unknown key 'colour' (allowed: deadline, form_value, label, source)" in lines
+    assert f"{flow}:7:56: categories.payment.colour: unknown key 'colour' (allowed: deadline, form_value, label, order_id_required, source)" in lines
     assert f"{flow}:10:5: steps[1].clik: unknown step 'clik'; did you mean 'click'?" in lines
     assert f"{flow}:11:5: steps[2].fill.value: required; add it" in lines
 
