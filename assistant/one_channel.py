@@ -23,7 +23,8 @@ def provider_identity(case: Case, flow: Flow, to: str | None = None) -> str:
     """Who the matter is with: the case's provider, or the address of a generic email flow."""
     if flow.channel == "email" and flow.email is not None and flow.email.address is None:
         return f"email:{(to or '').strip().lower()}"
-    return case.provider
+    # The provider, not the flow: its web form and its email are one provider.
+    return (flow.provider or flow.id).casefold()
 
 
 def matter_of(case: Case, flow: Flow, to: str | None = None) -> str:
@@ -51,7 +52,7 @@ def refuse_same_matter(store: Store, case: Case, flow: Flow, to: str | None = No
     latest = open_ones[0]
     what = f"order {case.order_id}" if case.order_id else "this matter"
     raise AlreadySubmitted(
-        f"{what} is already open with {case.provider}: request {describe(latest)}, case {latest.case_id}. "
+        f"{what} is already open with {flow.provider or case.provider}: request {describe(latest)}, case {latest.case_id}. "
         "Sending the same request through another channel slows both down. Wait for the answer "
         f"(`assistant cases show {latest.case_id}`), follow up after the deadline (`assistant followup "
         f"{latest.case_id}`), or close it (`assistant cases close {latest.case_id}`); pass --force to file anyway."

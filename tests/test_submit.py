@@ -49,8 +49,10 @@ def test_portal_receives_exactly_the_case(portal, tmp_path):
     # The number we print and save is the portal's own.
     assert result["confirmation"] == ticket.number
     saved = json_out(run_cli("cases", "--json", home=tmp_path / "home"))
-    assert [(s["status"], s["confirmation"]) for s in saved] == [("confirmed", ticket.number)]
-    assert saved[0]["confirmation_url"].endswith(f"/support/tickets/{ticket.number}/submitted")
+    assert [(c["status"], [(s["status"], s["confirmation"]) for s in c["submissions"]]) for c in saved] == [
+        ("open", [("confirmed", ticket.number)])
+    ]
+    assert saved[0]["submissions"][0]["confirmation_url"].endswith(f"/support/tickets/{ticket.number}/submitted")
 
 
 def test_evidence_folder_has_manifest_and_hashes(portal, tmp_path):

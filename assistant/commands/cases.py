@@ -1,4 +1,4 @@
-"""`assistant cases`: what has been submitted."""
+"""`assistant cases list|show|reply|status|close|note|due`: the requests you have filed."""
 
 from __future__ import annotations
 
@@ -6,39 +6,236 @@ import click
 
 from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
 
+STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
+STATE_COLOURS = {"overdue": "red", "due soon": "yellow", "pending": "yellow", "answered": "green"}
+
+
+def _open_store(obj: Ctx):
+    from ..store import Store
+
+    return Store(obj.home)
+
+
+def _case(store, ref: str) -> dict:
+    from ..errors import InputError
+
+    found = store.find_case(ref)
+    if found is None:
+        raise InputError(f"CASE: no case '{ref}' (give its number from `assistant cases list`, or a request number)")
+    return found
+
+
+def _when(stamp: str | None) -> str:
+    return (stamp or "")[:16].replace("T", " ")
+
+
+def _now(value: str | None):
+    import datetime as dt
+
+    from ..errors import InputError
+
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"--now: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
+    return moment
+
 
 @click.group("cases", invoke_without_command=True)
 @json_option
 @click.pass_context
 def cases(ctx: click.Context, as_json: bool) -> None:
-    """Requests you have submitted (default: list them)."""
+    """Requests you have filed, their deadlines and answers (default: list them)."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_cases, as_json=as_json)
 
 
 @cases.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include closed cases.")
 @json_option
 @pass_ctx
 @handles_errors
-def list_cases(obj: Ctx, as_json: bool) -> None:
-    """List submissions, oldest first."""
-    from ..store import Store
+def list_cases(obj: Ctx, as_json: bool, show_all: bool = True) -> None:
+    """List cases, oldest first, with their latest request number and due date."""
+    from ..tracking import case_view
 
-    store = Store(obj.home)
+    store = _open_store(obj)
     try:
-        rows = store.all()
+        views = [case_view(store, c) for c in store.cases()]
     finally:
         store.close()
     if as_json:
-        print_json([r.public() for r in rows])
+        print_json(views)
+        return
+    if not views:
+        click.echo("no cases yet (try `assistant demo`)")
+        return
+    for v in views:
+        latest = v["submissions"][-1] if v["submissions"] else {}
+        number = latest.get("confirmation") or latest.get("message_id") or "(no number yet)"
+        status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
+        state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
+        due = f"due {_when(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
+        click.echo(
+            f"{v['id']:>4}  {status} {number:<18} {v['provider']:<14} {latest.get('channel', ''):<8} "
+            f"{due:<22} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
+        )
+
+
+@cases.command("show")
+@click.argument("case")
+@json_option
+@pass_ctx
+@handles_errors
+def show(obj: Ctx, case: str, as_json: bool) -> None:
+    """Everything about CASE (its number, or any of its request numbers)."""
+    from ..tracking import case_view
+
+    store = _open_store(obj)
+    try:
+        view = case_view(store, _case(store, case))
+    finally:
+        store.close()
+    if as_json:
+        print_json(view)
+        return
+    click.secho(f"case {view['id']}: {view['subject'] or ''}", bold=True)
+    click.echo(f"  provider   {view['provider']}   order {view['order_id'] or '-'}   category {view['category']}")
+    click.echo(f"  status     {view['status']} ({view['state']})")
+    if view["due_at"] and view["status"] != "closed":
+        click.echo(f"  due        {_when(view['due_at'])} {view['due_at'][19:]}")
+    if view["next_action"]:
+        click.echo(f"  next       {view['next_action']}")
+    click.secho("requests", bold=True)
+    for s in view["submissions"]:
+        number = s["confirmation"] or "(no number yet)"
+        extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
+        click.echo(f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['status']:<9} {number}{extra}")
+        if s["evidence_dir"]:
+            click.echo(f"      evidence {s['evidence_dir']}")
+    if view["replies"]:
+        click.secho("replies", bold=True)
+        for r in view["replies"]:
+            click.echo(f"  {_when(r['received_at'])}  {r['number'] or ''}  {r['text'] or ''}")
+    if view["notes"]:
+        click.secho("notes", bold=True)
+        for n in view["notes"]:
+            click.echo(f"  {_when(n['at'])} UTC  {n['text']}")
+    click.secho("history", bold=True)
+    for h in view["history"]:
+        click.echo(f"  {_when(h['at'])} UTC  {h['status']:<9} {h['note'] or ''}")
+
+
+@cases.command("reply")
+@click.argument("case")
+@click.option("--number", metavar="N", help="The request number the provider gave.")
+@click.option("--text", metavar="TEXT", help="What they answered.")
+@click.option("--file", "text_file", type=click.File("r", encoding="utf-8"), help="Their answer, from a file.")
+@click.option("--at", "received_at", metavar="WHEN", help="When it came (ISO date and time; default: now).")
+@pass_ctx
+@handles_errors
+def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
+    """Record the provider's answer to CASE (and the number they gave it)."""
+    from ..errors import InputError
+
+    if text_file is not None:
+        text = text_file.read()
+    if not (number or text):
+        raise InputError("give --number N (their request number) and/or --text/--file (what they said)")
+    moment = _now(received_at).isoformat()
+    store = _open_store(obj)
+    try:
+        found = _case(store, case)
+        store.add_reply(found["id"], number=number, text=text, received_at=moment)
+    finally:
+        store.close()
+    click.echo(f"case {found['id']}: reply recorded" + (f"; its number is now {number}" if number else ""))
+
+
+@cases.command("status")
+@click.argument("case")
+@click.argument("new_status", required=False, type=click.Choice(["open", "answered", "escalated", "closed"]))
+@click.option("--note", metavar="TEXT", help="Why (kept in the history).")
+@json_option
+@pass_ctx
+@handles_errors
+def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
+    """Show CASE's status and history, or set it to NEW_STATUS."""
+    store = _open_store(obj)
+    try:
+        found = _case(store, case)
+        if new_status:
+            store.set_status(found["id"], new_status, note)
+            found = store.case(found["id"])
+        history = store.history(found["id"])
+    finally:
+        store.close()
+    if as_json:
+        print_json({"case": found["id"], "status": found["status"], "history": history})
+        return
+    click.echo(f"case {found['id']}: {found['status']}")
+    for h in history:
+        click.echo(f"  {_when(h['at'])} UTC  {h['status']:<9} {h['note'] or ''}")
+
+
+@cases.command("close")
+@click.argument("case")
+@click.option("--note", metavar="TEXT", help="How it ended, e.g. 'refunded on 25.11'.")
+@pass_ctx
+@handles_errors
+def close(obj: Ctx, case: str, note) -> None:
+    """Close CASE: solved, or given up. The matter can be filed again afterwards."""
+    store = _open_store(obj)
+    try:
+        found = _case(store, case)
+        store.set_status(found["id"], "closed", note)
+    finally:
+        store.close()
+    click.echo(f"case {found['id']}: closed")
+
+
+@cases.command("note")
+@click.argument("case")
+@click.argument("text")
+@pass_ctx
+@handles_errors
+def add_note(obj: Ctx, case: str, text: str) -> None:
+    """Add a note to CASE (a call you made, what the agent said)."""
+    store = _open_store(obj)
+    try:
+        found = _case(store, case)
+        store.add_note(found["id"], text)
+    finally:
+        store.close()
+    click.echo(f"case {found['id']}: note added")
+
+
+@cases.command("due")
+@click.option("--now", "now_value", metavar="WHEN", help="Pretend it is WHEN (ISO with zone), to look ahead.")
+@json_option
+@pass_ctx
+@handles_errors
+def due(obj: Ctx, now_value, as_json: bool) -> None:
+    """Cases overdue or due within a day, with the next action for each."""
+    from ..tracking import due as list_due
+
+    store = _open_store(obj)
+    try:
+        rows = list_due(store, _now(now_value))
+    finally:
+        store.close()
+    if as_json:
+        print_json(rows)
         return
     if not rows:
-        click.echo("no submissions yet (try `assistant demo`)")
+        click.echo("nothing overdue or due within a day")
         return
     for r in rows:
-        colour = "green" if r.status == "confirmed" else "yellow"
-        number = r.confirmation or "(no number yet)"
-        click.echo(
-            f"{r.id:>4}  {click.style(f'{r.status:<9}', fg=colour)} {number:<16} {r.provider:<14} "
-            f"{r.submitted_at[:16]}  {r.subject or ''}"
-        )
+        state = click.style(f"{r['state']:<8}", fg=STATE_COLOURS.get(r["state"]))
+        click.echo(f"{r['case']:>4}  {state} due {_when(r['due_at'])} {r['due_at'][19:]}  {r['number'] or ''}  "
+                   f"{r['provider']}  {r['subject'] or ''}")
+        click.echo(f"      next: {r['next_action']}")

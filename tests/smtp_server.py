@@ -1,0 +1,113 @@
+"""A real SMTP server on 127.0.0.1 for the email channel tests (aiosmtpd), with STARTTLS and AUTH."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1; the CLI trusts it through SSL_CERT_FILE."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    login: str | None
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    cert: Path
+    user: str = "anna"
+    password: str = "s3cret-app-password"
+    messages: list[Received] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def cli_args(self) -> list[str]:
+        return ["--smtp-host", "127.0.0.1", "--smtp-port", str(self.port), "--smtp-security", "starttls",
+                "--smtp-user", self.user]
+
+    def env(self) -> dict[str, str]:
+        return {"SSL_CERT_FILE": str(self.cert), "ASSISTANT_SMTP_PASSWORD": self.password}
+
+
+class _Handler:
+    def __init__(self, server: SmtpServer):
+        self.server = server
+
+    async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else session.auth_data
+        self.server.messages.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content), login)
+        )
+        return "250 OK queued"
+
+
+def start(directory: Path):
+    cert, key = self_signed(directory)
+    server = SmtpServer(port=free_port(), cert=cert)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+
+    def authenticator(smtp, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            login, password = auth_data.login.decode(), auth_data.password.decode()
+            server.logins.append((login, password))
+            if (login, password) == (server.user, server.password):
+                return AuthResult(success=True, auth_data=auth_data.login)
+        return AuthResult(success=False, handled=False)
+
+    controller = Controller(
+        _Handler(server),
+        hostname="127.0.0.1",
+        port=server.port,
+        tls_context=tls,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    return server, controller
