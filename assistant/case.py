@@ -55,9 +55,10 @@ class Device(Strict):
 
 
 class PreviousRequest(Strict):
-    number: str
-    date: dt.date | None = None
-    channel: str | None = None
+    number: str = Field(description="The request number the provider gave (or the email's Message-ID)")
+    date: dt.date | None = Field(None, description="When it was filed")
+    channel: str | None = Field(None, description="web_form, email, phone, chat, …")
+    due: dt.date | None = Field(None, description="When the answer was due")
 
 
 class Case(Strict):
@@ -79,6 +80,9 @@ class Case(Strict):
     previous_requests: list[PreviousRequest] = Field(default_factory=list)
     attachments: list[Path] = Field(default_factory=list, description="Files to attach, relative to the case file")
     language: Literal["en", "ru"] = "en"
+    kind: Literal["request", "followup"] = Field(
+        "request", description="followup: a repeat complaint on inaction (На бездействие), citing previous_requests"
+    )
 
     def fingerprint(self) -> str:
         """Identifies this request: the same case run twice has the same fingerprint."""
@@ -168,6 +172,11 @@ def load_case(
 def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yamlsource.Problem]:
     problems = yamlsource.problems_from(source, Case, exc)
     for problem in problems:
+        if "timezone info" in problem.message:
+            problem.message = (
+                "a date and time needs its time zone, or the deadline and your dates would be off by hours; "
+                "write it like 2026-11-20T14:35:00+03:00"
+            )
         if problem.message == "required; add it":
             description, _ = _field_info(tuple(problem.field.split(".")))
             hint = f" ({description})" if description else ""
@@ -181,16 +190,40 @@ def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source) -> C
         full = path if path.is_absolute() else base / path
         line, col = source.position(("attachments", index))
         where = f"{source.path}:{line}:{col}: attachments[{index}]"
+        if full.is_dir():
+            raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
         if not full.is_file():
             raise InputError(f"{where}: {path} does not exist (paths are relative to the case file)")
         try:
             with open(full, "rb") as handle:
-                handle.read(1)
+                head = handle.read(16)
         except OSError as exc:
             raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+        if not head:
+            raise InputError(f"{where}: {path} is empty; attach the file itself")
+        problem = _unreadable_image(full)
+        if problem:
+            raise InputError(f"{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG")
         resolved.append(full)
     case.attachments = resolved
     return case
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def _unreadable_image(path: Path) -> str | None:
+    """Why an image attachment cannot be decoded (a truncated or mislabelled file), or None."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()  # decodes every byte: catches truncated files that verify() lets through
+    except Exception as exc:  # Pillow raises several types for broken files
+        return str(exc).split("\n")[0] or type(exc).__name__
+    return None
 
 
 def schema() -> dict:

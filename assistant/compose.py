@@ -192,7 +192,10 @@ def render_template(text: str, context: dict[str, Any], where: str = "template")
             lines.append(templating.EXPR.sub(lambda _m: next(rendered), line).rstrip())
         if lines and (seen_value or not seen_expression):
             out.append("\n".join(lines))
-    return "\n\n".join(out) + "\n"
+    text = "\n\n".join(out) + "\n"
+    # "#. " at the start of a line numbers the lines kept, so a dropped one leaves no gap.
+    counter = iter(range(1, 1000))
+    return re.sub(r"(?m)^#\. ", lambda _m: f"{next(counter)}. ", text)
 
 
 # ---------------------------------------------------------------- context
@@ -239,6 +242,18 @@ def context_for(
         if prev.channel:
             text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
         previous.append(text)
+    timeline = []
+    for prev in case.previous_requests:
+        text = ("№ " if ru else "No. ") + prev.number
+        if prev.date:
+            text += (" от " if ru else " filed on ") + format_date(prev.date, lang)
+        if prev.channel:
+            text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
+        if prev.due:
+            text += ("; срок ответа истёк " if ru else "; the answer was due by ") + format_date(prev.due, lang)
+        timeline.append(text)
+    dues = [p.due for p in case.previous_requests if p.due]
+    today = dt.datetime.now(tz).date()
     category = ""
     if flow is not None and case.category in flow.categories:
         category = flow.categories[case.category].label
@@ -261,6 +276,15 @@ def context_for(
         "email": case.contacts.email,
         "provider": (flow.provider or flow.name) if flow is not None else case.provider,
         "category": category,
+        "timeline": _bullets(timeline),
+        "earlier_intro": (
+            ("Я уже обращался(ась) по этому вопросу:" if ru else "I have already contacted you about this:")
+            if timeline else ""
+        ),
+        "overdue_since": format_date(max(dues), lang) if dues else "",
+        "numbers": ", ".join(p.number for p in case.previous_requests),
+        "today": format_date(today, lang),
+        "summary": (case.subject or suggest_subject(case.description)).rstrip(".") + ".",
     }
     for key, value in (extra or {}).items():
         context[key] = "" if value is None else str(value)
@@ -283,6 +307,7 @@ def compose(
     attachments); by default the case's own.
     """
     lang = lang or case.language
+    kind = case.kind if kind == "request" else kind
     if lang not in LANGS:
         raise InputError(f"--lang: '{lang}' is not one of {', '.join(LANGS)}")
     evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case)

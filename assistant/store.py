@@ -133,7 +133,8 @@ BACKFILLS = {2: _backfill_cases}
 
 def matter_key(provider: str, order_id: str | None, fingerprint: str) -> str:
     """Same provider and order number is the same matter; without a number, the same case."""
-    order = "".join((order_id or "").split()).upper()
+    # "DM-2026-114512", "dm 2026 114512" and "DM2026114512" are one order number.
+    order = "".join(ch for ch in (order_id or "") if ch.isalnum()).upper()
     return f"{provider}|{order}" if order else f"{provider}|#{fingerprint}"
 
 

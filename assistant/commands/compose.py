@@ -1,0 +1,91 @@
+"""`assistant compose` and `assistant check`: write the request, and lint it before sending."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import handles_errors, json_option, print_json
+
+
+def _load(case_file: str, flow_id: str | None):
+    from ..case import load_case
+    from ..flow import find_flow, load_flow
+
+    case = load_case(case_file)
+    flow = load_flow(find_flow(flow_id or case.provider))
+    if case.category not in flow.categories:
+        from ..errors import InputError
+
+        raise InputError(
+            f"{case_file}: category: '{case.category}' is not a category of {flow.id} "
+            f"(known: {', '.join(flow.categories)})"
+        )
+    return case, flow
+
+
+@click.command("compose")
+@click.option("--case", "case_file", required=True, type=click.Path(dir_okay=False), help="Case file (YAML).")
+@click.option("--lang", type=click.Choice(["ru", "en"]), help="Language of the request (default: the case's).")
+@click.option("--flow", "flow_id", metavar="ID", help="Provider flow whose templates to use (default: the case's).")
+@json_option
+@handles_errors
+def compose(case_file: str, lang: str | None, flow_id: str | None, as_json: bool) -> None:
+    """Write the request from the case: subject, then the text the provider reads."""
+    from ..compose import compose as make
+
+    case, flow = _load(case_file, flow_id)
+    request = make(case, flow=flow, lang=lang)
+    if as_json:
+        print_json({
+            "subject": request.subject,
+            "body": request.body,
+            "language": request.language,
+            "kind": request.kind,
+            "evidence": request.evidence,
+        })
+        return
+    click.secho(request.subject, bold=True)
+    click.echo()
+    click.echo(request.body)
+
+
+@click.command("check")
+@click.option("--case", "case_file", required=True, type=click.Path(dir_okay=False), help="Case file (YAML).")
+@click.option("--flow", "flow_id", metavar="ID", help="Provider flow to check against (default: the case's).")
+@json_option
+@click.pass_context
+@handles_errors
+def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool) -> None:
+    """Lint the request against what gets requests ignored. Exit 2 on errors.
+
+    Errors: anonymous, no order number where the provider needs one, a date in
+    the future, profanity or insults, a repeat of an open request with nothing
+    new. Warnings: a subject outside 5-7 words, no evidence, no device on a
+    technical problem, no desired outcome.
+    """
+    from ..check import errors, lint
+    from ..one_channel import matter_of
+    from ..paths import home
+    from ..store import Store
+
+    case, flow = _load(case_file, flow_id)
+    store = Store(home(ctx.find_root().params.get("home")))
+    try:
+        findings = lint(case, flow, store.open_on_matter(matter_of(case, flow)))
+    finally:
+        store.close()
+    bad = errors(findings)
+    if as_json:
+        print_json({"ok": not bad, "findings": [f.public() for f in findings]})
+    else:
+        for finding in findings:
+            colour = "red" if finding.level == "error" else "yellow"
+            click.secho(f"{case_file}: {finding}", fg=colour, err=bool(bad))
+        if not findings:
+            click.secho(f"{case_file}: ok, nothing to fix", fg="green")
+        elif not bad:
+            click.secho(f"{case_file}: no errors ({len(findings)} warning(s))", fg="green")
+    if bad:
+        sys.exit(2)

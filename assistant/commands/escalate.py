@@ -1,0 +1,56 @@
+"""`assistant escalate CASE --to regulator|claim|review`: drafts, never sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
+
+
+@click.command("escalate")
+@click.argument("case")
+@click.option("--to", "target", required=True, type=click.Choice(["regulator", "claim", "review"]),
+              help="regulator: complaint to Rospotrebnadzor; claim: pre-trial claim; review: public review.")
+@click.option("--lang", type=click.Choice(["ru", "en"]), help="Language (default: the case's).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the drafts (default: in --home).")
+@click.option("--no-pdf", is_flag=True, help="Text only; do not start the browser to print the PDF.")
+@click.option("--browser-path", metavar="PATH", help="Chrome/Chromium for the PDF (or ASSISTANT_BROWSER).")
+@json_option
+@pass_ctx
+@handles_errors
+def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
+    """Draft, without sending, a complaint to the regulator, a pre-trial claim or a public review.
+
+    The draft holds the case facts, the timeline of requests and the evidence
+    list, as text and PDF. Read it, sign it, and file it yourself.
+    """
+    from ..escalate import write
+    from ..flow import find_flow, load_flow
+    from ..followup import stored_case
+    from ..store import Store
+    from .cases import _case
+
+    store = Store(obj.home)
+    try:
+        row = _case(store, case)
+        filed = stored_case(store, row)
+        subs = store.submissions_of(row["id"])
+        try:
+            flow = load_flow(find_flow(subs[-1].flow_id)) if subs else None
+        except Exception:  # the flow may be gone; the draft does not need it
+            flow = None
+        folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
+        paths = write(filed, target, folder, flow=flow, lang=lang, pdf=not no_pdf, browser_path=browser_path)
+        store.add_note(row["id"], f"drafted {target}: {paths.get('pdf') or paths['text']} (not sent)")
+        if row["status"] != "closed":
+            store.set_status(row["id"], "escalated", f"{target} drafted")
+    finally:
+        store.close()
+    if as_json:
+        print_json({"case": row["id"], "to": target, **paths})
+        return
+    click.secho(f"drafted, not sent ({target}):", fg="green")
+    for kind, path in paths.items():
+        click.echo(f"  {kind:5} {path}")

@@ -1,0 +1,49 @@
+"""`assistant script CASE --channel phone|chat`: what to say or paste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
+
+
+@click.command("script")
+@click.argument("case")
+@click.option("--channel", required=True, type=click.Choice(["phone", "chat"]))
+@click.option("--lang", type=click.Choice(["ru", "en"]), help="Language (default: the case's).")
+@json_option
+@pass_ctx
+@handles_errors
+def script(obj: Ctx, case, channel, lang, as_json):
+    """Print a phone script (in order: who you are, the request number, the facts, what you
+    want) or a short chat message for CASE: a case number from `assistant cases`, or a case file."""
+    from ..case import load_case
+    from ..compose import compose
+
+    flow = None
+    if Path(case).suffix in (".yaml", ".yml") or Path(case).is_file():
+        filed = load_case(case)
+    else:
+        from ..flow import find_flow, load_flow
+        from ..followup import stored_case
+        from ..store import Store
+        from .cases import _case
+
+        store = Store(obj.home)
+        try:
+            row = _case(store, case)
+            filed = stored_case(store, row)
+            subs = store.submissions_of(row["id"])
+        finally:
+            store.close()
+        try:
+            flow = load_flow(find_flow(subs[-1].flow_id)) if subs else None
+        except Exception:  # the flow may be gone; the script does not need it
+            flow = None
+    text = compose(filed, flow=flow, lang=lang, kind=channel).body
+    if as_json:
+        print_json({"channel": channel, "text": text})
+        return
+    click.echo(text)
