@@ -176,8 +176,32 @@ def _is_debian_like() -> bool:
     return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
 
 
+def ensure_font(echo=print) -> None:
+    """The screenshot banner needs a font with Cyrillic (DejaVu Sans); install it if missing.
+
+    Separate from the browser: a machine can have Chrome and still lack the font."""
+    from evidence.stamp import FontMissing, font_path
+
+    try:
+        echo(f"font: {font_path()}")
+        return
+    except FontMissing:
+        pass
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
+        echo("font: installing Debian's fonts-dejavu-core (apt-get) …")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "fonts-dejavu-core"], env=env, check=False)
+    try:
+        echo(f"font: {font_path()}")
+    except FontMissing as exc:
+        echo(f"font: {exc}")
+
+
 def install(echo=print) -> BrowserChoice:
     """Make sure a browser is available: Playwright's download, else Debian's chromium."""
+    ensure_font(echo)
     try:
         choice = discover()
         echo(f"browser: {choice.describe()}")

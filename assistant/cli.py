@@ -28,6 +28,7 @@ COMMANDS = {
     "submit": "submit:submit",
     "cases": "cases:cases",
     "flow": "flows:flow",
+    "login": "login:login",
     "schema": "schema:schema",
     "browser": "browser:browser",
 }

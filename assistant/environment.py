@@ -21,7 +21,8 @@ def _os_version() -> str:
     return platform.version()
 
 
-def capture(browser, page, *, browser_source: str, reported_device: dict | None) -> Environment:
+def capture(browser, page, *, browser_source: str, reported_device: dict | None,
+            emulated_device: str | None = None) -> Environment:
     try:
         playwright_version = metadata.version("playwright")
     except metadata.PackageNotFoundError:
@@ -44,6 +45,7 @@ def capture(browser, page, *, browser_source: str, reported_device: dict | None)
         user_agent=info.get("ua"),
         viewport=page.viewport_size,
         device_scale_factor=info.get("dpr"),
+        emulated_device=emulated_device,
         locale=info.get("lang"),
         timezone=info.get("tz") or time.tzname[0],
         utc_offset=f"{offset[:3]}:{offset[3:]}",

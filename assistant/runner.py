@@ -34,6 +34,9 @@ class RunOptions:
     before_submit: Callable[[], None] = lambda: None
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
+    # Takes and keeps one screenshot (assistant.capture.Capturer.shoot: masks,
+    # stamped copy, page snapshots); without it the runner keeps the bare PNG.
+    shoot: Callable[..., str] | None = None
 
 
 @dataclass
@@ -209,6 +212,10 @@ class Runner:
     # ------------------------------------------------------------ evidence
 
     def _shoot(self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None) -> str:
+        if self.options.shoot is not None:
+            self._shots += 1
+            return self.options.shoot(self.page, f"{self._shots:03d}-{name}", full_page=full_page, role=role,
+                                      element=element, flow_line=step.line if step else None)
         target = element if element is not None else self.page
         kwargs = {} if element is not None else {"full_page": full_page}
         data = target.screenshot(type="png", **kwargs)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from evidence import EvidencePackage, FlowRef, SubmissionRef
+from evidence import EvidencePackage, Fitting, FlowRef, SubmissionRef
 
 from . import __version__
 from . import browser as browsers
@@ -47,6 +47,10 @@ class Settings:
     browser_endpoint: str | None = None
     cdp: str | None = None
     interactive: bool = False
+    device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
+    masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
+    tsa: str | None = None  # RFC 3161 timestamp authority URL
+    trace: bool = False
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
@@ -61,6 +65,7 @@ class Outcome:
     confirmation_url: str | None = None
     submission_id: int | None = None
     screenshots: list[str] = field(default_factory=list)
+    evidence_zip: Path | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -71,6 +76,7 @@ class Outcome:
             "submission_id": self.submission_id,
             "evidence_dir": str(self.evidence_dir),
             "screenshots": self.screenshots,
+            "evidence_zip": str(self.evidence_zip) if self.evidence_zip else None,
         }
 
 
@@ -80,21 +86,21 @@ def _check_case_against_flow(case: Case, flow: Flow) -> None:
     if case.category not in flow.categories:
         known = ", ".join(flow.categories)
         raise InputError(f"case: category: '{case.category}' is not a category of {flow.id} (known: {known})")
+
+
+def fit_attachments(case: Case, flow: Flow, workdir: Path):
+    """The files to upload: the case's own when they meet the flow's limits, else fitted
+    copies (JPEG, smaller, merged). Refuses only what cannot be fitted."""
+    from evidence.fit import CannotFit, Limits, fit
+
     limits = flow.attachments
-    if len(case.attachments) > limits.max_files:
+    try:
+        return fit(list(case.attachments), Limits(list(limits.media_types), limits.max_bytes, limits.max_files), workdir)
+    except CannotFit as exc:
         raise InputError(
-            f"case: attachments: {len(case.attachments)} files, but {flow.id} takes at most {limits.max_files}"
-        )
-    for index, path in enumerate(case.attachments):
-        kind, size = media_type(path), path.stat().st_size
-        if kind not in limits.media_types:
-            raise InputError(
-                f"case: attachments[{index}]: {path.name} is {kind}; {flow.id} takes {', '.join(limits.media_types)}"
-            )
-        if size > limits.max_bytes:
-            raise InputError(
-                f"case: attachments[{index}]: {path.name} is {size} bytes; {flow.id} takes at most {limits.max_bytes}"
-            )
+            f"case: attachments: {exc} ({flow.id} takes {', '.join(limits.media_types)}, "
+            f"at most {limits.max_bytes} bytes each, {limits.max_files} files)"
+        ) from None
 
 
 def _base_url(flow: Flow, given: str | None) -> str:
@@ -109,9 +115,10 @@ def _base_url(flow: Flow, given: str | None) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def build_context(case: Case, flow: Flow, base_url: str) -> dict[str, Any]:
+def build_context(case: Case, flow: Flow, base_url: str, attachments: list[Path] | None = None) -> dict[str, Any]:
     category = flow.categories[case.category]
-    request = compose(case, [p.name for p in case.attachments])
+    attachments = list(case.attachments) if attachments is None else attachments
+    request = compose(case, [p.name for p in attachments])
     return {
         "case": case.model_dump(mode="python"),
         "category": {
@@ -121,7 +128,7 @@ def build_context(case: Case, flow: Flow, base_url: str) -> dict[str, Any]:
             "deadline": str(category.deadline),
         },
         "request": {"subject": request.subject, "body": request.body},
-        "attachments": [str(p) for p in case.attachments],
+        "attachments": [str(p) for p in attachments],
         "base_url": base_url,
         "vars": {},
     }
@@ -150,15 +157,19 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
         flow.allowed_hosts.append(urlsplit(base_url).hostname or "")
     if not (settings.yes or settings.dry_run or settings.interactive):
         raise InputError("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse")
-    context = build_context(case, flow, base_url)
+    import tempfile
+
     key = case.fingerprint()
-    store = Store(settings.home)
-    try:
-        if not settings.force and not settings.dry_run:
-            _refuse_duplicate(store, key)
-        return _run(case, flow, settings, context, key, store)
-    finally:
-        store.close()
+    with tempfile.TemporaryDirectory(prefix="assistant-fitted-") as workdir:
+        fitted = fit_attachments(case, flow, Path(workdir))
+        context = build_context(case, flow, base_url, [f.path for f in fitted])
+        store = Store(settings.home)
+        try:
+            if not settings.force and not settings.dry_run:
+                _refuse_duplicate(store, key)
+            return _run(case, flow, settings, context, key, store, fitted)
+        finally:
+            store.close()
 
 
 def _evidence_dir(settings: Settings, flow: Flow, key: str) -> Path:
@@ -168,7 +179,13 @@ def _evidence_dir(settings: Settings, flow: Flow, key: str) -> Path:
     return settings.home / "evidence" / f"{stamp}-{flow.id}-{key[:8]}"
 
 
-def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, store: Store) -> Outcome:
+def _bundle_path(settings: Settings, outdir: Path) -> Path:
+    target = settings.home / "bundles" / f"{outdir.name}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, store: Store, fitted=()) -> Outcome:
     try:
         choice = browsers.discover(settings.browser_path, settings.browser_endpoint, settings.cdp)
     except browsers.BrowserNotFound as exc:
@@ -178,6 +195,23 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
     package = EvidencePackage(outdir)
     for path in case.attachments:
         package.add_bytes(f"attachments/{path.name}", path.read_bytes(), media_type(path), role="attachment")
+    fitting = []
+    for item in fitted:
+        if item.actions:  # a fitted copy; the originals above stay as they were
+            rel = f"attachments/fitted/{item.path.name}"
+            package.add_bytes(rel, item.path.read_bytes(), item.media_type, role="attachment-fitted",
+                              meta={"from": [f"attachments/{p.name}" for p in item.sources]})
+            fitting.append(Fitting(sources=[f"attachments/{p.name}" for p in item.sources], result=rel,
+                                   actions=item.actions, size=item.size))
+            settings.log(f"attachment fitted to {flow.id}'s limits: {rel}: {'; '.join(item.actions)}")
+    from .capture import CaptureSettings, Capturer, check_masks, context_options, render_pdf, signer
+
+    capture_settings = CaptureSettings(device=settings.device, masks=check_masks(list(settings.masks)),
+                                       tsa=settings.tsa, trace=settings.trace)
+    case_ref = " · ".join(x for x in (case.subject, f"order {case.order_id}" if case.order_id else None,
+                                       f"case {key[:8]}") if x)
+    capturer = Capturer(package, case_ref=case_ref, settings=capture_settings, log=settings.log)
+    signing_key = signer(settings.home)
 
     def confirm_submit() -> bool:
         if settings.yes:
@@ -208,6 +242,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         before_submit=before_submit,
         ask_human=settings.ask_human,
         log=settings.log,
+        shoot=capturer.shoot,
     )
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -222,13 +257,16 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
             raise NoBrowser(f"could not start {choice.describe()}: {first}") from None
         try:
             browser_context = browser.new_context(
-                viewport={"width": 1280, "height": 800}, locale="ru-RU" if case.language == "ru" else "en-US"
+                **context_options(playwright, capture_settings, locale="ru-RU" if case.language == "ru" else "en-US"),
+                **capturer.context_kwargs()
             )
+            capturer.start(browser_context)
             page = browser_context.new_page()
             env = environment.capture(
                 browser,
                 page,
                 browser_source=choice.describe(),
+                emulated_device=settings.device,
                 reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             )
             runner = Runner(page, flow, context, package, options)
@@ -248,6 +286,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 else "not_submitted" if error is None
                 else "failed"
             )
+            capturer.close(browser_context)
             package.finish(
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
@@ -261,7 +300,15 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                     confirmation_url=result.confirmation_url,
                     outcome=outcome,
                 ),
+                request=context["request"],
+                fitting=fitting,
+                signer=signing_key,
+                tsa_url=settings.tsa,
+                render_pdf=render_pdf(browser, settings.log),
+                warn=settings.log,
             )
+            # Beside --out; otherwise in home/bundles, so home/evidence holds only folders.
+            evidence_zip = package.bundle(None if settings.out else _bundle_path(settings, outdir))
             if error is not None:
                 if isinstance(error, StepFailure) and error.after_submit:
                     raise StepFailure(
@@ -279,6 +326,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         confirmation=result.confirmation,
         confirmation_url=result.confirmation_url,
         submission_id=submission.get("id"),
-        screenshots=[f.path for f in package.files if f.media_type == "image/png"],
+        screenshots=[f.path for f in package.files if f.media_type == "image/png" and f.role != "stamped"],
+        evidence_zip=evidence_zip,
     )
 

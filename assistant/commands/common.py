@@ -90,3 +90,19 @@ def browser_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def evidence_options(func):
+    """How the evidence is captured: as which device, what to hide, trusted time, a trace."""
+    options = [
+        click.option("--device", metavar="NAME",
+                     help="Capture as this device sees the site: a Playwright device, e.g. 'iPhone 13', 'Pixel 7'."),
+        click.option("--mask", "masks", multiple=True, metavar="SELECTOR",
+                     help="Black out matching elements in every screenshot (card numbers, passwords). Repeatable."),
+        click.option("--tsa", metavar="URL",
+                     help="RFC 3161 timestamp authority for the manifest, e.g. https://freetsa.org/tsr."),
+        click.option("--trace", is_flag=True, help="Also keep a Playwright trace (logs/trace.zip) in the evidence."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

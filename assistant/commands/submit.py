@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from .common import Ctx, browser_options, handles_errors, info, interactive, json_option, pass_ctx, print_json
+from .common import (
+    Ctx, browser_options, evidence_options, handles_errors, info, interactive, json_option, pass_ctx, print_json,
+)
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -51,6 +53,8 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
         print_json(outcome.public())
         return
     click.echo(f"evidence: {outcome.evidence_dir}")
+    if outcome.evidence_zip:
+        click.echo(f"evidence zip: {outcome.evidence_zip}  (check: assistant evidence verify {outcome.evidence_zip})")
     if outcome.status == "dry_run":
         click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
         return
@@ -69,6 +73,7 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
 @click.option("--base-url", metavar="URL", help="Run the flow against this site (a local replica).")
 @click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home).")
 @browser_options
+@evidence_options
 @json_option
 @pass_ctx
 @handles_errors
@@ -91,6 +96,7 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for the portal (default: a free one).")
 @click.option("--dry-run", is_flag=True, help="Fill the form but do not submit.")
 @browser_options
+@evidence_options
 @json_option
 @pass_ctx
 @handles_errors

@@ -1,0 +1,70 @@
+"""`assistant login FLOW`: log in once in a browser window and keep the session."""
+
+from __future__ import annotations
+
+import click
+
+from .common import Ctx, handles_errors, info, json_option, pass_ctx, print_json
+
+
+@click.command("login")
+@click.argument("provider")
+@click.option("--base-url", metavar="URL", help="Log in on this site instead (a local replica).")
+@click.option("--wait", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+              help="How long to wait for you to finish logging in.")
+@click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
+@click.option("--cdp", metavar="URL", help="Use a Chrome you started with --remote-debugging-port (its window).")
+@json_option
+@pass_ctx
+@handles_errors
+def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> None:
+    """Open a browser window at PROVIDER's login page and save your session once you are in.
+
+    PROVIDER is a flow with `requires_login: true` (e.g. one listed by
+    `assistant flow list`). The session (cookies, local storage) is saved in
+    the assistant's home, readable only by you (0600); flows that need it use
+    it from then on. Run this again when a flow says the session has expired.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from .. import browser as browsers
+    from .. import login as sessions
+    from ..errors import InputError, NoBrowser
+    from ..flow import find_flow, load_flow
+    from ..submit import _base_url
+
+    flow = load_flow(find_flow(provider))
+    if flow.login is None:
+        raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
+    site = _base_url(flow, base_url)
+    try:
+        choice = browsers.discover(browser_path, None, cdp)
+    except browsers.BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+    with sync_playwright() as playwright:
+        try:
+            browser = browsers.connect(playwright, choice, headless=False)
+        except PlaywrightError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise NoBrowser(
+                f"could not open a browser window ({first}). Logging in needs a screen: run this where "
+                "you can see a browser, or start Chrome yourself with --remote-debugging-port=9222 and "
+                "pass --cdp http://127.0.0.1:9222"
+            ) from None
+        owned = choice.kind != "cdp"
+        try:
+            # In a Chrome the person started, log in in their own window's profile.
+            context = browser.contexts[0] if not owned and browser.contexts else browser.new_context()
+            page = context.new_page()
+            state = sessions.capture(page, flow, site, wait, log=info)
+            if not owned:
+                page.close()
+        finally:
+            if owned:
+                browser.close()
+    path = sessions.save(obj.home, flow, state)
+    if as_json:
+        print_json({"flow": flow.id, "session": flow.session_name(), "file": str(path)})
+        return
+    click.secho(f"logged in; session saved to {path} (readable only by you)", fg="green")

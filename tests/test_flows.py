@@ -1,0 +1,45 @@
+"""One test per flow file that carries a `test:` block, collected automatically.
+
+A new flow in flows/ (or a harder-form flow in tests/flows/) is tested by
+pytest as soon as it names its replica, sample case and confirmation pattern:
+no Python to write. Each test runs `assistant flow test FILE` for real: the
+replica on 127.0.0.1, the real browser, the confirmation number checked
+against the one the replica issued.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.flow import load_flow
+from helpers import REPO, run_cli
+
+
+def flow_files() -> list[Path]:
+    files = sorted((REPO / "flows").glob("*.yaml")) + sorted((REPO / "tests" / "flows").glob("*.yaml"))
+    return [p for p in files if load_flow(p).test is not None]
+
+
+@pytest.mark.parametrize("path", flow_files(), ids=lambda p: p.stem)
+def test_flow_against_its_replica(path: Path, tmp_path):
+    done = run_cli("flow", "test", str(path), "--json", "--keep", str(tmp_path / "runs"), home=tmp_path / "home")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [result] = json.loads(done.stdout)
+    flow = load_flow(path)
+    assert result["ok"] and result["flow"] == flow.id
+    assert result["confirmation"]
+    manifest = json.loads((Path(result["evidence_dir"]) / "evidence" / "manifest.json").read_text())
+    assert manifest["submission"]["outcome"] == "confirmed"
+    assert manifest["submission"]["confirmation"] == result["confirmation"]
+
+
+def test_every_bundled_web_flow_carries_a_test():
+    missing = []
+    for path in sorted((REPO / "flows").glob("*.yaml")):
+        flow = load_flow(path)
+        if flow.channel == "web_form" and flow.test is None and flow.id != "demo":
+            missing.append(flow.id)
+    assert missing == [], f"web flows without a test: block: {missing}"
