@@ -16,7 +16,8 @@ from .commands.common import Ctx
 EXIT_CODES = """\b
 Exit codes:
   0  done
-  1  the run failed in the browser (a step, a timeout, the provider's page)
+  1  the run failed in the browser (a step, a timeout, the provider's page),
+     or an evidence package did not verify
   2  bad input: a flow file, a case file, an option
   3  refused: already submitted or pending (see --force)
   4  no browser could be found or started
@@ -26,6 +27,8 @@ Exit codes:
 COMMANDS = {
     "demo": "submit:demo",
     "submit": "submit:submit",
+    "capture": "evidence:capture",
+    "evidence": "evidence:evidence",
     "cases": "cases:cases",
     "flow": "flows:flow",
     "login": "login:login",

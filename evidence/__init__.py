@@ -1,10 +1,11 @@
-"""Evidence packages: files with their hashes and capture times, and a manifest.
+"""Evidence packages: files with their hashes and capture times, a signed manifest, a report.
 
 This library stands alone (it never imports `assistant`) so that a package can
-be checked by anyone, with nothing but this folder or plain `sha256sum`.
+be checked by anyone, with nothing but this folder or plain `sha256sum` and
+`openssl`.
 """
 
-from .manifest import Action, Environment, FileEntry, FlowRef, Manifest, SubmissionRef
+from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
 from .package import EvidencePackage
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     "Environment",
     "EvidencePackage",
     "FileEntry",
+    "Fitting",
     "FlowRef",
     "Manifest",
+    "SignerRef",
     "SubmissionRef",
 ]

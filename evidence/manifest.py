@@ -73,15 +73,35 @@ class SubmissionRef(Model):
     outcome: Literal["confirmed", "pending", "not_submitted", "failed"]
 
 
+class SignerRef(Model):
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    public_key: str = Field("signer.pub.pem", description="the key file in the package")
+    fingerprint: str = Field(description="SHA-256 of the raw 32-byte public key")
+    signature: str = Field("manifest.sig", description="raw 64-byte signature over manifest.json")
+
+
+class Fitting(Model):
+    """What was done to an attachment so the provider's form takes it."""
+
+    sources: list[str] = Field(description="package paths of the originals")
+    result: str = Field(description="package path of the file that was attached")
+    actions: list[str] = Field(description="e.g. 'converted PNG to JPEG at quality 80', 'downscaled to 1280×720'")
+    size: int
+
+
 class Manifest(Model):
     format: Literal[1] = MANIFEST_FORMAT
     tool: str
     created_at: AwareDatetime
     case: dict[str, Any]
-    flow: FlowRef
+    request: dict[str, str] | None = Field(None, description="the composed request: subject and body")
+    flow: FlowRef | None = Field(None, description="absent for a capture without a submission")
     environment: Environment
     actions: list[Action]
-    submission: SubmissionRef
+    submission: SubmissionRef | None = None
+    fitting: list[Fitting] = Field(default_factory=list)
+    signer: SignerRef | None = None
+    timestamp_authority: str | None = Field(None, description="RFC 3161 authority asked for manifest.tsr")
     files: list[FileEntry]
 
 

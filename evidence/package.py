@@ -1,4 +1,13 @@
-"""Writing an evidence package: every file is hashed as it is written."""
+"""Writing an evidence package: every file is hashed as it is written, then the whole is sealed.
+
+Layout of a finished package:
+  manifest.json    what, when, where, with the SHA-256 of every other file
+  manifest.sig     Ed25519 signature over the bytes of manifest.json
+  signer.pub.pem   the public key that makes it
+  manifest.tsr     RFC 3161 timestamp response for SHA-256(manifest.json) (with --tsa)
+  SHA256SUMS       every file but itself, for `sha256sum -c`
+  report.html, report.pdf, report/contact-sheet.jpg, screenshots/, pages/, logs/, …
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,28 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
-from .manifest import Action, Environment, FileEntry, FlowRef, Manifest, SubmissionRef
+from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+SIGNATURE = "manifest.sig"
+PUBLIC_KEY = "signer.pub.pem"
+TIMESTAMP = "manifest.tsr"
+SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS)
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    return (json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class EvidencePackage:
@@ -23,7 +48,7 @@ class EvidencePackage:
 
     def _target(self, relpath: str) -> Path:
         rel = PurePosixPath(relpath)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or relpath in SEAL:
             raise ValueError(f"evidence path must stay inside the package: {relpath!r}")
         return self.root.joinpath(*rel.parts)
 
@@ -43,41 +68,108 @@ class EvidencePackage:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        return self._record(relpath, hashlib.sha256(data).hexdigest(), len(data), media_type, role, captured_at, meta)
+
+    def add_file(self, relpath: str, source: str | Path, media_type: str, **kw) -> FileEntry:
+        """Move (or copy) a file that was written elsewhere, e.g. a HAR or a trace."""
+        return self.add_bytes(relpath, Path(source).read_bytes(), media_type, **kw)
+
+    def _record(self, relpath, sha, size, media_type, role, captured_at, meta) -> FileEntry:
         entry = FileEntry(
-            path=relpath,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            media_type=media_type,
-            captured_at=captured_at,
-            role=role,
-            meta=meta or {},
+            path=relpath, sha256=sha, size=size, media_type=media_type,
+            captured_at=captured_at, role=role, meta=meta or {},
         )
         self.files = [f for f in self.files if f.path != relpath] + [entry]
         return entry
+
+    def entry(self, relpath: str) -> FileEntry | None:
+        return next((f for f in self.files if f.path == relpath), None)
 
     def finish(
         self,
         *,
         tool: str,
         case: dict[str, Any],
-        flow: FlowRef,
         environment: Environment,
         actions: list[Action],
-        submission: SubmissionRef,
+        flow: FlowRef | None = None,
+        submission: SubmissionRef | None = None,
+        request: dict[str, str] | None = None,
+        fitting: list[Fitting] | None = None,
+        signer=None,
+        tsa_url: str | None = None,
+        render_pdf: Callable[[Path], bytes | None] | None = None,
+        report: bool = True,
+        created_at: datetime | None = None,
+        warn: Callable[[str], None] = lambda message: None,
     ) -> Manifest:
-        manifest = Manifest(
+        """Write the report, manifest.json, its signature and timestamp, and SHA256SUMS.
+
+        The report lists the hash of every file captured before it; it cannot list
+        its own, which manifest.json and SHA256SUMS do."""
+        fields = dict(
             tool=tool,
-            created_at=datetime.now(timezone.utc),
+            created_at=created_at or datetime.now(timezone.utc),
             case=case,
+            request=request,
             flow=flow,
             environment=environment,
             actions=actions,
             submission=submission,
-            files=sorted(self.files, key=lambda f: f.path),
+            fitting=fitting or [],
+            signer=SignerRef(fingerprint=signer.fingerprint) if signer else None,
+            timestamp_authority=tsa_url,
         )
-        text = json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-        (self.root / MANIFEST).write_text(text, encoding="utf-8")
-        sums = [(f.sha256, f.path) for f in manifest.files]
-        sums.append((hashlib.sha256(text.encode("utf-8")).hexdigest(), MANIFEST))
-        (self.root / SUMS).write_text("".join(f"{h}  {p}\n" for h, p in sorted(sums, key=lambda x: x[1])))
+        if report:
+            from . import report as reports
+
+            sheet = reports.contact_sheet(self.root, self.files)
+            if sheet:
+                self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
+            draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
+            html = reports.render_html(draft)
+            self.add_bytes("report.html", html.encode("utf-8"), "text/html", role="report")
+            pdf = render_pdf(self.root / "report.html") if render_pdf is not None else None
+            if pdf:
+                self.add_bytes("report.pdf", pdf, "application/pdf", role="report")
+        manifest, text = self._seal(fields, signer)
+        if tsa_url:
+            from .tsa import TimestampError, fetch
+
+            try:
+                self._write(TIMESTAMP, fetch(tsa_url, text))
+            except TimestampError as exc:
+                # The capture (and maybe a submission) already happened: keep it, signed,
+                # and say plainly that it has no trusted time, rather than lose it.
+                warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
+                manifest, text = self._seal({**fields, "timestamp_authority": None}, signer)
+        self.write_sums()
         return manifest
+
+    def _seal(self, fields: dict, signer) -> tuple[Manifest, bytes]:
+        manifest = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
+        text = manifest_bytes(manifest)
+        self._write(MANIFEST, text)
+        if signer is not None:
+            self._write(SIGNATURE, signer.sign(text))
+            self._write(PUBLIC_KEY, signer.public_pem)
+        return manifest, text
+
+    def _write(self, name: str, data: bytes) -> None:
+        with open(self.root / name, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def write_sums(self) -> None:
+        lines = [(f.sha256, f.path) for f in self.files]
+        for name in SEAL:
+            if name != SUMS and (self.root / name).exists():
+                lines.append((sha256_file(self.root / name), name))
+        body = "".join(f"{h}  {p}\n" for h, p in sorted(lines, key=lambda x: x[1]))
+        self._write(SUMS, body.encode("utf-8"))
+
+    def bundle(self, target: str | Path | None = None) -> Path:
+        from .bundle import make_zip
+
+        return make_zip(self.root, target or self.root.with_name(self.root.name + ".zip"))

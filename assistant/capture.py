@@ -1,0 +1,391 @@
+"""Evidence from a live page: stamped screenshots, page snapshots, logs, network.
+
+Used by the runner (through RunOptions.shoot) and by `assistant capture`.
+Playwright is only touched through the page and context it is handed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from evidence import EvidencePackage, stamp
+from evidence.scrub import scrub_har
+
+from .errors import InputError
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class CaptureSettings:
+    device: str | None = None
+    masks: list[str] = field(default_factory=list)
+    tsa: str | None = None
+    trace: bool = False
+
+
+def context_options(playwright, settings: CaptureSettings, *, locale: str) -> dict[str, Any]:
+    """new_context() arguments: a Playwright device descriptor, or a desktop window."""
+    if settings.device:
+        devices = playwright.devices
+        if settings.device not in devices:
+            close = [name for name in devices if settings.device.lower() in name.lower()][:5]
+            hint = f" (did you mean: {', '.join(close)}?)" if close else " (e.g. 'iPhone 13', 'Pixel 7', 'Desktop Chrome')"
+            raise InputError(f"--device: {settings.device!r} is not a Playwright device{hint}")
+        descriptor = dict(devices[settings.device])
+        descriptor.pop("default_browser_type", None)
+        return {**descriptor, "locale": locale}
+    return {"viewport": {"width": 1280, "height": 800}, "locale": locale}
+
+
+def check_masks(masks: list[str]) -> list[str]:
+    for mask in masks:
+        if not mask.strip():
+            raise InputError("--mask: empty selector; give a CSS selector such as '#card-number'")
+    return masks
+
+
+class Capturer:
+    """Takes every screenshot of a run and keeps what belongs with it."""
+
+    def __init__(self, package: EvidencePackage, *, case_ref: str, settings: CaptureSettings,
+                 log: Callable[[str], None] = lambda m: None):
+        self.package = package
+        self.case_ref = case_ref
+        self.settings = settings
+        self.log = log
+        self.console: list[dict] = []
+        self.errors: list[dict] = []
+        self._documents: dict[int, Any] = {}
+        self._cdp: dict[int, Any] = {}
+        self._har_dir = Path(tempfile.mkdtemp(prefix="assistant-har-"))
+        self.har_path = self._har_dir / "run.har"
+        self._trace = False
+        self._notes: set[str] = set()
+
+    # ---------------------------------------------------------------- setup
+
+    def context_kwargs(self) -> dict[str, Any]:
+        # content omitted: response bodies carry CSRF tokens and personal data; the
+        # pages themselves are kept as HTML/MHTML snapshots per capture.
+        return {"record_har_path": str(self.har_path), "record_har_content": "omit"}
+
+    def start(self, context) -> None:
+        context.on("page", self.watch)
+        if self.settings.trace:
+            context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            self._trace = True
+
+    def watch(self, page) -> None:
+        def on_console(message):
+            location = message.location or {}
+            self.console.append({
+                "time": utcnow().isoformat(), "type": message.type, "text": message.text,
+                "url": location.get("url"), "line": location.get("lineNumber"),
+            })
+
+        def on_error(error):
+            self.errors.append({"time": utcnow().isoformat(), "url": page.url, "message": str(error),
+                                "stack": getattr(error, "stack", None)})
+
+        def on_response(response):
+            if response.request.resource_type == "document" and response.frame == page.main_frame:
+                self._documents[id(page)] = response
+
+        page.on("console", on_console)
+        page.on("pageerror", on_error)
+        page.on("response", on_response)
+        session = self._session(page)
+        if session is not None:
+            try:
+                # Chromium answers Network.getCertificate only for sessions that watched the load.
+                session.send("Network.enable")
+            except Exception as exc:
+                self._note(f"no TLS certificates: {str(exc).splitlines()[0]}")
+
+    def _note(self, message: str) -> None:
+        if message not in self._notes:
+            self._notes.add(message)
+            self.log(f"note: {message}")
+
+    # ------------------------------------------------------------- capture
+
+    def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
+        masks = [page.locator(selector) for selector in self.settings.masks]
+        target = element if element is not None else page
+        kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
+        if masks:
+            kwargs.update(mask=masks, mask_color="#000000")
+        raw = target.screenshot(type="png", **kwargs)
+        taken = utcnow()
+        url = page.url
+        title = self._title(page)
+        original = stamp.add_text_chunks(raw, {
+            "Creation Time": taken.isoformat().replace("+00:00", "Z"),
+            "URL": url,
+            "Title": title or "",
+            "Software": "support-assistant",
+        })
+        path = f"screenshots/{stem}.png"
+        stamped_path = f"screenshots/stamped/{stem}.png"
+        meta: dict[str, Any] = {
+            "url": url,
+            "title": title,
+            "flow_line": flow_line,
+            "capture_sha256": hashlib.sha256(raw).hexdigest(),
+            "stamped": stamped_path,
+            "masked": list(self.settings.masks),
+        }
+        meta.update(self._server(page))
+        meta.update(self._snapshots(page, stem, taken))
+        self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+        stamped = stamp.stamp(raw, captured_at=taken, url=url, case_ref=self.case_ref, title=title)
+        self.package.add_bytes(stamped_path, stamped, "image/png", role="stamped", captured_at=taken,
+                               meta={"stamped_of": path})
+        return path
+
+    @staticmethod
+    def _title(page) -> str | None:
+        try:
+            return page.title()
+        except Exception:
+            return None
+
+    def _server(self, page) -> dict[str, Any]:
+        """Final URL, server IP and TLS details of the document on screen."""
+        response = self._documents.get(id(page))
+        out: dict[str, Any] = {"final_url": page.url}
+        if response is None:
+            return out
+        try:
+            out["http_status"] = response.status
+            address = response.server_addr()
+            if address:
+                out["server_ip"] = address.get("ipAddress")
+                out["server_port"] = address.get("port")
+            security = response.security_details()
+            if security:
+                out["tls"] = security
+                certificate = self._certificate(page, response.url)
+                if certificate:
+                    out["tls_certificate"] = certificate
+        except Exception as exc:  # the page navigated away while we asked
+            self._note(f"server details unavailable: {str(exc).splitlines()[0]}")
+        return out
+
+    def _session(self, page):
+        key = id(page)
+        if key not in self._cdp:
+            try:
+                self._cdp[key] = page.context.new_cdp_session(page)
+            except Exception as exc:
+                self._cdp[key] = None
+                self._note(f"no CDP session ({str(exc).splitlines()[0]}): no MHTML snapshots or certificates")
+        return self._cdp[key]
+
+    def _certificate(self, page, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            return None
+        path = f"pages/certificates/{parts.hostname}.pem"
+        if self.package.entry(path):
+            return path
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            chain = session.send("Network.getCertificate", {"origin": f"{parts.scheme}://{parts.netloc}"})["tableNames"]
+        except Exception as exc:
+            self._note(f"TLS certificate of {parts.hostname} unavailable: {str(exc).splitlines()[0]}")
+            return None
+        if not chain:
+            self._note(f"Chromium did not give the TLS certificate of {parts.hostname}")
+            return None
+        pem = "".join(ssl.DER_cert_to_PEM_cert(base64.b64decode(der)) for der in chain)
+        self.package.add_bytes(path, pem.encode("ascii"), "application/x-pem-file", role="page", captured_at=utcnow(),
+                               meta={"origin": f"{parts.scheme}://{parts.netloc}", "certificates": len(chain)})
+        return path
+
+    def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
+        out: dict[str, str] = {}
+        try:
+            html = page.content().encode("utf-8")
+            out["html"] = f"pages/{stem}.html"
+            self.package.add_bytes(out["html"], html, "text/html", role="page", captured_at=taken, meta={"url": page.url})
+        except Exception as exc:
+            self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
+        session = self._session(page)
+        if session is not None:
+            try:
+                mhtml = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"].encode("utf-8")
+                out["mhtml"] = f"pages/{stem}.mhtml"
+                self.package.add_bytes(out["mhtml"], mhtml, "multipart/related", role="page", captured_at=taken,
+                                       meta={"url": page.url})
+            except Exception as exc:
+                self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")
+        return out
+
+    # --------------------------------------------------------------- finish
+
+    def close(self, context) -> None:
+        """Stop the trace, close the context (which writes the HAR), keep logs and network."""
+        now = utcnow()
+        if self._trace:
+            trace = self._har_dir / "trace.zip"
+            try:
+                context.tracing.stop(path=str(trace))
+                self.package.add_file("logs/trace.zip", trace, "application/zip", role="log", captured_at=now,
+                                      meta={"open_with": "playwright show-trace logs/trace.zip"})
+            except Exception as exc:
+                self._note(f"no trace: {str(exc).splitlines()[0]}")
+        for session in self._cdp.values():
+            try:
+                if session is not None:
+                    session.detach()
+            except Exception:
+                pass
+        try:
+            context.close()
+        except Exception:
+            pass
+        self._add_jsonl("logs/console.jsonl", self.console, now)
+        self._add_jsonl("logs/page-errors.jsonl", self.errors, now)
+        if self.har_path.exists():
+            har = scrub_har(json.loads(self.har_path.read_text(encoding="utf-8")))
+            data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
+            self.package.add_bytes("logs/network.har", data, "application/json", role="log", captured_at=now,
+                                   meta={"scrubbed": "cookies, auth headers, CSRF tokens, password/card fields"})
+        for leftover in self._har_dir.iterdir():
+            leftover.unlink()
+        self._har_dir.rmdir()
+
+    def _add_jsonl(self, path: str, rows: list[dict], now: datetime) -> None:
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+        self.package.add_bytes(path, body, "application/x-ndjson", role="log", captured_at=now,
+                               meta={"entries": len(rows)})
+
+
+def render_pdf(browser, log: Callable[[str], None] = lambda m: None) -> Callable[[Path], bytes | None]:
+    """report.html → report.pdf with the browser that took the screenshots."""
+
+    def render(html: Path) -> bytes | None:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            return page.pdf(format="A4", print_background=True,
+                            margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+        except Exception as exc:  # page.pdf needs headless Chromium; --headed runs keep report.html only
+            log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
+            return None
+        finally:
+            context.close()
+
+    return render
+
+
+def signer(home: Path):
+    from evidence.keys import Signer
+
+    return Signer.load_or_create(home / "keys" / "evidence-ed25519.pem")
+
+
+def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settings: CaptureSettings,
+                 headed: bool = False, slowmo: float = 0, timeout: float | None = None,
+                 browser_path: str | None = None, browser_endpoint: str | None = None, cdp: str | None = None,
+                 log: Callable[[str], None] = lambda m: None):
+    """`assistant capture`: a package from pages alone, with no form and no submission."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from evidence import Action
+
+    from . import __version__, environment
+    from . import browser as browsers
+    from .compose import compose
+    from .errors import NoBrowser, RunFailed
+
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(f"{url!r}: not an http(s) URL; give the full address, e.g. https://example.com/page")
+    check_masks(settings.masks)
+    try:
+        choice = browsers.discover(browser_path, browser_endpoint, cdp)
+    except browsers.BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+    key = case.fingerprint()
+    out_given = out is not None
+    if out is None:
+        stamp_ = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+        out = home / "evidence" / f"{stamp_}-capture-{key[:8]}"
+    package = EvidencePackage(out)
+    case_ref = " · ".join(x for x in (case.subject, f"order {case.order_id}" if case.order_id else None,
+                                       f"case {key[:8]}") if x)
+    capturer = Capturer(package, case_ref=case_ref, settings=settings, log=log)
+    key_pair = signer(home)
+    actions: list[Action] = []
+    with sync_playwright() as playwright:
+        try:
+            browser = browsers.connect(playwright, choice, headless=not headed, slow_mo=slowmo)
+        except PlaywrightError as exc:
+            raise NoBrowser(f"could not start {choice.describe()}: {str(exc).strip().splitlines()[0]}") from None
+        try:
+            context = browser.new_context(
+                **context_options(playwright, settings, locale="ru-RU" if case.language == "ru" else "en-US"),
+                **capturer.context_kwargs(),
+            )
+            capturer.start(context)
+            page = context.new_page()
+            env = environment.capture(
+                browser, page, browser_source=choice.describe(), emulated_device=settings.device,
+                reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            )
+            failures = []
+            for index, url in enumerate(urls):
+                started = utcnow()
+                log(f"capture {index + 1}/{len(urls)}: {url}")
+                action = Action(index=index, kind="capture", description=f"open and capture {url}",
+                                started_at=started, ended_at=started, url_before=page.url)
+                try:
+                    page.goto(url, wait_until="load", timeout=(timeout or 30) * 1000)
+                    action.files = [capturer.shoot(page, f"{index + 1:03d}-capture", full_page=True, role="capture")]
+                except Exception as exc:
+                    action.status, action.error = "failed", str(exc).strip().splitlines()[0]
+                    failures.append(f"{url}: {action.error}")
+                action.ended_at, action.url_after = utcnow(), page.url
+                actions.append(action)
+            capturer.close(context)
+            request = compose(case, [p.name for p in case.attachments])
+            package.finish(
+                tool=f"support-assistant {__version__}",
+                case={**case.summary(), "fingerprint": key},
+                request={"subject": request.subject, "body": request.body},
+                environment=env,
+                actions=actions,
+                signer=key_pair,
+                tsa_url=settings.tsa,
+                render_pdf=render_pdf(browser, log),
+                warn=log,
+            )
+            if out_given:
+                bundle = package.bundle()
+            else:
+                (home / "bundles").mkdir(parents=True, exist_ok=True)
+                bundle = package.bundle(home / "bundles" / f"{out.name}.zip")
+        finally:
+            browser.close()
+    if failures and len(failures) == len(urls):
+        raise RunFailed("no page could be captured: " + "; ".join(failures) + f". Evidence so far: {out}")
+    return out, bundle, failures

@@ -1,0 +1,126 @@
+"""Evidence costs, measured side by side (ratios printed; these are targets, not tests).
+
+1. Packaging 200 MB of screenshots (copy into the package with SHA-256 as they
+   are written, manifest, Ed25519 signature, SHA256SUMS, deterministic zip)
+   against `sha256sum` over the same files. Target: ratio at most 1.5.
+2. Stamping a 1920×1080 screenshot (text chunks + stamped copy with banner)
+   against taking it with Chromium. Target: ratio at most 0.2.
+
+    .venv/bin/python bench/bench_evidence.py [--megabytes 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image
+
+from evidence import Environment, EvidencePackage
+from evidence.keys import Signer
+from evidence.stamp import add_text_chunks, stamp
+
+
+def screenshots(folder: Path, megabytes: int) -> list[Path]:
+    """Real-looking screenshots: 1920×1080 PNGs with enough detail to weigh ~2 MB each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Image.effect_noise((1920, 1080), 64).convert("RGB")
+    paths, total, i = [], 0, 0
+    while total < megabytes * 1024 * 1024:
+        image = base.rotate(i % 360) if i % 7 else base
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", compress_level=1)
+        path = folder / f"{i:04d}-screen.png"
+        path.write_bytes(buffer.getvalue())
+        paths.append(path)
+        total += path.stat().st_size
+        i += 1
+    return paths
+
+
+def package(paths: list[Path], out: Path, signer: Signer) -> None:
+    pkg = EvidencePackage(out)
+    for path in paths:
+        pkg.add_file(f"screenshots/{path.name}", path, "image/png", role="screenshot",
+                     captured_at=datetime.now(timezone.utc))
+    env = Environment(os="bench", os_version="", kernel="", architecture="", python="")
+    pkg.finish(tool="bench", case={"subject": "bench"}, environment=env, actions=[], signer=signer, report=False)
+    pkg.bundle(out.with_suffix(".zip"))
+
+
+def sha256sum(paths: list[Path]) -> None:
+    subprocess.run(["sha256sum", *map(str, paths)], check=True, stdout=subprocess.DEVNULL)
+
+
+def bench_packaging(megabytes: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        paths = screenshots(tmp / "src", megabytes)
+        size = sum(p.stat().st_size for p in paths)
+        signer = Signer.load_or_create(tmp / "key.pem")
+        ours, theirs = [], []
+        for r in range(rounds):
+            start = time.perf_counter()
+            sha256sum(paths)
+            theirs.append(time.perf_counter() - start)
+            out = tmp / f"pkg{r}"
+            start = time.perf_counter()
+            package(paths, out, signer)
+            ours.append(time.perf_counter() - start)
+            subprocess.run(["rm", "-rf", str(out), str(out.with_suffix(".zip"))], check=True)
+        a, b = statistics.median(ours), statistics.median(theirs)
+        print(f"packaging {len(paths)} screenshots, {size / 1e6:.0f} MB: package+zip {a:.2f} s, "
+              f"sha256sum {b:.2f} s, ratio {a / b:.2f} (target <= 1.5)")
+
+
+def bench_stamping(rounds: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from assistant import browser as browsers
+
+    choice = browsers.discover()
+    html = ("<html><body style='margin:0;font:16px sans-serif'>"
+            + "".join(f"<p style='color:hsl({i * 37 % 360},60%,40%)'>Строка {i}: support request text, "
+                      f"order DM-{i:06d}, payment failed, 2 480,00 ₽</p>" for i in range(60))
+            + "</body></html>")
+    with sync_playwright() as p:
+        browser = browsers.connect(p, choice)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.set_content(html)
+        page.screenshot(type="png")  # warm up
+        take, mark = [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            raw = page.screenshot(type="png")
+            take.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            now = datetime.now(timezone.utc)
+            add_text_chunks(raw, {"Creation Time": now.isoformat(), "URL": "https://example.com/", "Title": "Заказ"})
+            stamp(raw, captured_at=now, url="https://example.com/support/new", case_ref="Оплата не прошла · case 1",
+                  title="Служба поддержки")
+            mark.append(time.perf_counter() - start)
+        browser.close()
+    a, b = statistics.median(mark), statistics.median(take)
+    print(f"stamping a 1920×1080 screenshot: {a * 1000:.0f} ms, taking it: {b * 1000:.0f} ms, "
+          f"ratio {a / b:.2f} (target <= 0.2)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    bench_packaging(args.megabytes, args.rounds)
+    bench_stamping(max(args.rounds, 7))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""Fit attachments to a provider's limits: media types, bytes per file, number of files.
+
+Tried in order, and every step is written down:
+  1. too many files: merge them into one PDF (if the form takes PDF), else
+     images into one tall image;
+  2. a type the form does not take: PNG↔JPEG;
+  3. too big: JPEG at decreasing quality, then downscale, step by step.
+The originals are never touched; fitted copies are written to `outdir`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
+EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
+QUALITIES = (90, 80, 70, 60, 50, 40)
+MIN_WIDTH = 480
+
+
+class CannotFit(ValueError):
+    pass
+
+
+@dataclass
+class Limits:
+    media_types: list[str]
+    max_bytes: int
+    max_files: int
+
+
+@dataclass
+class Fitted:
+    path: Path
+    media_type: str
+    sources: list[Path]
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def sniff(path: Path) -> str:
+    head = path.read_bytes()[:8]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return "application/octet-stream"
+
+
+def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:
+    return len(files) <= limits.max_files and all(
+        kind in limits.media_types and path.stat().st_size <= limits.max_bytes for path, kind in files
+    )
+
+
+def fit(paths: list[Path], limits: Limits, outdir: Path) -> list[Fitted]:
+    """What to attach instead of paths. Raises CannotFit with a sentence a person can act on."""
+    items = [Fitted(p, sniff(p), [p]) for p in paths]
+    if fits([(f.path, f.media_type) for f in items], limits):
+        return items
+    if limits.max_files == 0:
+        raise CannotFit("the form takes no attachments")
+    outdir.mkdir(parents=True, exist_ok=True)
+    if len(items) > limits.max_files:
+        items = _merge(items, limits, outdir)
+    out = []
+    for item in items:
+        out.append(_fit_one(item, limits, outdir))
+    return out
+
+
+def _merge(items: list[Fitted], limits: Limits, outdir: Path) -> list[Fitted]:
+    from PIL import Image
+
+    keep = items[: limits.max_files - 1]
+    rest = items[limits.max_files - 1 :]
+    sources = [p for f in rest for p in f.sources]
+    names = ", ".join(p.name for p in sources)
+    if "application/pdf" in limits.media_types:
+        target = outdir / "merged.pdf"
+        _merge_pdf(rest, target)
+        merged = Fitted(target, "application/pdf", sources, [f"merged {names} into one PDF ({len(rest)} pages or more)"])
+    else:
+        if any(f.media_type not in IMAGE_TYPES for f in rest):
+            raise CannotFit(
+                f"{len(items)} files but the form takes {limits.max_files}, and {names} cannot be merged "
+                "into one image (only PNG and JPEG can)"
+            )
+        images = [Image.open(f.path).convert("RGB") for f in rest]
+        width = max(i.width for i in images)
+        sheet = Image.new("RGB", (width, sum(i.height for i in images)), (255, 255, 255))
+        y = 0
+        for image in images:
+            sheet.paste(image, (0, y))
+            y += image.height
+        target = outdir / "merged.png"
+        sheet.save(target, "PNG", compress_level=6)
+        merged = Fitted(target, "image/png", sources, [f"stacked {names} into one image ({width}×{y})"])
+    return keep + [merged]
+
+
+def _merge_pdf(items: list[Fitted], target: Path) -> None:
+    from PIL import Image
+
+    if all(f.media_type in IMAGE_TYPES for f in items):
+        images = [Image.open(f.path).convert("RGB") for f in items]
+        images[0].save(target, "PDF", save_all=True, append_images=images[1:], resolution=96)
+        return
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for f in items:
+        if f.media_type == "application/pdf":
+            for page in PdfReader(f.path).pages:
+                writer.add_page(page)
+        elif f.media_type in IMAGE_TYPES:
+            buffer = io.BytesIO()
+            Image.open(f.path).convert("RGB").save(buffer, "PDF", resolution=96)
+            buffer.seek(0)
+            for page in PdfReader(buffer).pages:
+                writer.add_page(page)
+        else:
+            raise CannotFit(f"{f.path.name} ({f.media_type}) cannot be merged into a PDF")
+    with open(target, "wb") as handle:
+        writer.write(handle)
+
+
+def _encode(image, kind: str, quality: int | None) -> bytes:
+    buffer = io.BytesIO()
+    if kind == "JPEG":
+        image.convert("RGB").save(buffer, "JPEG", quality=quality or 90, optimize=True, progressive=True)
+    else:
+        image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
+    kind, size = item.media_type, item.path.stat().st_size
+    if kind in limits.media_types and size <= limits.max_bytes:
+        return item
+    name = item.path.name
+    if kind not in IMAGE_TYPES:
+        what = "is too big" if kind in limits.media_types else f"is {kind}"
+        raise CannotFit(
+            f"{name} {what} and cannot be converted: the form takes {', '.join(limits.media_types)} "
+            f"up to {limits.max_bytes} bytes. Attach a smaller file or a screenshot of it instead"
+        )
+    from PIL import Image
+
+    image = Image.open(item.path)
+    image.load()
+    targets = [t for t in ("image/jpeg", "image/png") if t in limits.media_types]
+    if not targets:
+        raise CannotFit(f"{name} is an image, but the form takes only {', '.join(limits.media_types)}")
+    actions = list(item.actions)
+    for target in targets:
+        fmt = IMAGE_TYPES[target]
+        current = image
+        while True:
+            for quality in QUALITIES if fmt == "JPEG" else (None,):
+                data = _encode(current, fmt, quality)
+                if len(data) <= limits.max_bytes:
+                    steps = list(actions)
+                    if target != kind:
+                        steps.append(f"converted {IMAGE_TYPES[kind]} to {fmt}" + (f" at quality {quality}" if quality else ""))
+                    elif quality:
+                        steps.append(f"re-encoded as JPEG at quality {quality}")
+                    else:
+                        steps.append("re-encoded PNG with maximum compression")
+                    if current.size != image.size:
+                        steps.append(f"downscaled from {image.width}×{image.height} to {current.width}×{current.height}")
+                    steps.append(f"{size} → {len(data)} bytes (limit {limits.max_bytes})")
+                    out = outdir / (Path(name).stem + "-fitted" + EXT[target])
+                    out.write_bytes(data)
+                    return Fitted(out, target, item.sources, steps)
+            if current.width <= MIN_WIDTH:
+                break
+            width = max(MIN_WIDTH, int(current.width * 0.75))
+            current = image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS)
+    raise CannotFit(f"{name} stays above {limits.max_bytes} bytes even at {MIN_WIDTH} px wide; crop it or attach fewer pages")

@@ -1,0 +1,77 @@
+"""The person's Ed25519 signing key: made on first use, kept 0600, never leaves the machine.
+
+The public half travels in every package as `signer.pub.pem`, so anyone can
+check `manifest.sig` with plain openssl (`openssl pkeyutl -verify -rawin`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+def fingerprint(public_pem: bytes) -> str:
+    """SHA-256 of the raw 32-byte public key, as shown in the manifest and by `evidence show`."""
+    key = serialization.load_pem_public_key(public_pem)
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+class Signer:
+    def __init__(self, key: Ed25519PrivateKey):
+        self._key = key
+
+    @classmethod
+    def load_or_create(cls, path: str | Path) -> "Signer":
+        path = Path(path)
+        if path.exists():
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                # Someone widened it; narrow it again rather than refuse to sign.
+                os.chmod(path, 0o600)
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise ValueError(f"{path}: not an Ed25519 private key")
+            return cls(key)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        # O_EXCL + 0600 from the start: the key is never readable by others, not even briefly.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        return cls(key)
+
+    @property
+    def public_pem(self) -> bytes:
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_pem)
+
+    def sign(self, data: bytes) -> bytes:
+        return self._key.sign(data)
+
+
+def verify(public_pem: bytes, signature: bytes, data: bytes) -> bool:
+    try:
+        key = serialization.load_pem_public_key(public_pem)
+    except ValueError:
+        return False
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True

@@ -1,0 +1,191 @@
+"""report.html (and, rendered by the browser, report.pdf) and a contact sheet.
+
+Everything that came from a page or a person is escaped: a page title
+carrying <script> is shown as text. The report also forbids scripts outright
+with a Content-Security-Policy, in case a future change forgets to escape.
+"""
+
+from __future__ import annotations
+
+import io
+from html import escape
+from pathlib import Path
+
+from .manifest import FileEntry, Manifest
+
+SHOT_ROLES = ("screenshot", "review", "confirmation", "failure", "capture")
+
+CSS = """
+body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 11pt; color: #111; margin: 24px; }
+h1 { font-size: 18pt; margin: 0 0 4px; } h2 { font-size: 14pt; margin: 22px 0 8px; border-bottom: 2px solid #c9a400; }
+h3 { font-size: 12pt; margin: 12px 0 6px; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 10px; }
+td, th { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; text-align: left; font-size: 9.5pt; }
+th { background: #f3f0e0; }
+.k { width: 26%; color: #444; }
+pre { white-space: pre-wrap; word-break: break-word; background: #fafafa; border: 1px solid #ddd; padding: 8px; font-size: 10pt; }
+code, .hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; word-break: break-all; }
+.group { break-before: page; }
+figure { margin: 0 0 14px; break-inside: avoid; }
+figure img { max-width: 100%; max-height: 21cm; border: 1px solid #999; }
+figcaption { font-size: 9pt; color: #333; }
+.ok { color: #06610f; } .failed { color: #a00; font-weight: bold; }
+.note { color: #555; font-size: 9.5pt; }
+"""
+
+
+def _e(value) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _rows(pairs) -> str:
+    return "".join(f"<tr><td class='k'>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in pairs if v not in (None, "", {}))
+
+
+def shot_groups(manifest: Manifest) -> list[tuple[str, list[FileEntry]]]:
+    """Screenshots grouped by the action that took them, in order; one PDF page or more each."""
+    by_path = {f.path: f for f in manifest.files}
+    seen: set[str] = set()
+    groups: list[tuple[str, list[FileEntry]]] = []
+    for action in manifest.actions:
+        shots = [by_path[p] for p in action.files if p in by_path and by_path[p].role in SHOT_ROLES
+                 and by_path[p].media_type == "image/png" and p not in seen]
+        if shots:
+            seen.update(s.path for s in shots)
+            groups.append((f"Step {action.index + 1}: {action.description}", shots))
+    rest = [f for f in manifest.files if f.role in SHOT_ROLES and f.media_type == "image/png"
+            and f.path not in seen and "stamped_of" not in f.meta]
+    if rest:
+        groups.append(("Other screenshots", rest))
+    return groups
+
+
+def render_html(manifest: Manifest) -> str:
+    by_path = {f.path: f for f in manifest.files}
+    case = manifest.case
+    sub = manifest.submission
+    title = case.get("subject") or "Evidence package"
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'\">",
+        f"<title>{_e(title)} — evidence</title><style>{CSS}</style></head><body>",
+        f"<h1>Evidence: {_e(title)}</h1>",
+        f"<p class='note'>Package made {_e(manifest.created_at.isoformat())} by {_e(manifest.tool)}. "
+        "Every file's SHA-256 is in manifest.json and SHA256SUMS; see “How to verify” at the end.</p>",
+        "<h2>Case</h2><table>",
+        _rows([(k.replace("_", " "), v) for k, v in case.items()]),
+    ]
+    if manifest.flow:
+        parts.append(_rows([("flow", f"{manifest.flow.id} v{manifest.flow.version} (sha256 {manifest.flow.sha256})")]))
+    if sub:
+        parts.append(_rows([
+            ("outcome", sub.outcome + (" (dry run)" if sub.dry_run else "")),
+            ("request number", sub.confirmation),
+            ("submitted at (UTC)", sub.submitted_at.isoformat() if sub.submitted_at else None),
+            ("confirmation page", sub.confirmation_url),
+        ]))
+    parts.append("</table>")
+    if manifest.request:
+        parts.append(f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
+                     f"<pre>{_e(manifest.request.get('body'))}</pre>")
+    parts.append("<h2>Timeline (UTC)</h2><table><tr><th>#</th><th>start</th><th>end</th><th>action</th>"
+                 "<th>page after</th><th>result</th></tr>")
+    for a in manifest.actions:
+        status = f"<span class='{'failed' if a.status == 'failed' else 'ok'}'>{_e(a.status)}</span>"
+        if a.error:
+            status += f"<br>{_e(a.error)}"
+        parts.append(
+            f"<tr><td>{a.index + 1}</td><td>{_e(a.started_at.strftime('%H:%M:%S.%f')[:-3])}</td>"
+            f"<td>{_e(a.ended_at.strftime('%H:%M:%S.%f')[:-3])}</td><td>{_e(a.description)}</td>"
+            f"<td><code>{_e(a.url_after)}</code></td><td>{status}</td></tr>"
+        )
+    parts.append("</table>")
+    if manifest.fitting:
+        parts.append("<h2>Attachments fitted to the provider's limits</h2><p class='note'>The originals are in the package unchanged.</p><table>")
+        for fit in manifest.fitting:
+            parts.append(f"<tr><td class='k'>{_e(fit.result)} ({fit.size} bytes)</td><td>from {_e(', '.join(fit.sources))}: "
+                         f"{_e('; '.join(fit.actions))}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>Screenshots</h2><p class='note'>Each picture is the stamped copy; the original PNG "
+                 "(same pixels, no banner) and its hash are named below it.</p>")
+    for heading, shots in shot_groups(manifest):
+        parts.append(f"<section class='group'><h3>{_e(heading)}</h3>")
+        for shot in shots:
+            stamped = by_path.get(shot.meta.get("stamped", ""))
+            image = stamped.path if stamped else shot.path
+            parts.append(
+                f"<figure><img src='{_e(image)}' alt='{_e(shot.path)}'><figcaption>"
+                f"<b>{_e(shot.path)}</b> — captured {_e(shot.captured_at.isoformat() if shot.captured_at else '?')}<br>"
+                f"URL: <code>{_e(shot.meta.get('url'))}</code><br>Page title: {_e(shot.meta.get('title'))}<br>"
+                f"SHA-256 original: <span class='hash'>{_e(shot.sha256)}</span>"
+                + (f"<br>SHA-256 stamped: <span class='hash'>{_e(stamped.sha256)}</span>" if stamped else "")
+                + "</figcaption></figure>"
+            )
+        parts.append("</section>")
+    env = manifest.environment.model_dump(exclude_none=True)
+    parts.append("<section class='group'><h2>Capture environment</h2><table>")
+    parts.append(_rows([(k.replace("_", " "), v) for k, v in env.items()]))
+    parts.append("</table>")
+    parts.append("<h2>Files</h2><table><tr><th>path</th><th>bytes</th><th>SHA-256</th></tr>")
+    for f in manifest.files:
+        parts.append(f"<tr><td><code>{_e(f.path)}</code></td><td>{f.size}</td><td class='hash'>{_e(f.sha256)}</td></tr>")
+    parts.append("</table>")
+    fingerprint = manifest.signer.fingerprint if manifest.signer else None
+    parts.append(
+        "<h2>How to verify</h2><p>Unzip the package and, in its folder, run:</p><pre>"
+        "sha256sum -c SHA256SUMS                       # every file is as it was\n"
+        "openssl pkeyutl -verify -pubin -inkey signer.pub.pem -rawin \\\n"
+        "    -in manifest.json -sigfile manifest.sig    # the manifest was signed by this key\n"
+        + ("openssl ts -verify -in manifest.tsr -data manifest.json \\\n"
+           "    -CAfile TSA-CA.pem                       # the manifest existed at the authority's time\n"
+           if manifest.timestamp_authority else "")
+        + "</pre>"
+        + (f"<p>Signing key fingerprint (SHA-256 of the raw Ed25519 key): <span class='hash'>{_e(fingerprint)}</span></p>"
+           if fingerprint else "")
+        + (f"<p>Timestamp authority: <code>{_e(manifest.timestamp_authority)}</code>; TSA-CA.pem is that "
+           "authority's published CA certificate.</p>" if manifest.timestamp_authority else "")
+        + "<p>Or, with the tool: <code>assistant evidence verify PACKAGE</code>.</p></section>"
+    )
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb_width: int = 420) -> bytes | None:
+    """One JPEG with every stamped screenshot, for forms that take only images."""
+    from PIL import Image, ImageDraw
+
+    from .stamp import font
+
+    stamped = [f for f in files if "stamped_of" in f.meta]
+    if not stamped:
+        return None
+    thumbs = []
+    for f in stamped:
+        with Image.open(root / f.path) as img:
+            img = img.convert("RGB")
+            ratio = thumb_width / img.width
+            height = min(int(img.height * ratio), int(thumb_width * 1.6))
+            thumb = img.resize((thumb_width, int(img.height * ratio)), Image.Resampling.LANCZOS)
+            # very tall full-page shots: keep the top and the banner at the bottom
+            if thumb.height > height:
+                banner = thumb.crop((0, thumb.height - 60, thumb_width, thumb.height))
+                top = thumb.crop((0, 0, thumb_width, height - 60))
+                thumb = Image.new("RGB", (thumb_width, height))
+                thumb.paste(top, (0, 0))
+                thumb.paste(banner, (0, height - 60))
+            thumbs.append((f.path.rsplit("/", 1)[-1], thumb))
+    label_h, pad = 22, 10
+    cell_h = max(t.height for _, t in thumbs) + label_h
+    rows = (len(thumbs) + columns - 1) // columns
+    sheet = Image.new("RGB", (columns * (thumb_width + pad) + pad, rows * (cell_h + pad) + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    fnt = font(14)
+    for i, (name, thumb) in enumerate(thumbs):
+        x = pad + (i % columns) * (thumb_width + pad)
+        y = pad + (i // columns) * (cell_h + pad)
+        draw.text((x, y + 2), name, font=fnt, fill=(0, 0, 0))
+        sheet.paste(thumb, (x, y + label_h))
+        draw.rectangle((x - 1, y + label_h - 1, x + thumb.width, y + label_h + thumb.height), outline=(150, 150, 150))
+    buffer = io.BytesIO()
+    sheet.save(buffer, "JPEG", quality=80, optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,197 @@
+"""Screenshots with their time on them.
+
+Two files per capture:
+  * the original: the PNG exactly as the browser produced it, with text chunks
+    (capture time, URL, title) inserted before IEND. No pixel is re-encoded:
+    the IDAT chunks are the browser's own bytes. The manifest hashes this file
+    as stored, and also records `capture_sha256`, the hash of the browser's
+    bytes before the chunks were added (strip the tEXt/iTXt chunks to check it).
+  * the stamped copy: the same pixels with a banner below them naming the
+    capture time (UTC and local with offset), the URL and the case reference.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# DejaVu Sans has full Cyrillic coverage and ships with nearly every Linux
+# (Debian: fonts-dejavu-core). ASSISTANT_FONT overrides it.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/local/share/fonts/DejaVuSans.ttf",
+    "/Library/Fonts/DejaVuSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "C:\\Windows\\Fonts\\DejaVuSans.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+)
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def font_path() -> Path:
+    override = os.environ.get("ASSISTANT_FONT")
+    if override:
+        if not Path(override).is_file():
+            raise FontMissing(f"ASSISTANT_FONT={override}: no such font file")
+        return Path(override)
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    try:  # matplotlib ships DejaVu Sans; use it if it happens to be installed
+        import matplotlib
+
+        bundled = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+        if bundled.is_file():
+            return bundled
+    except ImportError:
+        pass
+    raise FontMissing(
+        "no font with Cyrillic glyphs for the screenshot banner: install DejaVu Sans "
+        "(Debian/Ubuntu: apt-get install fonts-dejavu-core; `assistant browser install` does it), "
+        "or set ASSISTANT_FONT=/path/to/font.ttf"
+    )
+
+
+@lru_cache(maxsize=8)
+def font(size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(font_path()), size)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def text_chunk(key: str, value: str) -> bytes:
+    """tEXt for Latin-1 values, iTXt (UTF-8) for anything else, e.g. a Cyrillic title."""
+    try:
+        return _chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1"))
+    except UnicodeEncodeError:
+        return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8"))
+
+
+def add_text_chunks(png: bytes, items: dict[str, str]) -> bytes:
+    if not png.startswith(PNG_SIGNATURE) or png[-12:-8] != b"\0\0\0\0" or png[-8:-4] != b"IEND":
+        raise ValueError("not a complete PNG")
+    extra = b"".join(text_chunk(k, v) for k, v in items.items() if v is not None)
+    return png[:-12] + extra + png[-12:]
+
+
+def read_text_chunks(png: bytes) -> dict[str, str]:
+    out: dict[str, str] = {}
+    pos = len(PNG_SIGNATURE)
+    while pos + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        data = png[pos + 8 : pos + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = data.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = data.partition(b"\0")
+            # compression flag, method, language tag\0, translated keyword\0, text
+            rest = rest[2:]
+            _, _, rest = rest.partition(b"\0")
+            _, _, value = rest.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("utf-8")
+        pos += 12 + length
+    return out
+
+
+def strip_text_chunks(png: bytes) -> bytes:
+    """The browser's PNG again: the inverse of add_text_chunks."""
+    out = [png[: len(PNG_SIGNATURE)]]
+    pos = len(PNG_SIGNATURE)
+    while pos + 8 <= len(png):
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        if kind not in (b"tEXt", b"iTXt"):
+            out.append(png[pos : pos + 12 + length])
+        pos += 12 + length
+    return b"".join(out)
+
+
+def describe_time(at: datetime) -> str:
+    """'2026-11-22 01:50:12 UTC = 04:50:12 MSK (UTC+03:00) local': both, so no reader has to convert."""
+    utc = at.astimezone(timezone.utc)
+    text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+    local = at.astimezone()
+    offset = local.strftime("%z")
+    if offset in ("+0000", "-0000"):
+        return text + " (the capturing machine's clock is on UTC)"
+    zone = local.tzname() or ""
+    zone = f"{zone} " if zone and not zone.startswith(("+", "-")) else ""
+    return text + f" = {local:%Y-%m-%d %H:%M:%S} {zone}(UTC{offset[:3]}:{offset[3:]}) local time"
+
+
+def _fit_text(draw, text: str, fnt, width: int) -> str:
+    if draw.textlength(text, font=fnt) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=fnt) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def stamp(png: bytes, *, captured_at: datetime, url: str, case_ref: str, title: str | None = None,
+          fmt: str = "PNG") -> bytes:
+    """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered."""
+    from PIL import Image, ImageDraw
+
+    shot = Image.open(io.BytesIO(png))
+    shot.load()
+    width = shot.width
+    size = max(13, min(22, width // 60))
+    fnt, bold = font(size), font(size)
+    pad = size // 2
+    lines = [
+        ("Captured", describe_time(captured_at)),
+        ("URL", url),
+        ("Page", title or "—"),
+        ("Case", case_ref),
+    ]
+    line_h = int(size * 1.45)
+    banner_h = pad * 2 + line_h * len(lines)
+    out = Image.new("RGB", (width, shot.height + banner_h), (255, 255, 255))
+    out.paste(shot.convert("RGB"), (0, 0))
+    draw = ImageDraw.Draw(out)
+    top = shot.height
+    draw.rectangle((0, top, width, top + banner_h), fill=(255, 248, 214))
+    draw.rectangle((0, top, width, top + 2), fill=(180, 140, 0))
+    label_w = max(draw.textlength(label + ":", font=bold) for label, _ in lines) + pad
+    for i, (label, value) in enumerate(lines):
+        y = top + pad + i * line_h
+        draw.text((pad, y), label + ":", font=bold, fill=(110, 80, 0))
+        draw.text((pad + label_w, y), _fit_text(draw, value, fnt, int(width - label_w - 2 * pad)), font=fnt, fill=(0, 0, 0))
+    buffer = io.BytesIO()
+    if fmt == "JPEG":
+        out.save(buffer, "JPEG", quality=88)
+    else:
+        # compress_level 1: the stamped copy is for reading; speed matters more than bytes.
+        out.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def has_glyphs(text: str, size: int = 20) -> bool:
+    """True when the banner font draws every character of text: none comes out as the
+    font's "missing glyph" box (what a private-use code point renders as)."""
+    fnt = font(size)
+    def bitmap(ch: str):
+        mask = fnt.getmask(ch)
+        return mask.size, bytes(mask)
+
+    missing = bitmap("\U0010fffd")
+    for ch in set(text) - set(" "):
+        if fnt.getmask(ch).getbbox() is None or bitmap(ch) == missing:
+            return False
+    return True

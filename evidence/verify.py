@@ -1,0 +1,190 @@
+"""Check a package, folder or zip: every hash, the signature, the timestamp token.
+
+Every problem names the file it is about, so a person can see at once what
+was changed, removed or slipped in.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from . import keys, tsa
+from .bundle import UnsafeArchive, files_of, safe_extract
+from .manifest import Manifest
+from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, TIMESTAMP, sha256_file
+
+
+@dataclass
+class Problem:
+    file: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.what}"
+
+
+@dataclass
+class Result:
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    checked_files: int = 0
+    signer: str | None = None
+    timestamp: str | None = None
+    timestamp_authority: str | None = None
+    tsa_trusted: bool = False
+    manifest: Manifest | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.manifest is not None
+
+    def add(self, file: str, what: str) -> None:
+        self.problems.append(Problem(file, what))
+
+    def public(self) -> dict:
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "checked_files": self.checked_files,
+            "signer_fingerprint": self.signer,
+            "timestamp": self.timestamp,
+            "timestamp_authority": self.timestamp_authority,
+            "tsa_trusted": self.tsa_trusted,
+            "problems": [{"file": p.file, "problem": p.what} for p in self.problems],
+        }
+
+
+def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
+    """expect_key: a fingerprint (hex) the signer must have. tsa_ca: CA certificates the
+    timestamp authority must chain to."""
+    path = Path(path)
+    if path.is_file() and zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory(prefix="evidence-verify-") as tmp:
+            result = Result(str(path))
+            try:
+                safe_extract(path, Path(tmp) / "package")
+            except (UnsafeArchive, zipfile.BadZipFile) as exc:
+                result.add(path.name, f"refused to unpack: {exc}")
+                return result
+            inner = verify_folder(Path(tmp) / "package", tsa_ca=tsa_ca, expect_key=expect_key)
+            inner.path = str(path)
+            return inner
+    if not path.is_dir():
+        result = Result(str(path))
+        result.add(path.name, "not a package folder or a zip")
+        return result
+    return verify_folder(path, tsa_ca=tsa_ca, expect_key=expect_key)
+
+
+def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
+    result = Result(str(root))
+    try:
+        on_disk = set(files_of(root))
+    except UnsafeArchive as exc:
+        result.add(root.name, str(exc))
+        return result
+    manifest_file = root / MANIFEST
+    if not manifest_file.exists():
+        result.add(MANIFEST, "missing")
+        return result
+    text = manifest_file.read_bytes()
+    try:
+        manifest = Manifest.model_validate(json.loads(text))
+    except (ValueError, ValidationError) as exc:
+        result.add(MANIFEST, f"not a valid manifest ({str(exc).splitlines()[0]})")
+        return result
+    result.manifest = manifest
+    _check_sums(root, manifest, on_disk, result)
+    _check_signature(root, manifest, text, result, expect_key)
+    _check_timestamp(root, manifest, text, result, tsa_ca)
+    listed = {f.path for f in manifest.files}
+    for entry in manifest.files:
+        target = root / entry.path
+        if entry.path not in on_disk:
+            result.add(entry.path, "missing (listed in manifest.json)")
+            continue
+        if target.stat().st_size != entry.size or sha256_file(target) != entry.sha256:
+            result.add(entry.path, "changed: its SHA-256 is not the one in manifest.json")
+        result.checked_files += 1
+    for extra in sorted(on_disk - listed - set(SEAL)):
+        result.add(extra, "extra: not listed in manifest.json")
+    return result
+
+
+def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Result) -> None:
+    if SUMS not in on_disk:
+        result.add(SUMS, "missing")
+        return
+    expected = {f.path: f.sha256 for f in manifest.files}
+    named: set[str] = set()
+    for number, line in enumerate((root / SUMS).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            result.add(SUMS, f"line {number} is not 'HASH  PATH'")
+            continue
+        named.add(name)
+        if name in SEAL:
+            if name not in on_disk:
+                result.add(name, f"missing (listed in {SUMS})")
+            elif sha256_file(root / name) != digest:
+                result.add(name, f"changed: its SHA-256 is not the one in {SUMS}")
+        elif name not in expected:
+            result.add(SUMS, f"line {number} names {name}, which manifest.json does not list")
+        elif expected[name] != digest:
+            result.add(SUMS, f"line {number}: the hash of {name} differs from manifest.json")
+    for name in sorted(set(expected) - named):
+        result.add(SUMS, f"does not list {name}")
+    for name in (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP):
+        if name in on_disk and name not in named:
+            result.add(SUMS, f"does not list {name}")
+
+
+def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result, expect_key: str | None) -> None:
+    if manifest.signer is None:
+        result.add(MANIFEST, "names no signer: the package is not signed")
+        return
+    pub, sig = root / manifest.signer.public_key, root / manifest.signer.signature
+    if manifest.signer.public_key != PUBLIC_KEY or manifest.signer.signature != SIGNATURE:
+        result.add(MANIFEST, "names unexpected signature files")
+        return
+    if not pub.exists():
+        result.add(PUBLIC_KEY, "missing")
+        return
+    if not sig.exists():
+        result.add(SIGNATURE, "missing")
+        return
+    pem = pub.read_bytes()
+    try:
+        actual = keys.fingerprint(pem)
+    except ValueError:
+        result.add(PUBLIC_KEY, "not a PEM public key")
+        return
+    result.signer = actual
+    if actual != manifest.signer.fingerprint:
+        result.add(PUBLIC_KEY, f"is not the key manifest.json names ({manifest.signer.fingerprint[:16]}…): key swapped")
+    if expect_key and actual != expect_key.lower():
+        result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expect_key[:16]}…")
+    if not keys.verify(pem, sig.read_bytes(), text):
+        result.add(SIGNATURE, "does not verify: manifest.json or the signature was changed, or the key swapped")
+
+
+def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
+    token = root / TIMESTAMP
+    result.timestamp_authority = manifest.timestamp_authority
+    if not token.exists():
+        if manifest.timestamp_authority:
+            result.add(TIMESTAMP, f"missing (manifest.json says {manifest.timestamp_authority} was asked)")
+        return
+    try:
+        info = tsa.check(token.read_bytes(), text, trusted_ca=tsa_ca)
+    except tsa.TimestampError as exc:
+        result.add(TIMESTAMP, str(exc))
+        return
+    result.timestamp = info.gen_time.isoformat()
+    result.tsa_trusted = bool(tsa_ca)

@@ -1,0 +1,282 @@
+"""The evidence package of a real demo submission: sealed, verifiable by us and by plain tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+from evidence import Manifest
+from evidence.bundle import make_zip
+from evidence.report import shot_groups
+from evidence.stamp import read_text_chunks, strip_text_chunks
+from evidence.verify import verify
+from evidence_fixtures import copy_package, make_demo_package
+from helpers import REPO, run_cli
+from tsa_server import TimestampServer
+
+
+@pytest.fixture(scope="module")
+def tsa():
+    with TimestampServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, tsa):
+    """One real submission to the demo portal with a trusted timestamp; tests copy it before changing it."""
+    tmp = tmp_path_factory.mktemp("demo")
+    result = make_demo_package(tmp, tsa.url)
+    result["ca"] = tsa.write_ca(tmp / "tsa-ca.pem")
+    result["home"] = tmp / "home"
+    return result
+
+
+def package_dir(demo) -> Path:
+    return Path(demo["evidence_dir"])
+
+
+def manifest_of(folder: Path) -> Manifest:
+    return Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def readme_commands() -> list[str]:
+    """The shell commands of the README's "Evidence packages" section that check a package by hand."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Evidence packages", 1)[1].split("\n## ", 1)[0]
+    commands, pending = [], ""
+    for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", section, re.S):
+        for line in block.splitlines():
+            line = line.split("  #", 1)[0].rstrip()
+            if pending:
+                line, pending = pending + " " + line.strip(), ""
+            if line.endswith("\\"):
+                pending = line[:-1].strip()
+                continue
+            if line.strip().startswith(("sha256sum ", "openssl ")):
+                commands.append(line.strip())
+    return commands
+
+
+def test_demo_package_is_accepted_by_verify_sha256sum_and_readme_openssl(demo):
+    folder = package_dir(demo)
+    zip_path = Path(demo["evidence_zip"])
+    for target in (folder, zip_path):
+        done = run_cli("evidence", "verify", str(target), "--tsa-ca", str(demo["ca"]), home=demo["home"])
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "OK" in done.stdout and "timestamp" in done.stdout and "checked against the CA" in done.stdout
+    commands = readme_commands()
+    assert any(c.startswith("sha256sum -c") for c in commands)
+    assert any("pkeyutl -verify" in c for c in commands) and any("ts -verify" in c for c in commands)
+    for command in commands:
+        command = command.replace("TSA-CA.pem", str(demo["ca"]))
+        done = subprocess.run(command, shell=True, cwd=folder, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+        assert "FAILED" not in done.stdout
+
+
+def test_manifest_records_environment_actions_and_every_file(demo):
+    folder = package_dir(demo)
+    manifest = manifest_of(folder)
+    env = manifest.environment
+    for name in ("os", "os_version", "kernel", "architecture", "python", "playwright", "browser_version",
+                 "user_agent", "viewport", "device_scale_factor", "locale", "timezone", "utc_offset"):
+        assert getattr(env, name), name
+    assert env.reported_device["model"] == "iPhone 13" and env.emulated_device is None
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    assert socket.gethostname() not in text  # no host name unless asked for
+    assert manifest.request and manifest.request["subject"] == "Card charged but order not placed"
+    assert manifest.flow.id == "demo" and manifest.submission.outcome == "confirmed"
+    assert manifest.signer and manifest.timestamp_authority
+    for action in manifest.actions:
+        assert action.started_at.tzinfo and action.started_at <= action.ended_at and action.url_after
+    roles = {f.role for f in manifest.files}
+    assert {"screenshot", "stamped", "page", "log", "report", "attachment", "confirmation"} <= roles
+    paths = {f.path for f in manifest.files}
+    assert {"report.html", "report.pdf", "report/contact-sheet.jpg", "logs/network.har", "logs/console.jsonl",
+            "logs/page-errors.jsonl"} <= paths
+    for entry in manifest.files:
+        assert entry.media_type and entry.size == (folder / entry.path).stat().st_size
+    # Every screenshot has its page: HTML, MHTML, final URL, server address.
+    for shot in (f for f in manifest.files if f.role == "screenshot"):
+        assert shot.captured_at is not None
+        assert shot.meta["html"] in paths and shot.meta["mhtml"] in paths and shot.meta["stamped"] in paths
+        assert shot.meta["final_url"].startswith("http://127.0.0.1:")
+        assert shot.meta["server_ip"] == "127.0.0.1"
+    mhtml = next(f for f in manifest.files if f.path.endswith(".mhtml"))
+    assert b"Content-Type: multipart/related" in (folder / mhtml.path).read_bytes()[:2000]
+
+
+def test_key_is_made_once_and_kept_private(demo):
+    keys = list((demo["home"] / "keys").iterdir())
+    assert len(keys) == 1 and (keys[0].stat().st_mode & 0o777) == 0o600
+    assert (keys[0].parent.stat().st_mode & 0o777) == 0o700
+    assert b"PRIVATE KEY" in keys[0].read_bytes()
+    folder = package_dir(demo)
+    assert b"PRIVATE" not in (folder / "signer.pub.pem").read_bytes()
+
+
+def test_original_png_carries_text_chunks_and_the_browser_bytes(demo):
+    from PIL import Image
+
+    folder = package_dir(demo)
+    manifest = manifest_of(folder)
+    shot = next(f for f in manifest.files if f.role == "screenshot")
+    data = (folder / shot.path).read_bytes()
+    chunks = read_text_chunks(data)
+    assert chunks["URL"] == shot.meta["url"] and chunks["Title"] == shot.meta["title"]
+    assert chunks["Creation Time"].startswith(shot.captured_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    import hashlib
+
+    assert hashlib.sha256(strip_text_chunks(data)).hexdigest() == shot.meta["capture_sha256"]
+    original = Image.open(folder / shot.path).convert("RGB")
+    stamped = Image.open(folder / shot.meta["stamped"]).convert("RGB")
+    assert stamped.width == original.width and stamped.height > original.height + 40
+    # The banner is added below: the page's pixels are untouched.
+    assert stamped.crop((0, 0, original.width, original.height)).tobytes() == original.tobytes()
+
+
+def test_har_has_no_secrets(demo):
+    folder = package_dir(demo)
+    har_text = (folder / "logs" / "network.har").read_text(encoding="utf-8")
+    har = json.loads(har_text)
+    entries = har["log"]["entries"]
+    assert any(e["request"]["method"] == "POST" for e in entries)
+    # The CSRF token the form carried, and the session cookie, are in the page snapshots but not in the HAR.
+    form_html = next((folder / "pages").glob("*-filled-form.html")).read_text(encoding="utf-8")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_html).group(1)
+    assert len(token) > 10 and token not in har_text
+    cookies = [h["value"] for e in entries for h in e["request"]["headers"] + e["response"]["headers"]
+               if h["name"].lower() in ("cookie", "set-cookie")]
+    assert cookies and set(cookies) == {"[scrubbed]"}
+    assert "[scrubbed]" in har_text and "demo_session=" not in har_text.replace("demo_session=[scrubbed]", "")
+
+
+def test_report_pdf_has_a_page_per_screenshot_group(demo):
+    from pypdf import PdfReader
+
+    folder = package_dir(demo)
+    manifest = manifest_of(folder)
+    groups = shot_groups(manifest)
+    assert len(groups) >= 10
+    reader = PdfReader(folder / "report.pdf")
+    assert len(reader.pages) >= len(groups)
+    texts = [page.extract_text() or "" for page in reader.pages]
+    pages_of = [next(i for i, t in enumerate(texts) if heading.split(":")[0] + ":" in t) for heading, _ in groups]
+    assert len(set(pages_of)) == len(groups)  # each group starts on a page of its own
+    assert any("DEMO-" in t for t in texts) and any("How to verify" in t for t in texts)
+
+
+def test_any_changed_byte_in_any_file_fails_and_names_the_file(demo, tmp_path):
+    folder = package_dir(demo)
+    work = copy_package(folder, tmp_path / "pkg")
+    files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
+    assert len(files) > 50
+    for rel in files:
+        path = work / rel
+        original = path.read_bytes()
+        data = bytearray(original or b"\0")  # an empty log gets a byte instead
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+        try:
+            result = verify(work, tsa_ca=[demo["ca"].read_bytes()])
+            assert not result.ok, rel
+            assert rel in {p.file for p in result.problems}, (rel, [str(p) for p in result.problems])
+        finally:
+            path.write_bytes(original)
+    assert verify(work).ok
+
+
+def test_deleted_and_added_files_are_named(demo, tmp_path):
+    work = copy_package(package_dir(demo), tmp_path / "pkg")
+    (work / "screenshots" / "002-home.png").unlink()
+    (work / "screenshots" / "extra.png").write_bytes(b"not evidence")
+    done = run_cli("evidence", "verify", str(work), "--json", home=demo["home"])
+    assert done.returncode == 1
+    problems = {p["file"]: p["problem"] for p in json.loads(done.stdout)["problems"]}
+    assert problems["screenshots/002-home.png"].startswith("missing")
+    assert problems["screenshots/extra.png"].startswith("extra")
+    plain = run_cli("evidence", "verify", str(work), home=demo["home"])
+    assert plain.returncode == 1 and "screenshots/002-home.png" in plain.stderr and "screenshots/extra.png" in plain.stderr
+
+
+def test_swapped_key_fails(demo, tmp_path):
+    other = Ed25519PrivateKey.generate()
+    other_pem = other.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # 1. someone else's key put in the package
+    work = copy_package(package_dir(demo), tmp_path / "a")
+    (work / "signer.pub.pem").write_bytes(other_pem)
+    result = verify(work)
+    assert not result.ok and "signer.pub.pem" in {p.file for p in result.problems}
+    # 2. the manifest re-signed with another key, sums rewritten to match
+    work = copy_package(package_dir(demo), tmp_path / "b")
+    (work / "signer.pub.pem").write_bytes(other_pem)
+    (work / "manifest.sig").write_bytes(other.sign((work / "manifest.json").read_bytes()))
+    sums = subprocess.run("sha256sum $(cut -c67- SHA256SUMS)", shell=True, cwd=work, capture_output=True, text=True)
+    (work / "SHA256SUMS").write_text(sums.stdout)
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=work).returncode == 0
+    result = verify(work)
+    assert not result.ok
+    assert any(p.file == "signer.pub.pem" and "swapped" in p.what for p in result.problems)
+    # 3. an expected key pinned on the command line
+    done = run_cli("evidence", "verify", str(package_dir(demo)), "--key", "0" * 64, home=demo["home"])
+    assert done.returncode == 1 and "signer.pub.pem" in done.stderr
+
+
+def test_timestamp_from_an_untrusted_authority_fails(demo, tmp_path):
+    with TimestampServer() as stranger:
+        ca = stranger.write_ca(tmp_path / "other-ca.pem")
+    done = run_cli("evidence", "verify", str(package_dir(demo)), "--tsa-ca", str(ca), home=demo["home"])
+    assert done.returncode == 1 and "manifest.tsr" in done.stderr and "not issued by the trusted CA" in done.stderr
+
+
+def test_two_bundles_of_the_same_inputs_are_byte_identical(demo, tmp_path):
+    folder = package_dir(demo)
+    first = make_zip(folder, tmp_path / "one.zip")
+    copy = copy_package(folder, tmp_path / "copy")
+    for path in copy.rglob("*"):
+        os.utime(path, (1_000_000, 1_000_000))
+        if path.is_file():
+            path.chmod(0o600)
+    second = make_zip(copy, tmp_path / "two.zip")
+    assert first.read_bytes() == second.read_bytes() == Path(demo["evidence_zip"]).read_bytes()
+
+
+def test_show_summarises(demo):
+    done = run_cli("evidence", "show", demo["evidence_zip"], "--json", home=demo["home"])
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["submission"]["confirmation"] == demo["confirmation"]
+    assert len(summary["screenshots"]) >= 15 and summary["signer_fingerprint"]
+    text = run_cli("evidence", "show", str(package_dir(demo)), home=demo["home"])
+    assert text.returncode == 0 and demo["confirmation"] in text.stdout
+
+
+def test_missing_package_is_bad_input(tmp_path):
+    done = run_cli("evidence", "verify", str(tmp_path / "nope"), home=tmp_path)
+    assert done.returncode == 2 and "no such package" in done.stderr
+
+
+def test_unreachable_tsa_keeps_a_signed_package_and_says_so(tmp_path):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    from assistant.demo.portal import DemoPortal
+    from helpers import write_case
+
+    with DemoPortal() as portal:
+        done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                       "--out", str(tmp_path / "pkg"), "--tsa", f"http://127.0.0.1:{port}/tsr", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "no trusted timestamp" in done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("DEMO-")
+    assert verify(tmp_path / "pkg").ok

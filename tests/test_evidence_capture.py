@@ -1,0 +1,201 @@
+"""`assistant capture` and the capture options: device, mask, trace, logs, hostile titles, TLS, fitting."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from evidence import Manifest
+from evidence.verify import verify
+from evidence_fixtures import PageServer
+from helpers import DEMO_FLOW, json_out, run_cli, write_case
+
+HOSTILE_TITLE = "<script>alert('x')</script> Оплата"
+PAGES = {
+    "/": f"""<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>{HOSTILE_TITLE.replace('<', '&lt;')}</title></head>
+<body style="margin:0;background:#fff">
+<h1>Заказ DM-1</h1>
+<div id="card" style="position:absolute;left:50px;top:200px;width:300px;height:60px;background:#ff0000">4111 1111 1111 1111</div>
+<script>console.log("page says hello"); setTimeout(() => {{ throw new Error("boom on purpose") }}, 0);</script>
+</body></html>""",
+    "/second": "<!doctype html><title>Second</title><p>second page</p>",
+}
+
+
+@pytest.fixture(scope="module")
+def site():
+    with PageServer(PAGES) as server:
+        yield server
+
+
+def capture(tmp_path: Path, site, *extra: str, urls=("/", "/second")) -> tuple[Path, Manifest]:
+    out = tmp_path / "cap"
+    result = json_out(run_cli("capture", *[site.url + u for u in urls], "--case", str(write_case(tmp_path)),
+                              "--out", str(out), "--json", *extra, home=tmp_path / "home"))
+    assert Path(result["evidence_zip"]).exists()
+    return out, Manifest.model_validate_json((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_capture_builds_a_verifiable_package_with_logs_and_masks(tmp_path, site):
+    out, manifest = capture(tmp_path, site, "--mask", "#card", "--trace")
+    assert verify(out).ok and verify(str(out) + ".zip").ok
+    assert manifest.flow is None and manifest.submission is None
+    shots = [f for f in manifest.files if f.role == "capture"]
+    assert [s.meta["url"] for s in shots] == [site.url + "/", site.url + "/second"]
+    assert shots[0].meta["title"] == HOSTILE_TITLE
+    # The card number is blacked out in the original and in the stamped copy.
+    for path in (shots[0].path, shots[0].meta["stamped"]):
+        image = Image.open(out / path).convert("RGB")
+        assert image.getpixel((200, 230)) == (0, 0, 0), path
+    console = [json.loads(line) for line in (out / "logs" / "console.jsonl").read_text().splitlines()]
+    assert any(row["text"] == "page says hello" for row in console)
+    errors = [json.loads(line) for line in (out / "logs" / "page-errors.jsonl").read_text().splitlines()]
+    assert any("boom on purpose" in row["message"] for row in errors)
+    assert zipfile.is_zipfile(out / "logs" / "trace.zip")
+    har = (out / "logs" / "network.har").read_text()
+    assert "SECRET-SESSION-VALUE" not in har and "[scrubbed]" in har
+
+
+def test_hostile_title_is_shown_as_text_in_the_report(tmp_path, site, page):
+    out, _ = capture(tmp_path, site, urls=("/",))
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Оплата" in html
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((out / "report.html").as_uri())
+    assert page.get_by_text("<script>alert('x')</script> Оплата").first.is_visible()
+    assert dialogs == []
+
+
+def test_device_emulation(tmp_path, site):
+    out, manifest = capture(tmp_path, site, "--device", "iPhone 13", urls=("/",))
+    env = manifest.environment
+    assert env.emulated_device == "iPhone 13" and "iPhone" in env.user_agent
+    assert env.viewport == {"width": 390, "height": 664} and env.device_scale_factor == 3
+    assert env.reported_device["model"] == "iPhone 13"
+    shot = next(f for f in manifest.files if f.role == "capture")
+    assert Image.open(out / shot.path).width == 390 * 3
+
+
+def test_unknown_device_is_bad_input(tmp_path, site):
+    done = run_cli("capture", site.url, "--case", str(write_case(tmp_path)), "--device", "iPhone 99",
+                   home=tmp_path / "home")
+    assert done.returncode == 2 and "--device" in done.stderr and "iPhone 13" in done.stderr
+
+
+def test_capture_refuses_non_http_urls(tmp_path):
+    done = run_cli("capture", "file:///etc/passwd", "--case", str(write_case(tmp_path)), home=tmp_path / "home")
+    assert done.returncode == 2 and "not an http(s) URL" in done.stderr
+
+
+def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
+    import ssl
+    import threading
+    from datetime import datetime, timedelta, timezone
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from assistant.capture import Capturer, CaptureSettings
+    from evidence import EvidencePackage
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<title>TLS page</title><p>secure</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        package = EvidencePackage(tmp_path / "pkg")
+        capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings())
+        browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())
+        capturer.start(browser_context)
+        page = browser_context.new_page()
+        page.goto(f"https://localhost:{server.server_address[1]}/")
+        path = capturer.shoot(page, "001-tls", full_page=False, role="capture")
+        capturer.close(browser_context)
+    finally:
+        server.shutdown()
+        server.server_close()
+    meta = package.entry(path).meta
+    assert meta["server_ip"] == "127.0.0.1" and meta["tls"]["protocol"].startswith("TLS")
+    saved = x509.load_pem_x509_certificates((tmp_path / "pkg" / meta["tls_certificate"]).read_bytes())
+    assert saved[0] == cert
+
+
+def test_attachments_are_fitted_to_a_strict_form(tmp_path, portal):
+    """A flow that takes one JPEG of at most 1 MB: the two PNG screenshots are merged and converted."""
+    import os
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = DEMO_FLOW.read_text().replace(
+        "  media_types: [image/png, image/jpeg, application/pdf]\n  max_bytes: 5242880\n  max_files: 5\n",
+        "  media_types: [image/jpeg]\n  max_bytes: 1000000\n  max_files: 1\n",
+    )
+    assert "max_bytes: 1000000" in text
+    (flows / "demo.yaml").write_text(text)
+    case = write_case(tmp_path)
+    shots = []
+    for i in range(2):
+        path = tmp_path / f"screen{i}.png"
+        Image.frombytes("RGB", (1000, 700), os.urandom(1000 * 700 * 3)).save(path)
+        shots.append(path.name)
+    case.write_text(case.read_text(encoding="utf-8").replace("demo-app-error.png", shots[0])
+                    .replace("demo-receipt.pdf", shots[1]), encoding="utf-8")
+    out = tmp_path / "pkg"
+    result = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
+                              "--out", str(out), home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)}))
+    assert result["confirmation"] == portal.received[0].number
+    files = portal.received[0].files
+    assert len(files) == 1 and files[0].data[:3] == b"\xff\xd8\xff" and len(files[0].data) <= 1_000_000
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest.fitting) == 1 and manifest.fitting[0].sources == [f"attachments/{n}" for n in shots]
+    assert (out / manifest.fitting[0].result).read_bytes() == files[0].data
+    for name in shots:  # the originals stay in the package, unchanged
+        assert (out / "attachments" / name).read_bytes() == (tmp_path / name).read_bytes()
+    assert "fitted" in (out / "report.html").read_text(encoding="utf-8")
+    assert verify(out).ok
+
+
+def test_what_cannot_be_fitted_is_refused_before_anything_is_sent(tmp_path, portal):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = DEMO_FLOW.read_text().replace("  media_types: [image/png, image/jpeg, application/pdf]\n",
+                                         "  media_types: [image/jpeg]\n")
+    (flows / "demo.yaml").write_text(text)
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    assert done.returncode == 2 and "demo-receipt.pdf" in done.stderr and "image/jpeg" in done.stderr
+    assert portal.received == []

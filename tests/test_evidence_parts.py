@@ -1,0 +1,142 @@
+"""The pieces of a package on their own: font, stamping, scrubbing, fitting, timestamps."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from evidence import stamp
+from evidence.fit import CannotFit, Limits, fit
+from evidence.scrub import scrub_body, scrub_har, scrub_url
+from tsa_server import TimestampServer
+
+CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+
+
+def test_banner_font_has_cyrillic_glyphs():
+    assert stamp.has_glyphs(CYRILLIC + " Анна Петрова №")
+    # The check can fail: DejaVu Sans has no CJK, so those come out as the missing-glyph box.
+    assert not stamp.has_glyphs("中文")
+
+
+def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_FONT", str(tmp_path / "nope.ttf"))
+    with pytest.raises(stamp.FontMissing, match="ASSISTANT_FONT"):
+        stamp.font_path()
+
+
+def png(width=800, height=600, noise=False) -> bytes:
+    if noise:
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    else:
+        image = Image.new("RGB", (width, height), (40, 120, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_stamped_copy_shows_cyrillic_title_and_keeps_pixels():
+    raw = png()
+    at = datetime(2026, 11, 20, 11, 35, tzinfo=timezone.utc)
+    out = Image.open(io.BytesIO(stamp.stamp(raw, captured_at=at, url="https://пример.рф/", case_ref="заявка 1",
+                                            title="Служба поддержки")))
+    assert out.width == 800 and out.height > 600
+    assert out.crop((0, 0, 800, 600)).tobytes() == Image.open(io.BytesIO(raw)).convert("RGB").tobytes()
+    banner = out.crop((0, 600, 800, out.height)).convert("L")
+    assert banner.getextrema()[0] < 60  # dark text was drawn on the light banner
+
+
+def test_text_chunks_round_trip():
+    raw = png(10, 10)
+    tagged = stamp.add_text_chunks(raw, {"URL": "http://x/", "Title": "Заголовок <script>"})
+    assert stamp.read_text_chunks(tagged) == {"URL": "http://x/", "Title": "Заголовок <script>"}
+    assert stamp.strip_text_chunks(tagged) == raw
+    Image.open(io.BytesIO(tagged)).load()  # still a valid PNG
+
+
+def test_scrub_form_bodies_and_urls():
+    assert scrub_body("csrf_token=abc&subject=Hi&password=p4ss", "application/x-www-form-urlencoded") == \
+        "csrf_token=%5Bscrubbed%5D&subject=Hi&password=%5Bscrubbed%5D".replace("%5B", "[").replace("%5D", "]")
+    multipart = (
+        "--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nSECRET1\r\n"
+        "--XX\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nKeep me\r\n"
+        "--XX\r\nContent-Disposition: form-data; name=\"card_number\"\r\n\r\n4111111111111111\r\n--XX--\r\n"
+    )
+    out = scrub_body(multipart, "multipart/form-data; boundary=XX")
+    assert "SECRET1" not in out and "4111" not in out and "Keep me" in out
+    assert json.loads(scrub_body('{"user": "a", "auth": {"token": "T"}, "pin": "1234"}', "application/json")) == \
+        {"user": "a", "auth": {"token": "[scrubbed]"}, "pin": "[scrubbed]"}
+    assert "s3cret" not in scrub_url("https://x/cb?session_id=s3cret&page=2") and "page=2" in scrub_url("https://x/?page=2&token=s3cret")
+    har = {"log": {"entries": [{"request": {"url": "https://x/?access_token=zz", "headers": [
+        {"name": "Authorization", "value": "Bearer zz"}, {"name": "Accept", "value": "*/*"}],
+        "cookies": [{"name": "sid", "value": "zz"}], "queryString": [{"name": "access_token", "value": "zz"}]},
+        "response": {"headers": [{"name": "Set-Cookie", "value": "sid=zz"}], "cookies": []}}]}}
+    text = json.dumps(scrub_har(har))
+    assert "zz" not in text and "*/*" in text
+
+
+def test_fit_to_one_jpeg_of_one_megabyte(tmp_path):
+    originals = []
+    for i in range(3):
+        path = tmp_path / f"shot{i}.png"
+        path.write_bytes(png(1280, 800, noise=True))
+        originals.append(path)
+    before = [p.read_bytes() for p in originals]
+    limits = Limits(["image/jpeg"], 1_000_000, 1)
+    fitted = fit(originals, limits, tmp_path / "fitted")
+    assert len(fitted) == 1
+    result = fitted[0]
+    assert result.media_type == "image/jpeg" and result.path.read_bytes()[:3] == b"\xff\xd8\xff"
+    assert result.size <= 1_000_000
+    assert result.sources == originals and any("JPEG" in a for a in result.actions)
+    assert [p.read_bytes() for p in originals] == before  # originals untouched
+
+
+def test_fit_downscales_when_quality_is_not_enough(tmp_path):
+    path = tmp_path / "big.png"
+    path.write_bytes(png(1920, 1080, noise=True))
+    result = fit([path], Limits(["image/jpeg"], 150_000, 1), tmp_path / "out")[0]
+    assert result.size <= 150_000 and any("downscaled" in a for a in result.actions)
+    assert Image.open(result.path).width < 1920
+
+
+def test_fit_merges_into_a_pdf_when_the_form_takes_pdf(tmp_path):
+    from pypdf import PdfReader
+
+    paths = []
+    for i in range(4):
+        path = tmp_path / f"s{i}.png"
+        path.write_bytes(png(600, 400))
+        paths.append(path)
+    fitted = fit(paths, Limits(["image/png", "application/pdf"], 5_000_000, 2), tmp_path / "out")
+    assert [f.media_type for f in fitted] == ["image/png", "application/pdf"]
+    assert fitted[0].path == paths[0] and not fitted[0].actions  # already fine: attached as it is
+    assert len(PdfReader(fitted[1].path).pages) == 3
+
+
+def test_what_cannot_be_fitted_is_refused_with_a_reason(tmp_path):
+    pdf = tmp_path / "receipt.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with pytest.raises(CannotFit, match="receipt.pdf"):
+        fit([pdf], Limits(["image/jpeg"], 1_000_000, 1), tmp_path / "out")
+
+
+def test_tsa_token_checks(tmp_path):
+    from evidence import tsa
+
+    with TimestampServer() as server:
+        token = tsa.fetch(server.url, b"manifest")
+        info = tsa.check(token, b"manifest", trusted_ca=[server.authority.ca_pem])
+        assert info.gen_time.tzinfo is not None and "Test Timestamp Unit" in info.tsa_subject
+        with pytest.raises(tsa.TimestampError, match="different content"):
+            tsa.check(token, b"manifest!")
+        broken = bytearray(token)
+        broken[-10] ^= 0xFF  # inside the signature
+        with pytest.raises(tsa.TimestampError):
+            tsa.check(bytes(broken), b"manifest")
