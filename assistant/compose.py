@@ -242,6 +242,7 @@ def context_for(
         if prev.channel:
             text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
         previous.append(text)
+    today = dt.datetime.now(tz).date()
     timeline = []
     for prev in case.previous_requests:
         text = ("№ " if ru else "No. ") + prev.number
@@ -249,11 +250,12 @@ def context_for(
             text += (" от " if ru else " filed on ") + format_date(prev.date, lang)
         if prev.channel:
             text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
-        if prev.due:
+        if prev.due and prev.due < today:
             text += ("; срок ответа истёк " if ru else "; the answer was due by ") + format_date(prev.due, lang)
+        elif prev.due:
+            text += ("; срок ответа — до " if ru else "; the answer is due by ") + format_date(prev.due, lang)
         timeline.append(text)
-    dues = [p.due for p in case.previous_requests if p.due]
-    today = dt.datetime.now(tz).date()
+    dues = [p.due for p in case.previous_requests if p.due and p.due < today]
     category = ""
     if flow is not None and case.category in flow.categories:
         category = flow.categories[case.category].label

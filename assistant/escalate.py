@@ -21,10 +21,12 @@ PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
   @page {{ size: A4; margin: 20mm 18mm; }}
-  body {{ font-family: "DejaVu Serif", "Times New Roman", serif; font-size: 12pt; line-height: 1.4; }}
+  body {{ font-family: "DejaVu Serif", "Times New Roman", serif; font-size: 12pt; line-height: 1.4;
+          font-variant-ligatures: none; }}  /* "ff" in a hash must copy as two letters */
   p {{ margin: 0 0 0.8em 0; white-space: pre-wrap; overflow-wrap: anywhere; }}
   p.head {{ text-align: right; }}
-  p.title {{ text-align: center; font-weight: bold; letter-spacing: 0.05em; }}
+  p.title {{ text-align: center; }}
+  p.title::first-line {{ font-weight: bold; letter-spacing: 0.05em; }}
 </style></head>
 <body>
 {paragraphs}
@@ -37,7 +39,8 @@ def to_html(text: str, lang: str, title: str) -> str:
     for index, block in enumerate(text.strip().split("\n\n")):
         escaped = html.escape(block)
         css = ' class="head"' if index == 0 and block.count("\n") >= 1 and len(block) < 300 else ""
-        if block.isupper() or (block.upper() == block and len(block) < 60):
+        first_line = block.split("\n")[0]
+        if first_line.isupper() and len(first_line) < 60:  # "ЖАЛОБА", "PRE-TRIAL CLAIM": centred heading
             css = ' class="title"'
         paragraphs.append(f"<p{css}>{escaped}</p>")
     return PAGE.format(lang=lang, title=html.escape(title), paragraphs="\n".join(paragraphs))

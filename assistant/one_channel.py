@@ -35,7 +35,7 @@ def journal_extras(case: Case, flow: Flow, kind: str = "request", to: str | None
     """What the journal keeps beside a submission: its matter, kind and due date."""
     from .deadlines import due_for
 
-    filed = dt.datetime.now(dt.timezone.utc)
+    filed = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     due = due_for(filed, flow.categories[case.category].deadline, flow.country, flow.timezone)
     return {"matter": matter_of(case, flow, to), "kind": kind, "due_at": due.isoformat()}
 

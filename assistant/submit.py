@@ -54,6 +54,11 @@ class Settings:
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
+    # The request and the case: a follow-up skips the one-channel rule; email options.
+    kind: str = "request"  # request | followup
+    to: str | None = None  # provider address for a generic email flow
+    eml_only: bool = False  # email: write the .eml instead of sending it
+    smtp: Any = None  # email_channel.SmtpSettings
 
 
 @dataclass
@@ -80,8 +85,19 @@ class Outcome:
         }
 
 
+def _same_provider(flow_id: str, flow: Flow) -> bool:
+    """A case for one of a provider's flows may go through another of its channels."""
+    from .flow import find_flow, load_flow
+
+    try:
+        other = load_flow(find_flow(flow_id))
+    except InputError:
+        return False
+    return bool(other.provider) and other.provider == flow.provider
+
+
 def _check_case_against_flow(case: Case, flow: Flow) -> None:
-    if case.provider != flow.id:
+    if case.provider != flow.id and not _same_provider(case.provider, flow):
         raise InputError(f"case: provider: '{case.provider}' does not match the flow '{flow.id}'")
     if case.category not in flow.categories:
         known = ", ".join(flow.categories)
@@ -118,7 +134,7 @@ def _base_url(flow: Flow, given: str | None) -> str:
 def build_context(case: Case, flow: Flow, base_url: str, attachments: list[Path] | None = None) -> dict[str, Any]:
     category = flow.categories[case.category]
     attachments = list(case.attachments) if attachments is None else attachments
-    request = compose(case, [p.name for p in attachments])
+    request = compose(case, attachments, flow=flow)
     return {
         "case": case.model_dump(mode="python"),
         "category": {
@@ -167,6 +183,13 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
         try:
             if not settings.force and not settings.dry_run:
                 _refuse_duplicate(store, key)
+            from .one_channel import before_filing
+
+            before_filing(case, flow, settings)  # check, and one request per matter
+            if flow.channel == "email":
+                from .email_channel import send
+
+                return send(case, flow, settings, [f.path for f in fitted])
             return _run(case, flow, settings, context, key, store, fitted)
         finally:
             store.close()
@@ -230,8 +253,11 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
 
     def before_submit() -> None:
         flow_info = {"id": flow.id, "version": flow.version, "sha256": flow.sha256, "channel": flow.channel}
+        from .one_channel import journal_extras
+
         submission["id"] = store.begin(
-            case_key=key, case=case.model_dump(mode="json"), flow=flow_info, evidence_dir=str(outdir)
+            case_key=key, case=case.model_dump(mode="json"), flow=flow_info, evidence_dir=str(outdir),
+            **journal_extras(case, flow, settings.kind, settings.to),
         )
 
     options = RunOptions(
@@ -309,6 +335,13 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
             )
             # Beside --out; otherwise in home/bundles, so home/evidence holds only folders.
             evidence_zip = package.bundle(None if settings.out else _bundle_path(settings, outdir))
+            if submission.get("id") is not None and (outdir / "manifest.json").is_file():
+                import hashlib
+
+                store.set_submission(
+                    submission["id"],
+                    manifest_sha256=hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest(),
+                )
             if error is not None:
                 if isinstance(error, StepFailure) and error.after_submit:
                     raise StepFailure(

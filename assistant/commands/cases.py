@@ -29,6 +29,17 @@ def _when(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
+def _due(stamp: str | None) -> str:
+    """A due date in the provider's zone, unambiguous: 23 November 2026, 05:09 (UTC+03:00)."""
+    import datetime as dt
+
+    from ..compose import format_datetime
+
+    if not stamp:
+        return ""
+    return format_datetime(dt.datetime.fromisoformat(stamp), "en")
+
+
 def _now(value: str | None):
     import datetime as dt
 
@@ -79,10 +90,10 @@ def list_cases(obj: Ctx, as_json: bool, show_all: bool = True) -> None:
         number = latest.get("confirmation") or latest.get("message_id") or "(no number yet)"
         status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
         state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
-        due = f"due {_when(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
+        due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
         click.echo(
             f"{v['id']:>4}  {status} {number:<18} {v['provider']:<14} {latest.get('channel', ''):<8} "
-            f"{due:<22} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
+            f"{due:<40} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
         )
 
 
@@ -107,7 +118,7 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
     click.echo(f"  provider   {view['provider']}   order {view['order_id'] or '-'}   category {view['category']}")
     click.echo(f"  status     {view['status']} ({view['state']})")
     if view["due_at"] and view["status"] != "closed":
-        click.echo(f"  due        {_when(view['due_at'])} {view['due_at'][19:]}")
+        click.echo(f"  due        {_due(view['due_at'])}")
     if view["next_action"]:
         click.echo(f"  next       {view['next_action']}")
     click.secho("requests", bold=True)
@@ -236,6 +247,6 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
         return
     for r in rows:
         state = click.style(f"{r['state']:<8}", fg=STATE_COLOURS.get(r["state"]))
-        click.echo(f"{r['case']:>4}  {state} due {_when(r['due_at'])} {r['due_at'][19:]}  {r['number'] or ''}  "
+        click.echo(f"{r['case']:>4}  {state} due {_due(r['due_at'])}  {r['number'] or ''}  "
                    f"{r['provider']}  {r['subject'] or ''}")
         click.echo(f"      next: {r['next_action']}")

@@ -9,6 +9,7 @@ import click
 from .common import (
     Ctx, browser_options, evidence_options, handles_errors, info, interactive, json_option, pass_ctx, print_json,
 )
+from .email_options import email_options, take_email_options
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -58,6 +59,11 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
     if outcome.status == "dry_run":
         click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
         return
+    if outcome.status == "eml_written":
+        click.secho(f"written, not sent: open {outcome.evidence_dir / 'message.eml'} in your mail program "
+                    "and send it. Its Message-ID is the reference until the provider gives a number:", fg="yellow")
+        click.secho(outcome.confirmation or "", bold=True)
+        return
     click.secho("submitted; keep this number:", fg="green")
     click.secho(outcome.confirmation or "", bold=True)
 
@@ -74,6 +80,7 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home).")
 @browser_options
 @evidence_options
+@email_options
 @json_option
 @pass_ctx
 @handles_errors
@@ -88,6 +95,7 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 
     flow = load_flow(find_flow(provider))
     case = load_case(case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None)
+    settings = take_email_options(settings)
     run_submission(obj, case, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None, **settings)
 
 

@@ -1,0 +1,132 @@
+"""The email channel: a real SMTP server on 127.0.0.1 receives exactly the composed request."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from assistant.case import load_case
+from assistant.compose import compose
+from assistant.flow import find_flow, load_flow
+from helpers import SAMPLES, json_out, run_cli, submissions, write_case
+
+import smtp_server
+
+
+@pytest.fixture
+def smtp(tmp_path_factory):
+    server, controller = smtp_server.start(tmp_path_factory.mktemp("smtp"))
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+def send(case: Path, home: Path, server, *extra: str, flow: str = "demo-email"):
+    return run_cli("submit", flow, "--case", str(case), *server.cli_args(), *extra, home=home, env=server.env())
+
+
+def test_email_flow_sends_the_request_and_evidence_byte_for_byte(smtp, tmp_path):
+    home = tmp_path / "home"
+    case_path = write_case(tmp_path)
+    result = json_out(send(case_path, home, smtp, "--yes", "--json"))
+
+    assert smtp.logins == [("anna", "s3cret-app-password")]  # from the environment, over STARTTLS
+    assert len(smtp.messages) == 1
+    received = smtp.messages[0]
+    assert received.login == "anna"
+    assert received.mail_from == "anna.petrova@example.com"
+    assert received.rcpt_tos == ["support@demomarket.example"]
+    message = email.message_from_bytes(received.content, policy=email.policy.default)
+
+    case = load_case(case_path)
+    flow = load_flow(find_flow("demo-email"))
+    request = compose(case, flow=flow)
+    assert message["Subject"] == "[DemoMarket] Card charged but order not placed"
+    assert message["To"] == "support@demomarket.example"
+    assert message["From"] == "Анна Петрова <anna.petrova@example.com>"
+    assert message["Message-ID"] == result["confirmation"]
+    body = message.get_body(preferencelist=("plain",))
+    # SMTP carries text with CRLF line ends (RFC 5321); the words are exactly the composed request.
+    assert body.get_content().replace("\r\n", "\n").rstrip("\n") == request.body
+    assert "SHA-256 " in request.body and "DM-2026-114512" in request.body
+    attached = [(part.get_filename(), part.get_content_type(), part.get_content()) for part in message.iter_attachments()]
+    assert attached == [
+        ("demo-app-error.png", "image/png", (SAMPLES / "demo-app-error.png").read_bytes()),
+        ("demo-receipt.pdf", "application/pdf", (SAMPLES / "demo-receipt.pdf").read_bytes()),
+    ]
+
+    # The journal: confirmed, the Message-ID as the reference, the .eml kept as evidence.
+    rows = submissions(home)
+    assert [(r["status"], r["channel"], r["confirmation"], r["message_id"]) for r in rows] == [
+        ("confirmed", "email", result["confirmation"], result["confirmation"])
+    ]
+    kept = (Path(result["evidence_dir"]) / "message.eml").read_bytes()
+    assert kept.replace(b"\r\n", b"\n") == received.content.replace(b"\r\n", b"\n")
+    assert rows[0]["manifest_sha256"] and rows[0]["due_at"]
+
+
+def test_eml_only_writes_the_message_and_sends_nothing(smtp, tmp_path):
+    home = tmp_path / "home"
+    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
+    result = json_out(done)
+    assert result["status"] == "eml_written" and smtp.messages == []
+    eml = Path(result["evidence_dir"]) / "message.eml"
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Message-ID"] == result["confirmation"]
+    assert [p.get_filename() for p in message.iter_attachments()] == ["demo-app-error.png", "demo-receipt.pdf"]
+    assert [r["message_id"] for r in submissions(home)] == [result["confirmation"]]
+
+
+def test_the_provider_number_replaces_the_message_id(smtp, tmp_path):
+    home = tmp_path / "home"
+    result = json_out(send(write_case(tmp_path), home, smtp, "--yes", "--json"))
+    done = run_cli("cases", "reply", result["confirmation"], "--number", "DM-SUP-77812",
+                   "--text", "We are looking into it.", home=home)
+    assert done.returncode == 0, done.stderr
+    shown = json_out(run_cli("cases", "show", "DM-SUP-77812", "--json", home=home))
+    assert shown["status"] == "answered"
+    assert [(s["confirmation"], s["message_id"]) for s in shown["submissions"]] == [
+        ("DM-SUP-77812", result["confirmation"])
+    ]
+    assert shown["replies"][0]["text"] == "We are looking into it."
+
+
+def test_no_password_fails_before_anything_is_journalled(smtp, tmp_path):
+    home = tmp_path / "home"
+    env = {"SSL_CERT_FILE": str(smtp.cert), "ASSISTANT_SMTP_PASSWORD": "", "PYTHON_KEYRING_BACKEND":
+           "keyring.backends.fail.Keyring"}
+    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes",
+                   home=home, env=env)
+    assert done.returncode == 2
+    assert "ASSISTANT_SMTP_PASSWORD" in done.stderr and "keyring" in done.stderr
+    assert smtp.messages == [] and submissions(home) == []
+
+
+def test_wrong_password_is_refused_and_nothing_is_journalled(smtp, tmp_path):
+    home = tmp_path / "home"
+    env = {**smtp.env(), "ASSISTANT_SMTP_PASSWORD": "wrong"}
+    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes",
+                   home=home, env=env)
+    assert done.returncode == 2 and "refused the login" in done.stderr and "nothing was sent" in done.stderr
+    assert smtp.messages == [] and submissions(home) == []
+
+
+def test_second_filing_by_email_after_the_web_form_is_refused(portal, smtp, tmp_path):
+    home = tmp_path / "home"
+    case = write_case(tmp_path)
+    web = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
+                           home=home))
+    # Something new in the text: not the same case, but the same matter (provider + order number).
+    changed = write_case(tmp_path, description="I paid for order DM-2026-114512 and the money is gone, "
+                                               "the order is not in my account.")
+    again = send(changed, home, smtp, "--yes")
+    assert again.returncode == 3, again.stderr
+    assert web["confirmation"] in again.stderr and "web_form" in again.stderr and "--force" in again.stderr
+    assert smtp.messages == []
+    assert len(submissions(home)) == 1
+    forced = send(changed, home, smtp, "--yes", "--force", "--json")
+    assert json_out(forced)["status"] == "confirmed" and len(smtp.messages) == 1
