@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/bench_submit.py
+	$(BIN)/python bench/bench_evidence.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -73,6 +73,13 @@ class Capturer:
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
+        try:
+            stamp.font(16)  # before anything happens, not at the first screenshot
+        except stamp.FontMissing as exc:
+            from .errors import RunFailed
+
+            raise RunFailed(str(exc)) from None
+        self._stamper = stamp.Stamper()
 
     # ---------------------------------------------------------------- setup
 
@@ -138,7 +145,7 @@ class Capturer:
             "Software": "support-assistant",
         })
         path = f"screenshots/{stem}.png"
-        stamped_path = f"screenshots/stamped/{stem}.png"
+        stamped_path = f"screenshots/stamped/{stem}.jpg"
         meta: dict[str, Any] = {
             "url": url,
             "title": title,
@@ -150,10 +157,15 @@ class Capturer:
         meta.update(self._server(page))
         meta.update(self._snapshots(page, stem, taken))
         self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
-        stamped = stamp.stamp(raw, captured_at=taken, url=url, case_ref=self.case_ref, title=title)
-        self.package.add_bytes(stamped_path, stamped, "image/png", role="stamped", captured_at=taken,
-                               meta={"stamped_of": path})
+        self._stamper.submit((stamped_path, path, taken), raw, captured_at=taken, url=url,
+                             case_ref=self.case_ref, title=title)
         return path
+
+    def collect_stamped(self) -> None:
+        """Add the stamped copies made so far in the background (waits for the rest)."""
+        for (stamped_path, path, taken), data in self._stamper.results():
+            self.package.add_bytes(stamped_path, data, "image/jpeg", role="stamped", captured_at=taken,
+                                   meta={"stamped_of": path})
 
     @staticmethod
     def _title(page) -> str | None:
@@ -239,7 +251,9 @@ class Capturer:
     # --------------------------------------------------------------- finish
 
     def close(self, context) -> None:
-        """Stop the trace, close the context (which writes the HAR), keep logs and network."""
+        """Stop the trace, close the context (which writes the HAR), keep logs, network and stamped copies."""
+        self.collect_stamped()
+        self._stamper.close()
         now = utcnow()
         if self._trace:
             trace = self._har_dir / "trace.zip"

@@ -19,6 +19,7 @@ CSS = """
 body { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 11pt; color: #111; margin: 24px; }
 h1 { font-size: 18pt; margin: 0 0 4px; } h2 { font-size: 14pt; margin: 22px 0 8px; border-bottom: 2px solid #c9a400; }
 h3 { font-size: 12pt; margin: 12px 0 6px; }
+h2, h3 { break-after: avoid; } tr { break-inside: avoid; } thead { display: table-header-group; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 10px; }
 td, th { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; text-align: left; font-size: 9.5pt; }
 th { background: #f3f0e0; }
@@ -88,8 +89,9 @@ def render_html(manifest: Manifest) -> str:
     if manifest.request:
         parts.append(f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
                      f"<pre>{_e(manifest.request.get('body'))}</pre>")
-    parts.append("<h2>Timeline (UTC)</h2><table><tr><th>#</th><th>start</th><th>end</th><th>action</th>"
-                 "<th>page after</th><th>result</th></tr>")
+    day = manifest.actions[0].started_at.strftime("%Y-%m-%d") if manifest.actions else ""
+    parts.append(f"<h2>Timeline ({_e(day)}, UTC)</h2><table><thead><tr><th>#</th><th>start</th><th>end</th>"
+                 "<th>action</th><th>page after</th><th>result</th></tr></thead>")
     for a in manifest.actions:
         status = f"<span class='{'failed' if a.status == 'failed' else 'ok'}'>{_e(a.status)}</span>"
         if a.error:
@@ -107,7 +109,7 @@ def render_html(manifest: Manifest) -> str:
                          f"{_e('; '.join(fit.actions))}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Screenshots</h2><p class='note'>Each picture is the stamped copy; the original PNG "
-                 "(same pixels, no banner) and its hash are named below it.</p>")
+                 "(same page, no banner, lossless) and its hash are named below it.</p>")
     for heading, shots in shot_groups(manifest):
         parts.append(f"<section class='group'><h3>{_e(heading)}</h3>")
         for shot in shots:

@@ -140,8 +140,11 @@ def test_original_png_carries_text_chunks_and_the_browser_bytes(demo):
     original = Image.open(folder / shot.path).convert("RGB")
     stamped = Image.open(folder / shot.meta["stamped"]).convert("RGB")
     assert stamped.width == original.width and stamped.height > original.height + 40
-    # The banner is added below: the page's pixels are untouched.
-    assert stamped.crop((0, 0, original.width, original.height)).tobytes() == original.tobytes()
+    # The banner is added below, covering nothing: above it is the same picture (JPEG-close).
+    from PIL import ImageChops, ImageStat
+
+    diff = ImageChops.difference(stamped.crop((0, 0, original.width, original.height)), original)
+    assert max(ImageStat.Stat(diff).mean) < 2
 
 
 def test_har_has_no_secrets(demo):

@@ -50,7 +50,7 @@ def test_capture_builds_a_verifiable_package_with_logs_and_masks(tmp_path, site)
     # The card number is blacked out in the original and in the stamped copy.
     for path in (shots[0].path, shots[0].meta["stamped"]):
         image = Image.open(out / path).convert("RGB")
-        assert image.getpixel((200, 230)) == (0, 0, 0), path
+        assert max(image.getpixel((200, 230))) < 16, path  # black (JPEG-close in the stamped copy)
     console = [json.loads(line) for line in (out / "logs" / "console.jsonl").read_text().splitlines()]
     assert any(row["text"] == "page says hello" for row in console)
     errors = [json.loads(line) for line in (out / "logs" / "page-errors.jsonl").read_text().splitlines()]
