@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,52 @@ def test_second_filing_by_email_after_the_web_form_is_refused(portal, smtp, tmp_
     assert len(submissions(home)) == 1
     forced = send(changed, home, smtp, "--yes", "--force", "--json")
     assert json_out(forced)["status"] == "confirmed" and len(smtp.messages) == 1
+
+
+def test_password_from_the_system_keyring_when_not_in_the_environment(smtp, tmp_path):
+    home = tmp_path / "home"
+    store = tmp_path / "keyring.json"
+    store.write_text(json.dumps({"support-assistant-smtp/anna": smtp.password}))
+    env = {
+        "SSL_CERT_FILE": str(smtp.cert),
+        "ASSISTANT_SMTP_PASSWORD": "",
+        "PYTHON_KEYRING_BACKEND": "keyring_backend.FileKeyring",
+        "PYTHONPATH": str(Path(__file__).parent),
+        "KEYRING_FILE": str(store),
+    }
+    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes", "--json",
+                   home=home, env=env)
+    assert json_out(done)["status"] == "confirmed"
+    assert smtp.logins == [("anna", smtp.password)] and len(smtp.messages) == 1
+
+
+def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
+    import random
+
+    from PIL import Image
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = (Path(__file__).parent.parent / "flows" / "demo-email.yaml").read_text()
+    (flows / "tinymail.yaml").write_text(
+        text.replace("id: demo-email", "id: tinymail").replace("max_bytes: 5242880", "max_bytes: 200000")
+    )
+    rng = random.Random(4)
+    noisy = Image.frombytes("RGB", (900, 700), bytes(rng.getrandbits(8) for _ in range(900 * 700 * 3)))
+    case = write_case(tmp_path, attachments=None)
+    noisy.save(tmp_path / "big-screenshot.png")
+    assert (tmp_path / "big-screenshot.png").stat().st_size > 1_000_000
+    case.write_text(case.read_text() + "attachments:\n- big-screenshot.png\n")
+    env = {**smtp.env(), "ASSISTANT_FLOWS": str(flows)}
+    done = run_cli("submit", "tinymail", "--case", str(case), *smtp.cli_args(), "--yes", "--json",
+                   home=tmp_path / "home", env=env)
+    result = json_out(done)
+    message = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
+    [part] = list(message.iter_attachments())
+    data = part.get_content()
+    assert part.get_content_type() == "image/jpeg" and data.startswith(b"\xff\xd8\xff") and len(data) <= 200_000
+    # The text lists what was attached, with the hash of the bytes that were sent.
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"{part.get_filename()} (captured " in body and hashlib.sha256(data).hexdigest() in body
+    kept = Path(result["evidence_dir"]) / "attachments" / part.get_filename()
+    assert kept.read_bytes() == data

@@ -66,24 +66,24 @@ def cases(ctx: click.Context, as_json: bool) -> None:
 
 
 @cases.command("list")
-@click.option("--all", "show_all", is_flag=True, help="Include closed cases.")
+@click.option("--open", "only_open", is_flag=True, help="Only cases not closed.")
 @json_option
 @pass_ctx
 @handles_errors
-def list_cases(obj: Ctx, as_json: bool, show_all: bool = True) -> None:
+def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
     """List cases, oldest first, with their latest request number and due date."""
     from ..tracking import case_view
 
     store = _open_store(obj)
     try:
-        views = [case_view(store, c) for c in store.cases()]
+        views = [case_view(store, c) for c in store.cases() if not (only_open and c["status"] == "closed")]
     finally:
         store.close()
     if as_json:
         print_json(views)
         return
     if not views:
-        click.echo("no cases yet (try `assistant demo`)")
+        click.echo("no open cases" if only_open else "no cases yet (try `assistant demo`)")
         return
     for v in views:
         latest = v["submissions"][-1] if v["submissions"] else {}
