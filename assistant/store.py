@@ -200,7 +200,9 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
-                raise RuntimeError(
+                from .errors import InputError
+
+                raise InputError(
                     f"{self.path} was written by a newer version (schema {version}); upgrade the assistant"
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):

@@ -193,3 +193,13 @@ def test_unreadable_attachments_are_named(tmp_path):
     done = run_cli("submit", "demo-email", "--case", str(case), "--eml-only", "--yes", home=home)
     assert done.returncode == 2 and "attachments[0]: demo-app-error.png is a folder" in done.stderr
     assert submissions(home) == []
+
+
+def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):
+    home = tmp_path / "home"
+    path = schema_1_db(home)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    done = run_cli("cases", home=home)
+    assert done.returncode == 2 and "newer version (schema 99)" in done.stderr and "Traceback" not in done.stderr
+    assert len(rows(path, "SELECT * FROM submissions")) == 3
