@@ -181,3 +181,13 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     assert f"{part.get_filename()} (captured " in body and hashlib.sha256(data).hexdigest() in body
     kept = Path(result["evidence_dir"]) / "attachments" / part.get_filename()
     assert kept.read_bytes() == data
+
+
+def test_dry_run_writes_the_message_and_sends_and_journals_nothing(smtp, tmp_path):
+    home = tmp_path / "home"
+    done = send(write_case(tmp_path), home, smtp, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "dry run: nothing sent" in done.stdout
+    eml = Path(done.stdout.split("the message is ", 1)[1].strip())
+    assert eml.read_bytes().startswith(b"Subject: [DemoMarket] ") or b"\nSubject: [DemoMarket] " in eml.read_bytes()
+    assert smtp.messages == [] and smtp.logins == [] and submissions(home) == []

@@ -56,6 +56,9 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
     click.echo(f"evidence: {outcome.evidence_dir}")
     if outcome.evidence_zip:
         click.echo(f"evidence zip: {outcome.evidence_zip}  (check: assistant evidence verify {outcome.evidence_zip})")
+    if outcome.status == "dry_run" and (outcome.evidence_dir / "message.eml").is_file():
+        click.secho(f"dry run: nothing sent; the message is {outcome.evidence_dir / 'message.eml'}", fg="yellow")
+        return
     if outcome.status == "dry_run":
         click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
         return
