@@ -157,8 +157,11 @@ class Capturer:
         meta.update(self._server(page))
         meta.update(self._snapshots(page, stem, taken))
         self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+        viewport = page.viewport_size
+        width = int.from_bytes(raw[16:20], "big")  # from the PNG header
+        scale = width / viewport["width"] if viewport and element is None else 1.0
         self._stamper.submit((stamped_path, path, taken), raw, captured_at=taken, url=url,
-                             case_ref=self.case_ref, title=title)
+                             case_ref=self.case_ref, title=title, scale=scale)
         return path
 
     def collect_stamped(self) -> None:

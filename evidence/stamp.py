@@ -130,7 +130,7 @@ def describe_time(at: datetime) -> str:
     local = at.astimezone()
     offset = local.strftime("%z")
     if offset in ("+0000", "-0000"):
-        return text + " (the capturing machine's clock is on UTC)"
+        return text + " (machine clock on UTC)"
     zone = local.tzname() or ""
     zone = f"{zone} " if zone and not zone.startswith(("+", "-")) else ""
     return text + f" = {local:%Y-%m-%d %H:%M:%S} {zone}(UTC{offset[:3]}:{offset[3:]}) local time"
@@ -144,36 +144,71 @@ def _fit_text(draw, text: str, fnt, width: int) -> str:
     return text + "…"
 
 
+def _wrap(draw, text: str, fnt, width: int, max_lines: int = 3) -> list[str]:
+    """Break text into lines that fit width (at spaces where it can, anywhere in a URL);
+    the last allowed line ends with … if text is longer still."""
+    lines: list[str] = []
+    rest = text
+    while rest and len(lines) < max_lines:
+        if draw.textlength(rest, font=fnt) <= width:
+            lines.append(rest)
+            return lines
+        # the longest prefix that fits, by bisection on characters
+        lo, hi = 1, len(rest)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if draw.textlength(rest[:mid], font=fnt) <= width:
+                lo = mid
+            else:
+                hi = mid - 1
+        cut = rest.rfind(" ", 0, lo + 1)
+        cut = cut if cut > lo // 2 else lo
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        lines[-1] = _fit_text(draw, lines[-1] + " " + rest, fnt, width)
+    return lines or [""]
+
+
 def stamp(png: bytes, *, captured_at: datetime, url: str, case_ref: str, title: str | None = None,
-          fmt: str = "JPEG") -> bytes:
-    """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered."""
+          fmt: str = "JPEG", scale: float = 1.0) -> bytes:
+    """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
+    scale: image pixels per CSS pixel (the device pixel ratio)."""
     from PIL import Image, ImageDraw
 
     shot = Image.open(io.BytesIO(png))
     shot.load()
     width = shot.width
-    size = max(13, min(22, width // 60))
-    fnt, bold = font(size), font(size)
+    # As big as the page's own body text: 16 CSS pixels times the device's pixel ratio.
+    size = max(12, min(64, round(16 * scale)))
+    fnt = font(size)
     pad = size // 2
-    lines = [
+    fields = [
         ("Captured", describe_time(captured_at)),
         ("URL", url),
         ("Page", title or "—"),
         ("Case", case_ref),
     ]
-    line_h = int(size * 1.45)
-    banner_h = pad * 2 + line_h * len(lines)
+    from PIL import ImageDraw as _D
+
+    measure = _D.Draw(Image.new("RGB", (1, 1)))
+    label_w = max(measure.textlength(label + ":", font=fnt) for label, _ in fields) + pad
+    text_w = int(width - label_w - 2 * pad)
+    rows = [(label, _wrap(measure, value, fnt, text_w)) for label, value in fields]
+    line_h = int(size * 1.4)
+    banner_h = pad * 2 + line_h * sum(len(wrapped) for _, wrapped in rows)
     out = Image.new("RGB", (width, shot.height + banner_h), None)  # every pixel is painted below
     out.paste(shot if shot.mode == "RGB" else shot.convert("RGB"), (0, 0))
     draw = ImageDraw.Draw(out)
     top = shot.height
     draw.rectangle((0, top, width, top + banner_h), fill=(255, 248, 214))
     draw.rectangle((0, top, width, top + 2), fill=(180, 140, 0))
-    label_w = max(draw.textlength(label + ":", font=bold) for label, _ in lines) + pad
-    for i, (label, value) in enumerate(lines):
-        y = top + pad + i * line_h
-        draw.text((pad, y), label + ":", font=bold, fill=(110, 80, 0))
-        draw.text((pad + label_w, y), _fit_text(draw, value, fnt, int(width - label_w - 2 * pad)), font=fnt, fill=(0, 0, 0))
+    y = top + pad
+    for label, wrapped in rows:
+        draw.text((pad, y), label + ":", font=fnt, fill=(110, 80, 0))
+        for line in wrapped:
+            draw.text((pad + label_w, y), line, font=fnt, fill=(0, 0, 0))
+            y += line_h
     buffer = io.BytesIO()
     if fmt == "JPEG":
         # The stamped copy is for reading (the original PNG is the exact record): JPEG at

@@ -283,3 +283,22 @@ def test_unreachable_tsa_keeps_a_signed_package_and_says_so(tmp_path):
     assert "no trusted timestamp" in done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("DEMO-")
     assert verify(tmp_path / "pkg").ok
+
+
+def test_assistant_demo_ends_with_the_number_and_leaves_a_verifiable_package(tmp_path):
+    done = run_cli("demo", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert re.fullmatch(r"DEMO-\d{6}", lines[-1])
+    bundle = next(line.split()[2] for line in lines if line.startswith("evidence zip:"))
+    folder = next(line.split(": ", 1)[1] for line in lines if line.startswith("evidence: "))
+    for target in (bundle, folder):
+        checked = run_cli("evidence", "verify", target, home=tmp_path / "home")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=folder).returncode == 0
+
+
+def test_manifest_schema_is_published(tmp_path):
+    done = run_cli("schema", "manifest", home=tmp_path)
+    schema = json.loads(done.stdout)
+    assert {"files", "actions", "environment", "signer", "fitting", "timestamp_authority"} <= set(schema["properties"])
