@@ -40,7 +40,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .demo.portal import MultipartError, parse_header_params, parse_multipart
 
@@ -148,7 +148,8 @@ class Site:
 
     @staticmethod
     def redirect(location: str, status: int = 303) -> Response:
-        return Response(status, b"", headers={"Location": location})
+        # Header values are Latin-1: a number like "ВК-000001" must be percent-encoded.
+        return Response(status, b"", headers={"Location": quote(location, safe=":/?&=#%+;,@!$'()*[]~")})
 
     # -- bookkeeping
     def record(self, request: Request, *, prefix: str = "R-", digits: int = 6) -> str:
@@ -201,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
                 cookies[key] = value
         request = Request(
             method,
-            parts.path,
+            unquote(parts.path),
             {k: v[0] for k, v in parse_qs(parts.query).items()},
             form,
             files,
@@ -210,6 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             response = site.handle(request)
+            for key, value in response.headers.items():
+                f"{key}: {value}".encode("latin-1")
         except Exception as exc:  # a bug in a replica must show, not hang the browser
             response = site.page_text("Replica error", f"<pre>{escape(repr(exc))}</pre>", status=500)
         self._write(response)

@@ -107,6 +107,35 @@ class Runner:
                         f"{urlsplit(url).hostname} is not in allowed_hosts ({', '.join(self._allowed)}); "
                         "add it to the flow if it really belongs to the provider",
                     )
+        self._precheck_human()
+
+    def _precheck_human(self) -> None:
+        # Without a window nobody can solve a CAPTCHA: say so before the form is
+        # touched, instead of failing (or waiting) half-way through.
+        last = self.flow.submit_index() if self.options.dry_run else len(self.flow.steps)
+        if self.options.headed:
+            return
+        for index, step in enumerate(self.flow.steps[:last]):
+            if step.kind == "pause_for_human":
+                try:
+                    message = self._render(step.args.message)
+                except templating.TemplateError:
+                    message = step.args.message
+                raise RunFailed(
+                    f"{self.flow.where(step)}:{step._column}: steps[{index}].pause_for_human: this step needs a "
+                    f"person ({message}), which a headless browser cannot show; "
+                    "nothing was filled in or sent. Run again with --headed on a machine with a screen"
+                )
+
+    def _find_submit(self, index: int, step: StepBase) -> None:
+        """In a dry run, prove the submit button is there, without clicking it."""
+        try:
+            self._locate(step.args).first.wait_for(state="visible", timeout=self._timeout_ms(step.args))
+        except Exception as exc:
+            raise StepFailure(
+                f"{self.flow.where(step)}: step {index + 1} ({self._describe(step)}): the submit button was not "
+                f"found: {self._explain(exc, step)}"
+            ) from None
 
     def _input_error(self, step: StepBase, message: str) -> None:
         raise InputError(f"{self.flow.where(step)}:{step._column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}")
@@ -120,6 +149,7 @@ class Runner:
             if index == submit_at:
                 if self.options.dry_run:
                     self._shoot("review-before-submit", full_page=True, step=step, role="review")
+                    self._find_submit(index, step)
                     self.options.log("dry run: stopped before the submit step; nothing was sent")
                     return self.result
                 if not self.options.confirm_submit():
@@ -198,7 +228,10 @@ class Runner:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if type(exc).__name__ == "TimeoutError":
             seconds = self._timeout_ms(step.args) / 1000
-            return f"timed out after {seconds:g} s ({text})"
+            return (
+                f"timed out after {seconds:g} s ({text}); the element never appeared: compare the "
+                "selector with the page (failure/page.html in the evidence, or `assistant flow check`)"
+            )
         return text
 
     def _check_host(self, step: StepBase) -> None:
@@ -206,7 +239,8 @@ class Runner:
         if not host_allowed(url, self._allowed):
             raise RunFailed(
                 f"the page went to {urlsplit(url).hostname}, which is not in the flow's allowed_hosts "
-                f"({', '.join(self._allowed)}); stopped before doing anything there"
+                f"({', '.join(self._allowed)}); stopped before doing anything there. If that host belongs "
+                f"to the provider, add it to allowed_hosts in {self.flow.path}"
             )
 
     # ------------------------------------------------------------ evidence
@@ -320,11 +354,15 @@ class Runner:
         else:
             self.page.keyboard.press(args.key)
 
-    def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float) -> None:
+    def _scope(self, frame: str | None):
+        return self.page.frame_locator(self._render(frame)) if frame else self.page
+
+    def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float, frame=None) -> None:
+        scope = self._scope(frame)
         if selector is not None:
-            self._visible_first(self.page.locator(self._render(selector)), state).wait_for(state=state, timeout=timeout_ms)
+            self._visible_first(scope.locator(self._render(selector)), state).wait_for(state=state, timeout=timeout_ms)
         elif text is not None:
-            self._visible_first(self.page.get_by_text(self._render(text)), state).wait_for(state=state, timeout=timeout_ms)
+            self._visible_first(scope.get_by_text(self._render(text)), state).wait_for(state=state, timeout=timeout_ms)
         else:
             self.page.wait_for_url(self._render(url), timeout=timeout_ms)
 
@@ -335,7 +373,8 @@ class Runner:
         return locator.filter(visible=True).first if state == "visible" else locator.first
 
     def _do_wait_for(self, args, step):
-        self._wait(selector=args.selector, text=args.text, url=args.url, state=args.state, timeout_ms=self._timeout_ms(args))
+        self._wait(selector=args.selector, text=args.text, url=args.url, state=args.state,
+                   timeout_ms=self._timeout_ms(args), frame=args.frame)
 
     def _do_screenshot(self, args, step):
         element = self.page.locator(self._render(args.selector)) if args.selector else None
@@ -359,12 +398,12 @@ class Runner:
         else:
             expect(locator).to_be_visible(timeout=timeout)
 
-    def _read(self, source: str, selector: str | None, attribute: str | None, timeout_ms: float) -> str:
+    def _read(self, source: str, selector: str | None, attribute: str | None, timeout_ms: float, frame=None) -> str:
         if source == "url":
             return self.page.url
         if source == "title":
             return self.page.title()
-        locator = self.page.locator(self._render(selector)).first
+        locator = self._scope(frame).locator(self._render(selector)).first
         if source == "value":
             return locator.input_value(timeout=timeout_ms)
         if source == "attribute":
@@ -381,7 +420,7 @@ class Runner:
         return (found.group(1) if found.groups() else found.group(0)).strip()
 
     def _do_extract(self, args, step):
-        raw = self._read(args.source, args.selector, args.attribute, self._timeout_ms(args))
+        raw = self._read(args.source, args.selector, args.attribute, self._timeout_ms(args), args.frame)
         self.context["vars"][args.var] = self._match(raw, args.regex, f"extract vars.{args.var}")
 
     def _do_pause_for_human(self, args, step):
@@ -411,8 +450,9 @@ class Runner:
         )
         timeout_ms = (self.options.timeout or success.timeout or self.flow.timeout) * 1000
         try:
-            self._wait(selector=success.selector, text=success.text, url=success.url, timeout_ms=timeout_ms)
-            raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms)
+            self._wait(selector=success.selector, text=success.text, url=success.url, timeout_ms=timeout_ms,
+                       frame=success.frame)
+            raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms, confirmation.frame)
             number = self._match(raw, confirmation.regex, "confirmation number")
             if not number:
                 raise RunFailed("the confirmation number is empty")

@@ -54,6 +54,10 @@ class Settings:
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
+    on_page: Callable[[Any], None] | None = None  # sees the page before the flow runs (flow tests)
+    # A person can see and use this browser although it was not launched headed
+    # (a --cdp Chrome on their screen; a flow test acting for the person).
+    person_watches: bool = False
     # The request and the case: a follow-up skips the one-channel rule; email options.
     kind: str = "request"  # request | followup
     to: str | None = None  # provider address for a generic email flow
@@ -209,6 +213,10 @@ def _bundle_path(settings: Settings, outdir: Path) -> Path:
 
 
 def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, store: Store, fitted=()) -> Outcome:
+    from . import login
+
+    # Before anything is launched or written: a flow behind a login wall needs a saved session.
+    session = login.load(settings.home, flow) if flow.requires_login else None
     try:
         choice = browsers.discover(settings.browser_path, settings.browser_endpoint, settings.cdp)
     except browsers.BrowserNotFound as exc:
@@ -262,7 +270,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
 
     options = RunOptions(
         dry_run=settings.dry_run,
-        headed=settings.headed,
+        headed=settings.headed or settings.person_watches,
         timeout=settings.timeout,
         confirm_submit=confirm_submit,
         before_submit=before_submit,
@@ -284,10 +292,13 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         try:
             browser_context = browser.new_context(
                 **context_options(playwright, capture_settings, locale="ru-RU" if case.language == "ru" else "en-US"),
-                **capturer.context_kwargs()
+                **capturer.context_kwargs(),
+                storage_state=session["state"] if session else None,
             )
             capturer.start(browser_context)
             page = browser_context.new_page()
+            if settings.on_page is not None:
+                settings.on_page(page)
             env = environment.capture(
                 browser,
                 page,
@@ -298,6 +309,10 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
             runner = Runner(page, flow, context, package, options)
             error: BaseException | None = None
             try:
+                if session is not None:
+                    runner.precheck()
+                    login.verify(page, flow, context["base_url"], session,
+                                 (settings.timeout or flow.timeout) * 1000)
                 result = runner.run()
             except BaseException as exc:  # finish the manifest whatever happened, then re-raise
                 error = exc

@@ -1,4 +1,4 @@
-"""`assistant flow list|validate|schema`: the maintainers' workbench."""
+"""`assistant flow …`: the maintainers' workbench (list, new, snapshot, validate, test, check, schema, serve)."""
 
 from __future__ import annotations
 
@@ -6,34 +6,57 @@ import sys
 
 import click
 
-from .common import handles_errors, json_option, print_json
+from .common import handles_errors, json_option, pass_ctx, print_json
 
 
 @click.group("flow")
 def flow() -> None:
-    """Provider flows: list, validate, export the schema."""
+    """Provider flows: list, scaffold, snapshot, validate, test, check live, export the schema.
+
+    \b
+    Adding a provider (CONTRIBUTING.md, "Adding a provider flow"):
+      assistant flow snapshot URL NAME    start a replica + draft flow from a real form
+      assistant flow new NAME             or scaffold both from a template
+      assistant flow test NAME            run the flow against its replica
+      assistant flow check NAME --live    walk the real site up to, not including, submit
+    """
 
 
 @flow.command("schema")
-def schema() -> None:
-    """Print the flow file JSON Schema (for editor completion)."""
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+def schema(output) -> None:
+    """Print the flow file JSON Schema (for editor completion; see README "Provider flows")."""
+    import json
+
     from ..flow import schema as make
 
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(json.dumps(make(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}")
+        return
     print_json(make())
 
 
 @flow.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1)
 @handles_errors
 def validate(files) -> None:
-    """Check flow files; print every problem as file:line:column: field: message."""
-    from ..errors import InputError
-    from ..flow import load_flow
+    """Check flow files (or ids; all flows if none); print each problem as file:line:column: field: message.
 
+    Also checks that a flow's test: block names a replica folder with a
+    site.py and a sample case that loads.
+    """
+    from ..errors import InputError
+    from ..flow import all_flow_files, find_flow, load_flow
+
+    paths = [p if p.endswith((".yaml", ".yml")) else find_flow(p) for p in files] if files else all_flow_files()
     bad = 0
-    for path in files:
+    for path in paths:
         try:
             loaded = load_flow(path)
+            _validate_test_block(loaded)
         except InputError as exc:
             bad += 1
             click.secho(str(exc), fg="red", err=True)
@@ -63,9 +86,12 @@ def list_flows(as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
+    width = max((len(r["id"]) for r in rows), default=2) + 2
+    cats = max((len(", ".join(r["categories"])) for r in rows), default=10) + 2
+    click.echo(click.style(f"{'ID':<{width}}{'CHANNEL':<10}{'CATEGORIES':<{cats}}VERIFIED LIVE", bold=True))
     for row in rows:
-        live = row["verified_live"] or "never checked live"
-        click.echo(f"{row['id']:<18} {row['channel']:<9} {', '.join(row['categories']):<40} {live}")
+        live = row["verified_live"] or "never"
+        click.echo(f"{row['id']:<{width}}{row['channel']:<10}{', '.join(row['categories']):<{cats}}{live}")
 
 
 @flow.command("test")
@@ -114,3 +140,139 @@ def test(flows, keep, timeout, as_json) -> None:
         if not results:
             click.secho("no flow with a test: block was found", fg="red", err=True)
         sys.exit(1)
+
+
+def _places(flows_dir, sites_dir):
+    from ..workbench import Places
+
+    return Places.default(flows_dir, sites_dir)
+
+
+PLACE_OPTIONS = [
+    click.option("--flows-dir", type=click.Path(file_okay=False), help="Where the flow goes (default: flows/)."),
+    click.option("--sites-dir", type=click.Path(file_okay=False),
+                 help="Where the replica goes (default: tests/sites/)."),
+    click.option("--force", is_flag=True, help="Overwrite files that exist."),
+]
+
+
+def place_options(func):
+    for option in reversed(PLACE_OPTIONS):
+        func = option(func)
+    return func
+
+
+@flow.command("new")
+@click.argument("name")
+@place_options
+@handles_errors
+def new(name, flows_dir, sites_dir, force) -> None:
+    """Scaffold flow NAME with a replica and a sample case that pass `flow test` at once.
+
+    Then make the replica look like the real form and the flow fit it (see
+    CONTRIBUTING.md, "Adding a provider flow").
+    """
+    from ..workbench import new as scaffold
+
+    places = _places(flows_dir, sites_dir)
+    for path in scaffold(name, places, force=force):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: assistant flow test {places.flow(name)}")
+
+
+@flow.command("snapshot")
+@click.argument("url")
+@click.argument("name")
+@click.option("--form", "form_selector", metavar="SELECTOR", help="The form to capture (default: the biggest).")
+@click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=30, show_default=True, metavar="SECONDS")
+@place_options
+@handles_errors
+def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_dir, force) -> None:
+    """Save the form at URL as the start of replica NAME, and draft flow NAME from its fields.
+
+    Writes tests/sites/NAME/ (form.html pointed at the replica, fields.json,
+    the whole page as snapshot.html, a site.py that accepts the form) and, if
+    flows/NAME.yaml does not exist, a draft flow and sample case that pass
+    `assistant flow test NAME` against the replica.
+    """
+    from ..workbench import snapshot as take
+    from .common import info
+
+    places = _places(flows_dir, sites_dir)
+    for path in take(url, name, places, form_selector=form_selector, force=force, browser_path=browser_path,
+                     timeout=timeout, log=info):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: read the TODOs in {places.flow(name)}, then: assistant flow test {places.flow(name)}")
+
+
+@flow.command("check")
+@click.argument("name")
+@click.option("--live", is_flag=True, help="Check the real site (needs internet); nothing is submitted.")
+@click.option("--base-url", metavar="URL", help="Check against this site instead of the flow's replica.")
+@click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case to fill in (default: the sample).")
+@click.option("--headed", is_flag=True, help="Show the browser (needed when the flow pauses for a person).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help="Time each step may take.")
+@json_option
+@pass_ctx
+@handles_errors
+def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> None:
+    """Walk flow NAME up to, not including, its submit step, and find the submit button.
+
+    Every selector before the submit click must work and the submit button
+    must be on the page; nothing is sent. Without --live it runs on the
+    flow's replica; with --live on the real site (for people with internet
+    who verify a flow: if it passes, set `verified_live:` to today's date).
+    """
+    from ..flow import find_flow
+    from ..workbench import check as walk
+    from .common import info
+
+    result = walk(find_flow(name), live=live, base_url=base_url, home=obj.home, case_file=case_file,
+                  headed=headed, timeout=timeout, log=info)
+    if as_json:
+        print_json(result)
+        return
+    where = "the live site" if live else result["site"]
+    click.secho(
+        f"ok: {result['checked_steps']} steps worked on {where} and the submit button (line "
+        f"{result['submit_line']}) is there; nothing was submitted", fg="green",
+    )
+    click.echo(f"evidence: {result['evidence_dir']}")
+
+
+@flow.command("serve")
+@click.argument("name")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
+@handles_errors
+def serve(name, port) -> None:
+    """Run flow NAME's replica on 127.0.0.1 until Ctrl-C, to look at it in a browser."""
+    from ..errors import InputError
+    from ..flow import find_flow, load_flow
+    from ..flowtest import replica_spec
+    from ..replica import serve as run
+
+    loaded = load_flow(find_flow(name))
+    if loaded.test is None:
+        raise InputError(f"{loaded.path}: no test: block naming a replica")
+    run(replica_spec(loaded), port, on_ready=lambda s: click.echo(f"{loaded.id} replica: {s.url}/  (Ctrl-C to stop)"))
+
+
+def _validate_test_block(loaded) -> None:
+    from ..case import load_case
+    from ..errors import InputError
+    from ..flowtest import replica_spec
+
+    if loaded.test is None:
+        return
+    line = loaded._source.position(("test",))[0] if loaded._source else 0
+    spec = replica_spec(loaded)
+    if not isinstance(spec, str) and not (spec / "site.py").is_file():
+        raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")
+    case = loaded.beside(loaded.test.case)
+    if not case.is_file():
+        raise InputError(f"{loaded.path}:{line}: test.case: {case} does not exist")
+    parsed = load_case(case, {"provider": loaded.id})
+    if parsed.category not in loaded.categories:
+        raise InputError(f"{case}: category: '{parsed.category}' is not one of {loaded.id}'s: "
+                         f"{', '.join(loaded.categories)}")
