@@ -166,13 +166,19 @@ class Runner:
         seconds = self.options.timeout or getattr(args, "timeout", None) or self.flow.timeout
         return seconds * 1000
 
+    def _render_quietly(self, value: Any) -> Any:
+        try:
+            return self._render(value)
+        except templating.TemplateError:
+            return value
+
     def _describe(self, step: StepBase) -> str:
         args = step.args
         label = getattr(args, "label_text", None)
         if label:
             return label
         if isinstance(args, Target):
-            return f"{step.kind} {args.describe_target()}"
+            return f"{step.kind} {args.describe_target(self._render_quietly)}"
         if step.kind == "goto":
             return f"goto {self._render(args.url)}"
         if step.kind == "wait_for":
