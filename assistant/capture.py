@@ -167,6 +167,9 @@ class Capturer:
     def collect_stamped(self) -> None:
         """Add the stamped copies made so far in the background (waits for the rest)."""
         for (stamped_path, path, taken), data in self._stamper.results():
+            if isinstance(data, Exception):
+                self._note(f"no stamped copy of {path}: {data}")
+                continue
             self.package.add_bytes(stamped_path, data, "image/jpeg", role="stamped", captured_at=taken,
                                    meta={"stamped_of": path})
 

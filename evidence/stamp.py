@@ -250,9 +250,15 @@ class Stamper:
     def submit(self, key, png: bytes, **kw) -> None:
         self._pending.append((key, self._pool.submit(stamp, png, **kw)))
 
-    def results(self) -> list[tuple[object, bytes]]:
-        """(key, stamped bytes) in the order submitted; waits for the rest."""
-        done = [(key, future.result()) for key, future in self._pending]
+    def results(self) -> list[tuple[object, bytes | Exception]]:
+        """(key, stamped bytes or the exception that stopped it) in the order submitted;
+        waits for the rest. A failed copy must not cost the originals."""
+        done = []
+        for key, future in self._pending:
+            try:
+                done.append((key, future.result()))
+            except Exception as exc:
+                done.append((key, exc))
         self._pending = []
         return done
 

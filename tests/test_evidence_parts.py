@@ -6,7 +6,6 @@ import io
 import json
 import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -143,3 +142,16 @@ def test_tsa_token_checks(tmp_path):
         broken[-10] ^= 0xFF  # inside the signature
         with pytest.raises(tsa.TimestampError):
             tsa.check(bytes(broken), b"manifest")
+
+
+def test_background_stamper_returns_copies_in_order_and_failures_as_values():
+    at = datetime(2026, 11, 20, 11, 35, tzinfo=timezone.utc)
+    stamper = stamp.Stamper()
+    stamper.submit("a", png(300, 200), captured_at=at, url="http://a/", case_ref="c")
+    stamper.submit("broken", b"not a png", captured_at=at, url="http://b/", case_ref="c")
+    stamper.submit("b", png(400, 100), captured_at=at, url="http://b/", case_ref="c")
+    results = stamper.results()
+    stamper.close()
+    assert [key for key, _ in results] == ["a", "broken", "b"]
+    assert isinstance(results[1][1], Exception)
+    assert Image.open(io.BytesIO(results[0][1])).width == 300 and Image.open(io.BytesIO(results[2][1])).width == 400
