@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def test_followup_on_inaction_cites_every_earlier_number_through_the_same_channe
     for number in ("T-1001", first["confirmation"], second["confirmation"]):
         assert f"№ {number} от " in third
     rows = submissions(home)
+    for row in rows:  # each submission keeps the hash of its evidence manifest
+        manifest = Path(row["evidence_dir"]) / "manifest.json"
+        assert row["manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
     assert [(r["kind"], r["channel"], r["case_id"]) for r in rows] == [
         ("request", "web_form", 1), ("followup", "web_form", 1), ("followup", "web_form", 1)
     ]
