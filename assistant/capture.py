@@ -23,6 +23,9 @@ from evidence.scrub import scrub_har
 from .errors import InputError
 
 
+STEP_ROLE = "step"  # the screenshot the runner takes after every action
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -73,6 +76,7 @@ class Capturer:
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
+        self.watching = True
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
         except stamp.FontMissing as exc:
@@ -95,6 +99,8 @@ class Capturer:
             self._trace = True
 
     def watch(self, page) -> None:
+        if not self.watching:
+            return
         def on_console(message):
             location = message.location or {}
             self.console.append({
@@ -134,7 +140,11 @@ class Capturer:
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
-        raw = target.screenshot(type="png", **kwargs)
+        raw = None
+        if role == STEP_ROLE and not masks and element is None and not full_page:
+            raw = self._fast_viewport_png(page)
+        if raw is None:
+            raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
         url = page.url
         title = self._title(page)
@@ -155,6 +165,14 @@ class Capturer:
             "masked": list(self.settings.masks),
         }
         meta.update(self._server(page))
+        if role == STEP_ROLE:
+            # The running record after each action: timestamped and hashed, but the
+            # page snapshots and the stamped copy are kept for the captures people
+            # look at (named screenshots, review, confirmation, failure); making
+            # them for every keystroke would double the time of a run.
+            del meta["stamped"]
+            self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+            return path
         meta.update(self._snapshots(page, stem, taken))
         self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
         viewport = page.viewport_size
@@ -163,6 +181,23 @@ class Capturer:
         self._stamper.submit((stamped_path, path, taken), raw, captured_at=taken, url=url,
                              case_ref=self.case_ref, title=title, scale=scale)
         return path
+
+    def _fast_viewport_png(self, page) -> bytes | None:
+        """The viewport as a lossless PNG straight from Chromium, compressed for speed.
+
+        A run takes one of these after every action; Chromium's fast PNG encoding
+        (larger files, same pixels) halves their cost. Masked shots, elements and
+        full pages go through Playwright, which knows how to do those.
+        """
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+            return base64.b64decode(shot["data"])
+        except Exception as exc:
+            self._note(f"fast screenshots unavailable ({str(exc).splitlines()[0]}); using Playwright's")
+            return None
 
     def collect_stamped(self) -> None:
         """Add the stamped copies made so far in the background (waits for the rest)."""
@@ -282,7 +317,12 @@ class Capturer:
         self._add_jsonl("logs/console.jsonl", self.console, now)
         self._add_jsonl("logs/page-errors.jsonl", self.errors, now)
         if self.har_path.exists():
-            har = scrub_har(json.loads(self.har_path.read_text(encoding="utf-8")))
+            har = json.loads(self.har_path.read_text(encoding="utf-8"))
+            log = har.get("log", {})
+            # The report is rendered from file:// in this context; it is not traffic of the site.
+            log["entries"] = [e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")]
+            log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
+            har = scrub_har(har)
             data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
             self.package.add_bytes("logs/network.har", data, "application/json", role="log", captured_at=now,
                                    meta={"scrubbed": "cookies, auth headers, CSRF tokens, password/card fields"})
@@ -296,11 +336,19 @@ class Capturer:
                                meta={"entries": len(rows)})
 
 
-def render_pdf(browser, log: Callable[[str], None] = lambda m: None) -> Callable[[Path], bytes | None]:
-    """report.html → report.pdf with the browser that took the screenshots."""
+def render_pdf(context, capturer: "Capturer | None" = None,
+               log: Callable[[str], None] = lambda m: None) -> Callable[[Path], bytes | None]:
+    """report.html → report.pdf in the browser context that took the screenshots.
+
+    A page in the open context costs a third of a new context. The capturer is
+    told to look away: the report page is not evidence, and its file:// loads are
+    dropped from the network log.
+    """
 
     def render(html: Path) -> bytes | None:
-        context = browser.new_context()
+        if capturer is not None:
+            capturer.watching = False
+        page = None
         try:
             page = context.new_page()
             page.goto(html.resolve().as_uri(), wait_until="load")
@@ -310,7 +358,8 @@ def render_pdf(browser, log: Callable[[str], None] = lambda m: None) -> Callable
             log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
             return None
         finally:
-            context.close()
+            if page is not None:
+                page.close()
 
     return render
 
@@ -386,8 +435,8 @@ def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, setting
                     failures.append(f"{url}: {action.error}")
                 action.ended_at, action.url_after = utcnow(), page.url
                 actions.append(action)
-            capturer.close(context)
             request = compose(case, [p.name for p in case.attachments])
+            capturer.collect_stamped()  # the report shows the stamped copies
             package.finish(
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
@@ -396,7 +445,8 @@ def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, setting
                 actions=actions,
                 signer=key_pair,
                 tsa_url=settings.tsa,
-                render_pdf=render_pdf(browser, log),
+                render_pdf=render_pdf(context, capturer, log),
+                before_seal=lambda: capturer.close(context),
                 warn=log,
             )
             if out_given:

@@ -272,7 +272,7 @@ class Runner:
         for attempt in range(3):
             try:
                 self.page.wait_for_load_state("load", timeout=self._timeout_ms(step.args))
-                return self._shoot(name, full_page=False, step=step)
+                return self._shoot(name, full_page=False, step=step, role="step")
             except Exception as exc:  # mid-navigation: "Unable to capture screenshot"
                 error = exc
                 self.page.wait_for_timeout(200 * (attempt + 1))

@@ -327,7 +327,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 else "not_submitted" if error is None
                 else "failed"
             )
-            capturer.close(browser_context)
+            capturer.collect_stamped()  # the report shows the stamped copies
             package.finish(
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
@@ -345,7 +345,10 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 fitting=fitting,
                 signer=signing_key,
                 tsa_url=settings.tsa,
-                render_pdf=render_pdf(browser, settings.log),
+                render_pdf=render_pdf(browser_context, capturer, settings.log),
+                # The network log and console are written when the context closes,
+                # after the report (which lists the files captured before it).
+                before_seal=lambda: capturer.close(browser_context),
                 warn=settings.log,
             )
             # Beside --out; otherwise in home/bundles, so home/evidence holds only folders.

@@ -102,6 +102,7 @@ class EvidencePackage:
         report: bool = True,
         created_at: datetime | None = None,
         warn: Callable[[str], None] = lambda message: None,
+        before_seal: Callable[[], None] | None = None,
     ) -> Manifest:
         """Write the report, manifest.json, its signature and timestamp, and SHA256SUMS.
 
@@ -132,6 +133,8 @@ class EvidencePackage:
             pdf = render_pdf(self.root / "report.html") if render_pdf is not None else None
             if pdf:
                 self.add_bytes("report.pdf", pdf, "application/pdf", role="report")
+        if before_seal is not None:
+            before_seal()
         manifest, text = self._seal(fields, signer)
         if tsa_url:
             from .tsa import TimestampError, fetch

@@ -92,10 +92,15 @@ def render_html(manifest: Manifest) -> str:
     day = manifest.actions[0].started_at.strftime("%Y-%m-%d") if manifest.actions else ""
     parts.append(f"<h2>Timeline ({_e(day)}, UTC)</h2><table><thead><tr><th>#</th><th>start</th><th>end</th>"
                  "<th>action</th><th>page after</th><th>result</th></tr></thead>")
+    # Screenshots taken after each action are listed here by name (their hashes are in
+    # the file list); the pictures below are the captures: named, review, confirmation.
     for a in manifest.actions:
         status = f"<span class='{'failed' if a.status == 'failed' else 'ok'}'>{_e(a.status)}</span>"
         if a.error:
             status += f"<br>{_e(a.error)}"
+        steps = [p for p in a.files if p in by_path and by_path[p].role == "step"]
+        if steps:
+            status += "<br><span class='note'>screenshot: " + ", ".join(_e(p.rsplit("/", 1)[-1]) for p in steps) + "</span>"
         parts.append(
             f"<tr><td>{a.index + 1}</td><td>{_e(a.started_at.strftime('%H:%M:%S.%f')[:-3])}</td>"
             f"<td>{_e(a.ended_at.strftime('%H:%M:%S.%f')[:-3])}</td><td>{_e(a.description)}</td>"
@@ -164,10 +169,14 @@ def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb
     thumbs = []
     for f in stamped:
         with Image.open(root / f.path) as img:
-            img = img.convert("RGB")
             ratio = thumb_width / img.width
             height = min(int(img.height * ratio), int(thumb_width * 1.6))
-            thumb = img.resize((thumb_width, int(img.height * ratio)), Image.Resampling.LANCZOS)
+            # JPEG can decode straight to a fraction of its size: far cheaper than
+            # decoding 1280 px and throwing most of it away.
+            img.draft("RGB", (thumb_width, int(img.height * ratio)))
+            img = img.convert("RGB")
+            thumb = img.resize((thumb_width, int(img.height * thumb_width / img.width)), Image.Resampling.BILINEAR,
+                               reducing_gap=2.0)
             # very tall full-page shots: keep the top and the banner at the bottom
             if thumb.height > height:
                 banner = thumb.crop((0, thumb.height - 60, thumb_width, thumb.height))

@@ -115,3 +115,19 @@ def test_help_does_not_import_playwright():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_playwright_managed_chromium_is_found_where_playwright_installs_it(tmp_path, monkeypatch):
+    import json
+
+    import playwright
+
+    listing = json.loads((Path(playwright.__file__).parent / "driver" / "package" / "browsers.json").read_text())
+    revision = next(b["revision"] for b in listing["browsers"] if b["name"] == "chromium")
+    folder = tmp_path / f"chromium-{revision}"
+    folder.mkdir()
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    assert browsers._managed_chromium() is None  # a half-finished download does not count
+    (folder / "INSTALLATION_COMPLETE").touch()
+    choice = browsers.discover(env={})
+    assert (choice.kind, choice.target) == ("managed", str(folder))

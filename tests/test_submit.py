@@ -76,7 +76,7 @@ def test_evidence_folder_has_manifest_and_hashes(portal, tmp_path):
     for entry in manifest["files"]:
         data = (out / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"] == sums[entry["path"]]
-    screenshots = [f for f in manifest["files"] if f["role"] == "screenshot"]
+    screenshots = [f for f in manifest["files"] if f["role"] in ("screenshot", "step")]
     assert len(screenshots) >= 15
     assert all(f["captured_at"] and f["meta"]["url"].startswith(portal.url) for f in screenshots)
     checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out, capture_output=True, text=True)

@@ -93,7 +93,7 @@ def show(path, as_json):
             manifest = Manifest.model_validate(json.loads((root / "manifest.json").read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: no readable manifest.json ({str(exc).splitlines()[0]})") from None
-    shots = [f for f in manifest.files if f.media_type == "image/png" and f.role in SHOT_ROLES]
+    shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary = {
         "path": str(target),
         "created_at": manifest.created_at.isoformat(),
