@@ -18,8 +18,10 @@ import platform
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 
 SYSTEM_BROWSER_NAMES = (
     "chromium",
@@ -198,6 +200,42 @@ def _is_debian_like() -> bool:
     return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
 
 
+def _apt_install(packages: list[str], echo=print) -> None:
+    """Debian's packages, when we may (root on Debian/Ubuntu with apt-get); else nothing."""
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
+        echo(f"installing Debian's {' '.join(packages)} (apt-get) …")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, check=False)
+
+
+@contextmanager
+def open_browser(browser_path: str | None = None, endpoint: str | None = None, cdp: str | None = None, *,
+                 headless: bool = True, slow_mo: float = 0) -> Iterator[tuple[Any, Any, BrowserChoice]]:
+    """(playwright, browser, choice) for a short job; the browser is closed after it.
+
+    Not found or not startable ends with NoBrowser (exit code 4) and the reason."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from .errors import NoBrowser
+
+    try:
+        choice = discover(browser_path, endpoint, cdp)
+    except BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+    with sync_playwright() as playwright:
+        try:
+            browser = connect(playwright, choice, headless=headless, slow_mo=slow_mo)
+        except PlaywrightError as exc:
+            raise NoBrowser(f"could not start {choice.describe()}: {str(exc).strip().splitlines()[0]}") from None
+        try:
+            yield playwright, browser, choice
+        finally:
+            browser.close()
+
+
 def ensure_font(echo=print) -> None:
     """The screenshot banner needs a font with Cyrillic (DejaVu Sans); install it if missing.
 
@@ -209,12 +247,7 @@ def ensure_font(echo=print) -> None:
         return
     except FontMissing:
         pass
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
-        echo("font: installing Debian's fonts-dejavu-core (apt-get) …")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "fonts-dejavu-core"], env=env, check=False)
+    _apt_install(["fonts-dejavu-core"], lambda m: echo(f"font: {m}"))
     try:
         echo(f"font: {font_path()}")
     except FontMissing as exc:
@@ -247,14 +280,7 @@ def install(echo=print) -> BrowserChoice:
         return discover()
     except BrowserNotFound:
         pass
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
-        echo("browser: installing Debian's chromium package (apt-get) …")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core"], env=env, check=False
-        )
+    _apt_install(["chromium", "fonts-dejavu-core"], lambda m: echo(f"browser: {m}"))
     choice = discover()  # raises BrowserNotFound with the full list of what was tried
     echo(f"browser: {choice.describe()}")
     return choice

@@ -13,7 +13,6 @@ from pathlib import Path
 from . import browser as browsers
 from .case import Case
 from .compose import compose
-from .errors import NoBrowser
 
 TARGETS = ("regulator", "claim", "review")
 
@@ -47,20 +46,10 @@ def to_html(text: str, lang: str, title: str) -> str:
 
 
 def render_pdf(page_html: str, browser_path: str | None = None) -> bytes:
-    try:
-        choice = browsers.discover(browser_path)
-    except browsers.BrowserNotFound as exc:
-        raise NoBrowser(str(exc)) from None
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = browsers.connect(playwright, choice, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_content(page_html, wait_until="load")
-            return page.pdf(format="A4", print_background=True)
-        finally:
-            browser.close()
+    with browsers.open_browser(browser_path) as (_, browser, _choice):
+        page = browser.new_page()
+        page.set_content(page_html, wait_until="load")
+        return page.pdf(format="A4", print_background=True)
 
 
 def draft(case: Case, target: str, flow=None, lang: str | None = None) -> tuple[str, str]:

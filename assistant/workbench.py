@@ -268,7 +268,6 @@ def snapshot(url: str, name: str, places: Places, *, form_selector: str | None =
              browser_path: str | None = None, timeout: float = 30, log: Callable[[str], None] = lambda m: None
              ) -> list[Path]:
     """Save a page's form as the start of a replica, and draft a flow for it if there is none."""
-    from playwright.sync_api import sync_playwright
 
     from . import browser as browsers
 
@@ -283,14 +282,7 @@ def snapshot(url: str, name: str, places: Places, *, form_selector: str | None =
 
     from .errors import RunFailed
 
-    try:
-        choice = browsers.discover(browser_path)
-    except browsers.BrowserNotFound as exc:
-        from .errors import NoBrowser
-
-        raise NoBrowser(str(exc)) from None
-    with sync_playwright() as playwright:
-        browser = browsers.connect(playwright, choice, headless=True)
+    with browsers.open_browser(browser_path) as (_, browser, _choice):
         try:
             page = browser.new_page()
             log(f"opening {url} …")
@@ -305,8 +297,6 @@ def snapshot(url: str, name: str, places: Places, *, form_selector: str | None =
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(f"could not capture the form at {url}: {first}") from None
-        finally:
-            browser.close()
     path = urlsplit(final).path or "/"
     site.mkdir(parents=True, exist_ok=True)
     (site / "snapshot.html").write_text(original, encoding="utf-8")

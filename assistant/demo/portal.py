@@ -33,7 +33,6 @@ import string
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
