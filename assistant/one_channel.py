@@ -69,9 +69,10 @@ def before_filing(case: Case, flow: Flow, settings) -> None:
     try:
         open_ones = [] if kind == "followup" else store.open_on_matter(matter_of(case, flow, to))
         findings = lint(case, flow, open_ones)
-        for finding in findings:
-            settings.log(f"check: {finding}")
         problems = errors(findings)
+        for finding in findings:
+            overridden = " (going ahead: --force)" if settings.force and finding in problems else ""
+            settings.log(f"check: {finding}{overridden}")
         if problems and not settings.force and not settings.dry_run:
             lines = "\n".join(str(p) for p in problems)
             raise InputError(

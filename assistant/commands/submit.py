@@ -127,7 +127,8 @@ def demo(obj: Ctx, serve, port, as_json, **settings):
                 threading.Event().wait()
             except KeyboardInterrupt:
                 return
-        info(f"demo portal running at {portal.url}/")
+        info(f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
+             "sent again even if you ran the demo before: --force is implied)")
         flow = load_flow(find_flow("demo"))
         case = load_case(sample_case("demo"))
         # Every demo run talks to a fresh portal, so the same sample case is a
