@@ -46,7 +46,7 @@ def login_site():
 def chrome_with_cdp(browser_choice, tmp_path):
     """A Chrome the 'person' can see, reachable over CDP (headless here: no screen on CI)."""
     if browser_choice.kind not in ("system", "path", "managed"):
-        pytest.skip("needs a local browser executable to start with --remote-debugging-port")
+        pytest.fail("needs a local browser executable to start with --remote-debugging-port")
     profile = Path(tempfile.mkdtemp(prefix="cdp-profile-"))
     args = [browser_choice.target, "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={profile}",
             *browser_choice.args, "about:blank"]
