@@ -61,7 +61,8 @@ def validate(files) -> None:
             bad += 1
             click.secho(str(exc), fg="red", err=True)
             continue
-        click.echo(f"{path}: ok ({loaded.id}, {len(loaded.steps)} steps)")
+        what = f"{len(loaded.steps)} steps" if loaded.channel == "web_form" else f"{loaded.channel} channel"
+        click.echo(f"{path}: ok ({loaded.id}, {what})")
     if bad:
         sys.exit(2)
 
