@@ -234,22 +234,19 @@ def context_for(
             evidence_lines.append(f"{item['name']} (снято {when}; SHA-256 {item['sha256']})")
         else:
             evidence_lines.append(f"{item['name']} (captured {when}; SHA-256 {item['sha256']})")
-    previous = []
-    for prev in case.previous_requests:
+    def reference(prev, dated: str) -> str:
         text = ("№ " if ru else "No. ") + prev.number
         if prev.date:
-            text += (" от " if ru else " of ") + format_date(prev.date, lang)
+            text += (" от " if ru else dated) + format_date(prev.date, lang)
         if prev.channel:
             text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
-        previous.append(text)
+        return text
+
+    previous = [reference(prev, " of ") for prev in case.previous_requests]
     today = dt.datetime.now(tz).date()
     timeline = []
     for prev in case.previous_requests:
-        text = ("№ " if ru else "No. ") + prev.number
-        if prev.date:
-            text += (" от " if ru else " filed on ") + format_date(prev.date, lang)
-        if prev.channel:
-            text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
+        text = reference(prev, " filed on ")
         if prev.due and prev.due < today:
             text += ("; срок ответа истёк " if ru else "; the answer was due by ") + format_date(prev.due, lang)
         elif prev.due:

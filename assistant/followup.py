@@ -74,6 +74,20 @@ def stored_case(store: Store, case_row: dict[str, Any]) -> Case:
         raise InputError(f"case {case_row['id']}: the stored case no longer validates: {exc.errors()[0]['msg']}") from None
 
 
+def stored_case_and_flow(store: Store, case_row: dict[str, Any]):
+    """The stored case and the flow of its last filing (None if that flow is gone:
+    drafts and scripts do not need it, they only use its templates)."""
+    from .flow import find_flow, load_flow
+
+    case = stored_case(store, case_row)
+    subs = store.submissions_of(case_row["id"])
+    try:
+        flow = load_flow(find_flow(subs[-1].flow_id)) if subs else None
+    except Exception:
+        flow = None
+    return case, flow
+
+
 def followup_case(store: Store, case_row: dict[str, Any], *, force: bool = False,
                   now: dt.datetime | None = None) -> tuple[Case, Submission]:
     """The repeat complaint on inaction, and the submission whose channel it goes through."""

@@ -27,20 +27,14 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     list, as text and PDF. Read it, sign it, and file it yourself.
     """
     from ..escalate import write
-    from ..flow import find_flow, load_flow
-    from ..followup import stored_case
+    from ..followup import stored_case_and_flow
     from ..store import Store
     from .cases import _case
 
     store = Store(obj.home)
     try:
         row = _case(store, case)
-        filed = stored_case(store, row)
-        subs = store.submissions_of(row["id"])
-        try:
-            flow = load_flow(find_flow(subs[-1].flow_id)) if subs else None
-        except Exception:  # the flow may be gone; the draft does not need it
-            flow = None
+        filed, flow = stored_case_and_flow(store, row)
         folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
         paths = write(filed, target, folder, flow=flow, lang=lang, pdf=not no_pdf, browser_path=browser_path)
         store.add_note(row["id"], f"drafted {target}: {paths.get('pdf') or paths['text']} (not sent)")

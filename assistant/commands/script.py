@@ -26,22 +26,16 @@ def script(obj: Ctx, case, channel, lang, as_json):
     if Path(case).suffix in (".yaml", ".yml") or Path(case).is_file():
         filed = load_case(case)
     else:
-        from ..flow import find_flow, load_flow
-        from ..followup import stored_case
+        from ..followup import stored_case_and_flow
         from ..store import Store
         from .cases import _case
 
         store = Store(obj.home)
         try:
             row = _case(store, case)
-            filed = stored_case(store, row)
-            subs = store.submissions_of(row["id"])
+            filed, flow = stored_case_and_flow(store, row)
         finally:
             store.close()
-        try:
-            flow = load_flow(find_flow(subs[-1].flow_id)) if subs else None
-        except Exception:  # the flow may be gone; the script does not need it
-            flow = None
     text = compose(filed, flow=flow, lang=lang, kind=channel).body
     if as_json:
         print_json({"channel": channel, "text": text})
