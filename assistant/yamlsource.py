@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .errors import InputError
 
@@ -83,51 +85,176 @@ def format_field(loc: Loc) -> str:
     return out
 
 
-def _plain(node: Any, loc: Loc, positions: dict[Loc, tuple[int, int]]) -> Any:
+# Hostile files are refused before ruamel builds anything from them: a 1 KB
+# file of nested aliases expands to gigabytes, deep nesting overflows the
+# composer's recursion, and tags other than the core ones construct objects.
+MAX_BYTES = 1_048_576
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+_CORE = "tag:yaml.org,2002:"
+PLAIN_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map")}
+
+
+def _problem(path: Path, line: int, col: int, message: str) -> SourceError:
+    return SourceError([Problem(str(path), line, col, "", message)])
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a YAML file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = len(raw)
+        raise _problem(path, 1, 1, f"the file is {max(size, len(raw))} bytes; a flow/case file is at most 1 MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise _problem(
+            path, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason}); save the file as UTF-8"
+        ) from None
+
+
+def _screen(path: Path, yaml: YAML, text: str) -> None:
+    """Walk the event stream and refuse what must never be composed."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, NodeEvent
+    from ruamel.yaml.events import ScalarEvent
+
+    # One entry per open collection: [is_mapping, items seen], to tell keys from values.
+    stack: list[list] = []
+    nodes = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionEndEvent):
+            if stack:
+                stack.pop()
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        is_key = bool(stack) and stack[-1][0] and stack[-1][1] % 2 == 0
+        if stack:
+            stack[-1][1] += 1
+        if isinstance(event, AliasEvent):
+            raise _problem(path, line, col, f"alias '*{event.anchor}': aliases are not allowed here; write the value out")
+        tag = event.tag
+        if tag is not None:
+            tag = tag if isinstance(tag, str) else str(getattr(tag, "value", tag))
+            if tag not in PLAIN_TAGS:
+                shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+                raise _problem(path, line, col, f"tag '{shown}' is not allowed; write plain values (text, numbers, lists, mappings)")
+        if isinstance(event, ScalarEvent) and is_key and event.value == "<<" and event.style is None:
+            raise _problem(path, line, col, "merge key '<<' is not allowed; write the keys out")
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _problem(path, line, col, f"more than {MAX_NODES} values; a flow/case file is not that big")
+        if isinstance(event, CollectionStartEvent):
+            stack.append([isinstance(event, MappingStartEvent), 0])
+            if len(stack) > MAX_DEPTH:
+                raise _problem(path, line, col, f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return str(key)
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (int, float)):
+        return str(key)
+    raise TypeError(type(key).__name__)
+
+
+def _plain(node: Any, loc: Loc, positions: dict[Loc, tuple[int, int]], path: str = "<yaml>") -> Any:
+    """Plain dicts, lists and scalars, recording each key's and item's position."""
     if isinstance(node, CommentedMap):
         out = {}
+        here = positions.get(loc, (1, 1))
         for key, value in node.items():
-            line, col = node.lc.key(key)
-            positions[loc + (key,)] = (line + 1, col + 1)
-            out[key] = _plain(value, loc + (key,), positions)
+            try:
+                line, col = node.lc.key(key)
+                where = (line + 1, col + 1)
+            except Exception:  # ruamel keeps no position for some complex keys
+                where = here
+            try:
+                name = _key(key)
+            except TypeError:
+                raise SourceError(
+                    [Problem(path, *where, format_field(loc), "a key must be a name, not a list or mapping")]
+                ) from None
+            positions[loc + (name,)] = where
+            out[name] = _plain(value, loc + (name,), positions, path)
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
         for i, value in enumerate(node):
-            line, col = node.lc.item(i)
-            positions[loc + (i,)] = (line + 1, col + 1)
-            out_list.append(_plain(value, loc + (i,), positions))
+            try:
+                line, col = node.lc.item(i)
+                positions[loc + (i,)] = (line + 1, col + 1)
+            except Exception:
+                positions[loc + (i,)] = positions.get(loc, (1, 1))
+            out_list.append(_plain(value, loc + (i,), positions, path))
         return out_list
     if isinstance(node, str):
         return str(node)  # drop ruamel's scalar string subclasses
-    return node
+    if isinstance(node, (bool, ScalarBoolean)) or node is None:
+        return None if node is None else bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return str(node)
 
 
 def load(path: str | Path, *, text: str | None = None) -> Source:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8") if text is None else text
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if text is None:
+        text = _read(path)
+    elif len(text) > MAX_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise _problem(path, 1, 1, f"the text is {len(text.encode('utf-8', errors='replace'))} bytes; a flow/case file is at most 1 MB")
     yaml = YAML(typ="rt")
     # YAML 1.2 would read `no` as a string but `2026-11-20` as a date; keep
     # timestamps as text so pydantic parses them with their time zone intact.
     yaml.constructor.yaml_constructors.pop("tag:yaml.org,2002:timestamp", None)
     try:
+        _screen(path, yaml, text)
+        yaml = YAML(typ="rt")
+        yaml.constructor.yaml_constructors.pop("tag:yaml.org,2002:timestamp", None)
         node = yaml.load(text)
+        positions: dict[Loc, tuple[int, int]] = {}
+        data = _plain(node, (), positions, str(path))
+    except SourceError:
+        raise
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = (exc.problem or exc.context or "invalid YAML").strip()
-        raise SourceError([Problem(str(path), line, col, "", f"YAML syntax: {message}")]) from None
+        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise _problem(path, line, col, f"YAML syntax: {message}") from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        shown = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise _problem(path, line, col, f"YAML: character {shown} is not allowed in YAML text") from None
     except YAMLError as exc:
-        raise SourceError([Problem(str(path), 1, 1, "", f"YAML: {exc}")]) from None
-    positions: dict[Loc, tuple[int, int]] = {}
-    data = _plain(node, (), positions)
+        raise _problem(path, 1, 1, "YAML: " + " ".join(str(exc).split())) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # ruamel's constructors: an integer too long to convert, a value of no known kind
+        reason = "a number has more than 4300 digits" if "integer string conversion" in str(exc) else (
+            " ".join(str(exc).split())[:200] or type(exc).__name__
+        )
+        raise _problem(path, 1, 1, f"YAML: cannot read a value: {reason}") from None
     return Source(str(path), data, positions, text)
 
 
