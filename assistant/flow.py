@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -34,9 +35,35 @@ from .errors import InputError
 
 FLOW_FORMAT = 1
 
+# Limits on what a flow file may ask for: a shared flow is untrusted input, and
+# a huge count or an infinite number must end in a clear error, not a hang.
+MAX_TEXT = 100_000  # characters in any one string
+MAX_TIMEOUT = 600  # seconds, for every timeout
+MAX_STEPS = 500
+MAX_CATEGORIES = 200
+MAX_REGEX = 1000  # characters
+MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+MAX_ATTACHMENT_FILES = 50
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT, allow_inf_nan=False)
+
+
+def _regex(value: str | None) -> str | None:
+    """Compile at validation: a typo in a regex must fail before any browser starts."""
+    if value is None:
+        return value
+    if len(value) > MAX_REGEX:
+        raise ValueError(f"a regular expression of {len(value)} characters; at most {MAX_REGEX}")
+    try:
+        re.compile(value)
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str | None, AfterValidator(_regex)]
 
 
 # ----------------------------------------------------------------- locating
@@ -54,7 +81,7 @@ class Target(Strict):
     test_id: str | None = None
     frame: str | None = Field(None, description="selector of the iframe the element is in")
     exact: bool = False
-    timeout: float | None = Field(None, gt=0, description="seconds; overrides the flow's timeout")
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT, description="seconds; overrides the flow's timeout")
     label_text: str | None = Field(None, alias="describe", description="how the step is named in logs")
 
     LOCATORS: ClassVar = ("selector", "text", "label", "role", "placeholder", "test_id")
@@ -94,7 +121,7 @@ def Short(model: type, key: str):  # noqa: N802 - reads like a type in the model
 class GotoArgs(Strict):
     url: str
     wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
 
 class FillArgs(Target):
@@ -123,7 +150,7 @@ class UploadArgs(Target):
 class PressArgs(Strict):
     key: str = Field(description="e.g. Enter, Tab, Control+A")
     selector: str | None = None
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
 
 class WaitForArgs(Strict):
@@ -132,7 +159,7 @@ class WaitForArgs(Strict):
     url: str | None = Field(None, description="glob like '**/tickets/*' or a full URL")
     state: Literal["visible", "attached", "hidden", "detached"] = "visible"
     frame: str | None = Field(None, description="selector of the iframe to look in (selector, text)")
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
     def _one(self):
@@ -150,7 +177,7 @@ class ScreenshotArgs(Strict):
 class AssertTextArgs(Target):
     expected: str | None = Field(None, alias="equals")
     contains: str | None = None
-    regex: str | None = None
+    regex: Regex = None
 
 
 class ExtractArgs(Strict):
@@ -158,9 +185,9 @@ class ExtractArgs(Strict):
     selector: str | None = None
     source: Literal["text", "url", "value", "attribute", "title"] = Field("text", alias="from")
     attribute: str | None = None
-    regex: str | None = Field(None, description="first group (or whole match) is kept")
+    regex: Regex = Field(None, description="first group (or whole match) is kept")
     frame: str | None = Field(None, description="selector of the iframe the element is in")
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
     def _needs_selector(self):
@@ -255,8 +282,8 @@ Step = Annotated[Union[tuple(STEPS.values())], Discriminator(_step_tag)]
 
 
 class Deadline(Strict):
-    hours: float | None = Field(None, gt=0)
-    business_days: int | None = Field(None, gt=0)
+    hours: float | None = Field(None, gt=0, le=8760, description="at most a year (8760)")
+    business_days: int | None = Field(None, ge=1, le=365)
 
     @model_validator(mode="after")
     def _one(self):
@@ -281,9 +308,11 @@ class Category(Strict):
 
 
 class AttachmentLimits(Strict):
-    media_types: list[str] = Field(default_factory=lambda: ["image/png", "image/jpeg", "application/pdf"])
-    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
-    max_files: int = Field(5, ge=0)
+    media_types: list[str] = Field(
+        default_factory=lambda: ["image/png", "image/jpeg", "application/pdf"], max_length=50
+    )
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES)
+    max_files: int = Field(5, ge=0, le=MAX_ATTACHMENT_FILES)
 
 
 class Success(Strict):
@@ -293,7 +322,7 @@ class Success(Strict):
     url: str | None = None
     selector: str | None = None
     frame: str | None = Field(None, description="selector of the iframe the proof appears in (text, selector)")
-    timeout: float | None = Field(None, gt=0)
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
     def _one(self):
@@ -307,7 +336,7 @@ class Confirmation(Strict):
 
     selector: str | None = None
     source: Literal["text", "url", "title"] = Field("text", alias="from")
-    regex: str | None = Field(None, description="first group (or whole match) is the number")
+    regex: Regex = Field(None, description="first group (or whole match) is the number")
     frame: str | None = Field(None, description="selector of the iframe the number is in (from: text)")
 
     @model_validator(mode="after")
@@ -337,10 +366,10 @@ class FlowTest(Strict):
     case: str = Field(description="the sample case file, relative to this file")
     confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
     login_steps: list[Step] = Field(
-        default_factory=list, description="what the person does on the login page (requires_login flows)"
+        default_factory=list, max_length=MAX_STEPS, description="what the person does on the login page (requires_login flows)"
     )
     human_steps: list[Step] = Field(
-        default_factory=list, description="what the person does at pause_for_human (e.g. solve the CAPTCHA)"
+        default_factory=list, max_length=MAX_STEPS, description="what the person does at pause_for_human (e.g. solve the CAPTCHA)"
     )
 
     @field_validator("confirmation")
@@ -361,7 +390,7 @@ class EmailChannel(Strict):
     )
     subject_prefix: str = Field("", description="put before the subject, e.g. '[Support] '")
     max_total_bytes: int = Field(
-        20 * 1024 * 1024, gt=0, description="all attachments together, after encoding is not counted"
+        20 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES, description="all attachments together, after encoding is not counted"
     )
 
     @field_validator("address")
@@ -415,11 +444,11 @@ class Flow(Strict):
         None, description="the date this flow last worked against the real site; null if never"
     )
     notes: str | None = Field(None, description="what is known and what was never checked")
-    other_channels: dict[str, str] = Field(default_factory=dict)
-    categories: dict[str, Category] = Field(min_length=1)
+    other_channels: dict[str, str] = Field(default_factory=dict, max_length=MAX_CATEGORIES)
+    categories: dict[str, Category] = Field(min_length=1, max_length=MAX_CATEGORIES)
     attachments: AttachmentLimits = Field(default_factory=AttachmentLimits)
-    timeout: float = Field(15, gt=0, description="default seconds each step may take")
-    steps: list[Step] = Field(default_factory=list)
+    timeout: float = Field(15, gt=0, le=MAX_TIMEOUT, description="default seconds each step may take")
+    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
     success: Success | None = None
     confirmation: Confirmation | None = None
 
@@ -462,13 +491,37 @@ class Flow(Strict):
         return self
 
     @model_validator(mode="after")
-    def _templates_parse(self):
+    def _templates_known(self):
+        """Every template names something the run's context will hold: the case's fields,
+        the category, the request, the attachments, base_url, and vars.<name> only after
+        the extract step that sets it. Checked here so `flow validate` names the line."""
+        full = _context_shape()
+        only_base = {"base_url": templating.LEAF}
+        defined: dict[str, str] = {}
         for index, step in enumerate(self.steps):
-            for value in _strings(step.args):
-                try:
-                    templating.check_syntax(value)
-                except templating.TemplateError as exc:
-                    raise ValueError(f"steps[{index}]: {exc}") from None
+            for loc, value in _template_fields(step.args, ("steps", index, step.kind)):
+                _check_template(value, loc, {**full, "vars": dict(defined)}, vars_later=False)
+            if step.kind == "extract":
+                defined[step.args.var] = templating.LEAF
+        after = {**full, "vars": dict(defined)}
+        for name in ("success", "confirmation"):
+            part = getattr(self, name)
+            if part is not None:
+                for loc, value in _template_fields(part, (name,)):
+                    _check_template(value, loc, after, vars_later=True)
+        # Rendered before any step runs, with base_url only (login.py, submit.py).
+        if self.login is not None:
+            for loc, value in _template_fields(self.login, ("login",)):
+                _check_template(value, loc, only_base, vars_later=True)
+        _check_template(self.homepage, ("homepage",), only_base, vars_later=True)
+        if self.test is not None:
+            for key in ("login_steps", "human_steps"):
+                for index, step in enumerate(getattr(self.test, key)):
+                    for loc, value in _template_fields(step.args, ("test", key, index, step.kind)):
+                        try:
+                            templating.check_syntax(value)
+                        except templating.TemplateError as exc:
+                            raise yamlsource.At(loc, str(exc)) from None
         return self
 
     @property
@@ -497,6 +550,50 @@ class Flow(Strict):
         if candidate.is_absolute() or self._source is None:
             return candidate
         return (Path(self.path).resolve().parent / candidate).resolve()
+
+
+def _context_shape() -> dict[str, Any]:
+    from .case import Case
+
+    leaf = templating.LEAF
+    return {
+        "case": templating.shape_of(Case),
+        "category": {key: leaf for key in ("key", "label", "form_value", "deadline")},
+        "request": {"subject": leaf, "body": leaf},
+        "attachments": templating.ListOf(leaf),
+        "base_url": leaf,
+    }
+
+
+def _template_fields(model: BaseModel, loc: tuple) -> list[tuple[tuple, str]]:
+    """(place in the file, text) of every string field of model, list items included."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        key = info.alias or name
+        if isinstance(value, str):
+            out.append((loc + (key,), value))
+        elif isinstance(value, list):
+            out.extend((loc + (key, i), v) for i, v in enumerate(value) if isinstance(v, str))
+    return out
+
+
+def _check_template(value: str, loc: tuple, shape: dict[str, Any], *, vars_later: bool) -> None:
+    try:
+        names = templating.names_in(value)
+    except templating.TemplateError as exc:
+        raise yamlsource.At(loc, str(exc)) from None
+    for name in names:
+        problem = templating.check_name(name, shape)
+        if problem is None:
+            continue
+        if re.match(r"vars\b", name) and "vars" in shape:
+            where = "by any extract step" if vars_later else "by an extract step before this one"
+            known = ", ".join(f"vars.{v}" for v in shape["vars"]) or "none"
+            problem = f"'{name}' is not set {where} (set so far: {known})"
+        elif "vars" not in shape and re.match(r"vars\b", name):
+            problem = f"'{name}': only base_url is known here (this is rendered before any step runs)"
+        raise yamlsource.At(loc, problem)
 
 
 def _strings(model: BaseModel) -> list[str]:

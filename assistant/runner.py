@@ -99,7 +99,7 @@ class Runner:
                     self._input_error(step, str(exc))
             if step.kind == "extract":
                 defined.add(step.args.var)
-            if step.kind == "goto":
+            if step.kind == "goto" and not any(n.startswith("vars") for n in templating.names_in(step.args.url)):
                 url = templating.render(step.args.url, self.context)
                 if not host_allowed(url, self._allowed):
                     self._input_error(
@@ -180,7 +180,7 @@ class Runner:
         if isinstance(args, Target):
             return f"{step.kind} {args.describe_target(self._render_quietly)}"
         if step.kind == "goto":
-            return f"goto {self._render(args.url)}"
+            return f"goto {self._render_quietly(args.url)}"
         if step.kind == "wait_for":
             what = next(f"{k}={getattr(args, k)!r}" for k in ("selector", "text", "url") if getattr(args, k))
             return f"wait for {what}"

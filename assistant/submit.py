@@ -140,7 +140,8 @@ def build_context(case: Case, flow: Flow, base_url: str, attachments: list[Path]
     attachments = list(case.attachments) if attachments is None else attachments
     request = compose(case, attachments, flow=flow)
     return {
-        "case": case.model_dump(mode="python"),
+        # Plain data only: templates may reach any value here (Path objects become text).
+        "case": {**case.model_dump(mode="python"), "attachments": [str(p) for p in case.attachments]},
         "category": {
             "key": case.category,
             "label": category.label,

@@ -6,6 +6,10 @@ chain of named filters from a fixed table, e.g.
 `{{ case.incident_at | strftime("%d.%m.%Y") }}` or `{{ case.order_id | default("") }}`.
 A template that is exactly one expression keeps the value's type (a list of
 files stays a list).
+
+A path walks only mapping keys and list indices, never Python attributes, and
+a name may not start with `_`: the context holds plain data (text, numbers,
+dates, lists, mappings) and nothing else is ever reachable or returned.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 EXPR = re.compile(r"\{\{\s*(.*?)\s*\}\}")
-PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$")
+PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*|\[\d{1,6}\])*$")
+PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[\d+\]")
+PLAIN = (str, int, float, bool, type(None), date, datetime)
 FILTER = re.compile(r'^([a-z_]+)\s*(?:\(\s*"((?:[^"\\]|\\.)*)"\s*\))?$')
 
 _MISSING = object()
@@ -60,6 +66,8 @@ FILTERS: dict[str, Callable[[Any, str | None], Any]] = {
 def parse(expression: str) -> tuple[str, list[tuple[str, str | None]]]:
     parts = [p.strip() for p in _split_pipes(expression)]
     path, filters = parts[0], []
+    if re.search(r"(^|[.\[])_", path):
+        raise TemplateError(f"'{path}': names starting with '_' are not allowed")
     if not PATH.match(path):
         raise TemplateError(f"'{path}' is not a name like case.order_id")
     for raw in parts[1:]:
@@ -68,14 +76,19 @@ def parse(expression: str) -> tuple[str, list[tuple[str, str | None]]]:
             known = ", ".join(sorted([*FILTERS, "default"]))
             raise TemplateError(f"unknown filter '{raw}' (known: {known})")
         arg = m.group(2)
-        filters.append((m.group(1), arg.encode().decode("unicode_escape") if arg else arg))
+        # Only \" and \\ are escapes; every other character is the argument's own text.
+        filters.append((m.group(1), re.sub(r'\\(["\\])', r"\1", arg) if arg else arg))
     return path, filters
 
 
 def _split_pipes(expression: str) -> list[str]:
-    out, buf, quoted = [], "", False
+    out, buf, quoted, escaped = [], "", False, False
     for ch in expression:
-        if ch == '"' and not buf.endswith("\\"):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
             quoted = not quoted
         if ch == "|" and not quoted:
             out.append(buf)
@@ -87,18 +100,38 @@ def _split_pipes(expression: str) -> list[str]:
 
 
 def lookup(context: dict[str, Any], path: str) -> Any:
+    """Walk mapping keys and list indices only; anything else is not known."""
     value: Any = context
-    for part in re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\[\d+\]", path):
+    for part in PART.findall(path):
+        if part.startswith("_"):
+            return _MISSING
         if part.startswith("["):
             index = int(part[1:-1])
             value = value[index] if isinstance(value, (list, tuple)) and index < len(value) else _MISSING
         elif isinstance(value, dict):
             value = value.get(part, _MISSING)
         else:
-            value = getattr(value, part, _MISSING)
+            value = _MISSING
         if value is _MISSING:
             return _MISSING
+    _check_plain(value, path)
     return value
+
+
+def _check_plain(value: Any, path: str, depth: int = 0) -> None:
+    if isinstance(value, PLAIN):
+        return
+    if isinstance(value, (list, tuple)) and depth < 16:
+        for item in value:
+            _check_plain(item, path, depth + 1)
+        return
+    if isinstance(value, dict) and depth < 16:
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TemplateError(f"'{path}' is not plain data")
+            _check_plain(item, path, depth + 1)
+        return
+    raise TemplateError(f"'{path}' is not plain data (text, numbers, dates, lists)")
 
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
@@ -111,7 +144,12 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
             continue
         if value is _MISSING or value is None:
             break
-        value = FILTERS[name](value, arg)
+        try:
+            value = FILTERS[name](value, arg)
+        except TemplateError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:  # strftime on odd formats or dates
+            raise TemplateError(f"filter '{name}' cannot format {path}: {exc}") from None
     if value is _MISSING:
         raise TemplateError(f"'{path}' is not known here; known names: {_known(context, path)}")
     if value is None:
@@ -159,3 +197,65 @@ def names_in(template: Any) -> list[str]:
 
 def check_syntax(template: Any) -> None:
     names_in(template)
+
+
+# ------------------------------------------------- names known before a run
+#
+# A shape says which paths exist: a dict of names to shapes, a ListOf(shape)
+# for a list (reached by [N] or used whole), or LEAF for a single value.
+
+LEAF = "value"
+
+
+class ListOf:
+    def __init__(self, item: Any):
+        self.item = item
+
+
+def shape_of(annotation: Any) -> Any:
+    """The shape of a pydantic model (or a field's annotation): its fields, nested models too."""
+    import typing
+
+    fields = getattr(annotation, "model_fields", None)
+    if isinstance(annotation, type) and fields is not None:
+        return {name: shape_of(info.annotation) for name, info in fields.items()}
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (list, tuple) and args:
+        return ListOf(shape_of(args[0]))
+    inner = [a for a in args if a is not type(None)]
+    if origin is not None and inner and origin not in (typing.Literal, dict):
+        shapes = [shape_of(a) for a in inner]
+        return next((x for x in shapes if x is not LEAF), LEAF)
+    return LEAF
+
+
+def check_name(path: str, shape: dict[str, Any]) -> str | None:
+    """Why `path` names nothing in `shape`, or None if it is known."""
+    current: Any = shape
+    walked = ""
+    for part in PART.findall(path):
+        if part.startswith("["):
+            if not isinstance(current, ListOf):
+                return f"'{walked}' is not a list, so '{path}' names nothing"
+            current, walked = current.item, walked + part
+            continue
+        if not isinstance(current, dict):
+            if isinstance(current, ListOf):
+                return f"'{walked}' is a list; write {walked}[0].{part} for an item's field"
+            return f"'{walked}' is a single value and has no '{part}'"
+        if part not in current:
+            prefix = f"{walked}." if walked else ""
+            choices = [f"{prefix}{name}" for name in current]
+            close = _close(prefix + part, choices)
+            if close:
+                return f"'{path}' is not known; did you mean '{close}'?"
+            return f"'{path}' is not known (known: {', '.join(choices) or 'none here'})"
+        current, walked = current[part], (f"{walked}.{part}" if walked else part)
+    return None
+
+
+def _close(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None

@@ -37,6 +37,18 @@ class Problem:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
+class At(ValueError):
+    """A model validator's error about one place inside the model, e.g. ("steps", 3, "fill", "value").
+
+    pydantic reports a model validator's error at the model itself; this
+    carries the place so the problem names the line the value is on.
+    """
+
+    def __init__(self, loc: Loc, message: str):
+        super().__init__(message)
+        self.loc = tuple(loc)
+
+
 class SourceError(InputError):
     """One or more problems in a source file; str() is one line per problem."""
 
@@ -313,6 +325,9 @@ def problems_from(source: Source, model: type[BaseModel], exc: ValidationError) 
     seen: set[tuple] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, At):
+            loc += cause.loc
         found, rest = source.resolve(loc)
         kind = err["type"]
         message = err["msg"]
