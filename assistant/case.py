@@ -13,16 +13,22 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from . import yamlsource
 from .errors import InputError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+# A case file may come from anyone (a shared example, a script): caps keep a
+# hostile one to a clear error instead of a hang.
+MAX_TEXT = 100_000  # characters in any one string
+MAX_ITEMS = 200  # steps_taken, previous_requests
+MAX_ATTACHMENTS = 50
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=MAX_TEXT, allow_inf_nan=False)
 
 
 class Contacts(Strict):
@@ -64,7 +70,9 @@ class PreviousRequest(Strict):
 class Case(Strict):
     """A support request, before it is sent."""
 
-    provider: str = Field(description="Flow id of the provider, e.g. demo or kuper-support")
+    provider: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Flow id of the provider, e.g. demo or kuper-support"
+    )
     category: str = Field(description="One of the flow's categories, e.g. payment or technical")
     subject: str | None = Field(None, description="Short statement of the problem, 5-7 words")
     description: str = Field(min_length=20, description="What happened, in detail")
@@ -73,16 +81,40 @@ class Case(Strict):
     incident_at: AwareDatetime = Field(
         description="When the problem happened, with time zone, e.g. 2026-11-20T14:35:00+03:00"
     )
-    steps_taken: list[str] = Field(default_factory=list, description="What you already tried")
+    steps_taken: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description="What you already tried")
     desired_outcome: str | None = Field(None, description="What you want the provider to do")
     contacts: Contacts
     device: Device | None = None
-    previous_requests: list[PreviousRequest] = Field(default_factory=list)
-    attachments: list[Path] = Field(default_factory=list, description="Files to attach, relative to the case file")
+    previous_requests: list[PreviousRequest] = Field(default_factory=list, max_length=MAX_ITEMS)
+    attachments: list[Path] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS, description="Files to attach, relative to the case file"
+    )
     language: Literal["en", "ru"] = "en"
     kind: Literal["request", "followup"] = Field(
         "request", description="followup: a repeat complaint on inaction (На бездействие), citing previous_requests"
     )
+
+    _source: Any = PrivateAttr(None)
+
+    @field_validator("attachments")
+    @classmethod
+    def _file_names(cls, paths: list[Path]) -> list[Path]:
+        # The file system refuses these with an exception, not a "no such file".
+        for path in paths:
+            text = str(path)
+            if "\x00" in text or len(text.encode("utf-8", "replace")) > 4096 or any(
+                len(part.encode("utf-8", "replace")) > 255 for part in path.parts
+            ):
+                raise ValueError(f"'{text[:80]}' is not a file name this system can open")
+        return paths
+
+    def where(self, *loc: Any) -> str:
+        """`file:line:column` of a field as the case file wrote it (for messages about it)."""
+        source = self._source
+        if source is None:
+            return "<options>"
+        line, col = source.position(tuple(loc))
+        return f"{source.path}:{line}:{col}"
 
     def fingerprint(self) -> str:
         """Identifies this request: the same case run twice has the same fingerprint."""
@@ -166,7 +198,9 @@ def load_case(
                     continue
                 _set_path(source.data, ".".join(map(str, loc)), ask(".".join(map(str, loc)), description))
                 asked += 1
-    return _resolve_attachments(case, base, source)
+    case = _resolve_attachments(case, base, source)
+    case._source = source
+    return case
 
 
 def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yamlsource.Problem]:

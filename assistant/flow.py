@@ -372,6 +372,14 @@ class FlowTest(Strict):
         default_factory=list, max_length=MAX_STEPS, description="what the person does at pause_for_human (e.g. solve the CAPTCHA)"
     )
 
+    @field_validator("case")
+    @classmethod
+    def _case_name(cls, value: str) -> str:
+        # The file system answers these with an exception, not "no such file".
+        if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096:
+            raise ValueError("not a file name this system can open")
+        return value
+
     @field_validator("confirmation")
     @classmethod
     def _regex(cls, value: str) -> str:

@@ -149,4 +149,4 @@ def test_validate_reports_a_test_block_pointing_nowhere(tmp_path):
     flow.write_text(text)
     done = run_cli("flow", "validate", str(flow), home=tmp_path)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("test:"))
-    assert done.returncode == 2 and f"{flow}:{line}: test.replica:" in done.stderr and "no site.py" in done.stderr
+    assert done.returncode == 2 and f"{flow}:{line}:1: test.replica:" in done.stderr and "no site.py" in done.stderr

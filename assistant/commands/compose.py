@@ -13,13 +13,19 @@ def _load(case_file: str, flow_id: str | None):
     from ..case import load_case
     from ..flow import find_flow, load_flow
 
-    case = load_case(case_file)
-    flow = load_flow(find_flow(flow_id or case.provider))
-    if case.category not in flow.categories:
-        from ..errors import InputError
+    from ..errors import InputError
 
+    case = load_case(case_file)
+    try:
+        path = find_flow(flow_id or case.provider)
+    except InputError as exc:
+        if flow_id:
+            raise
+        raise InputError(f"{case.where('provider')}: provider: {exc}") from None
+    flow = load_flow(path)
+    if case.category not in flow.categories:
         raise InputError(
-            f"{case_file}: category: '{case.category}' is not a category of {flow.id} "
+            f"{case.where('category')}: category: '{case.category}' is not a category of {flow.id} "
             f"(known: {', '.join(flow.categories)})"
         )
     return case, flow

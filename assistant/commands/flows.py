@@ -266,7 +266,7 @@ def _validate_test_block(loaded) -> None:
 
     if loaded.test is None:
         return
-    line = loaded._source.position(("test",))[0] if loaded._source else 0
+    line = "%d:%d" % loaded._source.position(("test",)) if loaded._source else "0:0"
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
         raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")
