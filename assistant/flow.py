@@ -577,6 +577,8 @@ def _template_fields(model: BaseModel, loc: tuple) -> list[tuple[tuple, str]]:
     """(place in the file, text) of every string field of model, list items included."""
     out = []
     for name, info in type(model).model_fields.items():
+        if name == "regex":  # used as written, never rendered
+            continue
         value = getattr(model, name)
         key = info.alias or name
         if isinstance(value, str):
@@ -651,14 +653,21 @@ def flows_dirs(extra: list[Path] | None = None) -> list[Path]:
     return dirs
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+        return False
+
+
 def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
     candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+    if candidate.suffix in (".yaml", ".yml") and _exists(candidate):
         return candidate
     for directory in flows_dirs(extra_dirs):
         for suffix in (".yaml", ".yml"):
             path = directory / f"{name}{suffix}"
-            if path.exists():
+            if _exists(path):
                 return path
     known = sorted({p.stem for d in flows_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.y*ml")})
     hint = yamlsource._suggest(name, known)

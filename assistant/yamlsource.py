@@ -121,6 +121,8 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: is a folder, not a YAML file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise InputError(f"{str(path)!r}: not a file name this system can open") from None
     if len(raw) > MAX_BYTES:
         try:
             size = path.stat().st_size
@@ -220,6 +222,9 @@ def _plain(node: Any, loc: Loc, positions: dict[Loc, tuple[int, int]], path: str
             out_list.append(_plain(value, loc + (i,), positions, path))
         return out_list
     if isinstance(node, str):
+        if "\x00" in node:  # only a "\0" escape makes one; no flow or case needs it, paths break on it
+            line, col = positions.get(loc, (1, 1))
+            raise SourceError([Problem(path, line, col, format_field(loc), "a NUL character (\\0) is not allowed")])
         return str(node)  # drop ruamel's scalar string subclasses
     if isinstance(node, (bool, ScalarBoolean)) or node is None:
         return None if node is None else bool(node)

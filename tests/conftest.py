@@ -36,3 +36,12 @@ def portal():
 
     with DemoPortal() as running:
         yield running
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        default=False,
+        help="Run the hostile-input fuzzers long (>= 2000 generated flow and case files instead of >= 300).",
+    )
