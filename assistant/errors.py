@@ -11,6 +11,17 @@ Exit codes (documented in the README and `assistant --help`):
 
 from __future__ import annotations
 
+import re
+
+# Control characters and the ones str.splitlines() breaks on: a value quoted
+# from a hostile file must not split a message or drive the terminal.
+_UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """text with control characters shown as escapes (\\x1b), newlines kept."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
 
 class AssistantError(Exception):
     exit_code = 1

@@ -35,10 +35,11 @@ def info(message: str) -> None:
 
 
 def fail(exc: Exception) -> None:
-    from ..errors import AssistantError
+    from ..errors import AssistantError, printable
 
     code = exc.exit_code if isinstance(exc, AssistantError) else 1
-    lines = str(exc).splitlines() or [type(exc).__name__]
+    text = printable(str(exc)).strip("\n")
+    lines = text.split("\n") if text.strip() else [type(exc).__name__]
     click.secho(f"error: {lines[0]}", err=True, fg="red", bold=True)
     for line in lines[1:]:
         click.secho(f"error: {line}", err=True, fg="red")

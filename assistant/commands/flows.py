@@ -59,7 +59,9 @@ def validate(files) -> None:
             _validate_test_block(loaded)
         except InputError as exc:
             bad += 1
-            click.secho(str(exc), fg="red", err=True)
+            from ..errors import printable
+
+            click.secho(printable(str(exc)), fg="red", err=True)
             continue
         what = f"{len(loaded.steps)} steps" if loaded.channel == "web_form" else f"{loaded.channel} channel"
         click.echo(f"{path}: ok ({loaded.id}, {what})")
