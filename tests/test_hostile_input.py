@@ -33,7 +33,7 @@ from assistant.case import Case, load_case
 from assistant.cli import main
 from assistant.flow import load_flow
 from assistant.submit import build_context
-from helpers import DEMO_FLOW, SAMPLES, run_cli
+from helpers import DEMO_FLOW, SAMPLES, run_cli, write_case
 
 DEMO_CASE = SAMPLES / "demo-case.yaml"
 CASE_FILES = ("demo-case.yaml", "demo-app-error.png", "demo-receipt.pdf")
@@ -671,3 +671,36 @@ def test_fuzzed_options_end_cleanly(pytestconfig, tmp_path):
             assert line.strip() == "" or not line.startswith(("Traceback", "  File ")), line
 
     check()
+
+
+# ------------------------------------------------- templates at run time (browser)
+
+
+def test_goto_with_vars_after_the_extract_runs(portal, tmp_path):
+    """A goto built from an extracted value: the pre-run check leaves it to run time (it used to raise)."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = replace_once(demo_text(), "  - screenshot: home\n",
+                        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here }}"\n  - screenshot: home\n')
+    (flows / "demo.yaml").write_text(text, encoding="utf-8")
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--dry-run",
+                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and portal.received == []
+
+
+def test_a_template_failing_at_run_time_is_a_clean_error_naming_the_line(portal, tmp_path):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = replace_once(demo_text(), "  - screenshot: home\n",
+                        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here | date }}"\n')
+    (flows / "demo.yaml").write_text(text, encoding="utf-8")
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    line = line_of(text, "vars.here | date")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [l for l in done.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {flows / 'demo.yaml'}:{line}: step 3 (goto ")
+    assert "filter 'date' needs a date or time" in errors[0]
+    assert portal.received == []
