@@ -430,7 +430,7 @@ class Flow(Strict):
     )
 
     format: Literal[1] = Field(FLOW_FORMAT, description="flow language version")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     name: str
     version: str = "1"
     provider: str | None = None

@@ -70,8 +70,8 @@ def invoke(*args: str, home: Path):
     return CliRunner().invoke(main, ["--home", str(home), *args])
 
 
-def assert_clean(result, path: Path | None, *, lint: bool = False) -> None:
-    """No traceback; exit 0 or 2; on 2, one `file:line:col:` line per problem."""
+def assert_clean(result, path: Path | None, *, lint: bool = False, also: Path | None = None) -> None:
+    """No traceback; exit 0 or 2; on 2, one `file:line:col:` line per problem (in path, or in also)."""
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         import traceback
 
@@ -83,7 +83,8 @@ def assert_clean(result, path: Path | None, *, lint: bool = False) -> None:
         return
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines, result.output
-    where = re.escape(str(path)) + r":\d+:\d+: \S"
+    files = "|".join(re.escape(str(p)) for p in (path, also) if p is not None)
+    where = rf"({files}):\d+:\d+: \S"
     for line in lines:
         assert not line.lower().startswith(("error: error", "error: error:")), line
         if path is None:
@@ -592,7 +593,7 @@ def test_fuzzed_flow_files_end_cleanly(pytestconfig, tmp_path):
         path = root / f"flow-{seen['files']}.yaml"
         path.write_bytes(content)
         result = invoke("flow", "validate", str(path), home=root / "home")
-        assert_clean(result, path)
+        assert_clean(result, path, also=root / "samples" / "demo-case.yaml")  # its test: block's sample case
         seen["ok" if result.exit_code == 0 else "bad"] += 1
         path.unlink()
 

@@ -277,5 +277,5 @@ def _validate_test_block(loaded) -> None:
         raise InputError(f"{loaded.path}:{line}: test.case: {case} does not exist")
     parsed = load_case(case, {"provider": loaded.id})
     if parsed.category not in loaded.categories:
-        raise InputError(f"{case}: category: '{parsed.category}' is not one of {loaded.id}'s: "
+        raise InputError(f"{parsed.where('category')}: category: '{parsed.category}' is not one of {loaded.id}'s: "
                          f"{', '.join(loaded.categories)}")
