@@ -116,18 +116,27 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
+# Runs in a small helper process: a child forked straight from pytest would count
+# pytest's own memory in its peak RSS (Linux keeps the high-water mark across exec).
+MEASURE = """
+import json, os, subprocess, sys, time
+started = time.monotonic()
+proc = subprocess.Popen([sys.executable, "-m", "assistant", *sys.argv[1:]], stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+stderr = proc.stderr.read().decode("utf-8", "replace")
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps([os.waitstatus_to_exitcode(status), time.monotonic() - started, usage.ru_maxrss / 1024, stderr]))
+"""
+
+
 def measure(*args: str) -> tuple[int, float, float, str]:
-    """Exit code, seconds and peak RSS (MB) of a fresh `python -m assistant ...` process."""
-    env = {**os.environ, "NO_COLOR": "1"}
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.monotonic() - started
-    stderr = proc.stderr.read().decode("utf-8", "replace")
-    proc.stdout.close()
-    proc.stderr.close()
-    return os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss / 1024, stderr
+    """Exit code, seconds and peak RSS (MB, ru_maxrss of os.wait4) of a fresh `python -m assistant ...`."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True,
+                          env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+    code, seconds, mb, stderr = json.loads(done.stdout)
+    return code, seconds, mb, stderr
 
 
 # ~1 KB: nine levels of nine aliases each would expand to 9**9 strings.
