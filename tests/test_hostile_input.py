@@ -195,6 +195,24 @@ def test_100k_steps_are_refused_by_the_size_cap_and_520_by_the_count_cap(tmp_pat
                        r"not 520$")
 
 
+def test_too_many_values_or_too_long_a_value_is_refused_while_reading(tmp_path):
+    """Under the size cap, a file of 100,000 tiny values (or one value of 100,001 characters)
+    is refused while its events are read, before the slow composing: in under a second."""
+    crowded = tmp_path / "crowded.yaml"
+    crowded.write_text(demo_text().replace("timeout: 15", "timeout: 15\nextra: [" + "1," * 100_000 + "1]"),
+                       encoding="utf-8")
+    assert crowded.stat().st_size < 1_048_576
+    code, seconds, mb, stderr = measure("flow", "validate", str(crowded))
+    assert code == 2 and re.fullmatch(rf"{re.escape(str(crowded))}:\d+:\d+: more than 10000 values; "
+                                      r"a flow/case file is not that big\n", stderr), stderr
+    assert seconds < 1.0 and mb < 100, (seconds, mb)
+    long = tmp_path / "long.yaml"
+    text = demo_text().replace("name: DemoMarket", "name: " + "x" * 100_001 + " DemoMarket")
+    long.write_text(text, encoding="utf-8")
+    assert_one_problem(invoke("flow", "validate", str(long), home=tmp_path), long,
+                       rf"{line_of(text, 'name: xxx')}:7: a value of 1000\d\d characters; at most 100000$")
+
+
 def test_a_case_with_too_many_attachments_or_too_long_a_text_is_refused(tmp_path):
     workspace(tmp_path)
     text = DEMO_CASE.read_text(encoding="utf-8")
@@ -205,8 +223,10 @@ def test_a_case_with_too_many_attachments_or_too_long_a_text_is_refused(tmp_path
     case.write_text(text.replace("desired_outcome: Refund", "desired_outcome: " + "x" * 100_001 + " Refund"),
                     encoding="utf-8")
     result = invoke("check", "--case", str(case), home=tmp_path)
-    assert_one_problem(result, case, rf"{line_of(text, 'desired_outcome')}:1: desired_outcome: "
-                                     r"String should have at most 100000 characters")
+    assert_one_problem(result, case, rf"{line_of(text, 'desired_outcome')}:18: a value of 1000\d\d characters")
+    # the model's own cap, for values that come from options (--set) rather than the file
+    with pytest.raises(yamlsource.SourceError, match="desired_outcome: String should have at most 100000 characters"):
+        load_case(tmp_path / "demo-case.yaml", {"desired_outcome": "x" * 100_001})
 
 
 # ------------------------------------------------------------ tracebacks
