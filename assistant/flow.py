@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
-    BaseModel,
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -366,10 +366,14 @@ class FlowTest(Strict):
     case: str = Field(description="the sample case file, relative to this file")
     confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
     login_steps: list[Step] = Field(
-        default_factory=list, max_length=MAX_STEPS, description="what the person does on the login page (requires_login flows)"
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="what the person does on the login page (requires_login flows)",
     )
     human_steps: list[Step] = Field(
-        default_factory=list, max_length=MAX_STEPS, description="what the person does at pause_for_human (e.g. solve the CAPTCHA)"
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="what the person does at pause_for_human (e.g. solve the CAPTCHA)",
     )
 
     @field_validator("case")
@@ -398,7 +402,10 @@ class EmailChannel(Strict):
     )
     subject_prefix: str = Field("", description="put before the subject, e.g. '[Support] '")
     max_total_bytes: int = Field(
-        20 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES, description="all attachments together, after encoding is not counted"
+        20 * 1024 * 1024,
+        gt=0,
+        le=MAX_ATTACHMENT_BYTES,
+        description="all attachments together, after encoding is not counted",
     )
 
     @field_validator("address")

@@ -196,13 +196,15 @@ def _screen(path: Path, yaml: YAML, text: str) -> None:
         if stack:
             stack[-1][1] += 1
         if isinstance(event, AliasEvent):
-            raise _problem(path, line, col, f"alias '*{event.anchor}': aliases are not allowed here; write the value out")
+            message = f"alias '*{event.anchor}': aliases are not allowed here; write the value out"
+            raise _problem(path, line, col, message)
         tag = event.tag
         if tag is not None:
             tag = tag if isinstance(tag, str) else str(getattr(tag, "value", tag))
             if tag not in PLAIN_TAGS:
                 shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-                raise _problem(path, line, col, f"tag '{shown}' is not allowed; write plain values (text, numbers, lists, mappings)")
+                message = f"tag '{shown}' is not allowed; write plain values (text, numbers, lists, mappings)"
+                raise _problem(path, line, col, message)
         if isinstance(event, ScalarEvent):
             if is_key and event.value == "<<" and not event.style:
                 raise _problem(path, line, col, "merge key '<<' is not allowed; write the keys out")
@@ -278,7 +280,8 @@ def load(path: str | Path, *, text: str | None = None) -> Source:
     if text is None:
         text = _read(path)
     elif len(text) > MAX_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
-        raise _problem(path, 1, 1, f"the text is {len(text.encode('utf-8', errors='replace'))} bytes; a flow/case file is at most 1 MB")
+        size = len(text.encode("utf-8", errors="replace"))
+        raise _problem(path, 1, 1, f"the text is {size} bytes; a flow/case file is at most 1 MB")
     yaml = YAML(typ="rt")
     # YAML 1.2 would read `no` as a string but `2026-11-20` as a date; keep
     # timestamps as text so pydantic parses them with their time zone intact.
