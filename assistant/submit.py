@@ -125,7 +125,10 @@ def fit_attachments(case: Case, flow: Flow, workdir: Path):
 
 def _base_url(flow: Flow, given: str | None) -> str:
     if given:
-        parts = urlsplit(given)
+        try:
+            parts = urlsplit(given)
+        except ValueError:  # "http://[::1": Python refuses to split it at all
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"--base-url: {given!r} is not an http(s) URL like http://127.0.0.1:8000")
         return given.rstrip("/")

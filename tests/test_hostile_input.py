@@ -740,3 +740,13 @@ def test_a_template_failing_at_run_time_is_a_clean_error_naming_the_line(portal,
     assert len(errors) == 1 and errors[0].startswith(f"error: {flows / 'demo.yaml'}:{line}: step 3 (goto ")
     assert "filter 'date' needs a date or time" in errors[0]
     assert portal.received == []
+
+
+@pytest.mark.parametrize("base_url", ["http://[::1", "javascript:alert(1)", "file:///etc/passwd", "127.0.0.1:8000"])
+def test_a_bad_base_url_is_bad_input_before_any_browser(tmp_path, base_url):
+    workspace(tmp_path)
+    result = invoke("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url", base_url,
+                    "--dry-run", home=tmp_path / "home")
+    assert_clean(result, None)
+    assert result.exit_code == 2 and result.stderr.startswith("error: --base-url: "), result.output
+    assert len(result.stderr.splitlines()) == 1
