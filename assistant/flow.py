@@ -380,7 +380,8 @@ class FlowTest(Strict):
     @classmethod
     def _case_name(cls, value: str) -> str:
         # The file system answers these with an exception, not "no such file".
-        if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096:
+        too_long = any(len(part.encode("utf-8", "replace")) > 255 for part in Path(value.replace("\x00", "")).parts)
+        if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096 or too_long:
             raise ValueError("not a file name this system can open")
         return value
 

@@ -344,6 +344,20 @@ def test_non_utf8_file_reports_line_and_column(tmp_path):
                        rf"{line_of(case_text, 'full_name')}:14: not UTF-8 text \(byte 0xc0")
 
 
+def test_file_names_the_system_cannot_open_are_problems_not_crashes(tmp_path):
+    workspace(tmp_path)
+    text = replace_once(demo_text(), "case: samples/demo-case.yaml", "case: samples/" + "x" * 300 + ".yaml")
+    flow = tmp_path / "demo.yaml"
+    flow.write_text(text, encoding="utf-8")
+    assert_one_problem(invoke("flow", "validate", str(flow), home=tmp_path), flow,
+                       rf"{line_of(text, 'case: samples/xxx')}:3: test\.case: not a file name this system can open$")
+    case_text = DEMO_CASE.read_text(encoding="utf-8").replace("  - demo-receipt.pdf", "  - " + "y" * 300 + ".pdf")
+    case = tmp_path / "case.yaml"
+    case.write_text(case_text, encoding="utf-8")
+    assert_one_problem(invoke("check", "--case", str(case), home=tmp_path), case,
+                       rf"{line_of(case_text, 'attachments:')}:1: attachments: 'y+' is not a file name this system")
+
+
 def test_odd_keys_and_values_are_problems_not_crashes(tmp_path):
     workspace(tmp_path)
     text = DEMO_CASE.read_text(encoding="utf-8")
