@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import AssistantError, InputError
-from .flow import Flow, StepBase, load_flow
+from .flow import BUILTIN_REPLICAS, Flow, StepBase, load_flow
 
 
 @dataclass
@@ -38,8 +38,8 @@ class FlowTestResult:
 def replica_spec(flow: Flow) -> str | Path:
     assert flow.test is not None
     spec = flow.test.replica
-    if ":" in spec and not flow.beside(spec).exists():
-        return spec  # module:Class of a built-in server
+    if spec in BUILTIN_REPLICAS:
+        return spec
     return flow.beside(spec)
 
 
