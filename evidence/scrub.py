@@ -90,7 +90,14 @@ class Secrets:
         return data
 
     def url(self, url: str | None) -> str | None:
-        return None if url is None else self.text(scrub_url(url))
+        """A URL as it may be written down; the values of its secret-named parameters are
+        learned, so a page that echoes them (a snapshot's Content-Location) is scrubbed too."""
+        if url is None:
+            return None
+        for name, value in _query(url):
+            if secret(name):
+                self.add(value)
+        return self.text(scrub_url(url))
 
     def deep(self, value: Any) -> Any:
         """Every string in a JSON-like structure, by value."""
@@ -103,18 +110,28 @@ class Secrets:
         return value
 
 
-def _headers(headers: list[dict]) -> None:
+def _query(url: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    except ValueError:
+        return []
+
+
+def _headers(headers: list[dict], learn: Secrets) -> None:
     for header in headers or []:
         name = header.get("name", "")
         if secret_header(name):
+            if name.lower() not in ("cookie", "set-cookie"):  # cookie values are learned one by one
+                learn.add(header.get("value"))
             header["value"] = SCRUBBED
         elif name.lower() in ("location", "referer", "content-location", "refresh"):
-            header["value"] = scrub_url(header.get("value", ""))
+            header["value"] = learn.url(header.get("value", ""))
 
 
-def _params(params: list[dict]) -> None:
+def _params(params: list[dict], learn: Secrets) -> None:
     for param in params or []:
         if secret(param.get("name", "")) and "value" in param:
+            learn.add(param["value"])
             param["value"] = SCRUBBED
 
 
@@ -172,18 +189,18 @@ def scrub_har(har: dict, values: Secrets | Iterable[str] | None = None) -> dict:
         found.add(value)
     for entry in har.get("log", {}).get("entries", []):
         request, response = entry.get("request", {}), entry.get("response", {})
-        _headers(request.get("headers"))
-        _headers(response.get("headers"))
+        _headers(request.get("headers"), found)
+        _headers(response.get("headers"), found)
         for cookie in request.get("cookies", []) + response.get("cookies", []):
             cookie["value"] = SCRUBBED
         if "url" in request:
-            request["url"] = scrub_url(request["url"])
+            request["url"] = found.url(request["url"])
         if response.get("redirectURL"):
-            response["redirectURL"] = scrub_url(response["redirectURL"])
-        _params(request.get("queryString"))
+            response["redirectURL"] = found.url(response["redirectURL"])
+        _params(request.get("queryString"), found)
         post = request.get("postData")
         if post:
-            _params(post.get("params"))
+            _params(post.get("params"), found)
             if isinstance(post.get("text"), str):
                 post["text"] = scrub_body(post["text"], post.get("mimeType", ""))
     for page in har.get("log", {}).get("pages", []):
