@@ -25,8 +25,9 @@ from typing import Iterator
 
 RUN = re.compile(r"^run-(\d+)-")
 LINK = re.compile(r"^assistant-run-(\d+)-")
-# Chromium's socket is TMPDIR + "/org.chromium.Chromium.XXXXXX/SingletonSocket" (38 bytes), at most 107.
-MAX_TMPDIR = 64
+# Chromium's socket is TMPDIR + "/org.chromium.Chromium.XXXXXX/SingletonSocket" (45 bytes), at most 107
+# in all; keep a margin for longer names in other Chromium versions.
+MAX_TMPDIR = 48
 
 
 def _alive(pid: int) -> bool:
