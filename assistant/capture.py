@@ -18,7 +18,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from evidence import EvidencePackage, stamp
-from evidence.scrub import Secrets, scrub_har
+from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 from .errors import InputError
 
@@ -285,6 +285,7 @@ class Capturer:
 
     def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
         out: dict[str, str] = {}
+        self._learn_cookies(page.context)
         try:
             html = self.secrets.bytes(page.content().encode("utf-8"))
             out["html"] = f"pages/{stem}.html"
@@ -312,11 +313,7 @@ class Capturer:
         now = utcnow()
         if self._trace:
             self._keep_trace(context, now)
-        try:
-            for cookie in context.cookies():  # the session itself: scrubbed wherever it turns up
-                self.secrets.add(cookie.get("value"))
-        except Exception:
-            pass
+        self._learn_cookies(context)
         for session in self._cdp.values():
             try:
                 if session is not None:
@@ -341,6 +338,14 @@ class Capturer:
                                    meta={"scrubbed": "cookies, auth and *-token/*-key headers, secret-named "
                                                      "parameters, and every typed password/secret and cookie value"})
         shutil.rmtree(self._har_dir, ignore_errors=True)
+
+    def _learn_cookies(self, context) -> None:
+        """The session itself: its values are scrubbed wherever they turn up."""
+        try:
+            for cookie in context.cookies():
+                self.secrets.add(cookie.get("value"), MIN_COOKIE)
+        except Exception:  # the context is closing; the HAR still lists its cookies
+            pass
 
     def _scrubbed_rows(self, rows: list[dict]) -> list[dict]:
         out = []

@@ -280,7 +280,7 @@ class Runner:
         taken = utcnow()
         self._shots += 1
         path = f"screenshots/{self._shots:03d}-{name}.png"
-        meta = {"url": self.page.url, "title": self._title(), "flow_line": step.line if step else None}
+        meta = {"url": self._url(), "title": self._title(), "flow_line": step.line if step else None}
         self.package.add_bytes(path, data, "image/png", role=role, captured_at=taken, meta=meta)
         return path
 
@@ -312,7 +312,7 @@ class Runner:
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
-            html = self.page.content().encode("utf-8")
+            html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
             self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
             saved.append("failure/page.html")
         except Exception:

@@ -36,6 +36,8 @@ MULTIPART_FIELD = re.compile(
 )
 # Shorter values would blank out ordinary text ("1", "ok"); no real secret is this short.
 MIN_SECRET = 4
+# Cookies also carry settings ("lang=ru", "theme=dark"); a session or tracking id is longer.
+MIN_COOKIE = 8
 
 
 def secret(name: str) -> bool:
@@ -56,9 +58,9 @@ class Secrets:
         for value in values:
             self.add(value)
 
-    def add(self, value: Any) -> None:
+    def add(self, value: Any, min_length: int = MIN_SECRET) -> None:
         value = "" if value is None else str(value)
-        if len(value) < MIN_SECRET or value in self.values:
+        if len(value) < max(min_length, MIN_SECRET) or value in self.values:
             return
         self.values.add(value)
         forms = {
@@ -186,7 +188,7 @@ def cookie_values(har: dict) -> list[str]:
 def scrub_har(har: dict, values: Secrets | Iterable[str] | None = None) -> dict:
     found = values if isinstance(values, Secrets) else Secrets(values or ())
     for value in cookie_values(har):
-        found.add(value)
+        found.add(value, MIN_COOKIE)
     for entry in har.get("log", {}).get("entries", []):
         request, response = entry.get("request", {}), entry.get("response", {})
         _headers(request.get("headers"), found)

@@ -278,7 +278,8 @@ def test_a_file_chosen_on_the_command_line_may_live_anywhere(tmp_path):
 
 # ---------------------------------------------------------- 6. secrets
 
-MARKERS = {name: f"{name}{secrets.token_hex(6)}" for name in ("apikey", "urlpw", "pin", "header", "cookie", "redirect")}
+MARKERS = {name: f"{name}{secrets.token_hex(6)}"
+           for name in ("apikey", "urlpw", "pin", "header", "cookie", "redirect", "marked")}
 MARKERS["pw"] = f"pw{secrets.token_hex(6)} &=ü/"  # encodes differently as URL, form and JSON
 
 
@@ -291,6 +292,8 @@ def secrets_site(hold: dict | None = None) -> Site:
         page = site.page_text("Log in", (
             '<form method="post" action="/login"><input id="user" name="user">'
             '<input id="pw" name="pw" type="password"><input id="pincode" name="pincode">'
+            '<input id="extra" name="extra" style="position:absolute;left:50px;top:200px;width:300px;'
+            'height:60px;background:#ffff00">'
             '<button id="login">Log in</button></form>'
             "<script>console.log('cookie ' + document.cookie);"
             "fetch('/api/token').then(r => r.json()).then(j => fetch('/api/ping', {headers: "
@@ -348,6 +351,7 @@ steps:
   - fill: {{ selector: "#user", value: "{{{{ case.contacts.email }}}}" }}
   - fill: {{ selector: "#pw", value: {json.dumps(MARKERS['pw'])} }}
   - fill: {{ selector: "#pincode", value: "{MARKERS['pin']}" }}
+  - fill: {{ selector: "#extra", value: "{MARKERS['marked']}", secret: true }}
   - click: "#login"
   - wait_for: {{ url: "**/landing*" }}
   - screenshot: landing
@@ -374,14 +378,23 @@ def test_no_planted_secret_is_written_anywhere(tmp_path):
         assert done.returncode == 0, done.stderr
     # The site really got every secret, so finding none below means something.
     assert site.state["login"]["pw"] == MARKERS["pw"] and site.state["login"]["pincode"] == MARKERS["pin"]
+    assert site.state["login"]["extra"] == MARKERS["marked"]
     assert site.state["header"] == MARKERS["header"] and len(site.received) == 1
     har = json.loads((out / "logs" / "network.har").read_text())
     assert "[scrubbed]" in json.dumps(har)
     console = (out / "logs" / "console.jsonl").read_text()
     assert "cookie sid=[scrubbed]" in console
-    assert len(leaks(list(MARKERS.values()), tmp_path / "flows")) == 4  # the scan finds what is there
+    assert len(leaks(list(MARKERS.values()), tmp_path / "flows")) == 5  # the scan finds what is there
     assert leaks(list(MARKERS.values()), home, out, out.with_suffix(".zip"), *(tmp_leftovers() - before)) == []
     assert not any((home / "tmp").iterdir())  # the run's raw HAR and browser profile are gone
+    # The field marked secret: true is blacked out in the screenshot taken right after it was filled.
+    from PIL import Image
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    before_fill = next(a["files"][0] for a in manifest["actions"] if "#pincode" in a["description"])
+    shot = next(a["files"][0] for a in manifest["actions"] if "#extra" in a["description"])
+    assert Image.open(out / before_fill).convert("RGB").getpixel((200, 230)) == (255, 255, 0)
+    assert max(Image.open(out / shot).convert("RGB").getpixel((200, 230))) < 16
 
 
 def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_path):
