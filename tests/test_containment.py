@@ -497,3 +497,20 @@ def test_validate_check_and_submit_never_run_a_replica_site_py(portal, tmp_path)
     # `flow test` is what runs a replica, and it does run this one.
     run_cli("flow", "test", str(path), "--timeout", "1", home=home, env=env)
     assert (evil / "IMPORTED").exists()
+
+
+def test_a_typed_password_is_scrubbed_from_error_messages_too(tmp_path):
+    # Playwright's own message repeats the expected text; here that text is the password.
+    flow = SECRETS_FLOW.replace('  - click: "#login"\n',
+                                f'  - assert_text: {{ selector: "#user", equals: {json.dumps(MARKERS["pw"])}, timeout: 1 }}\n'
+                                '  - click: "#login"\n')
+    env, _ = flows_env(tmp_path, "secretive", flow)
+    home, out = tmp_path / "home", tmp_path / "evidence"
+    with ReplicaServer(secrets_site()) as server:
+        done = run_cli("submit", "secretive", "--case", str(write_case(tmp_path, provider="secretive")),
+                       "--base-url", server.url, "--yes", "--out", str(out), home=home, env=env)
+    assert done.returncode == 1, done.stderr
+    assert "failed" in done.stderr and "[scrubbed]" in done.stderr
+    assert MARKERS["pw"] not in done.stderr
+    assert "[scrubbed]" in (out / "failure" / "error.txt").read_text()
+    assert leaks([MARKERS["pw"]], home, out, out.with_suffix(".zip")) == []
