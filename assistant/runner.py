@@ -13,6 +13,7 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -355,18 +356,22 @@ class Runner:
 
     def _do_fill(self, args, step):
         locator, value = self._locate(args), str(self._render(args.value))
-        if args.secret or self._field_type(locator, args) == "password":
-            # Known before it is typed, so nothing written after this moment holds it.
+        if args.secret:
             self.options.secrets.add(value)
-            if args.secret and self.options.mask is not None:
+            if self.options.mask is not None:
                 self.options.mask(locator)
         locator.fill(value, timeout=self._timeout_ms(args))
+        # Nothing is written between the fill and this check (the HAR only when the run ends),
+        # and asking after the fill does not wait a second time for a field that never appears.
+        if not args.secret and self._field_type(locator) in ("password", None):
+            self.options.secrets.add(value)
 
-    def _field_type(self, locator, args) -> str:
+    @staticmethod
+    def _field_type(locator) -> str | None:
         try:
-            return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=self._timeout_ms(args)))
-        except Exception:  # not found yet: fill() reports that with its own message
-            return ""
+            return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
+        except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
+            return None
 
     def _do_select(self, args, step):
         locator = self._locate(args)
@@ -393,7 +398,7 @@ class Runner:
                 chosen.append(str(item))
         self._locate(args).set_input_files(chosen, timeout=self._timeout_ms(args))
         for item in chosen:
-            data = open(item, "rb").read()
+            data = Path(item).read_bytes()
             name = self.options.packaged.get(item, f"attachments/{item.rsplit('/', 1)[-1]}")
             self._uploaded.append(Uploaded(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
 
@@ -527,8 +532,6 @@ class Runner:
 
 
 def _media_type(path: str) -> str:
-    from pathlib import Path
-
     found = sniff(Path(path))
     if found != "application/octet-stream":
         return found
