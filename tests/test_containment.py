@@ -254,26 +254,21 @@ def test_an_attachment_inside_the_home_is_refused_even_from_the_case_folder(tmp_
 
 
 def test_a_file_chosen_on_the_command_line_may_live_anywhere(tmp_path):
+    # --set paths are the person's own choice, relative to the current folder, not to the case file.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "shot.png").write_bytes((REPO / "flows" / "samples" / "demo-app-error.png").read_bytes())
-    case = write_case(tmp_path, attachments=[])
-    done = run_cli("check", "--case", str(case), "--json", home=tmp_path / "home")
-    assert "no evidence attached" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "assistant", "compose", "--case", str(case), "--json"],
-                          env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home")}, cwd=elsewhere,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    env, _ = flows_env(tmp_path, "uploader", upload_flow('"{{ attachments }}"'))
+    case = case_listing(tmp_path, [], provider="uploader")
     with ReplicaServer(upload_site()) as server:
-        env, _ = flows_env(tmp_path, "uploader", upload_flow('"{{ attachments }}"'))
-        case = write_case(tmp_path, provider="uploader", attachments=[])
         done = subprocess.run(
             [sys.executable, "-m", "assistant", "submit", "uploader", "--case", str(case), "--set",
              "attachments=shot.png", "--base-url", server.url, "--yes"],
             env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), **env}, cwd=elsewhere,
             capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
-        assert [f.filename for f in server.received[0].files] == ["shot.png"]
+        assert [(f.filename, f.data) for f in server.received[0].files] == [
+            ("shot.png", (elsewhere / "shot.png").read_bytes())]
 
 
 # ---------------------------------------------------------- 6. secrets
@@ -422,10 +417,13 @@ def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_p
             proc.wait()
             hold["release"].set()
         assert runs[0].is_dir()  # what a SIGKILL leaves: raw browser state, swept by the next run
+        # (and, as this home is deep, the short name Chromium's socket path needed)
+        assert [p for p in Path("/tmp").glob(f"assistant-run-{proc.pid}-*") if p.is_symlink()]
         again = run_cli("submit", "secretive", "--case", str(case), "--base-url", server.url, "--dry-run",
                         "--timeout", "20", home=home, env=env)
         assert again.returncode == 0, again.stderr
     assert not runs[0].exists()
+    assert not [p for p in Path("/tmp").glob(f"assistant-run-{proc.pid}-*") if p.is_symlink()]
     assert not list(Path("/tmp").glob(f"playwright_chromiumdev_profile-*{proc.pid}*"))
     assert leaks(list(MARKERS.values()), home) == []
 
