@@ -296,7 +296,8 @@ class Capturer:
         session = self._session(page)
         if session is not None:
             try:
-                mhtml = self.secrets.bytes(session.send("Page.captureSnapshot", {"format": "mhtml"})["data"].encode("utf-8"))
+                snapshot = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+                mhtml = self.secrets.bytes(snapshot.encode("utf-8"))
                 out["mhtml"] = f"pages/{stem}.mhtml"
                 self.package.add_bytes(out["mhtml"], mhtml, "multipart/related", role="page", captured_at=taken,
                                        meta={"url": self.secrets.url(page.url)})

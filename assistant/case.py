@@ -238,7 +238,8 @@ def contained_attachment(path: Path, base: Path, where: str, *, in_file: bool, h
     try:
         real = full.resolve(strict=True)
     except FileNotFoundError:
-        hint = "paths are relative to the case file" if in_file else "paths given with --set are relative to the current folder"
+        hint = ("paths are relative to the case file" if in_file
+                else "paths given with --set are relative to the current folder")
         raise InputError(f"{where}: {path} does not exist ({hint})") from None
     except (OSError, RuntimeError) as exc:
         raise InputError(f"{where}: {path} cannot be resolved ({getattr(exc, 'strerror', None) or exc})") from None

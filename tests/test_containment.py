@@ -140,7 +140,8 @@ def test_a_flow_naming_a_file_is_refused_before_anything_runs(tmp_path, target):
     target = target.replace("HOME", str(home))
     env, flow_path = flows_env(tmp_path, "uploader", upload_flow(json.dumps(target)))
     env["HOME"] = str(tmp_path / "user")
-    line = upload_flow(json.dumps(target)).splitlines().index(f"  - upload: {{ selector: \"#f\", files: {json.dumps(target)} }}") + 1
+    step = f'  - upload: {{ selector: "#f", files: {json.dumps(target)} }}'
+    line = upload_flow(json.dumps(target)).splitlines().index(step) + 1
 
     done = run_cli("flow", "validate", str(flow_path), home=home, env=env)
     assert done.returncode == 2, done.stderr
@@ -411,7 +412,7 @@ def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_p
                 time.sleep(0.05)
             assert hold.get("landed"), "the run never reached the page it is killed on"
             runs = list((home / "tmp").glob(f"run-{proc.pid}-*"))
-            assert runs and list(runs[0].glob("playwright_chromiumdev_profile-*")), "the profile is not in the run folder"
+            assert runs and list(runs[0].glob("playwright_chromiumdev_profile-*")), "the profile is elsewhere"
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
