@@ -325,15 +325,17 @@ class Capturer:
             context.close()
         except Exception:
             pass
-        self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
-        self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)
+        har = None
         if self.har_path.exists():
             har = json.loads(self.har_path.read_text(encoding="utf-8"))
             log = har.get("log", {})
             # The report is rendered from file:// in this context; it is not traffic of the site.
             log["entries"] = [e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")]
             log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
-            har = scrub_har(har, self.secrets)
+            har = scrub_har(har, self.secrets)  # first: it learns the tokens the logs below may repeat
+        self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
+        self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)
+        if har is not None:
             data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
             self.package.add_bytes("logs/network.har", data, "application/json", role="log", captured_at=now,
                                    meta={"scrubbed": "cookies, auth and *-token/*-key headers, secret-named "
