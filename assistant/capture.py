@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from evidence import EvidencePackage, stamp
-from evidence.scrub import scrub_har
+from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 from .errors import InputError
 
@@ -36,6 +36,10 @@ class CaptureSettings:
     masks: list[str] = field(default_factory=list)
     tsa: str | None = None
     trace: bool = False
+    # The trace holds typed passwords and raw cookies: it goes to <home>/traces/
+    # unless the person asks for it inside the shareable package.
+    trace_in_package: bool = False
+    trace_dir: Path | None = None
 
 
 def context_options(playwright, settings: CaptureSettings, *, locale: str) -> dict[str, Any]:
@@ -62,9 +66,13 @@ def check_masks(masks: list[str]) -> list[str]:
 class Capturer:
     """Takes every screenshot of a run and keeps what belongs with it."""
 
-    def __init__(self, package: EvidencePackage, *, case_ref: str, settings: CaptureSettings,
-                 log: Callable[[str], None] = lambda m: None):
+    def __init__(self, package: EvidencePackage, *, case_ref: str, settings: CaptureSettings, workdir: Path,
+                 secrets: Secrets | None = None, log: Callable[[str], None] = lambda m: None):
+        """`workdir` is the run's private folder (assistant.scratch.run_folder): the raw,
+        unscrubbed HAR and trace live there until close() and go with it."""
         self.package = package
+        self.secrets = secrets if secrets is not None else Secrets()
+        self._secret_fields: list[Any] = []
         self.case_ref = case_ref
         self.settings = settings
         self.log = log
@@ -72,7 +80,8 @@ class Capturer:
         self.errors: list[dict] = []
         self._documents: dict[int, Any] = {}
         self._cdp: dict[int, Any] = {}
-        self._har_dir = Path(tempfile.mkdtemp(prefix="assistant-har-"))
+        self._har_dir = Path(workdir) / "network"
+        self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
@@ -127,6 +136,10 @@ class Capturer:
             except Exception as exc:
                 self._note(f"no TLS certificates: {str(exc).splitlines()[0]}")
 
+    def mask(self, locator) -> None:
+        """A field the flow filled with a secret: blacked out in every later screenshot."""
+        self._secret_fields.append(locator)
+
     def _note(self, message: str) -> None:
         if message not in self._notes:
             self._notes.add(message)
@@ -135,7 +148,7 @@ class Capturer:
     # ------------------------------------------------------------- capture
 
     def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
-        masks = [page.locator(selector) for selector in self.settings.masks]
+        masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
         target = element if element is not None else page
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
@@ -146,8 +159,8 @@ class Capturer:
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
-        url = page.url
-        title = self._title(page)
+        url = self.secrets.url(page.url)
+        title = self.secrets.text(self._title(page))
         original = stamp.add_text_chunks(raw, {
             "Creation Time": taken.isoformat().replace("+00:00", "Z"),
             "URL": url,
@@ -218,7 +231,7 @@ class Capturer:
     def _server(self, page) -> dict[str, Any]:
         """Final URL, server IP and TLS details of the document on screen."""
         response = self._documents.get(id(page))
-        out: dict[str, Any] = {"final_url": page.url}
+        out: dict[str, Any] = {"final_url": self.secrets.url(page.url)}
         if response is None:
             return out
         try:
@@ -272,19 +285,22 @@ class Capturer:
 
     def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
         out: dict[str, str] = {}
+        self._learn_cookies(page.context)
         try:
-            html = page.content().encode("utf-8")
+            html = self.secrets.bytes(page.content().encode("utf-8"))
             out["html"] = f"pages/{stem}.html"
-            self.package.add_bytes(out["html"], html, "text/html", role="page", captured_at=taken, meta={"url": page.url})
+            self.package.add_bytes(out["html"], html, "text/html", role="page", captured_at=taken,
+                                   meta={"url": self.secrets.url(page.url)})
         except Exception as exc:
             self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
         session = self._session(page)
         if session is not None:
             try:
-                mhtml = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"].encode("utf-8")
+                snapshot = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+                mhtml = self.secrets.bytes(snapshot.encode("utf-8"))
                 out["mhtml"] = f"pages/{stem}.mhtml"
                 self.package.add_bytes(out["mhtml"], mhtml, "multipart/related", role="page", captured_at=taken,
-                                       meta={"url": page.url})
+                                       meta={"url": self.secrets.url(page.url)})
             except Exception as exc:
                 self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")
         return out
@@ -297,13 +313,8 @@ class Capturer:
         self._stamper.close()
         now = utcnow()
         if self._trace:
-            trace = self._har_dir / "trace.zip"
-            try:
-                context.tracing.stop(path=str(trace))
-                self.package.add_file("logs/trace.zip", trace, "application/zip", role="log", captured_at=now,
-                                      meta={"open_with": "playwright show-trace logs/trace.zip"})
-            except Exception as exc:
-                self._note(f"no trace: {str(exc).splitlines()[0]}")
+            self._keep_trace(context, now)
+        self._learn_cookies(context)
         for session in self._cdp.values():
             try:
                 if session is not None:
@@ -314,21 +325,59 @@ class Capturer:
             context.close()
         except Exception:
             pass
-        self._add_jsonl("logs/console.jsonl", self.console, now)
-        self._add_jsonl("logs/page-errors.jsonl", self.errors, now)
+        har = None
         if self.har_path.exists():
             har = json.loads(self.har_path.read_text(encoding="utf-8"))
             log = har.get("log", {})
             # The report is rendered from file:// in this context; it is not traffic of the site.
             log["entries"] = [e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")]
             log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
-            har = scrub_har(har)
+            har = scrub_har(har, self.secrets)  # first: it learns the tokens the logs below may repeat
+        self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
+        self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)
+        if har is not None:
             data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
             self.package.add_bytes("logs/network.har", data, "application/json", role="log", captured_at=now,
-                                   meta={"scrubbed": "cookies, auth headers, CSRF tokens, password/card fields"})
-        for leftover in self._har_dir.iterdir():
-            leftover.unlink()
-        self._har_dir.rmdir()
+                                   meta={"scrubbed": "cookies, auth and *-token/*-key headers, secret-named "
+                                                     "parameters, and every typed password/secret and cookie value"})
+        shutil.rmtree(self._har_dir, ignore_errors=True)
+
+    def _learn_cookies(self, context) -> None:
+        """The session itself: its values are scrubbed wherever they turn up."""
+        try:
+            for cookie in context.cookies():
+                self.secrets.add(cookie.get("value"), MIN_COOKIE)
+        except Exception:  # the context is closing; the HAR still lists its cookies
+            pass
+
+    def _scrubbed_rows(self, rows: list[dict]) -> list[dict]:
+        out = []
+        for row in rows:
+            row = self.secrets.deep(row)
+            if row.get("url"):
+                row["url"] = self.secrets.url(row["url"])
+            out.append(row)
+        return out
+
+    def _keep_trace(self, context, now: datetime) -> None:
+        trace = self._har_dir / "trace.zip"
+        try:
+            context.tracing.stop(path=str(trace))
+        except Exception as exc:
+            self._note(f"no trace: {str(exc).splitlines()[0]}")
+            return
+        if self.settings.trace_in_package or self.settings.trace_dir is None:
+            self.log("warning: the Playwright trace is inside the evidence package (--trace-in-package); it holds "
+                     "every typed password and the session cookies: do not share the package")
+            self.package.add_file("logs/trace.zip", trace, "application/zip", role="log", captured_at=now,
+                                  meta={"open_with": "playwright show-trace logs/trace.zip",
+                                        "warning": "holds typed passwords and raw cookies"})
+            return
+        self.settings.trace_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        kept = self.settings.trace_dir / f"{self.package.root.name}.zip"
+        shutil.move(str(trace), str(kept))
+        self.log(f"trace (not in the evidence package: it holds typed passwords and cookies): {kept}; "
+                 f"open it with `playwright show-trace {kept}`")
 
     def _add_jsonl(self, path: str, rows: list[dict], now: datetime) -> None:
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
@@ -370,11 +419,20 @@ def signer(home: Path):
     return Signer.load_or_create(home / "keys" / "evidence-ed25519.pem")
 
 
-def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settings: CaptureSettings,
-                 headed: bool = False, slowmo: float = 0, timeout: float | None = None,
-                 browser_path: str | None = None, browser_endpoint: str | None = None, cdp: str | None = None,
-                 log: Callable[[str], None] = lambda m: None):
+def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settings: CaptureSettings, **options):
     """`assistant capture`: a package from pages alone, with no form and no submission."""
+    from .scratch import run_folder
+
+    if settings.trace_dir is None:
+        settings.trace_dir = home / "traces"
+    with run_folder(home) as workdir:
+        return _capture_urls(urls, case, home=home, out=out, settings=settings, workdir=workdir, **options)
+
+
+def _capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settings: CaptureSettings, workdir: Path,
+                  headed: bool = False, slowmo: float = 0, timeout: float | None = None,
+                  browser_path: str | None = None, browser_endpoint: str | None = None, cdp: str | None = None,
+                  log: Callable[[str], None] = lambda m: None):
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -402,7 +460,7 @@ def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, setting
     package = EvidencePackage(out)
     case_ref = " · ".join(x for x in (case.subject, f"order {case.order_id}" if case.order_id else None,
                                        f"case {key[:8]}") if x)
-    capturer = Capturer(package, case_ref=case_ref, settings=settings, log=log)
+    capturer = Capturer(package, case_ref=case_ref, settings=settings, workdir=workdir, log=log)
     key_pair = signer(home)
     actions: list[Action] = []
     with sync_playwright() as playwright:

@@ -166,8 +166,12 @@ def load_case(
     *,
     defaults: dict[str, Any] | None = None,
     ask: Callable[[str, str], str] | None = None,
+    home: Path | None = None,
 ) -> Case:
-    """Load and validate a case. `ask(field, description)` fills missing fields, if given."""
+    """Load and validate a case. `ask(field, description)` fills missing fields, if given.
+
+    Attachments in the file are relative to its folder and must stay in it;
+    those given with --set are relative to the current folder (the person chose them)."""
     if path is not None:
         source = yamlsource.load(path)
         if source.data is None:
@@ -178,6 +182,8 @@ def load_case(
     else:
         source = yamlsource.Source("<options>", {})
         base = Path.cwd()
+    listed = source.data.get("attachments")
+    from_file = len(listed) if path is not None and isinstance(listed, list) else 0
     for key, value in (overrides or {}).items():
         _set_path(source.data, key, value)
     for key, value in (defaults or {}).items():
@@ -198,7 +204,7 @@ def load_case(
                     continue
                 _set_path(source.data, ".".join(map(str, loc)), ask(".".join(map(str, loc)), description))
                 asked += 1
-    case = _resolve_attachments(case, base, source)
+    case = _resolve_attachments(case, base, source, from_file=from_file, home=home)
     case._source = source
     return case
 
@@ -218,16 +224,20 @@ def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yaml
     return problems
 
 
-def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source) -> Case:
+# Files no attachment may come from, whoever names it: the kernel's views and devices.
+SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source, *, from_file: int = 0,
+                         home: Path | None = None) -> Case:
+    """Each attachment as a resolved regular file the person chose; see contained_attachment."""
     resolved = []
     for index, path in enumerate(case.attachments):
-        full = path if path.is_absolute() else base / path
         line, col = source.position(("attachments", index))
-        where = f"{source.path}:{line}:{col}: attachments[{index}]"
-        if full.is_dir():
-            raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
-        if not full.is_file():
-            raise InputError(f"{where}: {path} does not exist (paths are relative to the case file)")
+        in_file = index < from_file
+        where = f"{source.path}:{line}:{col}: attachments[{index}]" if in_file else f"--set attachments={path}"
+        full = contained_attachment(path, base if in_file else Path.cwd(), where, in_file=in_file, home=home,
+                                    case_name=Path(source.path).name)
         try:
             with open(full, "rb") as handle:
                 head = handle.read(16)
@@ -241,6 +251,52 @@ def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source) -> C
         resolved.append(full)
     case.attachments = resolved
     return case
+
+
+def contained_attachment(path: Path, base: Path, where: str, *, in_file: bool, home: Path | None = None,
+                         case_name: str = "case.yaml") -> Path:
+    """`path` resolved (symlinks followed) to a regular file a run may upload, or InputError.
+
+    A case file may be shared, so what it names must stay in its own folder;
+    nothing comes from the assistant's home (its database, keys, sessions) or
+    from /proc, /sys, /dev, and nothing that is not a plain file (a FIFO would hang)."""
+    from .paths import home as default_home
+
+    outside = f"{where}: {path} is outside the case's folder; copy the file next to {case_name}"
+    if in_file and (path.is_absolute() or ".." in path.parts or str(path).startswith("~")):
+        raise InputError(outside)
+    candidate = Path(path).expanduser() if not in_file else path
+    full = candidate if candidate.is_absolute() else base / candidate
+    if any(full == tree or tree in full.parents for tree in SYSTEM_TREES):
+        raise InputError(f"{where}: {path} is a system file, not a document; attach a copy saved as a file")
+    try:
+        real = full.resolve(strict=True)
+    except FileNotFoundError:
+        hint = ("paths are relative to the case file" if in_file
+                else "paths given with --set are relative to the current folder")
+        raise InputError(f"{where}: {path} does not exist ({hint})") from None
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"{where}: {path} cannot be resolved ({getattr(exc, 'strerror', None) or exc})") from None
+    if in_file and base.resolve() not in real.parents:
+        raise InputError(outside)
+    if any(real == tree or tree in real.parents for tree in SYSTEM_TREES):
+        raise InputError(f"{where}: {path} is a system file, not a document; attach a copy saved as a file")
+    own = (home or default_home()).expanduser()
+    try:
+        own = own.resolve()
+    except OSError:
+        pass
+    if real == own or own in real.parents:
+        raise InputError(f"{where}: {path} is inside the assistant's own folder ({own}), which holds its "
+                         "database, keys and sessions; attach a copy of the document from elsewhere")
+    import stat
+
+    mode = real.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{where}: {path} is not a regular file (a device, pipe or socket); attach a saved file")
+    return real
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}

@@ -126,6 +126,9 @@ class GotoArgs(Strict):
 
 class FillArgs(Target):
     value: str
+    secret: bool = Field(
+        False, description="the value is a secret (a code, a token): kept out of the evidence and masked in screenshots"
+    )
 
 
 class SelectArgs(Target):
@@ -143,8 +146,40 @@ class CheckArgs(Target):
     checked: bool = True
 
 
+ATTACHMENTS_REF = re.compile(r"^\{\{\s*attachments(\[\d+\])?\s*\}\}$")
+
+
 class UploadArgs(Target):
-    files: str | list[str] = Field(description="a path, a list of paths, or '{{ attachments }}'")
+    """Only the case's own attachments can be uploaded: a flow never names a file."""
+
+    files: str | list[str] = Field(
+        description="'{{ attachments }}', '{{ attachments[N] }}', or a list of those; never a path"
+    )
+    types: list[str] | None = Field(
+        None, description="only the attachments of these media types, e.g. [application/pdf, image/*]"
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _only_attachments(cls, value: str | list[str]) -> str | list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not items:
+            raise ValueError("give '{{ attachments }}' (or '{{ attachments[N] }}')")
+        for item in items:
+            if not ATTACHMENTS_REF.match(item.strip()):
+                raise ValueError(
+                    f"{item!r}: a flow uploads only the case's attachments; write '{{{{ attachments }}}}' "
+                    "or '{{ attachments[N] }}' (the case lists the files, not the flow)"
+                )
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _media_types(cls, value: list[str] | None) -> list[str] | None:
+        for kind in value or []:
+            if not re.fullmatch(r"[a-z0-9.+-]+/(\*|[a-z0-9.+-]+)", kind):
+                raise ValueError(f"{kind!r} is not a media type like application/pdf or image/*")
+        return value
 
 
 class PressArgs(Strict):
@@ -357,11 +392,22 @@ class Login(Strict):
     )
 
 
+BUILTIN_REPLICAS = {"builtin:demo"}
+
+
+def _openable(value: str) -> bool:
+    """False for a name the file system answers with an exception rather than "no such file"."""
+    if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096:
+        return False
+    return all(len(part.encode("utf-8", "replace")) <= 255 for part in Path(value).parts)
+
+
 class FlowTest(Strict):
     """How `assistant flow test` proves this flow: replica + sample case + expected confirmation."""
 
     replica: str = Field(
-        description="folder with the replica's site.py, relative to this file (or 'module:Class' of a built-in server)"
+        description="folder with the replica's site.py, relative to this file (it may reach up with '..'), "
+        "or 'builtin:demo' for the embedded demo portal. `flow test` runs that folder's code"
     )
     case: str = Field(description="the sample case file, relative to this file")
     confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
@@ -379,10 +425,22 @@ class FlowTest(Strict):
     @field_validator("case")
     @classmethod
     def _case_name(cls, value: str) -> str:
-        # The file system answers these with an exception, not "no such file".
-        too_long = any(len(part.encode("utf-8", "replace")) > 255 for part in Path(value.replace("\x00", "")).parts)
-        if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096 or too_long:
+        if not _openable(value):
             raise ValueError("not a file name this system can open")
+        return value
+
+    @field_validator("replica")
+    @classmethod
+    def _replica_folder(cls, value: str) -> str:
+        if value in BUILTIN_REPLICAS:
+            return value
+        if not value.strip() or ":" in value or "\\" in value or value.startswith(("/", "~")) or "\0" in value:
+            raise ValueError(
+                f"{value!r}: name a folder beside this flow (e.g. ../tests/sites/NAME) holding site.py, "
+                f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
+            )
+        if not _openable(value):
+            raise ValueError("not a folder name this system can open")
         return value
 
     @field_validator("confirmation")

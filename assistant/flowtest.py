@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import AssistantError, InputError
-from .flow import Flow, StepBase, load_flow
+from .flow import BUILTIN_REPLICAS, Flow, StepBase, load_flow
 
 
 @dataclass
@@ -38,8 +38,8 @@ class FlowTestResult:
 def replica_spec(flow: Flow) -> str | Path:
     assert flow.test is not None
     spec = flow.test.replica
-    if ":" in spec and not flow.beside(spec).exists():
-        return spec  # module:Class of a built-in server
+    if spec in BUILTIN_REPLICAS:
+        return spec
     return flow.beside(spec)
 
 
@@ -63,8 +63,10 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
     assert flow.test is not None
     if not flow.test.login_steps:
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
+    from .scratch import run_folder
+
     choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
-    with sync_playwright() as playwright:
+    with run_folder(home), sync_playwright() as playwright:
         browser = browsers.connect(playwright, choice, headless=True)
         try:
             page = browser.new_context().new_page()

@@ -27,7 +27,6 @@ the page is the one the site gave out.
 from __future__ import annotations
 
 import html
-import importlib
 import importlib.util
 import mimetypes
 import re
@@ -318,14 +317,19 @@ def load_site(directory: str | Path) -> Site:
 
 
 def open_replica(spec: str | Path, port: int = 0):
-    """A replica folder (with site.py), or 'module:Class' for a built-in server such as the demo portal.
+    """A replica folder (with site.py, whose code runs here), or 'builtin:demo' for the demo portal.
 
+    Only `flow test`, `flow serve`, `flow check` and replays call this: a
+    replica is test code, never loaded by submit, check or validate.
     Returns an object with start(), stop(), url and received (items with .number)."""
-    text = str(spec)
-    if ":" in text and not Path(text).exists() and not re.match(r"^[A-Za-z]:[\\/]", text):
-        module_name, _, attribute = text.partition(":")
-        factory = getattr(importlib.import_module(module_name), attribute)
-        return factory(port=port) if port else factory()
+    if str(spec) == "builtin:demo":
+        from .demo.portal import DemoPortal
+
+        return DemoPortal(port=port) if port else DemoPortal()
+    if isinstance(spec, str) and ":" in spec:
+        from .errors import InputError
+
+        raise InputError(f"{spec!r} is not a replica: name a folder holding site.py, or builtin:demo")
     return ReplicaServer(load_site(spec), port=port)
 
 

@@ -8,13 +8,19 @@ submission record.
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from evidence import Action, EvidencePackage
+from evidence.fit import sniff
+from evidence.manifest import Uploaded
+from evidence.scrub import Secrets
 
 from . import templating
 from .errors import Declined, InputError, RunFailed
@@ -37,6 +43,13 @@ class RunOptions:
     # Takes and keeps one screenshot (assistant.capture.Capturer.shoot: masks,
     # stamped copy, page snapshots); without it the runner keeps the bare PNG.
     shoot: Callable[..., str] | None = None
+    # What the run typed into password and `secret: true` fields, and cookie values
+    # (added by the capturer): scrubbed from every message and file of the run.
+    secrets: Secrets = field(default_factory=Secrets)
+    # Blacks out a field holding a secret in every later screenshot (Capturer.mask).
+    mask: Callable[[Any], None] | None = None
+    # Fitted attachment path → its path in the evidence package, for the manifest.
+    packaged: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +93,7 @@ class Runner:
         self.result = RunResult(vars=self.context["vars"])
         self._shots = 0
         self._allowed = list(flow.allowed_hosts)
+        self._uploaded: list[Uploaded] = []
 
     # ------------------------------------------------------------ checking
 
@@ -180,7 +194,7 @@ class Runner:
         if isinstance(args, Target):
             return f"{step.kind} {args.describe_target(self._render_quietly)}"
         if step.kind == "goto":
-            return f"goto {self._render_quietly(args.url)}"
+            return f"goto {self.options.secrets.url(str(self._render_quietly(args.url)))}"
         if step.kind == "wait_for":
             what = next(f"{k}={getattr(args, k)!r}" for k in ("selector", "text", "url") if getattr(args, k))
             return f"wait for {what}"
@@ -193,7 +207,7 @@ class Runner:
     def _run_step(self, index: int, step: StepBase, *, after_submit: bool) -> None:
         started = utcnow()
         before = self.page.url
-        description = self._describe(step)
+        description = self._hide(self._describe(step))
         self.options.log(f"step {index + 1}/{len(self.flow.steps)}: {description}")
         action = Action(
             index=index,
@@ -202,7 +216,7 @@ class Runner:
             flow_line=step.line,
             started_at=started,
             ended_at=started,
-            url_before=before,
+            url_before=self.options.secrets.url(before),
         )
         try:
             files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
@@ -213,7 +227,7 @@ class Runner:
         except (InputError, Declined):
             raise
         except Exception as exc:  # a Playwright error, a failed assertion, a hostile page
-            action.status, action.error = "failed", self._explain(exc, step)
+            action.status, action.error = "failed", self._hide(self._explain(exc, step))
             action.ended_at, action.url_after = utcnow(), self._url()
             action.files = self._save_failure(step, action.error)
             self.result.actions.append(action)
@@ -222,13 +236,18 @@ class Runner:
                 after_submit=after_submit,
             ) from None
         action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
+        action.uploaded, self._uploaded = self._uploaded, []
         self.result.actions.append(action)
 
     def _url(self) -> str | None:
+        """The page's address as it may be written down (secret parameters scrubbed)."""
         try:
-            return self.page.url
+            return self.options.secrets.url(self.page.url)
         except Exception:
             return None
+
+    def _hide(self, text: str) -> str:
+        return self.options.secrets.text(text)
 
     def _explain(self, exc: Exception, step: StepBase) -> str:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -262,7 +281,7 @@ class Runner:
         taken = utcnow()
         self._shots += 1
         path = f"screenshots/{self._shots:03d}-{name}.png"
-        meta = {"url": self.page.url, "title": self._title(), "flow_line": step.line if step else None}
+        meta = {"url": self._url(), "title": self._title(), "flow_line": step.line if step else None}
         self.package.add_bytes(path, data, "image/png", role=role, captured_at=taken, meta=meta)
         return path
 
@@ -294,12 +313,12 @@ class Runner:
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
-            html = self.page.content().encode("utf-8")
+            html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
             self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
             saved.append("failure/page.html")
         except Exception:
             pass
-        text = f"{where}\n{error}\nurl: {self._url()}\n".encode("utf-8")
+        text = f"{where}\n{self._hide(error)}\nurl: {self._url()}\n".encode("utf-8")
         self.package.add_bytes("failure/error.txt", text, "text/plain", role="failure", captured_at=now)
         saved.append("failure/error.txt")
         return saved
@@ -336,7 +355,23 @@ class Runner:
     _do_submit = _do_click
 
     def _do_fill(self, args, step):
-        self._locate(args).fill(str(self._render(args.value)), timeout=self._timeout_ms(args))
+        locator, value = self._locate(args), str(self._render(args.value))
+        if args.secret:
+            self.options.secrets.add(value)
+            if self.options.mask is not None:
+                self.options.mask(locator)
+        locator.fill(value, timeout=self._timeout_ms(args))
+        # Nothing is written between the fill and this check (the HAR only when the run ends),
+        # and asking after the fill does not wait a second time for a field that never appears.
+        if not args.secret and self._field_type(locator) in ("password", None):
+            self.options.secrets.add(value)
+
+    @staticmethod
+    def _field_type(locator) -> str | None:
+        try:
+            return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
+        except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
+            return None
 
     def _do_select(self, args, step):
         locator = self._locate(args)
@@ -350,9 +385,22 @@ class Runner:
         (locator.check if args.checked else locator.uncheck)(timeout=self._timeout_ms(args))
 
     def _do_upload(self, args, step):
+        # The flow model already takes only {{ attachments }}; this is the last line:
+        # nothing but the run's own (fitted) attachments reaches the page.
+        allowed = [str(p) for p in self.context.get("attachments") or []]
         files = self._render(args.files)
         files = [files] if isinstance(files, str) else list(files)
-        self._locate(args).set_input_files([str(f) for f in files if str(f)], timeout=self._timeout_ms(args))
+        chosen = []
+        for item in files:
+            if str(item) not in allowed:
+                self._input_error(step, f"{item} is not one of the case's attachments; a flow uploads only those")
+            if args.types is None or any(_type_matches(_media_type(str(item)), t) for t in args.types):
+                chosen.append(str(item))
+        self._locate(args).set_input_files(chosen, timeout=self._timeout_ms(args))
+        for item in chosen:
+            data = Path(item).read_bytes()
+            name = self.options.packaged.get(item, f"attachments/{item.rsplit('/', 1)[-1]}")
+            self._uploaded.append(Uploaded(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
 
     def _do_press(self, args, step):
         if args.selector:
@@ -467,6 +515,7 @@ class Runner:
                 error = f"timed out after {timeout_ms / 1000:g} s waiting for {what}"
             else:
                 error = str(exc).strip().splitlines()[0]
+            error = self._hide(error)
             action.status, action.error = "failed", error
             action.ended_at, action.url_after = utcnow(), self._url()
             action.files = self._save_failure(None, error)
@@ -476,7 +525,20 @@ class Runner:
                 after_submit=True,
             ) from None
         self.result.confirmation = number
-        self.result.confirmation_url = self.page.url
+        self.result.confirmation_url = self._url()
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
-        action.ended_at, action.url_after = utcnow(), self.page.url
+        action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)
+
+
+def _media_type(path: str) -> str:
+    found = sniff(Path(path))
+    if found != "application/octet-stream":
+        return found
+    return mimetypes.guess_type(path)[0] or found
+
+
+def _type_matches(kind: str, pattern: str) -> bool:
+    if pattern.endswith("/*"):
+        return kind.startswith(pattern[:-1])
+    return kind == pattern

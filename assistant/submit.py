@@ -51,6 +51,7 @@ class Settings:
     masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
     tsa: str | None = None  # RFC 3161 timestamp authority URL
     trace: bool = False
+    trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
@@ -181,11 +182,11 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
         flow.allowed_hosts.append(urlsplit(base_url).hostname or "")
     if not (settings.yes or settings.dry_run or settings.interactive):
         raise InputError("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse")
-    import tempfile
+    from .scratch import run_folder
 
     key = case.fingerprint()
-    with tempfile.TemporaryDirectory(prefix="assistant-fitted-") as workdir:
-        fitted = fit_attachments(case, flow, Path(workdir))
+    with run_folder(settings.home) as workdir:
+        fitted = fit_attachments(case, flow, workdir / "fitted")
         context = build_context(case, flow, base_url, [f.path for f in fitted])
         store = Store(settings.home)
         try:
@@ -198,7 +199,7 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
                 from .email_channel import send
 
                 return send(case, flow, settings, [f.path for f in fitted])
-            return _run(case, flow, settings, context, key, store, fitted)
+            return _run(case, flow, settings, context, key, store, fitted, workdir)
         finally:
             store.close()
 
@@ -216,7 +217,8 @@ def _bundle_path(settings: Settings, outdir: Path) -> Path:
     return target
 
 
-def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, store: Store, fitted=()) -> Outcome:
+def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, store: Store, fitted,
+         workdir: Path) -> Outcome:
     from . import login
 
     # Before anything is launched or written: a flow behind a login wall needs a saved session.
@@ -231,9 +233,12 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
     for path in case.attachments:
         package.add_bytes(f"attachments/{path.name}", path.read_bytes(), media_type(path), role="attachment")
     fitting = []
+    packaged: dict[str, str] = {}  # what each upload step sends, by its package path (manifest: uploaded)
     for item in fitted:
+        packaged[str(item.path)] = f"attachments/{item.path.name}"
         if item.actions:  # a fitted copy; the originals above stay as they were
             rel = f"attachments/fitted/{item.path.name}"
+            packaged[str(item.path)] = rel
             package.add_bytes(rel, item.path.read_bytes(), item.media_type, role="attachment-fitted",
                               meta={"from": [f"attachments/{p.name}" for p in item.sources]})
             fitting.append(Fitting(sources=[f"attachments/{p.name}" for p in item.sources], result=rel,
@@ -242,10 +247,12 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
     from .capture import CaptureSettings, Capturer, check_masks, context_options, render_pdf, signer
 
     capture_settings = CaptureSettings(device=settings.device, masks=check_masks(list(settings.masks)),
-                                       tsa=settings.tsa, trace=settings.trace)
+                                       tsa=settings.tsa, trace=settings.trace or settings.trace_in_package,
+                                       trace_in_package=settings.trace_in_package,
+                                       trace_dir=settings.home / "traces")
     case_ref = " · ".join(x for x in (case.subject, f"order {case.order_id}" if case.order_id else None,
                                        f"case {key[:8]}") if x)
-    capturer = Capturer(package, case_ref=case_ref, settings=capture_settings, log=settings.log)
+    capturer = Capturer(package, case_ref=case_ref, settings=capture_settings, workdir=workdir, log=settings.log)
     signing_key = signer(settings.home)
 
     def confirm_submit() -> bool:
@@ -281,6 +288,9 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         ask_human=settings.ask_human,
         log=settings.log,
         shoot=capturer.shoot,
+        secrets=capturer.secrets,
+        mask=capturer.mask,
+        packaged=packaged,
     )
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright

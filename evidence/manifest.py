@@ -24,6 +24,14 @@ class FileEntry(Model):
     meta: dict[str, Any] = Field(default_factory=dict, description="URL, title, step, …")
 
 
+class Uploaded(Model):
+    """A file an upload step handed to the page: exactly what the provider received."""
+
+    path: str = Field(description="package path of the file (attachments/… or attachments/fitted/…)")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
 class Action(Model):
     index: int
     kind: str
@@ -36,6 +44,7 @@ class Action(Model):
     status: Literal["ok", "failed", "skipped"] = "ok"
     error: str | None = None
     files: list[str] = Field(default_factory=list)
+    uploaded: list[Uploaded] = Field(default_factory=list, description="the files an upload step sent")
 
 
 class Environment(Model):

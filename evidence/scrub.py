@@ -1,43 +1,139 @@
-"""Take secrets out of a HAR before it goes into a package that will be sent to strangers.
+"""Take secrets out of what goes into a package that will be sent to strangers.
 
-Cookies, authorization headers, CSRF tokens and password/card fields in
-query strings and form bodies (urlencoded, multipart, JSON) become
-"[scrubbed]". The names of the fields stay, so the log still shows what was sent.
+By name: every cookie, authorization headers, headers ending in -token/-key,
+and query/form/JSON parameters whose name says token, key, secret, pass, pin,
+session (and the usual CSRF/card fields) become "[scrubbed]"; the names stay,
+so the log still shows what was sent.
+
+By value: whatever the run typed into a password field or a field marked
+`secret: true`, and every cookie value, is replaced wherever it appears, in
+its raw, URL-encoded, form-encoded, JSON-escaped and HTML-escaped forms,
+because a page can copy a secret anywhere (a redirect's Location, a header
+set by script, a parameter with an innocent name).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 SCRUBBED = "[scrubbed]"
 SECRET_HEADERS = {
     "cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-xsrf-token",
     "x-csrftoken", "x-api-key", "x-auth-token", "x-access-token",
 }
-SECRET_FIELD = re.compile(r"pass|pwd|csrf|xsrf|token|secret|session|sid$|^pin$|cvv|cvc|card.?num|pan$|otp|auth", re.I)
+SECRET_HEADER_SUFFIXES = ("-token", "-key", "-secret", "-session", "-auth")
+SECRET_FIELD = re.compile(
+    r"pass|pwd|^pw$|csrf|xsrf|token|secret|session|sid$|pin|key|cvv|cvc|card.?num|pan$|otp|auth", re.I
+)
 MULTIPART_FIELD = re.compile(
     r'(Content-Disposition:\s*form-data;\s*name="(?P<name>[^"]*)"(?![^\r\n]*filename=)[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
     r"(?P<value>.*?)(?=\r?\n--)",
     re.S | re.I,
 )
+# Shorter values would blank out ordinary text ("1", "ok"); no real secret is this short.
+MIN_SECRET = 4
+# Cookies also carry settings ("lang=ru", "theme=dark"); a session or tracking id is longer.
+MIN_COOKIE = 8
 
 
 def secret(name: str) -> bool:
     return bool(SECRET_FIELD.search(name or ""))
 
 
-def _headers(headers: list[dict]) -> None:
+def secret_header(name: str) -> bool:
+    name = (name or "").lower()
+    return name in SECRET_HEADERS or name.endswith(SECRET_HEADER_SUFFIXES)
+
+
+class Secrets:
+    """The values one run must never write down, collected as the run learns them."""
+
+    def __init__(self, values: Iterable[str] = ()):
+        self._forms: dict[str, None] = {}
+        self.values: set[str] = set()
+        for value in values:
+            self.add(value)
+
+    def add(self, value: Any, min_length: int = MIN_SECRET) -> None:
+        value = "" if value is None else str(value)
+        if len(value) < max(min_length, MIN_SECRET) or value in self.values:
+            return
+        self.values.add(value)
+        forms = {
+            value, quote(value, safe=""), quote(value), quote_plus(value), html.escape(value),
+            json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+        }
+        for form in forms:
+            if len(form) >= MIN_SECRET:
+                self._forms[form] = None
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def text(self, text: str) -> str:
+        if not self._forms or not isinstance(text, str):
+            return text
+        for form in sorted(self._forms, key=len, reverse=True):
+            if form in text:
+                text = text.replace(form, SCRUBBED)
+        return text
+
+    def bytes(self, data: bytes) -> bytes:
+        if not self._forms:
+            return data
+        for form in sorted(self._forms, key=len, reverse=True):
+            raw = form.encode("utf-8")
+            if raw in data:
+                data = data.replace(raw, SCRUBBED.encode("ascii"))
+        return data
+
+    def url(self, url: str | None) -> str | None:
+        """A URL as it may be written down; the values of its secret-named parameters are
+        learned, so a page that echoes them (a snapshot's Content-Location) is scrubbed too."""
+        if url is None:
+            return None
+        for name, value in _query(url):
+            if secret(name):
+                self.add(value)
+        return self.text(scrub_url(url))
+
+    def deep(self, value: Any) -> Any:
+        """Every string in a JSON-like structure, by value."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.deep(v) for v in value]
+        return value
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    except ValueError:
+        return []
+
+
+def _headers(headers: list[dict], learn: Secrets) -> None:
     for header in headers or []:
-        if header.get("name", "").lower() in SECRET_HEADERS:
+        name = header.get("name", "")
+        if secret_header(name):
+            if name.lower() not in ("cookie", "set-cookie"):  # cookie values are learned one by one
+                learn.add(header.get("value"))
             header["value"] = SCRUBBED
+        elif name.lower() in ("location", "referer", "content-location", "refresh"):
+            header["value"] = learn.url(header.get("value", ""))
 
 
-def _params(params: list[dict]) -> None:
+def _params(params: list[dict], learn: Secrets) -> None:
     for param in params or []:
         if secret(param.get("name", "")) and "value" in param:
+            learn.add(param["value"])
             param["value"] = SCRUBBED
 
 
@@ -50,7 +146,13 @@ def _json(value: Any) -> Any:
 
 
 def scrub_url(url: str) -> str:
-    parts = urlsplit(url)
+    """Secret-named query parameters of a URL (absolute, relative, or 'url=…' of a Refresh header)."""
+    if not url or "?" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if not parts.query:
         return url
     query = [(k, SCRUBBED if secret(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
@@ -74,19 +176,36 @@ def scrub_body(text: str, mime: str) -> str:
     return text
 
 
-def scrub_har(har: dict) -> dict:
+def cookie_values(har: dict) -> list[str]:
+    """Every cookie value a HAR saw, so it can be scrubbed wherever else it turns up."""
+    out = []
+    for entry in har.get("log", {}).get("entries", []):
+        for side in (entry.get("request", {}), entry.get("response", {})):
+            out += [c.get("value", "") for c in side.get("cookies", []) or []]
+    return out
+
+
+def scrub_har(har: dict, values: Secrets | Iterable[str] | None = None) -> dict:
+    found = values if isinstance(values, Secrets) else Secrets(values or ())
+    for value in cookie_values(har):
+        found.add(value, MIN_COOKIE)
     for entry in har.get("log", {}).get("entries", []):
         request, response = entry.get("request", {}), entry.get("response", {})
-        _headers(request.get("headers"))
-        _headers(response.get("headers"))
+        _headers(request.get("headers"), found)
+        _headers(response.get("headers"), found)
         for cookie in request.get("cookies", []) + response.get("cookies", []):
             cookie["value"] = SCRUBBED
         if "url" in request:
-            request["url"] = scrub_url(request["url"])
-        _params(request.get("queryString"))
+            request["url"] = found.url(request["url"])
+        if response.get("redirectURL"):
+            response["redirectURL"] = found.url(response["redirectURL"])
+        _params(request.get("queryString"), found)
         post = request.get("postData")
         if post:
-            _params(post.get("params"))
+            _params(post.get("params"), found)
             if isinstance(post.get("text"), str):
                 post["text"] = scrub_body(post["text"], post.get("mimeType", ""))
-    return har
+    for page in har.get("log", {}).get("pages", []):
+        if isinstance(page.get("title"), str):
+            page["title"] = scrub_url(page["title"])
+    return found.deep(har)

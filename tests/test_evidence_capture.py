@@ -41,7 +41,7 @@ def capture(tmp_path: Path, site, *extra: str, urls=("/", "/second")) -> tuple[P
 
 
 def test_capture_builds_a_verifiable_package_with_logs_and_masks(tmp_path, site):
-    out, manifest = capture(tmp_path, site, "--mask", "#card", "--trace")
+    out, manifest = capture(tmp_path, site, "--mask", "#card", "--trace-in-package")
     assert verify(out).ok and verify(str(out) + ".zip").ok
     assert manifest.flow is None and manifest.submission is None
     shots = [f for f in manifest.files if f.role == "capture"]
@@ -138,7 +138,7 @@ def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         package = EvidencePackage(tmp_path / "pkg")
-        capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings())
+        capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings(), workdir=tmp_path / "run")
         browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())
         capturer.start(browser_context)
         page = browser_context.new_page()

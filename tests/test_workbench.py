@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,7 +109,8 @@ def test_check_walks_up_to_submit_and_never_clicks_it(tmp_path):
 
 def test_check_names_the_line_of_a_selector_that_no_longer_matches(tmp_path):
     text = (REPO / "flows" / "kuper-support.yaml").read_text().replace('"#order-number"', '"#order-no"')
-    text = text.replace("replica: ../tests/sites/kuper-support", f"replica: {REPO / 'tests/sites/kuper-support'}")
+    replica = os.path.relpath(REPO / "tests/sites/kuper-support", tmp_path)  # a replica is named relative to the flow
+    text = text.replace("replica: ../tests/sites/kuper-support", f"replica: {replica}")
     text = text.replace("case: samples/", f"case: {REPO / 'flows/samples'}/")
     flow = tmp_path / "kuper-support.yaml"
     flow.write_text(text)

@@ -102,7 +102,10 @@ def evidence_options(func):
                      help="Black out matching elements in every screenshot (card numbers, passwords). Repeatable."),
         click.option("--tsa", metavar="URL",
                      help="RFC 3161 timestamp authority for the manifest, e.g. https://freetsa.org/tsr."),
-        click.option("--trace", is_flag=True, help="Also keep a Playwright trace (logs/trace.zip) in the evidence."),
+        click.option("--trace", is_flag=True,
+                     help="Also keep a Playwright trace, in HOME/traces/ (it holds typed passwords and cookies)."),
+        click.option("--trace-in-package", is_flag=True,
+                     help="Put the trace inside the evidence package instead (then the package holds secrets)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -156,7 +156,8 @@ def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
 
     case = load_case(case_file)
     capture_settings = CaptureSettings(device=settings.pop("device"), masks=list(masks), tsa=settings.pop("tsa"),
-                                       trace=settings.pop("trace"))
+                                       trace=settings.pop("trace") or settings["trace_in_package"],
+                                       trace_in_package=settings.pop("trace_in_package"))
     folder, bundle, failures = capture_urls(list(urls), case, home=obj.home, out=Path(out) if out else None,
                                             settings=capture_settings, log=info, **settings)
     if as_json:

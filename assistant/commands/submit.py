@@ -97,7 +97,8 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
     from ..flow import find_flow, load_flow
 
     flow = load_flow(find_flow(provider))
-    case = load_case(case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None)
+    case = load_case(case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None,
+                     home=obj.home)
     settings = take_email_options(settings)
     run_submission(obj, case, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None, **settings)
 
