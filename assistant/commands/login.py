@@ -38,6 +38,12 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
     site = _base_url(flow, base_url)
+    from ..netguard import Guard, Policy, origin_of
+
+    guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
+    sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
+    if flow.login.check_url:
+        sessions._login_url(flow, site, check=True, policy=guard.policy)
     try:
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
@@ -55,9 +61,16 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         owned = choice.kind != "cdp"
         try:
             # In a Chrome the person started, log in in their own window's profile.
-            context = browser.contexts[0] if not owned and browser.contexts else browser.new_context()
+            context = (browser.contexts[0] if not owned and browser.contexts
+                       else browser.new_context(**guard.context_options()))
+            guard.install(context)
             page = context.new_page()
-            state = sessions.capture(page, flow, site, wait, log=info)
+            guard.page = page
+            try:
+                state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
+            finally:
+                if not owned:  # the person's own Chrome: leave it as it was
+                    guard.remove(context)
             if not owned:
                 page.close()
         finally:

@@ -1,0 +1,390 @@
+"""Which origins a flow's browser may talk to, enforced inside the browser.
+
+A flow file and every page it opens are hostile input. Checking `page.url`
+after a step is too late: the redirect, the form post or the beacon has
+already left. So every BrowserContext that runs a flow gets a route on all
+requests (pop-ups and frames included, since routes are per context), a
+WebSocket route, and no service workers (their traffic bypasses routing).
+A request to an origin the flow did not declare is aborted before it is
+sent; the runner then stops with a `blocked:` message naming the host.
+
+URLs a flow asks the browser to open are parsed strictly before use: where
+Python's urlsplit and the browser's WHATWG parser could disagree (a
+backslash, user@host, control characters, odd IPv4 spellings) the URL is
+refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# WebSockets belong to the origin of the page's scheme.
+_WS = {"ws": "http", "wss": "https"}
+SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_NAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_IPV6 = re.compile(r"^\[[0-9a-f:.]+\]$")
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+_DOTTED = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+
+
+class UnsafeURL(ValueError):
+    """A URL the browser must not be asked to open; the message says why."""
+
+
+class SchemeRefused(UnsafeURL):
+    def __init__(self, scheme: str):
+        self.scheme = scheme
+        super().__init__(
+            f"a {scheme}: URL is not opened (a flow opens only http:// and https:// pages)"
+        )
+
+
+def _host(raw: str, what: str) -> str:
+    host = raw.lower()
+    if host and not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise UnsafeURL(f"{what} has a host {raw!r} that is not a valid domain name") from None
+    if _IPV6.match(host):
+        return host
+    if not _NAME.match(host):
+        raise UnsafeURL(f"{what} has a host {raw!r} that is not a plain domain name or IP address")
+    # The browser reads a host whose last label is a number as IPv4 (0x7f.1 is 127.0.0.1):
+    # only the plain dotted form is accepted, so both sides see the same address.
+    if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]) and not _DOTTED.match(host):
+        raise UnsafeURL(f"{what} has a host {raw!r} that a browser would read as a different IP address; "
+                        "write the address as four numbers, e.g. 127.0.0.1")
+    return host
+
+
+def _split_hostport(authority: str, what: str) -> tuple[str, int | None]:
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            raise UnsafeURL(f"{what} has an unclosed '[' in its host")
+        host, rest = authority[: end + 1], authority[end + 1:]
+    else:
+        host, _, port_text = authority.partition(":")
+        rest = f":{port_text}" if _ else ""
+    port = None
+    if rest:
+        if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
+            raise UnsafeURL(f"{what} has a port {rest[1:]!r} that is not a number from 1 to 65535")
+        port = int(rest[1:])
+    return host, port
+
+
+def parse_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL a flow wants opened, or UnsafeURL."""
+    what = "the URL"
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise UnsafeURL(f"{what} {url!r} has a space or control character; browsers drop those silently")
+    if "\\" in url:
+        raise UnsafeURL(f"{what} {url!r} has a backslash, which browsers read as '/' and Python does not, "
+                        "so the host it opens is not the one checked")
+    scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", url)
+    if not scheme_match:
+        raise UnsafeURL(f"{what} {url!r} is not absolute; give the full address, e.g. https://example.com/page")
+    scheme = scheme_match.group(1).lower()
+    if scheme not in DEFAULT_PORTS:
+        raise SchemeRefused(scheme)
+    rest = url[scheme_match.end():]
+    if not rest.startswith("//"):
+        raise UnsafeURL(f"{what} {url!r} has no '//' after '{scheme}:'; write {scheme}://host/path")
+    authority = re.match(r"//([^/?#]*)", rest).group(1)
+    if "@" in authority:
+        raise UnsafeURL(f"{what} {url!r} has a user name or password before the host (user@host), "
+                        "a trick to make one host look like another; it is refused")
+    host, port = _split_hostport(authority, what)
+    if not host:
+        raise UnsafeURL(f"{what} {url!r} has no host")
+    return scheme, _host(host, what), port or DEFAULT_PORTS[scheme]
+
+
+def display(scheme: str, host: str, port: int) -> str:
+    return host if DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+
+
+# ------------------------------------------------------------------ origins
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One allowed_hosts / allowed_resources entry."""
+
+    text: str
+    schemes: frozenset[str]
+    host: str  # may start with "*."
+    port: int | None  # None: the scheme's default port
+
+    def matches(self, scheme: str, host: str, port: int) -> bool:
+        scheme = _WS.get(scheme, scheme)
+        if scheme not in self.schemes:
+            return False
+        if port != (self.port if self.port is not None else DEFAULT_PORTS[scheme]):
+            return False
+        if self.host.startswith("*."):
+            return host == self.host[2:] or host.endswith(self.host[1:])
+        return host == self.host
+
+
+def parse_entry(text: str) -> Origin:
+    """`host`, `host:port`, `*.example.com[:port]` or `scheme://host[:port]`; ValueError says why not."""
+    what = f"{text!r}"
+    raw = text.strip()
+    schemes = frozenset(DEFAULT_PORTS)
+    if "://" in raw:
+        scheme, _, raw = raw.partition("://")
+        scheme = scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            raise ValueError(f"{what}: only http:// and https:// origins can be allowed")
+        schemes = frozenset({scheme})
+        raw = raw[:-1] if raw.endswith("/") else raw
+    if not raw or any(c in raw for c in "/?#@\\ \t") or any(ord(c) < 0x20 for c in raw):
+        raise ValueError(f"{what} is not a host; write host, host:port, *.example.com or https://host:port")
+    try:
+        host, port = _split_hostport(raw, what)
+        wildcard = host.startswith("*.")
+        host = ("*." if wildcard else "") + _host(host[2:] if wildcard else host, what)
+    except UnsafeURL as exc:
+        raise ValueError(str(exc)) from None
+    if "*" in host[1:]:
+        raise ValueError(f"{what}: '*' only as the first label, e.g. *.example.com")
+    return Origin(text, schemes, host, port)
+
+
+def origin_of(url: str) -> str:
+    """The exact origin (scheme://host:port) of an http(s) URL, e.g. a --base-url."""
+    scheme, host, port = parse_url(url)
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass
+class Policy:
+    """What one run may reach: the flow's allowed hosts and resources plus run-only origins."""
+
+    flow_id: str
+    line: int  # of allowed_hosts in the flow file
+    hosts: list[Origin]
+    resources: list[Origin] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @classmethod
+    def for_flow(cls, flow, extra_origins: Iterable[str] = ()) -> "Policy":
+        source = getattr(flow, "_source", None)
+        line = source.position(("allowed_hosts",))[0] if source else 0
+        extra = [o for o in extra_origins if o]
+        hosts = [parse_entry(e) for e in list(flow.allowed_hosts) + extra]
+        resources = [parse_entry(e) for e in getattr(flow, "allowed_resources", None) or []]
+        return cls(flow.id, line, hosts, resources, extra)
+
+    def allows(self, scheme: str, host: str, port: int) -> bool:
+        return any(o.matches(scheme, host, port) for o in self.hosts)
+
+    def allows_resource(self, scheme: str, host: str, port: int) -> bool:
+        return any(o.matches(scheme, host, port) for o in self.resources)
+
+    def listed(self) -> str:
+        return ", ".join(o.text for o in self.hosts)
+
+    def check(self, url: str) -> None:
+        """Raise UnsafeURL unless the browser may open this URL."""
+        if url == "about:blank":
+            return
+        scheme, host, port = parse_url(url)
+        if not self.allows(scheme, host, port):
+            raise UnsafeURL(
+                f"{display(scheme, host, port)} is not in allowed_hosts ({self.listed()}); "
+                "add it to the flow if it really belongs to the provider"
+            )
+
+    def where(self) -> str:
+        return f"allowed_hosts of flow {self.flow_id}, line {self.line}"
+
+
+# -------------------------------------------------------------------- guard
+
+KIND_WORDS = {
+    "open": "to open",
+    "popup": "to open a pop-up at",
+    "form": "to send a form to",
+    "data": "to send data to",
+    "frame": "to load a frame from",
+    "socket": "to open a WebSocket to",
+    "scheme": "to open",
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _without_query(url: str) -> str:
+    # What a blocked request carried in its query is exactly what must not be kept.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else f"{parts.scheme}:"
+
+
+class Guard:
+    """Installs the route on a context and remembers what it blocked.
+
+    Route handlers run on Playwright's dispatcher: they must not raise. They
+    record; the runner asks `violation` after each step and raises there.
+    """
+
+    def __init__(self, policy: Policy, log: Callable[[str], None] = lambda m: None):
+        self.policy = policy
+        self.log = log
+        self.page = None  # the run's own page; main-frame navigations of others are pop-ups
+        self.blocked: list[dict[str, Any]] = []
+        self.violation: dict[str, Any] | None = None
+        self._noted: set[str] = set()
+        self._files: Path | None = None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------- installing
+
+    @staticmethod
+    def context_options() -> dict[str, Any]:
+        """new_context() arguments: no service workers (their requests bypass routes)."""
+        return {"service_workers": "block"}
+
+    def install(self, context) -> "Guard":
+        context.route("**/*", self._on_route)
+        context.route_web_socket(lambda url: True, self._on_socket)
+        return self
+
+    def remove(self, context) -> None:
+        try:
+            context.unroute_all(behavior="ignoreErrors")
+        except Exception:
+            pass
+
+    def allow_files_under(self, folder: Path) -> None:
+        """After the run: the report is rendered from file:// in this context."""
+        self._files = Path(folder).resolve()
+
+    # ------------------------------------------------------------ deciding
+
+    def _on_route(self, route, request) -> None:
+        try:
+            allowed = self._judge(request)
+        except Exception:  # a request we cannot even describe does not leave
+            allowed = False
+        try:
+            if allowed:
+                route.fallback()
+            else:
+                route.abort("blockedbyclient")
+        except Exception:
+            pass  # the page closed meanwhile; the request went nowhere
+
+    def _judge(self, request) -> bool:
+        url = request.url
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "file" and self._files is not None:
+            from urllib.request import url2pathname
+
+            path = Path(url2pathname(parts.path)).resolve()
+            if path == self._files or self._files in path.parents:
+                return True
+        if scheme in ("data", "blob"):
+            return True  # no network; what their scripts request comes through here again
+        if scheme not in DEFAULT_PORTS:
+            self._record(request, scheme, f"{scheme}:", "scheme", stop=True)
+            return False
+        host = (parts.hostname or "").lower()
+        port = parts.port or DEFAULT_PORTS[scheme]
+        if self.policy.allows(scheme, host, port):
+            return True
+        method = request.method.upper()
+        kind = request.resource_type
+        if method == "GET" and kind in SUBRESOURCES and self.policy.allows_resource(scheme, host, port):
+            return True
+        what, stop = self._classify(request, method, kind)
+        self._record(request, scheme, display(scheme, host, port), what, stop=stop)
+        return False
+
+    def _classify(self, request, method: str, kind: str) -> tuple[str, bool]:
+        if request.is_navigation_request():
+            try:
+                frame = request.frame
+            except Exception:  # a pop-up's first request comes before its frame exists
+                return "popup", True
+            if frame.parent_frame is not None:
+                return "frame", True
+            if method not in ("GET", "HEAD"):
+                return "form", True
+            if self.page is not None and frame.page != self.page:
+                return "popup", True
+            return "open", True
+        if method not in ("GET", "HEAD") or kind in ("fetch", "xhr", "eventsource", "websocket", "ping"):
+            # A script talking to another host, whatever the method: a GET carries data in its URL.
+            return "data", True
+        return kind, False
+
+    def _on_socket(self, ws) -> None:
+        try:
+            parts = urlsplit(ws.url)
+            scheme = _WS.get(parts.scheme.lower(), parts.scheme.lower())
+            host = (parts.hostname or "").lower()
+            port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+            if scheme in DEFAULT_PORTS and self.policy.allows(scheme, host, port):
+                ws.connect_to_server()
+                return
+            with self._lock:
+                self._add({"time": _now(), "url": _without_query(ws.url), "method": "GET",
+                           "resource_type": "websocket", "host": display(scheme, host, port),
+                           "kind": "socket", "stopped": True})
+            ws.close(code=1008, reason="blocked by support-assistant: host not in allowed_hosts")
+        except Exception:
+            pass
+
+    def _record(self, request, scheme: str, host: str, kind: str, *, stop: bool) -> None:
+        row = {"time": _now(), "url": _without_query(request.url), "method": request.method,
+               "resource_type": request.resource_type, "host": host, "kind": kind, "stopped": stop}
+        with self._lock:
+            self._add(row)
+
+    def _add(self, row: dict[str, Any]) -> None:
+        if self._files is not None:
+            row["stopped"] = False  # after the run: blocked all the same, but nothing left to stop
+        self.blocked.append(row)
+        if row["stopped"]:
+            if self.violation is None:
+                self.violation = row
+        elif row["host"] not in self._noted:
+            self._noted.add(row["host"])
+            self.log(f"note: blocked {row['resource_type']} from {row['host']} (not in allowed_hosts or "
+                     f"allowed_resources of flow {self.policy.flow_id}); the run goes on without it")
+
+    # ----------------------------------------------------------- reporting
+
+    def message(self, row: dict[str, Any] | None = None) -> str | None:
+        row = row or self.violation
+        if row is None:
+            return None
+        if row["kind"] == "scheme":
+            return f"blocked: the page tried to open a {row['host']} URL, which a flow never opens"
+        return f"blocked: the page tried {KIND_WORDS[row['kind']]} {row['host']} (not in {self.policy.where()})"
+
+    def jsonl(self) -> bytes:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.blocked).encode("utf-8")
+
+    def save(self, package) -> None:
+        """Keep the list of blocked requests with the evidence (none: no file)."""
+        if self.blocked:
+            package.add_bytes("logs/blocked.jsonl", self.jsonl(), "application/x-ndjson", role="log",
+                              captured_at=datetime.now(timezone.utc), meta={"entries": len(self.blocked)})
