@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # WebSockets belong to the origin of the page's scheme.
 _WS = {"ws": "http", "wss": "https"}
+GATE_MARK = "support-assistant"
 SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
 
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
@@ -252,17 +253,38 @@ class Guard:
         self._noted: set[str] = set()
         self._files: Path | None = None
         self._lock = threading.Lock()
+        self.gate: Gate | None = None
 
     # ---------------------------------------------------------- installing
 
-    @staticmethod
-    def context_options() -> dict[str, Any]:
-        """new_context() arguments: no service workers (their requests bypass routes)."""
-        return {"service_workers": "block"}
+    def start_gate(self) -> "Guard":
+        """Also send the context through a checking proxy (for a browser on this machine)."""
+        self.gate = Gate(self)
+        return self
+
+    def close(self) -> None:
+        if self.gate is not None:
+            self.gate.close()
+
+    def __enter__(self) -> "Guard":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def context_options(self) -> dict[str, Any]:
+        """new_context() arguments: no service workers (their requests bypass routes); the gate."""
+        options: dict[str, Any] = {"service_workers": "block"}
+        if self.gate is not None:
+            options.update(self.gate.context_options())
+        return options
 
     def install(self, context) -> "Guard":
         context.route("**/*", self._on_route)
         context.route_web_socket(lambda url: True, self._on_socket)
+        # What the gate turned away comes back as a failed request or its 403: told by what it was.
+        context.on("requestfailed", self._on_failed)
+        context.on("response", self._on_response)
         return self
 
     def remove(self, context) -> None:
@@ -335,6 +357,32 @@ class Guard:
             return "data", True
         return kind, False
 
+    def _on_failed(self, request) -> None:
+        try:
+            if "BLOCKED_BY_CLIENT" in (request.failure or ""):
+                return  # the route's own abort, recorded there
+            self._late(request)
+        except Exception:
+            pass
+
+    def _on_response(self, response) -> None:
+        try:
+            if response.status == 403 and response.headers.get("x-blocked-by") == GATE_MARK:
+                self._late(response.request)
+        except Exception:
+            pass
+
+    def _late(self, request) -> None:
+        parts = urlsplit(request.url)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            return
+        host, port = (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS[scheme]
+        if self.policy.allows(scheme, host, port) or self.policy.allows_resource(scheme, host, port):
+            return
+        what, stop = self._classify(request, request.method.upper(), request.resource_type)
+        self._record(request, scheme, display(scheme, host, port), what, stop=stop)
+
     def _on_socket(self, ws) -> None:
         try:
             parts = urlsplit(ws.url)
@@ -362,6 +410,8 @@ class Guard:
         if self._files is not None:
             row["stopped"] = False  # after the run: blocked all the same, but nothing left to stop
         self.blocked.append(row)
+        if row["kind"] == "connection":
+            return  # the gate's own record; the request it belongs to (if any) is told by _late
         if row["stopped"]:
             if self.violation is None:
                 self.violation = row
@@ -369,6 +419,14 @@ class Guard:
             self._noted.add(row["host"])
             self.log(f"note: blocked {row['resource_type']} from {row['host']} (not in allowed_hosts or "
                      f"allowed_resources of flow {self.policy.flow_id}); the run goes on without it")
+
+    def refused(self, host: str, port: int) -> None:
+        """The gate turned a connection away: a hop the route never saw (a redirect), or the
+        browser's own background traffic. Kept in the list; the page's request is told by _late."""
+        shown = display("https" if port == 443 else "http", host, port)
+        with self._lock:
+            self._add({"time": _now(), "url": f"//{shown}", "method": "?", "resource_type": "connection",
+                       "host": shown, "kind": "connection", "stopped": False})
 
     # ----------------------------------------------------------- reporting
 
@@ -388,3 +446,218 @@ class Guard:
         if self.blocked:
             package.add_bytes("logs/blocked.jsonl", self.jsonl(), "application/x-ndjson", role="log",
                               captured_at=datetime.now(timezone.utc), meta={"entries": len(self.blocked)})
+
+
+# -------------------------------------------------------------------- gate
+
+
+class Gate:
+    """A local HTTP proxy for one run's context: the second wall behind the route.
+
+    Playwright does not route the hops of an HTTP redirect, nor requests that
+    belong to no frame; the browser sends those straight out. Through this
+    proxy every connection the context makes is checked against the policy
+    (host and port; TLS stays end to end inside CONNECT), so a redirect to
+    another host never reaches it. Refusals are reported to the guard.
+    """
+
+    def __init__(self, guard: "Guard"):
+        import socket
+
+        self.guard = guard
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name="netguard-gate", daemon=True)
+        self._thread.start()
+
+    def context_options(self) -> dict[str, Any]:
+        # Playwright adds <-loopback>, so even 127.0.0.1 goes through the gate.
+        return {"proxy": {"server": self.url}}
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._server.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> "Gate":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- serving
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _allows(self, schemes: Iterable[str], host: str, port: int) -> bool:
+        policy = self.guard.policy
+        return any(policy.allows(s, host, port) or policy.allows_resource(s, host, port) for s in schemes)
+
+    def _handle(self, client) -> None:
+        import socket
+
+        upstream = None
+        try:
+            reader = _Reader(client)
+            head = _read_head(reader)
+            if head is None:
+                return
+            request_line, headers = head
+            method, target, version = (request_line.split(" ") + ["", ""])[:3]
+            if method.upper() == "CONNECT":
+                host, port = _split_target(target)
+                if not self._allows(("https", "http"), host, port):
+                    self.guard.refused(host, port)
+                    client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                _pipe(client, upstream, reader.take())
+                return
+            parts = urlsplit(target)
+            scheme = (parts.scheme or "http").lower()
+            host = (parts.hostname or "").lower()
+            port = parts.port or DEFAULT_PORTS.get(scheme, 80)
+            if scheme != "http" or not self._allows(("http",), host, port):
+                self.guard.refused(host, port)
+                body = b"blocked by support-assistant: this host is not in the flow's allowed_hosts\n"
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                               b"X-Blocked-By: %s\r\nContent-Length: %d\r\n\r\n%s"
+                               % (GATE_MARK.encode(), len(body), body))
+                return
+            upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+            path = parts.path or "/"
+            if parts.query:
+                path += "?" + parts.query
+            kept = [(k, v) for k, v in headers if k.lower() not in ("proxy-connection", "connection", "keep-alive",
+                                                                     "proxy-authorization")]
+            out = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept)
+            upstream.sendall((out + "Connection: close\r\n\r\n").encode("latin-1"))
+            _send_body(reader, upstream, headers)
+            # One request per connection: the answer runs until the server closes.
+            while True:
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    break
+                client.sendall(chunk)
+        except (OSError, ValueError):
+            pass
+        finally:
+            for sock in (upstream, client):
+                try:
+                    if sock is not None:
+                        sock.close()
+                except OSError:
+                    pass
+
+
+class _Reader:
+    """Lines and exact byte counts from a socket, keeping what was read ahead."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self.buf and len(self.buf) < limit:
+            if not self._fill():
+                break
+        end = self.buf.find(b"\n")
+        end = len(self.buf) if end < 0 else end + 1
+        line, self.buf = self.buf[:end], self.buf[end:]
+        return line
+
+    def read(self, size: int) -> bytes:
+        while len(self.buf) < size:
+            if not self._fill():
+                break
+        data, self.buf = self.buf[:size], self.buf[size:]
+        return data
+
+    def take(self) -> bytes:
+        data, self.buf = self.buf, b""
+        return data
+
+
+def _read_head(reader) -> tuple[str, list[tuple[str, str]]] | None:
+    lines = []
+    total = 0
+    while True:
+        line = reader.readline(65537)
+        if not line:
+            return None
+        total += len(line)
+        if total > 256 * 1024:
+            raise ValueError("request head too large")
+        if line in (b"\r\n", b"\n"):
+            break
+        lines.append(line.decode("latin-1").rstrip("\r\n"))
+    if not lines:
+        return None
+    headers = []
+    for raw in lines[1:]:
+        name, _, value = raw.partition(":")
+        headers.append((name.strip(), value.strip()))
+    return lines[0], headers
+
+
+def _split_target(target: str) -> tuple[str, int]:
+    host, _, port = target.rpartition(":")
+    return host.lower(), int(port)
+
+
+def _send_body(reader, upstream, headers: list[tuple[str, str]]) -> None:
+    values = {k.lower(): v for k, v in headers}
+    if "chunked" in values.get("transfer-encoding", "").lower():
+        while True:
+            size_line = reader.readline(65537)
+            upstream.sendall(size_line)
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, then the empty line
+                    trailer = reader.readline(65537)
+                    upstream.sendall(trailer)
+                    if trailer in (b"\r\n", b"\n", b""):
+                        return
+            upstream.sendall(reader.read(size + 2))
+    remaining = int(values.get("content-length") or 0)
+    while remaining > 0:
+        chunk = reader.read(min(remaining, 65536))
+        if not chunk:
+            return
+        upstream.sendall(chunk)
+        remaining -= len(chunk)
+
+
+def _pipe(client, upstream, pending: bytes) -> None:
+    """Relay a CONNECT tunnel both ways until either side closes."""
+    import selectors
+
+    if pending:  # sent by the browser right behind the CONNECT
+        upstream.sendall(pending)
+    selector = selectors.DefaultSelector()
+    selector.register(client, selectors.EVENT_READ, upstream)
+    selector.register(upstream, selectors.EVENT_READ, client)
+    try:
+        while True:
+            for key, _ in selector.select(timeout=300):
+                data = key.fileobj.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)
+    finally:
+        selector.close()

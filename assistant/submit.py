@@ -293,7 +293,12 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
 
     from . import environment
 
-    with sync_playwright() as playwright:
+    if choice.kind != "endpoint":  # a remote browser could not reach a proxy on this machine
+        guard.start_gate()
+    else:
+        settings.log("note: with --browser-endpoint, hosts are checked by the browser's routes only; "
+                     "redirects between hosts are not")
+    with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=not settings.headed, slow_mo=settings.slowmo)
         except PlaywrightError as exc:
