@@ -67,11 +67,15 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
     if not flow.test.login_steps:
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
     choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
-    with sync_playwright() as playwright:
+    guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
+    if choice.kind != "endpoint":
+        guard.start_gate()
+    with guard, sync_playwright() as playwright:
         browser = browsers.connect(playwright, choice, headless=True)
         try:
-            guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
-            page = guard.install(browser.new_context(**guard.context_options())).new_page()
+            context = browser.new_context(**guard.context_options())
+            guard.install(context)
+            page = context.new_page()
             guard.page = page
             state = login.capture(
                 page, flow, base_url, flow.timeout,

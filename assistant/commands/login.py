@@ -48,7 +48,8 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
-    with sync_playwright() as playwright:
+    guard.start_gate()  # discover() without an endpoint: the browser runs on this machine
+    with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=False)
         except PlaywrightError as exc:
