@@ -468,12 +468,27 @@ class Gate:
         self._server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
         self._closed = False
+        self._peers: dict[tuple[str, int], dict[str, Any]] = {}
         self._thread = threading.Thread(target=self._serve, name="netguard-gate", daemon=True)
         self._thread.start()
 
     def context_options(self) -> dict[str, Any]:
         # Playwright adds <-loopback>, so even 127.0.0.1 goes through the gate.
         return {"proxy": {"server": self.url}}
+
+    def peer(self, url: str) -> dict[str, Any] | None:
+        """The address the gate last connected to for this URL's host and port."""
+        parts = urlsplit(url)
+        key = ((parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme, 0))
+        return self._peers.get(key)
+
+    def _connect(self, host: str, port: int):
+        import socket
+
+        upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+        address = upstream.getpeername()
+        self._peers[(host, port)] = {"ipAddress": address[0], "port": address[1]}
+        return upstream
 
     def close(self) -> None:
         self._closed = True
@@ -503,8 +518,6 @@ class Gate:
         return any(policy.allows(s, host, port) or policy.allows_resource(s, host, port) for s in schemes)
 
     def _handle(self, client) -> None:
-        import socket
-
         upstream = None
         try:
             reader = _Reader(client)
@@ -519,7 +532,7 @@ class Gate:
                     self.guard.refused(host, port)
                     client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     return
-                upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+                upstream = self._connect(host, port)
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 _pipe(client, upstream, reader.take())
                 return
@@ -534,7 +547,7 @@ class Gate:
                                b"X-Blocked-By: %s\r\nContent-Length: %d\r\n\r\n%s"
                                % (GATE_MARK.encode(), len(body), body))
                 return
-            upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+            upstream = self._connect(host, port)
             path = parts.path or "/"
             if parts.query:
                 path += "?" + parts.query

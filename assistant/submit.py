@@ -294,7 +294,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
     from . import environment
 
     if choice.kind != "endpoint":  # a remote browser could not reach a proxy on this machine
-        guard.start_gate()
+        capturer.peer = guard.start_gate().gate.peer
     else:
         settings.log("note: with --browser-endpoint, hosts are checked by the browser's routes only; "
                      "redirects between hosts are not")

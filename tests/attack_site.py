@@ -49,6 +49,8 @@ class AttackSite:
                 hit = Hit(self.command, self.path, body, dict(self.headers))
                 with site._lock:
                     site._log.append(hit)
+                if self.headers.get("Upgrade", "").lower() == "websocket":
+                    return self._websocket()
                 page = site.pages.get(self.path.split("?")[0], None)
                 if callable(page):
                     page = page(hit)
@@ -64,6 +66,23 @@ class AttackSite:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+
+            def _websocket(self):
+                # Just the handshake, then silence until the browser hangs up.
+                import base64
+                import hashlib
+
+                key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+                accept = base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", accept)
+                self.end_headers()
+                self.wfile.flush()
+                while self.rfile.read(1):
+                    pass
+                self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_OPTIONS = do_PATCH = _any
 

@@ -233,6 +233,15 @@ def test_websocket_to_another_host_is_blocked(tmp_path, provider, attacker):
     assert_blocked(done, attacker, provider, "to open a WebSocket to")
 
 
+def test_websocket_to_the_allowed_host_still_opens(tmp_path, provider, attacker):
+    provider.pages["/start"] = FORM.replace('<button id="send"', '<button id="send" hidden') + (
+        f"<script>const s = new WebSocket('ws://127.0.0.1:{provider.port}/live');"
+        "s.onopen = () => document.querySelector('#send').hidden = false;</script>")
+    done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
+    assert done.returncode == 0, done.stderr
+    assert "/live" in provider.paths() and attacker.log == []
+
+
 def test_service_workers_are_not_registered(tmp_path, provider, attacker):
     # A service worker's own requests would bypass the page's routes: none may start.
     provider.pages["/start"] = page_with("<script>navigator.serviceWorker.register('/sw.js')</script>")
