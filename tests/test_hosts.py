@@ -125,6 +125,19 @@ def test_form_posting_to_another_host_never_sends_the_fields(tmp_path, provider,
     assert [s["status"] for s in submissions(tmp_path / "home")] == ["pending"]
 
 
+def test_form_redirected_with_its_body_to_another_host_never_arrives(tmp_path, provider, attacker):
+    # 307 keeps the method and the body: the hop Playwright's routes never see.
+    provider.pages["/done"] = (307, {"Location": f"{attacker.url}/collect"}, "")
+    provider.pages["/start"] = FORM
+    done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
+    assert attacker.log == []
+    assert [h.path for h in provider.log if h.method == "POST"] == ["/done"]
+    assert done.returncode == 1
+    assert f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts" \
+        in done.stderr
+    assert "The submit button had already been clicked" in done.stderr
+
+
 def test_another_port_of_the_allowed_host_is_not_allowed(tmp_path, provider, attacker, other_port):
     # Redirected there by the page:
     provider.pages["/start"] = (302, {"Location": f"{other_port.url}/landing"}, "")
@@ -273,6 +286,10 @@ def test_third_party_image_is_blocked_and_noted_and_the_run_goes_on(tmp_path, pr
     assert all(r["resource_type"] == "image" and not r["stopped"] for r in rows)
     manifest = json.loads((out / "manifest.json").read_text())
     assert "logs/blocked.jsonl" in {f["path"] for f in manifest["files"]}
+    # Behind the guard's proxy the evidence still names the provider's own address.
+    shots = [f["meta"] for f in manifest["files"] if f["path"].startswith("screenshots/") and "server_port" in
+             (f.get("meta") or {})]
+    assert shots and all(m["server_port"] == provider.port and m["server_ip"] == "127.0.0.1" for m in shots)
 
 
 def test_image_from_allowed_resources_loads(tmp_path, provider, attacker):
