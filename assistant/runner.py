@@ -526,6 +526,9 @@ class Runner:
             ) from None
         self.result.confirmation = number
         self.result.confirmation_url = self.page.url
+        if self.guard is not None and self.guard.violation is not None:
+            # The provider already answered; what the confirmation page then tried was stopped.
+            self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self.page.url
         self.result.actions.append(action)

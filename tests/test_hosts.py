@@ -202,6 +202,19 @@ def test_login_check_url_on_another_host_is_refused(tmp_path, provider, attacker
     assert f"blocked: the page tried to open 127.0.0.2:{attacker.port} (not in allowed_hosts" in done.stderr
 
 
+def test_assistant_login_refuses_a_login_url_on_another_host(tmp_path, provider, attacker):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    flow = flows / "demo.yaml"
+    flow.write_text(FLOW.format(steps=START + FILL_AND_SEND, extra=(
+        f'requires_login: true\nlogin:\n  url: "http://127.0.0.1@127.0.0.2:{attacker.port}/login"\n'
+        '  logged_in: "#me"\n')), encoding="utf-8")
+    done = run_cli("login", str(flow), "--base-url", provider.url, home=tmp_path / "home")
+    assert attacker.log == [] and provider.log == []
+    assert done.returncode == 2
+    assert f"{flow}:7:3: login.url: the URL" in done.stderr and "user name or password" in done.stderr
+
+
 # ------------------------------------------------------ frames and pop-ups
 
 
