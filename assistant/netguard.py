@@ -540,7 +540,11 @@ class Gate:
             scheme = (parts.scheme or "http").lower()
             host = (parts.hostname or "").lower()
             port = parts.port or DEFAULT_PORTS.get(scheme, 80)
-            if scheme != "http" or not self._allows(("http",), host, port):
+            policy = self.guard.policy
+            # A resource host takes no data: only GET/HEAD (inside CONNECT the method is not visible).
+            allowed = scheme == "http" and (policy.allows("http", host, port) or (
+                method.upper() in ("GET", "HEAD") and policy.allows_resource("http", host, port)))
+            if not allowed:
                 self.guard.refused(host, port)
                 body = b"blocked by support-assistant: this host is not in the flow's allowed_hosts\n"
                 client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"

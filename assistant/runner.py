@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
+
 from evidence import Action, EvidencePackage
 
 from . import netguard, templating
