@@ -61,14 +61,14 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
 
     from . import browser as browsers
     from . import login
-    from .netguard import Guard, Policy, origin_of
+    from .netguard import Guard, Policy, browser_is_local, origin_of
 
     assert flow.test is not None
     if not flow.test.login_steps:
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
     choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
     guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
-    if choice.kind != "endpoint":
+    if browser_is_local(choice):
         guard.start_gate()
     with guard, sync_playwright() as playwright:
         browser = browsers.connect(playwright, choice, headless=True)

@@ -280,18 +280,13 @@ class Guard:
         return options
 
     def install(self, context) -> "Guard":
+        """Guard a BrowserContext (or, where the context is not ours to change, one Page)."""
         context.route("**/*", self._on_route)
         context.route_web_socket(lambda url: True, self._on_socket)
         # What the gate turned away comes back as a failed request or its 403: told by what it was.
         context.on("requestfailed", self._on_failed)
         context.on("response", self._on_response)
         return self
-
-    def remove(self, context) -> None:
-        try:
-            context.unroute_all(behavior="ignoreErrors")
-        except Exception:
-            pass
 
     def allow_files_under(self, folder: Path) -> None:
         """After the run: the report is rendered from file:// in this context."""
@@ -449,6 +444,13 @@ class Guard:
 
 
 # -------------------------------------------------------------------- gate
+
+
+def browser_is_local(choice) -> bool:
+    """Can this browser reach a proxy on 127.0.0.1 here? (A remote one could not.)"""
+    if choice.kind not in ("endpoint", "cdp"):
+        return True
+    return (urlsplit(choice.target).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
 
 
 class Gate:

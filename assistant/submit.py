@@ -240,7 +240,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                                    actions=item.actions, size=item.size))
             settings.log(f"attachment fitted to {flow.id}'s limits: {rel}: {'; '.join(item.actions)}")
     from .capture import CaptureSettings, Capturer, check_masks, context_options, render_pdf, signer
-    from .netguard import Guard, Policy, origin_of
+    from .netguard import Guard, Policy, browser_is_local, origin_of
 
     # --base-url (a replica, a local site) is allowed for this run only, by its exact origin.
     guard = Guard(Policy.for_flow(flow, [origin_of(context["base_url"])] if settings.base_url else []),
@@ -293,11 +293,11 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
 
     from . import environment
 
-    if choice.kind != "endpoint":  # a remote browser could not reach a proxy on this machine
+    if browser_is_local(choice):
         capturer.peer = guard.start_gate().gate.peer
     else:
-        settings.log("note: with --browser-endpoint, hosts are checked by the browser's routes only; "
-                     "redirects between hosts are not")
+        settings.log(f"note: the browser at {choice.target} is on another machine: hosts are checked by its "
+                     "routes only, and a redirect to another host is not stopped before it connects")
     with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=not settings.headed, slow_mo=settings.slowmo)

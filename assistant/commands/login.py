@@ -38,7 +38,7 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
     site = _base_url(flow, base_url)
-    from ..netguard import Guard, Policy, origin_of
+    from ..netguard import Guard, Policy, browser_is_local, origin_of
 
     guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
     sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
@@ -48,7 +48,8 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
-    guard.start_gate()  # discover() without an endpoint: the browser runs on this machine
+    if browser_is_local(choice):
+        guard.start_gate()
     with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=False)
@@ -64,14 +65,11 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
             # In a Chrome the person started, log in in their own window's profile.
             context = (browser.contexts[0] if not owned and browser.contexts
                        else browser.new_context(**guard.context_options()))
-            guard.install(context)
             page = context.new_page()
             guard.page = page
-            try:
-                state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
-            finally:
-                if not owned:  # the person's own Chrome: leave it as it was
-                    guard.remove(context)
+            # In the person's own Chrome only this tab is guarded: their other tabs are their business.
+            guard.install(context if owned else page)
+            state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
             if not owned:
                 page.close()
         finally:
