@@ -162,6 +162,8 @@ def parse_entry(text: str) -> Origin:
         raise ValueError(str(exc)) from None
     if "*" in host[1:]:
         raise ValueError(f"{what}: '*' only as the first label, e.g. *.example.com")
+    if wildcard and "." not in host[2:]:
+        raise ValueError(f"{what} covers a whole top-level domain; name the provider's domain, e.g. *.example.com")
     return Origin(text, schemes, host, port)
 
 

@@ -349,3 +349,8 @@ def test_origin_entries_match_scheme_host_and_port():
     for url in refused:
         with pytest.raises(netguard.UnsafeURL):
             policy.check(url)
+    for entry in ("*.com", "*", "ex*ample.com", "user@example.com", "example.com/path", "ftp://example.com",
+                  "example.com:0", "example.com:99999", "0x7f.1", "exa mple.com"):
+        with pytest.raises(ValueError):
+            netguard.parse_entry(entry)
+    assert netguard.origin_of("HTTP://Example.COM:8080/x?y") == "http://example.com:8080"
