@@ -233,10 +233,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _without_query(url: str) -> str:
-    # What a blocked request carried in its query is exactly what must not be kept.
+def _origin_only(url: str) -> str:
+    # What a blocked request carried in its path or query is exactly what must not be kept.
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else f"{parts.scheme}:"
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
 
 
 class Guard:
@@ -390,7 +390,7 @@ class Guard:
                 ws.connect_to_server()
                 return
             with self._lock:
-                self._add({"time": _now(), "url": _without_query(ws.url), "method": "GET",
+                self._add({"time": _now(), "url": _origin_only(ws.url), "method": "GET",
                            "resource_type": "websocket", "host": display(scheme, host, port),
                            "kind": "socket", "stopped": True})
             ws.close(code=1008, reason="blocked by support-assistant: host not in allowed_hosts")
@@ -398,7 +398,7 @@ class Guard:
             pass
 
     def _record(self, request, scheme: str, host: str, kind: str, *, stop: bool) -> None:
-        row = {"time": _now(), "url": _without_query(request.url), "method": request.method,
+        row = {"time": _now(), "url": _origin_only(request.url), "method": request.method,
                "resource_type": request.resource_type, "host": host, "kind": kind, "stopped": stop}
         with self._lock:
             self._add(row)
