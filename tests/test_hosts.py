@@ -333,6 +333,18 @@ def test_allowed_resources_take_no_data(tmp_path, provider, attacker):
     assert_blocked(done, attacker, provider, "to send data to")
 
 
+def test_the_demo_still_confirms_with_the_guard_on(portal, tmp_path):
+    out = tmp_path / "evidence"
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   "--json", "--out", str(out), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["confirmation"] == portal.received[0].number
+    assert "blocked" not in done.stderr
+    blocked = out / "logs" / "blocked.jsonl"
+    rows = [json.loads(line) for line in blocked.read_text().splitlines()] if blocked.exists() else []
+    assert [r for r in rows if r["kind"] != "connection"] == []  # only Chromium's own background calls
+
+
 # -------------------------------------------------------------- entries
 
 
