@@ -85,6 +85,9 @@ class Capturer:
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
+        # Through the host guard's proxy the browser sees the proxy's address; this
+        # gives the server's own (netguard.Gate.peer), for the evidence to be true.
+        self.peer: Callable[[str], dict | None] | None = None
         self.watching = True
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
@@ -236,7 +239,7 @@ class Capturer:
             return out
         try:
             out["http_status"] = response.status
-            address = response.server_addr()
+            address = (self.peer(response.url) if self.peer else None) or response.server_addr()
             if address:
                 out["server_ip"] = address.get("ipAddress")
                 out["server_port"] = address.get("port")

@@ -237,6 +237,20 @@ class PauseArgs(Strict):
     message: str
 
 
+def _origin_entry(value: str) -> str:
+    from .netguard import parse_entry
+
+    parse_entry(value)  # ValueError says what is wrong with it
+    return value
+
+
+OriginEntry = Annotated[str, AfterValidator(_origin_entry)]
+ORIGIN_SYNTAX = (
+    "'host' (http and https on their default ports 80/443), 'host:port' (http and https on that port), "
+    "'*.example.com' (the domain and its subdomains) or 'https://host[:port]' (that scheme only)"
+)
+
+
 # -------------------------------------------------------------------- steps
 
 
@@ -501,7 +515,17 @@ class Flow(Strict):
     version: str = "1"
     provider: str | None = None
     homepage: str
-    allowed_hosts: list[str] = Field(min_length=1)
+    allowed_hosts: list[OriginEntry] = Field(
+        min_length=1,
+        description="the only origins the browser may open, post to or fetch from: each entry is "
+        + ORIGIN_SYNTAX + "; everything else is blocked in the browser before it is sent. "
+        "--base-url adds its exact origin for that run",
+    )
+    allowed_resources: list[OriginEntry] = Field(
+        default_factory=list,
+        description="other hosts the pages may load images, CSS, fonts, scripts and media from (GET only); "
+        "same syntax as allowed_hosts. Other third-party resources are blocked and noted, without stopping",
+    )
     channel: Literal["web_form", "email"]
     country: str = Field(
         "RU", pattern=r"^[A-Z]{2}$", description="ISO country code of the provider's business-day calendar"

@@ -43,13 +43,15 @@ def replica_spec(flow: Flow) -> str | Path:
     return flow.beside(spec)
 
 
-def _perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path) -> None:
+def _perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path, guard=None) -> None:
     """Do a person's part (log in, solve a CAPTCHA) with the flow language's own steps."""
     from evidence import EvidencePackage
 
+    from .netguard import origin_of
     from .runner import Runner, RunOptions
 
-    runner = Runner(page, flow, {"base_url": base_url, "vars": {}}, EvidencePackage(evidence), RunOptions())
+    options = RunOptions(extra_origins=(origin_of(base_url),), guard=guard)
+    runner = Runner(page, flow, {"base_url": base_url, "vars": {}}, EvidencePackage(evidence), options)
     for index, step in enumerate(steps):
         runner._run_step(index, step, after_submit=False)
 
@@ -59,6 +61,7 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
 
     from . import browser as browsers
     from . import login
+    from .netguard import Guard, Policy, browser_is_local, origin_of
 
     assert flow.test is not None
     if not flow.test.login_steps:
@@ -66,13 +69,20 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
     from .scratch import run_folder
 
     choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
-    with run_folder(home), sync_playwright() as playwright:
+    guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
+    if browser_is_local(choice):
+        guard.start_gate()
+    with run_folder(home), guard, sync_playwright() as playwright:
         browser = browsers.connect(playwright, choice, headless=True)
         try:
-            page = browser.new_context().new_page()
+            context = browser.new_context(**guard.context_options())
+            guard.install(context)
+            page = context.new_page()
+            guard.page = page
             state = login.capture(
                 page, flow, base_url, flow.timeout,
-                act=lambda p: _perform(p, flow, flow.test.login_steps, base_url, scratch / "login"),
+                act=lambda p: _perform(p, flow, flow.test.login_steps, base_url, scratch / "login", guard),
+                guard=guard,
             )
         finally:
             browser.close()
@@ -108,10 +118,7 @@ def run(path: str | Path, *, log: Callable[[str], None] = lambda m: None, keep: 
     outcome = None
     try:
         url = server.url
-        log(f"{flow.id}: replica at {url}")
-        from urllib.parse import urlsplit
-
-        flow.allowed_hosts.append(urlsplit(url).hostname or "127.0.0.1")
+        log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
         if flow.requires_login:
             _log_in(flow, url, home, scratch, {"browser_path": browser_path})
         holder: dict[str, Any] = {}

@@ -32,10 +32,34 @@ def session_path(home: Path, flow: Flow) -> Path:
     return Path(home) / "sessions" / f"{flow.session_name()}.json"
 
 
-def _login_url(flow: Flow, base_url: str, check: bool = False) -> str:
+def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> str:
+    """The login (or check) page, refused unless the flow may open it (like a goto)."""
+    from .netguard import UnsafeURL
+
     assert flow.login is not None
-    url = (flow.login.check_url if check and flow.login.check_url else flow.login.url)
-    return str(templating.render(url, {"base_url": base_url}))
+    key = "check_url" if check and flow.login.check_url else "url"
+    url = str(templating.render(getattr(flow.login, key), {"base_url": base_url}))
+    if policy is not None:
+        try:
+            policy.check(url)
+        except UnsafeURL as exc:
+            line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
+            raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
+    return url
+
+
+def _open(page, url: str, guard, **kwargs) -> None:
+    """page.goto, with a navigation the guard aborted told as what it was."""
+    from .errors import RunFailed
+
+    try:
+        page.goto(url, **kwargs)
+    except Exception:
+        if guard is not None and guard.violation is not None:
+            raise RunFailed(f"{guard.message()}; nothing was filled in or sent") from None
+        raise
+    if guard is not None and guard.violation is not None:
+        raise RunFailed(f"{guard.message()}; nothing was filled in or sent")
 
 
 def save(home: Path, flow: Flow, state: dict[str, Any]) -> Path:
@@ -79,11 +103,11 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
     return record
 
 
-def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float) -> None:
+def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float, guard=None) -> None:
     """Open the flow's check page and make sure the site still sees us logged in."""
     assert flow.login is not None
-    url = _login_url(flow, base_url, check=True)
-    page.goto(url, wait_until="load", timeout=timeout_ms)
+    url = _login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
+    _open(page, url, guard, wait_until="load", timeout=timeout_ms)
     try:
         page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=min(timeout_ms, 10_000))
     except Exception:
@@ -95,11 +119,12 @@ def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: 
 
 
 def capture(page, flow: Flow, base_url: str, wait_seconds: float,
-            act: Callable[[Any], None] | None = None, log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+            act: Callable[[Any], None] | None = None, log: Callable[[str], None] = lambda m: None,
+            guard=None) -> dict[str, Any]:
     """Open the login page, let the person (or `act`) log in, and return the storage state."""
     assert flow.login is not None
-    url = _login_url(flow, base_url)
-    page.goto(url, wait_until="load")
+    url = _login_url(flow, base_url, policy=guard.policy if guard is not None else None)
+    _open(page, url, guard, wait_until="load")
     log(f"log in to {flow.provider or flow.id} in the browser window; waiting up to {wait_seconds:g} s …")
     if act is not None:
         act(page)
@@ -112,4 +137,8 @@ def capture(page, flow: Flow, base_url: str, wait_seconds: float,
             f"not logged in after {wait_seconds:g} s (the page never showed '{flow.login.logged_in}'); "
             f"nothing was saved. Run `assistant login {flow.id}` again and finish logging in"
         ) from None
+    if guard is not None and guard.violation is not None:
+        from .errors import RunFailed
+
+        raise RunFailed(f"{guard.message()}; nothing was saved")
     return page.context.storage_state()

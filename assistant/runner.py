@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from evidence import Action, EvidencePackage
 from evidence.fit import sniff
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
 
-from . import templating
+from . import netguard, templating
 from .errors import Declined, InputError, RunFailed
 from .flow import Flow, StepBase, Target, step_strings
 
@@ -50,6 +49,12 @@ class RunOptions:
     mask: Callable[[Any], None] | None = None
     # Fitted attachment path → its path in the evidence package, for the manifest.
     packaged: dict[str, str] = field(default_factory=dict)
+    # Origins this run may reach besides the flow's allowed_hosts (--base-url,
+    # a replica); the loaded flow itself is never changed.
+    extra_origins: tuple[str, ...] = ()
+    # The browser-side route guard of the page's context (netguard.Guard); the
+    # runner turns what it blocked into a 'blocked:' failure after each step.
+    guard: Any = None
 
 
 @dataclass
@@ -68,18 +73,17 @@ class StepFailure(RunFailed):
         self.after_submit = after_submit
 
 
-def host_allowed(url: str, allowed: list[str]) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme in ("about", "data", "blob") or not parts.scheme:
-        return True
-    host = (parts.hostname or "").lower()
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if pattern.startswith("*.") and (host.endswith(pattern[1:]) or host == pattern[2:]):
-            return True
-        if host == pattern:
-            return True
-    return False
+class Blocked(StepFailure):
+    """The page tried to reach a host the flow does not allow; the browser did not send it."""
+
+
+def host_allowed(url: str, policy: netguard.Policy) -> bool:
+    """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
+    try:
+        policy.check(url)
+    except netguard.UnsafeURL:
+        return False
+    return True
 
 
 class Runner:
@@ -92,8 +96,10 @@ class Runner:
         self.options = options
         self.result = RunResult(vars=self.context["vars"])
         self._shots = 0
-        self._allowed = list(flow.allowed_hosts)
         self._uploaded: list[Uploaded] = []
+        self.guard = options.guard
+        self.policy = self.guard.policy if self.guard is not None else netguard.Policy.for_flow(
+            flow, options.extra_origins)
 
     # ------------------------------------------------------------ checking
 
@@ -113,15 +119,28 @@ class Runner:
                     self._input_error(step, str(exc))
             if step.kind == "extract":
                 defined.add(step.args.var)
-            if step.kind == "goto" and not any(n.startswith("vars") for n in templating.names_in(step.args.url)):
-                url = templating.render(step.args.url, self.context)
-                if not host_allowed(url, self._allowed):
-                    self._input_error(
-                        step,
-                        f"{urlsplit(url).hostname} is not in allowed_hosts ({', '.join(self._allowed)}); "
-                        "add it to the flow if it really belongs to the provider",
-                    )
+            if step.kind == "goto" and not any(n.startswith("vars.") for n in templating.names_in(step.args.url)):
+                try:
+                    self.policy.check(str(templating.render(step.args.url, self.context)))
+                except netguard.UnsafeURL as exc:
+                    self._input_error(step, str(exc))
+        self._precheck_login()
         self._precheck_human()
+
+    def _precheck_login(self) -> None:
+        # The login pages are opened by the same browser: checked like a goto.
+        login, source = self.flow.login, self.flow._source
+        if login is None:
+            return
+        for key in ("url", "check_url"):
+            value = getattr(login, key)
+            if value is None:
+                continue
+            try:
+                self.policy.check(str(templating.render(value, {"base_url": self.context.get("base_url", "")})))
+            except (netguard.UnsafeURL, templating.TemplateError) as exc:
+                line, column = source.position(("login", key)) if source else (0, 0)
+                raise InputError(f"{self.flow.path}:{line}:{column}: login.{key}: {exc}") from None
 
     def _precheck_human(self) -> None:
         # Without a window nobody can solve a CAPTCHA: say so before the form is
@@ -161,6 +180,7 @@ class Runner:
         submit_at = self.flow.submit_index()
         for index, step in enumerate(self.flow.steps):
             if index == submit_at:
+                self._settle_guard(index, step)
                 if self.options.dry_run:
                     self._shoot("review-before-submit", full_page=True, step=step, role="review")
                     self._find_submit(index, step)
@@ -224,13 +244,19 @@ class Runner:
             if step.changes_page:
                 shot = self._shoot_after(f"{index + 1:02d}-{step.kind}", step)
                 files += [shot] if shot else []
+            self._check_host(step)
         except (InputError, Declined):
             raise
         except Exception as exc:  # a Playwright error, a failed assertion, a hostile page
-            action.status, action.error = "failed", self._hide(self._explain(exc, step))
+            # A navigation the guard aborted surfaces as net::ERR_BLOCKED_BY_CLIENT: say what was blocked.
+            blocked = self.guard.message() if self.guard is not None else None
+            action.status, action.error = "failed", self._hide(blocked or self._explain(exc, step))
             action.ended_at, action.url_after = utcnow(), self._url()
             action.files = self._save_failure(step, action.error)
             self.result.actions.append(action)
+            if blocked:
+                raise Blocked(self._blocked_text(f"{self.flow.where(step)}: step {index + 1} ({description})",
+                                                 blocked, after_submit), after_submit=after_submit) from None
             raise StepFailure(
                 f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}",
                 after_submit=after_submit,
@@ -260,13 +286,31 @@ class Runner:
         return text
 
     def _check_host(self, step: StepBase) -> None:
+        if self.guard is not None and self.guard.violation is not None:
+            raise RunFailed(self.guard.message())
         url = self.page.url
-        if not host_allowed(url, self._allowed):
-            raise RunFailed(
-                f"the page went to {urlsplit(url).hostname}, which is not in the flow's allowed_hosts "
-                f"({', '.join(self._allowed)}); stopped before doing anything there. If that host belongs "
-                f"to the provider, add it to allowed_hosts in {self.flow.path}"
-            )
+        scheme = url.split(":", 1)[0].lower()
+        # Without a guard (or should one miss), the page's own address is still checked.
+        if scheme in netguard.DEFAULT_PORTS and not host_allowed(url, self.policy):
+            raise RunFailed(f"blocked: the page went to {url.split('/')[2]} (not in {self.policy.where()}); "
+                            f"if that host belongs to the provider, add it to allowed_hosts in {self.flow.path}")
+        if scheme in ("data", "file", "javascript", "blob"):
+            raise RunFailed(f"blocked: the page went to a {scheme}: URL, which a flow never opens")
+
+    def _blocked_text(self, where: str, blocked: str, after_submit: bool) -> str:
+        if after_submit:
+            return (f"{where}: {blocked}. The submit button had already been clicked, so what the page sent "
+                    "to allowed hosts may have reached the provider; nothing reached the blocked host")
+        return f"{where}: {blocked}; nothing was submitted"
+
+    def _settle_guard(self, index: int, step: StepBase) -> None:
+        """Before the irreversible click: let the guard see every request of the steps before."""
+        if self.guard is None:
+            return
+        self._title()  # a round trip: route events queued before it are handled first
+        if self.guard.violation is not None:
+            raise Blocked(self._blocked_text(f"{self.flow.where(step)}: before step {index + 1} (submit)",
+                                             self.guard.message(), False))
 
     # ------------------------------------------------------------ evidence
 
@@ -344,9 +388,11 @@ class Runner:
         return scope.get_by_test_id(self._render(target.test_id))
 
     def _do_goto(self, args, step):
-        url = self._render(args.url)
-        if not host_allowed(url, self._allowed):
-            raise RunFailed(f"{urlsplit(url).hostname} is not in allowed_hosts")
+        url = str(self._render(args.url))
+        try:
+            self.policy.check(url)  # again: a URL made of extracted vars is known only now
+        except netguard.UnsafeURL as exc:
+            raise RunFailed(f"refused: {exc}") from None
         self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
 
     def _do_click(self, args, step):
@@ -516,16 +562,23 @@ class Runner:
             else:
                 error = str(exc).strip().splitlines()[0]
             error = self._hide(error)
-            action.status, action.error = "failed", error
+            blocked = self.guard.message() if self.guard is not None else None
+            action.status, action.error = "failed", self._hide(blocked) if blocked else error
             action.ended_at, action.url_after = utcnow(), self._url()
-            action.files = self._save_failure(None, error)
+            action.files = self._save_failure(None, action.error)
             self.result.actions.append(action)
+            if blocked:
+                raise Blocked(self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", blocked,
+                                                 True), after_submit=True) from None
             raise StepFailure(
                 f"{self.flow.path}:{line}: success check ({what}) failed after submit: {error}",
                 after_submit=True,
             ) from None
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
+        if self.guard is not None and self.guard.violation is not None:
+            # The provider already answered; what the confirmation page then tried was stopped.
+            self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)

@@ -17,7 +17,7 @@ from .case import Case
 from .compose import compose
 from .errors import AlreadySubmitted, InputError, NoBrowser
 from .flow import Flow
-from .runner import Runner, RunOptions, StepFailure
+from .runner import Blocked, Runner, RunOptions, StepFailure
 from .store import Store
 
 MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf"}
@@ -132,6 +132,12 @@ def _base_url(flow: Flow, given: str | None) -> str:
             parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"--base-url: {given!r} is not an http(s) URL like http://127.0.0.1:8000")
+        from .netguard import UnsafeURL, parse_url
+
+        try:
+            parse_url(given)
+        except UnsafeURL as exc:
+            raise InputError(f"--base-url: {exc}") from None
         return given.rstrip("/")
     if "base_url" in flow.homepage:
         raise InputError(f"flow {flow.id} runs against a local site: pass --base-url http://127.0.0.1:PORT")
@@ -178,8 +184,6 @@ def _refuse_duplicate(store: Store, key: str) -> None:
 def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
     _check_case_against_flow(case, flow)
     base_url = _base_url(flow, settings.base_url)
-    if settings.base_url:
-        flow.allowed_hosts.append(urlsplit(base_url).hostname or "")
     if not (settings.yes or settings.dry_run or settings.interactive):
         raise InputError("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse")
     from .scratch import run_folder
@@ -245,6 +249,11 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                                    actions=item.actions, size=item.size))
             settings.log(f"attachment fitted to {flow.id}'s limits: {rel}: {'; '.join(item.actions)}")
     from .capture import CaptureSettings, Capturer, check_masks, context_options, render_pdf, signer
+    from .netguard import Guard, Policy, browser_is_local, origin_of
+
+    # --base-url (a replica, a local site) is allowed for this run only, by its exact origin.
+    guard = Guard(Policy.for_flow(flow, [origin_of(context["base_url"])] if settings.base_url else []),
+                  log=settings.log)
 
     capture_settings = CaptureSettings(device=settings.device, masks=check_masks(list(settings.masks)),
                                        tsa=settings.tsa, trace=settings.trace or settings.trace_in_package,
@@ -291,13 +300,19 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         secrets=capturer.secrets,
         mask=capturer.mask,
         packaged=packaged,
+        guard=guard,
     )
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     from . import environment
 
-    with sync_playwright() as playwright:
+    if browser_is_local(choice):
+        capturer.peer = guard.start_gate().gate.peer
+    else:
+        settings.log(f"note: the browser at {choice.target} is on another machine: hosts are checked by its "
+                     "routes only, and a redirect to another host is not stopped before it connects")
+    with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=not settings.headed, slow_mo=settings.slowmo)
         except PlaywrightError as exc:
@@ -307,10 +322,13 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
             browser_context = browser.new_context(
                 **context_options(playwright, capture_settings, locale="ru-RU" if case.language == "ru" else "en-US"),
                 **capturer.context_kwargs(),
+                **guard.context_options(),
                 storage_state=session["state"] if session else None,
             )
+            guard.install(browser_context)
             capturer.start(browser_context)
             page = browser_context.new_page()
+            guard.page = page
             if settings.on_page is not None:
                 settings.on_page(page)
             env = environment.capture(
@@ -326,7 +344,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 if session is not None:
                     runner.precheck()
                     login.verify(page, flow, context["base_url"], session,
-                                 (settings.timeout or flow.timeout) * 1000)
+                                 (settings.timeout or flow.timeout) * 1000, guard=guard)
                 result = runner.run()
             except BaseException as exc:  # finish the manifest whatever happened, then re-raise
                 error = exc
@@ -342,6 +360,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 else "failed"
             )
             capturer.collect_stamped()  # the report shows the stamped copies
+            guard.allow_files_under(outdir)  # report.pdf is rendered from file:// in this context
             package.finish(
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
@@ -362,7 +381,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 render_pdf=render_pdf(browser_context, capturer, settings.log),
                 # The network log and console are written when the context closes,
                 # after the report (which lists the files captured before it).
-                before_seal=lambda: capturer.close(browser_context),
+                before_seal=lambda: (capturer.close(browser_context), guard.save(package)),
                 warn=settings.log,
             )
             # Beside --out; otherwise in home/bundles, so home/evidence holds only folders.
@@ -375,6 +394,11 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                     manifest_sha256=hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest(),
                 )
             if error is not None:
+                if isinstance(error, Blocked) and error.after_submit:
+                    raise Blocked(
+                        f"{error}. It is recorded as pending: ask the provider whether it arrived. Evidence: {outdir}",
+                        after_submit=True,
+                    ) from None
                 if isinstance(error, StepFailure) and error.after_submit:
                     raise StepFailure(
                         f"{error}\nThe request was sent but not confirmed; it is recorded as pending. "

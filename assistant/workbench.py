@@ -405,8 +405,7 @@ def check(path: str | Path, *, live: bool, base_url: str | None, home: Path, cas
             from .replica import open_replica
 
             server = open_replica(replica_spec(flow)).start()
-            base_url = server.url
-            flow.allowed_hosts.append(urlsplit(base_url).hostname or "127.0.0.1")
+            base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"
             if flow.requires_login:
                 _log_in(flow, base_url, site_home, scratch, {"browser_path": browser_path})

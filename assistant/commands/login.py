@@ -38,11 +38,19 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
     site = _base_url(flow, base_url)
+    from ..netguard import Guard, Policy, browser_is_local, origin_of
+
+    guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
+    sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
+    if flow.login.check_url:
+        sessions._login_url(flow, site, check=True, policy=guard.policy)
     try:
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
-    with sync_playwright() as playwright:
+    if browser_is_local(choice):
+        guard.start_gate()
+    with guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=False)
         except PlaywrightError as exc:
@@ -55,9 +63,13 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         owned = choice.kind != "cdp"
         try:
             # In a Chrome the person started, log in in their own window's profile.
-            context = browser.contexts[0] if not owned and browser.contexts else browser.new_context()
+            context = (browser.contexts[0] if not owned and browser.contexts
+                       else browser.new_context(**guard.context_options()))
             page = context.new_page()
-            state = sessions.capture(page, flow, site, wait, log=info)
+            guard.page = page
+            # In the person's own Chrome only this tab is guarded: their other tabs are their business.
+            guard.install(context if owned else page)
+            state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
             if not owned:
                 page.close()
         finally:
