@@ -310,7 +310,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                 storage_state=session["state"] if session else None,
             )
             capturer.start(browser_context)
-            page = browser_context.new_page()
+            page = capturer.new_page(browser_context)
             if settings.on_page is not None:
                 settings.on_page(page)
             env = environment.capture(
