@@ -80,6 +80,8 @@ class Capturer:
         self.errors: list[dict] = []
         self._documents: dict[int, Any] = {}
         self._cdp: dict[int, Any] = {}
+        self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
+        self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
         self._har_dir = Path(workdir) / "network"
         self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.har_path = self._har_dir / "run.har"
@@ -131,13 +133,51 @@ class Capturer:
         page.on("console", on_console)
         page.on("pageerror", on_error)
         page.on("response", on_response)
-        session = self._session(page)
-        if session is not None:
+        # For a page the site opens (a popup) this is the earliest moment, and its first load
+        # may be missed; new_page() makes sure of it for the pages a run opens itself.
+        self._watch_network(page)
+
+    def new_page(self, context):
+        """A page of `context` whose first load is already watched for its TLS certificate.
+
+        Under Playwright's sync API the "page" handler (watch) runs in a greenlet of its own:
+        its first CDP call lets context.new_page() return, and the caller's goto() start,
+        before Network.enable has reached Chromium. Chromium answers Network.getCertificate
+        only from responses its network agent recorded while enabled, so on a busy machine
+        the certificate of the first page went missing. Here the page is handed out only
+        once its session watches the network.
+        """
+        page = context.new_page()
+        if self.watching:
+            self._watch_network(page)
+        return page
+
+    def _watch_network(self, page) -> None:
+        """Give `page` a CDP session with Network enabled, unless it has one already.
+
+        watch() and new_page() may both be here for the same page, each in its own greenlet,
+        each waiting for Chromium in turn: the session that is ready first is kept and the
+        other one is let go.
+        """
+        key = id(page)
+        if key in self._network_on:
+            return
+        try:
+            session = page.context.new_cdp_session(page)
+            session.send("Network.enable")
+        except Exception as exc:
+            self._note(f"no TLS certificates: {str(exc).splitlines()[0]}")
+            return
+        if key in self._network_on:
             try:
-                # Chromium answers Network.getCertificate only for sessions that watched the load.
-                session.send("Network.enable")
-            except Exception as exc:
-                self._note(f"no TLS certificates: {str(exc).splitlines()[0]}")
+                session.detach()  # nobody else holds this one
+            except Exception:
+                self._spare_sessions.append(session)
+            return
+        if self._cdp.get(key) is not None:  # made meanwhile for a screenshot, maybe in use: kept till close()
+            self._spare_sessions.append(self._cdp[key])
+        self._cdp[key] = session
+        self._network_on.add(key)
 
     def mask(self, locator) -> None:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
@@ -318,7 +358,7 @@ class Capturer:
         if self._trace:
             self._keep_trace(context, now)
         self._learn_cookies(context)
-        for session in self._cdp.values():
+        for session in [*self._cdp.values(), *self._spare_sessions]:
             try:
                 if session is not None:
                     session.detach()
@@ -477,7 +517,7 @@ def _capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settin
                 **capturer.context_kwargs(),
             )
             capturer.start(context)
-            page = context.new_page()
+            page = capturer.new_page(context)
             env = environment.capture(
                 browser, page, browser_source=choice.describe(), emulated_device=settings.device,
                 reported_device=case.device.model_dump(exclude_none=True) if case.device else None,

@@ -327,7 +327,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
             )
             guard.install(browser_context)
             capturer.start(browser_context)
-            page = browser_context.new_page()
+            page = capturer.new_page(browser_context)
             guard.page = page
             if settings.on_page is not None:
                 settings.on_page(page)

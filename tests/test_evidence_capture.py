@@ -141,7 +141,7 @@ def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
         capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings(), workdir=tmp_path / "run")
         browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())
         capturer.start(browser_context)
-        page = browser_context.new_page()
+        page = capturer.new_page(browser_context)  # as `assistant capture` and `submit` open their page
         page.goto(f"https://localhost:{server.server_address[1]}/")
         path = capturer.shoot(page, "001-tls", full_page=False, role="capture")
         capturer.close(browser_context)
