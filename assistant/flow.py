@@ -245,6 +245,18 @@ def _origin_entry(value: str) -> str:
 
 
 OriginEntry = Annotated[str, AfterValidator(_origin_entry)]
+
+
+def _page_url(value: str) -> str:
+    # A template ({{ base_url }}/) is rendered and checked at run time, like a goto.
+    if "{{" not in value:
+        from .netguard import parse_url
+
+        parse_url(value)  # UnsafeURL is a ValueError saying what is wrong
+    return value
+
+
+PageURL = Annotated[str, AfterValidator(_page_url)]
 ORIGIN_SYNTAX = (
     "'host' (http and https on their default ports 80/443), 'host:port' (http and https on that port), "
     "'*.example.com' (the domain and its subdomains) or 'https://host[:port]' (that scheme only)"
@@ -514,7 +526,7 @@ class Flow(Strict):
     name: str
     version: str = "1"
     provider: str | None = None
-    homepage: str
+    homepage: PageURL
     allowed_hosts: list[OriginEntry] = Field(
         min_length=1,
         description="the only origins the browser may open, post to or fetch from: each entry is "

@@ -38,13 +38,13 @@ def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> s
 
     assert flow.login is not None
     key = "check_url" if check and flow.login.check_url else "url"
-    url = str(templating.render(getattr(flow.login, key), {"base_url": base_url}))
-    if policy is not None:
-        try:
+    try:
+        url = str(templating.render(getattr(flow.login, key), {"base_url": base_url}))
+        if policy is not None:
             policy.check(url)
-        except UnsafeURL as exc:
-            line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
-            raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
+    except (UnsafeURL, templating.TemplateError) as exc:
+        line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
+        raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
     return url
 
 

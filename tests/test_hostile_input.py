@@ -764,3 +764,27 @@ def test_a_bad_base_url_is_bad_input_before_any_browser(tmp_path, base_url):
     assert_clean(result, None)
     assert result.exit_code == 2 and result.stderr.startswith("error: --base-url: "), result.output
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("homepage", ["http://[::1", "http://a.example\\@b.example/", "javascript:alert(1)"])
+def test_a_homepage_the_browser_would_read_differently_fails_validation(tmp_path, homepage):
+    workspace(tmp_path)
+    path = tmp_path / "flow.yaml"
+    path.write_text(replace_once(demo_text(), 'homepage: "{{ base_url }}/"', f"homepage: '{homepage}'"),
+                    encoding="utf-8")
+    result = invoke("flow", "validate", str(path), home=tmp_path / "home")
+    assert_clean(result, path, also=tmp_path / "samples" / "demo-case.yaml")
+    assert result.exit_code == 2 and f"{path}:8:1: homepage: " in result.output, result.output
+
+
+def test_a_login_url_whose_filter_fails_is_bad_input_naming_the_line(tmp_path):
+    workspace(tmp_path)
+    flow = (Path(__file__).parent / "flows" / "harder-login.yaml").read_text(encoding="utf-8")
+    flow = replace_once(flow, 'url: "{{ base_url }}/login"', 'url: "{{ base_url | date }}/login"')
+    path = tmp_path / "flows" / "login.yaml"
+    path.parent.mkdir()
+    path.write_text(flow, encoding="utf-8")
+    result = invoke("login", str(path), "--base-url", "http://127.0.0.1:9", home=tmp_path / "home")
+    assert_clean(result, None)
+    assert result.exit_code == 2, result.output
+    assert f"{path}:13:3: login.url: filter 'date' needs a date or time" in result.stderr, result.stderr
