@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..errors import printable
 from .common import handles_errors, json_option, print_json
 
 
@@ -52,9 +53,9 @@ def compose(case_file: str, lang: str | None, flow_id: str | None, as_json: bool
             "evidence": request.evidence,
         })
         return
-    click.secho(request.subject, bold=True)
+    click.secho(printable(request.subject), bold=True)
     click.echo()
-    click.echo(request.body)
+    click.echo(printable(request.body))
 
 
 @click.command("check")
@@ -88,7 +89,7 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
     else:
         for finding in findings:
             colour = "red" if finding.level == "error" else "yellow"
-            click.secho(f"{case_file}: {finding}", fg=colour, err=bool(bad))
+            click.secho(printable(f"{case_file}: {finding}"), fg=colour, err=bool(bad))
         if not findings:
             click.secho(f"{case_file}: ok, nothing to fix", fg="green")
         elif not bad:

@@ -50,7 +50,10 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         raise NoBrowser(str(exc)) from None
     if browser_is_local(choice):
         guard.start_gate()
-    with guard, sync_playwright() as playwright:
+    from ..scratch import run_folder
+
+    # The browser profile holds the session's cookies until it closes: keep it in the home, not /tmp.
+    with run_folder(obj.home), guard, sync_playwright() as playwright:
         try:
             browser = browsers.connect(playwright, choice, headless=False)
         except PlaywrightError as exc:
