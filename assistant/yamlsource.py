@@ -7,6 +7,9 @@ pydantic error at ("steps", 3, "fill", "selector") be reported as
 
 from __future__ import annotations
 
+import os
+import stat
+
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +120,12 @@ def _problem(path: Path, line: int, col: int, message: str) -> SourceError:
 
 def _read(path: Path) -> str:
     try:
-        with open(path, "rb") as handle:
+        # Opened without blocking and checked before reading: a FIFO or a device
+        # named as a flow or case would otherwise hang or stream forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise InputError(f"{path}: not a regular file (a pipe, device or socket); give a YAML file")
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None

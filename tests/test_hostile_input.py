@@ -788,3 +788,12 @@ def test_a_login_url_whose_filter_fails_is_bad_input_naming_the_line(tmp_path):
     assert_clean(result, None)
     assert result.exit_code == 2, result.output
     assert f"{path}:13:3: login.url: filter 'date' needs a date or time" in result.stderr, result.stderr
+
+
+def test_a_pipe_or_device_named_as_a_case_or_flow_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "case.yaml"
+    os.mkfifo(fifo)  # nobody writes to it: reading would hang
+    for args in (("check", "--case", str(fifo)), ("flow", "validate", str(fifo)), ("check", "--case", "/dev/zero")):
+        result = invoke(*args, home=tmp_path / "home")
+        assert_clean(result, None)
+        assert result.exit_code == 2 and "not a regular file" in result.output, (args, result.output)
