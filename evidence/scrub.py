@@ -1,7 +1,7 @@
 """Take secrets out of what goes into a package that will be sent to strangers.
 
 By name: every cookie, authorization headers, headers ending in -token/-key,
-and query/form/JSON parameters whose name says token, key, secret, pass, pin,
+and query/form/JSON parameters whose name has a word like token, key, secret, pass, pin,
 session (and the usual CSRF/card fields) become "[scrubbed]"; the names stay,
 so the log still shows what was sent.
 
@@ -26,9 +26,16 @@ SECRET_HEADERS = {
     "x-csrftoken", "x-api-key", "x-auth-token", "x-access-token",
 }
 SECRET_HEADER_SUFFIXES = ("-token", "-key", "-secret", "-session", "-auth")
-SECRET_FIELD = re.compile(
-    r"pass|pwd|^pw$|csrf|xsrf|token|secret|session|sid$|pin|key|cvv|cvc|card.?num|pan$|otp|auth", re.I
-)
+# Names are matched word by word (api_key, apiKey, X-Session-Token), not as
+# substrings: "author", "opinion", "shipping" and "keyword" are evidence of what
+# was sent, and blanking them would make the log useless.
+SECRET_WORDS = frozenset({
+    "pw", "pwd", "pass", "passwd", "password", "passcode", "passphrase", "pin", "pincode", "token",
+    "secret", "session", "sessionid", "sessid", "sid", "csrf", "xsrf", "key", "apikey", "otp", "totp",
+    "cvv", "cvv2", "cvc", "auth", "authorization", "pan", "ccnum", "cardnumber", "jwt", "bearer",
+})
+SECRET_ENDINGS = ("token", "secret", "password", "passwd", "pwd", "csrf", "xsrf", "sessid", "sessionid", "apikey")
+CARD_NUMBER = re.compile(r"card.?(num|no\b)|cc.?num", re.I)
 MULTIPART_FIELD = re.compile(
     r'(Content-Disposition:\s*form-data;\s*name="(?P<name>[^"]*)"(?![^\r\n]*filename=)[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)'
     r"(?P<value>.*?)(?=\r?\n--)",
@@ -40,8 +47,17 @@ MIN_SECRET = 4
 MIN_COOKIE = 8
 
 
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name or "")
+    return re.findall(r"[a-z0-9]+", spaced.lower())
+
+
 def secret(name: str) -> bool:
-    return bool(SECRET_FIELD.search(name or ""))
+    """True for a parameter or field name that says it holds a secret."""
+    words = _words(name)
+    if any(w in SECRET_WORDS or w.endswith(SECRET_ENDINGS) for w in words):
+        return True
+    return bool(CARD_NUMBER.search(name or ""))
 
 
 def secret_header(name: str) -> bool:

@@ -83,6 +83,18 @@ def test_scrub_form_bodies_and_urls():
     assert "zz" not in text and "*/*" in text
 
 
+def test_secret_names_are_matched_word_by_word():
+    from evidence.scrub import secret
+
+    secrets = ["pw", "password", "pincode", "api_key", "apiKey", "X-Session-Token", "csrfmiddlewaretoken",
+               "authenticity_token", "refreshToken", "PHPSESSID", "JSESSIONID", "connect.sid", "user[password]",
+               "client_secret", "otp", "cvv", "card_number", "cardNumber"]
+    evidence = ["author", "opinion", "shipping", "keyword", "description", "subject", "company", "phone",
+                "email", "order_number", "incident_date", "category", "consent", "message", "attachments"]
+    assert [name for name in secrets if not secret(name)] == []
+    assert [name for name in evidence if secret(name)] == []
+
+
 def test_fit_to_one_jpeg_of_one_megabyte(tmp_path):
     originals = []
     for i in range(3):
