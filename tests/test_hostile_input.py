@@ -628,48 +628,38 @@ def mutated(draw, text: str, snippets: list[str]) -> bytes:
     return raw[:pos] + junk + raw[pos:]
 
 
-def test_fuzzed_flow_files_end_cleanly(pytestconfig, tmp_path):
-    root = workspace(tmp_path)
-    text = demo_text()
+def _fuzz_files(pytestconfig, root: Path, kind: str, text: str, snippets, command, **clean) -> None:
+    """Validate each generated file through the CLI; assert none ends in a traceback."""
     seen = {"files": 0, "ok": 0, "bad": 0}
 
-    @fuzz_settings(pytestconfig, "flow")
-    @given(mutated(text, FLOW_SNIPPETS))
+    @fuzz_settings(pytestconfig, kind)
+    @given(mutated(text, snippets))
     def check(content):
         seen["files"] += 1
-        path = root / f"flow-{seen['files']}.yaml"
+        path = root / f"{kind}-{seen['files']}.yaml"
         path.write_bytes(content)
-        result = invoke("flow", "validate", str(path), home=root / "home")
-        assert_clean(result, path, also=root / "samples" / "demo-case.yaml")  # its test: block's sample case
+        result = invoke(*command(path), home=root / "home")
+        assert_clean(result, path, **clean)
         seen["ok" if result.exit_code == 0 else "bad"] += 1
         path.unlink()
 
     check()
-    print(f"fuzzed flow files: {seen}")
-    minimum = COUNTS["flow"][1 if pytestconfig.getoption("--fuzz-long") else 0]
+    print(f"fuzzed {kind} files: {seen}")
+    minimum = COUNTS[kind][1 if pytestconfig.getoption("--fuzz-long") else 0]
     assert seen["files"] >= minimum and seen["bad"] > minimum // 2
+
+
+def test_fuzzed_flow_files_end_cleanly(pytestconfig, tmp_path):
+    root = workspace(tmp_path)
+    _fuzz_files(pytestconfig, root, "flow", demo_text(), FLOW_SNIPPETS,
+                lambda path: ("flow", "validate", str(path)),
+                also=root / "samples" / "demo-case.yaml")  # its test: block's sample case
 
 
 def test_fuzzed_case_files_end_cleanly(pytestconfig, tmp_path):
     root = workspace(tmp_path)
-    text = DEMO_CASE.read_text(encoding="utf-8")
-    seen = {"files": 0, "ok": 0, "bad": 0}
-
-    @fuzz_settings(pytestconfig, "case")
-    @given(mutated(text, CASE_SNIPPETS))
-    def check(content):
-        seen["files"] += 1
-        path = root / f"case-{seen['files']}.yaml"
-        path.write_bytes(content)
-        result = invoke("check", "--case", str(path), home=root / "home")
-        assert_clean(result, path, lint=True)
-        seen["ok" if result.exit_code == 0 else "bad"] += 1
-        path.unlink()
-
-    check()
-    print(f"fuzzed case files: {seen}")
-    minimum = COUNTS["case"][1 if pytestconfig.getoption("--fuzz-long") else 0]
-    assert seen["files"] >= minimum and seen["bad"] > minimum // 2
+    _fuzz_files(pytestconfig, root, "case", DEMO_CASE.read_text(encoding="utf-8"), CASE_SNIPPETS,
+                lambda path: ("check", "--case", str(path)), lint=True)
 
 
 # argv cannot hold a NUL byte, so the option fuzzer's text has none.
