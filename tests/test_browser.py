@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -59,6 +60,7 @@ def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice
     server = subprocess.Popen(
         [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
     )
     try:
         line = server.stdout.readline()
@@ -72,7 +74,7 @@ def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice
         ))
         assert result["confirmation"] == portal.received[0].number
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
 
