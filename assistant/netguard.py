@@ -490,6 +490,7 @@ class Gate:
         import socket
 
         upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+        _no_delay(upstream)
         address = upstream.getpeername()
         self._peers[(host, port)] = {"ipAddress": address[0], "port": address[1]}
         return upstream
@@ -513,6 +514,7 @@ class Gate:
         while not self._closed:
             try:
                 client, _ = self._server.accept()
+                _no_delay(client)
             except OSError:
                 return
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
@@ -579,6 +581,17 @@ class Gate:
                         sock.close()
                 except OSError:
                     pass
+
+
+def _no_delay(sock) -> None:
+    # A request head and its body, or an answer relayed in pieces, are small writes
+    # in a row: with Nagle's algorithm each can wait for the peer's delayed ACK.
+    import socket
+
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
 
 
 class _Reader:
