@@ -435,7 +435,7 @@ class FlowTest(Strict):
         description="folder with the replica's site.py, relative to this file (it may reach up with '..'), "
         "or 'builtin:demo' for the embedded demo portal. `flow test` runs that folder's code"
     )
-    case: str = Field(description="the sample case file, relative to this file")
+    case: str = Field(description="the sample case file, in this file's folder (e.g. samples/NAME-case.yaml)")
     confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
     login_steps: list[Step] = Field(
         default_factory=list,
@@ -453,6 +453,10 @@ class FlowTest(Strict):
     def _case_name(cls, value: str) -> str:
         if not _openable(value):
             raise ValueError("not a file name this system can open")
+        # `flow validate` reads the sample case: a flow must not make it read the person's files.
+        if value.startswith(("/", "~")) or ":" in value or "\\" in value or ".." in Path(value).parts:
+            raise ValueError(f"{value!r}: name a file in this flow's folder (e.g. samples/NAME-case.yaml); "
+                             "not an absolute path or one reaching up with '..'")
         return value
 
     @field_validator("replica")
@@ -653,6 +657,19 @@ class Flow(Strict):
         if self.login and self.login.session:
             return self.login.session
         return re.sub(r"[^a-z0-9-]+", "-", (self.provider or self.id).lower()).strip("-") or self.id
+
+    def sample_case(self) -> Path:
+        """test.case, resolved; it must be a file inside this flow's folder (symlinks followed)."""
+        assert self.test is not None
+        folder = Path(self.path).resolve().parent
+        path = (folder / self.test.case).resolve()
+        line, column = self._source.position(("test", "case")) if self._source else (0, 0)
+        where = f"{self.path}:{line}:{column}: test.case"
+        if not path.is_relative_to(folder):
+            raise InputError(f"{where}: {self.test.case} leads outside the flow's folder; keep the sample case there")
+        if not path.is_file():
+            raise InputError(f"{where}: {path} does not exist")
+        return path
 
     def beside(self, relative: str) -> Path:
         """A path written in this flow file, resolved against the file's folder."""

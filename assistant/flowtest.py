@@ -106,9 +106,7 @@ def run(path: str | Path, *, log: Callable[[str], None] = lambda m: None, keep: 
         )
     if flow.channel != "web_form":
         raise InputError(f"{flow.path}: flow test runs web_form flows; this one is channel: {flow.channel}")
-    case_path = flow.beside(test.case)
-    if not case_path.exists():
-        raise InputError(f"{flow.path}: test.case: {case_path} does not exist")
+    case_path = flow.sample_case()
     # One sample case can serve several flows (the harder-form replicas share one).
     case = load_case(case_path, {"provider": flow.id})
     scratch = Path(tempfile.mkdtemp(prefix=f"flowtest-{flow.id}-"))

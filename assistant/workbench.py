@@ -388,7 +388,7 @@ def check(path: str | Path, *, live: bool, base_url: str | None, home: Path, cas
         raise InputError(f"{flow.path}: check walks web forms; this flow is channel: {flow.channel}")
     if case_file is None and flow.test is None:
         raise InputError(f"{flow.path}: no test: block with a sample case; pass --case FILE")
-    case = load_case(case_file or flow.beside(flow.test.case), {"provider": flow.id})
+    case = load_case(case_file or flow.sample_case(), {"provider": flow.id})
     scratch = Path(tempfile.mkdtemp(prefix=f"flowcheck-{flow.id}-"))
     server = None
     if live:

@@ -474,12 +474,27 @@ def test_a_replica_is_a_folder_beside_the_flow_not_a_module_or_absolute_path(tmp
     assert f"demo.yaml:{line}:" in done.stderr and "test.replica" in done.stderr
 
 
+@pytest.mark.parametrize("case", ["/etc/passwd", "../../etc/hostname", "~/.ssh/id_rsa", "samples/link.yaml"])
+def test_a_flow_s_sample_case_stays_in_the_flow_s_folder(tmp_path, case):
+    """`flow validate` reads test.case; a flow must not make it read (and quote) the person's files."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("aws_access_key_id: PLANTED-NOT-TO-BE-READ\n")
+    text = (REPO / "flows" / "demo.yaml").read_text(encoding="utf-8").replace("samples/demo-case.yaml", case)
+    env, path = flows_env(tmp_path, "demo", text)
+    (tmp_path / "flows" / "samples").mkdir()
+    (tmp_path / "flows" / "samples" / "link.yaml").symlink_to(secret)  # a symlink out of the folder
+    line = text.splitlines().index(f"  case: {case}") + 1
+    done = run_cli("flow", "validate", str(path), home=tmp_path / "home", env=env)
+    assert done.returncode == 2, done.stdout
+    assert f"demo.yaml:{line}:" in done.stderr and "test.case" in done.stderr, done.stderr
+    assert "PLANTED" not in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_validate_check_and_submit_never_run_a_replica_site_py(portal, tmp_path):
     evil = tmp_path / "flows" / "evil-site"
     evil.mkdir(parents=True)
     (evil / "site.py").write_text(EVIL_SITE)
     text = (REPO / "flows" / "demo.yaml").read_text(encoding="utf-8").replace('"builtin:demo"', '"evil-site"')
-    text = text.replace("samples/demo-case.yaml", str(REPO / "flows" / "samples" / "demo-case.yaml"))
     env, path = flows_env(tmp_path, "demo", text)
     (tmp_path / "flows" / "samples").mkdir()
     (tmp_path / "flows" / "samples" / "demo-case.yaml").write_text(write_case(tmp_path).read_text())

@@ -272,10 +272,7 @@ def _validate_test_block(loaded) -> None:
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
         raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")
-    case = loaded.beside(loaded.test.case)
-    if not case.is_file():
-        raise InputError(f"{loaded.path}:{line}: test.case: {case} does not exist")
-    parsed = load_case(case, {"provider": loaded.id})
+    parsed = load_case(loaded.sample_case(), {"provider": loaded.id})
     if parsed.category not in loaded.categories:
         raise InputError(f"{parsed.where('category')}: category: '{parsed.category}' is not one of {loaded.id}'s: "
                          f"{', '.join(loaded.categories)}")
