@@ -787,3 +787,12 @@ def test_a_pipe_or_device_named_as_a_case_or_flow_is_refused_without_reading(tmp
         result = invoke(*args, home=tmp_path / "home")
         assert_clean(result, None)
         assert result.exit_code == 2 and "not a regular file" in result.output, (args, result.output)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e308", "0"])
+def test_timeouts_on_the_command_line_are_finite_and_bounded(tmp_path, value):
+    workspace(tmp_path)
+    result = invoke("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url",
+                    "http://127.0.0.1:9", "--timeout", value, "--dry-run", home=tmp_path / "home")
+    assert_clean(result, None)
+    assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output, result.output

@@ -25,6 +25,20 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
 
 
+class Bounded(click.FloatRange):
+    """A number within bounds, and a number at all: FloatRange lets nan and inf through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def seconds(low: float, high: float = 600) -> Bounded:
+    return Bounded(min=low, max=high)
+
+
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
@@ -79,13 +93,13 @@ BROWSER_OPTIONS = ("headed", "slowmo", "browser_path", "browser_endpoint", "cdp"
 def browser_options(func):
     options = [
         click.option("--headed", is_flag=True, help="Show the browser window (headless by default)."),
-        click.option("--slowmo", type=click.FloatRange(min=0), default=0, metavar="MS",
+        click.option("--slowmo", type=Bounded(min=0, max=10_000), default=0, metavar="MS",
                      help="Slow each browser action by MS milliseconds."),
         click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER)."),
         click.option("--browser-endpoint", metavar="WS_URL",
                      help="A running `playwright run-server`, e.g. ws://127.0.0.1:3000/."),
         click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+        click.option("--timeout", type=seconds(0.1), metavar="SECONDS",
                      help="Time each step may take (overrides the flow)."),
     ]
     for option in reversed(options):

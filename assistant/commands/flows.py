@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import handles_errors, json_option, pass_ctx, print_json
+from .common import handles_errors, json_option, pass_ctx, print_json, seconds
 
 
 @click.group("flow")
@@ -100,7 +100,7 @@ def list_flows(as_json: bool) -> None:
 @flow.command("test")
 @click.argument("flows", nargs=-1)
 @click.option("--keep", type=click.Path(file_okay=False), help="Keep each run's evidence under this folder.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help="Time each step may take.")
+@click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @json_option
 @handles_errors
 def test(flows, keep, timeout, as_json) -> None:
@@ -188,7 +188,7 @@ def new(name, flows_dir, sites_dir, force) -> None:
 @click.argument("name")
 @click.option("--form", "form_selector", metavar="SELECTOR", help="The form to capture (default: the biggest).")
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=30, show_default=True, metavar="SECONDS")
+@click.option("--timeout", type=seconds(1), default=30, show_default=True, metavar="SECONDS")
 @place_options
 @handles_errors
 def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_dir, force) -> None:
@@ -215,7 +215,7 @@ def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_d
 @click.option("--base-url", metavar="URL", help="Check against this site instead of the flow's replica.")
 @click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case to fill in (default: the sample).")
 @click.option("--headed", is_flag=True, help="Show the browser (needed when the flow pauses for a person).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS", help="Time each step may take.")
+@click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @json_option
 @pass_ctx
 @handles_errors

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from .common import Ctx, handles_errors, info, json_option, pass_ctx, print_json
+from .common import Ctx, handles_errors, info, json_option, pass_ctx, print_json, seconds
 
 
 @click.command("login")
 @click.argument("provider")
 @click.option("--base-url", metavar="URL", help="Log in on this site instead (a local replica).")
-@click.option("--wait", type=click.FloatRange(min=1), default=600, show_default=True, metavar="SECONDS",
+@click.option("--wait", type=seconds(1, 3600), default=600, show_default=True, metavar="SECONDS",
               help="How long to wait for you to finish logging in.")
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--cdp", metavar="URL", help="Use a Chrome you started with --remote-debugging-port (its window).")
