@@ -638,6 +638,29 @@ class Flow(Strict):
                             raise yamlsource.At(loc, str(exc)) from None
         return self
 
+    @model_validator(mode="after")
+    def _literal_urls_are_allowed(self):
+        """A URL written out in full must be one the run may open: said at validation, not mid-run."""
+        from .netguard import UnsafeURL, parse_entry, parse_url
+
+        hosts = [parse_entry(entry) for entry in self.allowed_hosts]
+        places = [(("homepage",), self.homepage)]
+        places += [(("steps", i, "goto", "url"), s.args.url) for i, s in enumerate(self.steps) if s.kind == "goto"]
+        if self.login is not None:
+            places += [(("login", key), getattr(self.login, key)) for key in ("url", "check_url")]
+        for loc, url in places:
+            if url is None or "{{" in url:
+                continue  # rendered and checked at run time, with --base-url's origin
+            try:
+                scheme, host, port = parse_url(url)
+            except UnsafeURL as exc:
+                raise yamlsource.At(loc, str(exc)) from None
+            if not any(origin.matches(scheme, host, port) for origin in hosts):
+                shown = host if port == {"http": 80, "https": 443}[scheme] else f"{host}:{port}"
+                raise yamlsource.At(loc, f"{shown} is not in allowed_hosts ({', '.join(self.allowed_hosts)}); "
+                                         "add it there if it really belongs to the provider")
+        return self
+
     @property
     def path(self) -> str:
         return self._source.path if self._source else "<flow>"

@@ -336,7 +336,8 @@ def snapshot(url: str, name: str, places: Places, *, form_selector: str | None =
         "name": name,
         "url": final,
         "homepage": f"{urlsplit(final).scheme}://{urlsplit(final).netloc}/",
-        "host": urlsplit(final).hostname or "",
+        # With its port when it has one, so the homepage is an origin the flow allows.
+        "host": (urlsplit(final).hostname or "") + (f":{urlsplit(final).port}" if urlsplit(final).port else ""),
         "title": _yaml_escape(title),
         "categories": "\n".join(category_lines),
         "steps": "\n".join(steps),

@@ -796,3 +796,18 @@ def test_timeouts_on_the_command_line_are_finite_and_bounded(tmp_path, value):
                     "http://127.0.0.1:9", "--timeout", value, "--dry-run", home=tmp_path / "home")
     assert_clean(result, None)
     assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output, result.output
+
+
+@pytest.mark.parametrize("url, message", [
+    ("https://evil.example/phish", "evil.example is not in allowed_hosts (127.0.0.1, localhost)"),
+    ("http://127.0.0.1:8443/x", "127.0.0.1:8443 is not in allowed_hosts"),
+    ("http://127.0.0.2\\\\@127.0.0.1/", "has a backslash"),
+])
+def test_a_literal_goto_the_flow_does_not_allow_fails_validation(tmp_path, url, message):
+    workspace(tmp_path)
+    path = tmp_path / "flow.yaml"
+    path.write_text(replace_once(demo_text(), '  - goto: "{{ base_url }}/"', f'  - goto: "{url}"'), encoding="utf-8")
+    result = invoke("flow", "validate", str(path), home=tmp_path / "home")
+    assert_clean(result, path, also=tmp_path / "samples" / "demo-case.yaml")
+    assert result.exit_code == 2 and f"{path}:47:5: steps[0].goto" in result.output and message in result.output, \
+        result.output
