@@ -101,11 +101,8 @@ class Case(Strict):
     def _file_names(cls, paths: list[Path]) -> list[Path]:
         # The file system refuses these with an exception, not a "no such file".
         for path in paths:
-            text = str(path)
-            if "\x00" in text or len(text.encode("utf-8", "replace")) > 4096 or any(
-                len(part.encode("utf-8", "replace")) > 255 for part in path.parts
-            ):
-                raise ValueError(f"'{text[:80]}' is not a file name this system can open")
+            if not yamlsource.openable(str(path)):
+                raise ValueError(f"'{str(path)[:80]}' is not a file name this system can open")
         return paths
 
     def where(self, *loc: Any) -> str:
@@ -253,6 +250,10 @@ def _resolve_attachments(case: Case, base: Path, source: yamlsource.Source, *, f
     return case
 
 
+def _under_system_tree(path: Path) -> bool:
+    return any(path == tree or tree in path.parents for tree in SYSTEM_TREES)
+
+
 def contained_attachment(path: Path, base: Path, where: str, *, in_file: bool, home: Path | None = None,
                          case_name: str = "case.yaml") -> Path:
     """`path` resolved (symlinks followed) to a regular file a run may upload, or InputError.
@@ -267,8 +268,9 @@ def contained_attachment(path: Path, base: Path, where: str, *, in_file: bool, h
         raise InputError(outside)
     candidate = Path(path).expanduser() if not in_file else path
     full = candidate if candidate.is_absolute() else base / candidate
-    if any(full == tree or tree in full.parents for tree in SYSTEM_TREES):
-        raise InputError(f"{where}: {path} is a system file, not a document; attach a copy saved as a file")
+    system = f"{where}: {path} is a system file, not a document; attach a copy saved as a file"
+    if _under_system_tree(full):
+        raise InputError(system)
     try:
         real = full.resolve(strict=True)
     except FileNotFoundError:
@@ -279,8 +281,8 @@ def contained_attachment(path: Path, base: Path, where: str, *, in_file: bool, h
         raise InputError(f"{where}: {path} cannot be resolved ({getattr(exc, 'strerror', None) or exc})") from None
     if in_file and base.resolve() not in real.parents:
         raise InputError(outside)
-    if any(real == tree or tree in real.parents for tree in SYSTEM_TREES):
-        raise InputError(f"{where}: {path} is a system file, not a document; attach a copy saved as a file")
+    if _under_system_tree(real):  # again: a symlink may lead there
+        raise InputError(system)
     own = (home or default_home()).expanduser()
     try:
         own = own.resolve()

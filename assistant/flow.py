@@ -421,13 +421,6 @@ class Login(Strict):
 BUILTIN_REPLICAS = {"builtin:demo"}
 
 
-def _openable(value: str) -> bool:
-    """False for a name the file system answers with an exception rather than "no such file"."""
-    if "\x00" in value or len(value.encode("utf-8", "replace")) > 4096:
-        return False
-    return all(len(part.encode("utf-8", "replace")) <= 255 for part in Path(value).parts)
-
-
 class FlowTest(Strict):
     """How `assistant flow test` proves this flow: replica + sample case + expected confirmation."""
 
@@ -451,7 +444,7 @@ class FlowTest(Strict):
     @field_validator("case")
     @classmethod
     def _case_name(cls, value: str) -> str:
-        if not _openable(value):
+        if not yamlsource.openable(value):
             raise ValueError("not a file name this system can open")
         # `flow validate` reads the sample case: a flow must not make it read the person's files.
         if value.startswith(("/", "~")) or ":" in value or "\\" in value or ".." in Path(value).parts:
@@ -469,7 +462,7 @@ class FlowTest(Strict):
                 f"{value!r}: name a folder beside this flow (e.g. ../tests/sites/NAME) holding site.py, "
                 f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
             )
-        if not _openable(value):
+        if not yamlsource.openable(value):
             raise ValueError("not a folder name this system can open")
         return value
 
@@ -641,9 +634,9 @@ class Flow(Strict):
     @model_validator(mode="after")
     def _literal_urls_are_allowed(self):
         """A URL written out in full must be one the run may open: said at validation, not mid-run."""
-        from .netguard import UnsafeURL, parse_entry, parse_url
+        from .netguard import Policy, UnsafeURL
 
-        hosts = [parse_entry(entry) for entry in self.allowed_hosts]
+        policy = Policy.for_flow(self)
         places = [(("homepage",), self.homepage)]
         places += [(("steps", i, "goto", "url"), s.args.url) for i, s in enumerate(self.steps) if s.kind == "goto"]
         if self.login is not None:
@@ -652,13 +645,9 @@ class Flow(Strict):
             if url is None or "{{" in url:
                 continue  # rendered and checked at run time, with --base-url's origin
             try:
-                scheme, host, port = parse_url(url)
+                policy.check(url)
             except UnsafeURL as exc:
                 raise yamlsource.At(loc, str(exc)) from None
-            if not any(origin.matches(scheme, host, port) for origin in hosts):
-                shown = host if port == {"http": 80, "https": 443}[scheme] else f"{host}:{port}"
-                raise yamlsource.At(loc, f"{shown} is not in allowed_hosts ({', '.join(self.allowed_hosts)}); "
-                                         "add it there if it really belongs to the provider")
         return self
 
     @property

@@ -61,7 +61,7 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
 
     from . import browser as browsers
     from . import login
-    from .netguard import Guard, Policy, browser_is_local, origin_of
+    from .netguard import Guard, Policy, origin_of
 
     assert flow.test is not None
     if not flow.test.login_steps:
@@ -70,8 +70,7 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
 
     choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
     guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
-    if browser_is_local(choice):
-        guard.start_gate()
+    guard.start_gate_if_local(choice)
     with run_folder(home), guard, sync_playwright() as playwright:
         browser = browsers.connect(playwright, choice, headless=True)
         try:

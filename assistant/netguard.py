@@ -233,6 +233,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def _endpoint(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL the browser already parsed; ws/wss count as http/https."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    scheme = _WS.get(scheme, scheme)
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
+
+
 def _origin_only(url: str) -> str:
     # What a blocked request carried in its path or query is exactly what must not be kept.
     parts = urlsplit(url)
@@ -263,6 +271,13 @@ class Guard:
         """Also send the context through a checking proxy (for a browser on this machine)."""
         self.gate = Gate(self)
         return self
+
+    def start_gate_if_local(self, choice) -> bool:
+        """The checking proxy, where the browser can reach it (this machine); False if not."""
+        if not browser_is_local(choice):
+            return False
+        self.start_gate()
+        return True
 
     def close(self) -> None:
         if self.gate is not None:
@@ -324,8 +339,7 @@ class Guard:
         if scheme not in DEFAULT_PORTS:
             self._record(request, scheme, f"{scheme}:", "scheme", stop=True)
             return False
-        host = (parts.hostname or "").lower()
-        port = parts.port or DEFAULT_PORTS[scheme]
+        _, host, port = _endpoint(url)
         if self.policy.allows(scheme, host, port):
             return True
         method = request.method.upper()
@@ -370,11 +384,9 @@ class Guard:
             pass
 
     def _late(self, request) -> None:
-        parts = urlsplit(request.url)
-        scheme = parts.scheme.lower()
+        scheme, host, port = _endpoint(request.url)
         if scheme not in DEFAULT_PORTS:
             return
-        host, port = (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS[scheme]
         if self.policy.allows(scheme, host, port) or self.policy.allows_resource(scheme, host, port):
             return
         what, stop = self._classify(request, request.method.upper(), request.resource_type)
@@ -382,10 +394,7 @@ class Guard:
 
     def _on_socket(self, ws) -> None:
         try:
-            parts = urlsplit(ws.url)
-            scheme = _WS.get(parts.scheme.lower(), parts.scheme.lower())
-            host = (parts.hostname or "").lower()
-            port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+            scheme, host, port = _endpoint(ws.url)
             if scheme in DEFAULT_PORTS and self.policy.allows(scheme, host, port):
                 ws.connect_to_server()
                 return
@@ -482,8 +491,8 @@ class Gate:
 
     def peer(self, url: str) -> dict[str, Any] | None:
         """The address the gate last connected to for this URL's host and port."""
-        parts = urlsplit(url)
-        key = ((parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(parts.scheme, 0))
+        _, host, port = _endpoint(url)
+        key = (host, port)
         return self._peers.get(key)
 
     def _connect(self, host: str, port: int):

@@ -9,7 +9,6 @@ submission record.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from evidence import Action, EvidencePackage
-from evidence.fit import sniff
+from evidence.fit import media_type
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
 
@@ -440,7 +439,7 @@ class Runner:
         for item in files:
             if str(item) not in allowed:
                 self._input_error(step, f"{item} is not one of the case's attachments; a flow uploads only those")
-            if args.types is None or any(_type_matches(_media_type(str(item)), t) for t in args.types):
+            if args.types is None or any(_type_matches(media_type(Path(item)), t) for t in args.types):
                 chosen.append(str(item))
         self._locate(args).set_input_files(chosen, timeout=self._timeout_ms(args))
         for item in chosen:
@@ -582,13 +581,6 @@ class Runner:
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)
-
-
-def _media_type(path: str) -> str:
-    found = sniff(Path(path))
-    if found != "application/octet-stream":
-        return found
-    return mimetypes.guess_type(path)[0] or found
 
 
 def _type_matches(kind: str, pattern: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from evidence import EvidencePackage, Fitting, FlowRef, SubmissionRef
+from evidence.fit import media_type
 
 from . import __version__
 from . import browser as browsers
@@ -20,16 +20,6 @@ from .flow import Flow
 from .runner import Blocked, Runner, RunOptions, StepFailure
 from .store import Store
 
-MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg", b"%PDF-": "application/pdf"}
-
-
-def media_type(path: Path) -> str:
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    for magic, kind in MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 @dataclass
@@ -249,7 +239,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
                                    actions=item.actions, size=item.size))
             settings.log(f"attachment fitted to {flow.id}'s limits: {rel}: {'; '.join(item.actions)}")
     from .capture import CaptureSettings, Capturer, check_masks, context_options, render_pdf, signer
-    from .netguard import Guard, Policy, browser_is_local, origin_of
+    from .netguard import Guard, Policy, origin_of
 
     # --base-url (a replica, a local site) is allowed for this run only, by its exact origin.
     guard = Guard(Policy.for_flow(flow, [origin_of(context["base_url"])] if settings.base_url else []),
@@ -307,8 +297,8 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
 
     from . import environment
 
-    if browser_is_local(choice):
-        capturer.peer = guard.start_gate().gate.peer
+    if guard.start_gate_if_local(choice):
+        capturer.peer = guard.gate.peer
     else:
         settings.log(f"note: the browser at {choice.target} is on another machine: hosts are checked by its "
                      "routes only, and a redirect to another host is not stopped before it connects")

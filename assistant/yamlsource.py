@@ -118,6 +118,13 @@ def _problem(path: Path, line: int, col: int, message: str) -> SourceError:
     return SourceError([Problem(str(path), line, col, "", message)])
 
 
+def openable(name: str) -> bool:
+    """False for a name the file system answers with an exception rather than "no such file"."""
+    if "\x00" in name or len(name.encode("utf-8", "replace")) > 4096:
+        return False
+    return all(len(part.encode("utf-8", "replace")) <= 255 for part in Path(name).parts)
+
+
 def _read(path: Path) -> str:
     try:
         # Opened without blocking and checked before reading: a FIFO or a device
@@ -283,6 +290,14 @@ def _plain(node: Any, loc: Loc, positions: dict[Loc, tuple[int, int]], path: str
     return str(node)
 
 
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    # YAML 1.2 would read `no` as a string but `2026-11-20` as a date; keep
+    # timestamps as text so pydantic parses them with their time zone intact.
+    yaml.constructor.yaml_constructors.pop("tag:yaml.org,2002:timestamp", None)
+    return yaml
+
+
 def load(path: str | Path, *, text: str | None = None) -> Source:
     path = Path(path)
     if text is None:
@@ -290,15 +305,9 @@ def load(path: str | Path, *, text: str | None = None) -> Source:
     elif len(text) > MAX_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         size = len(text.encode("utf-8", errors="replace"))
         raise _problem(path, 1, 1, f"the text is {size} bytes; a flow/case file is at most 1 MB")
-    yaml = YAML(typ="rt")
-    # YAML 1.2 would read `no` as a string but `2026-11-20` as a date; keep
-    # timestamps as text so pydantic parses them with their time zone intact.
-    yaml.constructor.yaml_constructors.pop("tag:yaml.org,2002:timestamp", None)
     try:
-        _screen(path, yaml, text)
-        yaml = YAML(typ="rt")
-        yaml.constructor.yaml_constructors.pop("tag:yaml.org,2002:timestamp", None)
-        node = yaml.load(text)
+        _screen(path, _yaml(), text)
+        node = _yaml().load(text)  # a fresh reader: the screening one has walked the text already
         positions: dict[Loc, tuple[int, int]] = {}
         data = _plain(node, (), positions, str(path))
     except SourceError:

@@ -11,6 +11,7 @@ The originals are never touched; fitted copies are written to `outdir`.
 from __future__ import annotations
 
 import io
+import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,8 @@ class Fitted:
 
 
 def sniff(path: Path) -> str:
-    head = path.read_bytes()[:8]
+    with open(path, "rb") as handle:
+        head = handle.read(8)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -52,6 +54,14 @@ def sniff(path: Path) -> str:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return "application/octet-stream"
+
+
+def media_type(path: Path) -> str:
+    """What the file is by its first bytes; for other kinds, what its name says."""
+    found = sniff(path)
+    if found != "application/octet-stream":
+        return found
+    return mimetypes.guess_type(path.name)[0] or found
 
 
 def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:

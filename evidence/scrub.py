@@ -69,7 +69,8 @@ class Secrets:
     """The values one run must never write down, collected as the run learns them."""
 
     def __init__(self, values: Iterable[str] = ()):
-        self._forms: dict[str, None] = {}
+        self._forms: list[str] = []  # longest first, so a value is replaced before a part of it
+        self._raw: list[bytes] = []  # the same, encoded, for snapshots
         self.values: set[str] = set()
         for value in values:
             self.add(value)
@@ -83,9 +84,10 @@ class Secrets:
             value, quote(value, safe=""), quote(value), quote_plus(value), html.escape(value),
             json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
         }
-        for form in forms:
-            if len(form) >= MIN_SECRET:
-                self._forms[form] = None
+        known = set(self._forms)
+        self._forms += [form for form in forms if len(form) >= MIN_SECRET and form not in known]
+        self._forms.sort(key=len, reverse=True)
+        self._raw = [form.encode("utf-8") for form in self._forms]
 
     def __bool__(self) -> bool:
         return bool(self.values)
@@ -93,7 +95,7 @@ class Secrets:
     def text(self, text: str) -> str:
         if not self._forms or not isinstance(text, str):
             return text
-        for form in sorted(self._forms, key=len, reverse=True):
+        for form in self._forms:
             if form in text:
                 text = text.replace(form, SCRUBBED)
         return text
@@ -101,8 +103,7 @@ class Secrets:
     def bytes(self, data: bytes) -> bytes:
         if not self._forms:
             return data
-        for form in sorted(self._forms, key=len, reverse=True):
-            raw = form.encode("utf-8")
+        for raw in self._raw:
             if raw in data:
                 data = data.replace(raw, SCRUBBED.encode("ascii"))
         return data

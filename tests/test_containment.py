@@ -235,7 +235,7 @@ def test_case_attachments_outside_the_case_folder_are_refused_by_check_and_submi
         assert done.returncode == 2, done.stdout + done.stderr
         assert message in done.stderr and "attachments[0]" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
-        assert f"case.yaml:" in done.stderr
+        assert "case.yaml:" in done.stderr
     with ReplicaServer(upload_site()) as server:
         done = run_cli("submit", "demo", "--case", str(case), *extra, "--base-url", server.url, "--yes", home=home)
         assert done.returncode == 2, done.stderr

@@ -38,7 +38,7 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
     site = _base_url(flow, base_url)
-    from ..netguard import Guard, Policy, browser_is_local, origin_of
+    from ..netguard import Guard, Policy, origin_of
 
     guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
     sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
@@ -48,8 +48,7 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
-    if browser_is_local(choice):
-        guard.start_gate()
+    guard.start_gate_if_local(choice)
     from ..scratch import run_folder
 
     # The browser profile holds the session's cookies until it closes: keep it in the home, not /tmp.
