@@ -192,6 +192,19 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
     )
 
 
+def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool):
+    """The NoBrowser error for a browser that would not start, saying why where we can tell."""
+    from .errors import NoBrowser
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    reason = f"could not start {choice.describe()}: {first}"
+    no_screen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if not headless and sys.platform.startswith("linux") and choice.kind in ("path", "managed", "system") and no_screen:
+        reason += ("; a visible browser (--headed) needs a screen and this session has none (DISPLAY is not "
+                   "set): run without --headed, or under xvfb-run")
+    return NoBrowser(reason)
+
+
 def _is_debian_like() -> bool:
     try:
         text = Path("/etc/os-release").read_text()
@@ -229,7 +242,7 @@ def open_browser(browser_path: str | None = None, endpoint: str | None = None, c
         try:
             browser = connect(playwright, choice, headless=headless, slow_mo=slow_mo)
         except PlaywrightError as exc:
-            raise NoBrowser(f"could not start {choice.describe()}: {str(exc).strip().splitlines()[0]}") from None
+            raise start_failure(choice, exc, headless=headless) from None
         try:
             yield playwright, browser, choice
         finally:

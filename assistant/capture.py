@@ -510,7 +510,7 @@ def _capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settin
         try:
             browser = browsers.connect(playwright, choice, headless=not headed, slow_mo=slowmo)
         except PlaywrightError as exc:
-            raise NoBrowser(f"could not start {choice.describe()}: {str(exc).strip().splitlines()[0]}") from None
+            raise browsers.start_failure(choice, exc, headless=not headed) from None
         try:
             context = browser.new_context(
                 **context_options(playwright, settings, locale="ru-RU" if case.language == "ru" else "en-US"),

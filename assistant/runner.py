@@ -278,6 +278,11 @@ class Runner:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if type(exc).__name__ == "TimeoutError":
             seconds = self._timeout_ms(step.args) / 1000
+            if step.kind == "goto":  # no element is looked for: the page itself did not come
+                return (
+                    f"timed out after {seconds:g} s ({text}); the page did not finish loading: check that the "
+                    "site is up, or give the step a longer timeout"
+                )
             return (
                 f"timed out after {seconds:g} s ({text}); the element never appeared: compare the "
                 "selector with the page (failure/page.html in the evidence, or `assistant flow check`)"

@@ -306,8 +306,7 @@ def _run(case: Case, flow: Flow, settings: Settings, context: dict, key: str, st
         try:
             browser = browsers.connect(playwright, choice, headless=not settings.headed, slow_mo=settings.slowmo)
         except PlaywrightError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise NoBrowser(f"could not start {choice.describe()}: {first}") from None
+            raise browsers.start_failure(choice, exc, headless=not settings.headed) from None
         try:
             browser_context = browser.new_context(
                 **context_options(playwright, capture_settings, locale="ru-RU" if case.language == "ru" else "en-US"),

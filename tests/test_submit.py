@@ -170,3 +170,19 @@ def test_run_killed_after_the_click_leaves_a_pending_record(silent_portal, tmp_p
     rows = submissions(home)
     assert [r["status"] for r in rows] == ["pending"]
     assert rows[0]["confirmation"] is None and Path(rows[0]["evidence_dir"]).is_dir()
+
+
+def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(portal, tmp_path):
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   "--timeout", "0.1", home=tmp_path / "home")
+    assert done.returncode == 1 and portal.received == [] and submissions(tmp_path / "home") == []
+    last = done.stderr.strip().splitlines()[-1]
+    assert "step 1 (goto" in last and "the page did not finish loading" in last and "selector" not in last
+
+
+def test_headed_without_a_screen_says_what_is_missing(portal, tmp_path):
+    env = {k: "" for k in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
+                   "--headed", home=tmp_path / "home", env=env)
+    assert done.returncode == 4 and portal.received == []
+    assert "--headed) needs a screen" in done.stderr and "xvfb-run" in done.stderr
