@@ -1,3 +1,3 @@
-from .cli import main
+from assistant.cli import main
 
 main(prog_name="assistant")

@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-from .commands.common import Ctx
+from assistant.commands.common import Ctx
 
 EXIT_CODES = """\b
 Exit codes:
@@ -55,7 +55,9 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--home", metavar="DIR", envvar="ASSISTANT_HOME", help="Where cases and evidence are kept (or ASSISTANT_HOME).")
+@click.option(
+    "--home", metavar="DIR", envvar="ASSISTANT_HOME", help="Where cases and evidence are kept (or ASSISTANT_HOME)."
+)
 @click.option("--color/--no-color", default=None, help="Colour output (default: on a terminal).")
 @click.version_option(package_name="support-assistant")
 @click.pass_context

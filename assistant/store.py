@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA_VERSION = 2
 
@@ -108,12 +109,23 @@ def _backfill_cases(db: sqlite3.Connection) -> None:
         except (ValueError, AttributeError):
             language = "en"
         if case_id is None:
-            case_id = int(db.execute(
-                "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
-                "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-                (matter, row["provider"], row["order_id"], row["category"], row["subject"], language,
-                 row["submitted_at"], row["submitted_at"], row["case_json"]),
-            ).lastrowid)
+            case_id = int(
+                db.execute(
+                    "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
+                    "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                    (
+                        matter,
+                        row["provider"],
+                        row["order_id"],
+                        row["category"],
+                        row["subject"],
+                        language,
+                        row["submitted_at"],
+                        row["submitted_at"],
+                        row["case_json"],
+                    ),
+                ).lastrowid
+            )
             db.execute(
                 "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
                 (case_id, row["submitted_at"], "recorded before the case store (schema 1)"),
@@ -139,7 +151,7 @@ def matter_key(provider: str, order_id: str | None, fingerprint: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -200,7 +212,7 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
-                from .errors import InputError
+                from assistant.errors import InputError
 
                 raise InputError(
                     f"{self.path} was written by a newer version (schema {version}); upgrade the assistant"
@@ -241,12 +253,23 @@ class Store:
                 "SELECT id FROM cases WHERE matter=? AND status != 'closed' ORDER BY id DESC LIMIT 1", (matter,)
             ).fetchone()
             if row is None:
-                case_id = int(db.execute(
-                    "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
-                    "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-                    (matter, case["provider"], case.get("order_id"), case["category"], case.get("subject"),
-                     case.get("language", "en"), stamp, stamp, case_json),
-                ).lastrowid)
+                case_id = int(
+                    db.execute(
+                        "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
+                        "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                        (
+                            matter,
+                            case["provider"],
+                            case.get("order_id"),
+                            case["category"],
+                            case.get("subject"),
+                            case.get("language", "en"),
+                            stamp,
+                            stamp,
+                            case_json,
+                        ),
+                    ).lastrowid
+                )
                 db.execute(
                     "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
                     (case_id, stamp, f"{kind} via {flow['channel']} ({flow['id']})"),
@@ -352,17 +375,25 @@ class Store:
         return [Submission(**dict(r)) for r in rows]
 
     def history(self, case_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT status, at, note FROM status_history WHERE case_id=? ORDER BY id", (case_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT status, at, note FROM status_history WHERE case_id=? ORDER BY id", (case_id,)
+            )
+        ]
 
     def replies(self, case_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT id, submission_id, number, text, received_at, recorded_at FROM replies "
-            "WHERE case_id=? ORDER BY id", (case_id,))]
+        return [
+            dict(r)
+            for r in self.db.execute(
+                "SELECT id, submission_id, number, text, received_at, recorded_at FROM replies "
+                "WHERE case_id=? ORDER BY id",
+                (case_id,),
+            )
+        ]
 
     def notes(self, case_id: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.execute(
-            "SELECT at, text FROM notes WHERE case_id=? ORDER BY id", (case_id,))]
+        return [dict(r) for r in self.db.execute("SELECT at, text FROM notes WHERE case_id=? ORDER BY id", (case_id,))]
 
     def _set_status(self, db: sqlite3.Connection, case_id: int, status: str, note: str | None) -> None:
         if status not in CASE_STATUSES:
@@ -390,19 +421,23 @@ class Store:
         with self.transaction() as db:
             latest = db.execute(
                 "SELECT id, confirmation, message_id FROM submissions WHERE case_id=? AND status='confirmed' "
-                "ORDER BY id DESC LIMIT 1", (case_id,),
+                "ORDER BY id DESC LIMIT 1",
+                (case_id,),
             ).fetchone()
             db.execute(
                 "INSERT INTO replies(case_id, submission_id, number, text, received_at, recorded_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (case_id, latest["id"] if latest else None, number, text, received_at, now()),
             )
-            if number and latest is not None and (
-                latest["confirmation"] is None or latest["confirmation"] == latest["message_id"]
+            if (
+                number
+                and latest is not None
+                and (latest["confirmation"] is None or latest["confirmation"] == latest["message_id"])
             ):
                 db.execute("UPDATE submissions SET confirmation=? WHERE id=?", (number, latest["id"]))
-            self._set_status(db, case_id, "answered", f"reply received {received_at}" + (
-                f", number {number}" if number else ""))
+            self._set_status(
+                db, case_id, "answered", f"reply received {received_at}" + (f", number {number}" if number else "")
+            )
 
     def add_note(self, case_id: int, text: str) -> None:
         with self.transaction() as db:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -48,8 +48,7 @@ def screenshots(folder: Path, megabytes: int) -> list[Path]:
 def package(paths: list[Path], out: Path, signer: Signer) -> None:
     pkg = EvidencePackage(out)
     for path in paths:
-        pkg.add_file(f"screenshots/{path.name}", path, "image/png", role="screenshot",
-                     captured_at=datetime.now(timezone.utc))
+        pkg.add_file(f"screenshots/{path.name}", path, "image/png", role="screenshot", captured_at=datetime.now(UTC))
     env = Environment(os="bench", os_version="", kernel="", architecture="", python="")
     pkg.finish(tool="bench", case={"subject": "bench"}, environment=env, actions=[], signer=signer, report=False)
     pkg.bundle(out.with_suffix(".zip"))
@@ -76,20 +75,27 @@ def bench_packaging(megabytes: int, rounds: int) -> None:
             ours.append(time.perf_counter() - start)
             subprocess.run(["rm", "-rf", str(out), str(out.with_suffix(".zip"))], check=True)
         a, b = statistics.median(ours), statistics.median(theirs)
-        print(f"packaging {len(paths)} screenshots, {size / 1e6:.0f} MB: package+zip {a:.2f} s, "
-              f"sha256sum {b:.2f} s, ratio {a / b:.2f} (target <= 1.5)")
+        print(
+            f"packaging {len(paths)} screenshots, {size / 1e6:.0f} MB: package+zip {a:.2f} s, "
+            f"sha256sum {b:.2f} s, ratio {a / b:.2f} (target <= 1.5)"
+        )
 
 
 def bench_stamping(rounds: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from assistant import browser as browsers
+    from assistant.run import browser as browsers
 
     choice = browsers.discover()
-    html = ("<html><body style='margin:0;font:16px sans-serif'>"
-            + "".join(f"<p style='color:hsl({i * 37 % 360},60%,40%)'>Строка {i}: support request text, "
-                      f"order DM-{i:06d}, payment failed, 2 480,00 ₽</p>" for i in range(60))
-            + "</body></html>")
+    html = (
+        "<html><body style='margin:0;font:16px sans-serif'>"
+        + "".join(
+            f"<p style='color:hsl({i * 37 % 360},60%,40%)'>Строка {i}: support request text, "
+            f"order DM-{i:06d}, payment failed, 2 480,00 ₽</p>"
+            for i in range(60)
+        )
+        + "</body></html>"
+    )
     kw = dict(url="https://example.com/support/new", case_ref="Оплата не прошла · case 1", title="Служба поддержки")
     with sync_playwright() as p:
         browser = browsers.connect(p, choice)
@@ -103,7 +109,7 @@ def bench_stamping(rounds: int) -> None:
             raw = page.screenshot(type="png")
             take.append(time.perf_counter() - start)
             start = time.perf_counter()
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             add_text_chunks(raw, {"Creation Time": now.isoformat(), "URL": kw["url"], "Title": kw["title"]})
             stamp(raw, captured_at=now, **kw)
             mark.append(time.perf_counter() - start)
@@ -119,7 +125,7 @@ def bench_stamping(rounds: int) -> None:
             stamper = Stamper()
             for _ in range(rounds):
                 raw = page.screenshot(type="png")
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 add_text_chunks(raw, {"Creation Time": now.isoformat(), "URL": kw["url"], "Title": kw["title"]})
                 stamper.submit(None, raw, captured_at=now, **kw)
             stamper.results()
@@ -127,11 +133,15 @@ def bench_stamping(rounds: int) -> None:
             stamped.append(time.perf_counter() - start)
         browser.close()
     a, b = statistics.median(mark), statistics.median(take)
-    print(f"stamping a 1920×1080 screenshot: {a * 1000:.0f} ms of work, taking it: {b * 1000:.0f} ms, "
-          f"ratio {a / b:.2f} when done inline")
+    print(
+        f"stamping a 1920×1080 screenshot: {a * 1000:.0f} ms of work, taking it: {b * 1000:.0f} ms, "
+        f"ratio {a / b:.2f} when done inline"
+    )
     a, b = statistics.median(stamped), statistics.median(bare)
-    print(f"in a run ({rounds} screenshots, stamped copies made in the background and waited for): "
-          f"{a:.2f} s vs {b:.2f} s unstamped, stamping adds {(a - b) / b:.2f} of taking them (target <= 0.2)")
+    print(
+        f"in a run ({rounds} screenshots, stamped copies made in the background and waited for): "
+        f"{a:.2f} s vs {b:.2f} s unstamped, stamping adds {(a - b) / b:.2f} of taking them (target <= 0.2)"
+    )
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.demo.portal import DemoPortal
+from assistant.sites.demo.portal import DemoPortal
 
 REPO = Path(__file__).resolve().parent.parent
 CASE = REPO / "flows" / "samples" / "demo-case.yaml"
@@ -39,11 +39,28 @@ def main() -> None:
     tool, hand = [], []
     with DemoPortal() as portal, tempfile.TemporaryDirectory() as tmp:
         for i in range(rounds):
-            tool.append(timed([
-                sys.executable, "-m", "assistant", "--home", f"{tmp}/home", "submit", "demo", "--case", str(CASE),
-                "--base-url", portal.url, "--yes", "--force",
-            ]))
-            hand.append(timed([sys.executable, str(REPO / "bench" / "handwritten_submit.py"), portal.url, f"{tmp}/hand{i}"]))
+            tool.append(
+                timed(
+                    [
+                        sys.executable,
+                        "-m",
+                        "assistant",
+                        "--home",
+                        f"{tmp}/home",
+                        "submit",
+                        "demo",
+                        "--case",
+                        str(CASE),
+                        "--base-url",
+                        portal.url,
+                        "--yes",
+                        "--force",
+                    ]
+                )
+            )
+            hand.append(
+                timed([sys.executable, str(REPO / "bench" / "handwritten_submit.py"), portal.url, f"{tmp}/hand{i}"])
+            )
     t, h = statistics.median(tool), statistics.median(hand)
     print(f"submit demo, {rounds} rounds each, median wall time:")
     print(f"  assistant submit demo   {t:6.2f} s   (all: {', '.join(f'{x:.2f}' for x in tool)})")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from assistant.browser import connect, discover
+from assistant.run.browser import connect, discover
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "flows" / "samples"

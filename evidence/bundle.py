@@ -65,8 +65,14 @@ def _check_name(name: str) -> PurePosixPath:
     return path
 
 
-def safe_extract(archive_path: str | Path, target: str | Path, *, max_total: int = MAX_TOTAL,
-                 max_ratio: float = MAX_RATIO, max_files: int = MAX_FILES) -> Path:
+def safe_extract(
+    archive_path: str | Path,
+    target: str | Path,
+    *,
+    max_total: int = MAX_TOTAL,
+    max_ratio: float = MAX_RATIO,
+    max_files: int = MAX_FILES,
+) -> Path:
     """Unzip into target (which must be empty or absent). Every check happens before the
     first byte is written, and sizes are counted again while writing, since a zip's
     headers can lie."""

@@ -96,7 +96,9 @@ def _merge(items: list[Fitted], limits: Limits, outdir: Path) -> list[Fitted]:
     if "application/pdf" in limits.media_types:
         target = outdir / "merged.pdf"
         _merge_pdf(rest, target)
-        merged = Fitted(target, "application/pdf", sources, [f"merged {names} into one PDF ({len(rest)} pages or more)"])
+        merged = Fitted(
+            target, "application/pdf", sources, [f"merged {names} into one PDF ({len(rest)} pages or more)"]
+        )
     else:
         if any(f.media_type not in IMAGE_TYPES for f in rest):
             raise CannotFit(
@@ -179,13 +181,17 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                 if len(data) <= limits.max_bytes:
                     steps = list(actions)
                     if target != kind:
-                        steps.append(f"converted {IMAGE_TYPES[kind]} to {fmt}" + (f" at quality {quality}" if quality else ""))
+                        steps.append(
+                            f"converted {IMAGE_TYPES[kind]} to {fmt}" + (f" at quality {quality}" if quality else "")
+                        )
                     elif quality:
                         steps.append(f"re-encoded as JPEG at quality {quality}")
                     else:
                         steps.append("re-encoded PNG with maximum compression")
                     if current.size != image.size:
-                        steps.append(f"downscaled from {image.width}×{image.height} to {current.width}×{current.height}")
+                        steps.append(
+                            f"downscaled from {image.width}×{image.height} to {current.width}×{current.height}"
+                        )
                     steps.append(f"{size} → {len(data)} bytes (limit {limits.max_bytes})")
                     out = outdir / (Path(name).stem + "-fitted" + EXT[target])
                     out.write_bytes(data)
@@ -194,4 +200,6 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                 break
             width = max(MIN_WIDTH, int(current.width * 0.75))
             current = image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS)
-    raise CannotFit(f"{name} stays above {limits.max_bytes} bytes even at {MIN_WIDTH} px wide; crop it or attach fewer pages")
+    raise CannotFit(
+        f"{name} stays above {limits.max_bytes} bytes even at {MIN_WIDTH} px wide; crop it or attach fewer pages"
+    )

@@ -27,7 +27,7 @@ class Signer:
         self._key = key
 
     @classmethod
-    def load_or_create(cls, path: str | Path) -> "Signer":
+    def load_or_create(cls, path: str | Path) -> Signer:
         path = Path(path)
         if path.exists():
             mode = path.stat().st_mode & 0o777

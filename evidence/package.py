@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
 
@@ -76,8 +77,13 @@ class EvidencePackage:
 
     def _record(self, relpath, sha, size, media_type, role, captured_at, meta) -> FileEntry:
         entry = FileEntry(
-            path=relpath, sha256=sha, size=size, media_type=media_type,
-            captured_at=captured_at, role=role, meta=meta or {},
+            path=relpath,
+            sha256=sha,
+            size=size,
+            media_type=media_type,
+            captured_at=captured_at,
+            role=role,
+            meta=meta or {},
         )
         self.files = [f for f in self.files if f.path != relpath] + [entry]
         return entry
@@ -110,7 +116,7 @@ class EvidencePackage:
         its own, which manifest.json and SHA256SUMS do."""
         fields = dict(
             tool=tool,
-            created_at=created_at or datetime.now(timezone.utc),
+            created_at=created_at or datetime.now(UTC),
             case=case,
             request=request,
             flow=flow,

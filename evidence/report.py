@@ -49,13 +49,19 @@ def shot_groups(manifest: Manifest) -> list[tuple[str, list[FileEntry]]]:
     seen: set[str] = set()
     groups: list[tuple[str, list[FileEntry]]] = []
     for action in manifest.actions:
-        shots = [by_path[p] for p in action.files if p in by_path and by_path[p].role in SHOT_ROLES
-                 and by_path[p].media_type == "image/png" and p not in seen]
+        shots = [
+            by_path[p]
+            for p in action.files
+            if p in by_path and by_path[p].role in SHOT_ROLES and by_path[p].media_type == "image/png" and p not in seen
+        ]
         if shots:
             seen.update(s.path for s in shots)
             groups.append((f"Step {action.index + 1}: {action.description}", shots))
-    rest = [f for f in manifest.files if f.role in SHOT_ROLES and f.media_type == "image/png"
-            and f.path not in seen and "stamped_of" not in f.meta]
+    rest = [
+        f
+        for f in manifest.files
+        if f.role in SHOT_ROLES and f.media_type == "image/png" and f.path not in seen and "stamped_of" not in f.meta
+    ]
     if rest:
         groups.append(("Other screenshots", rest))
     return groups
@@ -79,19 +85,27 @@ def render_html(manifest: Manifest) -> str:
     if manifest.flow:
         parts.append(_rows([("flow", f"{manifest.flow.id} v{manifest.flow.version} (sha256 {manifest.flow.sha256})")]))
     if sub:
-        parts.append(_rows([
-            ("outcome", sub.outcome + (" (dry run)" if sub.dry_run else "")),
-            ("request number", sub.confirmation),
-            ("submitted at (UTC)", sub.submitted_at.isoformat() if sub.submitted_at else None),
-            ("confirmation page", sub.confirmation_url),
-        ]))
+        parts.append(
+            _rows(
+                [
+                    ("outcome", sub.outcome + (" (dry run)" if sub.dry_run else "")),
+                    ("request number", sub.confirmation),
+                    ("submitted at (UTC)", sub.submitted_at.isoformat() if sub.submitted_at else None),
+                    ("confirmation page", sub.confirmation_url),
+                ]
+            )
+        )
     parts.append("</table>")
     if manifest.request:
-        parts.append(f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
-                     f"<pre>{_e(manifest.request.get('body'))}</pre>")
+        parts.append(
+            f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
+            f"<pre>{_e(manifest.request.get('body'))}</pre>"
+        )
     day = manifest.actions[0].started_at.strftime("%Y-%m-%d") if manifest.actions else ""
-    parts.append(f"<h2>Timeline ({_e(day)}, UTC)</h2><table><thead><tr><th>#</th><th>start</th><th>end</th>"
-                 "<th>action</th><th>page after</th><th>result</th></tr></thead>")
+    parts.append(
+        f"<h2>Timeline ({_e(day)}, UTC)</h2><table><thead><tr><th>#</th><th>start</th><th>end</th>"
+        "<th>action</th><th>page after</th><th>result</th></tr></thead>"
+    )
     # Screenshots taken after each action are listed here by name (their hashes are in
     # the file list); the pictures below are the captures: named, review, confirmation.
     for a in manifest.actions:
@@ -100,7 +114,9 @@ def render_html(manifest: Manifest) -> str:
             status += f"<br>{_e(a.error)}"
         steps = [p for p in a.files if p in by_path and by_path[p].role == "step"]
         if steps:
-            status += "<br><span class='note'>screenshot: " + ", ".join(_e(p.rsplit("/", 1)[-1]) for p in steps) + "</span>"
+            status += (
+                "<br><span class='note'>screenshot: " + ", ".join(_e(p.rsplit("/", 1)[-1]) for p in steps) + "</span>"
+            )
         parts.append(
             f"<tr><td>{a.index + 1}</td><td>{_e(a.started_at.strftime('%H:%M:%S.%f')[:-3])}</td>"
             f"<td>{_e(a.ended_at.strftime('%H:%M:%S.%f')[:-3])}</td><td>{_e(a.description)}</td>"
@@ -108,13 +124,19 @@ def render_html(manifest: Manifest) -> str:
         )
     parts.append("</table>")
     if manifest.fitting:
-        parts.append("<h2>Attachments fitted to the provider's limits</h2><p class='note'>The originals are in the package unchanged.</p><table>")
+        parts.append(
+            "<h2>Attachments fitted to the provider's limits</h2><p class='note'>The originals are in the package unchanged.</p><table>"
+        )
         for fit in manifest.fitting:
-            parts.append(f"<tr><td class='k'>{_e(fit.result)} ({fit.size} bytes)</td><td>from {_e(', '.join(fit.sources))}: "
-                         f"{_e('; '.join(fit.actions))}</td></tr>")
+            parts.append(
+                f"<tr><td class='k'>{_e(fit.result)} ({fit.size} bytes)</td><td>from {_e(', '.join(fit.sources))}: "
+                f"{_e('; '.join(fit.actions))}</td></tr>"
+            )
         parts.append("</table>")
-    parts.append("<h2>Screenshots</h2><p class='note'>Each picture is the stamped copy; the original PNG "
-                 "(same page, no banner, lossless) and its hash are named below it.</p>")
+    parts.append(
+        "<h2>Screenshots</h2><p class='note'>Each picture is the stamped copy; the original PNG "
+        "(same page, no banner, lossless) and its hash are named below it.</p>"
+    )
     for heading, shots in shot_groups(manifest):
         parts.append(f"<section class='group'><h3>{_e(heading)}</h3>")
         for shot in shots:
@@ -135,7 +157,9 @@ def render_html(manifest: Manifest) -> str:
     parts.append("</table>")
     parts.append("<h2>Files</h2><table><tr><th>path</th><th>bytes</th><th>SHA-256</th></tr>")
     for f in manifest.files:
-        parts.append(f"<tr><td><code>{_e(f.path)}</code></td><td>{f.size}</td><td class='hash'>{_e(f.sha256)}</td></tr>")
+        parts.append(
+            f"<tr><td><code>{_e(f.path)}</code></td><td>{f.size}</td><td class='hash'>{_e(f.sha256)}</td></tr>"
+        )
     parts.append("</table>")
     fingerprint = manifest.signer.fingerprint if manifest.signer else None
     parts.append(
@@ -143,14 +167,24 @@ def render_html(manifest: Manifest) -> str:
         "sha256sum -c SHA256SUMS                       # every file is as it was\n"
         "openssl pkeyutl -verify -pubin -inkey signer.pub.pem -rawin \\\n"
         "    -in manifest.json -sigfile manifest.sig    # the manifest was signed by this key\n"
-        + ("openssl ts -verify -in manifest.tsr -data manifest.json \\\n"
-           "    -CAfile TSA-CA.pem                       # the manifest existed at the authority's time\n"
-           if manifest.timestamp_authority else "")
+        + (
+            "openssl ts -verify -in manifest.tsr -data manifest.json \\\n"
+            "    -CAfile TSA-CA.pem                       # the manifest existed at the authority's time\n"
+            if manifest.timestamp_authority
+            else ""
+        )
         + "</pre>"
-        + (f"<p>Signing key fingerprint (SHA-256 of the raw Ed25519 key): <span class='hash'>{_e(fingerprint)}</span></p>"
-           if fingerprint else "")
-        + (f"<p>Timestamp authority: <code>{_e(manifest.timestamp_authority)}</code>; TSA-CA.pem is that "
-           "authority's published CA certificate.</p>" if manifest.timestamp_authority else "")
+        + (
+            f"<p>Signing key fingerprint (SHA-256 of the raw Ed25519 key): <span class='hash'>{_e(fingerprint)}</span></p>"
+            if fingerprint
+            else ""
+        )
+        + (
+            f"<p>Timestamp authority: <code>{_e(manifest.timestamp_authority)}</code>; TSA-CA.pem is that "
+            "authority's published CA certificate.</p>"
+            if manifest.timestamp_authority
+            else ""
+        )
         + "<p>Or, with the tool: <code>assistant evidence verify PACKAGE</code>.</p></section>"
     )
     parts.append("</body></html>\n")
@@ -175,8 +209,9 @@ def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb
             # decoding 1280 px and throwing most of it away.
             img.draft("RGB", (thumb_width, int(img.height * ratio)))
             img = img.convert("RGB")
-            thumb = img.resize((thumb_width, int(img.height * thumb_width / img.width)), Image.Resampling.BILINEAR,
-                               reducing_gap=2.0)
+            thumb = img.resize(
+                (thumb_width, int(img.height * thumb_width / img.width)), Image.Resampling.BILINEAR, reducing_gap=2.0
+            )
             # very tall full-page shots: keep the top and the banner at the bottom
             if thumb.height > height:
                 banner = thumb.crop((0, thumb.height - 60, thumb_width, thumb.height))

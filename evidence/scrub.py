@@ -17,23 +17,62 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 SCRUBBED = "[scrubbed]"
 SECRET_HEADERS = {
-    "cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-xsrf-token",
-    "x-csrftoken", "x-api-key", "x-auth-token", "x-access-token",
+    "cookie",
+    "set-cookie",
+    "authorization",
+    "proxy-authorization",
+    "x-csrf-token",
+    "x-xsrf-token",
+    "x-csrftoken",
+    "x-api-key",
+    "x-auth-token",
+    "x-access-token",
 }
 SECRET_HEADER_SUFFIXES = ("-token", "-key", "-secret", "-session", "-auth")
 # Names are matched word by word (api_key, apiKey, X-Session-Token), not as
 # substrings: "author", "opinion", "shipping" and "keyword" are evidence of what
 # was sent, and blanking them would make the log useless.
-SECRET_WORDS = frozenset({
-    "pw", "pwd", "pass", "passwd", "password", "passcode", "passphrase", "pin", "pincode", "token",
-    "secret", "session", "sessionid", "sessid", "sid", "csrf", "xsrf", "key", "apikey", "otp", "totp",
-    "cvv", "cvv2", "cvc", "auth", "authorization", "pan", "ccnum", "cardnumber", "jwt", "bearer",
-})
+SECRET_WORDS = frozenset(
+    {
+        "pw",
+        "pwd",
+        "pass",
+        "passwd",
+        "password",
+        "passcode",
+        "passphrase",
+        "pin",
+        "pincode",
+        "token",
+        "secret",
+        "session",
+        "sessionid",
+        "sessid",
+        "sid",
+        "csrf",
+        "xsrf",
+        "key",
+        "apikey",
+        "otp",
+        "totp",
+        "cvv",
+        "cvv2",
+        "cvc",
+        "auth",
+        "authorization",
+        "pan",
+        "ccnum",
+        "cardnumber",
+        "jwt",
+        "bearer",
+    }
+)
 SECRET_ENDINGS = ("token", "secret", "password", "passwd", "pwd", "csrf", "xsrf", "sessid", "sessionid", "apikey")
 CARD_NUMBER = re.compile(r"card.?(num|no\b)|cc.?num", re.I)
 MULTIPART_FIELD = re.compile(
@@ -81,8 +120,13 @@ class Secrets:
             return
         self.values.add(value)
         forms = {
-            value, quote(value, safe=""), quote(value), quote_plus(value), html.escape(value),
-            json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+            value,
+            quote(value, safe=""),
+            quote(value),
+            quote_plus(value),
+            html.escape(value),
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
         }
         known = set(self._forms)
         self._forms += [form for form in forms if len(form) >= MIN_SECRET and form not in known]

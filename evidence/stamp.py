@@ -16,7 +16,7 @@ import io
 import os
 import struct
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,7 +125,7 @@ def strip_text_chunks(png: bytes) -> bytes:
 
 def describe_time(at: datetime) -> str:
     """'2026-11-22 01:50:12 UTC = 04:50:12 MSK (UTC+03:00) local': both, so no reader has to convert."""
-    utc = at.astimezone(timezone.utc)
+    utc = at.astimezone(UTC)
     text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
     local = at.astimezone()
     offset = local.strftime("%z")
@@ -170,8 +170,16 @@ def _wrap(draw, text: str, fnt, width: int, max_lines: int = 3) -> list[str]:
     return lines or [""]
 
 
-def stamp(png: bytes, *, captured_at: datetime, url: str, case_ref: str, title: str | None = None,
-          fmt: str = "JPEG", scale: float = 1.0) -> bytes:
+def stamp(
+    png: bytes,
+    *,
+    captured_at: datetime,
+    url: str,
+    case_ref: str,
+    title: str | None = None,
+    fmt: str = "JPEG",
+    scale: float = 1.0,
+) -> bytes:
     """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
     scale: image pixels per CSS pixel (the device pixel ratio)."""
     from PIL import Image, ImageDraw
@@ -223,6 +231,7 @@ def has_glyphs(text: str, size: int = 20) -> bool:
     """True when the banner font draws every character of text: none comes out as the
     font's "missing glyph" box (what a private-use code point renders as)."""
     fnt = font(size)
+
     def bitmap(ch: str):
         mask = fnt.getmask(ch)
         return mask.size, bytes(mask)

@@ -31,7 +31,10 @@ def request(digest: bytes, nonce: int | None = None) -> tsp.TimeStampReq:
     return tsp.TimeStampReq(
         {
             "version": 1,
-            "message_imprint": {"hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}), "hashed_message": digest},
+            "message_imprint": {
+                "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                "hashed_message": digest,
+            },
             "nonce": nonce if nonce is not None else secrets.randbits(63),
             "cert_req": True,
         }
@@ -171,4 +174,3 @@ def _check_issued_by(cert: cx509.Certificate, trusted: list[bytes]) -> None:
     raise TimestampError(
         f"the authority's certificate ({cert.subject.rfc4514_string()}) was not issued by the trusted CA given"
     )
-

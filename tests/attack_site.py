@@ -9,11 +9,11 @@ HTML strings (or a (status, headers, body) tuple for redirects).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Union
 
-Page = Union[str, tuple[int, dict[str, str], str], Callable[["Hit"], Union[str, tuple]]]
+Page = str | tuple[int, dict[str, str], str] | Callable[["Hit"], str | tuple]
 
 FORM = """<!doctype html><title>Support</title>
 <form id="support" method="post" action="/done">
@@ -54,9 +54,9 @@ class AttackSite:
                 page = site.pages.get(self.path.split("?")[0], None)
                 if callable(page):
                     page = page(hit)
-                status, headers, text = (page if isinstance(page, tuple)
-                                         else (200, {}, page) if page is not None
-                                         else (404, {}, "not here"))
+                status, headers, text = (
+                    page if isinstance(page, tuple) else (200, {}, page) if page is not None else (404, {}, "not here")
+                )
                 data = text.encode("utf-8")
                 self.send_response(status)
                 headers = {"Content-Type": "text/html; charset=utf-8", **headers}
@@ -103,7 +103,7 @@ class AttackSite:
     def paths(self) -> list[str]:
         return [h.path for h in self.log]
 
-    def start(self) -> "AttackSite":
+    def start(self) -> AttackSite:
         self._thread.start()
         return self
 
@@ -111,7 +111,7 @@ class AttackSite:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "AttackSite":
+    def __enter__(self) -> AttackSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
 
-from assistant.browser import discover  # noqa: E402
+from assistant.run.browser import discover
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,7 @@ def browser_type_launch_args(browser_type_launch_args, browser_choice):
 
 @pytest.fixture
 def portal():
-    from assistant.demo.portal import DemoPortal
+    from assistant.sites.demo.portal import DemoPortal
 
     with DemoPortal() as running:
         yield running

@@ -11,12 +11,22 @@ from helpers import json_out, run_cli, write_case
 
 
 def make_demo_package(tmp: Path, tsa_url: str | None, *extra: str) -> dict:
-    from assistant.demo.portal import DemoPortal
+    from assistant.sites.demo.portal import DemoPortal
 
     tmp.mkdir(parents=True, exist_ok=True)
     with DemoPortal() as portal:
-        args = ["submit", "demo", "--case", str(write_case(tmp)), "--base-url", portal.url, "--yes", "--json",
-                "--out", str(tmp / "package")]
+        args = [
+            "submit",
+            "demo",
+            "--case",
+            str(write_case(tmp)),
+            "--base-url",
+            portal.url,
+            "--yes",
+            "--json",
+            "--out",
+            str(tmp / "package"),
+        ]
         if tsa_url:
             args += ["--tsa", tsa_url]
         result = json_out(run_cli(*args, *extra, home=tmp / "home"))

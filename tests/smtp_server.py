@@ -28,7 +28,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -67,8 +67,16 @@ class SmtpServer:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     def cli_args(self) -> list[str]:
-        return ["--smtp-host", "127.0.0.1", "--smtp-port", str(self.port), "--smtp-security", "starttls",
-                "--smtp-user", self.user]
+        return [
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(self.port),
+            "--smtp-security",
+            "starttls",
+            "--smtp-user",
+            self.user,
+        ]
 
     def env(self) -> dict[str, str]:
         return {"SSL_CERT_FILE": str(self.cert), "ASSISTANT_SMTP_PASSWORD": self.password}
@@ -78,10 +86,12 @@ class _Handler:
     def __init__(self, server: SmtpServer):
         self.server = server
 
-    async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, smtp, session, envelope):
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else session.auth_data
         self.server.messages.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content), login)
+            Received(
+                envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content), login
+            )
         )
         return "250 OK queued"
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from assistant import browser as browsers
 from helpers import json_out, run_cli, write_case
+
+from assistant.run import browser as browsers
 
 
 def free_port() -> int:
@@ -31,8 +31,17 @@ def test_explicit_path_wins(browser_choice):
 
 
 def test_missing_explicit_path_is_a_clear_error(portal, tmp_path):
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_BROWSER": "/nowhere/chrome"})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_BROWSER": "/nowhere/chrome"},
+    )
     assert done.returncode == 4
     assert "ASSISTANT_BROWSER: /nowhere/chrome does not exist" in done.stderr
     assert portal.received == []
@@ -59,7 +68,9 @@ def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
     )
     try:
@@ -68,10 +79,22 @@ def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice
         env = {}
         if browser_choice.kind in ("system", "path"):
             env["ASSISTANT_REMOTE_BROWSER_PATH"] = browser_choice.target
-        result = json_out(run_cli(
-            "submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes", "--json",
-            "--browser-endpoint", f"ws://127.0.0.1:{port}/", home=tmp_path / "home", env=env,
-        ))
+        result = json_out(
+            run_cli(
+                "submit",
+                "demo",
+                "--case",
+                str(write_case(tmp_path)),
+                "--base-url",
+                portal.url,
+                "--yes",
+                "--json",
+                "--browser-endpoint",
+                f"ws://127.0.0.1:{port}/",
+                home=tmp_path / "home",
+                env=env,
+            )
+        )
         assert result["confirmation"] == portal.received[0].number
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -83,9 +106,18 @@ def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choi
         pytest.fail("needs a local browser executable")
     profile = tmp_path / "profile"
     chrome = subprocess.Popen(
-        [browser_choice.target, "--headless", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-         "--remote-debugging-address=127.0.0.1", *browsers.launch_args(browser_choice.target), "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            browser_choice.target,
+            "--headless",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-address=127.0.0.1",
+            *browsers.launch_args(browser_choice.target),
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline, endpoint = time.monotonic() + 30, None
@@ -95,10 +127,21 @@ def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choi
             if found:
                 endpoint = f"http://127.0.0.1:{found.group(1)}"
         assert endpoint, "Chrome did not print its DevTools address"
-        result = json_out(run_cli(
-            "submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes", "--json",
-            "--cdp", endpoint, home=tmp_path / "home",
-        ))
+        result = json_out(
+            run_cli(
+                "submit",
+                "demo",
+                "--case",
+                str(write_case(tmp_path)),
+                "--base-url",
+                portal.url,
+                "--yes",
+                "--json",
+                "--cdp",
+                endpoint,
+                home=tmp_path / "home",
+            )
+        )
         assert result["confirmation"] == portal.received[0].number
         manifest = (Path(result["evidence_dir"]) / "manifest.json").read_text()
         assert f"cdp: {endpoint}" in manifest

@@ -8,11 +8,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import json_out, run_cli, submissions, write_case
 
 from assistant import store as store_module
-from assistant.deadlines import due_at
+from assistant.casework.deadlines import due_at
 from assistant.store import MIGRATIONS, Store
-from helpers import json_out, run_cli, submissions, write_case
 
 SCHEMA_1_ROWS = [
     # case_key, provider, category, subject, order_id, status, confirmation, submitted_at
@@ -64,8 +64,9 @@ def test_schema_1_database_migrates_without_losing_rows(tmp_path):
     assert [{k: r[k] for k in before[0]} for r in after] == before  # every old column and value kept
     assert rows(path, "SELECT value FROM meta WHERE key='schema_version'") == [{"value": "2"}]
     # Same provider and order number (spaces and case aside) is one matter: two cases, not three.
-    assert [(c["provider"], c["order_id"], c["language"], [s["confirmation"] for s in c["submissions"]])
-            for c in listed] == [
+    assert [
+        (c["provider"], c["order_id"], c["language"], [s["confirmation"] for s in c["submissions"]]) for c in listed
+    ] == [
         ("demo", "DM-1", "ru", ["DEMO-100001", "DEMO-100002"]),
         ("demo", None, "ru", [None]),
     ]
@@ -79,8 +80,10 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     path = schema_1_db(home)
 
     def broken(db):
-        db.execute("INSERT INTO cases(matter, provider, category, created_at, updated_at, case_json) "
-                   "VALUES ('m', 'p', 'c', 'now', 'now', '{}')")
+        db.execute(
+            "INSERT INTO cases(matter, provider, category, created_at, updated_at, case_json) "
+            "VALUES ('m', 'p', 'c', 'now', 'now', '{}')"
+        )
         raise sqlite3.OperationalError("disk I/O error (simulated)")
 
     monkeypatch.setitem(store_module.BACKFILLS, 2, broken)
@@ -96,11 +99,22 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 
 def test_reply_status_note_close_and_show(tmp_path):
     home = tmp_path / "home"
-    sent = json_out(run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes",
-                            "--json", home=home))
+    sent = json_out(
+        run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
+    )
     assert run_cli("cases", "note", "1", "Called the hotline, agent Olga said 3 days", home=home).returncode == 0
-    done = run_cli("cases", "reply", "1", "--number", "SUP-4411", "--text", "Refund in 3 days.",
-                   "--at", "2026-11-21T10:00:00+03:00", home=home)
+    done = run_cli(
+        "cases",
+        "reply",
+        "1",
+        "--number",
+        "SUP-4411",
+        "--text",
+        "Refund in 3 days.",
+        "--at",
+        "2026-11-21T10:00:00+03:00",
+        home=home,
+    )
     assert done.returncode == 0, done.stderr
     assert json_out(run_cli("cases", "status", "SUP-4411", "--json", home=home))["status"] == "answered"
     assert run_cli("cases", "close", "SUP-4411", "--note", "refunded", home=home).returncode == 0
@@ -118,8 +132,15 @@ def test_reply_status_note_close_and_show(tmp_path):
     assert "SUP-4411" in text.stdout and "refunded" in text.stdout
 
     # Closed: the same matter may be filed again.
-    again = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path, steps_taken=["Waited."])),
-                    "--eml-only", "--yes", home=home)
+    again = run_cli(
+        "submit",
+        "demo-email",
+        "--case",
+        str(write_case(tmp_path, steps_taken=["Waited."])),
+        "--eml-only",
+        "--yes",
+        home=home,
+    )
     assert again.returncode == 0, again.stderr
     assert len(json_out(run_cli("cases", "--json", home=home))) == 2
 
@@ -131,10 +152,15 @@ def test_unknown_case_is_a_clear_error(tmp_path):
 
 def test_due_lists_what_is_late_or_due_within_a_day_with_the_next_action(tmp_path):
     home = tmp_path / "home"
-    json_out(run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json",
-                     home=home))
-    technical = write_case(tmp_path, category="technical", order_id="DM-2026-200001",
-                           description="The app closes when I open the order list, every time since the update.")
+    json_out(
+        run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
+    )
+    technical = write_case(
+        tmp_path,
+        category="technical",
+        order_id="DM-2026-200001",
+        description="The app closes when I open the order list, every time since the update.",
+    )
     json_out(run_cli("submit", "demo-email", "--case", str(technical), "--eml-only", "--yes", "--json", home=home))
     first, second = submissions(home)
     filed = dt.datetime.fromisoformat(first["submitted_at"].replace("Z", "+00:00"))
@@ -148,18 +174,18 @@ def test_due_lists_what_is_late_or_due_within_a_day_with_the_next_action(tmp_pat
     soon = json_out(run_cli("cases", "due", "--json", home=home))
     assert [(r["case"], r["state"]) for r in soon] == [(1, "due soon")]
     assert "wait for the answer" in soon[0]["next_action"]
-    assert json_out(run_cli("cases", "due", "--json", "--now", (filed - dt.timedelta(days=1)).isoformat(),
-                            home=home)) == []
-    late = json_out(run_cli("cases", "due", "--json", "--now", (filed + dt.timedelta(days=30)).isoformat(),
-                            home=home))
+    assert (
+        json_out(run_cli("cases", "due", "--json", "--now", (filed - dt.timedelta(days=1)).isoformat(), home=home))
+        == []
+    )
+    late = json_out(run_cli("cases", "due", "--json", "--now", (filed + dt.timedelta(days=30)).isoformat(), home=home))
     assert [(r["case"], r["state"]) for r in late] == [(1, "overdue"), (2, "overdue")]
     assert "assistant followup 1" in late[0]["next_action"]
     text = run_cli("cases", "due", "--now", (filed + dt.timedelta(days=30)).isoformat(), home=home).stdout
     assert "overdue" in text and "next: file a repeat complaint on inaction" in text
     # An answer stops the clock.
     run_cli("cases", "reply", "2", "--text", "Fixed in 6.12.1", home=home)
-    late = json_out(run_cli("cases", "due", "--json", "--now", (filed + dt.timedelta(days=30)).isoformat(),
-                            home=home))
+    late = json_out(run_cli("cases", "due", "--json", "--now", (filed + dt.timedelta(days=30)).isoformat(), home=home))
     assert [r["case"] for r in late] == [1]
 
 
@@ -172,8 +198,10 @@ def test_bad_case_files_get_a_clear_error_naming_the_field(tmp_path):
     }
     for label, (changes, field) in cases.items():
         renamed = write_case(tmp_path, **changes).rename(tmp_path / f"{label.replace(' ', '-')}.yaml")
-        for command in (["check", "--case", str(renamed)],
-                        ["submit", "demo-email", "--case", str(renamed), "--eml-only", "--yes"]):
+        for command in (
+            ["check", "--case", str(renamed)],
+            ["submit", "demo-email", "--case", str(renamed), "--eml-only", "--yes"],
+        ):
             done = run_cli(*command, home=home)
             assert done.returncode == 2, (label, done.stderr)
             assert field in done.stderr and "Traceback" not in done.stderr, (label, done.stderr)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from assistant import profanity
 from helpers import SAMPLES, json_out, run_cli, submissions, write_case
+
+from assistant.casework import profanity
 
 
 def check(case, home, *extra):
@@ -30,16 +30,28 @@ def test_good_cases_pass(sample, tmp_path):
 @pytest.mark.parametrize(
     "changes, field, words",
     [
-        ({"contacts": {"full_name": "Аноним", "phone": "+7 912 345-67-89", "email": "a@example.com"}},
-         "contacts.full_name", "anonymous"),
-        ({"contacts": {"full_name": "Anna", "phone": "+7 912 345-67-89", "email": "a@example.com"}},
-         "contacts.full_name", "does not name a person"),
+        (
+            {"contacts": {"full_name": "Аноним", "phone": "+7 912 345-67-89", "email": "a@example.com"}},
+            "contacts.full_name",
+            "anonymous",
+        ),
+        (
+            {"contacts": {"full_name": "Anna", "phone": "+7 912 345-67-89", "email": "a@example.com"}},
+            "contacts.full_name",
+            "does not name a person",
+        ),
         ({"order_id": None}, "order_id", "order or contract number"),
         ({"incident_at": "2099-01-01T10:00:00+03:00"}, "incident_at", "in the future"),
-        ({"description": "Вы там совсем охуели? Деньги списали, а заказа нет, идиоты, верните деньги немедленно."},
-         "description", "'охуели', 'идиоты'"),
-        ({"description": "You fucking morons charged my card twice and the order is still not placed at all."},
-         "description", "'fucking', 'morons'"),
+        (
+            {"description": "Вы там совсем охуели? Деньги списали, а заказа нет, идиоты, верните деньги немедленно."},
+            "description",
+            "'охуели', 'идиоты'",
+        ),
+        (
+            {"description": "You fucking morons charged my card twice and the order is still not placed at all."},
+            "description",
+            "'fucking', 'morons'",
+        ),
         ({"steps_taken": ["Позвонила, там какие-то дебилы бросили трубку"]}, "steps_taken[0]", "'дебилы'"),
         ({"desired_outcome": "Refund my money, you bastards."}, "desired_outcome", "'bastards'"),
     ],
@@ -73,8 +85,7 @@ def test_each_planted_warning_is_found(changes, field, tmp_path):
 def test_a_repeat_of_an_open_request_with_no_new_facts_is_an_error(tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path)
-    written = json_out(run_cli("submit", "demo-email", "--case", str(case), "--eml-only", "--yes", "--json",
-                               home=home))
+    written = json_out(run_cli("submit", "demo-email", "--case", str(case), "--eml-only", "--yes", "--json", home=home))
     # The same facts with a reworded subject: still nothing new for the provider.
     again = write_case(tmp_path, subject="Paid by card, order never created")
     code, result = check(again, home)
@@ -93,21 +104,26 @@ def test_submit_runs_check_first_and_refuses_unless_forced(tmp_path):
     assert done.returncode == 2
     assert "would likely be ignored" in done.stderr and "description: profanity" in done.stderr
     assert submissions(home) == []
-    forced = json_out(run_cli("submit", "demo-email", "--case", str(rude), "--eml-only", "--yes", "--force",
-                              "--json", home=home))
+    forced = json_out(
+        run_cli("submit", "demo-email", "--case", str(rude), "--eml-only", "--yes", "--force", "--json", home=home)
+    )
     assert forced["status"] == "eml_written" and len(submissions(home)) == 1
 
 
 def test_profanity_catches_inflected_forms():
-    planted = ("заебали хуёвый пиздец бляди идиотами Ёбаный охуели отъебитесь мудаки сволочи уродами дебилы "
-               "Fucking motherfucker morons bullshit shitty idiots dickhead assholes")
+    planted = (
+        "заебали хуёвый пиздец бляди идиотами Ёбаный охуели отъебитесь мудаки сволочи уродами дебилы "
+        "Fucking motherfucker morons bullshit shitty idiots dickhead assholes"
+    )
     assert profanity.find(planted) == planted.split()
 
 
 def test_profanity_leaves_ordinary_words_alone():
-    clean = ("Небо хлеб себе себестоимость вебинар веб-сайт употребляю оскорблять сукно тупик застрахуйте "
-             "команда мудрый мандарин хуже худой хулиган Козлов учебник требую ребёнок дебет урожай дурной "
-             "потребитель Dickens assess assistant class passage Scunthorpe shitake therapist cocktail grape "
-             "analysis crappie")
+    clean = (
+        "Небо хлеб себе себестоимость вебинар веб-сайт употребляю оскорблять сукно тупик застрахуйте "
+        "команда мудрый мандарин хуже худой хулиган Козлов учебник требую ребёнок дебет урожай дурной "
+        "потребитель Dickens assess assistant class passage Scunthorpe shitake therapist cocktail grape "
+        "analysis crappie"
+    )
     assert profanity.find(clean) == []
     assert profanity.find("Это скотинка, а не сервис") == ["скотинка"]  # a diminutive insult is still one

@@ -8,12 +8,12 @@ import os
 import shutil
 
 import pytest
+from helpers import DEMO_FLOW, SAMPLES, json_out, run_cli, write_case
 from PIL import Image
 
-from assistant.case import load_case
-from assistant.compose import compose
-from assistant.flow import find_flow, load_flow
-from helpers import DEMO_FLOW, SAMPLES, json_out, run_cli, write_case
+from assistant.casework.compose import compose
+from assistant.language.case import load_case
+from assistant.language.flow import find_flow, load_flow
 
 YEKT = dt.timezone(dt.timedelta(hours=5))  # the person lives in Yekaterinburg; the provider is in Moscow
 
@@ -27,7 +27,7 @@ def complaint(tmp_path):
         language="ru",
         subject="Курьер не привёз оплаченный заказ",
         description="20 ноября 2026 года в 14:35 курьер отметил заказ DM-2026-114512 как доставленный, "
-                    "но заказ я не получила. Деньги 2 480,00 руб. списаны с карты.",
+        "но заказ я не получила. Деньги 2 480,00 руб. списаны с карты.",
         incident_at="2026-11-20T14:35:00+05:00",
         steps_taken=["Позвонила курьеру: телефон недоступен.", "Написала в чат приложения, ответа нет."],
         desired_outcome="Вернуть 2 480,00 руб. на карту в течение 10 дней.",
@@ -40,10 +40,11 @@ def complaint(tmp_path):
     exif.get_ifd(0x8769)[0x9003] = "2026:11:20 14:52:10"  # DateTimeOriginal, the phone's local time
     Image.new("RGB", (64, 48), (200, 30, 30)).save(photo, exif=exif)
     shutil.copy(SAMPLES / "demo-receipt.pdf", tmp_path / "demo-receipt.pdf")
-    taken = dt.datetime(2026, 11, 20, 10, 5, tzinfo=dt.timezone.utc).timestamp()  # 15:05 in UTC+05:00
+    taken = dt.datetime(2026, 11, 20, 10, 5, tzinfo=dt.UTC).timestamp()  # 15:05 in UTC+05:00
     os.utime(tmp_path / "demo-receipt.pdf", (taken, taken))
-    path.write_text(path.read_text(encoding="utf-8") + "attachments:\n- courier-photo.jpg\n- demo-receipt.pdf\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + "attachments:\n- courier-photo.jpg\n- demo-receipt.pdf\n", encoding="utf-8"
+    )
     return path
 
 
@@ -62,41 +63,47 @@ def test_russian_request_has_every_element_in_the_persons_clock(complaint, tmp_p
     photo_sha = hashlib.sha256((tmp_path / "courier-photo.jpg").read_bytes()).hexdigest()
     pdf_sha = hashlib.sha256((tmp_path / "demo-receipt.pdf").read_bytes()).hexdigest()
     assert request.subject == "Курьер не привёз оплаченный заказ"
-    _in_order(body, [
-        "Здравствуйте!",
-        "курьер отметил заказ DM-2026-114512 как доставленный",
-        "Дата и время: 20.11.2026 14:35 (UTC+05:00)",
-        "Номер заказа / договора: DM-2026-114512",
-        "Устройство: iPhone 13, iOS 17.5, приложение 6.12.0",
-        "Что я уже сделал(а):\n- Позвонила курьеру: телефон недоступен.\n- Написала в чат приложения, ответа нет.",
-        "Мои требования: Вернуть 2 480,00 руб. на карту в течение 10 дней.",  # a complaint states demands
-        "Прилагаю:",
-        f"- courier-photo.jpg (снято 20.11.2026 14:52 UTC+05:00; SHA-256 {photo_sha})",
-        f"- demo-receipt.pdf (снято 20.11.2026 15:05 UTC+05:00; SHA-256 {pdf_sha})",
-        "Предыдущие обращения по этому вопросу:\n- № CH-55120 от 20.11.2026 (чат)",
-        "Контакты: Анна Петрова, тел. +7 912 345-67-89, anna.petrova@example.com",
-        "С уважением,\nАнна Петрова",
-    ])
+    _in_order(
+        body,
+        [
+            "Здравствуйте!",
+            "курьер отметил заказ DM-2026-114512 как доставленный",
+            "Дата и время: 20.11.2026 14:35 (UTC+05:00)",
+            "Номер заказа / договора: DM-2026-114512",
+            "Устройство: iPhone 13, iOS 17.5, приложение 6.12.0",
+            "Что я уже сделал(а):\n- Позвонила курьеру: телефон недоступен.\n- Написала в чат приложения, ответа нет.",
+            "Мои требования: Вернуть 2 480,00 руб. на карту в течение 10 дней.",  # a complaint states demands
+            "Прилагаю:",
+            f"- courier-photo.jpg (снято 20.11.2026 14:52 UTC+05:00; SHA-256 {photo_sha})",
+            f"- demo-receipt.pdf (снято 20.11.2026 15:05 UTC+05:00; SHA-256 {pdf_sha})",
+            "Предыдущие обращения по этому вопросу:\n- № CH-55120 от 20.11.2026 (чат)",
+            "Контакты: Анна Петрова, тел. +7 912 345-67-89, anna.petrova@example.com",
+            "С уважением,\nАнна Петрова",
+        ],
+    )
     assert "Прошу:" not in body and "{{" not in body
 
 
 def test_english_request_has_every_element(complaint):
     case = load_case(complaint)
     body = compose(case, lang="en").body
-    _in_order(body, [
-        "Hello,",
-        "курьер отметил заказ",
-        "Date and time: 20 November 2026, 14:35 (UTC+05:00)",
-        "Order / contract number: DM-2026-114512",
-        "Device: iPhone 13, iOS 17.5, app 6.12.0",
-        "What I have already tried:\n- Позвонила курьеру",
-        "My demands: Вернуть 2 480,00 руб.",
-        "Attached:\n- courier-photo.jpg (captured 20 November 2026, 14:52 UTC+05:00; SHA-256 ",
-        "- demo-receipt.pdf (captured 20 November 2026, 15:05 UTC+05:00; SHA-256 ",
-        "Earlier requests on this matter:\n- No. CH-55120 of 20 November 2026 (chat)",
-        "Contacts: Анна Петрова, phone +7 912 345-67-89, anna.petrova@example.com",
-        "Kind regards,",
-    ])
+    _in_order(
+        body,
+        [
+            "Hello,",
+            "курьер отметил заказ",
+            "Date and time: 20 November 2026, 14:35 (UTC+05:00)",
+            "Order / contract number: DM-2026-114512",
+            "Device: iPhone 13, iOS 17.5, app 6.12.0",
+            "What I have already tried:\n- Позвонила курьеру",
+            "My demands: Вернуть 2 480,00 руб.",
+            "Attached:\n- courier-photo.jpg (captured 20 November 2026, 14:52 UTC+05:00; SHA-256 ",
+            "- demo-receipt.pdf (captured 20 November 2026, 15:05 UTC+05:00; SHA-256 ",
+            "Earlier requests on this matter:\n- No. CH-55120 of 20 November 2026 (chat)",
+            "Contacts: Анна Петрова, phone +7 912 345-67-89, anna.petrova@example.com",
+            "Kind regards,",
+        ],
+    )
 
 
 def test_a_request_that_is_not_a_complaint_asks_and_drops_empty_sections(tmp_path):
@@ -123,14 +130,25 @@ def test_a_flow_overrides_the_template_beside_its_file(tmp_path):
         "Dear MyMarket team,\n\n{{ description }}\n\nWhen: {{ when }}\n\nTicket history:\n{{ previous }}\n\n{{ full_name }}\n"
     )
     case = write_case(tmp_path, provider="mymarket")
-    result = json_out(run_cli("compose", "--case", str(case), "--json", home=tmp_path / "home",
-                              env={"ASSISTANT_FLOWS": str(flows)}))
+    result = json_out(
+        run_cli("compose", "--case", str(case), "--json", home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    )
     assert result["body"].startswith("Dear MyMarket team,\n\nOn 20 November 2026")
     assert "When: 20 November 2026, 14:35 (UTC+03:00)" in result["body"]
     assert "Ticket history" not in result["body"]  # empty section dropped
     # The Russian template was not overridden: the bundled one is used.
-    ru = json_out(run_cli("compose", "--case", str(case), "--lang", "ru", "--json", home=tmp_path / "home",
-                          env={"ASSISTANT_FLOWS": str(flows)}))
+    ru = json_out(
+        run_cli(
+            "compose",
+            "--case",
+            str(case),
+            "--lang",
+            "ru",
+            "--json",
+            home=tmp_path / "home",
+            env={"ASSISTANT_FLOWS": str(flows)},
+        )
+    )
     assert ru["body"].startswith("Здравствуйте!") and ru["language"] == "ru"
 
 

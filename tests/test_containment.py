@@ -22,7 +22,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from helpers import REPO, run_cli, write_case
 
-from assistant.replica import ReplicaServer, Site
+from assistant.sites.replica import ReplicaServer, Site
 
 # ---------------------------------------------------------------- helpers
 
@@ -41,10 +41,14 @@ def upload_site() -> Site:
 
     @site.get("/")
     def form(request):
-        return site.page_text("Upload", (
-            '<form method="post" action="/send" enctype="multipart/form-data">'
-            '<input id="f" type="file" name="f" multiple><input id="msg" name="msg">'
-            '<button id="send">Send</button></form>'))
+        return site.page_text(
+            "Upload",
+            (
+                '<form method="post" action="/send" enctype="multipart/form-data">'
+                '<input id="f" type="file" name="f" multiple><input id="msg" name="msg">'
+                '<button id="send">Send</button></form>'
+            ),
+        )
 
     @site.post("/send")
     def send(request):
@@ -103,8 +107,16 @@ def all_files(*roots: Path) -> list[Path]:
 
 def leaks(markers: list[str], *roots: Path) -> list[str]:
     """Every (file, marker) where a marker appears raw or URL/form-encoded, zips opened."""
-    forms = {m: {m.encode(), quote(m, safe="").encode(), quote_plus(m).encode(), quote(m).encode(),
-                 json.dumps(m)[1:-1].encode()} for m in markers}
+    forms = {
+        m: {
+            m.encode(),
+            quote(m, safe="").encode(),
+            quote_plus(m).encode(),
+            quote(m).encode(),
+            json.dumps(m)[1:-1].encode(),
+        }
+        for m in markers
+    }
     found = []
 
     def scan(name: str, data: bytes) -> None:
@@ -124,8 +136,15 @@ def leaks(markers: list[str], *roots: Path) -> list[str]:
 
 # -------------------------------------------------------------- 1. files
 
-ATTACKS = ["/etc/passwd", "~/.ssh/id_rsa", "../../etc/hostname", "HOME/assistant.db", "HOME/keys/evidence-ed25519.pem",
-           "{{ base_url }}/x.png", "{{ case.description }}"]
+ATTACKS = [
+    "/etc/passwd",
+    "~/.ssh/id_rsa",
+    "../../etc/hostname",
+    "HOME/assistant.db",
+    "HOME/keys/evidence-ed25519.pem",
+    "{{ base_url }}/x.png",
+    "{{ case.description }}",
+]
 
 
 @pytest.mark.parametrize("target", ATTACKS)
@@ -149,8 +168,7 @@ def test_a_flow_naming_a_file_is_refused_before_anything_runs(tmp_path, target):
 
     with ReplicaServer(upload_site()) as server:
         case = write_case(tmp_path, provider="uploader")
-        done = run_cli("submit", "uploader", "--case", str(case), "--base-url", server.url, "--yes",
-                       home=home, env=env)
+        done = run_cli("submit", "uploader", "--case", str(case), "--base-url", server.url, "--yes", home=home, env=env)
         assert done.returncode == 2, done.stderr
         assert f"uploader.yaml:{line}:" in done.stderr
         assert server.received == []
@@ -170,8 +188,20 @@ def test_upload_sends_exactly_the_case_attachments_and_the_manifest_lists_them(t
     attachments = {p.name: p.read_bytes() for p in (tmp_path / "demo-app-error.png", tmp_path / "demo-receipt.pdf")}
     out = tmp_path / "evidence"
     with ReplicaServer(upload_site()) as server:
-        done = run_cli("submit", "uploader", "--case", str(case), "--base-url", server.url, "--yes", "--json",
-                       "--out", str(out), home=tmp_path / "home", env=env)
+        done = run_cli(
+            "submit",
+            "uploader",
+            "--case",
+            str(case),
+            "--base-url",
+            server.url,
+            "--yes",
+            "--json",
+            "--out",
+            str(out),
+            home=tmp_path / "home",
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
         received = {f.filename: f.data for f in server.received[0].files}
     assert received == attachments
@@ -188,8 +218,19 @@ def test_upload_types_pick_a_subset_of_the_attachments(tmp_path):
     case = write_case(tmp_path, provider="uploader")
     out = tmp_path / "evidence"
     with ReplicaServer(upload_site()) as server:
-        done = run_cli("submit", "uploader", "--case", str(case), "--base-url", server.url, "--yes",
-                       "--out", str(out), home=tmp_path / "home", env=env)
+        done = run_cli(
+            "submit",
+            "uploader",
+            "--case",
+            str(case),
+            "--base-url",
+            server.url,
+            "--yes",
+            "--out",
+            str(out),
+            home=tmp_path / "home",
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
         received = {f.filename: f.data for f in server.received[0].files}
     assert received == {"demo-receipt.pdf": (tmp_path / "demo-receipt.pdf").read_bytes()}
@@ -218,8 +259,11 @@ def _case_attack(tmp_path: Path, kind: str) -> tuple[Path, list[str], str]:
     if kind == "proc-cli":
         return case_listing(folder, []), ["--set", "attachments=/proc/self/environ"], "system file"
     if kind == "home-cli":
-        return (case_listing(folder, []), ["--set", f"attachments={home}/keys/evidence-ed25519.pem"],
-                "inside the assistant's own folder")
+        return (
+            case_listing(folder, []),
+            ["--set", f"attachments={home}/keys/evidence-ed25519.pem"],
+            "inside the assistant's own folder",
+        )
     if kind == "fifo":
         os.mkfifo(tmp_path / "pipe.png")
         return case_listing(folder, []), ["--set", f"attachments={tmp_path}/pipe.png"], "not a regular file"
@@ -263,19 +307,38 @@ def test_a_file_chosen_on_the_command_line_may_live_anywhere(tmp_path):
     case = case_listing(tmp_path, [], provider="uploader")
     with ReplicaServer(upload_site()) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "assistant", "submit", "uploader", "--case", str(case), "--set",
-             "attachments=shot.png", "--base-url", server.url, "--yes"],
-            env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), **env}, cwd=elsewhere,
-            capture_output=True, text=True, timeout=180)
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "submit",
+                "uploader",
+                "--case",
+                str(case),
+                "--set",
+                "attachments=shot.png",
+                "--base-url",
+                server.url,
+                "--yes",
+            ],
+            env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), **env},
+            cwd=elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, done.stderr
         assert [(f.filename, f.data) for f in server.received[0].files] == [
-            ("shot.png", (elsewhere / "shot.png").read_bytes())]
+            ("shot.png", (elsewhere / "shot.png").read_bytes())
+        ]
 
 
 # ---------------------------------------------------------- 6. secrets
 
-MARKERS = {name: f"{name}{secrets.token_hex(6)}"
-           for name in ("apikey", "urlpw", "pin", "header", "cookie", "redirect", "marked")}
+MARKERS = {
+    name: f"{name}{secrets.token_hex(6)}"
+    for name in ("apikey", "urlpw", "pin", "header", "cookie", "redirect", "marked")
+}
 MARKERS["pw"] = f"pw{secrets.token_hex(6)} &=ü/"  # encodes differently as URL, form and JSON
 
 
@@ -285,21 +348,25 @@ def secrets_site(hold: dict | None = None) -> Site:
 
     @site.get("/login")
     def login(request):
-        page = site.page_text("Log in", (
-            '<form method="post" action="/login"><input id="user" name="user">'
-            '<input id="pw" name="pw" type="password"><input id="pincode" name="pincode">'
-            '<input id="extra" name="extra" style="position:absolute;left:50px;top:200px;width:300px;'
-            'height:60px;background:#ffff00">'
-            '<button id="login">Log in</button></form>'
-            "<script>console.log('cookie ' + document.cookie);"
-            "fetch('/api/token').then(r => r.json()).then(j => fetch('/api/ping', {headers: "
-            "{'X-Session-Token': j.token}})).then(() => { document.body.dataset.ready = '1'; });</script>"))
+        page = site.page_text(
+            "Log in",
+            (
+                '<form method="post" action="/login"><input id="user" name="user">'
+                '<input id="pw" name="pw" type="password"><input id="pincode" name="pincode">'
+                '<input id="extra" name="extra" style="position:absolute;left:50px;top:200px;width:300px;'
+                'height:60px;background:#ffff00">'
+                '<button id="login">Log in</button></form>'
+                "<script>console.log('cookie ' + document.cookie);"
+                "fetch('/api/token').then(r => r.json()).then(j => fetch('/api/ping', {headers: "
+                "{'X-Session-Token': j.token}})).then(() => { document.body.dataset.ready = '1'; });</script>"
+            ),
+        )
         page.cookies.append(f"sid={MARKERS['cookie']}; Path=/")
         return page
 
     @site.get("/api/token")
     def token(request):
-        from assistant.replica import Response
+        from assistant.sites.replica import Response
 
         return Response(200, json.dumps({"token": MARKERS["header"]}).encode(), "application/json")
 
@@ -318,8 +385,10 @@ def secrets_site(hold: dict | None = None) -> Site:
         if hold is not None:
             hold["landed"] = True
             hold["release"].wait(120)  # the killed run: it stops here, mid-way
-        return site.page_text("Form", (
-            '<form method="post" action="/send"><input id="msg" name="msg"><button id="send">Send</button></form>'))
+        return site.page_text(
+            "Form",
+            ('<form method="post" action="/send"><input id="msg" name="msg"><button id="send">Send</button></form>'),
+        )
 
     @site.post("/send")
     def send(request):
@@ -342,12 +411,12 @@ channel: web_form
 categories:
   payment: {{ label: Payments, deadline: {{ hours: 24 }} }}
 steps:
-  - goto: "{{{{ base_url }}}}/login?api_key={MARKERS['apikey']}&pw={MARKERS['urlpw']}"
+  - goto: "{{{{ base_url }}}}/login?api_key={MARKERS["apikey"]}&pw={MARKERS["urlpw"]}"
   - wait_for: {{ selector: "body[data-ready='1']", state: attached }}
   - fill: {{ selector: "#user", value: "{{{{ case.contacts.email }}}}" }}
-  - fill: {{ selector: "#pw", value: {json.dumps(MARKERS['pw'])} }}
-  - fill: {{ selector: "#pincode", value: "{MARKERS['pin']}" }}
-  - fill: {{ selector: "#extra", value: "{MARKERS['marked']}", secret: true }}
+  - fill: {{ selector: "#pw", value: {json.dumps(MARKERS["pw"])} }}
+  - fill: {{ selector: "#pincode", value: "{MARKERS["pin"]}" }}
+  - fill: {{ selector: "#extra", value: "{MARKERS["marked"]}", secret: true }}
   - click: "#login"
   - wait_for: {{ url: "**/landing*" }}
   - screenshot: landing
@@ -369,8 +438,20 @@ def test_no_planted_secret_is_written_anywhere(tmp_path):
     case = write_case(tmp_path, provider="secretive")
     site = secrets_site()
     with ReplicaServer(site) as server:
-        done = run_cli("submit", "secretive", "--case", str(case), "--base-url", server.url, "--yes", "--json",
-                       "--out", str(out), home=home, env=env)
+        done = run_cli(
+            "submit",
+            "secretive",
+            "--case",
+            str(case),
+            "--base-url",
+            server.url,
+            "--yes",
+            "--json",
+            "--out",
+            str(out),
+            home=home,
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
     # The site really got every secret, so finding none below means something.
     assert site.state["login"]["pw"] == MARKERS["pw"] and site.state["login"]["pincode"] == MARKERS["pin"]
@@ -402,10 +483,26 @@ def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_p
     hold = {"release": threading.Event()}
     with ReplicaServer(secrets_site(hold)) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "submit", "secretive", "--case", str(case), "--base-url", server.url,
-             "--yes", "--timeout", "60"],
-            env={**os.environ, "ASSISTANT_HOME": str(home), **env}, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "submit",
+                "secretive",
+                "--case",
+                str(case),
+                "--base-url",
+                server.url,
+                "--yes",
+                "--timeout",
+                "60",
+            ],
+            env={**os.environ, "ASSISTANT_HOME": str(home), **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not hold.get("landed"):
@@ -420,8 +517,19 @@ def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_p
         assert runs[0].is_dir()  # what a SIGKILL leaves: raw browser state, swept by the next run
         # (and, as this home is deep, the short name Chromium's socket path needed)
         assert [p for p in Path("/tmp").glob(f"assistant-run-{proc.pid}-*") if p.is_symlink()]
-        again = run_cli("submit", "secretive", "--case", str(case), "--base-url", server.url, "--dry-run",
-                        "--timeout", "20", home=home, env=env)
+        again = run_cli(
+            "submit",
+            "secretive",
+            "--case",
+            str(case),
+            "--base-url",
+            server.url,
+            "--dry-run",
+            "--timeout",
+            "20",
+            home=home,
+            env=env,
+        )
         assert again.returncode == 0, again.stderr
     assert not runs[0].exists()
     assert not [p for p in Path("/tmp").glob(f"assistant-run-{proc.pid}-*") if p.is_symlink()]
@@ -435,8 +543,9 @@ def test_a_killed_run_leaves_no_raw_network_data_after_the_next_run_starts(tmp_p
 def test_trace_is_kept_outside_the_package_unless_asked(portal, tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path)
-    done = run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", "--trace",
-                   home=home)
+    done = run_cli(
+        "submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", "--trace", home=home
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     with zipfile.ZipFile(result["evidence_zip"]) as archive:
@@ -445,8 +554,19 @@ def test_trace_is_kept_outside_the_package_unless_asked(portal, tmp_path):
     assert len(traces) == 1 and str(traces[0]) in done.stderr
     assert zipfile.is_zipfile(traces[0])
 
-    done = run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", "--force",
-                   "--trace-in-package", home=home)
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(case),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--json",
+        "--force",
+        "--trace-in-package",
+        home=home,
+    )
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(json.loads(done.stdout)["evidence_zip"]) as archive:
         assert [n for n in archive.namelist() if n.endswith("logs/trace.zip")]
@@ -459,7 +579,7 @@ def test_trace_is_kept_outside_the_package_unless_asked(portal, tmp_path):
 EVIL_SITE = """\
 from pathlib import Path
 Path(__file__).with_name("IMPORTED").write_text("site.py ran")
-from assistant.replica import Site
+from assistant.sites.replica import Site
 site = Site(__file__)
 """
 
@@ -504,8 +624,9 @@ def test_validate_check_and_submit_never_run_a_replica_site_py(portal, tmp_path)
     assert run_cli("flow", "validate", str(path), home=home, env=env).returncode == 0
     done = run_cli("check", "--case", str(write_case(tmp_path)), "--flow", "demo", home=home, env=env)
     assert done.returncode == 0, done.stderr
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--dry-run",
-                   home=home, env=env)
+    done = run_cli(
+        "submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--dry-run", home=home, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert not (evil / "IMPORTED").exists()
     # `flow test` is what runs a replica, and it does run this one.
@@ -515,14 +636,27 @@ def test_validate_check_and_submit_never_run_a_replica_site_py(portal, tmp_path)
 
 def test_a_typed_password_is_scrubbed_from_error_messages_too(tmp_path):
     # Playwright's own message repeats the expected text; here that text is the password.
-    flow = SECRETS_FLOW.replace('  - click: "#login"\n',
-                                f'  - assert_text: {{ selector: "#user", equals: {json.dumps(MARKERS["pw"])}, timeout: 1 }}\n'
-                                '  - click: "#login"\n')
+    flow = SECRETS_FLOW.replace(
+        '  - click: "#login"\n',
+        f'  - assert_text: {{ selector: "#user", equals: {json.dumps(MARKERS["pw"])}, timeout: 1 }}\n'
+        '  - click: "#login"\n',
+    )
     env, _ = flows_env(tmp_path, "secretive", flow)
     home, out = tmp_path / "home", tmp_path / "evidence"
     with ReplicaServer(secrets_site()) as server:
-        done = run_cli("submit", "secretive", "--case", str(write_case(tmp_path, provider="secretive")),
-                       "--base-url", server.url, "--yes", "--out", str(out), home=home, env=env)
+        done = run_cli(
+            "submit",
+            "secretive",
+            "--case",
+            str(write_case(tmp_path, provider="secretive")),
+            "--base-url",
+            server.url,
+            "--yes",
+            "--out",
+            str(out),
+            home=home,
+            env=env,
+        )
     assert done.returncode == 1, done.stderr
     assert "failed" in done.stderr and "[scrubbed]" in done.stderr
     assert MARKERS["pw"] not in done.stderr

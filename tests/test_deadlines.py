@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistant.deadlines import add_business_days, due_at, is_business_day
+from assistant.casework.deadlines import add_business_days, due_at, is_business_day
 
 MSK = dt.timezone(dt.timedelta(hours=3))
 
@@ -46,7 +46,7 @@ def test_deadline_across_the_russian_new_year_holidays():
 
 def test_the_provider_time_zone_decides_the_day():
     # Thursday 22:30 UTC is already Friday 01:30 in Moscow: the count starts on Monday.
-    filed = dt.datetime(2026, 11, 19, 22, 30, tzinfo=dt.timezone.utc)
+    filed = dt.datetime(2026, 11, 19, 22, 30, tzinfo=dt.UTC)
     assert due_at(filed, business_days=3, timezone="Europe/Moscow").date() == dt.date(2026, 11, 25)
     assert due_at(filed, business_days=3, timezone="UTC").date() == dt.date(2026, 11, 24)
 

@@ -9,13 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
-
-from assistant.case import load_case
-from assistant.compose import compose
-from assistant.flow import find_flow, load_flow
+import smtp_server
 from helpers import SAMPLES, json_out, run_cli, submissions, write_case
 
-import smtp_server
+from assistant.casework.compose import compose
+from assistant.language.case import load_case
+from assistant.language.flow import find_flow, load_flow
 
 
 @pytest.fixture
@@ -55,7 +54,9 @@ def test_email_flow_sends_the_request_and_evidence_byte_for_byte(smtp, tmp_path)
     # SMTP carries text with CRLF line ends (RFC 5321); the words are exactly the composed request.
     assert body.get_content().replace("\r\n", "\n").rstrip("\n") == request.body
     assert "SHA-256 " in request.body and "DM-2026-114512" in request.body
-    attached = [(part.get_filename(), part.get_content_type(), part.get_content()) for part in message.iter_attachments()]
+    attached = [
+        (part.get_filename(), part.get_content_type(), part.get_content()) for part in message.iter_attachments()
+    ]
     assert attached == [
         ("demo-app-error.png", "image/png", (SAMPLES / "demo-app-error.png").read_bytes()),
         ("demo-receipt.pdf", "application/pdf", (SAMPLES / "demo-receipt.pdf").read_bytes()),
@@ -73,7 +74,9 @@ def test_email_flow_sends_the_request_and_evidence_byte_for_byte(smtp, tmp_path)
 
 def test_eml_only_writes_the_message_and_sends_nothing(smtp, tmp_path):
     home = tmp_path / "home"
-    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
+    done = run_cli(
+        "submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home
+    )
     result = json_out(done)
     assert result["status"] == "eml_written" and smtp.messages == []
     eml = Path(result["evidence_dir"]) / "message.eml"
@@ -86,8 +89,16 @@ def test_eml_only_writes_the_message_and_sends_nothing(smtp, tmp_path):
 def test_the_provider_number_replaces_the_message_id(smtp, tmp_path):
     home = tmp_path / "home"
     result = json_out(send(write_case(tmp_path), home, smtp, "--yes", "--json"))
-    done = run_cli("cases", "reply", result["confirmation"], "--number", "DM-SUP-77812",
-                   "--text", "We are looking into it.", home=home)
+    done = run_cli(
+        "cases",
+        "reply",
+        result["confirmation"],
+        "--number",
+        "DM-SUP-77812",
+        "--text",
+        "We are looking into it.",
+        home=home,
+    )
     assert done.returncode == 0, done.stderr
     shown = json_out(run_cli("cases", "show", "DM-SUP-77812", "--json", home=home))
     assert shown["status"] == "answered"
@@ -99,10 +110,14 @@ def test_the_provider_number_replaces_the_message_id(smtp, tmp_path):
 
 def test_no_password_fails_before_anything_is_journalled(smtp, tmp_path):
     home = tmp_path / "home"
-    env = {"SSL_CERT_FILE": str(smtp.cert), "ASSISTANT_SMTP_PASSWORD": "", "PYTHON_KEYRING_BACKEND":
-           "keyring.backends.fail.Keyring"}
-    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes",
-                   home=home, env=env)
+    env = {
+        "SSL_CERT_FILE": str(smtp.cert),
+        "ASSISTANT_SMTP_PASSWORD": "",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    done = run_cli(
+        "submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes", home=home, env=env
+    )
     assert done.returncode == 2
     assert "ASSISTANT_SMTP_PASSWORD" in done.stderr and "keyring" in done.stderr
     assert smtp.messages == [] and submissions(home) == []
@@ -111,8 +126,9 @@ def test_no_password_fails_before_anything_is_journalled(smtp, tmp_path):
 def test_wrong_password_is_refused_and_nothing_is_journalled(smtp, tmp_path):
     home = tmp_path / "home"
     env = {**smtp.env(), "ASSISTANT_SMTP_PASSWORD": "wrong"}
-    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes",
-                   home=home, env=env)
+    done = run_cli(
+        "submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes", home=home, env=env
+    )
     assert done.returncode == 2 and "refused the login" in done.stderr and "nothing was sent" in done.stderr
     assert smtp.messages == [] and submissions(home) == []
 
@@ -120,11 +136,13 @@ def test_wrong_password_is_refused_and_nothing_is_journalled(smtp, tmp_path):
 def test_second_filing_by_email_after_the_web_form_is_refused(portal, smtp, tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path)
-    web = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
-                           home=home))
+    web = json_out(
+        run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", home=home)
+    )
     # Something new in the text: not the same case, but the same matter (provider + order number).
-    changed = write_case(tmp_path, description="I paid for order DM-2026-114512 and the money is gone, "
-                                               "the order is not in my account.")
+    changed = write_case(
+        tmp_path, description="I paid for order DM-2026-114512 and the money is gone, the order is not in my account."
+    )
     again = send(changed, home, smtp, "--yes")
     assert again.returncode == 3, again.stderr
     assert web["confirmation"] in again.stderr and "web_form" in again.stderr and "--force" in again.stderr
@@ -145,8 +163,17 @@ def test_password_from_the_system_keyring_when_not_in_the_environment(smtp, tmp_
         "PYTHONPATH": str(Path(__file__).parent),
         "KEYRING_FILE": str(store),
     }
-    done = run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), *smtp.cli_args(), "--yes", "--json",
-                   home=home, env=env)
+    done = run_cli(
+        "submit",
+        "demo-email",
+        "--case",
+        str(write_case(tmp_path)),
+        *smtp.cli_args(),
+        "--yes",
+        "--json",
+        home=home,
+        env=env,
+    )
     assert json_out(done)["status"] == "confirmed"
     assert smtp.logins == [("anna", smtp.password)] and len(smtp.messages) == 1
 
@@ -169,8 +196,9 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     assert (tmp_path / "big-screenshot.png").stat().st_size > 1_000_000
     case.write_text(case.read_text() + "attachments:\n- big-screenshot.png\n")
     env = {**smtp.env(), "ASSISTANT_FLOWS": str(flows)}
-    done = run_cli("submit", "tinymail", "--case", str(case), *smtp.cli_args(), "--yes", "--json",
-                   home=tmp_path / "home", env=env)
+    done = run_cli(
+        "submit", "tinymail", "--case", str(case), *smtp.cli_args(), "--yes", "--json", home=tmp_path / "home", env=env
+    )
     result = json_out(done)
     message = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
     [part] = list(message.iter_attachments())

@@ -10,17 +10,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from evidence_fixtures import copy_package, make_demo_package
+from helpers import REPO, run_cli
+from tsa_server import TimestampServer
 
 from evidence import Manifest
 from evidence.bundle import make_zip
 from evidence.report import shot_groups
 from evidence.stamp import read_text_chunks, strip_text_chunks
 from evidence.verify import verify
-from evidence_fixtures import copy_package, make_demo_package
-from helpers import REPO, run_cli
-from tsa_server import TimestampServer
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,21 @@ def test_manifest_records_environment_actions_and_every_file(demo):
     folder = package_dir(demo)
     manifest = manifest_of(folder)
     env = manifest.environment
-    for name in ("os", "os_version", "kernel", "architecture", "python", "playwright", "browser_version",
-                 "user_agent", "viewport", "device_scale_factor", "locale", "timezone", "utc_offset"):
+    for name in (
+        "os",
+        "os_version",
+        "kernel",
+        "architecture",
+        "python",
+        "playwright",
+        "browser_version",
+        "user_agent",
+        "viewport",
+        "device_scale_factor",
+        "locale",
+        "timezone",
+        "utc_offset",
+    ):
         assert getattr(env, name), name
     assert env.reported_device["model"] == "iPhone 13" and env.emulated_device is None
     text = (folder / "manifest.json").read_text(encoding="utf-8")
@@ -100,8 +113,14 @@ def test_manifest_records_environment_actions_and_every_file(demo):
     roles = {f.role for f in manifest.files}
     assert {"screenshot", "stamped", "page", "log", "report", "attachment", "confirmation"} <= roles
     paths = {f.path for f in manifest.files}
-    assert {"report.html", "report.pdf", "report/contact-sheet.jpg", "logs/network.har", "logs/console.jsonl",
-            "logs/page-errors.jsonl"} <= paths
+    assert {
+        "report.html",
+        "report.pdf",
+        "report/contact-sheet.jpg",
+        "logs/network.har",
+        "logs/console.jsonl",
+        "logs/page-errors.jsonl",
+    } <= paths
     for entry in manifest.files:
         assert entry.media_type and entry.size == (folder / entry.path).stat().st_size
     # Every screenshot has its page: HTML, MHTML, final URL, server address.
@@ -156,8 +175,12 @@ def test_har_has_no_secrets(demo):
     form_html = next((folder / "pages").glob("*-filled-form.html")).read_text(encoding="utf-8")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form_html).group(1)
     assert len(token) > 10 and token not in har_text
-    cookies = [h["value"] for e in entries for h in e["request"]["headers"] + e["response"]["headers"]
-               if h["name"].lower() in ("cookie", "set-cookie")]
+    cookies = [
+        h["value"]
+        for e in entries
+        for h in e["request"]["headers"] + e["response"]["headers"]
+        if h["name"].lower() in ("cookie", "set-cookie")
+    ]
     assert cookies and set(cookies) == {"[scrubbed]"}
     assert "[scrubbed]" in har_text and "demo_session=" not in har_text.replace("demo_session=[scrubbed]", "")
 
@@ -207,12 +230,16 @@ def test_deleted_and_added_files_are_named(demo, tmp_path):
     assert problems["screenshots/002-home.png"].startswith("missing")
     assert problems["screenshots/extra.png"].startswith("extra")
     plain = run_cli("evidence", "verify", str(work), home=demo["home"])
-    assert plain.returncode == 1 and "screenshots/002-home.png" in plain.stderr and "screenshots/extra.png" in plain.stderr
+    assert (
+        plain.returncode == 1 and "screenshots/002-home.png" in plain.stderr and "screenshots/extra.png" in plain.stderr
+    )
 
 
 def test_swapped_key_fails(demo, tmp_path):
     other = Ed25519PrivateKey.generate()
-    other_pem = other.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    other_pem = other.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     # 1. someone else's key put in the package
     work = copy_package(package_dir(demo), tmp_path / "a")
     (work / "signer.pub.pem").write_bytes(other_pem)
@@ -272,12 +299,25 @@ def test_unreachable_tsa_keeps_a_signed_package_and_says_so(tmp_path):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    from assistant.demo.portal import DemoPortal
     from helpers import write_case
 
+    from assistant.sites.demo.portal import DemoPortal
+
     with DemoPortal() as portal:
-        done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                       "--out", str(tmp_path / "pkg"), "--tsa", f"http://127.0.0.1:{port}/tsr", home=tmp_path / "home")
+        done = run_cli(
+            "submit",
+            "demo",
+            "--case",
+            str(write_case(tmp_path)),
+            "--base-url",
+            portal.url,
+            "--yes",
+            "--out",
+            str(tmp_path / "pkg"),
+            "--tsa",
+            f"http://127.0.0.1:{port}/tsr",
+            home=tmp_path / "home",
+        )
     assert done.returncode == 0, done.stderr
     assert "no trusted timestamp" in done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("DEMO-")

@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from evidence.bundle import UnsafeArchive, make_zip, safe_extract
 from evidence.verify import verify
-from helpers import run_cli
 
 
 def snapshot(root: Path) -> set[str]:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+from evidence_fixtures import PageServer
+from helpers import DEMO_FLOW, json_out, run_cli, write_case
 from PIL import Image
 
 from evidence import Manifest
 from evidence.verify import verify
-from evidence_fixtures import PageServer
-from helpers import DEMO_FLOW, json_out, run_cli, write_case
 
 HOSTILE_TITLE = "<script>alert('x')</script> Оплата"
 PAGES = {
-    "/": f"""<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>{HOSTILE_TITLE.replace('<', '&lt;')}</title></head>
+    "/": f"""<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>{HOSTILE_TITLE.replace("<", "&lt;")}</title></head>
 <body style="margin:0;background:#fff">
 <h1>Заказ DM-1</h1>
 <div id="card" style="position:absolute;left:50px;top:200px;width:300px;height:60px;background:#ff0000">4111 1111 1111 1111</div>
@@ -34,8 +35,19 @@ def site():
 
 def capture(tmp_path: Path, site, *extra: str, urls=("/", "/second")) -> tuple[Path, Manifest]:
     out = tmp_path / "cap"
-    result = json_out(run_cli("capture", *[site.url + u for u in urls], "--case", str(write_case(tmp_path)),
-                              "--out", str(out), "--json", *extra, home=tmp_path / "home"))
+    result = json_out(
+        run_cli(
+            "capture",
+            *[site.url + u for u in urls],
+            "--case",
+            str(write_case(tmp_path)),
+            "--out",
+            str(out),
+            "--json",
+            *extra,
+            home=tmp_path / "home",
+        )
+    )
     assert Path(result["evidence_zip"]).exists()
     return out, Manifest.model_validate_json((out / "manifest.json").read_text(encoding="utf-8"))
 
@@ -83,8 +95,9 @@ def test_device_emulation(tmp_path, site):
 
 
 def test_unknown_device_is_bad_input(tmp_path, site):
-    done = run_cli("capture", site.url, "--case", str(write_case(tmp_path)), "--device", "iPhone 99",
-                   home=tmp_path / "home")
+    done = run_cli(
+        "capture", site.url, "--case", str(write_case(tmp_path)), "--device", "iPhone 99", home=tmp_path / "home"
+    )
     assert done.returncode == 2 and "--device" in done.stderr and "iPhone 13" in done.stderr
 
 
@@ -96,7 +109,7 @@ def test_capture_refuses_non_http_urls(tmp_path):
 def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
     import ssl
     import threading
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from cryptography import x509
@@ -104,20 +117,27 @@ def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    from assistant.capture import Capturer, CaptureSettings
+    from assistant.run.capture import Capturer, CaptureSettings
     from evidence import EvidencePackage
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .sign(key, hashes.SHA256()))
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -172,11 +192,27 @@ def test_attachments_are_fitted_to_a_strict_form(tmp_path, portal):
         path = tmp_path / f"screen{i}.png"
         Image.frombytes("RGB", (1000, 700), os.urandom(1000 * 700 * 3)).save(path)
         shots.append(path.name)
-    case.write_text(case.read_text(encoding="utf-8").replace("demo-app-error.png", shots[0])
-                    .replace("demo-receipt.pdf", shots[1]), encoding="utf-8")
+    case.write_text(
+        case.read_text(encoding="utf-8").replace("demo-app-error.png", shots[0]).replace("demo-receipt.pdf", shots[1]),
+        encoding="utf-8",
+    )
     out = tmp_path / "pkg"
-    result = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
-                              "--out", str(out), home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)}))
+    result = json_out(
+        run_cli(
+            "submit",
+            "demo",
+            "--case",
+            str(case),
+            "--base-url",
+            portal.url,
+            "--yes",
+            "--json",
+            "--out",
+            str(out),
+            home=tmp_path / "home",
+            env={"ASSISTANT_FLOWS": str(flows)},
+        )
+    )
     assert result["confirmation"] == portal.received[0].number
     files = portal.received[0].files
     assert len(files) == 1 and files[0].data[:3] == b"\xff\xd8\xff" and len(files[0].data) <= 1_000_000
@@ -192,10 +228,20 @@ def test_attachments_are_fitted_to_a_strict_form(tmp_path, portal):
 def test_what_cannot_be_fitted_is_refused_before_anything_is_sent(tmp_path, portal):
     flows = tmp_path / "flows"
     flows.mkdir()
-    text = DEMO_FLOW.read_text().replace("  media_types: [image/png, image/jpeg, application/pdf]\n",
-                                         "  media_types: [image/jpeg]\n")
+    text = DEMO_FLOW.read_text().replace(
+        "  media_types: [image/png, image/jpeg, application/pdf]\n", "  media_types: [image/jpeg]\n"
+    )
     (flows / "demo.yaml").write_text(text)
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 2 and "demo-receipt.pdf" in done.stderr and "image/jpeg" in done.stderr
     assert portal.received == []

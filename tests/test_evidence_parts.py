@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
+from tsa_server import TimestampServer
 
 from evidence import stamp
 from evidence.fit import CannotFit, Limits, fit
 from evidence.scrub import scrub_body, scrub_har, scrub_url
-from tsa_server import TimestampServer
 
 CYRILLIC = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя"
 
@@ -42,9 +42,12 @@ def png(width=800, height=600, noise=False) -> bytes:
 
 def test_stamped_copy_shows_cyrillic_title_and_keeps_pixels():
     raw = png()
-    at = datetime(2026, 11, 20, 11, 35, tzinfo=timezone.utc)
-    out = Image.open(io.BytesIO(stamp.stamp(raw, captured_at=at, url="https://пример.рф/", case_ref="заявка 1",
-                                            title="Служба поддержки")))
+    at = datetime(2026, 11, 20, 11, 35, tzinfo=UTC)
+    out = Image.open(
+        io.BytesIO(
+            stamp.stamp(raw, captured_at=at, url="https://пример.рф/", case_ref="заявка 1", title="Служба поддержки")
+        )
+    )
     assert out.width == 800 and out.height > 600
     from PIL import ImageChops, ImageStat
 
@@ -63,22 +66,42 @@ def test_text_chunks_round_trip():
 
 
 def test_scrub_form_bodies_and_urls():
-    assert scrub_body("csrf_token=abc&subject=Hi&password=p4ss", "application/x-www-form-urlencoded") == \
-        "csrf_token=%5Bscrubbed%5D&subject=Hi&password=%5Bscrubbed%5D".replace("%5B", "[").replace("%5D", "]")
+    assert scrub_body(
+        "csrf_token=abc&subject=Hi&password=p4ss", "application/x-www-form-urlencoded"
+    ) == "csrf_token=%5Bscrubbed%5D&subject=Hi&password=%5Bscrubbed%5D".replace("%5B", "[").replace("%5D", "]")
     multipart = (
-        "--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nSECRET1\r\n"
-        "--XX\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nKeep me\r\n"
-        "--XX\r\nContent-Disposition: form-data; name=\"card_number\"\r\n\r\n4111111111111111\r\n--XX--\r\n"
+        '--XX\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\nSECRET1\r\n'
+        '--XX\r\nContent-Disposition: form-data; name="subject"\r\n\r\nKeep me\r\n'
+        '--XX\r\nContent-Disposition: form-data; name="card_number"\r\n\r\n4111111111111111\r\n--XX--\r\n'
     )
     out = scrub_body(multipart, "multipart/form-data; boundary=XX")
     assert "SECRET1" not in out and "4111" not in out and "Keep me" in out
-    assert json.loads(scrub_body('{"user": "a", "auth": {"token": "T"}, "pin": "1234"}', "application/json")) == \
-        {"user": "a", "auth": {"token": "[scrubbed]"}, "pin": "[scrubbed]"}
-    assert "s3cret" not in scrub_url("https://x/cb?session_id=s3cret&page=2") and "page=2" in scrub_url("https://x/?page=2&token=s3cret")
-    har = {"log": {"entries": [{"request": {"url": "https://x/?access_token=zz", "headers": [
-        {"name": "Authorization", "value": "Bearer zz"}, {"name": "Accept", "value": "*/*"}],
-        "cookies": [{"name": "sid", "value": "zz"}], "queryString": [{"name": "access_token", "value": "zz"}]},
-        "response": {"headers": [{"name": "Set-Cookie", "value": "sid=zz"}], "cookies": []}}]}}
+    assert json.loads(scrub_body('{"user": "a", "auth": {"token": "T"}, "pin": "1234"}', "application/json")) == {
+        "user": "a",
+        "auth": {"token": "[scrubbed]"},
+        "pin": "[scrubbed]",
+    }
+    assert "s3cret" not in scrub_url("https://x/cb?session_id=s3cret&page=2") and "page=2" in scrub_url(
+        "https://x/?page=2&token=s3cret"
+    )
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {
+                        "url": "https://x/?access_token=zz",
+                        "headers": [
+                            {"name": "Authorization", "value": "Bearer zz"},
+                            {"name": "Accept", "value": "*/*"},
+                        ],
+                        "cookies": [{"name": "sid", "value": "zz"}],
+                        "queryString": [{"name": "access_token", "value": "zz"}],
+                    },
+                    "response": {"headers": [{"name": "Set-Cookie", "value": "sid=zz"}], "cookies": []},
+                }
+            ]
+        }
+    }
     text = json.dumps(scrub_har(har))
     assert "zz" not in text and "*/*" in text
 
@@ -86,11 +109,43 @@ def test_scrub_form_bodies_and_urls():
 def test_secret_names_are_matched_word_by_word():
     from evidence.scrub import secret
 
-    secrets = ["pw", "password", "pincode", "api_key", "apiKey", "X-Session-Token", "csrfmiddlewaretoken",
-               "authenticity_token", "refreshToken", "PHPSESSID", "JSESSIONID", "connect.sid", "user[password]",
-               "client_secret", "otp", "cvv", "card_number", "cardNumber"]
-    evidence = ["author", "opinion", "shipping", "keyword", "description", "subject", "company", "phone",
-                "email", "order_number", "incident_date", "category", "consent", "message", "attachments"]
+    secrets = [
+        "pw",
+        "password",
+        "pincode",
+        "api_key",
+        "apiKey",
+        "X-Session-Token",
+        "csrfmiddlewaretoken",
+        "authenticity_token",
+        "refreshToken",
+        "PHPSESSID",
+        "JSESSIONID",
+        "connect.sid",
+        "user[password]",
+        "client_secret",
+        "otp",
+        "cvv",
+        "card_number",
+        "cardNumber",
+    ]
+    evidence = [
+        "author",
+        "opinion",
+        "shipping",
+        "keyword",
+        "description",
+        "subject",
+        "company",
+        "phone",
+        "email",
+        "order_number",
+        "incident_date",
+        "category",
+        "consent",
+        "message",
+        "attachments",
+    ]
     assert [name for name in secrets if not secret(name)] == []
     assert [name for name in evidence if secret(name)] == []
 
@@ -157,7 +212,7 @@ def test_tsa_token_checks(tmp_path):
 
 
 def test_background_stamper_returns_copies_in_order_and_failures_as_values():
-    at = datetime(2026, 11, 20, 11, 35, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 20, 11, 35, tzinfo=UTC)
     stamper = stamp.Stamper()
     stamper.submit("a", png(300, 200), captured_at=at, url="http://a/", case_ref="c")
     stamper.submit("broken", b"not a png", captured_at=at, url="http://b/", case_ref="c")

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from assistant import templating
-from assistant.flow import STEPS, load_flow
 from helpers import DEMO_FLOW, json_out, run_cli, write_case
+
+from assistant.language import templating
+from assistant.language.flow import STEPS, load_flow
 
 BAD_FLOW = """\
 id: broken
@@ -36,7 +36,10 @@ def test_flow_errors_name_file_line_and_column(tmp_path):
     done = run_cli("flow", "validate", str(flow), home=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert f"{flow}:7:56: categories.payment.colour: unknown key 'colour' (allowed: deadline, form_value, label, order_id_required, source)" in lines
+    assert (
+        f"{flow}:7:56: categories.payment.colour: unknown key 'colour' (allowed: deadline, form_value, label, order_id_required, source)"
+        in lines
+    )
     assert f"{flow}:10:5: steps[1].clik: unknown step 'clik'; did you mean 'click'?" in lines
     assert f"{flow}:11:5: steps[2].fill.value: required; add it" in lines
 
@@ -59,8 +62,17 @@ def test_submit_with_a_broken_flow_sends_nothing(portal, tmp_path):
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "demo.yaml").write_text(BAD_FLOW.replace("id: broken", "id: demo"))
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 2 and "unknown step 'clik'" in done.stderr
     assert portal.received == []
 
@@ -80,8 +92,17 @@ def test_case_variable_the_flow_needs_but_case_lacks_names_the_flow_line(portal,
     text = DEMO_FLOW.read_text().replace("{{ case.contacts.phone }}", "{{ case.contacts.fax }}")
     (flows / "demo.yaml").write_text(text)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if "case.contacts.fax" in l)
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 2
     assert f"{flows / 'demo.yaml'}:{line}:" in done.stderr and "'case.contacts.fax' is not known" in done.stderr
     assert portal.received == []
@@ -92,8 +113,17 @@ def test_goto_outside_allowed_hosts_is_refused_before_the_browser_starts(portal,
     flows.mkdir()
     text = DEMO_FLOW.read_text().replace('- goto: "{{ base_url }}/"', '- goto: "https://evil.example/"')
     (flows / "demo.yaml").write_text(text)
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 2 and "evil.example is not in allowed_hosts" in done.stderr
     assert portal.received == []
 
@@ -103,8 +133,20 @@ def test_pause_for_human_in_headless_mode_is_a_clear_error_not_a_hang(portal, tm
     flows.mkdir()
     text = DEMO_FLOW.read_text().replace("  - screenshot: home\n", '  - pause_for_human: "Solve the CAPTCHA"\n')
     (flows / "demo.yaml").write_text(text)
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   "--timeout", "5", home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)}, timeout=60)
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--timeout",
+        "5",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "needs a person (Solve the CAPTCHA)" in done.stderr and "--headed" in done.stderr
     assert portal.received == []

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from assistant.flow import load_flow
 from helpers import REPO, run_cli
+
+from assistant.language.flow import load_flow
 
 
 def flow_files() -> list[Path]:
@@ -49,18 +49,30 @@ def test_1cupis_form_gets_one_file_even_when_the_case_has_several(tmp_path):
     """The 1CUPIS form takes one image or PDF: several attachments arrive as one merged PDF."""
     import shutil
 
-    from assistant.replica import ReplicaServer, load_site
+    from assistant.sites.replica import ReplicaServer, load_site
 
     samples = REPO / "flows" / "samples"
     for name in ("1cupis-withdrawal-screenshot.png", "kuper-receipt.pdf"):
         shutil.copy(samples / name, tmp_path / name)
     text = (samples / "1cupis-feedback-case.yaml").read_text()
     case = tmp_path / "case.yaml"
-    case.write_text(text.replace("  - 1cupis-withdrawal-screenshot.png\n",
-                                 "  - 1cupis-withdrawal-screenshot.png\n  - kuper-receipt.pdf\n"))
+    case.write_text(
+        text.replace(
+            "  - 1cupis-withdrawal-screenshot.png\n", "  - 1cupis-withdrawal-screenshot.png\n  - kuper-receipt.pdf\n"
+        )
+    )
     with ReplicaServer(load_site(REPO / "tests" / "sites" / "1cupis-feedback")) as site:
-        done = run_cli("submit", "1cupis-feedback", "--case", str(case), "--base-url", site.url, "--yes", "--json",
-                       home=tmp_path / "home")
+        done = run_cli(
+            "submit",
+            "1cupis-feedback",
+            "--case",
+            str(case),
+            "--base-url",
+            site.url,
+            "--yes",
+            "--json",
+            home=tmp_path / "home",
+        )
         assert done.returncode == 0, done.stderr
         [received] = site.received
     [sent] = received.files

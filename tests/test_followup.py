@@ -14,7 +14,7 @@ PHONE_CALL = {"number": "T-1001", "date": "2026-11-20", "channel": "phone"}
 
 def deadline_passes(home: Path) -> None:
     """Time passes: every answer the provider owes is now overdue."""
-    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat()
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
     with sqlite3.connect(home / "assistant.db") as db:
         db.execute("UPDATE submissions SET due_at=?", (past,))
 
@@ -28,8 +28,9 @@ def local_date(stamp: str) -> str:
 def test_followup_on_inaction_cites_every_earlier_number_through_the_same_channel(portal, tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path, language="ru", previous_requests=[PHONE_CALL])
-    first = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
-                             home=home))
+    first = json_out(
+        run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", home=home)
+    )
 
     early = run_cli("followup", "1", "--base-url", portal.url, "--yes", home=home)
     assert early.returncode == 3 and "before the deadline" in early.stderr and len(portal.received) == 1
@@ -56,7 +57,9 @@ def test_followup_on_inaction_cites_every_earlier_number_through_the_same_channe
         manifest = Path(row["evidence_dir"]) / "manifest.json"
         assert row["manifest_sha256"] == hashlib.sha256(manifest.read_bytes()).hexdigest()
     assert [(r["kind"], r["channel"], r["case_id"]) for r in rows] == [
-        ("request", "web_form", 1), ("followup", "web_form", 1), ("followup", "web_form", 1)
+        ("request", "web_form", 1),
+        ("followup", "web_form", 1),
+        ("followup", "web_form", 1),
     ]
     due = json_out(run_cli("cases", "due", "--json", "--now", "2099-01-01T00:00:00+00:00", home=home))
     assert "assistant escalate 1 --to regulator" in due[0]["next_action"]
@@ -64,8 +67,9 @@ def test_followup_on_inaction_cites_every_earlier_number_through_the_same_channe
 
 def test_followup_by_email_goes_by_email(tmp_path):
     home = tmp_path / "home"
-    sent = json_out(run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes",
-                            "--json", home=home))
+    sent = json_out(
+        run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
+    )
     deadline_passes(home)
     repeat = json_out(run_cli("followup", "1", "--eml-only", "--yes", "--json", home=home))
     eml = (Path(repeat["evidence_dir"]) / "message.eml").read_text()
@@ -85,8 +89,9 @@ def test_escalation_drafts_text_and_pdf_without_sending(portal, tmp_path):
 
     home = tmp_path / "home"
     case = write_case(tmp_path, language="ru", previous_requests=[PHONE_CALL])
-    first = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
-                             home=home))
+    first = json_out(
+        run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", home=home)
+    )
     out = tmp_path / "drafts"
     drafts = {}
     for target in ("regulator", "claim", "review"):
@@ -116,14 +121,15 @@ def test_escalation_drafts_text_and_pdf_without_sending(portal, tmp_path):
 def test_phone_script_in_order_and_short_chat_message(portal, tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path)
-    first = json_out(run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json",
-                             home=home))
+    first = json_out(
+        run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", home=home)
+    )
     phone = run_cli("script", "1", "--channel", "phone", home=home)
     assert phone.returncode == 0, phone.stderr
     lines = [line for line in phone.stdout.splitlines() if line[:2].rstrip(".").isdigit()]
     assert lines[0].startswith('1. Who you are: "Hello, my name is Анна Петрова. The account is tied to +7 912')
     assert lines[1] == f'2. The request number: "I have already filed this, request number {first["confirmation"]}."'
-    assert lines[2].startswith("3. The order number") and lines[3].startswith("4. What happened: \"20 November 2026")
+    assert lines[2].startswith("3. The order number") and lines[3].startswith('4. What happened: "20 November 2026')
     assert lines[-2].startswith('6. What you want: "Refund the 2,480.00 RUB')
 
     chat = json_out(run_cli("script", "1", "--channel", "chat", "--lang", "ru", "--json", home=home))["text"]

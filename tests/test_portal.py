@@ -7,18 +7,13 @@ import re
 import socket
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from assistant.demo.portal import (
-    DemoPortal,
-    MultipartError,
-    parse_header_params,
-    parse_multipart,
-)
+from assistant.sites.demo.portal import DemoPortal, MultipartError, parse_header_params, parse_multipart
 
 SUBJECT = "Двойное списание за заказ"
 DESCRIPTION = (
@@ -49,7 +44,7 @@ def valid_values() -> dict[str, str]:
         "subject": SUBJECT,
         "description": DESCRIPTION,
         "order_number": "DM-2024/00123_a",
-        "incident_date": (datetime.now(timezone.utc).date() - timedelta(days=2)).isoformat(),
+        "incident_date": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
         "incident_time": "14:30",
         "full_name": "Иван Петров",
         "phone": "+7 (912) 345-67-89",
@@ -157,8 +152,17 @@ def test_empty_submit_shows_server_errors(page: Page, portal: DemoPortal):
     assert info.value.status == 422
     expect(page.locator("#form-errors")).to_be_visible()
     expect(page.locator("#form-errors")).to_contain_text("Please correct the errors below")
-    for name in ("category", "subject", "description", "incident_date", "incident_time",
-                 "full_name", "phone", "email", "consent"):
+    for name in (
+        "category",
+        "subject",
+        "description",
+        "incident_date",
+        "incident_time",
+        "full_name",
+        "phone",
+        "email",
+        "consent",
+    ):
         expect(page.locator(f"#error-{name}")).to_be_visible()
         expect(page.locator(f"#error-{name}")).to_have_class("field-error")
     expect(page.locator("#error-order_number")).to_have_count(0)
@@ -168,8 +172,13 @@ def test_empty_submit_shows_server_errors(page: Page, portal: DemoPortal):
 
 def test_bad_values_keep_text_and_explain(page: Page, portal: DemoPortal):
     page.goto(portal.url + "/support/new")
-    values = {**valid_values(), "description": "Слишком коротко", "email": "ivan@", "phone": "12-34",
-              "order_number": "№ 1"}
+    values = {
+        **valid_values(),
+        "description": "Слишком коротко",
+        "email": "ivan@",
+        "phone": "12-34",
+        "order_number": "№ 1",
+    }
     fill_form(page, values)
     page.locator("button#submit-request").click()
     expect(page.locator("#form-errors")).to_be_visible()
@@ -198,7 +207,7 @@ def test_bad_values_keep_text_and_explain(page: Page, portal: DemoPortal):
 
 def test_future_date_rejected(page: Page, portal: DemoPortal):
     page.goto(portal.url + "/support/new")
-    future = (datetime.now(timezone.utc).date() + timedelta(days=3)).isoformat()
+    future = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
     fill_form(page, {**valid_values(), "incident_date": future})
     page.locator("button#submit-request").click()
     expect(page.locator("#error-incident_date")).to_contain_text("future")
@@ -243,8 +252,7 @@ def test_wrong_csrf_token_forbidden(page: Page, portal: DemoPortal):
     good = _csrf(page)
     form = {**valid_values(), "consent": "yes"}
 
-    bad = page.request.post(portal.url + "/support/new",
-                            multipart={**form, "csrf_token": "0" * 64}, max_redirects=0)
+    bad = page.request.post(portal.url + "/support/new", multipart={**form, "csrf_token": "0" * 64}, max_redirects=0)
     assert bad.status == 403
     assert "session has expired" in bad.text()
     missing = page.request.post(portal.url + "/support/new", multipart=form, max_redirects=0)
@@ -252,8 +260,7 @@ def test_wrong_csrf_token_forbidden(page: Page, portal: DemoPortal):
     assert portal.received == []
 
     # the same request with the right token goes through (the cookie is the page's)
-    ok = page.request.post(portal.url + "/support/new",
-                           multipart={**form, "csrf_token": good}, max_redirects=0)
+    ok = page.request.post(portal.url + "/support/new", multipart={**form, "csrf_token": good}, max_redirects=0)
     assert ok.status == 303
     assert ok.headers["location"] == "/support/tickets/DEMO-000123/submitted"
     assert len(portal.received) == 1
@@ -264,12 +271,14 @@ def test_token_without_session_cookie_forbidden(page: Page, portal: DemoPortal):
     token = _csrf(page)
     boundary = "XyZ"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"subject\"\r\n\r\nHello there\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="subject"\r\n\r\nHello there\r\n'
         f"--{boundary}--\r\n"
     ).encode()
     req = urllib.request.Request(
-        portal.url + "/support/new", data=body, method="POST",
+        portal.url + "/support/new",
+        data=body,
+        method="POST",
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     with pytest.raises(urllib.error.HTTPError) as err:
@@ -281,11 +290,12 @@ def test_token_without_session_cookie_forbidden(page: Page, portal: DemoPortal):
 def test_malformed_multipart_is_400(portal: DemoPortal):
     for ctype, body in [
         ("multipart/form-data; boundary=abc", b"--abc\r\nno colon here\r\n\r\nx\r\n--abc--\r\n"),
-        ("multipart/form-data; boundary=abc", b"--abc\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnever closed"),
+        ("multipart/form-data; boundary=abc", b'--abc\r\nContent-Disposition: form-data; name="a"\r\n\r\nnever closed'),
         ("application/x-www-form-urlencoded", b"a=b"),
     ]:
-        req = urllib.request.Request(portal.url + "/support/new", data=body, method="POST",
-                                     headers={"Content-Type": ctype})
+        req = urllib.request.Request(
+            portal.url + "/support/new", data=body, method="POST", headers={"Content-Type": ctype}
+        )
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req, timeout=5)
         assert err.value.code == 400
@@ -334,19 +344,17 @@ def test_unknown_pages_are_404(page: Page, portal: DemoPortal):
 def test_parse_multipart_is_byte_exact():
     boundary = b"----WebKitFormBoundaryAbC123"
     payload = (
-        b"\r\n--" + boundary + b"X\n"        # boundary followed by a non-delimiter byte
-        b"--" + boundary + b"\r\n"           # after a bare LF, not CRLF: not a delimiter
+        b"\r\n--" + boundary + b"X\n"  # boundary followed by a non-delimiter byte
+        b"--" + boundary + b"\r\n"  # after a bare LF, not CRLF: not a delimiter
         b"\r\n\r\n\x00\xff\r\n--\r\n" + b"\r\n--" + boundary[:-1] + b"\r\n"
     )
     body = (
         b"preamble\r\n"
         b"--" + boundary + b"\r\n"
-        b'Content-Disposition: form-data; name="subject"\r\n\r\n'
-        + "Привет; \"мир\"\r\nвторая строка".encode() + b"\r\n"
+        b'Content-Disposition: form-data; name="subject"\r\n\r\n' + 'Привет; "мир"\r\nвторая строка'.encode() + b"\r\n"
         b"--" + boundary + b"  \r\n"  # transport padding is allowed
         b'Content-Disposition: form-data; name="attachments"; filename="a;b %22c%22.pdf"\r\n'
-        b"Content-Type: application/pdf\r\n\r\n"
-        + payload + b"\r\n"
+        b"Content-Type: application/pdf\r\n\r\n" + payload + b"\r\n"
         b"--" + boundary + b"\r\n"
         b'Content-Disposition: form-data; name="attachments"; filename=""\r\n'
         b"Content-Type: application/octet-stream\r\n\r\n"
@@ -359,12 +367,12 @@ def test_parse_multipart_is_byte_exact():
         ("attachments", "a;b %22c%22.pdf", "application/pdf"),
         ("attachments", "", "application/octet-stream"),
     ]
-    assert parts[0].data.decode() == "Привет; \"мир\"\r\nвторая строка"
+    assert parts[0].data.decode() == 'Привет; "мир"\r\nвторая строка'
     assert parts[1].data == payload
     assert parts[2].data == b""
 
     with pytest.raises(MultipartError):
-        parse_multipart(b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx", "b")
+        parse_multipart(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx', "b")
     with pytest.raises(MultipartError):
         parse_multipart(b"no boundary at all", "b")
     with pytest.raises(MultipartError):
@@ -373,9 +381,11 @@ def test_parse_multipart_is_byte_exact():
 
 def test_parse_header_params():
     assert parse_header_params('form-data; name="a"; filename="x\\"y;z.png"') == (
-        "form-data", {"name": "a", "filename": 'x"y;z.png'},
+        "form-data",
+        {"name": "a", "filename": 'x"y;z.png'},
     )
     assert parse_header_params("multipart/form-data; boundary=----abc") == (
-        "multipart/form-data", {"boundary": "----abc"},
+        "multipart/form-data",
+        {"boundary": "----abc"},
     )
     assert parse_header_params("form-data; name=f; filename*=UTF-8''%D1%84.pdf")[1]["filename"] == "ф.pdf"

@@ -67,25 +67,65 @@ def test_every_step_kind_works(portal, tmp_path):
     text = FLOW.replace('  - click: { test_id: missing-on-purpose, timeout: 0.5, describe: "never clicked" }\n', "")
     env = write_flow(tmp_path, text + GOOD_TAIL)
     out = tmp_path / "evidence"
-    result = json_out(run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url,
-                              "--yes", "--json", "--out", str(out), home=tmp_path / "home", env=env))
+    result = json_out(
+        run_cli(
+            "submit",
+            "demo",
+            "--case",
+            str(write_case(tmp_path)),
+            "--base-url",
+            portal.url,
+            "--yes",
+            "--json",
+            "--out",
+            str(out),
+            home=tmp_path / "home",
+            env=env,
+        )
+    )
     ticket = portal.received[0]
     assert result["confirmation"] == ticket.number  # read from the redirect URL this time
     assert ticket.fields["consent"] == "yes" and ticket.fields["incident_time"] == "14:35"
     manifest = json.loads((out / "manifest.json").read_text())
     kinds = {a["kind"] for a in manifest["actions"]}
-    assert kinds >= {"goto", "assert_visible", "click", "wait_for", "assert_text", "extract", "select", "fill",
-                     "press", "check", "upload", "screenshot", "submit", "success"}
+    assert kinds >= {
+        "goto",
+        "assert_visible",
+        "click",
+        "wait_for",
+        "assert_text",
+        "extract",
+        "select",
+        "fill",
+        "press",
+        "check",
+        "upload",
+        "screenshot",
+        "submit",
+        "success",
+    }
     element_shot = next(f for f in manifest["files"] if f["path"].endswith("-form-only.png"))
     assert element_shot["size"] > 5000
 
 
 def test_a_selector_that_never_appears_names_the_step_and_line(portal, tmp_path):
     env = write_flow(tmp_path, FLOW + GOOD_TAIL)
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   home=tmp_path / "home", env=env)
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        home=tmp_path / "home",
+        env=env,
+    )
     assert done.returncode == 1
-    line = FLOW.splitlines().index('  - click: { test_id: missing-on-purpose, timeout: 0.5, describe: "never clicked" }') + 1
+    line = (
+        FLOW.splitlines().index('  - click: { test_id: missing-on-purpose, timeout: 0.5, describe: "never clicked" }')
+        + 1
+    )
     assert f"demo.yaml:{line}: step 7 (never clicked) failed: timed out after 0.5 s" in done.stderr
     assert portal.received == []
     evidence = next((tmp_path / "home" / "evidence").iterdir())
@@ -97,8 +137,19 @@ def test_a_selector_that_never_appears_names_the_step_and_line(portal, tmp_path)
 def test_extracted_values_feed_later_steps(portal, tmp_path):
     text = FLOW.replace('  - click: { test_id: missing-on-purpose, timeout: 0.5, describe: "never clicked" }\n', "")
     env = write_flow(tmp_path, text + STEPS_AFTER_HELP + GOOD_TAIL.split("\n", 1)[1])
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   "--timeout", "1", home=tmp_path / "home", env=env)
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--timeout",
+        "1",
+        home=tmp_path / "home",
+        env=env,
+    )
     # The placeholder lookup uses the extracted hotline number, which is not a placeholder on the form.
     assert done.returncode == 1
     assert "step 9 (fill placeholder='8 800 555-01-23') failed: timed out after 1 s" in done.stderr

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from assistant.case import load_case
-from assistant.compose import compose
-from assistant.demo.portal import DemoPortal
 from helpers import DEMO_FLOW, SAMPLES, json_out, run_cli, submissions, write_case
+
+from assistant.casework.compose import compose
+from assistant.language.case import load_case
+from assistant.sites.demo.portal import DemoPortal
 
 
 def submit(portal, case: Path, home: Path, *extra: str, **kw):
@@ -155,10 +155,28 @@ def test_run_killed_after_the_click_leaves_a_pending_record(silent_portal, tmp_p
     home = tmp_path / "home"
     case = write_case(tmp_path)
     env = {**os.environ, "ASSISTANT_HOME": str(home)}
-    args = [sys.executable, "-m", "assistant", "submit", "demo", "--case", str(case),
-            "--base-url", silent_portal.url, "--yes", "--timeout", "60"]
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    args = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "submit",
+        "demo",
+        "--case",
+        str(case),
+        "--base-url",
+        silent_portal.url,
+        "--yes",
+        "--timeout",
+        "60",
+    ]
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not silent_portal.received:
@@ -173,8 +191,18 @@ def test_run_killed_after_the_click_leaves_a_pending_record(silent_portal, tmp_p
 
 
 def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(portal, tmp_path):
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   "--timeout", "0.1", home=tmp_path / "home")
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--timeout",
+        "0.1",
+        home=tmp_path / "home",
+    )
     assert done.returncode == 1 and portal.received == [] and submissions(tmp_path / "home") == []
     last = done.stderr.strip().splitlines()[-1]
     assert "step 1 (goto" in last and "the page did not finish loading" in last and "selector" not in last
@@ -182,7 +210,17 @@ def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(portal
 
 def test_headed_without_a_screen_says_what_is_missing(portal, tmp_path):
     env = {k: "" for k in ("DISPLAY", "WAYLAND_DISPLAY")}
-    done = run_cli("submit", "demo", "--case", str(write_case(tmp_path)), "--base-url", portal.url, "--yes",
-                   "--headed", home=tmp_path / "home", env=env)
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--headed",
+        home=tmp_path / "home",
+        env=env,
+    )
     assert done.returncode == 4 and portal.received == []
     assert "--headed) needs a screen" in done.stderr and "xvfb-run" in done.stderr

@@ -6,7 +6,6 @@ import os
 import sys
 
 import pexpect
-
 from helpers import submissions, write_case
 
 
@@ -15,7 +14,10 @@ def spawn(portal, case, home):
     return pexpect.spawn(
         sys.executable,
         ["-m", "assistant", "submit", "demo", "--case", str(case), "--base-url", portal.url],
-        env=env, encoding="utf-8", timeout=90, dimensions=(50, 200),
+        env=env,
+        encoding="utf-8",
+        timeout=90,
+        dimensions=(50, 200),
     )
 
 

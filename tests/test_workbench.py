@@ -11,9 +11,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from assistant.replica import ReplicaServer, load_site
 from helpers import REPO, json_out, run_cli
+
+from assistant.sites.replica import ReplicaServer, load_site
 
 UNSEEN_FORM = """<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Связаться с нами — ТехноДом</title></head>
@@ -61,8 +61,11 @@ def test_new_scaffold_validates_tests_and_checks_at_once(tmp_path):
     done = run_cli("flow", "new", "acme-support", *places(tmp_path), home=home)
     assert done.returncode == 0, done.stderr
     flow = tmp_path / "flows" / "acme-support.yaml"
-    for path in (flow, tmp_path / "sites" / "acme-support" / "site.py",
-                 tmp_path / "flows" / "samples" / "acme-support-case.yaml"):
+    for path in (
+        flow,
+        tmp_path / "sites" / "acme-support" / "site.py",
+        tmp_path / "flows" / "samples" / "acme-support-case.yaml",
+    ):
         assert path.is_file() and str(path) in done.stdout
     assert run_cli("flow", "validate", str(flow), home=home).returncode == 0
     [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=home))
@@ -81,7 +84,14 @@ def test_snapshot_of_an_unseen_form_drafts_a_flow_that_passes(static_site, tmp_p
     fields = json.loads((site / "fields.json").read_text())
     assert fields["form"] == "form.contact"  # the contact form, not the search box
     assert [f["name"] for f in fields["fields"] if f["required"]] == [
-        "who", "client_name", "acc", "client_mail", "reason", "body", "pd_agree"]
+        "who",
+        "client_name",
+        "acc",
+        "client_mail",
+        "reason",
+        "body",
+        "pd_agree",
+    ]
     assert "crm.example.net" not in (site / "form.html").read_text()  # posts to the replica now
     flow_text = (tmp_path / "flows" / "technodom.yaml").read_text()
     assert "{{ case.contacts.email }}" in flow_text and "{{ category.form_value }}" in flow_text
@@ -100,8 +110,9 @@ def test_snapshot_of_an_unseen_form_drafts_a_flow_that_passes(static_site, tmp_p
 
 def test_check_walks_up_to_submit_and_never_clicks_it(tmp_path):
     with ReplicaServer(load_site(REPO / "tests" / "sites" / "kuper-support")) as replica:
-        checked = json_out(run_cli("flow", "check", "kuper-support", "--base-url", replica.url, "--json",
-                                   home=tmp_path / "home"))
+        checked = json_out(
+            run_cli("flow", "check", "kuper-support", "--base-url", replica.url, "--json", home=tmp_path / "home")
+        )
         assert replica.received == []
     assert checked["checked_steps"] == 18
     review = list(Path(checked["evidence_dir"]).glob("screenshots/*review-before-submit*"))
@@ -122,8 +133,9 @@ def test_check_names_the_line_of_a_selector_that_no_longer_matches(tmp_path):
 
 
 def test_check_live_refuses_a_flow_without_a_live_site(tmp_path):
-    done = run_cli("flow", "check", str(REPO / "tests" / "flows" / "harder-iframe.yaml"), "--live",
-                   home=tmp_path / "home")
+    done = run_cli(
+        "flow", "check", str(REPO / "tests" / "flows" / "harder-iframe.yaml"), "--live", home=tmp_path / "home"
+    )
     assert done.returncode == 2 and "has no live site" in done.stderr
 
 
@@ -146,8 +158,11 @@ def test_schema_file_describes_tests_logins_and_frames(tmp_path):
 
 
 def test_validate_reports_a_test_block_pointing_nowhere(tmp_path):
-    text = (REPO / "flows" / "1cupis-feedback.yaml").read_text().replace(
-        "replica: ../tests/sites/1cupis-feedback", "replica: ../tests/sites/nowhere")
+    text = (
+        (REPO / "flows" / "1cupis-feedback.yaml")
+        .read_text()
+        .replace("replica: ../tests/sites/1cupis-feedback", "replica: ../tests/sites/nowhere")
+    )
     flow = tmp_path / "1cupis-feedback.yaml"
     flow.write_text(text)
     done = run_cli("flow", "validate", str(flow), home=tmp_path)

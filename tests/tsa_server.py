@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -22,12 +22,14 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test TSA")])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test TSA")]
+    )
 
 
 def make_ca(cn: str = "Test Timestamp Root"):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(cn))
@@ -46,7 +48,7 @@ def make_ca(cn: str = "Test Timestamp Root"):
 
 def make_tsa_cert(ca_key, ca_cert):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("Test Timestamp Unit"))
@@ -59,9 +61,7 @@ def make_tsa_cert(ca_key, ca_cert):
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     return key, cert
@@ -88,7 +88,7 @@ class Authority:
                 "policy": "1.3.6.1.4.1.99999.1.1",
                 "message_imprint": req["message_imprint"],
                 "serial_number": self.serial,
-                "gen_time": datetime.now(timezone.utc).replace(microsecond=0),
+                "gen_time": datetime.now(UTC).replace(microsecond=0),
                 "accuracy": {"seconds": 1},
                 "nonce": req["nonce"].native,
             }
@@ -113,7 +113,9 @@ class Authority:
         attrs = cms.CMSAttributes(
             [
                 cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
-                cms.CMSAttribute({"type": "signing_time", "values": [cms.Time(name="utc_time", value=datetime.now(timezone.utc))]}),
+                cms.CMSAttribute(
+                    {"type": "signing_time", "values": [cms.Time(name="utc_time", value=datetime.now(UTC))]}
+                ),
                 cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
                 cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}),
             ]

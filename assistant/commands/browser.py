@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import handles_errors
+from assistant.commands.common import handles_errors
 
 
 @click.group("browser")
@@ -19,8 +19,8 @@ def browser() -> None:
 @handles_errors
 def find(browser_path, browser_endpoint, cdp) -> None:
     """Show which browser would be used, and why."""
-    from ..browser import BrowserNotFound, discover
-    from ..errors import NoBrowser
+    from assistant.errors import NoBrowser
+    from assistant.run.browser import BrowserNotFound, discover
 
     try:
         choice = discover(browser_path, browser_endpoint, cdp)
@@ -33,9 +33,9 @@ def find(browser_path, browser_endpoint, cdp) -> None:
 @handles_errors
 def install() -> None:
     """Make sure a browser is available (Playwright's download, else the system package)."""
-    from ..browser import BrowserNotFound
-    from ..browser import install as do_install
-    from ..errors import NoBrowser
+    from assistant.errors import NoBrowser
+    from assistant.run.browser import BrowserNotFound
+    from assistant.run.browser import install as do_install
 
     try:
         do_install(echo=lambda m: click.echo(m, err=True))

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import click
 
-from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
+from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
 STATE_COLOURS = {"overdue": "red", "due soon": "yellow", "pending": "yellow", "answered": "green"}
 
 
 def _open_store(obj: Ctx):
-    from ..store import Store
+    from assistant.store import Store
 
     return Store(obj.home)
 
 
 def _case(store, ref: str) -> dict:
-    from ..errors import InputError
+    from assistant.errors import InputError
 
     found = store.find_case(ref)
     if found is None:
@@ -33,7 +33,7 @@ def _due(stamp: str | None) -> str:
     """A due date in the provider's zone, unambiguous: 23 November 2026, 05:09 (UTC+03:00)."""
     import datetime as dt
 
-    from ..compose import format_datetime
+    from assistant.casework.compose import format_datetime
 
     if not stamp:
         return ""
@@ -43,10 +43,10 @@ def _due(stamp: str | None) -> str:
 def _now(value: str | None):
     import datetime as dt
 
-    from ..errors import InputError
+    from assistant.errors import InputError
 
     if value is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -72,7 +72,7 @@ def cases(ctx: click.Context, as_json: bool) -> None:
 @handles_errors
 def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
     """List cases, oldest first, with their latest request number and due date."""
-    from ..tracking import case_view
+    from assistant.casework.tracking import case_view
 
     store = _open_store(obj)
     try:
@@ -104,7 +104,7 @@ def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
 @handles_errors
 def show(obj: Ctx, case: str, as_json: bool) -> None:
     """Everything about CASE (its number, or any of its request numbers)."""
-    from ..tracking import case_view
+    from assistant.casework.tracking import case_view
 
     store = _open_store(obj)
     try:
@@ -125,7 +125,9 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
     for s in view["submissions"]:
         number = s["confirmation"] or "(no number yet)"
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
-        click.echo(f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['status']:<9} {number}{extra}")
+        click.echo(
+            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['status']:<9} {number}{extra}"
+        )
         if s["evidence_dir"]:
             click.echo(f"      evidence {s['evidence_dir']}")
     if view["replies"]:
@@ -151,7 +153,7 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
 @handles_errors
 def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
     """Record the provider's answer to CASE (and the number they gave it)."""
-    from ..errors import InputError
+    from assistant.errors import InputError
 
     if text_file is not None:
         text = text_file.read()
@@ -232,7 +234,7 @@ def add_note(obj: Ctx, case: str, text: str) -> None:
 @handles_errors
 def due(obj: Ctx, now_value, as_json: bool) -> None:
     """Cases overdue or due within a day, with the next action for each."""
-    from ..tracking import due as list_due
+    from assistant.casework.tracking import due as list_due
 
     store = _open_store(obj)
     try:
@@ -247,6 +249,8 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
         return
     for r in rows:
         state = click.style(f"{r['state']:<8}", fg=STATE_COLOURS.get(r["state"]))
-        click.echo(f"{r['case']:>4}  {state} due {_due(r['due_at'])}  {r['number'] or ''}  "
-                   f"{r['provider']}  {r['subject'] or ''}")
+        click.echo(
+            f"{r['case']:>4}  {state} due {_due(r['due_at'])}  {r['number'] or ''}  "
+            f"{r['provider']}  {r['subject'] or ''}"
+        )
         click.echo(f"      next: {r['next_action']}")

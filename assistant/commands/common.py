@@ -17,7 +17,7 @@ class Ctx:
 
     @property
     def home(self) -> Path:
-        from ..paths import home
+        from assistant.paths import home
 
         return home(self._home)
 
@@ -49,7 +49,7 @@ def info(message: str) -> None:
 
 
 def fail(exc: Exception) -> None:
-    from ..errors import AssistantError, printable
+    from assistant.errors import AssistantError, printable
 
     code = exc.exit_code if isinstance(exc, AssistantError) else 1
     text = printable(str(exc)).strip("\n")
@@ -65,7 +65,7 @@ def handles_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from ..errors import AssistantError
+        from assistant.errors import AssistantError
 
         try:
             return func(*args, **kwargs)
@@ -93,14 +93,21 @@ BROWSER_OPTIONS = ("headed", "slowmo", "browser_path", "browser_endpoint", "cdp"
 def browser_options(func):
     options = [
         click.option("--headed", is_flag=True, help="Show the browser window (headless by default)."),
-        click.option("--slowmo", type=Bounded(min=0, max=10_000), default=0, metavar="MS",
-                     help="Slow each browser action by MS milliseconds."),
+        click.option(
+            "--slowmo",
+            type=Bounded(min=0, max=10_000),
+            default=0,
+            metavar="MS",
+            help="Slow each browser action by MS milliseconds.",
+        ),
         click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER)."),
-        click.option("--browser-endpoint", metavar="WS_URL",
-                     help="A running `playwright run-server`, e.g. ws://127.0.0.1:3000/."),
+        click.option(
+            "--browser-endpoint", metavar="WS_URL", help="A running `playwright run-server`, e.g. ws://127.0.0.1:3000/."
+        ),
         click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222."),
-        click.option("--timeout", type=seconds(0.1), metavar="SECONDS",
-                     help="Time each step may take (overrides the flow)."),
+        click.option(
+            "--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take (overrides the flow)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -110,16 +117,31 @@ def browser_options(func):
 def evidence_options(func):
     """How the evidence is captured: as which device, what to hide, trusted time, a trace."""
     options = [
-        click.option("--device", metavar="NAME",
-                     help="Capture as this device sees the site: a Playwright device, e.g. 'iPhone 13', 'Pixel 7'."),
-        click.option("--mask", "masks", multiple=True, metavar="SELECTOR",
-                     help="Black out matching elements in every screenshot (card numbers, passwords). Repeatable."),
-        click.option("--tsa", metavar="URL",
-                     help="RFC 3161 timestamp authority for the manifest, e.g. https://freetsa.org/tsr."),
-        click.option("--trace", is_flag=True,
-                     help="Also keep a Playwright trace, in HOME/traces/ (it holds typed passwords and cookies)."),
-        click.option("--trace-in-package", is_flag=True,
-                     help="Put the trace inside the evidence package instead (then the package holds secrets)."),
+        click.option(
+            "--device",
+            metavar="NAME",
+            help="Capture as this device sees the site: a Playwright device, e.g. 'iPhone 13', 'Pixel 7'.",
+        ),
+        click.option(
+            "--mask",
+            "masks",
+            multiple=True,
+            metavar="SELECTOR",
+            help="Black out matching elements in every screenshot (card numbers, passwords). Repeatable.",
+        ),
+        click.option(
+            "--tsa", metavar="URL", help="RFC 3161 timestamp authority for the manifest, e.g. https://freetsa.org/tsr."
+        ),
+        click.option(
+            "--trace",
+            is_flag=True,
+            help="Also keep a Playwright trace, in HOME/traces/ (it holds typed passwords and cookies).",
+        ),
+        click.option(
+            "--trace-in-package",
+            is_flag=True,
+            help="Put the trace inside the evidence package instead (then the package holds secrets).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -6,15 +6,14 @@ import sys
 
 import click
 
-from ..errors import printable
-from .common import handles_errors, json_option, print_json
+from assistant.commands.common import handles_errors, json_option, print_json
+from assistant.errors import printable
 
 
 def _load(case_file: str, flow_id: str | None):
-    from ..case import load_case
-    from ..flow import find_flow, load_flow
-
-    from ..errors import InputError
+    from assistant.errors import InputError
+    from assistant.language.case import load_case
+    from assistant.language.flow import find_flow, load_flow
 
     case = load_case(case_file)
     try:
@@ -40,18 +39,20 @@ def _load(case_file: str, flow_id: str | None):
 @handles_errors
 def compose(case_file: str, lang: str | None, flow_id: str | None, as_json: bool) -> None:
     """Write the request from the case: subject, then the text the provider reads."""
-    from ..compose import compose as make
+    from assistant.casework.compose import compose as make
 
     case, flow = _load(case_file, flow_id)
     request = make(case, flow=flow, lang=lang)
     if as_json:
-        print_json({
-            "subject": request.subject,
-            "body": request.body,
-            "language": request.language,
-            "kind": request.kind,
-            "evidence": request.evidence,
-        })
+        print_json(
+            {
+                "subject": request.subject,
+                "body": request.body,
+                "language": request.language,
+                "kind": request.kind,
+                "evidence": request.evidence,
+            }
+        )
         return
     click.secho(printable(request.subject), bold=True)
     click.echo()
@@ -72,10 +73,10 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
     new. Warnings: a subject outside 5-7 words, no evidence, no device on a
     technical problem, no desired outcome.
     """
-    from ..check import errors, lint
-    from ..one_channel import matter_of
-    from ..paths import home
-    from ..store import Store
+    from assistant.casework.check import errors, lint
+    from assistant.casework.matter import matter_of
+    from assistant.paths import home
+    from assistant.store import Store
 
     case, flow = _load(case_file, flow_id)
     store = Store(home(ctx.find_root().params.get("home")))

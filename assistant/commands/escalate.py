@@ -6,13 +6,18 @@ from pathlib import Path
 
 import click
 
-from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
+from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
 
 
 @click.command("escalate")
 @click.argument("case")
-@click.option("--to", "target", required=True, type=click.Choice(["regulator", "claim", "review"]),
-              help="regulator: complaint to Rospotrebnadzor; claim: pre-trial claim; review: public review.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice(["regulator", "claim", "review"]),
+    help="regulator: complaint to Rospotrebnadzor; claim: pre-trial claim; review: public review.",
+)
 @click.option("--lang", type=click.Choice(["ru", "en"]), help="Language (default: the case's).")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the drafts (default: in --home).")
 @click.option("--no-pdf", is_flag=True, help="Text only; do not start the browser to print the PDF.")
@@ -26,10 +31,10 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     The draft holds the case facts, the timeline of requests and the evidence
     list, as text and PDF. Read it, sign it, and file it yourself.
     """
-    from ..escalate import write
-    from ..followup import stored_case_and_flow
-    from ..store import Store
-    from .cases import _case
+    from assistant.casework.escalate import write
+    from assistant.casework.followup import stored_case_and_flow
+    from assistant.commands.cases import _case
+    from assistant.store import Store
 
     store = Store(obj.home)
     try:

@@ -7,8 +7,15 @@ from pathlib import Path
 
 import click
 
-from .common import (
-    Ctx, browser_options, evidence_options, handles_errors, info, json_option, pass_ctx, print_json,
+from assistant.commands.common import (
+    Ctx,
+    browser_options,
+    evidence_options,
+    handles_errors,
+    info,
+    json_option,
+    pass_ctx,
+    print_json,
 )
 
 
@@ -18,7 +25,7 @@ def evidence() -> None:
 
 
 def _existing(path: str) -> Path:
-    from ..errors import InputError
+    from assistant.errors import InputError
 
     target = Path(path)
     if not target.exists():
@@ -28,10 +35,19 @@ def _existing(path: str) -> Path:
 
 @evidence.command("verify")
 @click.argument("path")
-@click.option("--tsa-ca", "tsa_ca", type=click.Path(dir_okay=False, exists=True), multiple=True,
-              help="CA certificate (PEM/DER) the timestamp authority must chain to. Repeatable.")
-@click.option("--key", "expect_key", metavar="FINGERPRINT",
-              help="The signer's key fingerprint you expect (from `evidence show` of a package you trust).")
+@click.option(
+    "--tsa-ca",
+    "tsa_ca",
+    type=click.Path(dir_okay=False, exists=True),
+    multiple=True,
+    help="CA certificate (PEM/DER) the timestamp authority must chain to. Repeatable.",
+)
+@click.option(
+    "--key",
+    "expect_key",
+    metavar="FINGERPRINT",
+    help="The signer's key fingerprint you expect (from `evidence show` of a package you trust).",
+)
 @json_option
 @handles_errors
 def verify(path, tsa_ca, expect_key, as_json):
@@ -76,11 +92,10 @@ def show(path, as_json):
     import tempfile
     import zipfile
 
+    from assistant.errors import InputError
     from evidence import Manifest
     from evidence.bundle import safe_extract
     from evidence.report import SHOT_ROLES
-
-    from ..errors import InputError
 
     target = _existing(path)
     with tempfile.TemporaryDirectory(prefix="evidence-show-") as tmp:
@@ -104,8 +119,14 @@ def show(path, as_json):
         "failed_actions": [a.description for a in manifest.actions if a.status == "failed"],
         "files": len(manifest.files),
         "bytes": sum(f.size for f in manifest.files),
-        "screenshots": [{"path": f.path, "captured_at": f.captured_at.isoformat() if f.captured_at else None,
-                         "url": f.meta.get("url")} for f in shots],
+        "screenshots": [
+            {
+                "path": f.path,
+                "captured_at": f.captured_at.isoformat() if f.captured_at else None,
+                "url": f.meta.get("url"),
+            }
+            for f in shots
+        ],
         "fitting": [f.model_dump() for f in manifest.fitting],
         "environment": manifest.environment.model_dump(exclude_none=True),
         "signer_fingerprint": manifest.signer.fingerprint if manifest.signer else None,
@@ -131,7 +152,9 @@ def show(path, as_json):
     click.echo(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
     click.echo(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
     for shot in shots:
-        click.echo(f"    {shot.captured_at.strftime('%H:%M:%S') if shot.captured_at else '?'}  {shot.path}  {shot.meta.get('url', '')}")
+        click.echo(
+            f"    {shot.captured_at.strftime('%H:%M:%S') if shot.captured_at else '?'}  {shot.path}  {shot.meta.get('url', '')}"
+        )
     for fit in manifest.fitting:
         click.echo(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
     click.echo(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
@@ -141,8 +164,13 @@ def show(path, as_json):
 
 @click.command("capture")
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--case", "case_file", required=True, type=click.Path(dir_okay=False),
-              help="Case file (YAML) the pages are evidence for.")
+@click.option(
+    "--case",
+    "case_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Case file (YAML) the pages are evidence for.",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home).")
 @browser_options
 @evidence_options
@@ -151,15 +179,20 @@ def show(path, as_json):
 @handles_errors
 def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
     """Capture the pages at URLS as a signed evidence package, without submitting anything."""
-    from ..capture import CaptureSettings, capture_urls
-    from ..case import load_case
+    from assistant.language.case import load_case
+    from assistant.run.capture import CaptureSettings, capture_urls
 
     case = load_case(case_file)
-    capture_settings = CaptureSettings(device=settings.pop("device"), masks=list(masks), tsa=settings.pop("tsa"),
-                                       trace=settings.pop("trace") or settings["trace_in_package"],
-                                       trace_in_package=settings.pop("trace_in_package"))
-    folder, bundle, failures = capture_urls(list(urls), case, home=obj.home, out=Path(out) if out else None,
-                                            settings=capture_settings, log=info, **settings)
+    capture_settings = CaptureSettings(
+        device=settings.pop("device"),
+        masks=list(masks),
+        tsa=settings.pop("tsa"),
+        trace=settings.pop("trace") or settings["trace_in_package"],
+        trace_in_package=settings.pop("trace_in_package"),
+    )
+    folder, bundle, failures = capture_urls(
+        list(urls), case, home=obj.home, out=Path(out) if out else None, settings=capture_settings, log=info, **settings
+    )
     if as_json:
         print_json({"evidence_dir": str(folder), "evidence_zip": str(bundle), "failed": failures})
     else:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.commands.common import handles_errors, json_option, pass_ctx, print_json, seconds
 
 
 @click.group("flow")
@@ -28,7 +28,7 @@ def schema(output) -> None:
     """Print the flow file JSON Schema (for editor completion; see README "Provider flows")."""
     import json
 
-    from ..flow import schema as make
+    from assistant.language.flow import schema as make
 
     if output:
         from pathlib import Path
@@ -48,8 +48,8 @@ def validate(files) -> None:
     Also checks that a flow's test: block names a replica folder with a
     site.py and a sample case that loads.
     """
-    from ..errors import InputError
-    from ..flow import all_flow_files, find_flow, load_flow
+    from assistant.errors import InputError
+    from assistant.language.flow import all_flow_files, find_flow, load_flow
 
     paths = [p if p.endswith((".yaml", ".yml")) else find_flow(p) for p in files] if files else all_flow_files()
     bad = 0
@@ -59,7 +59,7 @@ def validate(files) -> None:
             _validate_test_block(loaded)
         except InputError as exc:
             bad += 1
-            from ..errors import printable
+            from assistant.errors import printable
 
             click.secho(printable(str(exc)), fg="red", err=True)
             continue
@@ -74,18 +74,20 @@ def validate(files) -> None:
 @handles_errors
 def list_flows(as_json: bool) -> None:
     """List the provider flows this assistant knows."""
-    from ..flow import all_flow_files, load_flow
+    from assistant.language.flow import all_flow_files, load_flow
 
     rows = []
     for path in all_flow_files():
         loaded = load_flow(path)
-        rows.append({
-            "id": loaded.id,
-            "channel": loaded.channel,
-            "categories": list(loaded.categories),
-            "verified_live": loaded.verified_live.isoformat() if loaded.verified_live else None,
-            "file": str(path),
-        })
+        rows.append(
+            {
+                "id": loaded.id,
+                "channel": loaded.channel,
+                "categories": list(loaded.categories),
+                "verified_live": loaded.verified_live.isoformat() if loaded.verified_live else None,
+                "file": str(path),
+            }
+        )
     if as_json:
         print_json(rows)
         return
@@ -112,9 +114,9 @@ def test(flows, keep, timeout, as_json) -> None:
     """
     from pathlib import Path
 
-    from ..flow import all_flow_files, find_flow, load_flow
-    from ..flowtest import run
-    from .common import info
+    from assistant.commands.common import info
+    from assistant.language.flow import all_flow_files, find_flow, load_flow
+    from assistant.workbench.flowtest import run
 
     if flows:
         paths = [find_flow(name) for name in flows]
@@ -146,15 +148,16 @@ def test(flows, keep, timeout, as_json) -> None:
 
 
 def _places(flows_dir, sites_dir):
-    from ..workbench import Places
+    from assistant.workbench.authoring import Places
 
     return Places.default(flows_dir, sites_dir)
 
 
 PLACE_OPTIONS = [
     click.option("--flows-dir", type=click.Path(file_okay=False), help="Where the flow goes (default: flows/)."),
-    click.option("--sites-dir", type=click.Path(file_okay=False),
-                 help="Where the replica goes (default: tests/sites/)."),
+    click.option(
+        "--sites-dir", type=click.Path(file_okay=False), help="Where the replica goes (default: tests/sites/)."
+    ),
     click.option("--force", is_flag=True, help="Overwrite files that exist."),
 ]
 
@@ -175,7 +178,7 @@ def new(name, flows_dir, sites_dir, force) -> None:
     Then make the replica look like the real form and the flow fit it (see
     CONTRIBUTING.md, "Adding a provider flow").
     """
-    from ..workbench import new as scaffold
+    from assistant.workbench.authoring import new as scaffold
 
     places = _places(flows_dir, sites_dir)
     for path in scaffold(name, places, force=force):
@@ -199,12 +202,20 @@ def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_d
     flows/NAME.yaml does not exist, a draft flow and sample case that pass
     `assistant flow test NAME` against the replica.
     """
-    from ..workbench import snapshot as take
-    from .common import info
+    from assistant.commands.common import info
+    from assistant.workbench.authoring import snapshot as take
 
     places = _places(flows_dir, sites_dir)
-    for path in take(url, name, places, form_selector=form_selector, force=force, browser_path=browser_path,
-                     timeout=timeout, log=info):
+    for path in take(
+        url,
+        name,
+        places,
+        form_selector=form_selector,
+        force=force,
+        browser_path=browser_path,
+        timeout=timeout,
+        log=info,
+    ):
         click.echo(f"wrote {path}")
     click.echo(f"next: read the TODOs in {places.flow(name)}, then: assistant flow test {places.flow(name)}")
 
@@ -227,19 +238,28 @@ def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> Non
     flow's replica; with --live on the real site (for people with internet
     who verify a flow: if it passes, set `verified_live:` to today's date).
     """
-    from ..flow import find_flow
-    from ..workbench import check as walk
-    from .common import info
+    from assistant.commands.common import info
+    from assistant.language.flow import find_flow
+    from assistant.workbench.authoring import check as walk
 
-    result = walk(find_flow(name), live=live, base_url=base_url, home=obj.home, case_file=case_file,
-                  headed=headed, timeout=timeout, log=info)
+    result = walk(
+        find_flow(name),
+        live=live,
+        base_url=base_url,
+        home=obj.home,
+        case_file=case_file,
+        headed=headed,
+        timeout=timeout,
+        log=info,
+    )
     if as_json:
         print_json(result)
         return
     where = "the live site" if live else result["site"]
     click.secho(
         f"ok: {result['checked_steps']} steps worked on {where} and the submit button (line "
-        f"{result['submit_line']}) is there; nothing was submitted", fg="green",
+        f"{result['submit_line']}) is there; nothing was submitted",
+        fg="green",
     )
     click.echo(f"evidence: {result['evidence_dir']}")
 
@@ -250,10 +270,10 @@ def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> Non
 @handles_errors
 def serve(name, port) -> None:
     """Run flow NAME's replica on 127.0.0.1 until Ctrl-C, to look at it in a browser."""
-    from ..errors import InputError
-    from ..flow import find_flow, load_flow
-    from ..flowtest import replica_spec
-    from ..replica import serve as run
+    from assistant.errors import InputError
+    from assistant.language.flow import find_flow, load_flow
+    from assistant.sites.replica import serve as run
+    from assistant.workbench.flowtest import replica_spec
 
     loaded = load_flow(find_flow(name))
     if loaded.test is None:
@@ -262,17 +282,19 @@ def serve(name, port) -> None:
 
 
 def _validate_test_block(loaded) -> None:
-    from ..case import load_case
-    from ..errors import InputError
-    from ..flowtest import replica_spec
+    from assistant.errors import InputError
+    from assistant.language.case import load_case
+    from assistant.workbench.flowtest import replica_spec
 
     if loaded.test is None:
         return
-    line = "%d:%d" % loaded._source.position(("test",)) if loaded._source else "0:0"
+    line = "{}:{}".format(*loaded._source.position(("test",))) if loaded._source else "0:0"
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
         raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")
     parsed = load_case(loaded.sample_case(), {"provider": loaded.id})
     if parsed.category not in loaded.categories:
-        raise InputError(f"{parsed.where('category')}: category: '{parsed.category}' is not one of {loaded.id}'s: "
-                         f"{', '.join(loaded.categories)}")
+        raise InputError(
+            f"{parsed.where('category')}: category: '{parsed.category}' is not one of {loaded.id}'s: "
+            f"{', '.join(loaded.categories)}"
+        )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .common import Ctx, browser_options, handles_errors, json_option, pass_ctx
-from .email_options import email_options, take_email_options
+from assistant.commands.common import Ctx, browser_options, handles_errors, json_option, pass_ctx
+from assistant.commands.email_options import email_options, take_email_options
 
 
 @click.command("followup")
@@ -29,14 +29,14 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
     channel as the last request, with the same checks and the same journal.
     Refused before the deadline has passed (unless --force).
     """
-    from ..flow import find_flow, load_flow
-    from ..followup import followup_case
-    from ..store import Store
-    from .submit import run_submission
+    from assistant.casework.followup import followup_case
+    from assistant.commands.submit import run_submission
+    from assistant.language.flow import find_flow, load_flow
+    from assistant.store import Store
 
     store = Store(obj.home)
     try:
-        from .cases import _case
+        from assistant.commands.cases import _case
 
         row = _case(store, case)
         repeat, latest = followup_case(store, row, force=settings["force"])
@@ -47,5 +47,13 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
     if flow.channel == "email" and not settings.get("to") and flow.email and not flow.email.address:
         # a generic email flow: the address is part of the matter ("email:ADDRESS|ORDER")
         settings["to"] = row["matter"].split("|", 1)[0].removeprefix("email:") or None
-    run_submission(obj, repeat, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None,
-                   kind="followup", **settings)
+    run_submission(
+        obj,
+        repeat,
+        flow,
+        as_json=as_json,
+        base_url=base_url,
+        out=Path(out) if out else None,
+        kind="followup",
+        **settings,
+    )

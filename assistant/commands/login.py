@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import click
 
-from .common import Ctx, handles_errors, info, json_option, pass_ctx, print_json, seconds
+from assistant.commands.common import Ctx, handles_errors, info, json_option, pass_ctx, print_json, seconds
 
 
 @click.command("login")
 @click.argument("provider")
 @click.option("--base-url", metavar="URL", help="Log in on this site instead (a local replica).")
-@click.option("--wait", type=seconds(1, 3600), default=600, show_default=True, metavar="SECONDS",
-              help="How long to wait for you to finish logging in.")
+@click.option(
+    "--wait",
+    type=seconds(1, 3600),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for you to finish logging in.",
+)
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--cdp", metavar="URL", help="Use a Chrome you started with --remote-debugging-port (its window).")
 @json_option
@@ -28,17 +34,18 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    from .. import browser as browsers
-    from .. import login as sessions
-    from ..errors import InputError, NoBrowser
-    from ..flow import find_flow, load_flow
-    from ..submit import _base_url
+    from assistant.errors import InputError, NoBrowser
+    from assistant.language.flow import find_flow, load_flow
+    from assistant.pipeline import _base_url
+    from assistant.run import browser as browsers
+    from assistant.run import login as sessions
 
     flow = load_flow(find_flow(provider))
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
     site = _base_url(flow, base_url)
-    from ..netguard import Guard, Policy, origin_of
+    from assistant.language.urls import Policy, origin_of
+    from assistant.run.netguard import Guard
 
     guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
     sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
@@ -49,7 +56,7 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
     guard.start_gate_if_local(choice)
-    from ..scratch import run_folder
+    from assistant.run.scratch import run_folder
 
     # The browser profile holds the session's cookies until it closes: keep it in the home, not /tmp.
     with run_folder(obj.home), guard, sync_playwright() as playwright:
@@ -65,8 +72,11 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
         owned = choice.kind != "cdp"
         try:
             # In a Chrome the person started, log in in their own window's profile.
-            context = (browser.contexts[0] if not owned and browser.contexts
-                       else browser.new_context(**guard.context_options()))
+            context = (
+                browser.contexts[0]
+                if not owned and browser.contexts
+                else browser.new_context(**guard.context_options())
+            )
             page = context.new_page()
             guard.page = page
             # In the person's own Chrome only this tab is guarded: their other tabs are their business.

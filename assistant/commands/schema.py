@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import print_json
+from assistant.commands.common import print_json
 
 
 @click.command("schema")
@@ -12,9 +12,9 @@ from .common import print_json
 def schema(kind: str) -> None:
     """Print the JSON Schema of a file format: flow, case or manifest."""
     if kind == "flow":
-        from ..flow import schema as make
+        from assistant.language.flow import schema as make
     elif kind == "case":
-        from ..case import schema as make
+        from assistant.language.case import schema as make
     else:
         from evidence.manifest import schema as make
     print_json(make())

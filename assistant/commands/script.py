@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
+from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
 
 
 @click.command("script")
@@ -19,16 +19,16 @@ from .common import Ctx, handles_errors, json_option, pass_ctx, print_json
 def script(obj: Ctx, case, channel, lang, as_json):
     """Print a phone script (in order: who you are, the request number, the facts, what you
     want) or a short chat message for CASE: a case number from `assistant cases`, or a case file."""
-    from ..case import load_case
-    from ..compose import compose
+    from assistant.casework.compose import compose
+    from assistant.language.case import load_case
 
     flow = None
     if Path(case).suffix in (".yaml", ".yml") or Path(case).is_file():
         filed = load_case(case)
     else:
-        from ..followup import stored_case_and_flow
-        from ..store import Store
-        from .cases import _case
+        from assistant.casework.followup import stored_case_and_flow
+        from assistant.commands.cases import _case
+        from assistant.store import Store
 
         store = Store(obj.home)
         try:

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import click
 
-from .common import (
-    Ctx, browser_options, evidence_options, handles_errors, info, interactive, json_option, pass_ctx, print_json,
+from assistant.commands.common import (
+    Ctx,
+    browser_options,
+    evidence_options,
+    handles_errors,
+    info,
+    interactive,
+    json_option,
+    pass_ctx,
+    print_json,
 )
-from .email_options import email_options, take_email_options
+from assistant.commands.email_options import email_options, take_email_options
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -43,7 +51,8 @@ def pause(message: str) -> None:
 
 
 def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
-    from ..submit import Settings, submit as do_submit
+    from assistant.pipeline import Settings
+    from assistant.pipeline import submit as do_submit
 
     outcome = do_submit(
         case,
@@ -63,8 +72,11 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
         click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
         return
     if outcome.status == "eml_written":
-        click.secho(f"written, not sent: open {outcome.evidence_dir / 'message.eml'} in your mail program "
-                    "and send it. Its Message-ID is the reference until the provider gives a number:", fg="yellow")
+        click.secho(
+            f"written, not sent: open {outcome.evidence_dir / 'message.eml'} in your mail program "
+            "and send it. Its Message-ID is the reference until the provider gives a number:",
+            fg="yellow",
+        )
         click.secho(outcome.confirmation or "", bold=True)
         return
     click.secho("submitted; keep this number:", fg="green")
@@ -74,8 +86,13 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
 @click.command("submit")
 @click.argument("provider")
 @click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case file (YAML).")
-@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
-              help="Set or override a case field, e.g. --set contacts.email=me@example.com.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Set or override a case field, e.g. --set contacts.email=me@example.com.",
+)
 @click.option("--dry-run", is_flag=True, help="Do everything except the submit click; screenshot the filled form.")
 @click.option("--yes", "-y", is_flag=True, help="Submit without asking (needed without a terminal).")
 @click.option("--force", is_flag=True, help="Submit even if this case was already submitted or is pending.")
@@ -93,12 +110,13 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
     Missing case fields are asked for on a terminal. Without a terminal, pass
     --yes to submit or --dry-run to rehearse.
     """
-    from ..case import load_case
-    from ..flow import find_flow, load_flow
+    from assistant.language.case import load_case
+    from assistant.language.flow import find_flow, load_flow
 
     flow = load_flow(find_flow(provider))
-    case = load_case(case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None,
-                     home=obj.home)
+    case = load_case(
+        case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None, home=obj.home
+    )
     settings = take_email_options(settings)
     run_submission(obj, case, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None, **settings)
 
@@ -114,10 +132,10 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 @handles_errors
 def demo(obj: Ctx, serve, port, as_json, **settings):
     """Start the built-in demo support portal and submit a sample case to it."""
-    from ..case import load_case
-    from ..demo.portal import DemoPortal
-    from ..flow import find_flow, load_flow
-    from ..paths import sample_case
+    from assistant.language.case import load_case
+    from assistant.language.flow import find_flow, load_flow
+    from assistant.paths import sample_case
+    from assistant.sites.demo.portal import DemoPortal
 
     with DemoPortal(port=port) as portal:
         if serve:
@@ -128,8 +146,10 @@ def demo(obj: Ctx, serve, port, as_json, **settings):
                 threading.Event().wait()
             except KeyboardInterrupt:
                 return
-        info(f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
-             "sent again even if you ran the demo before: --force is implied)")
+        info(
+            f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
+            "sent again even if you ran the demo before: --force is implied)"
+        )
         flow = load_flow(find_flow("demo"))
         case = load_case(sample_case("demo"))
         # Every demo run talks to a fresh portal, so the same sample case is a

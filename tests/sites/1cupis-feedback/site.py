@@ -10,7 +10,7 @@ consent to personal data processing.
 
 import re
 
-from assistant.replica import Markup, Site
+from assistant.sites.replica import Markup, Site
 
 site = Site(__file__, title="1CUPIS feedback")
 

@@ -2,7 +2,7 @@
 
 import random
 
-from assistant.replica import Site
+from assistant.sites.replica import Site
 
 site = Site(__file__)
 

@@ -4,15 +4,18 @@ The confirmation is shown inside the iframe too, so the flow must look there
 for every field, the success text and the number (`frame:` in the flow).
 """
 
-from assistant.replica import Site
+from assistant.sites.replica import Site
 
 site = Site(__file__)
 
 
 @site.get("/")
 def home(request):
-    return site.page_text("Help", '<h1>Help centre</h1><iframe id="support-frame" src="/widget" '
-                                  'title="Support" width="700" height="600"></iframe>')
+    return site.page_text(
+        "Help",
+        '<h1>Help centre</h1><iframe id="support-frame" src="/widget" '
+        'title="Support" width="700" height="600"></iframe>',
+    )
 
 
 @site.get("/widget")

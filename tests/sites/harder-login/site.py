@@ -4,7 +4,7 @@ Sessions live in this server's memory: a fresh replica knows no session, which
 is how the tests make a saved session "expire".
 """
 
-from assistant.replica import Site
+from assistant.sites.replica import Site
 
 site = Site(__file__)
 USERS = {"anna@example.com": "correct horse"}
@@ -37,8 +37,11 @@ def account(request):
     user = _user(request)
     if user is None:
         return site.redirect("/login?next=/account")
-    return site.page_text("Account", f'<nav id="account-menu">Signed in as {user}</nav>'
-                                     '<p><a id="support-link" href="/support">Contact support</a></p>')
+    return site.page_text(
+        "Account",
+        f'<nav id="account-menu">Signed in as {user}</nav>'
+        '<p><a id="support-link" href="/support">Contact support</a></p>',
+    )
 
 
 @site.get("/support")

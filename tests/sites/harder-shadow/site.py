@@ -6,7 +6,7 @@ the shadow root, as single-page apps do.
 
 import json
 
-from assistant.replica import Response, Site
+from assistant.sites.replica import Response, Site
 
 site = Site(__file__)
 

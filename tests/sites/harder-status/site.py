@@ -1,6 +1,6 @@
 """A form whose thank-you page shows no number: it appears only later, on the "My requests" status page."""
 
-from assistant.replica import Site
+from assistant.sites.replica import Site
 
 site = Site(__file__)
 
@@ -22,8 +22,11 @@ def send(request):
 @site.get("/support/thanks")
 def thanks(request):
     email = request.query.get("email", "")
-    return site.page_text("Thanks", "<h1>Thank you, we received your request</h1>"
-                                    f'<p><a id="my-requests" href="/support/requests?email={email}">My requests</a></p>')
+    return site.page_text(
+        "Thanks",
+        "<h1>Thank you, we received your request</h1>"
+        f'<p><a id="my-requests" href="/support/requests?email={email}">My requests</a></p>',
+    )
 
 
 @site.get("/support/requests")

@@ -13,7 +13,7 @@ confirmation number only in the final page's URL.
 
 import re
 
-from assistant.replica import Markup, Site
+from assistant.sites.replica import Markup, Site
 
 site = Site(__file__, title="Kuper complaint")
 
@@ -25,8 +25,18 @@ KINDS = {
 }
 MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"%PDF-")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-FIELDS = ("kind", "order_number", "order_date", "order_time", "subject", "description", "demands",
-          "name", "phone", "email")
+FIELDS = (
+    "kind",
+    "order_number",
+    "order_date",
+    "order_time",
+    "subject",
+    "description",
+    "demands",
+    "name",
+    "phone",
+    "email",
+)
 
 
 @site.get("/help")
@@ -37,7 +47,8 @@ def help_centre(request):
 @site.get("/help/complaint")
 def choose(request):
     links = "".join(
-        f'<li><a class="kind" data-kind="{k}" href="/help/complaint/form?kind={k}">{v}</a></li>' for k, v in KINDS.items()
+        f'<li><a class="kind" data-kind="{k}" href="/help/complaint/form?kind={k}">{v}</a></li>'
+        for k, v in KINDS.items()
     )
     return site.page("kinds.html", kinds=Markup(links))
 
@@ -83,15 +94,13 @@ def review(request):
         return form(kind, errors, status=422)
     draft = site.new_token()
     site.state[draft] = (dict(request.form), list(request.files))
-    rows = "".join(
-        f"<tr><th>{name}</th><td>{_e(request.value(name))}</td></tr>" for name in FIELDS
-    )
+    rows = "".join(f"<tr><th>{name}</th><td>{_e(request.value(name))}</td></tr>" for name in FIELDS)
     names = ", ".join(_e(f.filename) for f in files) or "нет"
     return site.page("review.html", draft=draft, rows=Markup(rows), files=Markup(names))
 
 
 def _e(text):
-    from assistant.replica import escape
+    from assistant.sites.replica import escape
 
     return escape(text)
 

@@ -13,7 +13,7 @@ Proves: a category page before the form, and fields that appear after a choice.
 
 import re
 
-from assistant.replica import Markup, Site
+from assistant.sites.replica import Markup, Site
 
 site = Site(__file__, title="Kuper support")
 

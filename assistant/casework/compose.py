@@ -1,0 +1,331 @@
+"""The request text a provider reads, built from the case and a template.
+
+The structure follows what the source documents ask of a request that gets
+answered (../shared/DOMAIN.md): a 5-7 word subject, a greeting, the situation
+with dates and times, steps already taken, the desired outcome (the demands,
+for a complaint), the evidence attached (names, capture times, hashes),
+identifiers, the device, earlier request numbers, contacts.
+
+Wording lives in text templates beside the flows (`flows/templates/`), one per
+kind of text and language: `request.ru.txt`, `followup.en.txt`, … A flow can
+override any of them with `templates/<flow-id>/<kind>.<lang>.txt` next to its
+file. Templates use the same `{{ name }}` expressions as flows (no code runs);
+a line whose expressions are all empty is dropped, and so is a paragraph left
+with no lines, so optional sections disappear cleanly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import InputError
+from assistant.language import templating
+from assistant.language.case import Case
+
+if TYPE_CHECKING:
+    from assistant.language.flow import Flow
+
+LANGS = ("ru", "en")
+KINDS = ("request", "followup", "regulator", "claim", "review", "phone", "chat")
+
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+CHANNELS = {
+    "ru": {"web_form": "форма на сайте", "email": "электронная почта", "phone": "телефон", "chat": "чат"},
+    "en": {"web_form": "web form", "email": "email", "phone": "phone", "chat": "chat"},
+}
+
+
+@dataclass
+class Request:
+    subject: str
+    body: str
+    language: str = "en"
+    kind: str = "request"
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ dates
+
+
+def _offset(value: dt.datetime) -> str:
+    delta = value.utcoffset() or dt.timedelta(0)
+    sign = "+" if delta >= dt.timedelta(0) else "-"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_datetime(value: dt.datetime, lang: str, tz: dt.tzinfo | None = None, *, paren: bool = True) -> str:
+    """ru: 20.11.2026 14:35 (UTC+03:00); en: 20 November 2026, 14:35 (UTC+03:00).
+
+    Shown in `tz` (the person's offset, from the case's incident_at) so every
+    date in one request reads on the same clock.
+    """
+    if tz is not None:
+        value = value.astimezone(tz)
+    zone = f"({_offset(value)})" if paren else _offset(value)
+    if lang == "ru":
+        return f"{value:%d.%m.%Y %H:%M} {zone}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}, {value:%H:%M} {zone}"
+
+
+def format_date(value: dt.date, lang: str) -> str:
+    if lang == "ru":
+        return f"{value:%d.%m.%Y}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+# --------------------------------------------------------------- evidence
+
+
+def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
+    """When a file was captured: a photo's EXIF DateTimeOriginal, else its modification time."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            exif = image.getexif()
+            raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+        if raw:
+            # EXIF has no zone: a phone writes its local time, taken to be the person's.
+            return dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
+    except Exception:  # not an image, or no usable EXIF: fall back to the file's time
+        pass
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)
+
+
+def describe_evidence(paths: Iterable[Path | str], case: Case) -> list[dict[str, Any]]:
+    tz = case.incident_at.tzinfo
+    known = {p.name: p for p in case.attachments}
+    out = []
+    for item in paths:
+        path = Path(item) if not isinstance(item, str) else known.get(item)
+        if path is None or not path.is_file():
+            out.append({"name": str(item), "captured_at": None, "sha256": None, "size": None})
+            continue
+        data = path.read_bytes()
+        out.append(
+            {
+                "name": path.name,
+                "captured_at": capture_time(path, tz),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------- subject
+
+
+def suggest_subject(description: str, words: int = 7) -> str:
+    """The first sentence, cut to `words` words: a start the person can edit."""
+    first = re.split(r"(?<=[.!?])\s", description.strip(), maxsplit=1)[0]
+    tokens = first.rstrip(".!?").split()
+    return " ".join(tokens[:words])
+
+
+def subject_words(subject: str) -> int:
+    return len([t for t in re.split(r"\s+", subject.strip()) if re.search(r"\w", t)])
+
+
+# -------------------------------------------------------------- templates
+
+
+def template_dirs(flow: Flow | None = None) -> list[Path]:
+    """Where templates are looked up, the flow's own overrides first."""
+    from assistant.language.flow import flows_dirs
+
+    dirs: list[Path] = []
+    if flow is not None and flow._source is not None:
+        dirs.append(Path(flow.path).resolve().parent / "templates" / flow.id)
+    for directory in flows_dirs():
+        if flow is not None:
+            dirs.append(directory / "templates" / flow.id)
+    if flow is not None and flow._source is not None:
+        dirs.append(Path(flow.path).resolve().parent / "templates")
+    dirs += [d / "templates" for d in flows_dirs()]
+    seen: list[Path] = []
+    for d in dirs:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def find_template(kind: str, lang: str, flow: Flow | None = None) -> Path:
+    name = f"{kind}.{lang}.txt"
+    for directory in template_dirs(flow):
+        if (directory / name).is_file():
+            return directory / name
+    raise InputError(f"no template {name} in {', '.join(str(d) for d in template_dirs(flow))}")
+
+
+def render_template(text: str, context: dict[str, Any], where: str = "template") -> str:
+    """Render; drop lines whose expressions are all empty, then paragraphs left empty."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    out = []
+    for paragraph in paragraphs:
+        lines = []
+        seen_expression = seen_value = False
+        for line in paragraph.split("\n"):
+            expressions = templating.EXPR.findall(line)
+            values = []
+            for expression in expressions:
+                try:
+                    value = templating.evaluate(expression, context)
+                except templating.TemplateError as exc:
+                    raise InputError(f"{where}: {{{{ {expression} }}}}: {exc}") from None
+                values.append("" if value is None else str(value))
+            seen_expression = seen_expression or bool(expressions)
+            seen_value = seen_value or any(v.strip() for v in values)
+            if expressions and not any(v.strip() for v in values):
+                continue
+            rendered = iter(values)
+            lines.append(templating.EXPR.sub(lambda _m: next(rendered), line).rstrip())  # noqa: B023 (used at once)
+        if lines and (seen_value or not seen_expression):
+            out.append("\n".join(lines))
+    text = "\n\n".join(out) + "\n"
+    # "#. " at the start of a line numbers the lines kept, so a dropped one leaves no gap.
+    counter = iter(range(1, 1000))
+    return re.sub(r"(?m)^#\. ", lambda _m: f"{next(counter)}. ", text)
+
+
+# ---------------------------------------------------------------- context
+
+
+def _bullets(items: Iterable[str]) -> str:
+    return "\n".join(f"- {item}" for item in items)
+
+
+def context_for(
+    case: Case,
+    lang: str,
+    evidence: list[dict[str, Any]],
+    flow: Flow | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    tz = case.incident_at.tzinfo
+    ru = lang == "ru"
+    device = ""
+    if case.device:
+        d = case.device
+        parts = [
+            d.model,
+            " ".join(p for p in (d.os, d.os_version) if p),
+            (("приложение " if ru else "app ") + d.app_version) if d.app_version else None,
+            d.browser,
+        ]
+        device = ", ".join(p for p in parts if p)
+    evidence_lines = []
+    for item in evidence:
+        if item["sha256"] is None:
+            evidence_lines.append(item["name"])
+            continue
+        when = format_datetime(item["captured_at"], lang, tz, paren=False)
+        if ru:
+            evidence_lines.append(f"{item['name']} (снято {when}; SHA-256 {item['sha256']})")
+        else:
+            evidence_lines.append(f"{item['name']} (captured {when}; SHA-256 {item['sha256']})")
+
+    def reference(prev, dated: str) -> str:
+        text = ("№ " if ru else "No. ") + prev.number
+        if prev.date:
+            text += (" от " if ru else dated) + format_date(prev.date, lang)
+        if prev.channel:
+            text += f" ({CHANNELS[lang].get(prev.channel, prev.channel)})"
+        return text
+
+    previous = [reference(prev, " of ") for prev in case.previous_requests]
+    today = dt.datetime.now(tz).date()
+    timeline = []
+    for prev in case.previous_requests:
+        text = reference(prev, " filed on ")
+        if prev.due and prev.due < today:
+            text += ("; срок ответа истёк " if ru else "; the answer was due by ") + format_date(prev.due, lang)
+        elif prev.due:
+            text += ("; срок ответа — до " if ru else "; the answer is due by ") + format_date(prev.due, lang)
+        timeline.append(text)
+    dues = [p.due for p in case.previous_requests if p.due and p.due < today]
+    category = ""
+    if flow is not None and case.category in flow.categories:
+        category = flow.categories[case.category].label
+    context = {
+        "subject": case.subject or suggest_subject(case.description),
+        "description": case.description.strip(),
+        "when": format_datetime(case.incident_at, lang),
+        "order_id": case.order_id or "",
+        "account": case.account or "",
+        "device": device,
+        "steps": _bullets(case.steps_taken),
+        "outcome": (case.desired_outcome or "").strip(),
+        # A complaint states demands; any other request states a wish.
+        "wish": "" if case.category == "complaint" else (case.desired_outcome or "").strip(),
+        "demands": (case.desired_outcome or "").strip() if case.category == "complaint" else "",
+        "evidence": _bullets(evidence_lines),
+        "previous": _bullets(previous),
+        "full_name": case.contacts.full_name,
+        "phone": case.contacts.phone,
+        "email": case.contacts.email,
+        "provider": (flow.provider or flow.name) if flow is not None else case.provider,
+        "category": category,
+        "timeline": _bullets(timeline),
+        "earlier_intro": (
+            ("Я уже обращался(ась) по этому вопросу:" if ru else "I have already contacted you about this:")
+            if timeline
+            else ""
+        ),
+        "overdue_since": format_date(max(dues), lang) if dues else "",
+        "numbers": ", ".join(p.number for p in case.previous_requests),
+        "today": format_date(today, lang),
+        "summary": (case.subject or suggest_subject(case.description)).rstrip(".") + ".",
+    }
+    for key, value in (extra or {}).items():
+        context[key] = "" if value is None else str(value)
+    return context
+
+
+def compose(
+    case: Case,
+    attachments: Iterable[Path | str] | None = None,
+    *,
+    flow: Flow | None = None,
+    lang: str | None = None,
+    kind: str = "request",
+    subject: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Request:
+    """Write the request (or a follow-up, escalation or script) from the case.
+
+    `attachments` are the files that go with it (paths, or names of the case's
+    attachments); by default the case's own.
+    """
+    lang = lang or case.language
+    kind = case.kind if kind == "request" else kind
+    if lang not in LANGS:
+        raise InputError(f"--lang: '{lang}' is not one of {', '.join(LANGS)}")
+    evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case)
+    context = context_for(case, lang, evidence, flow, extra)
+    if subject is not None:
+        context["subject"] = subject
+    path = find_template(kind, lang, flow)
+    body = render_template(path.read_text(encoding="utf-8"), context, str(path))
+    return Request(subject=context["subject"], body=body.rstrip("\n"), language=lang, kind=kind, evidence=evidence)

@@ -1,0 +1,333 @@
+"""The case: what the person tells us about their problem.
+
+Loaded from a YAML file and/or `--set field=value` options; on a terminal,
+missing required fields are asked for, one by one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from assistant.errors import InputError
+from assistant.language import yamlsource
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# A case file may come from anyone (a shared example, a script): caps keep a
+# hostile one to a clear error instead of a hang.
+MAX_TEXT = 100_000  # characters in any one string
+MAX_ITEMS = 200  # steps_taken, previous_requests
+MAX_ATTACHMENTS = 50
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=MAX_TEXT, allow_inf_nan=False)
+
+
+class Contacts(Strict):
+    full_name: str = Field(min_length=2, description="Full name, as on the account")
+    phone: str = Field(description="Phone number tied to the account")
+    email: str = Field(description="Email address for the answer")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"'{value}' is not an email address like name@example.com")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        digits = re.sub(r"\D", "", value)
+        if not re.fullmatch(r"[+\d\s()\-.]+", value) or len(digits) < 10:
+            raise ValueError(f"'{value}' is not a phone number with at least 10 digits")
+        return value
+
+
+class Device(Strict):
+    model: str | None = Field(None, description="Device model, e.g. iPhone 13 or Samsung Galaxy S23")
+    os: str | None = Field(None, description="Operating system, e.g. iOS or Android")
+    os_version: str | None = Field(None, description="OS version, e.g. 17.5")
+    app_version: str | None = Field(None, description="App version, if the problem is in an app")
+    browser: str | None = None
+
+
+class PreviousRequest(Strict):
+    number: str = Field(description="The request number the provider gave (or the email's Message-ID)")
+    date: dt.date | None = Field(None, description="When it was filed")
+    channel: str | None = Field(None, description="web_form, email, phone, chat, …")
+    due: dt.date | None = Field(None, description="When the answer was due")
+
+
+class Case(Strict):
+    """A support request, before it is sent."""
+
+    provider: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Flow id of the provider, e.g. demo or kuper-support"
+    )
+    category: str = Field(description="One of the flow's categories, e.g. payment or technical")
+    subject: str | None = Field(None, description="Short statement of the problem, 5-7 words")
+    description: str = Field(min_length=20, description="What happened, in detail")
+    order_id: str | None = Field(None, description="Order or contract number")
+    account: str | None = Field(None, description="Account login, if it differs from the email")
+    incident_at: AwareDatetime = Field(
+        description="When the problem happened, with time zone, e.g. 2026-11-20T14:35:00+03:00"
+    )
+    steps_taken: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description="What you already tried")
+    desired_outcome: str | None = Field(None, description="What you want the provider to do")
+    contacts: Contacts
+    device: Device | None = None
+    previous_requests: list[PreviousRequest] = Field(default_factory=list, max_length=MAX_ITEMS)
+    attachments: list[Path] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS, description="Files to attach, relative to the case file"
+    )
+    language: Literal["en", "ru"] = "en"
+    kind: Literal["request", "followup"] = Field(
+        "request", description="followup: a repeat complaint on inaction (На бездействие), citing previous_requests"
+    )
+
+    _source: Any = PrivateAttr(None)
+
+    @field_validator("attachments")
+    @classmethod
+    def _file_names(cls, paths: list[Path]) -> list[Path]:
+        # The file system refuses these with an exception, not a "no such file".
+        for path in paths:
+            if not yamlsource.openable(str(path)):
+                raise ValueError(f"'{str(path)[:80]}' is not a file name this system can open")
+        return paths
+
+    def where(self, *loc: Any) -> str:
+        """`file:line:column` of a field as the case file wrote it (for messages about it)."""
+        source = self._source
+        if source is None:
+            return "<options>"
+        line, col = source.position(tuple(loc))
+        return f"{source.path}:{line}:{col}"
+
+    def fingerprint(self) -> str:
+        """Identifies this request: the same case run twice has the same fingerprint."""
+        payload = self.model_dump(mode="json", exclude={"attachments"})
+        payload["attachments"] = [hashlib.sha256(p.read_bytes()).hexdigest() for p in self.attachments]
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "category": self.category,
+            "subject": self.subject,
+            "order_id": self.order_id,
+            "incident_at": self.incident_at.isoformat(),
+            "contact": self.contacts.full_name,
+        }
+
+
+def _set_path(data: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise InputError(f"--set {dotted}: '{part}' is not a group of fields")
+    key = parts[-1]
+    if key in ("steps_taken", "attachments") and isinstance(value, str):
+        node.setdefault(key, []).append(value)
+    else:
+        node[key] = value
+
+
+def _field_info(loc: tuple) -> tuple[str, type | None]:
+    model: Any = Case
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return "", None
+        info = fields[part]
+        model = yamlsource._model_of(info.annotation)
+    return (info.description or "") if info else "", model
+
+
+def load_case(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    defaults: dict[str, Any] | None = None,
+    ask: Callable[[str, str], str] | None = None,
+    home: Path | None = None,
+) -> Case:
+    """Load and validate a case. `ask(field, description)` fills missing fields, if given.
+
+    Attachments in the file are relative to its folder and must stay in it;
+    those given with --set are relative to the current folder (the person chose them)."""
+    if path is not None:
+        source = yamlsource.load(path)
+        if source.data is None:
+            source.data = {}
+        if not isinstance(source.data, dict):
+            raise InputError(f"{path}:1:1: a case file is a mapping (provider:, category:, …)")
+        base = Path(path).resolve().parent
+    else:
+        source = yamlsource.Source("<options>", {})
+        base = Path.cwd()
+    listed = source.data.get("attachments")
+    from_file = len(listed) if path is not None and isinstance(listed, list) else 0
+    for key, value in (overrides or {}).items():
+        _set_path(source.data, key, value)
+    for key, value in (defaults or {}).items():
+        source.data.setdefault(key, value)
+    asked = 0
+    while True:
+        try:
+            case = Case.model_validate(source.data)
+            break
+        except ValidationError as exc:
+            missing = [tuple(e["loc"]) for e in exc.errors() if e["type"] == "missing"]
+            if ask is None or not missing or asked > 50:
+                raise yamlsource.SourceError(_case_problems(source, exc)) from None
+            for loc in missing:
+                description, sub = _field_info(loc)
+                if sub is not None:  # a whole group is missing: ask for its fields next round
+                    _set_path(source.data, ".".join(map(str, loc)), {})
+                    continue
+                _set_path(source.data, ".".join(map(str, loc)), ask(".".join(map(str, loc)), description))
+                asked += 1
+    case = _resolve_attachments(case, base, source, from_file=from_file, home=home)
+    case._source = source
+    return case
+
+
+def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yamlsource.Problem]:
+    problems = yamlsource.problems_from(source, Case, exc)
+    for problem in problems:
+        if "timezone info" in problem.message:
+            problem.message = (
+                "a date and time needs its time zone, or the deadline and your dates would be off by hours; "
+                "write it like 2026-11-20T14:35:00+03:00"
+            )
+        if problem.message == "required; add it":
+            description, _ = _field_info(tuple(problem.field.split(".")))
+            hint = f" ({description})" if description else ""
+            problem.message = f"required{hint}; add it to the case file or pass --set {problem.field}=…"
+    return problems
+
+
+# Files no attachment may come from, whoever names it: the kernel's views and devices.
+SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _resolve_attachments(
+    case: Case, base: Path, source: yamlsource.Source, *, from_file: int = 0, home: Path | None = None
+) -> Case:
+    """Each attachment as a resolved regular file the person chose; see contained_attachment."""
+    resolved = []
+    for index, path in enumerate(case.attachments):
+        line, col = source.position(("attachments", index))
+        in_file = index < from_file
+        where = f"{source.path}:{line}:{col}: attachments[{index}]" if in_file else f"--set attachments={path}"
+        full = contained_attachment(
+            path, base if in_file else Path.cwd(), where, in_file=in_file, home=home, case_name=Path(source.path).name
+        )
+        try:
+            with open(full, "rb") as handle:
+                head = handle.read(16)
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+        if not head:
+            raise InputError(f"{where}: {path} is empty; attach the file itself")
+        problem = _unreadable_image(full)
+        if problem:
+            raise InputError(
+                f"{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG"
+            )
+        resolved.append(full)
+    case.attachments = resolved
+    return case
+
+
+def _under_system_tree(path: Path) -> bool:
+    return any(path == tree or tree in path.parents for tree in SYSTEM_TREES)
+
+
+def contained_attachment(
+    path: Path, base: Path, where: str, *, in_file: bool, home: Path | None = None, case_name: str = "case.yaml"
+) -> Path:
+    """`path` resolved (symlinks followed) to a regular file a run may upload, or InputError.
+
+    A case file may be shared, so what it names must stay in its own folder;
+    nothing comes from the assistant's home (its database, keys, sessions) or
+    from /proc, /sys, /dev, and nothing that is not a plain file (a FIFO would hang)."""
+    from assistant.paths import home as default_home
+
+    outside = f"{where}: {path} is outside the case's folder; copy the file next to {case_name}"
+    if in_file and (path.is_absolute() or ".." in path.parts or str(path).startswith("~")):
+        raise InputError(outside)
+    candidate = Path(path).expanduser() if not in_file else path
+    full = candidate if candidate.is_absolute() else base / candidate
+    system = f"{where}: {path} is a system file, not a document; attach a copy saved as a file"
+    if _under_system_tree(full):
+        raise InputError(system)
+    try:
+        real = full.resolve(strict=True)
+    except FileNotFoundError:
+        hint = (
+            "paths are relative to the case file"
+            if in_file
+            else "paths given with --set are relative to the current folder"
+        )
+        raise InputError(f"{where}: {path} does not exist ({hint})") from None
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"{where}: {path} cannot be resolved ({getattr(exc, 'strerror', None) or exc})") from None
+    if in_file and base.resolve() not in real.parents:
+        raise InputError(outside)
+    if _under_system_tree(real):  # again: a symlink may lead there
+        raise InputError(system)
+    own = (home or default_home()).expanduser()
+    try:
+        own = own.resolve()
+    except OSError:
+        pass
+    if real == own or own in real.parents:
+        raise InputError(
+            f"{where}: {path} is inside the assistant's own folder ({own}), which holds its "
+            "database, keys and sessions; attach a copy of the document from elsewhere"
+        )
+    import stat
+
+    mode = real.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{where}: {path} is not a regular file (a device, pipe or socket); attach a saved file")
+    return real
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def _unreadable_image(path: Path) -> str | None:
+    """Why an image attachment cannot be decoded (a truncated or mislabelled file), or None."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()  # decodes every byte: catches truncated files that verify() lets through
+    except Exception as exc:  # Pillow raises several types for broken files
+        return str(exc).split("\n")[0] or type(exc).__name__
+    return None
+
+
+def schema() -> dict:
+    return Case.model_json_schema()

@@ -1,0 +1,824 @@
+"""The flow language: one YAML file per provider, described by these models.
+
+These pydantic models are the only definition of the format: the loader
+validates with them and `assistant flow schema` exports them as JSON Schema.
+
+A step is a one-key mapping, Maestro-style:
+
+    - click: "#contact-support"            # shorthand: a selector
+    - fill: { label: "Email", value: "{{ case.contacts.email }}" }
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from assistant.errors import InputError
+from assistant.language import templating, yamlsource
+
+FLOW_FORMAT = 1
+
+# Limits on what a flow file may ask for: a shared flow is untrusted input, and
+# a huge count or an infinite number must end in a clear error, not a hang.
+MAX_TEXT = 100_000  # characters in any one string
+MAX_TIMEOUT = 600  # seconds, for every timeout
+MAX_STEPS = 500
+MAX_CATEGORIES = 200
+MAX_REGEX = 1000  # characters
+MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+MAX_ATTACHMENT_FILES = 50
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT, allow_inf_nan=False)
+
+
+def _regex(value: str | None) -> str | None:
+    """Compile at validation: a typo in a regex must fail before any browser starts."""
+    if value is None:
+        return value
+    if len(value) > MAX_REGEX:
+        raise ValueError(f"a regular expression of {len(value)} characters; at most {MAX_REGEX}")
+    try:
+        re.compile(value)
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str | None, AfterValidator(_regex)]
+
+
+# ----------------------------------------------------------------- locating
+
+
+class Target(Strict):
+    """Where on the page. Give exactly one of selector, text, label, role, placeholder, test_id."""
+
+    selector: str | None = Field(None, description="CSS or Playwright selector, e.g. '#email'")
+    text: str | None = Field(None, description="visible text of the element")
+    label: str | None = Field(None, description="text of the form field's <label>")
+    role: str | None = Field(None, description="ARIA role, e.g. 'button'; combine with name")
+    name: str | None = Field(None, description="accessible name, with role")
+    placeholder: str | None = None
+    test_id: str | None = None
+    frame: str | None = Field(None, description="selector of the iframe the element is in")
+    exact: bool = False
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT, description="seconds; overrides the flow's timeout")
+    label_text: str | None = Field(None, alias="describe", description="how the step is named in logs")
+
+    LOCATORS: ClassVar = ("selector", "text", "label", "role", "placeholder", "test_id")
+
+    @model_validator(mode="after")
+    def _one_locator(self):
+        given = [k for k in self.LOCATORS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of " + ", ".join(self.LOCATORS) + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.name is not None and self.role is None:
+            raise ValueError("'name' goes with 'role'")
+        return self
+
+    def describe_target(self, render=lambda value: value) -> str:
+        for key in self.LOCATORS:
+            value = getattr(self, key)
+            if value is not None:
+                value = render(value)
+                extra = f" name={self.name!r}" if key == "role" and self.name else ""
+                return f"{key}={value!r}{extra}"
+        return "?"
+
+
+def _shorthand(key: str):
+    def convert(value: Any) -> Any:
+        return {key: value} if isinstance(value, str) else value
+
+    return convert
+
+
+def Short(model: type, key: str):
+    return Annotated[model, BeforeValidator(_shorthand(key), json_schema_input_type=str | model)]
+
+
+class GotoArgs(Strict):
+    url: str
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
+
+
+class FillArgs(Target):
+    value: str
+    secret: bool = Field(
+        False, description="the value is a secret (a code, a token): kept out of the evidence and masked in screenshots"
+    )
+
+
+class SelectArgs(Target):
+    value: str | None = Field(None, description="the option's value attribute")
+    option: str | None = Field(None, description="the option's visible text")
+
+    @model_validator(mode="after")
+    def _one_choice(self):
+        if (self.value is None) == (self.option is None):
+            raise ValueError("give either 'value' or 'option'")
+        return self
+
+
+class CheckArgs(Target):
+    checked: bool = True
+
+
+ATTACHMENTS_REF = re.compile(r"^\{\{\s*attachments(\[\d+\])?\s*\}\}$")
+
+
+class UploadArgs(Target):
+    """Only the case's own attachments can be uploaded: a flow never names a file."""
+
+    files: str | list[str] = Field(
+        description="'{{ attachments }}', '{{ attachments[N] }}', or a list of those; never a path"
+    )
+    types: list[str] | None = Field(
+        None, description="only the attachments of these media types, e.g. [application/pdf, image/*]"
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _only_attachments(cls, value: str | list[str]) -> str | list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not items:
+            raise ValueError("give '{{ attachments }}' (or '{{ attachments[N] }}')")
+        for item in items:
+            if not ATTACHMENTS_REF.match(item.strip()):
+                raise ValueError(
+                    f"{item!r}: a flow uploads only the case's attachments; write '{{{{ attachments }}}}' "
+                    "or '{{ attachments[N] }}' (the case lists the files, not the flow)"
+                )
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _media_types(cls, value: list[str] | None) -> list[str] | None:
+        for kind in value or []:
+            if not re.fullmatch(r"[a-z0-9.+-]+/(\*|[a-z0-9.+-]+)", kind):
+                raise ValueError(f"{kind!r} is not a media type like application/pdf or image/*")
+        return value
+
+
+class PressArgs(Strict):
+    key: str = Field(description="e.g. Enter, Tab, Control+A")
+    selector: str | None = None
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
+
+
+class WaitForArgs(Strict):
+    selector: str | None = None
+    text: str | None = None
+    url: str | None = Field(None, description="glob like '**/tickets/*' or a full URL")
+    state: Literal["visible", "attached", "hidden", "detached"] = "visible"
+    frame: str | None = Field(None, description="selector of the iframe to look in (selector, text)")
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if sum(v is not None for v in (self.selector, self.text, self.url)) != 1:
+            raise ValueError("give exactly one of selector, text, url")
+        return self
+
+
+class ScreenshotArgs(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    full_page: bool = True
+    selector: str | None = Field(None, description="capture only this element")
+
+
+class AssertTextArgs(Target):
+    expected: str | None = Field(None, alias="equals")
+    contains: str | None = None
+    regex: Regex = None
+
+
+class ExtractArgs(Strict):
+    var: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    selector: str | None = None
+    source: Literal["text", "url", "value", "attribute", "title"] = Field("text", alias="from")
+    attribute: str | None = None
+    regex: Regex = Field(None, description="first group (or whole match) is kept")
+    frame: str | None = Field(None, description="selector of the iframe the element is in")
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
+
+    @model_validator(mode="after")
+    def _needs_selector(self):
+        if self.source in ("text", "value", "attribute") and self.selector is None:
+            raise ValueError(f"from: {self.source} needs a selector")
+        if self.source == "attribute" and not self.attribute:
+            raise ValueError("from: attribute needs 'attribute'")
+        return self
+
+
+class PauseArgs(Strict):
+    message: str
+
+
+def _origin_entry(value: str) -> str:
+    from assistant.language.urls import parse_entry
+
+    parse_entry(value)  # ValueError says what is wrong with it
+    return value
+
+
+OriginEntry = Annotated[str, AfterValidator(_origin_entry)]
+
+
+def _page_url(value: str) -> str:
+    # A template ({{ base_url }}/) is rendered and checked at run time, like a goto.
+    if "{{" not in value:
+        from assistant.language.urls import parse_url
+
+        parse_url(value)  # UnsafeURL is a ValueError saying what is wrong
+    return value
+
+
+PageURL = Annotated[str, AfterValidator(_page_url)]
+ORIGIN_SYNTAX = (
+    "'host' (http and https on their default ports 80/443), 'host:port' (http and https on that port), "
+    "'*.example.com' (the domain and its subdomains) or 'https://host[:port]' (that scheme only)"
+)
+
+
+# -------------------------------------------------------------------- steps
+
+
+class StepBase(Strict):
+    kind: ClassVar[str] = ""
+    changes_page: ClassVar[bool] = True
+    _line: int = PrivateAttr(0)
+    _column: int = PrivateAttr(0)
+
+    @property
+    def args(self):
+        return getattr(self, self.kind)
+
+    @property
+    def line(self) -> int:
+        return self._line
+
+
+def _step(kind: str, annotation: Any, changes_page: bool = True, doc: str = ""):
+    model = type(
+        f"{kind.title().replace('_', '')}Step",
+        (StepBase,),
+        {
+            "__annotations__": {kind: annotation},
+            "__doc__": doc,
+            "kind": kind,
+            "changes_page": changes_page,
+        },
+    )
+    yamlsource.STEP_MODELS[kind] = _inner_model(annotation)
+    return Annotated[model, Tag(kind)]
+
+
+def _inner_model(annotation: Any):
+    import typing
+
+    for arg in typing.get_args(annotation) or (annotation,):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+STEPS = {
+    "goto": _step("goto", Short(GotoArgs, "url"), doc="Open a URL (must be on allowed_hosts)."),
+    "click": _step("click", Short(Target, "selector"), doc="Click an element."),
+    "fill": _step("fill", FillArgs, doc="Type a value into a field."),
+    "select": _step("select", SelectArgs, doc="Choose an option in a <select>."),
+    "check": _step("check", Short(CheckArgs, "selector"), doc="Tick (or untick) a checkbox."),
+    "upload": _step("upload", UploadArgs, doc="Attach files to a file input."),
+    "press": _step("press", Short(PressArgs, "key"), doc="Press a key."),
+    "wait_for": _step("wait_for", WaitForArgs, False, doc="Wait for a selector, text or URL."),
+    "screenshot": _step("screenshot", Short(ScreenshotArgs, "name"), False, doc="Take a named screenshot."),
+    "assert_visible": _step("assert_visible", Short(Target, "selector"), False, doc="Fail unless visible."),
+    "assert_text": _step("assert_text", AssertTextArgs, False, doc="Fail unless the text matches."),
+    "extract": _step("extract", ExtractArgs, False, doc="Read a value into vars.<var>."),
+    "pause_for_human": _step(
+        "pause_for_human", Short(PauseArgs, "message"), False, doc="Let a person act (headed only)."
+    ),
+    "submit": _step("submit", Short(Target, "selector"), doc="The one irreversible click."),
+}
+
+
+def _step_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            return next(iter(value))
+        known = [k for k in value if k in STEPS]
+        return known[0] if len(known) == 1 else next(iter(value), None)
+    if isinstance(value, StepBase):
+        return value.kind
+    return None
+
+
+Step = Annotated[Union[tuple(STEPS.values())], Discriminator(_step_tag)]  # noqa: UP007 (built at run time)
+
+
+# --------------------------------------------------------------- flow parts
+
+
+class Deadline(Strict):
+    hours: float | None = Field(None, gt=0, le=8760, description="at most a year (8760)")
+    business_days: int | None = Field(None, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.hours is None) == (self.business_days is None):
+            raise ValueError("give either 'hours' or 'business_days'")
+        return self
+
+    def __str__(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours:g} hours"
+        return f"{self.business_days} business day" + ("s" if self.business_days != 1 else "")
+
+
+class Category(Strict):
+    label: str
+    form_value: str | None = Field(None, description="what the form's category field takes; default: the key")
+    deadline: Deadline
+    source: str | None = Field(None, description="where the deadline comes from")
+    order_id_required: bool | None = Field(
+        None, description="this category needs the order or contract number (default: the flow's)"
+    )
+
+
+class AttachmentLimits(Strict):
+    media_types: list[str] = Field(
+        default_factory=lambda: ["image/png", "image/jpeg", "application/pdf"], max_length=50
+    )
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES)
+    max_files: int = Field(5, ge=0, le=MAX_ATTACHMENT_FILES)
+
+
+class Success(Strict):
+    """What proves the provider accepted the request, checked after submit."""
+
+    text: str | None = None
+    url: str | None = None
+    selector: str | None = None
+    frame: str | None = Field(None, description="selector of the iframe the proof appears in (text, selector)")
+    timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
+
+    @model_validator(mode="after")
+    def _one(self):
+        if sum(v is not None for v in (self.text, self.url, self.selector)) != 1:
+            raise ValueError("give exactly one of text, url, selector")
+        return self
+
+
+class Confirmation(Strict):
+    """Where the confirmation (ticket) number is read from, after success."""
+
+    selector: str | None = None
+    source: Literal["text", "url", "title"] = Field("text", alias="from")
+    regex: Regex = Field(None, description="first group (or whole match) is the number")
+    frame: str | None = Field(None, description="selector of the iframe the number is in (from: text)")
+
+    @model_validator(mode="after")
+    def _needs(self):
+        if self.source == "text" and not self.selector:
+            raise ValueError("from: text needs a selector")
+        return self
+
+
+class Login(Strict):
+    """How a person logs in, for flows behind a login wall (`assistant login FLOW`)."""
+
+    url: str = Field(description="the login page, e.g. '{{ base_url }}/login'")
+    logged_in: str = Field(description="a selector that is visible only when logged in, e.g. '#account-menu'")
+    check_url: str | None = Field(None, description="page opened to check a saved session; default: url")
+    session: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9-]*$", description="name of the saved session; flows of one provider share it"
+    )
+
+
+BUILTIN_REPLICAS = {"builtin:demo"}
+
+
+class FlowTest(Strict):
+    """How `assistant flow test` proves this flow: replica + sample case + expected confirmation."""
+
+    replica: str = Field(
+        description="folder with the replica's site.py, relative to this file (it may reach up with '..'), "
+        "or 'builtin:demo' for the embedded demo portal. `flow test` runs that folder's code"
+    )
+    case: str = Field(description="the sample case file, in this file's folder (e.g. samples/NAME-case.yaml)")
+    confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
+    login_steps: list[Step] = Field(
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="what the person does on the login page (requires_login flows)",
+    )
+    human_steps: list[Step] = Field(
+        default_factory=list,
+        max_length=MAX_STEPS,
+        description="what the person does at pause_for_human (e.g. solve the CAPTCHA)",
+    )
+
+    @field_validator("case")
+    @classmethod
+    def _case_name(cls, value: str) -> str:
+        if not yamlsource.openable(value):
+            raise ValueError("not a file name this system can open")
+        # `flow validate` reads the sample case: a flow must not make it read the person's files.
+        if value.startswith(("/", "~")) or ":" in value or "\\" in value or ".." in Path(value).parts:
+            raise ValueError(
+                f"{value!r}: name a file in this flow's folder (e.g. samples/NAME-case.yaml); "
+                "not an absolute path or one reaching up with '..'"
+            )
+        return value
+
+    @field_validator("replica")
+    @classmethod
+    def _replica_folder(cls, value: str) -> str:
+        if value in BUILTIN_REPLICAS:
+            return value
+        if not value.strip() or ":" in value or "\\" in value or value.startswith(("/", "~")) or "\0" in value:
+            raise ValueError(
+                f"{value!r}: name a folder beside this flow (e.g. ../tests/sites/NAME) holding site.py, "
+                f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
+            )
+        if not yamlsource.openable(value):
+            raise ValueError("not a folder name this system can open")
+        return value
+
+    @field_validator("confirmation")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class EmailChannel(Strict):
+    """Where and how a request goes by email (channel: email)."""
+
+    address: str | None = Field(None, description="the provider's support address; null in a generic flow (pass --to)")
+    subject_prefix: str = Field("", description="put before the subject, e.g. '[Support] '")
+    max_total_bytes: int = Field(
+        20 * 1024 * 1024,
+        gt=0,
+        le=MAX_ATTACHMENT_BYTES,
+        description="all attachments together, after encoding is not counted",
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"'{value}' is not an email address like support@example.com")
+        return value
+
+
+class Flow(Strict):
+    """A provider's support channel, described as data.
+
+    channel: web_form needs steps, success and confirmation; channel: email
+    needs an `email:` block and has no steps.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"channel": {"const": "web_form"}}},
+                    "then": {"required": ["steps", "success", "confirmation"]},
+                },
+                {"if": {"properties": {"channel": {"const": "email"}}}, "then": {"required": ["email"]}},
+            ]
+        },
+    )
+
+    format: Literal[1] = Field(FLOW_FORMAT, description="flow language version")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    name: str
+    version: str = "1"
+    provider: str | None = None
+    homepage: PageURL
+    allowed_hosts: list[OriginEntry] = Field(
+        min_length=1,
+        description="the only origins the browser may open, post to or fetch from: each entry is "
+        + ORIGIN_SYNTAX
+        + "; everything else is blocked in the browser before it is sent. "
+        "--base-url adds its exact origin for that run",
+    )
+    allowed_resources: list[OriginEntry] = Field(
+        default_factory=list,
+        description="other hosts the pages may load images, CSS, fonts, scripts and media from (GET only); "
+        "same syntax as allowed_hosts. Other third-party resources are blocked and noted, without stopping",
+    )
+    channel: Literal["web_form", "email"]
+    country: str = Field(
+        "RU", pattern=r"^[A-Z]{2}$", description="ISO country code of the provider's business-day calendar"
+    )
+    timezone: str = Field("Europe/Moscow", description="IANA time zone the provider's deadlines run in")
+    email: EmailChannel | None = Field(None, description="the email channel (channel: email)")
+    order_id_required: bool = Field(
+        False, description="the provider needs the order or contract number (`check` errors without one)"
+    )
+    requires_login: bool = Field(False, description="the form is behind a login wall; needs a `login:` block")
+    login: Login | None = None
+    test: FlowTest | None = Field(None, description="replica, sample case and confirmation for `assistant flow test`")
+    verified_live: date | None = Field(
+        None, description="the date this flow last worked against the real site; null if never"
+    )
+    notes: str | None = Field(None, description="what is known and what was never checked")
+    other_channels: dict[str, str] = Field(default_factory=dict, max_length=MAX_CATEGORIES)
+    categories: dict[str, Category] = Field(min_length=1, max_length=MAX_CATEGORIES)
+    attachments: AttachmentLimits = Field(default_factory=AttachmentLimits)
+    timeout: float = Field(15, gt=0, le=MAX_TIMEOUT, description="default seconds each step may take")
+    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
+    success: Success | None = None
+    confirmation: Confirmation | None = None
+
+    _source: Any = PrivateAttr(None)
+    _sha256: str = PrivateAttr("")
+
+    @model_validator(mode="after")
+    def _channel_parts(self):
+        if self.channel == "email":
+            if self.email is None:
+                raise ValueError("channel: email needs an 'email:' block (address, subject_prefix)")
+            if self.steps or self.success or self.confirmation:
+                raise ValueError("channel: email has no steps, success or confirmation")
+            return self
+        missing = [k for k in ("success", "confirmation") if getattr(self, k) is None]
+        if not self.steps:
+            missing.insert(0, "steps")
+        if missing:
+            raise ValueError(f"channel: web_form needs {', '.join(missing)}")
+        count = sum(1 for s in self.steps if s.kind == "submit")
+        if count != 1:
+            raise ValueError(f"steps: a flow has exactly one 'submit' step (found {count})")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone like Europe/Moscow") from None
+        return value
+
+    @model_validator(mode="after")
+    def _login_block(self):
+        if self.requires_login and self.login is None:
+            raise ValueError("requires_login: true needs a 'login:' block (url, logged_in)")
+        return self
+
+    @model_validator(mode="after")
+    def _templates_known(self):
+        """Every template names something the run's context will hold: the case's fields,
+        the category, the request, the attachments, base_url, and vars.<name> only after
+        the extract step that sets it. Checked here so `flow validate` names the line."""
+        full = _context_shape()
+        only_base = {"base_url": templating.LEAF}
+        defined: dict[str, str] = {}
+        for index, step in enumerate(self.steps):
+            for loc, value in _template_fields(step.args, ("steps", index, step.kind)):
+                _check_template(value, loc, {**full, "vars": dict(defined)}, vars_later=False)
+            if step.kind == "extract":
+                defined[step.args.var] = templating.LEAF
+        after = {**full, "vars": dict(defined)}
+        for name in ("success", "confirmation"):
+            part = getattr(self, name)
+            if part is not None:
+                for loc, value in _template_fields(part, (name,)):
+                    _check_template(value, loc, after, vars_later=True)
+        # Rendered before any step runs, with base_url only (login.py, submit.py).
+        if self.login is not None:
+            for loc, value in _template_fields(self.login, ("login",)):
+                _check_template(value, loc, only_base, vars_later=True)
+        _check_template(self.homepage, ("homepage",), only_base, vars_later=True)
+        if self.test is not None:
+            for key in ("login_steps", "human_steps"):
+                for index, step in enumerate(getattr(self.test, key)):
+                    for loc, value in _template_fields(step.args, ("test", key, index, step.kind)):
+                        try:
+                            templating.check_syntax(value)
+                        except templating.TemplateError as exc:
+                            raise yamlsource.At(loc, str(exc)) from None
+        return self
+
+    @model_validator(mode="after")
+    def _literal_urls_are_allowed(self):
+        """A URL written out in full must be one the run may open: said at validation, not mid-run."""
+        from assistant.language.urls import Policy, UnsafeURL
+
+        policy = Policy.for_flow(self)
+        places = [(("homepage",), self.homepage)]
+        places += [(("steps", i, "goto", "url"), s.args.url) for i, s in enumerate(self.steps) if s.kind == "goto"]
+        if self.login is not None:
+            places += [(("login", key), getattr(self.login, key)) for key in ("url", "check_url")]
+        for loc, url in places:
+            if url is None or "{{" in url:
+                continue  # rendered and checked at run time, with --base-url's origin
+            try:
+                policy.check(url)
+            except UnsafeURL as exc:
+                raise yamlsource.At(loc, str(exc)) from None
+        return self
+
+    @property
+    def path(self) -> str:
+        return self._source.path if self._source else "<flow>"
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    def where(self, step: StepBase) -> str:
+        return f"{self.path}:{step.line}"
+
+    def submit_index(self) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.kind == "submit")
+
+    def session_name(self) -> str:
+        """The saved login session this flow uses; flows of one provider share it."""
+        if self.login and self.login.session:
+            return self.login.session
+        return re.sub(r"[^a-z0-9-]+", "-", (self.provider or self.id).lower()).strip("-") or self.id
+
+    def sample_case(self) -> Path:
+        """test.case, resolved; it must be a file inside this flow's folder (symlinks followed)."""
+        assert self.test is not None
+        folder = Path(self.path).resolve().parent
+        path = (folder / self.test.case).resolve()
+        line, column = self._source.position(("test", "case")) if self._source else (0, 0)
+        where = f"{self.path}:{line}:{column}: test.case"
+        if not path.is_relative_to(folder):
+            raise InputError(f"{where}: {self.test.case} leads outside the flow's folder; keep the sample case there")
+        if not path.is_file():
+            raise InputError(f"{where}: {path} does not exist")
+        return path
+
+    def beside(self, relative: str) -> Path:
+        """A path written in this flow file, resolved against the file's folder."""
+        candidate = Path(relative)
+        if candidate.is_absolute() or self._source is None:
+            return candidate
+        return (Path(self.path).resolve().parent / candidate).resolve()
+
+
+def _context_shape() -> dict[str, Any]:
+    from assistant.language.case import Case
+
+    leaf = templating.LEAF
+    return {
+        "case": templating.shape_of(Case),
+        "category": {key: leaf for key in ("key", "label", "form_value", "deadline")},
+        "request": {"subject": leaf, "body": leaf},
+        "attachments": templating.ListOf(leaf),
+        "base_url": leaf,
+    }
+
+
+def _template_fields(model: BaseModel, loc: tuple) -> list[tuple[tuple, str]]:
+    """(place in the file, text) of every string field of model, list items included."""
+    out = []
+    for name, info in type(model).model_fields.items():
+        if name == "regex":  # used as written, never rendered
+            continue
+        value = getattr(model, name)
+        key = info.alias or name
+        if isinstance(value, str):
+            out.append((loc + (key,), value))
+        elif isinstance(value, list):
+            out.extend((loc + (key, i), v) for i, v in enumerate(value) if isinstance(v, str))
+    return out
+
+
+def _check_template(value: str, loc: tuple, shape: dict[str, Any], *, vars_later: bool) -> None:
+    try:
+        names = templating.names_in(value)
+    except templating.TemplateError as exc:
+        raise yamlsource.At(loc, str(exc)) from None
+    for name in names:
+        problem = templating.check_name(name, shape)
+        if problem is None:
+            continue
+        if re.match(r"vars\b", name) and "vars" in shape:
+            where = "by any extract step" if vars_later else "by an extract step before this one"
+            known = ", ".join(f"vars.{v}" for v in shape["vars"]) or "none"
+            problem = f"'{name}' is not set {where} (set so far: {known})"
+        elif "vars" not in shape and re.match(r"vars\b", name):
+            problem = f"'{name}': only base_url is known here (this is rendered before any step runs)"
+        raise yamlsource.At(loc, problem)
+
+
+def _strings(model: BaseModel) -> list[str]:
+    out = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, str))
+    return out
+
+
+def step_strings(step: StepBase) -> list[str]:
+    return _strings(step.args)
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_flow(path: str | Path) -> Flow:
+    source = yamlsource.load(path)
+    if not isinstance(source.data, dict):
+        raise yamlsource.SourceError(
+            [yamlsource.Problem(source.path, 1, 1, "", "a flow file is a mapping (id:, name:, steps: …)")]
+        )
+    flow = yamlsource.validate(source, Flow)
+    flow._source = source
+    flow._sha256 = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    for index, step in enumerate(flow.steps):
+        step._line, step._column = source.position(("steps", index))
+    if flow.test is not None:
+        for key in ("login_steps", "human_steps"):
+            for index, step in enumerate(getattr(flow.test, key)):
+                step._line, step._column = source.position(("test", key, index))
+    return flow
+
+
+def flows_dirs(extra: list[Path] | None = None) -> list[Path]:
+    import os
+
+    dirs = list(extra or [])
+    env = os.environ.get("ASSISTANT_FLOWS")
+    if env:
+        dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parents[2] / "flows")
+    return dirs
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+        return False
+
+
+def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and _exists(candidate):
+        return candidate
+    for directory in flows_dirs(extra_dirs):
+        for suffix in (".yaml", ".yml"):
+            path = directory / f"{name}{suffix}"
+            if _exists(path):
+                return path
+    known = sorted({p.stem for d in flows_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.y*ml")})
+    hint = yamlsource._suggest(name, known)
+    raise InputError(f"unknown provider flow '{name}'{hint} (known: {', '.join(known) or 'none'})")
+
+
+def schema() -> dict:
+    return Flow.model_json_schema(by_alias=True)
+
+
+def all_flow_files(extra_dirs: list[Path] | None = None) -> list[Path]:
+    """Every flow file, the first of each id winning (user dirs before the bundled ones)."""
+    seen: set[str] = set()
+    files = []
+    for directory in flows_dirs(extra_dirs):
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.yaml")):
+            if path.stem not in seen:
+                seen.add(path.stem)
+                files.append(path)
+    return files

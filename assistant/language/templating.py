@@ -1,0 +1,262 @@
+"""`{{ case.order_id }}` templates, rendered without executing anything.
+
+A flow comes from a file someone else wrote; Jinja would let it run
+expressions. Here an expression is only a dotted path into the context and a
+chain of named filters from a fixed table, e.g.
+`{{ case.incident_at | strftime("%d.%m.%Y") }}` or `{{ case.order_id | default("") }}`.
+A template that is exactly one expression keeps the value's type (a list of
+files stays a list).
+
+A path walks only mapping keys and list indices, never Python attributes, and
+a name may not start with `_`: the context holds plain data (text, numbers,
+dates, lists, mappings) and nothing else is ever reachable or returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+EXPR = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*|\[\d{1,6}\])*$")
+PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[\d+\]")
+PLAIN = (str, int, float, bool, type(None), date, datetime)
+FILTER = re.compile(r'^([a-z_]+)\s*(?:\(\s*"((?:[^"\\]|\\.)*)"\s*\))?$')
+
+_MISSING = object()
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def _as_datetime(value: Any, name: str) -> datetime | date:
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TemplateError(f"filter '{name}' needs a date or time, got {value!r}")
+
+
+def _join(value: Any, sep: str | None) -> str:
+    if not isinstance(value, (list, tuple)):
+        return str(value)
+    return (sep if sep is not None else ", ").join(str(v) for v in value)
+
+
+FILTERS: dict[str, Callable[[Any, str | None], Any]] = {
+    "date": lambda v, a: _as_datetime(v, "date").strftime(a or "%Y-%m-%d"),
+    "time": lambda v, a: _as_datetime(v, "time").strftime(a or "%H:%M"),
+    "datetime": lambda v, a: _as_datetime(v, "datetime").strftime(a or "%Y-%m-%d %H:%M %z"),
+    "strftime": lambda v, a: _as_datetime(v, "strftime").strftime(a or "%Y-%m-%d"),
+    "iso": lambda v, a: _as_datetime(v, "iso").isoformat(),
+    "join": _join,
+    "lines": lambda v, a: _join(v, "\n"),
+    "upper": lambda v, a: str(v).upper(),
+    "lower": lambda v, a: str(v).lower(),
+    "trim": lambda v, a: str(v).strip(),
+    "string": lambda v, a: "" if v is None else str(v),
+}
+
+
+def parse(expression: str) -> tuple[str, list[tuple[str, str | None]]]:
+    parts = [p.strip() for p in _split_pipes(expression)]
+    path, filters = parts[0], []
+    if re.search(r"(^|[.\[])_", path):
+        raise TemplateError(f"'{path}': names starting with '_' are not allowed")
+    if not PATH.match(path):
+        raise TemplateError(f"'{path}' is not a name like case.order_id")
+    for raw in parts[1:]:
+        m = FILTER.match(raw)
+        if not m or (m.group(1) not in FILTERS and m.group(1) != "default"):
+            known = ", ".join(sorted([*FILTERS, "default"]))
+            raise TemplateError(f"unknown filter '{raw}' (known: {known})")
+        arg = m.group(2)
+        # Only \" and \\ are escapes; every other character is the argument's own text.
+        filters.append((m.group(1), re.sub(r'\\(["\\])', r"\1", arg) if arg else arg))
+    return path, filters
+
+
+def _split_pipes(expression: str) -> list[str]:
+    out, buf, quoted, escaped = [], "", False, False
+    for ch in expression:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        if ch == "|" and not quoted:
+            out.append(buf)
+            buf = ""
+        else:
+            buf += ch
+    out.append(buf)
+    return out
+
+
+def lookup(context: dict[str, Any], path: str) -> Any:
+    """Walk mapping keys and list indices only; anything else is not known."""
+    value: Any = context
+    for part in PART.findall(path):
+        if part.startswith("_"):
+            return _MISSING
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, (list, tuple)) and index < len(value) else _MISSING
+        elif isinstance(value, dict):
+            value = value.get(part, _MISSING)
+        else:
+            value = _MISSING
+        if value is _MISSING:
+            return _MISSING
+    _check_plain(value, path)
+    return value
+
+
+def _check_plain(value: Any, path: str, depth: int = 0) -> None:
+    if isinstance(value, PLAIN):
+        return
+    if isinstance(value, (list, tuple)) and depth < 16:
+        for item in value:
+            _check_plain(item, path, depth + 1)
+        return
+    if isinstance(value, dict) and depth < 16:
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TemplateError(f"'{path}' is not plain data")
+            _check_plain(item, path, depth + 1)
+        return
+    raise TemplateError(f"'{path}' is not plain data (text, numbers, dates, lists)")
+
+
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    path, filters = parse(expression)
+    value = lookup(context, path)
+    for name, arg in filters:
+        if name == "default":
+            if value is _MISSING or value is None or value == "" or value == []:
+                value = arg if arg is not None else ""
+            continue
+        if value is _MISSING or value is None:
+            break
+        try:
+            value = FILTERS[name](value, arg)
+        except TemplateError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:  # strftime on odd formats or dates
+            raise TemplateError(f"filter '{name}' cannot format {path}: {exc}") from None
+    if value is _MISSING:
+        raise TemplateError(f"'{path}' is not known here; known names: {_known(context, path)}")
+    if value is None:
+        raise TemplateError(f"'{path}' is empty in the case; fill it in or write `{{{{ {path} | default(\"\") }}}}`")
+    return value
+
+
+def _known(context: dict[str, Any], path: str) -> str:
+    head = path.split(".")[0].split("[")[0]
+    if head in context and isinstance(context[head], dict):
+        return ", ".join(f"{head}.{k}" for k in sorted(context[head]))
+    return ", ".join(sorted(context))
+
+
+def render(template: Any, context: dict[str, Any]) -> Any:
+    """Render a string (or each string in a list); non-strings pass through."""
+    if isinstance(template, list):
+        out: list[Any] = []
+        for item in template:
+            value = render(item, context)
+            out.extend(value if isinstance(value, list) else [value])
+        return out
+    if not isinstance(template, str) or "{{" not in template:
+        return template
+    whole = EXPR.fullmatch(template.strip())
+    if whole:
+        return evaluate(whole.group(1), context)
+    return EXPR.sub(lambda m: _text(evaluate(m.group(1), context)), template)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def names_in(template: Any) -> list[str]:
+    """Every path a template refers to (for checking a flow before running it)."""
+    if isinstance(template, list):
+        return [n for item in template for n in names_in(item)]
+    if not isinstance(template, str):
+        return []
+    return [parse(m.group(1))[0] for m in EXPR.finditer(template)]
+
+
+def check_syntax(template: Any) -> None:
+    names_in(template)
+
+
+# ------------------------------------------------- names known before a run
+#
+# A shape says which paths exist: a dict of names to shapes, a ListOf(shape)
+# for a list (reached by [N] or used whole), or LEAF for a single value.
+
+LEAF = "value"
+
+
+class ListOf:
+    def __init__(self, item: Any):
+        self.item = item
+
+
+def shape_of(annotation: Any) -> Any:
+    """The shape of a pydantic model (or a field's annotation): its fields, nested models too."""
+    import typing
+
+    fields = getattr(annotation, "model_fields", None)
+    if isinstance(annotation, type) and fields is not None:
+        return {name: shape_of(info.annotation) for name, info in fields.items()}
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (list, tuple) and args:
+        return ListOf(shape_of(args[0]))
+    inner = [a for a in args if a is not type(None)]
+    if origin is not None and inner and origin not in (typing.Literal, dict):
+        shapes = [shape_of(a) for a in inner]
+        return next((x for x in shapes if x is not LEAF), LEAF)
+    return LEAF
+
+
+def check_name(path: str, shape: dict[str, Any]) -> str | None:
+    """Why `path` names nothing in `shape`, or None if it is known."""
+    current: Any = shape
+    walked = ""
+    for part in PART.findall(path):
+        if part.startswith("["):
+            if not isinstance(current, ListOf):
+                return f"'{walked}' is not a list, so '{path}' names nothing"
+            current, walked = current.item, walked + part
+            continue
+        if not isinstance(current, dict):
+            if isinstance(current, ListOf):
+                return f"'{walked}' is a list; write {walked}[0].{part} for an item's field"
+            return f"'{walked}' is a single value and has no '{part}'"
+        if part not in current:
+            prefix = f"{walked}." if walked else ""
+            choices = [f"{prefix}{name}" for name in current]
+            close = _close(prefix + part, choices)
+            if close:
+                return f"'{path}' is not known; did you mean '{close}'?"
+            return f"'{path}' is not known (known: {', '.join(choices) or 'none here'})"
+        current, walked = current[part], (f"{walked}.{part}" if walked else part)
+    return None
+
+
+def _close(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None

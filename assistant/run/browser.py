@@ -1,0 +1,306 @@
+"""Find a browser to drive, and start it.
+
+Discovery order (first that is given or found wins):
+  1. an explicit executable: --browser-path or ASSISTANT_BROWSER;
+  2. a remote browser: --browser-endpoint ws://… (a `playwright run-server`)
+     or --cdp http://… (a Chrome started with --remote-debugging-port);
+  3. the Chromium that Playwright manages (`playwright install chromium`);
+  4. Chrome or Chromium installed on the system.
+
+Playwright is imported inside functions only: `assistant --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SYSTEM_BROWSER_NAMES = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "microsoft-edge",
+)
+SYSTEM_BROWSER_PATHS = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/snap/bin/chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+)
+# A system Chromium must not phone home: this machine's network is closed and
+# real users do not want update checks in their evidence's network log.
+QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
+
+
+class BrowserNotFound(RuntimeError):
+    """No usable browser; the message lists what was tried and how to fix it."""
+
+
+@dataclass
+class BrowserChoice:
+    kind: str  # "path", "endpoint", "cdp", "managed", "system"
+    target: str  # executable path or URL
+    source: str  # where the choice came from, for messages and the manifest
+    args: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.target} ({self.source})"
+
+
+def launch_args(executable: str | None) -> list[str]:
+    args = list(QUIET_ARGS)
+    # Chromium refuses to start as root without --no-sandbox.
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
+def _playwright_cache() -> Path:
+    """Where `playwright install` puts browsers (PLAYWRIGHT_BROWSERS_PATH, else the OS cache)."""
+    env = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if env and env != "0":
+        return Path(env).expanduser()
+    if env == "0":
+        import playwright
+
+        return Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ms-playwright"
+
+
+def _managed_chromium() -> str | None:
+    """The Chromium folder `playwright install chromium` made for this Playwright, if any.
+
+    Read from Playwright's own browsers.json rather than by starting its driver,
+    which would cost half a second on every run.
+    """
+    try:
+        import playwright
+    except ImportError:
+        return None
+    try:
+        listing = json.loads((Path(playwright.__file__).parent / "driver" / "package" / "browsers.json").read_text())
+        revision = next(b["revision"] for b in listing["browsers"] if b["name"] == "chromium")
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+    folder = _playwright_cache() / f"chromium-{revision}"
+    return str(folder) if (folder / "INSTALLATION_COMPLETE").exists() else None
+
+
+def _system_chromium() -> str | None:
+    for name in SYSTEM_BROWSER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in SYSTEM_BROWSER_PATHS:
+        if Path(candidate).exists():
+            return candidate
+    return None
+
+
+def discover(
+    browser_path: str | None = None,
+    endpoint: str | None = None,
+    cdp: str | None = None,
+    *,
+    env: dict[str, str] | None = None,
+) -> BrowserChoice:
+    env = os.environ if env is None else env
+    tried: list[str] = []
+    explicit = browser_path or env.get("ASSISTANT_BROWSER")
+    if explicit:
+        source = "--browser-path" if browser_path else "ASSISTANT_BROWSER"
+        path = Path(explicit).expanduser()
+        if not path.exists():
+            raise BrowserNotFound(
+                f"{source}: {explicit} does not exist; point it at a Chrome or Chromium "
+                "executable, or drop it to let the assistant search"
+            )
+        if not os.access(path, os.X_OK):
+            raise BrowserNotFound(f"{source}: {explicit} is not executable")
+        return BrowserChoice("path", str(path), source, launch_args(str(path)))
+    endpoint = endpoint or env.get("ASSISTANT_BROWSER_ENDPOINT")
+    if endpoint:
+        if not endpoint.startswith(("ws://", "wss://")):
+            raise BrowserNotFound(
+                f"--browser-endpoint: {endpoint!r} is not a ws:// or wss:// URL "
+                "(start one with `playwright run-server --port 3000`)"
+            )
+        return BrowserChoice("endpoint", endpoint, "--browser-endpoint")
+    cdp = cdp or env.get("ASSISTANT_CDP")
+    if cdp:
+        if not cdp.startswith(("http://", "https://", "ws://", "wss://")):
+            raise BrowserNotFound(
+                f"--cdp: {cdp!r} is not an http:// or ws:// URL "
+                "(start Chrome with --remote-debugging-port=9222 and pass http://127.0.0.1:9222)"
+            )
+        return BrowserChoice("cdp", cdp, "--cdp")
+    tried.append("--browser-path / ASSISTANT_BROWSER: not set")
+    tried.append("--browser-endpoint / --cdp: not set")
+    managed = _managed_chromium()
+    if managed:
+        return BrowserChoice("managed", managed, "playwright install", [])
+    tried.append("Playwright-managed Chromium: not installed")
+    system = _system_chromium()
+    if system:
+        return BrowserChoice("system", system, "system", launch_args(system))
+    tried.append("Chrome/Chromium on PATH: " + ", ".join(SYSTEM_BROWSER_NAMES) + ": none found")
+    raise BrowserNotFound(
+        "no browser found. Tried: " + "; ".join(tried) + ". Fix: run `assistant browser install` "
+        "(or `python -m playwright install chromium`), or pass --browser-path /path/to/chrome"
+    )
+
+
+def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0):
+    """Return a Playwright Browser for the choice. Caller owns closing it."""
+    chromium = playwright.chromium
+    if choice.kind == "endpoint":
+        # A run-server started with --unsafe honours these launch options; a
+        # plain one ignores executablePath and uses its own managed browser.
+        options: dict = {"headless": headless}
+        remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
+        if remote_exe:
+            options["executablePath"] = remote_exe
+            options["args"] = launch_args(remote_exe)
+        return chromium.connect(
+            choice.target,
+            slow_mo=slow_mo,
+            headers={"x-playwright-launch-options": json.dumps(options)},
+        )
+    if choice.kind == "cdp":
+        return chromium.connect_over_cdp(choice.target, slow_mo=slow_mo)
+    executable = None if choice.kind == "managed" else choice.target
+    return chromium.launch(executable_path=executable, args=choice.args, headless=headless, slow_mo=slow_mo)
+
+
+def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool):
+    """The NoBrowser error for a browser that would not start, saying why where we can tell."""
+    from assistant.errors import NoBrowser
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    reason = f"could not start {choice.describe()}: {first}"
+    no_screen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if not headless and sys.platform.startswith("linux") and choice.kind in ("path", "managed", "system") and no_screen:
+        reason += (
+            "; a visible browser (--headed) needs a screen and this session has none (DISPLAY is not "
+            "set): run without --headed, or under xvfb-run"
+        )
+    return NoBrowser(reason)
+
+
+def _is_debian_like() -> bool:
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+    return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
+
+
+def _apt_install(packages: list[str], echo=print) -> None:
+    """Debian's packages, when we may (root on Debian/Ubuntu with apt-get); else nothing."""
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
+        echo(f"installing Debian's {' '.join(packages)} (apt-get) …")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, check=False)
+
+
+@contextmanager
+def open_browser(
+    browser_path: str | None = None,
+    endpoint: str | None = None,
+    cdp: str | None = None,
+    *,
+    headless: bool = True,
+    slow_mo: float = 0,
+) -> Iterator[tuple[Any, Any, BrowserChoice]]:
+    """(playwright, browser, choice) for a short job; the browser is closed after it.
+
+    Not found or not startable ends with NoBrowser (exit code 4) and the reason."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from assistant.errors import NoBrowser
+
+    try:
+        choice = discover(browser_path, endpoint, cdp)
+    except BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+    with sync_playwright() as playwright:
+        try:
+            browser = connect(playwright, choice, headless=headless, slow_mo=slow_mo)
+        except PlaywrightError as exc:
+            raise start_failure(choice, exc, headless=headless) from None
+        try:
+            yield playwright, browser, choice
+        finally:
+            browser.close()
+
+
+def ensure_font(echo=print) -> None:
+    """The screenshot banner needs a font with Cyrillic (DejaVu Sans); install it if missing.
+
+    Separate from the browser: a machine can have Chrome and still lack the font."""
+    from evidence.stamp import FontMissing, font_path
+
+    try:
+        echo(f"font: {font_path()}")
+        return
+    except FontMissing:
+        pass
+    _apt_install(["fonts-dejavu-core"], lambda m: echo(f"font: {m}"))
+    try:
+        echo(f"font: {font_path()}")
+    except FontMissing as exc:
+        echo(f"font: {exc}")
+
+
+def install(echo=print) -> BrowserChoice:
+    """Make sure a browser is available: Playwright's download, else Debian's chromium."""
+    ensure_font(echo)
+    try:
+        choice = discover()
+        echo(f"browser: {choice.describe()}")
+        return choice
+    except BrowserNotFound:
+        pass
+    echo("browser: none found; trying `playwright install chromium` …")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"],
+            timeout=600,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            last = (done.stderr or done.stdout).strip().splitlines()[:1]
+            echo("browser: Playwright's download failed: " + (last[0] if last else "no output"))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        echo(f"browser: Playwright's download failed: {exc}")
+    try:
+        return discover()
+    except BrowserNotFound:
+        pass
+    _apt_install(["chromium", "fonts-dejavu-core"], lambda m: echo(f"browser: {m}"))
+    choice = discover()  # raises BrowserNotFound with the full list of what was tried
+    echo(f"browser: {choice.describe()}")
+    return choice

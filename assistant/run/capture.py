@@ -1,0 +1,656 @@
+"""Evidence from a live page: stamped screenshots, page snapshots, logs, network.
+
+Used by the runner (through RunOptions.shoot) and by `assistant capture`.
+Playwright is only touched through the page and context it is handed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.errors import InputError
+from evidence import EvidencePackage, stamp
+from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
+
+STEP_ROLE = "step"  # the screenshot the runner takes after every action
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CaptureSettings:
+    device: str | None = None
+    masks: list[str] = field(default_factory=list)
+    tsa: str | None = None
+    trace: bool = False
+    # The trace holds typed passwords and raw cookies: it goes to <home>/traces/
+    # unless the person asks for it inside the shareable package.
+    trace_in_package: bool = False
+    trace_dir: Path | None = None
+
+
+def context_options(playwright, settings: CaptureSettings, *, locale: str) -> dict[str, Any]:
+    """new_context() arguments: a Playwright device descriptor, or a desktop window."""
+    if settings.device:
+        devices = playwright.devices
+        if settings.device not in devices:
+            close = [name for name in devices if settings.device.lower() in name.lower()][:5]
+            hint = (
+                f" (did you mean: {', '.join(close)}?)" if close else " (e.g. 'iPhone 13', 'Pixel 7', 'Desktop Chrome')"
+            )
+            raise InputError(f"--device: {settings.device!r} is not a Playwright device{hint}")
+        descriptor = dict(devices[settings.device])
+        descriptor.pop("default_browser_type", None)
+        return {**descriptor, "locale": locale}
+    return {"viewport": {"width": 1280, "height": 800}, "locale": locale}
+
+
+def check_masks(masks: list[str]) -> list[str]:
+    for mask in masks:
+        if not mask.strip():
+            raise InputError("--mask: empty selector; give a CSS selector such as '#card-number'")
+    return masks
+
+
+class Capturer:
+    """Takes every screenshot of a run and keeps what belongs with it."""
+
+    def __init__(
+        self,
+        package: EvidencePackage,
+        *,
+        case_ref: str,
+        settings: CaptureSettings,
+        workdir: Path,
+        secrets: Secrets | None = None,
+        log: Callable[[str], None] = lambda m: None,
+    ):
+        """`workdir` is the run's private folder (assistant.run.scratch.run_folder): the raw,
+        unscrubbed HAR and trace live there until close() and go with it."""
+        self.package = package
+        self.secrets = secrets if secrets is not None else Secrets()
+        self._secret_fields: list[Any] = []
+        self.case_ref = case_ref
+        self.settings = settings
+        self.log = log
+        self.console: list[dict] = []
+        self.errors: list[dict] = []
+        self._documents: dict[int, Any] = {}
+        self._cdp: dict[int, Any] = {}
+        self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
+        self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
+        self._har_dir = Path(workdir) / "network"
+        self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.har_path = self._har_dir / "run.har"
+        self._trace = False
+        self._notes: set[str] = set()
+        # Through the host guard's proxy the browser sees the proxy's address; this
+        # gives the server's own (netguard.Gate.peer), for the evidence to be true.
+        self.peer: Callable[[str], dict | None] | None = None
+        self.watching = True
+        try:
+            stamp.font(16)  # before anything happens, not at the first screenshot
+        except stamp.FontMissing as exc:
+            from assistant.errors import RunFailed
+
+            raise RunFailed(str(exc)) from None
+        self._stamper = stamp.Stamper()
+
+    # ---------------------------------------------------------------- setup
+
+    def context_kwargs(self) -> dict[str, Any]:
+        # content omitted: response bodies carry CSRF tokens and personal data; the
+        # pages themselves are kept as HTML/MHTML snapshots per capture.
+        return {"record_har_path": str(self.har_path), "record_har_content": "omit"}
+
+    def start(self, context) -> None:
+        context.on("page", self.watch)
+        if self.settings.trace:
+            context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            self._trace = True
+
+    def watch(self, page) -> None:
+        if not self.watching:
+            return
+
+        def on_console(message):
+            location = message.location or {}
+            self.console.append(
+                {
+                    "time": utcnow().isoformat(),
+                    "type": message.type,
+                    "text": message.text,
+                    "url": location.get("url"),
+                    "line": location.get("lineNumber"),
+                }
+            )
+
+        def on_error(error):
+            self.errors.append(
+                {
+                    "time": utcnow().isoformat(),
+                    "url": page.url,
+                    "message": str(error),
+                    "stack": getattr(error, "stack", None),
+                }
+            )
+
+        def on_response(response):
+            if response.request.resource_type == "document" and response.frame == page.main_frame:
+                self._documents[id(page)] = response
+
+        page.on("console", on_console)
+        page.on("pageerror", on_error)
+        page.on("response", on_response)
+        # For a page the site opens (a popup) this is the earliest moment, and its first load
+        # may be missed; new_page() makes sure of it for the pages a run opens itself.
+        self._watch_network(page)
+
+    def new_page(self, context):
+        """A page of `context` whose first load is already watched for its TLS certificate.
+
+        Under Playwright's sync API the "page" handler (watch) runs in a greenlet of its own:
+        its first CDP call lets context.new_page() return, and the caller's goto() start,
+        before Network.enable has reached Chromium. Chromium answers Network.getCertificate
+        only from responses its network agent recorded while enabled, so on a busy machine
+        the certificate of the first page went missing. Here the page is handed out only
+        once its session watches the network.
+        """
+        page = context.new_page()
+        if self.watching:
+            self._watch_network(page)
+        return page
+
+    def _watch_network(self, page) -> None:
+        """Give `page` a CDP session with Network enabled, unless it has one already.
+
+        watch() and new_page() may both be here for the same page, each in its own greenlet,
+        each waiting for Chromium in turn: the session that is ready first is kept and the
+        other one is let go.
+        """
+        key = id(page)
+        if key in self._network_on:
+            return
+        try:
+            session = page.context.new_cdp_session(page)
+            session.send("Network.enable")
+        except Exception as exc:
+            self._note(f"no TLS certificates: {str(exc).splitlines()[0]}")
+            return
+        if key in self._network_on:
+            try:
+                session.detach()  # nobody else holds this one
+            except Exception:
+                self._spare_sessions.append(session)
+            return
+        if self._cdp.get(key) is not None:  # made meanwhile for a screenshot, maybe in use: kept till close()
+            self._spare_sessions.append(self._cdp[key])
+        self._cdp[key] = session
+        self._network_on.add(key)
+
+    def mask(self, locator) -> None:
+        """A field the flow filled with a secret: blacked out in every later screenshot."""
+        self._secret_fields.append(locator)
+
+    def _note(self, message: str) -> None:
+        if message not in self._notes:
+            self._notes.add(message)
+            self.log(f"note: {message}")
+
+    # ------------------------------------------------------------- capture
+
+    def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
+        masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
+        target = element if element is not None else page
+        kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
+        if masks:
+            kwargs.update(mask=masks, mask_color="#000000")
+        raw = None
+        if role == STEP_ROLE and not masks and element is None and not full_page:
+            raw = self._fast_viewport_png(page)
+        if raw is None:
+            raw = target.screenshot(type="png", **kwargs)
+        taken = utcnow()
+        url = self.secrets.url(page.url)
+        title = self.secrets.text(self._title(page))
+        original = stamp.add_text_chunks(
+            raw,
+            {
+                "Creation Time": taken.isoformat().replace("+00:00", "Z"),
+                "URL": url,
+                "Title": title or "",
+                "Software": "support-assistant",
+            },
+        )
+        path = f"screenshots/{stem}.png"
+        stamped_path = f"screenshots/stamped/{stem}.jpg"
+        meta: dict[str, Any] = {
+            "url": url,
+            "title": title,
+            "flow_line": flow_line,
+            "capture_sha256": hashlib.sha256(raw).hexdigest(),
+            "stamped": stamped_path,
+            "masked": list(self.settings.masks),
+        }
+        meta.update(self._server(page))
+        if role == STEP_ROLE:
+            # The running record after each action: timestamped and hashed, but the
+            # page snapshots and the stamped copy are kept for the captures people
+            # look at (named screenshots, review, confirmation, failure); making
+            # them for every keystroke would double the time of a run.
+            del meta["stamped"]
+            self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+            return path
+        meta.update(self._snapshots(page, stem, taken))
+        self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+        viewport = page.viewport_size
+        width = int.from_bytes(raw[16:20], "big")  # from the PNG header
+        scale = width / viewport["width"] if viewport and element is None else 1.0
+        self._stamper.submit(
+            (stamped_path, path, taken),
+            raw,
+            captured_at=taken,
+            url=url,
+            case_ref=self.case_ref,
+            title=title,
+            scale=scale,
+        )
+        return path
+
+    def _fast_viewport_png(self, page) -> bytes | None:
+        """The viewport as a lossless PNG straight from Chromium, compressed for speed.
+
+        A run takes one of these after every action; Chromium's fast PNG encoding
+        (larger files, same pixels) halves their cost. Masked shots, elements and
+        full pages go through Playwright, which knows how to do those.
+        """
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+            return base64.b64decode(shot["data"])
+        except Exception as exc:
+            self._note(f"fast screenshots unavailable ({str(exc).splitlines()[0]}); using Playwright's")
+            return None
+
+    def collect_stamped(self) -> None:
+        """Add the stamped copies made so far in the background (waits for the rest)."""
+        for (stamped_path, path, taken), data in self._stamper.results():
+            if isinstance(data, Exception):
+                self._note(f"no stamped copy of {path}: {data}")
+                continue
+            self.package.add_bytes(
+                stamped_path, data, "image/jpeg", role="stamped", captured_at=taken, meta={"stamped_of": path}
+            )
+
+    @staticmethod
+    def _title(page) -> str | None:
+        try:
+            return page.title()
+        except Exception:
+            return None
+
+    def _server(self, page) -> dict[str, Any]:
+        """Final URL, server IP and TLS details of the document on screen."""
+        response = self._documents.get(id(page))
+        out: dict[str, Any] = {"final_url": self.secrets.url(page.url)}
+        if response is None:
+            return out
+        try:
+            out["http_status"] = response.status
+            address = (self.peer(response.url) if self.peer else None) or response.server_addr()
+            if address:
+                out["server_ip"] = address.get("ipAddress")
+                out["server_port"] = address.get("port")
+            security = response.security_details()
+            if security:
+                out["tls"] = security
+                certificate = self._certificate(page, response.url)
+                if certificate:
+                    out["tls_certificate"] = certificate
+        except Exception as exc:  # the page navigated away while we asked
+            self._note(f"server details unavailable: {str(exc).splitlines()[0]}")
+        return out
+
+    def _session(self, page):
+        key = id(page)
+        if key not in self._cdp:
+            try:
+                self._cdp[key] = page.context.new_cdp_session(page)
+            except Exception as exc:
+                self._cdp[key] = None
+                self._note(f"no CDP session ({str(exc).splitlines()[0]}): no MHTML snapshots or certificates")
+        return self._cdp[key]
+
+    def _certificate(self, page, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            return None
+        path = f"pages/certificates/{parts.hostname}.pem"
+        if self.package.entry(path):
+            return path
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            chain = session.send("Network.getCertificate", {"origin": f"{parts.scheme}://{parts.netloc}"})["tableNames"]
+        except Exception as exc:
+            self._note(f"TLS certificate of {parts.hostname} unavailable: {str(exc).splitlines()[0]}")
+            return None
+        if not chain:
+            self._note(f"Chromium did not give the TLS certificate of {parts.hostname}")
+            return None
+        pem = "".join(ssl.DER_cert_to_PEM_cert(base64.b64decode(der)) for der in chain)
+        self.package.add_bytes(
+            path,
+            pem.encode("ascii"),
+            "application/x-pem-file",
+            role="page",
+            captured_at=utcnow(),
+            meta={"origin": f"{parts.scheme}://{parts.netloc}", "certificates": len(chain)},
+        )
+        return path
+
+    def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
+        out: dict[str, str] = {}
+        self._learn_cookies(page.context)
+        try:
+            html = self.secrets.bytes(page.content().encode("utf-8"))
+            out["html"] = f"pages/{stem}.html"
+            self.package.add_bytes(
+                out["html"], html, "text/html", role="page", captured_at=taken, meta={"url": self.secrets.url(page.url)}
+            )
+        except Exception as exc:
+            self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
+        session = self._session(page)
+        if session is not None:
+            try:
+                snapshot = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+                mhtml = self.secrets.bytes(snapshot.encode("utf-8"))
+                out["mhtml"] = f"pages/{stem}.mhtml"
+                self.package.add_bytes(
+                    out["mhtml"],
+                    mhtml,
+                    "multipart/related",
+                    role="page",
+                    captured_at=taken,
+                    meta={"url": self.secrets.url(page.url)},
+                )
+            except Exception as exc:
+                self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")
+        return out
+
+    # --------------------------------------------------------------- finish
+
+    def close(self, context) -> None:
+        """Stop the trace, close the context (which writes the HAR), keep logs, network and stamped copies."""
+        self.collect_stamped()
+        self._stamper.close()
+        now = utcnow()
+        if self._trace:
+            self._keep_trace(context, now)
+        self._learn_cookies(context)
+        for session in [*self._cdp.values(), *self._spare_sessions]:
+            try:
+                if session is not None:
+                    session.detach()
+            except Exception:
+                pass
+        try:
+            context.close()
+        except Exception:
+            pass
+        har = None
+        if self.har_path.exists():
+            har = json.loads(self.har_path.read_text(encoding="utf-8"))
+            log = har.get("log", {})
+            # The report is rendered from file:// in this context; it is not traffic of the site.
+            log["entries"] = [
+                e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")
+            ]
+            log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
+            har = scrub_har(har, self.secrets)  # first: it learns the tokens the logs below may repeat
+        self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
+        self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)
+        if har is not None:
+            data = json.dumps(har, ensure_ascii=False, indent=1).encode("utf-8")
+            self.package.add_bytes(
+                "logs/network.har",
+                data,
+                "application/json",
+                role="log",
+                captured_at=now,
+                meta={
+                    "scrubbed": "cookies, auth and *-token/*-key headers, secret-named "
+                    "parameters, and every typed password/secret and cookie value"
+                },
+            )
+        shutil.rmtree(self._har_dir, ignore_errors=True)
+
+    def _learn_cookies(self, context) -> None:
+        """The session itself: its values are scrubbed wherever they turn up."""
+        try:
+            for cookie in context.cookies():
+                self.secrets.add(cookie.get("value"), MIN_COOKIE)
+        except Exception:  # the context is closing; the HAR still lists its cookies
+            pass
+
+    def _scrubbed_rows(self, rows: list[dict]) -> list[dict]:
+        out = []
+        for row in rows:
+            row = self.secrets.deep(row)
+            if row.get("url"):
+                row["url"] = self.secrets.url(row["url"])
+            out.append(row)
+        return out
+
+    def _keep_trace(self, context, now: datetime) -> None:
+        trace = self._har_dir / "trace.zip"
+        try:
+            context.tracing.stop(path=str(trace))
+        except Exception as exc:
+            self._note(f"no trace: {str(exc).splitlines()[0]}")
+            return
+        if self.settings.trace_in_package or self.settings.trace_dir is None:
+            self.log(
+                "warning: the Playwright trace is inside the evidence package (--trace-in-package); it holds "
+                "every typed password and the session cookies: do not share the package"
+            )
+            self.package.add_file(
+                "logs/trace.zip",
+                trace,
+                "application/zip",
+                role="log",
+                captured_at=now,
+                meta={
+                    "open_with": "playwright show-trace logs/trace.zip",
+                    "warning": "holds typed passwords and raw cookies",
+                },
+            )
+            return
+        self.settings.trace_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        kept = self.settings.trace_dir / f"{self.package.root.name}.zip"
+        shutil.move(str(trace), str(kept))
+        self.log(
+            f"trace (not in the evidence package: it holds typed passwords and cookies): {kept}; "
+            f"open it with `playwright show-trace {kept}`"
+        )
+
+    def _add_jsonl(self, path: str, rows: list[dict], now: datetime) -> None:
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+        self.package.add_bytes(
+            path, body, "application/x-ndjson", role="log", captured_at=now, meta={"entries": len(rows)}
+        )
+
+
+def render_pdf(
+    context, capturer: Capturer | None = None, log: Callable[[str], None] = lambda m: None
+) -> Callable[[Path], bytes | None]:
+    """report.html → report.pdf in the browser context that took the screenshots.
+
+    A page in the open context costs a third of a new context. The capturer is
+    told to look away: the report page is not evidence, and its file:// loads are
+    dropped from the network log.
+    """
+
+    def render(html: Path) -> bytes | None:
+        if capturer is not None:
+            capturer.watching = False
+        page = None
+        try:
+            page = context.new_page()
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            return page.pdf(
+                format="A4",
+                print_background=True,
+                margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+            )
+        except Exception as exc:  # page.pdf needs headless Chromium; --headed runs keep report.html only
+            log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
+            return None
+        finally:
+            if page is not None:
+                page.close()
+
+    return render
+
+
+def signer(home: Path):
+    from evidence.keys import Signer
+
+    return Signer.load_or_create(home / "keys" / "evidence-ed25519.pem")
+
+
+def capture_urls(urls: list[str], case, *, home: Path, out: Path | None, settings: CaptureSettings, **options):
+    """`assistant capture`: a package from pages alone, with no form and no submission."""
+    from assistant.run.scratch import run_folder
+
+    if settings.trace_dir is None:
+        settings.trace_dir = home / "traces"
+    with run_folder(home) as workdir:
+        return _capture_urls(urls, case, home=home, out=out, settings=settings, workdir=workdir, **options)
+
+
+def _capture_urls(
+    urls: list[str],
+    case,
+    *,
+    home: Path,
+    out: Path | None,
+    settings: CaptureSettings,
+    workdir: Path,
+    headed: bool = False,
+    slowmo: float = 0,
+    timeout: float | None = None,
+    browser_path: str | None = None,
+    browser_endpoint: str | None = None,
+    cdp: str | None = None,
+    log: Callable[[str], None] = lambda m: None,
+):
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from assistant import __version__
+    from assistant.casework.compose import compose
+    from assistant.errors import NoBrowser, RunFailed
+    from assistant.run import browser as browsers
+    from assistant.run import environment
+    from evidence import Action
+
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(f"{url!r}: not an http(s) URL; give the full address, e.g. https://example.com/page")
+    check_masks(settings.masks)
+    try:
+        choice = browsers.discover(browser_path, browser_endpoint, cdp)
+    except browsers.BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+    key = case.fingerprint()
+    out_given = out is not None
+    if out is None:
+        stamp_ = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+        out = home / "evidence" / f"{stamp_}-capture-{key[:8]}"
+    package = EvidencePackage(out)
+    case_ref = " · ".join(
+        x for x in (case.subject, f"order {case.order_id}" if case.order_id else None, f"case {key[:8]}") if x
+    )
+    capturer = Capturer(package, case_ref=case_ref, settings=settings, workdir=workdir, log=log)
+    key_pair = signer(home)
+    actions: list[Action] = []
+    with sync_playwright() as playwright:
+        try:
+            browser = browsers.connect(playwright, choice, headless=not headed, slow_mo=slowmo)
+        except PlaywrightError as exc:
+            raise browsers.start_failure(choice, exc, headless=not headed) from None
+        try:
+            context = browser.new_context(
+                **context_options(playwright, settings, locale="ru-RU" if case.language == "ru" else "en-US"),
+                **capturer.context_kwargs(),
+            )
+            capturer.start(context)
+            page = capturer.new_page(context)
+            env = environment.capture(
+                browser,
+                page,
+                browser_source=choice.describe(),
+                emulated_device=settings.device,
+                reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            )
+            failures = []
+            for index, url in enumerate(urls):
+                started = utcnow()
+                log(f"capture {index + 1}/{len(urls)}: {url}")
+                action = Action(
+                    index=index,
+                    kind="capture",
+                    description=f"open and capture {url}",
+                    started_at=started,
+                    ended_at=started,
+                    url_before=page.url,
+                )
+                try:
+                    page.goto(url, wait_until="load", timeout=(timeout or 30) * 1000)
+                    action.files = [capturer.shoot(page, f"{index + 1:03d}-capture", full_page=True, role="capture")]
+                except Exception as exc:
+                    action.status, action.error = "failed", str(exc).strip().splitlines()[0]
+                    failures.append(f"{url}: {action.error}")
+                action.ended_at, action.url_after = utcnow(), page.url
+                actions.append(action)
+            request = compose(case, [p.name for p in case.attachments])
+            capturer.collect_stamped()  # the report shows the stamped copies
+            package.finish(
+                tool=f"support-assistant {__version__}",
+                case={**case.summary(), "fingerprint": key},
+                request={"subject": request.subject, "body": request.body},
+                environment=env,
+                actions=actions,
+                signer=key_pair,
+                tsa_url=settings.tsa,
+                render_pdf=render_pdf(context, capturer, log),
+                before_seal=lambda: capturer.close(context),
+                warn=log,
+            )
+            if out_given:
+                bundle = package.bundle()
+            else:
+                (home / "bundles").mkdir(parents=True, exist_ok=True)
+                bundle = package.bundle(home / "bundles" / f"{out.name}.zip")
+        finally:
+            browser.close()
+    if failures and len(failures) == len(urls):
+        raise RunFailed("no page could be captured: " + "; ".join(failures) + f". Evidence so far: {out}")
+    return out, bundle, failures

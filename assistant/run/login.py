@@ -1,0 +1,149 @@
+"""Saved login sessions for flows behind a login wall.
+
+`assistant login FLOW` opens a browser window once; the person logs in; the
+browser's cookies and local storage (Playwright's storage state) are saved to
+`<home>/sessions/<session>.json`, readable by the owner only (0600), since
+they are as good as the password. A flow with `requires_login: true` starts
+its browser from that file and first checks the session still works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import InputError
+from assistant.language import templating
+from assistant.language.flow import Flow
+
+
+class SessionMissing(InputError):
+    pass
+
+
+class SessionExpired(InputError):
+    pass
+
+
+def session_path(home: Path, flow: Flow) -> Path:
+    return Path(home) / "sessions" / f"{flow.session_name()}.json"
+
+
+def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> str:
+    """The login (or check) page, refused unless the flow may open it (like a goto)."""
+    from assistant.language.urls import UnsafeURL
+
+    assert flow.login is not None
+    key = "check_url" if check and flow.login.check_url else "url"
+    try:
+        url = str(templating.render(getattr(flow.login, key), {"base_url": base_url}))
+        if policy is not None:
+            policy.check(url)
+    except (UnsafeURL, templating.TemplateError) as exc:
+        line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
+        raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
+    return url
+
+
+def _open(page, url: str, guard, **kwargs) -> None:
+    """page.goto, with a navigation the guard aborted told as what it was."""
+    from assistant.errors import RunFailed
+
+    try:
+        page.goto(url, **kwargs)
+    except Exception:
+        if guard is not None and guard.violation is not None:
+            raise RunFailed(f"{guard.message()}; nothing was filled in or sent") from None
+        raise
+    if guard is not None and guard.violation is not None:
+        raise RunFailed(f"{guard.message()}; nothing was filled in or sent")
+
+
+def save(home: Path, flow: Flow, state: dict[str, Any]) -> Path:
+    """Write the session atomically, owner-only from the first byte."""
+    path = session_path(home, flow)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    record = {
+        "session": flow.session_name(),
+        "flow": flow.id,
+        "saved_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "state": state,
+    }
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, ensure_ascii=False, indent=1)
+    os.chmod(temporary, 0o600)  # in case the file existed with wider rights
+    os.replace(temporary, path)
+    return path
+
+
+def load(home: Path, flow: Flow) -> dict[str, Any]:
+    """The saved record for this flow's session, or a clear error saying how to make one."""
+    path = session_path(home, flow)
+    if not path.exists():
+        raise SessionMissing(
+            f"{flow.id} works only when you are logged in to {flow.provider or flow.id}, and no session is "
+            f"saved: run `assistant login {flow.id}` first (it opens a browser window once; the session is "
+            f"kept in {path}, readable only by you)"
+        )
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["state"]["cookies"]
+    except (ValueError, KeyError, TypeError):
+        raise SessionMissing(f"{path}: not a saved session (damaged?); run `assistant login {flow.id}` again") from None
+    return record
+
+
+def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float, guard=None) -> None:
+    """Open the flow's check page and make sure the site still sees us logged in."""
+    assert flow.login is not None
+    url = _login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
+    _open(page, url, guard, wait_until="load", timeout=timeout_ms)
+    try:
+        page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=min(timeout_ms, 10_000))
+    except Exception:
+        raise SessionExpired(
+            f"your saved {flow.provider or flow.id} session (saved {record.get('saved_at', '?')}) is no longer "
+            f"accepted: the site did not show '{flow.login.logged_in}' at {url}, so the session has expired "
+            f"or was logged out. Run `assistant login {flow.id}` again; nothing was filled in or sent"
+        ) from None
+
+
+def capture(
+    page,
+    flow: Flow,
+    base_url: str,
+    wait_seconds: float,
+    act: Callable[[Any], None] | None = None,
+    log: Callable[[str], None] = lambda m: None,
+    guard=None,
+) -> dict[str, Any]:
+    """Open the login page, let the person (or `act`) log in, and return the storage state."""
+    assert flow.login is not None
+    url = _login_url(flow, base_url, policy=guard.policy if guard is not None else None)
+    _open(page, url, guard, wait_until="load")
+    log(f"log in to {flow.provider or flow.id} in the browser window; waiting up to {wait_seconds:g} s …")
+    if act is not None:
+        act(page)
+    try:
+        page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=wait_seconds * 1000)
+    except Exception:
+        from assistant.errors import RunFailed
+
+        raise RunFailed(
+            f"not logged in after {wait_seconds:g} s (the page never showed '{flow.login.logged_in}'); "
+            f"nothing was saved. Run `assistant login {flow.id}` again and finish logging in"
+        ) from None
+    if guard is not None and guard.violation is not None:
+        from assistant.errors import RunFailed
+
+        raise RunFailed(f"{guard.message()}; nothing was saved")
+    return page.context.storage_state()

@@ -1,0 +1,556 @@
+"""Which origins a flow's browser may talk to, enforced inside the browser.
+
+A flow file and every page it opens are hostile input. Checking `page.url`
+after a step is too late: the redirect, the form post or the beacon has
+already left. So every BrowserContext that runs a flow gets a route on all
+requests (pop-ups and frames included, since routes are per context), a
+WebSocket route, and no service workers (their traffic bypasses routing).
+A request to an origin the flow did not declare is aborted before it is
+sent; the runner then stops with a `blocked:` message naming the host.
+
+What may be reached is decided by `assistant.language.urls.Policy`; this
+module only enforces it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
+
+GATE_MARK = "support-assistant"
+SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
+
+
+# -------------------------------------------------------------------- guard
+
+KIND_WORDS = {
+    "open": "to open",
+    "popup": "to open a pop-up at",
+    "form": "to send a form to",
+    "data": "to send data to",
+    "frame": "to load a frame from",
+    "socket": "to open a WebSocket to",
+    "scheme": "to open",
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _endpoint(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL the browser already parsed; ws/wss count as http/https."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    scheme = WS_SCHEMES.get(scheme, scheme)
+    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
+
+
+def _origin_only(url: str) -> str:
+    # What a blocked request carried in its path or query is exactly what must not be kept.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+
+
+class Guard:
+    """Installs the route on a context and remembers what it blocked.
+
+    Route handlers run on Playwright's dispatcher: they must not raise. They
+    record; the runner asks `violation` after each step and raises there.
+    """
+
+    def __init__(self, policy: Policy, log: Callable[[str], None] = lambda m: None):
+        self.policy = policy
+        self.log = log
+        self.page = None  # the run's own page; main-frame navigations of others are pop-ups
+        self.blocked: list[dict[str, Any]] = []
+        self.violation: dict[str, Any] | None = None
+        self._noted: set[str] = set()
+        self._files: Path | None = None
+        self._lock = threading.Lock()
+        self.gate: Gate | None = None
+
+    # ---------------------------------------------------------- installing
+
+    def start_gate(self) -> Guard:
+        """Also send the context through a checking proxy (for a browser on this machine)."""
+        self.gate = Gate(self)
+        return self
+
+    def start_gate_if_local(self, choice) -> bool:
+        """The checking proxy, where the browser can reach it (this machine); False if not."""
+        if not browser_is_local(choice):
+            return False
+        self.start_gate()
+        return True
+
+    def close(self) -> None:
+        if self.gate is not None:
+            self.gate.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def context_options(self) -> dict[str, Any]:
+        """new_context() arguments: no service workers (their requests bypass routes); the gate."""
+        options: dict[str, Any] = {"service_workers": "block"}
+        if self.gate is not None:
+            options.update(self.gate.context_options())
+        return options
+
+    def install(self, context) -> Guard:
+        """Guard a BrowserContext (or, where the context is not ours to change, one Page)."""
+        context.route("**/*", self._on_route)
+        context.route_web_socket(lambda url: True, self._on_socket)
+        # What the gate turned away comes back as a failed request or its 403: told by what it was.
+        context.on("requestfailed", self._on_failed)
+        context.on("response", self._on_response)
+        return self
+
+    def allow_files_under(self, folder: Path) -> None:
+        """After the run: the report is rendered from file:// in this context."""
+        self._files = Path(folder).resolve()
+
+    # ------------------------------------------------------------ deciding
+
+    def _on_route(self, route, request) -> None:
+        try:
+            allowed = self._judge(request)
+        except Exception:  # a request we cannot even describe does not leave
+            allowed = False
+        try:
+            if allowed:
+                route.fallback()
+            else:
+                route.abort("blockedbyclient")
+        except Exception:
+            pass  # the page closed meanwhile; the request went nowhere
+
+    def _judge(self, request) -> bool:
+        url = request.url
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "file" and self._files is not None:
+            from urllib.request import url2pathname
+
+            path = Path(url2pathname(parts.path)).resolve()
+            if path == self._files or self._files in path.parents:
+                return True
+        if scheme in ("data", "blob"):
+            return True  # no network; what their scripts request comes through here again
+        if scheme not in DEFAULT_PORTS:
+            self._record(request, scheme, f"{scheme}:", "scheme", stop=True)
+            return False
+        _, host, port = _endpoint(url)
+        if self.policy.allows(scheme, host, port):
+            return True
+        method = request.method.upper()
+        kind = request.resource_type
+        if method == "GET" and kind in SUBRESOURCES and self.policy.allows_resource(scheme, host, port):
+            return True
+        what, stop = self._classify(request, method, kind)
+        self._record(request, scheme, display(scheme, host, port), what, stop=stop)
+        return False
+
+    def _classify(self, request, method: str, kind: str) -> tuple[str, bool]:
+        if request.is_navigation_request():
+            try:
+                frame = request.frame
+            except Exception:  # a pop-up's first request comes before its frame exists
+                return "popup", True
+            if frame.parent_frame is not None:
+                return "frame", True
+            if method not in ("GET", "HEAD"):
+                return "form", True
+            if self.page is not None and frame.page != self.page:
+                return "popup", True
+            return "open", True
+        if method not in ("GET", "HEAD") or kind in ("fetch", "xhr", "eventsource", "websocket", "ping"):
+            # A script talking to another host, whatever the method: a GET carries data in its URL.
+            return "data", True
+        return kind, False
+
+    def _on_failed(self, request) -> None:
+        try:
+            if "BLOCKED_BY_CLIENT" in (request.failure or ""):
+                return  # the route's own abort, recorded there
+            self._late(request)
+        except Exception:
+            pass
+
+    def _on_response(self, response) -> None:
+        try:
+            if response.status == 403 and response.headers.get("x-blocked-by") == GATE_MARK:
+                self._late(response.request)
+        except Exception:
+            pass
+
+    def _late(self, request) -> None:
+        scheme, host, port = _endpoint(request.url)
+        if scheme not in DEFAULT_PORTS:
+            return
+        if self.policy.allows(scheme, host, port) or self.policy.allows_resource(scheme, host, port):
+            return
+        what, stop = self._classify(request, request.method.upper(), request.resource_type)
+        self._record(request, scheme, display(scheme, host, port), what, stop=stop)
+
+    def _on_socket(self, ws) -> None:
+        try:
+            scheme, host, port = _endpoint(ws.url)
+            if scheme in DEFAULT_PORTS and self.policy.allows(scheme, host, port):
+                ws.connect_to_server()
+                return
+            with self._lock:
+                self._add(
+                    {
+                        "time": _now(),
+                        "url": _origin_only(ws.url),
+                        "method": "GET",
+                        "resource_type": "websocket",
+                        "host": display(scheme, host, port),
+                        "kind": "socket",
+                        "stopped": True,
+                    }
+                )
+            ws.close(code=1008, reason="blocked by support-assistant: host not in allowed_hosts")
+        except Exception:
+            pass
+
+    def _record(self, request, scheme: str, host: str, kind: str, *, stop: bool) -> None:
+        row = {
+            "time": _now(),
+            "url": _origin_only(request.url),
+            "method": request.method,
+            "resource_type": request.resource_type,
+            "host": host,
+            "kind": kind,
+            "stopped": stop,
+        }
+        with self._lock:
+            self._add(row)
+
+    def _add(self, row: dict[str, Any]) -> None:
+        if self._files is not None:
+            row["stopped"] = False  # after the run: blocked all the same, but nothing left to stop
+        self.blocked.append(row)
+        if row["kind"] == "connection":
+            return  # the gate's own record; the request it belongs to (if any) is told by _late
+        if row["stopped"]:
+            if self.violation is None:
+                self.violation = row
+        elif row["host"] not in self._noted:
+            self._noted.add(row["host"])
+            self.log(
+                f"note: blocked {row['resource_type']} from {row['host']} (not in allowed_hosts or "
+                f"allowed_resources of flow {self.policy.flow_id}); the run goes on without it"
+            )
+
+    def refused(self, host: str, port: int) -> None:
+        """The gate turned a connection away: a hop the route never saw (a redirect), or the
+        browser's own background traffic. Kept in the list; the page's request is told by _late."""
+        shown = display("https" if port == 443 else "http", host, port)
+        with self._lock:
+            self._add(
+                {
+                    "time": _now(),
+                    "url": f"//{shown}",
+                    "method": "?",
+                    "resource_type": "connection",
+                    "host": shown,
+                    "kind": "connection",
+                    "stopped": False,
+                }
+            )
+
+    # ----------------------------------------------------------- reporting
+
+    def message(self, row: dict[str, Any] | None = None) -> str | None:
+        row = row or self.violation
+        if row is None:
+            return None
+        if row["kind"] == "scheme":
+            return f"blocked: the page tried to open a {row['host']} URL, which a flow never opens"
+        return f"blocked: the page tried {KIND_WORDS[row['kind']]} {row['host']} (not in {self.policy.where()})"
+
+    def jsonl(self) -> bytes:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.blocked).encode("utf-8")
+
+    def save(self, package) -> None:
+        """Keep the list of blocked requests with the evidence (none: no file)."""
+        if self.blocked:
+            package.add_bytes(
+                "logs/blocked.jsonl",
+                self.jsonl(),
+                "application/x-ndjson",
+                role="log",
+                captured_at=datetime.now(UTC),
+                meta={"entries": len(self.blocked)},
+            )
+
+
+# -------------------------------------------------------------------- gate
+
+
+def browser_is_local(choice) -> bool:
+    """Can this browser reach a proxy on 127.0.0.1 here? (A remote one could not.)"""
+    if choice.kind not in ("endpoint", "cdp"):
+        return True
+    return (urlsplit(choice.target).hostname or "").lower() in ("127.0.0.1", "localhost", "::1")
+
+
+class Gate:
+    """A local HTTP proxy for one run's context: the second wall behind the route.
+
+    Playwright does not route the hops of an HTTP redirect, nor requests that
+    belong to no frame; the browser sends those straight out. Through this
+    proxy every connection the context makes is checked against the policy
+    (host and port; TLS stays end to end inside CONNECT), so a redirect to
+    another host never reaches it. Refusals are reported to the guard.
+    """
+
+    def __init__(self, guard: Guard):
+        import socket
+
+        self.guard = guard
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._closed = False
+        self._peers: dict[tuple[str, int], dict[str, Any]] = {}
+        self._thread = threading.Thread(target=self._serve, name="netguard-gate", daemon=True)
+        self._thread.start()
+
+    def context_options(self) -> dict[str, Any]:
+        # Playwright adds <-loopback>, so even 127.0.0.1 goes through the gate.
+        return {"proxy": {"server": self.url}}
+
+    def peer(self, url: str) -> dict[str, Any] | None:
+        """The address the gate last connected to for this URL's host and port."""
+        _, host, port = _endpoint(url)
+        key = (host, port)
+        return self._peers.get(key)
+
+    def _connect(self, host: str, port: int):
+        import socket
+
+        upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+        _no_delay(upstream)
+        address = upstream.getpeername()
+        self._peers[(host, port)] = {"ipAddress": address[0], "port": address[1]}
+        return upstream
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._server.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- serving
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+                _no_delay(client)
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _allows(self, schemes: Iterable[str], host: str, port: int) -> bool:
+        policy = self.guard.policy
+        return any(policy.allows(s, host, port) or policy.allows_resource(s, host, port) for s in schemes)
+
+    def _handle(self, client) -> None:
+        upstream = None
+        try:
+            reader = _Reader(client)
+            head = _read_head(reader)
+            if head is None:
+                return
+            request_line, headers = head
+            method, target, version = (request_line.split(" ") + ["", ""])[:3]
+            if method.upper() == "CONNECT":
+                host, port = _split_target(target)
+                if not self._allows(("https", "http"), host, port):
+                    self.guard.refused(host, port)
+                    client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                upstream = self._connect(host, port)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                _pipe(client, upstream, reader.take())
+                return
+            parts = urlsplit(target)
+            scheme = (parts.scheme or "http").lower()
+            host = (parts.hostname or "").lower()
+            port = parts.port or DEFAULT_PORTS.get(scheme, 80)
+            policy = self.guard.policy
+            # A resource host takes no data: only GET/HEAD (inside CONNECT the method is not visible).
+            allowed = scheme == "http" and (
+                policy.allows("http", host, port)
+                or (method.upper() in ("GET", "HEAD") and policy.allows_resource("http", host, port))
+            )
+            if not allowed:
+                self.guard.refused(host, port)
+                body = b"blocked by support-assistant: this host is not in the flow's allowed_hosts\n"
+                client.sendall(
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                    b"X-Blocked-By: %s\r\nContent-Length: %d\r\n\r\n%s" % (GATE_MARK.encode(), len(body), body)
+                )
+                return
+            upstream = self._connect(host, port)
+            path = parts.path or "/"
+            if parts.query:
+                path += "?" + parts.query
+            kept = [
+                (k, v)
+                for k, v in headers
+                if k.lower() not in ("proxy-connection", "connection", "keep-alive", "proxy-authorization")
+            ]
+            out = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept)
+            upstream.sendall((out + "Connection: close\r\n\r\n").encode("latin-1"))
+            _send_body(reader, upstream, headers)
+            # One request per connection: the answer runs until the server closes.
+            while True:
+                chunk = upstream.recv(65536)
+                if not chunk:
+                    break
+                client.sendall(chunk)
+        except (OSError, ValueError):
+            pass
+        finally:
+            for sock in (upstream, client):
+                try:
+                    if sock is not None:
+                        sock.close()
+                except OSError:
+                    pass
+
+
+def _no_delay(sock) -> None:
+    # A request head and its body, or an answer relayed in pieces, are small writes
+    # in a row: with Nagle's algorithm each can wait for the peer's delayed ACK.
+    import socket
+
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+
+
+class _Reader:
+    """Lines and exact byte counts from a socket, keeping what was read ahead."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self.buf and len(self.buf) < limit:
+            if not self._fill():
+                break
+        end = self.buf.find(b"\n")
+        end = len(self.buf) if end < 0 else end + 1
+        line, self.buf = self.buf[:end], self.buf[end:]
+        return line
+
+    def read(self, size: int) -> bytes:
+        while len(self.buf) < size:
+            if not self._fill():
+                break
+        data, self.buf = self.buf[:size], self.buf[size:]
+        return data
+
+    def take(self) -> bytes:
+        data, self.buf = self.buf, b""
+        return data
+
+
+def _read_head(reader) -> tuple[str, list[tuple[str, str]]] | None:
+    lines = []
+    total = 0
+    while True:
+        line = reader.readline(65537)
+        if not line:
+            return None
+        total += len(line)
+        if total > 256 * 1024:
+            raise ValueError("request head too large")
+        if line in (b"\r\n", b"\n"):
+            break
+        lines.append(line.decode("latin-1").rstrip("\r\n"))
+    if not lines:
+        return None
+    headers = []
+    for raw in lines[1:]:
+        name, _, value = raw.partition(":")
+        headers.append((name.strip(), value.strip()))
+    return lines[0], headers
+
+
+def _split_target(target: str) -> tuple[str, int]:
+    host, _, port = target.rpartition(":")
+    return host.lower(), int(port)
+
+
+def _send_body(reader, upstream, headers: list[tuple[str, str]]) -> None:
+    values = {k.lower(): v for k, v in headers}
+    if "chunked" in values.get("transfer-encoding", "").lower():
+        while True:
+            size_line = reader.readline(65537)
+            upstream.sendall(size_line)
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while True:  # trailers, then the empty line
+                    trailer = reader.readline(65537)
+                    upstream.sendall(trailer)
+                    if trailer in (b"\r\n", b"\n", b""):
+                        return
+            upstream.sendall(reader.read(size + 2))
+    remaining = int(values.get("content-length") or 0)
+    while remaining > 0:
+        chunk = reader.read(min(remaining, 65536))
+        if not chunk:
+            return
+        upstream.sendall(chunk)
+        remaining -= len(chunk)
+
+
+def _pipe(client, upstream, pending: bytes) -> None:
+    """Relay a CONNECT tunnel both ways until either side closes."""
+    import selectors
+
+    if pending:  # sent by the browser right behind the CONNECT
+        upstream.sendall(pending)
+    selector = selectors.DefaultSelector()
+    selector.register(client, selectors.EVENT_READ, upstream)
+    selector.register(upstream, selectors.EVENT_READ, client)
+    try:
+        while True:
+            for key, _ in selector.select(timeout=300):
+                data = key.fileobj.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)
+    finally:
+        selector.close()

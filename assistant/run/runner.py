@@ -1,0 +1,628 @@
+"""Runs a flow's steps on a Playwright page, recording every action as evidence.
+
+The runner knows nothing of the store or the CLI: the caller hands it
+callbacks for the moments that matter (ask before submitting, journal right
+before the click), so data flows one way: case + flow → runner → evidence →
+submission record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import Declined, InputError, RunFailed
+from assistant.language import templating
+from assistant.language.flow import Flow, StepBase, Target, step_strings
+from assistant.run import netguard
+from evidence import Action, EvidencePackage
+from evidence.fit import media_type
+from evidence.manifest import Uploaded
+from evidence.scrub import Secrets
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    headed: bool = False
+    timeout: float | None = None  # overrides every step's timeout (seconds)
+    confirm_submit: Callable[[], bool] = lambda: True
+    before_submit: Callable[[], None] = lambda: None
+    ask_human: Callable[[str], None] | None = None
+    log: Callable[[str], None] = lambda message: None
+    # Takes and keeps one screenshot (assistant.run.capture.Capturer.shoot: masks,
+    # stamped copy, page snapshots); without it the runner keeps the bare PNG.
+    shoot: Callable[..., str] | None = None
+    # What the run typed into password and `secret: true` fields, and cookie values
+    # (added by the capturer): scrubbed from every message and file of the run.
+    secrets: Secrets = field(default_factory=Secrets)
+    # Blacks out a field holding a secret in every later screenshot (Capturer.mask).
+    mask: Callable[[Any], None] | None = None
+    # Fitted attachment path → its path in the evidence package, for the manifest.
+    packaged: dict[str, str] = field(default_factory=dict)
+    # Origins this run may reach besides the flow's allowed_hosts (--base-url,
+    # a replica); the loaded flow itself is never changed.
+    extra_origins: tuple[str, ...] = ()
+    # The browser-side route guard of the page's context (netguard.Guard); the
+    # runner turns what it blocked into a 'blocked:' failure after each step.
+    guard: Any = None
+
+
+@dataclass
+class RunResult:
+    actions: list[Action] = field(default_factory=list)
+    vars: dict[str, str] = field(default_factory=dict)
+    submitted: bool = False
+    submitted_at: datetime | None = None
+    confirmation: str | None = None
+    confirmation_url: str | None = None
+
+
+class StepFailure(RunFailed):
+    def __init__(self, message: str, *, after_submit: bool = False):
+        super().__init__(message)
+        self.after_submit = after_submit
+
+
+class Blocked(StepFailure):
+    """The page tried to reach a host the flow does not allow; the browser did not send it."""
+
+
+def host_allowed(url: str, policy: netguard.Policy) -> bool:
+    """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
+    try:
+        policy.check(url)
+    except netguard.UnsafeURL:
+        return False
+    return True
+
+
+class Runner:
+    def __init__(self, page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
+        self.page = page
+        self.flow = flow
+        self.context = dict(context)
+        self.context.setdefault("vars", {})
+        self.package = package
+        self.options = options
+        self.result = RunResult(vars=self.context["vars"])
+        self._shots = 0
+        self._uploaded: list[Uploaded] = []
+        self.guard = options.guard
+        self.policy = (
+            self.guard.policy if self.guard is not None else netguard.Policy.for_flow(flow, options.extra_origins)
+        )
+
+    # ------------------------------------------------------------ checking
+
+    def precheck(self) -> None:
+        """Render every template before the browser does anything, so a flow that
+        needs a value the case lacks fails at once, naming the flow line."""
+        defined: set[str] = set()
+        for step in self.flow.steps:
+            for value in step_strings(step):
+                for name in templating.names_in(value):
+                    if name.startswith("vars.") and name.split(".")[1] not in defined:
+                        self._input_error(step, f"'{name}' is used before an extract step sets it")
+                try:
+                    if not any(n.startswith("vars.") for n in templating.names_in(value)):
+                        templating.render(value, self.context)
+                except templating.TemplateError as exc:
+                    self._input_error(step, str(exc))
+            if step.kind == "extract":
+                defined.add(step.args.var)
+            if step.kind == "goto" and not any(n.startswith("vars.") for n in templating.names_in(step.args.url)):
+                try:
+                    self.policy.check(str(templating.render(step.args.url, self.context)))
+                except netguard.UnsafeURL as exc:
+                    self._input_error(step, str(exc))
+        self._precheck_login()
+        self._precheck_human()
+
+    def _precheck_login(self) -> None:
+        # The login pages are opened by the same browser: checked like a goto.
+        login, source = self.flow.login, self.flow._source
+        if login is None:
+            return
+        for key in ("url", "check_url"):
+            value = getattr(login, key)
+            if value is None:
+                continue
+            try:
+                self.policy.check(str(templating.render(value, {"base_url": self.context.get("base_url", "")})))
+            except (netguard.UnsafeURL, templating.TemplateError) as exc:
+                line, column = source.position(("login", key)) if source else (0, 0)
+                raise InputError(f"{self.flow.path}:{line}:{column}: login.{key}: {exc}") from None
+
+    def _precheck_human(self) -> None:
+        # Without a window nobody can solve a CAPTCHA: say so before the form is
+        # touched, instead of failing (or waiting) half-way through.
+        last = self.flow.submit_index() if self.options.dry_run else len(self.flow.steps)
+        if self.options.headed:
+            return
+        for index, step in enumerate(self.flow.steps[:last]):
+            if step.kind == "pause_for_human":
+                try:
+                    message = self._render(step.args.message)
+                except templating.TemplateError:
+                    message = step.args.message
+                raise RunFailed(
+                    f"{self.flow.where(step)}:{step._column}: steps[{index}].pause_for_human: this step needs a "
+                    f"person ({message}), which a headless browser cannot show; "
+                    "nothing was filled in or sent. Run again with --headed on a machine with a screen"
+                )
+
+    def _find_submit(self, index: int, step: StepBase) -> None:
+        """In a dry run, prove the submit button is there, without clicking it."""
+        try:
+            self._locate(step.args).first.wait_for(state="visible", timeout=self._timeout_ms(step.args))
+        except Exception as exc:
+            raise StepFailure(
+                f"{self.flow.where(step)}: step {index + 1} ({self._describe(step)}): the submit button was not "
+                f"found: {self._explain(exc, step)}"
+            ) from None
+
+    def _input_error(self, step: StepBase, message: str) -> None:
+        raise InputError(
+            f"{self.flow.where(step)}:{step._column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}"
+        )
+
+    # ------------------------------------------------------------- running
+
+    def run(self) -> RunResult:
+        self.precheck()
+        submit_at = self.flow.submit_index()
+        for index, step in enumerate(self.flow.steps):
+            if index == submit_at:
+                self._settle_guard(index, step)
+                if self.options.dry_run:
+                    self._shoot("review-before-submit", full_page=True, step=step, role="review")
+                    self._find_submit(index, step)
+                    self.options.log("dry run: stopped before the submit step; nothing was sent")
+                    return self.result
+                if not self.options.confirm_submit():
+                    raise Declined("not submitted: you declined at the prompt")
+                self.options.before_submit()
+            self._run_step(index, step, after_submit=index >= submit_at)
+            if index == submit_at:
+                self.result.submitted = True
+                self.result.submitted_at = self.result.actions[-1].ended_at
+        self._confirm()
+        return self.result
+
+    def _timeout_ms(self, args: Any = None) -> float:
+        seconds = self.options.timeout or getattr(args, "timeout", None) or self.flow.timeout
+        return seconds * 1000
+
+    def _render_quietly(self, value: Any) -> Any:
+        try:
+            return self._render(value)
+        except templating.TemplateError:
+            return value
+
+    def _describe(self, step: StepBase) -> str:
+        args = step.args
+        label = getattr(args, "label_text", None)
+        if label:
+            return label
+        if isinstance(args, Target):
+            return f"{step.kind} {args.describe_target(self._render_quietly)}"
+        if step.kind == "goto":
+            return f"goto {self.options.secrets.url(str(self._render_quietly(args.url)))}"
+        if step.kind == "wait_for":
+            what = next(f"{k}={getattr(args, k)!r}" for k in ("selector", "text", "url") if getattr(args, k))
+            return f"wait for {what}"
+        if step.kind == "screenshot":
+            return f"screenshot {args.name}"
+        if step.kind == "extract":
+            return f"extract vars.{args.var}"
+        return step.kind
+
+    def _run_step(self, index: int, step: StepBase, *, after_submit: bool) -> None:
+        started = utcnow()
+        before = self.page.url
+        description = self._hide(self._describe(step))
+        self.options.log(f"step {index + 1}/{len(self.flow.steps)}: {description}")
+        action = Action(
+            index=index,
+            kind=step.kind,
+            description=description,
+            flow_line=step.line,
+            started_at=started,
+            ended_at=started,
+            url_before=self.options.secrets.url(before),
+        )
+        try:
+            files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
+            self._check_host(step)
+            if step.changes_page:
+                shot = self._shoot_after(f"{index + 1:02d}-{step.kind}", step)
+                files += [shot] if shot else []
+            self._check_host(step)
+        except (InputError, Declined):
+            raise
+        except Exception as exc:  # a Playwright error, a failed assertion, a hostile page
+            # A navigation the guard aborted surfaces as net::ERR_BLOCKED_BY_CLIENT: say what was blocked.
+            blocked = self.guard.message() if self.guard is not None else None
+            action.status, action.error = "failed", self._hide(blocked or self._explain(exc, step))
+            action.ended_at, action.url_after = utcnow(), self._url()
+            action.files = self._save_failure(step, action.error)
+            self.result.actions.append(action)
+            if blocked:
+                raise Blocked(
+                    self._blocked_text(
+                        f"{self.flow.where(step)}: step {index + 1} ({description})", blocked, after_submit
+                    ),
+                    after_submit=after_submit,
+                ) from None
+            raise StepFailure(
+                f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}",
+                after_submit=after_submit,
+            ) from None
+        action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
+        action.uploaded, self._uploaded = self._uploaded, []
+        self.result.actions.append(action)
+
+    def _url(self) -> str | None:
+        """The page's address as it may be written down (secret parameters scrubbed)."""
+        try:
+            return self.options.secrets.url(self.page.url)
+        except Exception:
+            return None
+
+    def _hide(self, text: str) -> str:
+        return self.options.secrets.text(text)
+
+    def _explain(self, exc: Exception, step: StepBase) -> str:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if type(exc).__name__ == "TimeoutError":
+            seconds = self._timeout_ms(step.args) / 1000
+            if step.kind == "goto":  # no element is looked for: the page itself did not come
+                return (
+                    f"timed out after {seconds:g} s ({text}); the page did not finish loading: check that the "
+                    "site is up, or give the step a longer timeout"
+                )
+            return (
+                f"timed out after {seconds:g} s ({text}); the element never appeared: compare the "
+                "selector with the page (failure/page.html in the evidence, or `assistant flow check`)"
+            )
+        return text
+
+    def _check_host(self, step: StepBase) -> None:
+        if self.guard is not None and self.guard.violation is not None:
+            raise RunFailed(self.guard.message())
+        url = self.page.url
+        scheme = url.split(":", 1)[0].lower()
+        # Without a guard (or should one miss), the page's own address is still checked.
+        if scheme in netguard.DEFAULT_PORTS and not host_allowed(url, self.policy):
+            raise RunFailed(
+                f"blocked: the page went to {url.split('/')[2]} (not in {self.policy.where()}); "
+                f"if that host belongs to the provider, add it to allowed_hosts in {self.flow.path}"
+            )
+        if scheme in ("data", "file", "javascript", "blob"):
+            raise RunFailed(f"blocked: the page went to a {scheme}: URL, which a flow never opens")
+
+    def _blocked_text(self, where: str, blocked: str, after_submit: bool) -> str:
+        if after_submit:
+            return (
+                f"{where}: {blocked}. The submit button had already been clicked, so what the page sent "
+                "to allowed hosts may have reached the provider; nothing reached the blocked host"
+            )
+        return f"{where}: {blocked}; nothing was submitted"
+
+    def _settle_guard(self, index: int, step: StepBase) -> None:
+        """Before the irreversible click: let the guard see every request of the steps before."""
+        if self.guard is None:
+            return
+        self._title()  # a round trip: route events queued before it are handled first
+        if self.guard.violation is not None:
+            raise Blocked(
+                self._blocked_text(
+                    f"{self.flow.where(step)}: before step {index + 1} (submit)", self.guard.message(), False
+                )
+            )
+
+    # ------------------------------------------------------------ evidence
+
+    def _shoot(
+        self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None
+    ) -> str:
+        if self.options.shoot is not None:
+            self._shots += 1
+            return self.options.shoot(
+                self.page,
+                f"{self._shots:03d}-{name}",
+                full_page=full_page,
+                role=role,
+                element=element,
+                flow_line=step.line if step else None,
+            )
+        target = element if element is not None else self.page
+        kwargs = {} if element is not None else {"full_page": full_page}
+        data = target.screenshot(type="png", **kwargs)
+        taken = utcnow()
+        self._shots += 1
+        path = f"screenshots/{self._shots:03d}-{name}.png"
+        meta = {"url": self._url(), "title": self._title(), "flow_line": step.line if step else None}
+        self.package.add_bytes(path, data, "image/png", role=role, captured_at=taken, meta=meta)
+        return path
+
+    def _shoot_after(self, name: str, step: StepBase) -> str | None:
+        """The screenshot after an action. The action already happened, so a page
+        still navigating must not turn it into a failure: wait, retry, then note it."""
+        for attempt in range(3):
+            try:
+                self.page.wait_for_load_state("load", timeout=self._timeout_ms(step.args))
+                return self._shoot(name, full_page=False, step=step, role="step")
+            except Exception as exc:  # mid-navigation: "Unable to capture screenshot"
+                error = exc
+                self.page.wait_for_timeout(200 * (attempt + 1))
+        self.options.log(f"note: no screenshot after {step.kind}: {str(error).splitlines()[0]}")
+        return None
+
+    def _title(self) -> str | None:
+        try:
+            return self.page.title()
+        except Exception:
+            return None
+
+    def _save_failure(self, step: StepBase | None, error: str) -> list[str]:
+        saved = []
+        now = utcnow()
+        where = self.flow.where(step) if step else self.flow.path
+        try:
+            saved.append(self._shoot("failure", full_page=True, step=step, role="failure"))
+        except Exception:
+            pass  # the page may be gone; the error text below still lands
+        try:
+            html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
+            self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
+            saved.append("failure/page.html")
+        except Exception:
+            pass
+        text = f"{where}\n{self._hide(error)}\nurl: {self._url()}\n".encode()
+        self.package.add_bytes("failure/error.txt", text, "text/plain", role="failure", captured_at=now)
+        saved.append("failure/error.txt")
+        return saved
+
+    # --------------------------------------------------------------- steps
+
+    def _render(self, value: Any) -> Any:
+        return templating.render(value, self.context)
+
+    def _locate(self, target: Target):
+        scope = self.page.frame_locator(target.frame) if target.frame else self.page
+        if target.selector is not None:
+            return scope.locator(self._render(target.selector))
+        if target.text is not None:
+            return scope.get_by_text(self._render(target.text), exact=target.exact)
+        if target.label is not None:
+            return scope.get_by_label(self._render(target.label), exact=target.exact)
+        if target.role is not None:
+            name = self._render(target.name) if target.name else None
+            return scope.get_by_role(target.role, name=name, exact=target.exact)
+        if target.placeholder is not None:
+            return scope.get_by_placeholder(self._render(target.placeholder), exact=target.exact)
+        return scope.get_by_test_id(self._render(target.test_id))
+
+    def _do_goto(self, args, step):
+        url = str(self._render(args.url))
+        try:
+            self.policy.check(url)  # again: a URL made of extracted vars is known only now
+        except netguard.UnsafeURL as exc:
+            raise RunFailed(f"refused: {exc}") from None
+        self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
+
+    def _do_click(self, args, step):
+        self._locate(args).click(timeout=self._timeout_ms(args))
+
+    _do_submit = _do_click
+
+    def _do_fill(self, args, step):
+        locator, value = self._locate(args), str(self._render(args.value))
+        if args.secret:
+            self.options.secrets.add(value)
+            if self.options.mask is not None:
+                self.options.mask(locator)
+        locator.fill(value, timeout=self._timeout_ms(args))
+        # Nothing is written between the fill and this check (the HAR only when the run ends),
+        # and asking after the fill does not wait a second time for a field that never appears.
+        if not args.secret and self._field_type(locator) in ("password", None):
+            self.options.secrets.add(value)
+
+    @staticmethod
+    def _field_type(locator) -> str | None:
+        try:
+            return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
+        except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
+            return None
+
+    def _do_select(self, args, step):
+        locator = self._locate(args)
+        if args.value is not None:
+            locator.select_option(value=str(self._render(args.value)), timeout=self._timeout_ms(args))
+        else:
+            locator.select_option(label=str(self._render(args.option)), timeout=self._timeout_ms(args))
+
+    def _do_check(self, args, step):
+        locator = self._locate(args)
+        (locator.check if args.checked else locator.uncheck)(timeout=self._timeout_ms(args))
+
+    def _do_upload(self, args, step):
+        # The flow model already takes only {{ attachments }}; this is the last line:
+        # nothing but the run's own (fitted) attachments reaches the page.
+        allowed = [str(p) for p in self.context.get("attachments") or []]
+        files = self._render(args.files)
+        files = [files] if isinstance(files, str) else list(files)
+        chosen = []
+        for item in files:
+            if str(item) not in allowed:
+                self._input_error(step, f"{item} is not one of the case's attachments; a flow uploads only those")
+            if args.types is None or any(_type_matches(media_type(Path(item)), t) for t in args.types):
+                chosen.append(str(item))
+        self._locate(args).set_input_files(chosen, timeout=self._timeout_ms(args))
+        for item in chosen:
+            data = Path(item).read_bytes()
+            name = self.options.packaged.get(item, f"attachments/{item.rsplit('/', 1)[-1]}")
+            self._uploaded.append(Uploaded(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
+
+    def _do_press(self, args, step):
+        if args.selector:
+            self.page.locator(self._render(args.selector)).press(args.key, timeout=self._timeout_ms(args))
+        else:
+            self.page.keyboard.press(args.key)
+
+    def _scope(self, frame: str | None):
+        return self.page.frame_locator(self._render(frame)) if frame else self.page
+
+    def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float, frame=None) -> None:
+        scope = self._scope(frame)
+        if selector is not None:
+            self._visible_first(scope.locator(self._render(selector)), state).wait_for(state=state, timeout=timeout_ms)
+        elif text is not None:
+            self._visible_first(scope.get_by_text(self._render(text)), state).wait_for(state=state, timeout=timeout_ms)
+        else:
+            self.page.wait_for_url(self._render(url), timeout=timeout_ms)
+
+    @staticmethod
+    def _visible_first(locator, state: str):
+        # The same text often appears in hidden places too (menus, collapsed FAQ);
+        # waiting for it to be visible means any visible copy.
+        return locator.filter(visible=True).first if state == "visible" else locator.first
+
+    def _do_wait_for(self, args, step):
+        self._wait(
+            selector=args.selector,
+            text=args.text,
+            url=args.url,
+            state=args.state,
+            timeout_ms=self._timeout_ms(args),
+            frame=args.frame,
+        )
+
+    def _do_screenshot(self, args, step):
+        element = self.page.locator(self._render(args.selector)) if args.selector else None
+        return [self._shoot(args.name, full_page=args.full_page, step=step, element=element)]
+
+    def _do_assert_visible(self, args, step):
+        from playwright.sync_api import expect
+
+        expect(self._locate(args)).to_be_visible(timeout=self._timeout_ms(args))
+
+    def _do_assert_text(self, args, step):
+        from playwright.sync_api import expect
+
+        locator, timeout = self._locate(args), self._timeout_ms(args)
+        if args.expected is not None:
+            expect(locator).to_have_text(self._render(args.expected), timeout=timeout)
+        elif args.contains is not None:
+            expect(locator).to_contain_text(self._render(args.contains), timeout=timeout)
+        elif args.regex is not None:
+            expect(locator).to_have_text(re.compile(args.regex), timeout=timeout)
+        else:
+            expect(locator).to_be_visible(timeout=timeout)
+
+    def _read(self, source: str, selector: str | None, attribute: str | None, timeout_ms: float, frame=None) -> str:
+        if source == "url":
+            return self.page.url
+        if source == "title":
+            return self.page.title()
+        locator = self._scope(frame).locator(self._render(selector)).first
+        if source == "value":
+            return locator.input_value(timeout=timeout_ms)
+        if source == "attribute":
+            return locator.get_attribute(attribute, timeout=timeout_ms) or ""
+        return locator.inner_text(timeout=timeout_ms)
+
+    @staticmethod
+    def _match(raw: str, regex: str | None, what: str) -> str:
+        if not regex:
+            return raw.strip()
+        found = re.search(regex, raw)
+        if not found:
+            raise RunFailed(f"{what}: {raw.strip()[:120]!r} does not match /{regex}/")
+        return (found.group(1) if found.groups() else found.group(0)).strip()
+
+    def _do_extract(self, args, step):
+        raw = self._read(args.source, args.selector, args.attribute, self._timeout_ms(args), args.frame)
+        self.context["vars"][args.var] = self._match(raw, args.regex, f"extract vars.{args.var}")
+
+    def _do_pause_for_human(self, args, step):
+        message = self._render(args.message)
+        if not self.options.headed or self.options.ask_human is None:
+            raise RunFailed(f"this step needs a person ({message}); run again with --headed on a machine with a screen")
+        self.options.ask_human(message)
+
+    # --------------------------------------------------------- confirmation
+
+    def _confirm(self) -> None:
+        success, confirmation = self.flow.success, self.flow.confirmation
+        source = self.flow._source
+        line = source.position(("success",))[0] if source else 0
+        started = utcnow()
+        what = next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
+        action = Action(
+            index=len(self.flow.steps),
+            kind="success",
+            description=f"wait for {what} (proof the provider accepted the request)",
+            flow_line=line,
+            started_at=started,
+            ended_at=started,
+            url_before=self._url(),
+        )
+        timeout_ms = (self.options.timeout or success.timeout or self.flow.timeout) * 1000
+        try:
+            self._wait(
+                selector=success.selector,
+                text=success.text,
+                url=success.url,
+                timeout_ms=timeout_ms,
+                frame=success.frame,
+            )
+            raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms, confirmation.frame)
+            number = self._match(raw, confirmation.regex, "confirmation number")
+            if not number:
+                raise RunFailed("the confirmation number is empty")
+        except Exception as exc:
+            if type(exc).__name__ == "TimeoutError":
+                error = f"timed out after {timeout_ms / 1000:g} s waiting for {what}"
+            else:
+                error = str(exc).strip().splitlines()[0]
+            error = self._hide(error)
+            blocked = self.guard.message() if self.guard is not None else None
+            action.status, action.error = "failed", self._hide(blocked) if blocked else error
+            action.ended_at, action.url_after = utcnow(), self._url()
+            action.files = self._save_failure(None, action.error)
+            self.result.actions.append(action)
+            if blocked:
+                raise Blocked(
+                    self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", blocked, True),
+                    after_submit=True,
+                ) from None
+            raise StepFailure(
+                f"{self.flow.path}:{line}: success check ({what}) failed after submit: {error}",
+                after_submit=True,
+            ) from None
+        self.result.confirmation = number
+        self.result.confirmation_url = self._url()
+        if self.guard is not None and self.guard.violation is not None:
+            # The provider already answered; what the confirmation page then tried was stopped.
+            self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")
+        action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
+        action.ended_at, action.url_after = utcnow(), self._url()
+        self.result.actions.append(action)
+
+
+def _type_matches(kind: str, pattern: str) -> bool:
+    if pattern.endswith("/*"):
+        return kind.startswith(pattern[:-1])
+    return kind == pattern

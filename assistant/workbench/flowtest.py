@@ -1,0 +1,193 @@
+"""`assistant flow test`: run a flow against its replica with its sample case.
+
+A flow's `test:` block names a replica (tests/sites/<flow>/), a sample case and
+the pattern the confirmation number must match. The test starts the replica
+on 127.0.0.1, submits the case through the real browser exactly as
+`assistant submit` does, and passes only when the number the flow read from
+the page matches the pattern and is the number the replica issued.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError, InputError
+from assistant.language.flow import BUILTIN_REPLICAS, Flow, StepBase, load_flow
+
+
+@dataclass
+class FlowTestResult:
+    flow: str
+    file: str
+    ok: bool
+    seconds: float
+    confirmation: str | None = None
+    message: str = ""
+    evidence_dir: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def replica_spec(flow: Flow) -> str | Path:
+    assert flow.test is not None
+    spec = flow.test.replica
+    if spec in BUILTIN_REPLICAS:
+        return spec
+    return flow.beside(spec)
+
+
+def _perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path, guard=None) -> None:
+    """Do a person's part (log in, solve a CAPTCHA) with the flow language's own steps."""
+    from assistant.language.urls import origin_of
+    from assistant.run.runner import Runner, RunOptions
+    from evidence import EvidencePackage
+
+    options = RunOptions(extra_origins=(origin_of(base_url),), guard=guard)
+    runner = Runner(page, flow, {"base_url": base_url, "vars": {}}, EvidencePackage(evidence), options)
+    for index, step in enumerate(steps):
+        runner._run_step(index, step, after_submit=False)
+
+
+def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_options: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from assistant.language.urls import Policy, origin_of
+    from assistant.run import browser as browsers
+    from assistant.run import login
+    from assistant.run.netguard import Guard
+
+    assert flow.test is not None
+    if not flow.test.login_steps:
+        raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
+    from assistant.run.scratch import run_folder
+
+    choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
+    guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
+    guard.start_gate_if_local(choice)
+    with run_folder(home), guard, sync_playwright() as playwright:
+        browser = browsers.connect(playwright, choice, headless=True)
+        try:
+            context = browser.new_context(**guard.context_options())
+            guard.install(context)
+            page = context.new_page()
+            guard.page = page
+            state = login.capture(
+                page,
+                flow,
+                base_url,
+                flow.timeout,
+                act=lambda p: _perform(p, flow, flow.test.login_steps, base_url, scratch / "login", guard),
+                guard=guard,
+            )
+        finally:
+            browser.close()
+    login.save(home, flow, state)
+
+
+def run(
+    path: str | Path,
+    *,
+    log: Callable[[str], None] = lambda m: None,
+    keep: Path | None = None,
+    timeout: float | None = None,
+    browser_path: str | None = None,
+) -> FlowTestResult:
+    """Run one flow's test. Raises InputError when the flow or its test block is unusable."""
+    from assistant.language.case import load_case
+    from assistant.pipeline import Settings, submit
+    from assistant.sites.replica import open_replica
+
+    started = time.monotonic()
+    flow = load_flow(path)
+    test = flow.test
+    if test is None:
+        raise InputError(
+            f"{flow.path}: no test: block; add one naming the replica, the sample case and the confirmation "
+            "pattern (see CONTRIBUTING.md, 'Adding a provider flow')"
+        )
+    if flow.channel != "web_form":
+        raise InputError(f"{flow.path}: flow test runs web_form flows; this one is channel: {flow.channel}")
+    case_path = flow.sample_case()
+    # One sample case can serve several flows (the harder-form replicas share one).
+    case = load_case(case_path, {"provider": flow.id})
+    scratch = Path(tempfile.mkdtemp(prefix=f"flowtest-{flow.id}-"))
+    home = scratch / "home"
+    server = open_replica(replica_spec(flow))
+    server.start()
+    outcome = None
+    try:
+        url = server.url
+        log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
+        if flow.requires_login:
+            _log_in(flow, url, home, scratch, {"browser_path": browser_path})
+        holder: dict[str, Any] = {}
+
+        def act_for_person(message: str) -> None:
+            if not test.human_steps:
+                raise InputError(f"{flow.path}: the flow pauses for a person ({message}); add test.human_steps")
+            _perform(holder["page"], flow, test.human_steps, url, scratch / "human")
+
+        settings = Settings(
+            home=home,
+            base_url=url,
+            yes=True,
+            force=True,
+            out=scratch / "evidence",
+            timeout=timeout,
+            browser_path=browser_path,
+            ask_human=act_for_person,
+            person_watches=bool(test.human_steps),
+            on_page=lambda page: holder.__setitem__("page", page),
+            log=log,
+        )
+        try:
+            outcome = submit(case, flow, settings)
+        except InputError:
+            raise
+        except AssistantError as exc:
+            return _failed(flow, started, str(exc), scratch, keep)
+        number = outcome.confirmation or ""
+        issued = [r.number for r in server.received]
+        if not re.fullmatch(test.confirmation, number):
+            return _failed(
+                flow,
+                started,
+                f"confirmation {number!r} does not match test.confirmation /{test.confirmation}/",
+                scratch,
+                keep,
+            )
+        if issued != [number]:
+            return _failed(flow, started, f"the flow read {number!r}, but the replica issued {issued}", scratch, keep)
+        if keep:
+            _keep(scratch, keep)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return FlowTestResult(
+            flow.id, str(path), True, time.monotonic() - started, number, evidence_dir=str(keep) if keep else None
+        )
+    finally:
+        server.stop()
+
+
+def _keep(scratch: Path, keep: Path) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    for item in scratch.iterdir():
+        shutil.move(str(item), str(keep / item.name))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _failed(flow: Flow, started: float, message: str, scratch: Path, keep: Path | None) -> FlowTestResult:
+    where = keep or scratch
+    if keep:
+        _keep(scratch, keep)
+    return FlowTestResult(
+        flow.id, flow.path, False, time.monotonic() - started, None, message, evidence_dir=str(where / "evidence")
+    )
