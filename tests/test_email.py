@@ -207,8 +207,12 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     # The text lists what was attached, with the hash of the bytes that were sent.
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert f"{part.get_filename()} (captured " in body and hashlib.sha256(data).hexdigest() in body
-    kept = Path(result["evidence_dir"]) / "attachments" / part.get_filename()
-    assert kept.read_bytes() == data
+    # As in a web-form package: the person's file as given, and the fitted copy that was sent.
+    package = Path(result["evidence_dir"])
+    assert (package / "attachments" / "fitted" / part.get_filename()).read_bytes() == data
+    assert (package / "attachments" / "big-screenshot.png").read_bytes() == (
+        tmp_path / "big-screenshot.png"
+    ).read_bytes()
 
 
 def test_dry_run_writes_the_message_and_sends_and_journals_nothing(smtp, tmp_path):

@@ -29,11 +29,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from assistant.channels.web_form import template_context
 from assistant.cli import main
 from assistant.language import templating, yamlsource
 from assistant.language.case import Case, load_case
 from assistant.language.flow import load_flow
-from assistant.pipeline import build_context
 
 DEMO_CASE = SAMPLES / "demo-case.yaml"
 CASE_FILES = ("demo-case.yaml", "demo-app-error.png", "demo-receipt.pdf")
@@ -481,7 +481,7 @@ def test_odd_keys_and_values_are_problems_not_crashes(tmp_path):
 def context():
     os.environ["PLANTED_SECRET"] = PLANTED
     case = load_case(DEMO_CASE)
-    built = build_context(case, load_flow(DEMO_FLOW), "http://127.0.0.1:8000")
+    built = template_context(case, load_flow(DEMO_FLOW), "http://127.0.0.1:8000")
     built["vars"] = {"ticket": "DEMO-123456"}
     yield built
     os.environ.pop("PLANTED_SECRET", None)

@@ -8,11 +8,11 @@ written as text and as a PDF, printed by the same Chromium the assistant drives
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.casework.compose import compose
 from assistant.language.case import Case
-from assistant.run import browser as browsers
 
 TARGETS = ("regulator", "claim", "review")
 
@@ -45,13 +45,6 @@ def to_html(text: str, lang: str, title: str) -> str:
     return PAGE.format(lang=lang, title=html.escape(title), paragraphs="\n".join(paragraphs))
 
 
-def render_pdf(page_html: str, browser_path: str | None = None) -> bytes:
-    with browsers.open_browser(browser_path) as (_, browser, _choice):
-        page = browser.new_page()
-        page.set_content(page_html, wait_until="load")
-        return page.pdf(format="A4", print_background=True)
-
-
 def draft(case: Case, target: str, flow=None, lang: str | None = None) -> tuple[str, str]:
     """The text of the draft and a title for it."""
     request = compose(case, flow=flow, lang=lang, kind=target)
@@ -66,9 +59,9 @@ def write(
     *,
     flow=None,
     lang: str | None = None,
-    pdf: bool = True,
-    browser_path: str | None = None,
+    to_pdf: Callable[[str], bytes] | None = None,
 ) -> dict[str, str]:
+    """The draft as text and HTML, and as a PDF when given a printer (assistant.run.browser.html_to_pdf)."""
     text, title = draft(case, target, flow, lang)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / target
@@ -76,7 +69,7 @@ def write(
     Path(paths["text"]).write_text(text + "\n", encoding="utf-8")
     page_html = to_html(text, lang or case.language, title)
     Path(paths["html"]).write_text(page_html, encoding="utf-8")
-    if pdf:
-        Path(stem.with_suffix(".pdf")).write_bytes(render_pdf(page_html, browser_path))
+    if to_pdf is not None:
+        Path(stem.with_suffix(".pdf")).write_bytes(to_pdf(page_html))
         paths["pdf"] = str(stem.with_suffix(".pdf"))
     return paths

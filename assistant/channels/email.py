@@ -13,7 +13,6 @@ message is handed to the server, and confirmed once the server accepts it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import smtplib
@@ -26,8 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.casework.compose import compose
+from assistant.channels.base import Delivery, Filing
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language.case import EMAIL, Case
+from evidence import Environment
+from evidence.fit import media_type as sniff
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -82,8 +84,6 @@ def recipient(flow: Flow, to: str | None) -> str:
 
 
 def media_type(path: Path) -> tuple[str, str]:
-    from assistant.pipeline import media_type as sniff
-
     kind = sniff(path)
     main, _, sub = kind.partition("/")
     return main, sub or "octet-stream"
@@ -153,111 +153,93 @@ def _open(smtp: SmtpSettings) -> smtplib.SMTP:
     return client
 
 
-def send(case: Case, flow: Flow, settings, attachments: list[Path] | None = None):
-    """File the request by email; returns the same Outcome as the web form."""
-    from assistant import __version__
-    from assistant.casework.matter import journal_extras
-    from assistant.pipeline import Outcome, _evidence_dir
-    from assistant.store import Store
-    from evidence import EvidencePackage, FlowRef, SubmissionRef
-    from evidence.manifest import Environment
+class Email:
+    """A MIME message to the provider's address, sent through the person's SMTP server."""
 
-    attachments = list(case.attachments) if attachments is None else list(attachments)
-    to = recipient(flow, getattr(settings, "to", None))
-    fit_total(flow, attachments)
-    smtp: SmtpSettings = getattr(settings, "smtp", None) or SmtpSettings()
-    eml_only = getattr(settings, "eml_only", False)
-    message, request = build_message(case, flow, attachments, to=to, sender=smtp.sender)
-    message_id = str(message["Message-ID"])
-    raw = bytes(message)
-    key = case.fingerprint()
-    outdir = _evidence_dir(settings, flow, key)
+    name = "email"
 
-    if not (settings.yes or settings.dry_run):
-        summary = {
-            "provider": flow.name,
-            "to": to,
-            "subject": str(message["Subject"]),
-            "order_id": case.order_id,
-            "contact": f"{case.contacts.full_name} <{case.contacts.email}>",
-            "attachments": [p.name for p in attachments],
-            "via": "an .eml file" if eml_only else f"SMTP {smtp.host}:{smtp.port_or_default()}",
-        }
-        if not settings.confirm(summary):
-            raise Declined("not sent: you declined at the confirmation prompt")
-    client = None if settings.dry_run or eml_only else _open(smtp)
+    def __init__(self, filing: Filing) -> None:
+        self.filing = filing
+        settings = filing.settings
+        self.smtp: SmtpSettings = settings.smtp or SmtpSettings()
+        self.client: smtplib.SMTP | None = None
 
-    package = EvidencePackage(outdir)
-    package.add_bytes("message.eml", raw, "message/rfc822", role="message")
-    for path in attachments:
-        main, sub = media_type(path)
-        package.add_bytes(f"attachments/{path.name}", path.read_bytes(), f"{main}/{sub}", role="attachment")
+    def prepare(self) -> None:
+        """Address, size, the person's yes and the SMTP login: all before anything is written."""
+        filing = self.filing
+        case, flow, settings = filing.case, filing.flow, filing.settings
+        self.to = recipient(flow, settings.to)
+        fit_total(flow, filing.attachments)
+        self.message, self.request = build_message(case, flow, filing.attachments, to=self.to, sender=self.smtp.sender)
+        if not (settings.yes or settings.dry_run):
+            summary = {
+                "provider": flow.name,
+                "to": self.to,
+                "subject": str(self.message["Subject"]),
+                "order_id": case.order_id,
+                "contact": f"{case.contacts.full_name} <{case.contacts.email}>",
+                "attachments": [p.name for p in filing.attachments],
+                "via": "an .eml file" if settings.eml_only else f"SMTP {self.smtp.host}:{self.smtp.port_or_default()}",
+            }
+            if not settings.confirm(summary):
+                raise Declined("not sent: you declined at the confirmation prompt")
+        if not (settings.dry_run or settings.eml_only):
+            self.client = _open(self.smtp)
 
-    def finish(outcome: str, submitted_at: datetime | None) -> str:
-        package.finish(
-            tool=f"support-assistant {__version__}",
-            case={**case.summary(), "fingerprint": key},
-            environment=Environment(
-                os=platform.system(),
-                os_version=platform.release(),
-                kernel=platform.version(),
-                architecture=platform.machine(),
-                python=platform.python_version(),
-            ),
-            actions=[],
-            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=flow.path),
-            submission=SubmissionRef(
-                dry_run=settings.dry_run,
-                submitted_at=submitted_at,
-                confirmation=message_id,
-                outcome=outcome,
-            ),
-            request={"subject": str(message["Subject"]), "body": request.body},
-            report=False,
+    def deliver(self) -> Delivery:
+        try:
+            return self._deliver()
+        finally:
+            if self.client is not None:
+                try:
+                    self.client.quit()
+                except (smtplib.SMTPException, OSError):
+                    self.client.close()
+
+    def _deliver(self) -> Delivery:
+        filing, smtp, message = self.filing, self.smtp, self.message
+        settings = filing.settings
+        message_id = str(message["Message-ID"])
+        filing.package.add_bytes("message.eml", bytes(message), "message/rfc822", role="message")
+        delivery = Delivery(
+            outcome="not_submitted",
+            status="dry_run",
+            environment=this_machine(),
+            request={"subject": str(message["Subject"]), "body": self.request.body},
         )
-        return hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
-
-    if settings.dry_run:
-        finish("not_submitted", None)
-        return Outcome(status="dry_run", flow_id=flow.id, evidence_dir=outdir)
-
-    store = Store(settings.home)
-    try:
-        flow_info = {"id": flow.id, "version": flow.version, "sha256": flow.sha256, "channel": flow.channel}
-        submission_id = store.begin(
-            case_key=key,
-            case=case.model_dump(mode="json"),
-            flow=flow_info,
-            evidence_dir=str(outdir),
-            **journal_extras(case, flow, getattr(settings, "kind", "request"), getattr(settings, "to", None)),
-        )
-        store.set_submission(submission_id, message_id=message_id)
-        if eml_only:
-            settings.log(f"written for your mail program: {outdir / 'message.eml'} (send it to {to})")
+        if settings.dry_run:
+            filing.seal(delivery, report=False)
+            return delivery
+        filing.journal(message_id=message_id)
+        delivery.submitted_at = datetime.now(UTC)
+        if settings.eml_only:
+            filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
         else:
-            settings.log(f"sending to {to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
+            filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
+            assert self.client is not None
             try:
-                client.send_message(message)
+                self.client.send_message(message)
             except (smtplib.SMTPException, OSError) as exc:
-                store.note_error(submission_id, str(exc).splitlines()[0] if str(exc) else repr(exc))
-                finish("pending", datetime.now(UTC))
-                raise RunFailed(
+                delivery.outcome = "pending"
+                delivery.error = RunFailed(
                     f"the SMTP server did not accept the message: {exc}. It may or may not have been sent; "
-                    f"it is recorded as pending. Evidence: {outdir}"
-                ) from None
-        store.confirm(submission_id, message_id, None)
-        store.set_submission(submission_id, manifest_sha256=finish("confirmed", datetime.now(UTC)))
-    finally:
-        store.close()
-        if client is not None:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
-    return Outcome(
-        status="eml_written" if eml_only else "confirmed",
-        flow_id=flow.id,
-        evidence_dir=outdir,
-        confirmation=message_id,
-        submission_id=submission_id,
+                    f"it is recorded as pending. Evidence: {filing.outdir}"
+                )
+                filing.seal(delivery, report=False)
+                return delivery
+        delivery.outcome = "confirmed"
+        delivery.status = "eml_written" if settings.eml_only else "confirmed"
+        delivery.confirmation = message_id
+        filing.seal(delivery, report=False)
+        return delivery
+
+
+def this_machine() -> Environment:
+    """What an email was composed on: no browser took part."""
+    return Environment(
+        os=platform.system(),
+        os_version=platform.release(),
+        kernel=platform.version(),
+        architecture=platform.machine(),
+        python=platform.python_version(),
     )

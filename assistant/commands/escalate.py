@@ -34,6 +34,7 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     from assistant.casework.escalate import write
     from assistant.casework.followup import stored_case_and_flow
     from assistant.commands.cases import _case
+    from assistant.run.browser import html_to_pdf
     from assistant.store import Store
 
     store = Store(obj.home)
@@ -41,7 +42,8 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
         row = _case(store, case)
         filed, flow = stored_case_and_flow(store, row)
         folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
-        paths = write(filed, target, folder, flow=flow, lang=lang, pdf=not no_pdf, browser_path=browser_path)
+        to_pdf = None if no_pdf else (lambda page: html_to_pdf(page, browser_path))
+        paths = write(filed, target, folder, flow=flow, lang=lang, to_pdf=to_pdf)
         store.add_note(row["id"], f"drafted {target}: {paths.get('pdf') or paths['text']} (not sent)")
         if row["status"] != "closed":
             store.set_status(row["id"], "escalated", f"{target} drafted")

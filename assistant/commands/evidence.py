@@ -180,19 +180,16 @@ def show(path, as_json):
 def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
     """Capture the pages at URLS as a signed evidence package, without submitting anything."""
     from assistant.language.case import load_case
-    from assistant.run.capture import CaptureSettings, capture_urls
+    from assistant.pipeline import Settings
+    from assistant.pipeline import capture as capture_pages
 
     case = load_case(case_file)
-    capture_settings = CaptureSettings(
-        device=settings.pop("device"),
-        masks=list(masks),
-        tsa=settings.pop("tsa"),
-        trace=settings.pop("trace") or settings["trace_in_package"],
-        trace_in_package=settings.pop("trace_in_package"),
+    done = capture_pages(
+        list(urls),
+        case,
+        Settings(home=obj.home, out=Path(out) if out else None, masks=tuple(masks), log=info, **settings),
     )
-    folder, bundle, failures = capture_urls(
-        list(urls), case, home=obj.home, out=Path(out) if out else None, settings=capture_settings, log=info, **settings
-    )
+    folder, bundle, failures = done.evidence_dir, done.evidence_zip, done.failures
     if as_json:
         print_json({"evidence_dir": str(folder), "evidence_zip": str(bundle), "failed": failures})
     else:

@@ -36,14 +36,14 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
 
     from assistant.errors import InputError, NoBrowser
     from assistant.language.flow import find_flow, load_flow
-    from assistant.pipeline import _base_url
+    from assistant.pipeline import base_url_for
     from assistant.run import browser as browsers
     from assistant.run import login as sessions
 
     flow = load_flow(find_flow(provider))
     if flow.login is None:
         raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
-    site = _base_url(flow, base_url)
+    site = base_url_for(flow, base_url)
     from assistant.language.urls import Policy, origin_of
     from assistant.run.netguard import Guard
 

@@ -83,6 +83,30 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
     click.secho(outcome.confirmation or "", bold=True)
 
 
+def filing_options(func):
+    """The options of every command that files a request (submit, followup): one list, so they cannot drift."""
+    options = [
+        click.option(
+            "--dry-run", is_flag=True, help="Do everything except the submit click; screenshot the filled form."
+        ),
+        click.option("--yes", "-y", is_flag=True, help="Submit without asking (needed without a terminal)."),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Submit even if this case was already submitted or is pending, or past check errors.",
+        ),
+        click.option("--base-url", metavar="URL", help="Run the flow against this site (a local replica)."),
+        click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home)."),
+        browser_options,
+        evidence_options,
+        email_options,
+        json_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.command("submit")
 @click.argument("provider")
 @click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case file (YAML).")
@@ -93,15 +117,7 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
     metavar="FIELD=VALUE",
     help="Set or override a case field, e.g. --set contacts.email=me@example.com.",
 )
-@click.option("--dry-run", is_flag=True, help="Do everything except the submit click; screenshot the filled form.")
-@click.option("--yes", "-y", is_flag=True, help="Submit without asking (needed without a terminal).")
-@click.option("--force", is_flag=True, help="Submit even if this case was already submitted or is pending.")
-@click.option("--base-url", metavar="URL", help="Run the flow against this site (a local replica).")
-@click.option("--out", type=click.Path(file_okay=False), help="Evidence folder (default: in --home).")
-@browser_options
-@evidence_options
-@email_options
-@json_option
+@filing_options
 @pass_ctx
 @handles_errors
 def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settings):

@@ -304,3 +304,11 @@ def install(echo=print) -> BrowserChoice:
     choice = discover()  # raises BrowserNotFound with the full list of what was tried
     echo(f"browser: {choice.describe()}")
     return choice
+
+
+def html_to_pdf(page_html: str, browser_path: str | None = None) -> bytes:
+    """A page of HTML printed to PDF by the browser the assistant drives: no second rendering engine."""
+    with open_browser(browser_path) as (_, browser, _choice):
+        page = browser.new_page()
+        page.set_content(page_html, wait_until="load")
+        return page.pdf(format="A4", print_background=True)

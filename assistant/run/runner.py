@@ -227,6 +227,12 @@ class Runner:
             return f"extract vars.{args.var}"
         return step.kind
 
+    def run_steps(self, steps: list[StepBase]) -> None:
+        """Steps from outside the flow's own list, none of them a submit: what a flow test
+        does for the person (log in, solve a CAPTCHA), in the same step language."""
+        for index, step in enumerate(steps):
+            self._run_step(index, step, after_submit=False)
+
     def _run_step(self, index: int, step: StepBase, *, after_submit: bool) -> None:
         started = utcnow()
         before = self.page.url

@@ -434,13 +434,13 @@ def check(
             if flow.test is None:
                 raise InputError(f"{flow.path}: no replica named (test: block); pass --live or --base-url URL")
             from assistant.sites.replica import open_replica
-            from assistant.workbench.flowtest import _log_in, replica_spec
+            from assistant.workbench.flowtest import log_in_for_test, replica_spec
 
             server = open_replica(replica_spec(flow)).start()
             base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"
             if flow.requires_login:
-                _log_in(flow, base_url, site_home, scratch, {"browser_path": browser_path})
+                log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
         else:
             site_home = Path(home)
     try:

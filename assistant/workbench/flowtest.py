@@ -44,7 +44,7 @@ def replica_spec(flow: Flow) -> str | Path:
     return flow.beside(spec)
 
 
-def _perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path, guard=None) -> None:
+def perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path, guard=None) -> None:
     """Do a person's part (log in, solve a CAPTCHA) with the flow language's own steps."""
     from assistant.language.urls import origin_of
     from assistant.run.runner import Runner, RunOptions
@@ -52,11 +52,10 @@ def _perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: P
 
     options = RunOptions(extra_origins=(origin_of(base_url),), guard=guard)
     runner = Runner(page, flow, {"base_url": base_url, "vars": {}}, EvidencePackage(evidence), options)
-    for index, step in enumerate(steps):
-        runner._run_step(index, step, after_submit=False)
+    runner.run_steps(steps)
 
 
-def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_options: dict) -> None:
+def log_in_for_test(flow: Flow, base_url: str, home: Path, scratch: Path, browser_options: dict) -> None:
     from playwright.sync_api import sync_playwright
 
     from assistant.language.urls import Policy, origin_of
@@ -84,7 +83,7 @@ def _log_in(flow: Flow, base_url: str, home: Path, scratch: Path, browser_option
                 flow,
                 base_url,
                 flow.timeout,
-                act=lambda p: _perform(p, flow, flow.test.login_steps, base_url, scratch / "login", guard),
+                act=lambda p: perform(p, flow, flow.test.login_steps, base_url, scratch / "login", guard),
                 guard=guard,
             )
         finally:
@@ -127,13 +126,13 @@ def run(
         url = server.url
         log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
         if flow.requires_login:
-            _log_in(flow, url, home, scratch, {"browser_path": browser_path})
+            log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path})
         holder: dict[str, Any] = {}
 
         def act_for_person(message: str) -> None:
             if not test.human_steps:
                 raise InputError(f"{flow.path}: the flow pauses for a person ({message}); add test.human_steps")
-            _perform(holder["page"], flow, test.human_steps, url, scratch / "human")
+            perform(holder["page"], flow, test.human_steps, url, scratch / "human")
 
         settings = Settings(
             home=home,

@@ -1,0 +1,139 @@
+"""What every channel is given and gives back.
+
+A channel is how a request reaches a provider (its web form, its support
+address, ...). The pipeline (assistant.pipeline) owns a run's life: it checks
+the case, fits the attachments, opens the evidence package, journals, seals,
+zips and reports. A channel only does its own part, in `deliver()`:
+
+    class Fax:
+        name = "fax"
+
+        def __init__(self, filing: Filing) -> None:
+            self.filing = filing
+
+        def prepare(self) -> None:
+            ...  # refuse bad input (no number, no modem) before anything is written
+
+        def deliver(self) -> Delivery:
+            ...  # evidence into filing.package
+            filing.journal()  # right before the irreversible act, never after
+            ...  # the act; then filing.seal(delivery) while anything the seal needs is open
+            return delivery
+
+and is registered under its `flow.channel` name in assistant.channels.
+A channel never imports the pipeline, the store or another channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from assistant.language.case import Case
+    from assistant.language.flow import Flow
+    from evidence import Action, Environment, EvidencePackage
+    from evidence.fit import Fitted
+
+
+@dataclass
+class Settings:
+    """How the person asked for this run: the command's options, and the prompts it may use."""
+
+    home: Path
+    base_url: str | None = None
+    dry_run: bool = False
+    yes: bool = False
+    force: bool = False
+    headed: bool = False
+    slowmo: float = 0
+    timeout: float | None = None
+    out: Path | None = None
+    browser_path: str | None = None
+    browser_endpoint: str | None = None
+    cdp: str | None = None
+    interactive: bool = False
+    device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
+    masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
+    tsa: str | None = None  # RFC 3161 timestamp authority URL
+    trace: bool = False
+    trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
+    confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
+    ask_human: Callable[[str], None] | None = None
+    log: Callable[[str], None] = lambda message: None
+    # Told the confirmation number the moment it is read, before the evidence is sealed.
+    on_confirmation: Callable[[str, str | None], None] = lambda number, url: None
+    on_page: Callable[[Any], None] | None = None  # sees the page before the flow runs (flow tests)
+    # A person can see and use this browser although it was not launched headed
+    # (a --cdp Chrome on their screen; a flow test acting for the person).
+    person_watches: bool = False
+    kind: str = "request"  # request | followup: a follow-up skips the one-channel rule
+    to: str | None = None  # provider address for a generic email flow
+    eml_only: bool = False  # email: write the .eml instead of sending it
+    smtp: Any = None  # assistant.channels.email.SmtpSettings
+
+
+@dataclass
+class Delivery:
+    """What happened at the provider, as far as this run can tell."""
+
+    # The manifest's word: confirmed | pending (sent, no number) | not_submitted | failed.
+    outcome: str
+    # What the person is told: confirmed | dry_run | eml_written.
+    status: str = "confirmed"
+    confirmation: str | None = None
+    confirmation_url: str | None = None
+    submitted_at: datetime | None = None
+    actions: list[Action] = field(default_factory=list)
+    environment: Environment | None = None
+    request: dict[str, str] | None = None  # the subject and text that went to the provider
+    error: BaseException | None = None  # raised by the pipeline once the evidence is sealed
+
+
+@dataclass
+class Filing:
+    """One request to file, prepared by the pipeline for a channel."""
+
+    case: Case
+    flow: Flow
+    settings: Settings
+    key: str  # the case's fingerprint
+    base_url: str
+    outdir: Path  # the evidence folder
+    workdir: Path  # the run's private scratch folder
+    fitted: list[Fitted]
+    # Journals the submission as begun (pending) and returns its id; extra fields
+    # go with it (e.g. message_id). Call it right before the irreversible act.
+    journal: Callable[..., int]
+    # Seals the package: report, manifest, signature, timestamp. Pass render_pdf and
+    # before_seal while what they use (a browser) is still open.
+    seal: Callable[..., None]
+    # Opened by the pipeline after prepare(), with the case's attachments in it.
+    package: EvidencePackage = field(init=False)
+    packaged: dict[str, str] = field(init=False)  # fitted file path → its path in the package
+
+    @property
+    def attachments(self) -> list[Path]:
+        """The files to send: the case's own, or copies fitted to the flow's limits."""
+        return [f.path for f in self.fitted]
+
+    @property
+    def log(self) -> Callable[[str], None]:
+        return self.settings.log
+
+
+class Channel(Protocol):
+    name: ClassVar[str]
+
+    def __init__(self, filing: Filing) -> None: ...
+
+    def prepare(self) -> None:
+        """Refuse what cannot work before anything is launched, written or journalled."""
+
+    def deliver(self) -> Delivery:
+        """File the request; seal the evidence through filing.seal; never raise for what the
+        provider or the browser did (put it in Delivery.error): the evidence must be sealed first."""
+        ...

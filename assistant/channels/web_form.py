@@ -1,0 +1,185 @@
+"""The web-form channel: the flow's steps in a real browser, the provider's own form.
+
+The runner does the steps; this channel gives it a guarded, recorded browser
+(assistant.run.session), the saved login session if the flow needs one, the
+person's confirmation before the submit click and the journal entry right
+before it, and seals the evidence while the browser is still open (the
+report is rendered in it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.casework.compose import compose
+from assistant.channels.base import Delivery, Filing
+from assistant.language.case import Case
+from assistant.language.flow import Flow
+from assistant.language.urls import Policy, origin_of
+from assistant.run import login
+from assistant.run.capture import CaptureSettings, check_masks
+from assistant.run.netguard import Guard
+from assistant.run.runner import Blocked, Runner, RunOptions, StepFailure
+from assistant.run.session import BrowserSession, case_reference, find_browser
+
+
+def template_context(case: Case, flow: Flow, base_url: str, attachments: list[Any] | None = None) -> dict[str, Any]:
+    """What a flow's `{{ … }}` templates may read: plain data only (paths become text)."""
+    category = flow.categories[case.category]
+    files = list(case.attachments) if attachments is None else attachments
+    request = compose(case, files, flow=flow)
+    return {
+        "case": {**case.model_dump(mode="python"), "attachments": [str(p) for p in case.attachments]},
+        "category": {
+            "key": case.category,
+            "label": category.label,
+            "form_value": category.form_value or case.category,
+            "deadline": str(category.deadline),
+        },
+        "request": {"subject": request.subject, "body": request.body},
+        "attachments": [str(p) for p in files],
+        "base_url": base_url,
+        "vars": {},
+    }
+
+
+class WebForm:
+    name = "web_form"
+
+    def __init__(self, filing: Filing) -> None:
+        self.filing = filing
+        settings = filing.settings
+        self.context = template_context(filing.case, filing.flow, filing.base_url, filing.attachments)
+        self.capture = CaptureSettings(
+            device=settings.device,
+            masks=list(settings.masks),
+            tsa=settings.tsa,
+            trace=settings.trace or settings.trace_in_package,
+            trace_in_package=settings.trace_in_package,
+            trace_dir=settings.home / "traces",
+        )
+        self.session: dict[str, Any] | None = None
+
+    def prepare(self) -> None:
+        flow, settings = self.filing.flow, self.filing.settings
+        # A flow behind a login wall needs a saved session before anything is launched or written.
+        check_masks(list(settings.masks))
+        self.session = login.load(settings.home, flow) if flow.requires_login else None
+        self.choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
+
+    def deliver(self) -> Delivery:
+        filing = self.filing
+        case, flow, settings = filing.case, filing.flow, filing.settings
+        # --base-url (a replica, a local site) is allowed for this run only, by its exact origin.
+        extra = [origin_of(filing.base_url)] if settings.base_url else []
+        guard = Guard(Policy.for_flow(flow, extra), log=settings.log)
+        browser = BrowserSession(
+            self.choice,
+            filing.package,
+            capture=self.capture,
+            case_ref=case_reference(case.subject, case.order_id, filing.key),
+            workdir=filing.workdir,
+            locale="ru-RU" if case.language == "ru" else "en-US",
+            headless=not settings.headed,
+            slowmo=settings.slowmo,
+            guard=guard,
+            storage_state=self.session["state"] if self.session else None,
+            reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            log=settings.log,
+        )
+        journalled = False
+
+        def before_submit() -> None:
+            nonlocal journalled
+            filing.journal()
+            journalled = True
+
+        with browser:
+            page = browser.page
+            assert page is not None
+            if settings.on_page is not None:
+                settings.on_page(page)
+            capturer = browser.capturer
+            options = RunOptions(
+                dry_run=settings.dry_run,
+                headed=settings.headed or settings.person_watches,
+                timeout=settings.timeout,
+                confirm_submit=self._confirm,
+                before_submit=before_submit,
+                ask_human=settings.ask_human,
+                log=settings.log,
+                shoot=capturer.shoot,
+                secrets=capturer.secrets,
+                mask=capturer.mask,
+                packaged=filing.packaged,
+                guard=guard,
+            )
+            runner = Runner(page, flow, self.context, filing.package, options)
+            error: BaseException | None = None
+            try:
+                if self.session is not None:
+                    runner.precheck()
+                    timeout_ms = (settings.timeout or flow.timeout) * 1000
+                    login.verify(page, flow, filing.base_url, self.session, timeout_ms, guard=guard)
+                result = runner.run()
+            except BaseException as exc:  # seal the evidence whatever happened; the pipeline re-raises
+                error = exc
+                result = runner.result
+            if error is None and result.confirmation:
+                settings.on_confirmation(result.confirmation, result.confirmation_url)
+            delivery = Delivery(
+                outcome=(
+                    "confirmed"
+                    if result.confirmation
+                    else "pending"
+                    if journalled
+                    else "not_submitted"
+                    if error is None
+                    else "failed"
+                ),
+                status="dry_run" if settings.dry_run else "confirmed",
+                confirmation=result.confirmation,
+                confirmation_url=result.confirmation_url,
+                submitted_at=result.submitted_at,
+                actions=result.actions,
+                environment=browser.environment,
+                request=self.context["request"],
+                error=error,
+            )
+            browser.capturer.collect_stamped()  # the report shows the stamped copies
+            guard.allow_files_under(filing.outdir)  # report.pdf is rendered from file:// in this context
+            filing.seal(delivery, render_pdf=browser.render_pdf(), before_seal=browser.before_seal)
+        delivery.error = self._told(error)
+        return delivery
+
+    def _told(self, error: BaseException | None) -> BaseException | None:
+        """A failure after the click says the request may be at the provider, and where the evidence is."""
+        outdir = self.filing.outdir
+        if isinstance(error, Blocked) and error.after_submit:
+            return Blocked(
+                f"{error}. It is recorded as pending: ask the provider whether it arrived. Evidence: {outdir}",
+                after_submit=True,
+            )
+        if isinstance(error, StepFailure) and error.after_submit:
+            return StepFailure(
+                f"{error}\nThe request was sent but not confirmed; it is recorded as pending. Evidence: {outdir}",
+                after_submit=True,
+            )
+        return error
+
+    def _confirm(self) -> bool:
+        filing = self.filing
+        settings, case = filing.settings, filing.case
+        if settings.yes:
+            return True
+        return settings.confirm(
+            {
+                "provider": filing.flow.name,
+                "category": self.context["category"]["label"],
+                "subject": self.context["request"]["subject"],
+                "order_id": case.order_id,
+                "contact": f"{case.contacts.full_name} <{case.contacts.email}>",
+                "attachments": [p.name for p in case.attachments],
+                "evidence": str(filing.outdir),
+            }
+        )

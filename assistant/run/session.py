@@ -1,0 +1,145 @@
+"""The browser half of a run: one browser, one context, one page, watched and guarded.
+
+A web-form filing and a page capture open the browser the same way: find it,
+start the host guard's proxy when the browser is on this machine, connect,
+open a context with the capturer's recorders and the guard's routes, and
+read the environment the evidence was captured in. BrowserSession does that
+once for both, and closes everything in the right order whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import NoBrowser
+from assistant.run import browser as browsers
+from assistant.run.capture import Capturer, CaptureSettings, context_options, render_pdf
+from evidence import Environment
+from evidence.package import EvidencePackage
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+    from assistant.run.netguard import Guard
+
+
+def find_browser(path: str | None, endpoint: str | None, cdp: str | None) -> browsers.BrowserChoice:
+    """The browser a run will use; refuses before anything is launched or written."""
+    try:
+        return browsers.discover(path, endpoint, cdp)
+    except browsers.BrowserNotFound as exc:
+        raise NoBrowser(str(exc)) from None
+
+
+def case_reference(subject: str | None, order_id: str | None, key: str) -> str:
+    """The line every stamped screenshot carries: what the evidence is about."""
+    return " · ".join(x for x in (subject, f"order {order_id}" if order_id else None, f"case {key[:8]}") if x)
+
+
+class BrowserSession:
+    """Open with `with`; `page`, `context`, `capturer` and `environment` are then ready."""
+
+    def __init__(
+        self,
+        choice: browsers.BrowserChoice,
+        package: EvidencePackage,
+        *,
+        capture: CaptureSettings,
+        case_ref: str,
+        workdir: Path,
+        locale: str,
+        headless: bool,
+        slowmo: float = 0,
+        guard: Guard | None = None,
+        storage_state: dict[str, Any] | None = None,
+        reported_device: dict[str, Any] | None = None,
+        log: Callable[[str], None] = lambda m: None,
+    ):
+        self.choice = choice
+        self.package = package
+        self.settings = capture
+        self.locale = locale
+        self.headless = headless
+        self.slowmo = slowmo
+        self.guard = guard
+        self.storage_state = storage_state
+        self.reported_device = reported_device
+        self.log = log
+        self.capturer = Capturer(package, case_ref=case_ref, settings=capture, workdir=workdir, log=log)
+        self._stack = ExitStack()
+        self.browser: Browser | None = None
+        self.context: BrowserContext | None = None
+        self.page: Page | None = None
+        self.environment: Environment | None = None
+
+    def __enter__(self) -> BrowserSession:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+
+        from assistant.run import environment
+
+        stack = self._stack
+        try:
+            guard = self.guard
+            if guard is not None:
+                if guard.start_gate_if_local(self.choice):
+                    self.capturer.peer = guard.gate.peer
+                else:
+                    self.log(
+                        f"note: the browser at {self.choice.target} is on another machine: hosts are checked by "
+                        "its routes only, and a redirect to another host is not stopped before it connects"
+                    )
+                stack.enter_context(guard)
+            playwright = stack.enter_context(sync_playwright())
+            try:
+                browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+            except PlaywrightError as exc:
+                raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+            self.browser = browser
+            stack.callback(browser.close)
+            options: dict[str, Any] = {
+                **context_options(playwright, self.settings, locale=self.locale),
+                **self.capturer.context_kwargs(),
+            }
+            if guard is not None:
+                options.update(guard.context_options())
+            if self.storage_state is not None:
+                options["storage_state"] = self.storage_state
+            context = browser.new_context(**options)
+            self.context = context
+            if guard is not None:
+                guard.install(context)
+            self.capturer.start(context)
+            page = self.capturer.new_page(context)
+            self.page = page
+            if guard is not None:
+                guard.page = page
+            self.environment = environment.capture(
+                browser,
+                page,
+                browser_source=self.choice.describe(),
+                emulated_device=self.settings.device,
+                reported_device=self.reported_device,
+            )
+        except BaseException:
+            stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def render_pdf(self) -> Callable[[Path], bytes | None]:
+        """report.html → report.pdf in this context (see capture.render_pdf)."""
+        assert self.context is not None
+        return render_pdf(self.context, self.capturer, self.log)
+
+    def before_seal(self) -> None:
+        """The network log and console are complete only once the context closes: after the report."""
+        assert self.context is not None
+        self.capturer.close(self.context)
+        if self.guard is not None:
+            self.guard.save(self.package)
