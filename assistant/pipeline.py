@@ -316,7 +316,9 @@ def _file(
             journal.settle(Delivery(outcome="failed", error=exc))
         raise
     if not sealed:
-        raise RunFailed(f"the {flow.channel} channel did not seal the evidence package in {outdir}")
+        broken = RunFailed(f"the {flow.channel} channel did not seal the evidence package in {outdir}")
+        journal.settle(Delivery(outcome="failed", error=broken))
+        raise broken
     evidence_zip = bundle(filing.package, settings.home, settings.out is not None)
     if journal.id is not None and (outdir / "manifest.json").is_file():
         digest = hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
