@@ -29,7 +29,7 @@ from assistant.channels.base import Delivery, Filing
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language.case import EMAIL, Case
 from evidence import Environment
-from evidence.fit import media_type as sniff
+from evidence.fit import media_type
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -83,12 +83,6 @@ def recipient(flow: Flow, to: str | None) -> str:
     return address
 
 
-def media_type(path: Path) -> tuple[str, str]:
-    kind = sniff(path)
-    main, _, sub = kind.partition("/")
-    return main, sub or "octet-stream"
-
-
 def fit_total(flow: Flow, attachments: list[Path]) -> None:
     limit = flow.email.max_total_bytes if flow.email else None
     total = sum(p.stat().st_size for p in attachments)
@@ -116,8 +110,8 @@ def build_message(
     message["Content-Language"] = request.language
     message.set_content(request.body, charset="utf-8")
     for path in attachments:
-        main, sub = media_type(path)
-        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
+        main, _, sub = media_type(path).partition("/")
+        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream", filename=path.name)
     return message, request
 
 
