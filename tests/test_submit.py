@@ -190,22 +190,48 @@ def test_run_killed_after_the_click_leaves_a_pending_record(silent_portal, tmp_p
     assert rows[0]["confirmation"] is None and Path(rows[0]["evidence_dir"]).is_dir()
 
 
-def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(portal, tmp_path):
-    done = run_cli(
-        "submit",
-        "demo",
-        "--case",
-        str(write_case(tmp_path)),
-        "--base-url",
-        portal.url,
-        "--yes",
-        "--timeout",
-        "0.1",
-        home=tmp_path / "home",
-    )
-    assert done.returncode == 1 and portal.received == [] and submissions(tmp_path / "home") == []
+def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(tmp_path):
+    import socket
+    import threading
+
+    # A site that accepts the connection and never answers: the first goto cannot load, on any machine.
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        done = run_cli(
+            "submit",
+            "demo",
+            "--case",
+            str(write_case(tmp_path)),
+            "--base-url",
+            f"http://127.0.0.1:{listener.getsockname()[1]}",
+            "--yes",
+            "--timeout",
+            "1",
+            home=tmp_path / "home",
+        )
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert done.returncode == 1 and submissions(tmp_path / "home") == []
     last = done.stderr.strip().splitlines()[-1]
     assert "step 1 (goto" in last and "the page did not finish loading" in last and "selector" not in last
+    # The pending navigation is stopped first, so the failure is photographed (not waited out).
+    [evidence] = (tmp_path / "home" / "evidence").iterdir()
+    assert list(evidence.glob("screenshots/*failure.png")) and (evidence / "failure" / "page.html").is_file()
 
 
 def test_headed_without_a_screen_says_what_is_missing(portal, tmp_path):

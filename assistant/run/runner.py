@@ -381,10 +381,24 @@ class Runner:
         except Exception:
             return None
 
+    def _stop_loading(self) -> None:
+        """A navigation that timed out is still pending, and Chromium will neither screenshot nor
+        serialise a page mid-navigation (each waits out its own 30 s timeout): stop it first, so
+        the failure evidence takes a moment instead of minutes."""
+        try:
+            session = self.page.context.new_cdp_session(self.page)
+            try:
+                session.send("Page.stopLoading")
+            finally:
+                session.detach()
+        except Exception:  # not Chromium, or the page is gone: the captures below cope
+            pass
+
     def _save_failure(self, step: StepBase | None, error: str) -> list[str]:
         saved = []
         now = utcnow()
         where = self.flow.where(step) if step else self.flow.path
+        self._stop_loading()
         try:
             saved.append(self._shoot("failure", full_page=True, step=step, role="failure"))
         except Exception:
