@@ -19,7 +19,7 @@ from typing import Any
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language import templating
 from assistant.language.flow import Flow, StepBase, Target, step_strings
-from assistant.run import netguard
+from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
 from evidence import Action, EvidencePackage
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
@@ -77,11 +77,11 @@ class Blocked(StepFailure):
     """The page tried to reach a host the flow does not allow; the browser did not send it."""
 
 
-def host_allowed(url: str, policy: netguard.Policy) -> bool:
+def host_allowed(url: str, policy: Policy) -> bool:
     """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
     try:
         policy.check(url)
-    except netguard.UnsafeURL:
+    except UnsafeURL:
         return False
     return True
 
@@ -98,9 +98,7 @@ class Runner:
         self._shots = 0
         self._uploaded: list[Uploaded] = []
         self.guard = options.guard
-        self.policy = (
-            self.guard.policy if self.guard is not None else netguard.Policy.for_flow(flow, options.extra_origins)
-        )
+        self.policy = self.guard.policy if self.guard is not None else Policy.for_flow(flow, options.extra_origins)
 
     # ------------------------------------------------------------ checking
 
@@ -123,7 +121,7 @@ class Runner:
             if step.kind == "goto" and not any(n.startswith("vars.") for n in templating.names_in(step.args.url)):
                 try:
                     self.policy.check(str(templating.render(step.args.url, self.context)))
-                except netguard.UnsafeURL as exc:
+                except UnsafeURL as exc:
                     self._input_error(step, str(exc))
         self._precheck_login()
         self._precheck_human()
@@ -139,7 +137,7 @@ class Runner:
                 continue
             try:
                 self.policy.check(str(templating.render(value, {"base_url": self.context.get("base_url", "")})))
-            except (netguard.UnsafeURL, templating.TemplateError) as exc:
+            except (UnsafeURL, templating.TemplateError) as exc:
                 line, column = source.position(("login", key)) if source else (0, 0)
                 raise InputError(f"{self.flow.path}:{line}:{column}: login.{key}: {exc}") from None
 
@@ -303,7 +301,7 @@ class Runner:
         url = self.page.url
         scheme = url.split(":", 1)[0].lower()
         # Without a guard (or should one miss), the page's own address is still checked.
-        if scheme in netguard.DEFAULT_PORTS and not host_allowed(url, self.policy):
+        if scheme in DEFAULT_PORTS and not host_allowed(url, self.policy):
             raise RunFailed(
                 f"blocked: the page went to {url.split('/')[2]} (not in {self.policy.where()}); "
                 f"if that host belongs to the provider, add it to allowed_hosts in {self.flow.path}"
@@ -418,7 +416,7 @@ class Runner:
         url = str(self._render(args.url))
         try:
             self.policy.check(url)  # again: a URL made of extracted vars is known only now
-        except netguard.UnsafeURL as exc:
+        except UnsafeURL as exc:
             raise RunFailed(f"refused: {exc}") from None
         self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
 
