@@ -156,12 +156,12 @@ def template_dirs(flow: Flow | None = None) -> list[Path]:
     from assistant.language.flow import flows_dirs
 
     dirs: list[Path] = []
-    if flow is not None and flow._source is not None:
+    if flow is not None and flow.source is not None:
         dirs.append(Path(flow.path).resolve().parent / "templates" / flow.id)
     for directory in flows_dirs():
         if flow is not None:
             dirs.append(directory / "templates" / flow.id)
-    if flow is not None and flow._source is not None:
+    if flow is not None and flow.source is not None:
         dirs.append(Path(flow.path).resolve().parent / "templates")
     dirs += [d / "templates" for d in flows_dirs()]
     seen: list[Path] = []

@@ -33,12 +33,12 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     """
     from assistant.casework.escalate import write
     from assistant.casework.followup import stored_case_and_flow
-    from assistant.commands.cases import _case
+    from assistant.commands.cases import case_row
     from assistant.store import Store
 
     store = Store(obj.home)
     try:
-        row = _case(store, case)
+        row = case_row(store, case)
         filed, flow = stored_case_and_flow(store, row)
         folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
         paths = write(filed, target, folder, flow=flow, lang=lang, pdf=not no_pdf, browser_path=browser_path)

@@ -289,7 +289,7 @@ def _validate_test_block(loaded) -> None:
 
     if loaded.test is None:
         return
-    line = "{}:{}".format(*loaded._source.position(("test",))) if loaded._source else "0:0"
+    line = "{}:{}".format(*loaded.position(("test",)))
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
         raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")

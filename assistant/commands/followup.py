@@ -36,7 +36,7 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
 
     store = Store(obj.home)
     try:
-        from assistant.commands.cases import _case
+        from assistant.commands.cases import case_row as _case
 
         row = _case(store, case)
         repeat, latest = followup_case(store, row, force=settings["force"])

@@ -33,7 +33,7 @@ def session_path(home: Path, flow: Flow) -> Path:
     return Path(home) / "sessions" / f"{flow.session_name()}.json"
 
 
-def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> str:
+def login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> str:
     """The login (or check) page, refused unless the flow may open it (like a goto)."""
     from assistant.language.urls import UnsafeURL
 
@@ -44,7 +44,7 @@ def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> s
         if policy is not None:
             policy.check(url)
     except (UnsafeURL, templating.TemplateError) as exc:
-        line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
+        line, column = flow.position(("login", key))
         raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
     return url
 
@@ -105,7 +105,7 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
 def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float, guard=None) -> None:
     """Open the flow's check page and make sure the site still sees us logged in."""
     assert flow.login is not None
-    url = _login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
+    url = login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
     _open(page, url, guard, wait_until="load", timeout=timeout_ms)
     try:
         page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=min(timeout_ms, 10_000))
@@ -128,7 +128,7 @@ def capture(
 ) -> dict[str, Any]:
     """Open the login page, let the person (or `act`) log in, and return the storage state."""
     assert flow.login is not None
-    url = _login_url(flow, base_url, policy=guard.policy if guard is not None else None)
+    url = login_url(flow, base_url, policy=guard.policy if guard is not None else None)
     _open(page, url, guard, wait_until="load")
     log(f"log in to {flow.provider or flow.id} in the browser window; waiting up to {wait_seconds:g} s …")
     if act is not None:

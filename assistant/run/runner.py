@@ -128,7 +128,7 @@ class Runner:
 
     def _precheck_login(self) -> None:
         # The login pages are opened by the same browser: checked like a goto.
-        login, source = self.flow.login, self.flow._source
+        login = self.flow.login
         if login is None:
             return
         for key in ("url", "check_url"):
@@ -138,7 +138,7 @@ class Runner:
             try:
                 self.policy.check(str(templating.render(value, {"base_url": self.context.get("base_url", "")})))
             except (UnsafeURL, templating.TemplateError) as exc:
-                line, column = source.position(("login", key)) if source else (0, 0)
+                line, column = self.flow.position(("login", key))
                 raise InputError(f"{self.flow.path}:{line}:{column}: login.{key}: {exc}") from None
 
     def _precheck_human(self) -> None:
@@ -154,7 +154,7 @@ class Runner:
                 except templating.TemplateError:
                     message = step.args.message
                 raise RunFailed(
-                    f"{self.flow.where(step)}:{step._column}: steps[{index}].pause_for_human: this step needs a "
+                    f"{self.flow.where(step)}:{step.column}: steps[{index}].pause_for_human: this step needs a "
                     f"person ({message}), which a headless browser cannot show; "
                     "nothing was filled in or sent. Run again with --headed on a machine with a screen"
                 )
@@ -171,7 +171,7 @@ class Runner:
 
     def _input_error(self, step: StepBase, message: str) -> None:
         raise InputError(
-            f"{self.flow.where(step)}:{step._column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}"
+            f"{self.flow.where(step)}:{step.column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}"
         )
 
     # ------------------------------------------------------------- running
@@ -564,8 +564,9 @@ class Runner:
 
     def _confirm(self) -> None:
         success, confirmation = self.flow.success, self.flow.confirmation
-        source = self.flow._source
-        line = source.position(("success",))[0] if source else 0
+        if success is None or confirmation is None:  # Flow refuses a web_form flow without them
+            raise InputError(f"{self.flow.path}: channel: web_form needs success and confirmation")
+        line = self.flow.position(("success",))[0]
         started = utcnow()
         what = next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
         action = Action(
