@@ -693,7 +693,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return  # client went away
 
-        ctype, params = "", {}
+        ctype = ""
+        params: dict[str, str] = {}
         try:
             ctype, params = parse_header_params(self.headers.get("Content-Type", ""))
             if ctype != "multipart/form-data" or not params.get("boundary"):
