@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language import templating
@@ -24,6 +24,9 @@ from evidence import Action, EvidencePackage
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FrameLocator, Locator, Page
 
 
 def utcnow() -> datetime:
@@ -87,7 +90,7 @@ def host_allowed(url: str, policy: Policy) -> bool:
 
 
 class Runner:
-    def __init__(self, page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
+    def __init__(self, page: Page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
         self.page = page
         self.flow = flow
         self.context = dict(context)
@@ -332,7 +335,13 @@ class Runner:
     # ------------------------------------------------------------ evidence
 
     def _shoot(
-        self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None
+        self,
+        name: str,
+        *,
+        full_page: bool,
+        step: StepBase | None,
+        role: str = "screenshot",
+        element: Locator | None = None,
     ) -> str:
         if self.options.shoot is not None:
             self._shots += 1
@@ -344,9 +353,10 @@ class Runner:
                 element=element,
                 flow_line=step.line if step else None,
             )
-        target = element if element is not None else self.page
-        kwargs = {} if element is not None else {"full_page": full_page}
-        data = target.screenshot(type="png", **kwargs)
+        if element is not None:
+            data = element.screenshot(type="png")
+        else:
+            data = self.page.screenshot(type="png", full_page=full_page)
         taken = utcnow()
         self._shots += 1
         path = f"screenshots/{self._shots:03d}-{name}.png"
@@ -397,7 +407,7 @@ class Runner:
     def _render(self, value: Any) -> Any:
         return templating.render(value, self.context)
 
-    def _locate(self, target: Target):
+    def _locate(self, target: Target) -> Locator:
         scope = self.page.frame_locator(target.frame) if target.frame else self.page
         if target.selector is not None:
             return scope.locator(self._render(target.selector))
@@ -407,7 +417,8 @@ class Runner:
             return scope.get_by_label(self._render(target.label), exact=target.exact)
         if target.role is not None:
             name = self._render(target.name) if target.name else None
-            return scope.get_by_role(target.role, name=name, exact=target.exact)
+            # Any role a flow names is passed on; Playwright's types list the ARIA roles it knows.
+            return scope.get_by_role(target.role, name=name, exact=target.exact)  # type: ignore[arg-type]
         if target.placeholder is not None:
             return scope.get_by_placeholder(self._render(target.placeholder), exact=target.exact)
         return scope.get_by_test_id(self._render(target.test_id))
@@ -438,7 +449,7 @@ class Runner:
             self.options.secrets.add(value)
 
     @staticmethod
-    def _field_type(locator) -> str | None:
+    def _field_type(locator: Locator) -> str | None:
         try:
             return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
         except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
@@ -479,7 +490,7 @@ class Runner:
         else:
             self.page.keyboard.press(args.key)
 
-    def _scope(self, frame: str | None):
+    def _scope(self, frame: str | None) -> Page | FrameLocator:
         return self.page.frame_locator(self._render(frame)) if frame else self.page
 
     def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float, frame=None) -> None:
@@ -492,7 +503,7 @@ class Runner:
             self.page.wait_for_url(self._render(url), timeout=timeout_ms)
 
     @staticmethod
-    def _visible_first(locator, state: str):
+    def _visible_first(locator: Locator, state: str) -> Locator:
         # The same text often appears in hidden places too (menus, collapsed FAQ);
         # waiting for it to be visible means any visible copy.
         return locator.filter(visible=True).first if state == "visible" else locator.first
@@ -537,7 +548,7 @@ class Runner:
         locator = self._scope(frame).locator(self._render(selector)).first
         if source == "value":
             return locator.input_value(timeout=timeout_ms)
-        if source == "attribute":
+        if source == "attribute" and attribute is not None:  # ExtractArgs requires it with from: attribute
             return locator.get_attribute(attribute, timeout=timeout_ms) or ""
         return locator.inner_text(timeout=timeout_ms)
 
