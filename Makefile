@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - create .venv, install, make sure a browser exists, submit to the demo portal
-#   make test   - the same set-up, then the whole test suite (what CI runs)
+#   make test   - the same set-up, then lint (ruff, mypy), then the whole test suite (what CI runs)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup browser demo lint test bench clean
 
 setup: $(STAMP) browser
 
@@ -21,7 +21,13 @@ browser: $(STAMP)
 demo: setup
 	$(BIN)/assistant demo
 
-test: setup
+# Config for all three is in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/python -m pytest
 
 bench: setup
@@ -29,4 +35,4 @@ bench: setup
 	$(BIN)/python bench/bench_evidence.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,20 +8,23 @@ Only click is imported here. Each command lives in its own module under
 from __future__ import annotations
 
 import importlib
+import textwrap
 
 import click
 
 from assistant.commands.common import Ctx
+from assistant.errors import ExitStatus
 
-EXIT_CODES = """\b
-Exit codes:
-  0  done
-  1  the run failed in the browser (a step, a timeout, the provider's page),
-     or an evidence package did not verify
-  2  bad input: a flow file, a case file, an option
-  3  refused: already submitted or pending (see --force)
-  4  no browser could be found or started
-  5  you declined at the confirmation prompt"""
+
+def exit_codes_help() -> str:
+    """The `--help` epilog: every ExitStatus, its number and what it means."""
+    lines = ["\b", "Exit codes:"]
+    for status in ExitStatus:
+        first, *more = textwrap.wrap(status.description, width=72)
+        lines.append(f"{status.value:>3}  {first}")
+        lines += [" " * 5 + line for line in more]
+    return "\n".join(lines)
+
 
 # name -> "module:attribute", in the order `--help` lists them.
 COMMANDS = {
@@ -54,7 +57,7 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(f"assistant.commands.{module}"), attribute)
 
 
-@click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, epilog=exit_codes_help(), context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home", metavar="DIR", envvar="ASSISTANT_HOME", help="Where cases and evidence are kept (or ASSISTANT_HOME)."
 )

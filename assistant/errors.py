@@ -1,16 +1,13 @@
-"""Errors that reach the person, each with the exit code it ends the program with.
+"""Errors that reach the person, and the exit codes the program ends with.
 
-Exit codes (documented in the README and `assistant --help`):
-  0  done
-  1  the run failed in the browser (a step, a timeout, the provider's page)
-  2  bad input: a flow file, a case file, a CLI option
-  3  refused: this request was already submitted (or is pending); see --force
-  4  no browser could be found or started
-  5  stopped by the person at the confirmation prompt
+`ExitStatus` is the one list of exit codes: the error classes, `assistant
+--help` and every command that exits with a number take theirs from it, and a
+test holds the README's table to it.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 
 # Control characters and the ones str.splitlines() breaks on: a value quoted
@@ -23,27 +20,51 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+class ExitStatus(enum.IntEnum):
+    """How the program ended; each member carries the line `--help` and the README show for it."""
+
+    description: str
+
+    def __new__(cls, code: int, description: str) -> ExitStatus:
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.description = description
+        return member
+
+    OK = 0, "done"
+    RUN_FAILED = (
+        1,
+        "the run failed in the browser (a step, a timeout, the provider's page), or an evidence package did not verify",
+    )
+    BAD_INPUT = 2, "bad input: a flow file, a case file, an option (the message names file:line:column and field)"
+    REFUSED = 3, "refused: already submitted, or pending (see --force)"
+    NO_BROWSER = 4, "no browser could be found or started"
+    DECLINED = 5, "you declined at the confirmation prompt"
+    # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
+    INTERRUPTED = 130, "interrupted (Ctrl-C); `assistant cases` shows what was recorded"
+
+
 class AssistantError(Exception):
-    exit_code = 1
+    exit_code: ExitStatus = ExitStatus.RUN_FAILED
 
 
 class InputError(AssistantError):
     """Bad flow, case or option. The message names where and what to do."""
 
-    exit_code = 2
+    exit_code = ExitStatus.BAD_INPUT
 
 
 class AlreadySubmitted(AssistantError):
-    exit_code = 3
+    exit_code = ExitStatus.REFUSED
 
 
 class NoBrowser(AssistantError):
-    exit_code = 4
+    exit_code = ExitStatus.NO_BROWSER
 
 
 class Declined(AssistantError):
-    exit_code = 5
+    exit_code = ExitStatus.DECLINED
 
 
 class RunFailed(AssistantError):
-    exit_code = 1
+    exit_code = ExitStatus.RUN_FAILED

@@ -292,7 +292,7 @@ def _file(
                 submitted_at=delivery.submitted_at,
                 confirmation=delivery.confirmation,
                 confirmation_url=delivery.confirmation_url,
-                outcome=delivery.outcome,  # type: ignore[arg-type]
+                outcome=delivery.outcome,
             ),
             request=delivery.request,
             fitting=fitting,

@@ -97,6 +97,13 @@ MIGRATIONS = {
 CASE_STATUSES = ("open", "answered", "escalated", "closed")
 
 
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    """The id an INSERT gave its row (sqlite3 types lastrowid as optional; after an INSERT it is set)."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("the journal's INSERT returned no row id")
+    return cursor.lastrowid
+
+
 def _backfill_cases(db: sqlite3.Connection) -> None:
     """Schema 1 → 2: one case per matter for the submissions already journalled."""
     rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
@@ -109,7 +116,7 @@ def _backfill_cases(db: sqlite3.Connection) -> None:
         except (ValueError, AttributeError):
             language = "en"
         if case_id is None:
-            case_id = int(
+            case_id = _row_id(
                 db.execute(
                     "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
                     "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
@@ -124,7 +131,7 @@ def _backfill_cases(db: sqlite3.Connection) -> None:
                         row["submitted_at"],
                         row["case_json"],
                     ),
-                ).lastrowid
+                )
             )
             db.execute(
                 "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
@@ -253,7 +260,7 @@ class Store:
                 "SELECT id FROM cases WHERE matter=? AND status != 'closed' ORDER BY id DESC LIMIT 1", (matter,)
             ).fetchone()
             if row is None:
-                case_id = int(
+                case_id = _row_id(
                     db.execute(
                         "INSERT INTO cases(matter, provider, order_id, category, subject, language, status, "
                         "created_at, updated_at, case_json) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
@@ -268,7 +275,7 @@ class Store:
                             stamp,
                             case_json,
                         ),
-                    ).lastrowid
+                    )
                 )
                 db.execute(
                     "INSERT INTO status_history(case_id, status, at, note) VALUES (?, 'open', ?, ?)",
@@ -302,7 +309,7 @@ class Store:
                     due_at,
                 ),
             )
-            return int(cursor.lastrowid)
+            return _row_id(cursor)
 
     def confirm(self, submission_id: int, number: str, url: str | None) -> None:
         with self.transaction() as db:

@@ -14,6 +14,10 @@ import io
 import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
@@ -144,7 +148,7 @@ def _merge_pdf(items: list[Fitted], target: Path) -> None:
         writer.write(handle)
 
 
-def _encode(image, kind: str, quality: int | None) -> bytes:
+def _encode(image: PILImage, kind: str, quality: int | None) -> bytes:
     buffer = io.BytesIO()
     if kind == "JPEG":
         image.convert("RGB").save(buffer, "JPEG", quality=quality or 90, optimize=True, progressive=True)
@@ -174,7 +178,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
     actions = list(item.actions)
     for target in targets:
         fmt = IMAGE_TYPES[target]
-        current = image
+        current: PILImage = image
         while True:
             for quality in QUALITIES if fmt == "JPEG" else (None,):
                 data = _encode(current, fmt, quality)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT: Final = 1
 
 
 class Model(BaseModel):
@@ -114,7 +114,7 @@ class Manifest(Model):
     files: list[FileEntry]
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     return Manifest.model_json_schema()
 
 

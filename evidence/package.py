@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
 
@@ -27,6 +27,9 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signer.pub.pem"
 TIMESTAMP = "manifest.tsr"
 SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS)
+
+if TYPE_CHECKING:
+    from .keys import Signer
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
@@ -71,11 +74,20 @@ class EvidencePackage:
             os.fsync(handle.fileno())
         return self._record(relpath, hashlib.sha256(data).hexdigest(), len(data), media_type, role, captured_at, meta)
 
-    def add_file(self, relpath: str, source: str | Path, media_type: str, **kw) -> FileEntry:
+    def add_file(self, relpath: str, source: str | Path, media_type: str, **kw: Any) -> FileEntry:
         """Move (or copy) a file that was written elsewhere, e.g. a HAR or a trace."""
         return self.add_bytes(relpath, Path(source).read_bytes(), media_type, **kw)
 
-    def _record(self, relpath, sha, size, media_type, role, captured_at, meta) -> FileEntry:
+    def _record(
+        self,
+        relpath: str,
+        sha: str,
+        size: int,
+        media_type: str,
+        role: str,
+        captured_at: datetime | None,
+        meta: dict[str, Any] | None,
+    ) -> FileEntry:
         entry = FileEntry(
             path=relpath,
             sha256=sha,
@@ -102,7 +114,7 @@ class EvidencePackage:
         submission: SubmissionRef | None = None,
         request: dict[str, str] | None = None,
         fitting: list[Fitting] | None = None,
-        signer=None,
+        signer: Signer | None = None,
         tsa_url: str | None = None,
         render_pdf: Callable[[Path], bytes | None] | None = None,
         report: bool = True,
@@ -114,7 +126,7 @@ class EvidencePackage:
 
         The report lists the hash of every file captured before it; it cannot list
         its own, which manifest.json and SHA256SUMS do."""
-        fields = dict(
+        fields: dict[str, Any] = dict(
             tool=tool,
             created_at=created_at or datetime.now(UTC),
             case=case,
@@ -155,7 +167,7 @@ class EvidencePackage:
         self.write_sums()
         return manifest
 
-    def _seal(self, fields: dict, signer) -> tuple[Manifest, bytes]:
+    def _seal(self, fields: dict[str, Any], signer: Signer | None) -> tuple[Manifest, bytes]:
         manifest = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
         text = manifest_bytes(manifest)
         self._write(MANIFEST, text)

@@ -8,6 +8,7 @@ with a Content-Security-Policy, in case a future change forgets to escape.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from html import escape
 from pathlib import Path
 
@@ -35,11 +36,11 @@ figcaption { font-size: 9pt; color: #333; }
 """
 
 
-def _e(value) -> str:
+def _e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _rows(pairs) -> str:
+def _rows(pairs: Iterable[tuple[str, object]]) -> str:
     return "".join(f"<tr><td class='k'>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in pairs if v not in (None, "", {}))
 
 
@@ -208,9 +209,9 @@ def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb
             # JPEG can decode straight to a fraction of its size: far cheaper than
             # decoding 1280 px and throwing most of it away.
             img.draft("RGB", (thumb_width, int(img.height * ratio)))
-            img = img.convert("RGB")
-            thumb = img.resize(
-                (thumb_width, int(img.height * thumb_width / img.width)), Image.Resampling.BILINEAR, reducing_gap=2.0
+            rgb = img.convert("RGB")
+            thumb = rgb.resize(
+                (thumb_width, int(rgb.height * thumb_width / rgb.width)), Image.Resampling.BILINEAR, reducing_gap=2.0
             )
             # very tall full-page shots: keep the top and the banner at the bottom
             if thumb.height > height:

@@ -180,7 +180,7 @@ def _query(url: str) -> list[tuple[str, str]]:
         return []
 
 
-def _headers(headers: list[dict], learn: Secrets) -> None:
+def _headers(headers: list[dict[str, Any]] | None, learn: Secrets) -> None:
     for header in headers or []:
         name = header.get("name", "")
         if secret_header(name):
@@ -191,7 +191,7 @@ def _headers(headers: list[dict], learn: Secrets) -> None:
             header["value"] = learn.url(header.get("value", ""))
 
 
-def _params(params: list[dict], learn: Secrets) -> None:
+def _params(params: list[dict[str, Any]] | None, learn: Secrets) -> None:
     for param in params or []:
         if secret(param.get("name", "")) and "value" in param:
             learn.add(param["value"])
@@ -237,16 +237,16 @@ def scrub_body(text: str, mime: str) -> str:
     return text
 
 
-def cookie_values(har: dict) -> list[str]:
+def cookie_values(har: dict[str, Any]) -> list[str]:
     """Every cookie value a HAR saw, so it can be scrubbed wherever else it turns up."""
-    out = []
+    out: list[str] = []
     for entry in har.get("log", {}).get("entries", []):
         for side in (entry.get("request", {}), entry.get("response", {})):
             out += [c.get("value", "") for c in side.get("cookies", []) or []]
     return out
 
 
-def scrub_har(har: dict, values: Secrets | Iterable[str] | None = None) -> dict:
+def scrub_har(har: dict[str, Any], values: Secrets | Iterable[str] | None = None) -> dict[str, Any]:
     found = values if isinstance(values, Secrets) else Secrets(values or ())
     for value in cookie_values(har):
         found.add(value, MIN_COOKIE)
@@ -269,4 +269,5 @@ def scrub_har(har: dict, values: Secrets | Iterable[str] | None = None) -> dict:
     for page in har.get("log", {}).get("pages", []):
         if isinstance(page.get("title"), str):
             page["title"] = scrub_url(page["title"])
-    return found.deep(har)
+    scrubbed: dict[str, Any] = found.deep(har)
+    return scrubbed

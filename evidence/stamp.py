@@ -19,6 +19,13 @@ import zlib
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from PIL.ImageDraw import ImageDraw
+    from PIL.ImageFont import FreeTypeFont
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -49,14 +56,14 @@ def font_path() -> Path:
     for candidate in FONT_CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
-    try:  # matplotlib ships DejaVu Sans; use it if it happens to be installed
-        import matplotlib
+    # matplotlib ships DejaVu Sans; use it if it happens to be installed (found, not imported: that takes seconds).
+    from importlib.util import find_spec
 
-        bundled = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
+    spec = find_spec("matplotlib")
+    if spec is not None and spec.origin:
+        bundled = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
         if bundled.is_file():
             return bundled
-    except ImportError:
-        pass
     raise FontMissing(
         "no font with Cyrillic glyphs for the screenshot banner: install DejaVu Sans "
         "(Debian/Ubuntu: apt-get install fonts-dejavu-core; `assistant browser install` does it), "
@@ -65,7 +72,7 @@ def font_path() -> Path:
 
 
 @lru_cache(maxsize=8)
-def font(size: int):
+def font(size: int) -> FreeTypeFont:
     from PIL import ImageFont
 
     # BASIC layout: Latin and Cyrillic need no shaping, and it measures text 5x faster than raqm.
@@ -136,7 +143,7 @@ def describe_time(at: datetime) -> str:
     return text + f" = {local:%Y-%m-%d %H:%M:%S} {zone}(UTC{offset[:3]}:{offset[3:]}) local time"
 
 
-def _fit_text(draw, text: str, fnt, width: int) -> str:
+def _fit_text(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int) -> str:
     if draw.textlength(text, font=fnt) <= width:
         return text
     while text and draw.textlength(text + "…", font=fnt) > width:
@@ -144,7 +151,7 @@ def _fit_text(draw, text: str, fnt, width: int) -> str:
     return text + "…"
 
 
-def _wrap(draw, text: str, fnt, width: int, max_lines: int = 3) -> list[str]:
+def _wrap(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int, max_lines: int = 3) -> list[str]:
     """Break text into lines that fit width (at spaces where it can, anywhere in a URL);
     the last allowed line ends with … if text is longer still."""
     lines: list[str] = []
@@ -232,7 +239,7 @@ def has_glyphs(text: str, size: int = 20) -> bool:
     font's "missing glyph" box (what a private-use code point renders as)."""
     fnt = font(size)
 
-    def bitmap(ch: str):
+    def bitmap(ch: str) -> tuple[tuple[int, int], bytes]:
         mask = fnt.getmask(ch)
         return mask.size, bytes(mask)
 
@@ -250,19 +257,20 @@ class Stamper:
     while the next step runs; the run only waits for copies not yet done when
     it finishes (`results`)."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stamp")
-        self._pending: list[tuple[object, object]] = []
+        self._pending: list[tuple[Any, Future[bytes]]] = []
 
-    def submit(self, key, png: bytes, **kw) -> None:
+    def submit(self, key: Any, png: bytes, **kw: Any) -> None:
+        """Stamp png (with stamp()'s keywords) in the background; key is the caller's, handed back by results()."""
         self._pending.append((key, self._pool.submit(stamp, png, **kw)))
 
-    def results(self) -> list[tuple[object, bytes | Exception]]:
+    def results(self) -> list[tuple[Any, bytes | Exception]]:
         """(key, stamped bytes or the exception that stopped it) in the order submitted;
         waits for the rest. A failed copy must not cost the originals."""
-        done = []
+        done: list[tuple[Any, bytes | Exception]] = []
         for key, future in self._pending:
             try:
                 done.append((key, future.result()))

@@ -11,16 +11,23 @@ import hashlib
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import algos, tsp
 from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
-HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512, "sha1": hashes.SHA1}
+HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+    "sha1": hashes.SHA1,
+}
 
 
 class TimestampError(Exception):
@@ -49,7 +56,7 @@ def fetch(url: str, data: bytes, *, timeout: float = 30) -> bytes:
     )
     try:
         with urllib.request.urlopen(http, timeout=timeout) as answer:
-            body = answer.read()
+            body: bytes = answer.read()
     except (urllib.error.URLError, OSError) as exc:
         raise TimestampError(f"timestamp authority {url}: {getattr(exc, 'reason', exc)}") from None
     info = check(body, data)
@@ -68,7 +75,7 @@ class TokenInfo:
     chain: list[bytes] = field(default_factory=list)  # DER certificates carried in the token
 
 
-def _attr(signed_attrs, name):
+def _attr(signed_attrs: Any, name: str) -> Any:
     for attr in signed_attrs:
         if attr["type"].native == name:
             return attr["values"][0]
@@ -88,8 +95,12 @@ def _verify_sig(cert: cx509.Certificate, signature: bytes, data: bytes, digest: 
                 key.verify(signature, data, padding.PKCS1v15(), hash_cls())
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, data, ec.ECDSA(hash_cls()))
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(signature, data, hash_cls())
+        elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+            key.verify(signature, data)
         else:
-            key.verify(signature, data)  # Ed25519 / Ed448
+            raise TimestampError(f"the authority signs with a {type(key).__name__}, which this tool cannot check")
     except InvalidSignature:
         raise TimestampError("the authority's signature on the token does not verify") from None
 

@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -47,7 +48,7 @@ class Result:
     def add(self, file: str, what: str) -> None:
         self.problems.append(Problem(file, what))
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "ok": self.ok,

@@ -211,6 +211,21 @@ def test_tsa_token_checks(tmp_path):
             tsa.check(bytes(broken), b"manifest")
 
 
+def test_tsa_token_signed_with_dsa_checks_and_one_with_a_key_that_cannot_sign_is_refused_plainly():
+    from evidence import tsa
+
+    with TimestampServer(kind="dsa") as server:
+        token = tsa.fetch(server.url, b"manifest")
+        assert "Test Timestamp Unit" in tsa.check(token, b"manifest", trusted_ca=[server.authority.ca_pem]).tsa_subject
+        broken = bytearray(token)
+        broken[-10] ^= 0xFF  # inside the signature
+        with pytest.raises(tsa.TimestampError):
+            tsa.check(bytes(broken), b"manifest")
+    with TimestampServer(kind="x25519") as server, pytest.raises(tsa.TimestampError) as refused:
+        tsa.fetch(server.url, b"manifest")
+    assert "signs with a X25519PublicKey, which this tool cannot check" in str(refused.value)
+
+
 def test_background_stamper_returns_copies_in_order_and_failures_as_values():
     at = datetime(2026, 11, 20, 11, 35, tzinfo=UTC)
     stamper = stamp.Stamper()

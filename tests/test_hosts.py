@@ -166,6 +166,17 @@ def test_another_port_of_the_allowed_host_is_not_allowed(tmp_path, provider, att
     )
 
 
+def test_goto_built_from_a_page_value_is_refused_at_run_time(tmp_path, provider, attacker):
+    # Known only once the page is read, so checked when the step runs, not when the flow is read.
+    provider.pages["/start"] = page_with(f'<a id="next" href="#">{attacker.url}/landing</a>')
+    steps = START + '  - extract: { var: next, selector: "#next" }\n  - goto: "{{ vars.next }}"\n' + FILL_AND_SEND
+    done = run_flow(tmp_path, provider, steps)
+    assert attacker.log == [] and provider.paths() == ["/start"]
+    assert done.returncode == 1, done.stderr
+    assert f"refused: 127.0.0.2:{attacker.port} is not in allowed_hosts" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     "template, why",
     [

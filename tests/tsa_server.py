@@ -17,7 +17,7 @@ from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as ax509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, padding, rsa, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -46,8 +46,16 @@ def make_ca(cn: str = "Test Timestamp Root"):
     return key, cert
 
 
-def make_tsa_cert(ca_key, ca_cert):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _tsa_key(kind: str):
+    if kind == "dsa":
+        return dsa.generate_private_key(key_size=2048)
+    if kind == "x25519":  # a key that cannot sign: what a checker must refuse plainly
+        return x25519.X25519PrivateKey.generate()
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def make_tsa_cert(ca_key, ca_cert, kind: str = "rsa"):
+    key = _tsa_key(kind)
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
@@ -68,9 +76,12 @@ def make_tsa_cert(ca_key, ca_cert):
 
 
 class Authority:
-    def __init__(self):
+    """Signs with an RSA key, or with `kind` "dsa" or "x25519" (which cannot sign: the signature is zeros)."""
+
+    def __init__(self, kind: str = "rsa"):
+        self.kind = kind
         self.ca_key, self.ca_cert = make_ca()
-        self.key, self.cert = make_tsa_cert(self.ca_key, self.ca_cert)
+        self.key, self.cert = make_tsa_cert(self.ca_key, self.ca_cert, kind)
         self.serial = 0
         self.requests = 0
 
@@ -121,7 +132,12 @@ class Authority:
             ]
         )
         to_sign = b"\x31" + attrs.dump()[1:]
-        signature = self.key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
+        if self.kind == "dsa":
+            signature, algorithm = self.key.sign(to_sign, hashes.SHA256()), "sha256_dsa"
+        elif self.kind == "x25519":
+            signature, algorithm = bytes(64), "sha256_rsa"
+        else:
+            signature, algorithm = self.key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256()), "sha256_rsa"
         signed = cms.SignedData(
             {
                 "version": "v3",
@@ -137,7 +153,7 @@ class Authority:
                         ),
                         "digest_algorithm": {"algorithm": "sha256"},
                         "signed_attrs": attrs,
-                        "signature_algorithm": {"algorithm": "sha256_rsa"},
+                        "signature_algorithm": {"algorithm": algorithm},
                         "signature": signature,
                     }
                 ],
@@ -155,8 +171,8 @@ class Authority:
 class TimestampServer:
     """`with TimestampServer() as tsa:` — tsa.url, tsa.authority.ca_pem."""
 
-    def __init__(self):
-        self.authority = Authority()
+    def __init__(self, kind: str = "rsa"):
+        self.authority = Authority(kind)
         authority = self.authority
 
         class Handler(BaseHTTPRequestHandler):

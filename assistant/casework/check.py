@@ -112,7 +112,7 @@ def lint(
         err("contacts", "no way to answer you", "give the phone tied to the account and an email")
 
     # -- identifiers
-    if _needs_order_id(case, flow) and not (case.order_id or "").strip():
+    if flow is not None and _needs_order_id(case, flow) and not (case.order_id or "").strip():
         err(
             "order_id",
             f"{flow.name} needs the order or contract number for this kind of request",

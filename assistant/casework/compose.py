@@ -114,9 +114,9 @@ def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
 
 
 def describe_evidence(paths: Iterable[Path | str], case: Case) -> list[dict[str, Any]]:
-    tz = case.incident_at.tzinfo
+    tz = case.incident_at.tzinfo or dt.UTC  # always set: incident_at is an aware datetime
     known = {p.name: p for p in case.attachments}
-    out = []
+    out: list[dict[str, Any]] = []
     for item in paths:
         path = Path(item) if not isinstance(item, str) else known.get(item)
         if path is None or not path.is_file():
@@ -156,12 +156,12 @@ def template_dirs(flow: Flow | None = None) -> list[Path]:
     from assistant.language.flow import flows_dirs
 
     dirs: list[Path] = []
-    if flow is not None and flow._source is not None:
+    if flow is not None and flow.source is not None:
         dirs.append(Path(flow.path).resolve().parent / "templates" / flow.id)
     for directory in flows_dirs():
         if flow is not None:
             dirs.append(directory / "templates" / flow.id)
-    if flow is not None and flow._source is not None:
+    if flow is not None and flow.source is not None:
         dirs.append(Path(flow.path).resolve().parent / "templates")
     dirs += [d / "templates" for d in flows_dirs()]
     seen: list[Path] = []

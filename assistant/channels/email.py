@@ -24,7 +24,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.casework.compose import compose
+from assistant.casework.compose import Request, compose
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language.case import EMAIL, Case
@@ -95,7 +95,7 @@ def fit_total(flow: Flow, attachments: list[Path]) -> None:
 
 def build_message(
     case: Case, flow: Flow, attachments: list[Path], *, to: str, sender: str | None = None
-) -> tuple[EmailMessage, object]:
+) -> tuple[EmailMessage, Request]:
     request = compose(case, attachments, flow=flow)
     prefix = flow.email.subject_prefix if flow.email else ""
     sender = sender or case.contacts.email
@@ -122,6 +122,7 @@ def _open(smtp: SmtpSettings) -> smtplib.SMTP:
     port = smtp.port_or_default()
     password = password_for(smtp) if smtp.user else None
     context = ssl.create_default_context()
+    client: smtplib.SMTP
     try:
         if smtp.security == "tls":
             client = smtplib.SMTP_SSL(smtp.host, port, timeout=smtp.timeout, context=context)
@@ -134,7 +135,7 @@ def _open(smtp: SmtpSettings) -> smtplib.SMTP:
     try:
         if smtp.security == "starttls":
             client.starttls(context=context)
-        if smtp.user:
+        if smtp.user and password is not None:
             client.login(smtp.user, password)
     except smtplib.SMTPAuthenticationError as exc:
         client.close()

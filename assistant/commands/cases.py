@@ -16,7 +16,7 @@ def _open_store(obj: Ctx):
     return Store(obj.home)
 
 
-def _case(store, ref: str) -> dict:
+def case_row(store, ref: str) -> dict:
     from assistant.errors import InputError
 
     found = store.find_case(ref)
@@ -108,7 +108,7 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
 
     store = _open_store(obj)
     try:
-        view = case_view(store, _case(store, case))
+        view = case_view(store, case_row(store, case))
     finally:
         store.close()
     if as_json:
@@ -162,7 +162,7 @@ def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
     moment = _now(received_at).isoformat()
     store = _open_store(obj)
     try:
-        found = _case(store, case)
+        found = case_row(store, case)
         store.add_reply(found["id"], number=number, text=text, received_at=moment)
     finally:
         store.close()
@@ -180,7 +180,7 @@ def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
     """Show CASE's status and history, or set it to NEW_STATUS."""
     store = _open_store(obj)
     try:
-        found = _case(store, case)
+        found = case_row(store, case)
         if new_status:
             store.set_status(found["id"], new_status, note)
             found = store.case(found["id"])
@@ -204,7 +204,7 @@ def close(obj: Ctx, case: str, note) -> None:
     """Close CASE: solved, or given up. The matter can be filed again afterwards."""
     store = _open_store(obj)
     try:
-        found = _case(store, case)
+        found = case_row(store, case)
         store.set_status(found["id"], "closed", note)
     finally:
         store.close()
@@ -220,7 +220,7 @@ def add_note(obj: Ctx, case: str, text: str) -> None:
     """Add a note to CASE (a call you made, what the agent said)."""
     store = _open_store(obj)
     try:
-        found = _case(store, case)
+        found = case_row(store, case)
         store.add_note(found["id"], text)
     finally:
         store.close()

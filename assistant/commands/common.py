@@ -6,9 +6,11 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+
+from assistant.errors import ExitStatus
 
 
 class Ctx:
@@ -48,16 +50,21 @@ def info(message: str) -> None:
     click.secho(message, err=True, dim=True)
 
 
-def fail(exc: Exception) -> None:
+def exit_with(status: ExitStatus) -> NoReturn:
+    """End the command with status, for a result already shown (no error message to add)."""
+    sys.exit(status)
+
+
+def fail(exc: Exception) -> NoReturn:
     from assistant.errors import AssistantError, printable
 
-    code = exc.exit_code if isinstance(exc, AssistantError) else 1
+    code = exc.exit_code if isinstance(exc, AssistantError) else ExitStatus.RUN_FAILED
     text = printable(str(exc)).strip("\n")
     lines = text.split("\n") if text.strip() else [type(exc).__name__]
     click.secho(f"error: {lines[0]}", err=True, fg="red", bold=True)
     for line in lines[1:]:
         click.secho(f"error: {line}", err=True, fg="red")
-    sys.exit(code)
+    exit_with(code)
 
 
 def handles_errors(func):
@@ -74,7 +81,7 @@ def handles_errors(func):
         except KeyboardInterrupt:
             # The journal already holds anything that reached the submit click.
             click.secho("\ninterrupted; `assistant cases` shows what was recorded", err=True, fg="yellow")
-            sys.exit(130)
+            exit_with(ExitStatus.INTERRUPTED)
 
     return wrapper
 

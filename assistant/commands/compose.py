@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from assistant.commands.common import handles_errors, json_option, print_json
-from assistant.errors import printable
+from assistant.commands.common import exit_with, handles_errors, json_option, print_json
+from assistant.errors import ExitStatus, printable
 
 
 def _load(case_file: str, flow_id: str | None):
@@ -96,4 +94,4 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
         elif not bad:
             click.secho(f"{case_file}: no errors ({len(findings)} warning(s))", fg="green")
     if bad:
-        sys.exit(2)
+        exit_with(ExitStatus.BAD_INPUT)

@@ -33,13 +33,13 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     """
     from assistant.casework.escalate import write
     from assistant.casework.followup import stored_case_and_flow
-    from assistant.commands.cases import _case
+    from assistant.commands.cases import case_row
     from assistant.run.browser import html_to_pdf
     from assistant.store import Store
 
     store = Store(obj.home)
     try:
-        row = _case(store, case)
+        row = case_row(store, case)
         filed, flow = stored_case_and_flow(store, row)
         folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
         to_pdf = None if no_pdf else (lambda page: html_to_pdf(page, browser_path))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,12 +11,14 @@ from assistant.commands.common import (
     Ctx,
     browser_options,
     evidence_options,
+    exit_with,
     handles_errors,
     info,
     json_option,
     pass_ctx,
     print_json,
 )
+from assistant.errors import ExitStatus
 
 
 @click.group("evidence")
@@ -63,7 +65,7 @@ def verify(path, tsa_ca, expect_key, as_json):
         print_json(result.public())
     else:
         _print_result(result)
-    sys.exit(0 if result.ok else 1)
+    exit_with(ExitStatus.OK if result.ok else ExitStatus.RUN_FAILED)
 
 
 def _print_result(result) -> None:
@@ -109,7 +111,7 @@ def show(path, as_json):
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: no readable manifest.json ({str(exc).splitlines()[0]})") from None
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
-    summary = {
+    summary: dict[str, Any] = {
         "path": str(target),
         "created_at": manifest.created_at.isoformat(),
         "case": manifest.case,
@@ -198,4 +200,4 @@ def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
         click.echo(f"evidence: {folder}")
         click.echo(f"evidence zip: {bundle}")
     if failures:
-        sys.exit(1)
+        exit_with(ExitStatus.RUN_FAILED)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
-from assistant.commands.common import handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.commands.common import exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.errors import ExitStatus
 
 
 @click.group("flow")
@@ -66,7 +67,7 @@ def validate(files) -> None:
         what = f"{len(loaded.steps)} steps" if loaded.channel == "web_form" else f"{loaded.channel} channel"
         click.echo(f"{path}: ok ({loaded.id}, {what})")
     if bad:
-        sys.exit(2)
+        exit_with(ExitStatus.BAD_INPUT)
 
 
 @flow.command("list")
@@ -76,7 +77,7 @@ def list_flows(as_json: bool) -> None:
     """List the provider flows this assistant knows."""
     from assistant.language.flow import all_flow_files, load_flow
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for path in all_flow_files():
         loaded = load_flow(path)
         rows.append(
@@ -144,7 +145,7 @@ def test(flows, keep, timeout, as_json) -> None:
     if any(not r.ok for r in results) or not results:
         if not results:
             click.secho("no flow with a test: block was found", fg="red", err=True)
-        sys.exit(1)
+        exit_with(ExitStatus.RUN_FAILED)
 
 
 def _places(flows_dir, sites_dir):
@@ -288,7 +289,7 @@ def _validate_test_block(loaded) -> None:
 
     if loaded.test is None:
         return
-    line = "{}:{}".format(*loaded._source.position(("test",))) if loaded._source else "0:0"
+    line = "{}:{}".format(*loaded.position(("test",)))
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
         raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")

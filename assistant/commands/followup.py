@@ -24,14 +24,14 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
     `submit`. Refused before the deadline has passed (unless --force).
     """
     from assistant.casework.followup import followup_case
-    from assistant.commands.cases import _case
+    from assistant.commands.cases import case_row
     from assistant.commands.submit import run_submission
     from assistant.language.flow import find_flow, load_flow
     from assistant.store import Store
 
     store = Store(obj.home)
     try:
-        row = _case(store, case)
+        row = case_row(store, case)
         repeat, latest = followup_case(store, row, force=settings["force"])
     finally:
         store.close()

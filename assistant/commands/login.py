@@ -48,9 +48,9 @@ def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> Non
     from assistant.run.netguard import Guard
 
     guard = Guard(Policy.for_flow(flow, [origin_of(site)] if base_url else []), log=info)
-    sessions._login_url(flow, site, policy=guard.policy)  # refused before a window opens
+    sessions.login_url(flow, site, policy=guard.policy)  # refused before a window opens
     if flow.login.check_url:
-        sessions._login_url(flow, site, check=True, policy=guard.policy)
+        sessions.login_url(flow, site, check=True, policy=guard.policy)
     try:
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:

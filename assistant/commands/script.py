@@ -27,12 +27,12 @@ def script(obj: Ctx, case, channel, lang, as_json):
         filed = load_case(case)
     else:
         from assistant.casework.followup import stored_case_and_flow
-        from assistant.commands.cases import _case
+        from assistant.commands.cases import case_row
         from assistant.store import Store
 
         store = Store(obj.home)
         try:
-            row = _case(store, case)
+            row = case_row(store, case)
             filed, flow = stored_case_and_flow(store, row)
         finally:
             store.close()

@@ -132,7 +132,7 @@ class Case(Strict):
         }
 
 
-def _set_path(data: dict, dotted: str, value: Any) -> None:
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = data
     for part in parts[:-1]:
@@ -146,7 +146,7 @@ def _set_path(data: dict, dotted: str, value: Any) -> None:
         node[key] = value
 
 
-def _field_info(loc: tuple) -> tuple[str, type | None]:
+def _field_info(loc: yamlsource.Loc) -> tuple[str, type | None]:
     model: Any = Case
     info = None
     for part in loc:
@@ -154,7 +154,7 @@ def _field_info(loc: tuple) -> tuple[str, type | None]:
         if part not in fields:
             return "", None
         info = fields[part]
-        model = yamlsource._model_of(info.annotation)
+        model = yamlsource.model_of(info.annotation)
     return (info.description or "") if info else "", model
 
 
@@ -329,5 +329,5 @@ def _unreadable_image(path: Path) -> str | None:
     return None
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     return Case.model_json_schema()

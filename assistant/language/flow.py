@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal, TypeAlias, Union
 
 from pydantic import (
     AfterValidator,
@@ -33,7 +34,7 @@ from pydantic import (
 from assistant.errors import InputError
 from assistant.language import templating, yamlsource
 
-FLOW_FORMAT = 1
+FLOW_FORMAT: Final = 1
 
 # Limits on what a flow file may ask for: a shared flow is untrusted input, and
 # a huge count or an infinite number must end in a clear error, not a hang.
@@ -47,7 +48,8 @@ MAX_ATTACHMENT_FILES = 50
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT, allow_inf_nan=False)
+    # Frozen: a loaded flow is what was validated; nothing may change it on the way to the browser.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT, allow_inf_nan=False)
 
 
 def _regex(value: str | None) -> str | None:
@@ -84,10 +86,10 @@ class Target(Strict):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT, description="seconds; overrides the flow's timeout")
     label_text: str | None = Field(None, alias="describe", description="how the step is named in logs")
 
-    LOCATORS: ClassVar = ("selector", "text", "label", "role", "placeholder", "test_id")
+    LOCATORS: ClassVar[tuple[str, ...]] = ("selector", "text", "label", "role", "placeholder", "test_id")
 
     @model_validator(mode="after")
-    def _one_locator(self):
+    def _one_locator(self) -> Target:
         given = [k for k in self.LOCATORS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -97,7 +99,7 @@ class Target(Strict):
             raise ValueError("'name' goes with 'role'")
         return self
 
-    def describe_target(self, render=lambda value: value) -> str:
+    def describe_target(self, render: Callable[[str], Any] = lambda value: value) -> str:
         for key in self.LOCATORS:
             value = getattr(self, key)
             if value is not None:
@@ -107,15 +109,11 @@ class Target(Strict):
         return "?"
 
 
-def _shorthand(key: str):
+def _shorthand(key: str) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         return {key: value} if isinstance(value, str) else value
 
     return convert
-
-
-def Short(model: type, key: str):
-    return Annotated[model, BeforeValidator(_shorthand(key), json_schema_input_type=str | model)]
 
 
 class GotoArgs(Strict):
@@ -136,7 +134,7 @@ class SelectArgs(Target):
     option: str | None = Field(None, description="the option's visible text")
 
     @model_validator(mode="after")
-    def _one_choice(self):
+    def _one_choice(self) -> SelectArgs:
         if (self.value is None) == (self.option is None):
             raise ValueError("give either 'value' or 'option'")
         return self
@@ -152,17 +150,17 @@ ATTACHMENTS_REF = re.compile(r"^\{\{\s*attachments(\[\d+\])?\s*\}\}$")
 class UploadArgs(Target):
     """Only the case's own attachments can be uploaded: a flow never names a file."""
 
-    files: str | list[str] = Field(
+    files: str | tuple[str, ...] = Field(
         description="'{{ attachments }}', '{{ attachments[N] }}', or a list of those; never a path"
     )
-    types: list[str] | None = Field(
+    types: tuple[str, ...] | None = Field(
         None, description="only the attachments of these media types, e.g. [application/pdf, image/*]"
     )
 
     @field_validator("files")
     @classmethod
-    def _only_attachments(cls, value: str | list[str]) -> str | list[str]:
-        items = [value] if isinstance(value, str) else value
+    def _only_attachments(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        items = (value,) if isinstance(value, str) else value
         if not items:
             raise ValueError("give '{{ attachments }}' (or '{{ attachments[N] }}')")
         for item in items:
@@ -175,8 +173,8 @@ class UploadArgs(Target):
 
     @field_validator("types")
     @classmethod
-    def _media_types(cls, value: list[str] | None) -> list[str] | None:
-        for kind in value or []:
+    def _media_types(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for kind in value or ():
             if not re.fullmatch(r"[a-z0-9.+-]+/(\*|[a-z0-9.+-]+)", kind):
                 raise ValueError(f"{kind!r} is not a media type like application/pdf or image/*")
         return value
@@ -197,7 +195,7 @@ class WaitForArgs(Strict):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> WaitForArgs:
         if sum(v is not None for v in (self.selector, self.text, self.url)) != 1:
             raise ValueError("give exactly one of selector, text, url")
         return self
@@ -225,7 +223,7 @@ class ExtractArgs(Strict):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
-    def _needs_selector(self):
+    def _needs_selector(self) -> ExtractArgs:
         if self.source in ("text", "value", "attribute") and self.selector is None:
             raise ValueError(f"from: {self.source} needs a selector")
         if self.source == "attribute" and not self.attribute:
@@ -265,78 +263,180 @@ ORIGIN_SYNTAX = (
 
 # -------------------------------------------------------------------- steps
 
+# A step's argument may be written short, as its one required text: `click: "#send"`.
+SelectorOrTarget = Annotated[Target, BeforeValidator(_shorthand("selector"), json_schema_input_type=str | Target)]
+UrlOrGoto = Annotated[GotoArgs, BeforeValidator(_shorthand("url"), json_schema_input_type=str | GotoArgs)]
+SelectorOrCheck = Annotated[CheckArgs, BeforeValidator(_shorthand("selector"), json_schema_input_type=str | CheckArgs)]
+KeyOrPress = Annotated[PressArgs, BeforeValidator(_shorthand("key"), json_schema_input_type=str | PressArgs)]
+NameOrScreenshot = Annotated[
+    ScreenshotArgs, BeforeValidator(_shorthand("name"), json_schema_input_type=str | ScreenshotArgs)
+]
+MessageOrPause = Annotated[PauseArgs, BeforeValidator(_shorthand("message"), json_schema_input_type=str | PauseArgs)]
+
 
 class StepBase(Strict):
+    """One step: a mapping whose one key is the step's kind and whose value is its arguments."""
+
     kind: ClassVar[str] = ""
     changes_page: ClassVar[bool] = True
     _line: int = PrivateAttr(0)
     _column: int = PrivateAttr(0)
 
     @property
-    def args(self):
+    def args(self) -> Any:
         return getattr(self, self.kind)
 
     @property
     def line(self) -> int:
         return self._line
 
-
-def _step(kind: str, annotation: Any, changes_page: bool = True, doc: str = ""):
-    model = type(
-        f"{kind.title().replace('_', '')}Step",
-        (StepBase,),
-        {
-            "__annotations__": {kind: annotation},
-            "__doc__": doc,
-            "kind": kind,
-            "changes_page": changes_page,
-        },
-    )
-    yamlsource.STEP_MODELS[kind] = _inner_model(annotation)
-    return Annotated[model, Tag(kind)]
+    @property
+    def column(self) -> int:
+        return self._column
 
 
-def _inner_model(annotation: Any):
-    import typing
+class GotoStep(StepBase):
+    """Open a URL (must be on allowed_hosts)."""
 
-    for arg in typing.get_args(annotation) or (annotation,):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return None
+    kind = "goto"
+    goto: UrlOrGoto
 
 
-STEPS = {
-    "goto": _step("goto", Short(GotoArgs, "url"), doc="Open a URL (must be on allowed_hosts)."),
-    "click": _step("click", Short(Target, "selector"), doc="Click an element."),
-    "fill": _step("fill", FillArgs, doc="Type a value into a field."),
-    "select": _step("select", SelectArgs, doc="Choose an option in a <select>."),
-    "check": _step("check", Short(CheckArgs, "selector"), doc="Tick (or untick) a checkbox."),
-    "upload": _step("upload", UploadArgs, doc="Attach files to a file input."),
-    "press": _step("press", Short(PressArgs, "key"), doc="Press a key."),
-    "wait_for": _step("wait_for", WaitForArgs, False, doc="Wait for a selector, text or URL."),
-    "screenshot": _step("screenshot", Short(ScreenshotArgs, "name"), False, doc="Take a named screenshot."),
-    "assert_visible": _step("assert_visible", Short(Target, "selector"), False, doc="Fail unless visible."),
-    "assert_text": _step("assert_text", AssertTextArgs, False, doc="Fail unless the text matches."),
-    "extract": _step("extract", ExtractArgs, False, doc="Read a value into vars.<var>."),
-    "pause_for_human": _step(
-        "pause_for_human", Short(PauseArgs, "message"), False, doc="Let a person act (headed only)."
-    ),
-    "submit": _step("submit", Short(Target, "selector"), doc="The one irreversible click."),
+class ClickStep(StepBase):
+    """Click an element."""
+
+    kind = "click"
+    click: SelectorOrTarget
+
+
+class FillStep(StepBase):
+    """Type a value into a field."""
+
+    kind = "fill"
+    fill: FillArgs
+
+
+class SelectStep(StepBase):
+    """Choose an option in a <select>."""
+
+    kind = "select"
+    select: SelectArgs
+
+
+class CheckStep(StepBase):
+    """Tick (or untick) a checkbox."""
+
+    kind = "check"
+    check: SelectorOrCheck
+
+
+class UploadStep(StepBase):
+    """Attach files to a file input."""
+
+    kind = "upload"
+    upload: UploadArgs
+
+
+class PressStep(StepBase):
+    """Press a key."""
+
+    kind = "press"
+    press: KeyOrPress
+
+
+class WaitForStep(StepBase):
+    """Wait for a selector, text or URL."""
+
+    kind = "wait_for"
+    changes_page = False
+    wait_for: WaitForArgs
+
+
+class ScreenshotStep(StepBase):
+    """Take a named screenshot."""
+
+    kind = "screenshot"
+    changes_page = False
+    screenshot: NameOrScreenshot
+
+
+class AssertVisibleStep(StepBase):
+    """Fail unless visible."""
+
+    kind = "assert_visible"
+    changes_page = False
+    assert_visible: SelectorOrTarget
+
+
+class AssertTextStep(StepBase):
+    """Fail unless the text matches."""
+
+    kind = "assert_text"
+    changes_page = False
+    assert_text: AssertTextArgs
+
+
+class ExtractStep(StepBase):
+    """Read a value into vars.<var>."""
+
+    kind = "extract"
+    changes_page = False
+    extract: ExtractArgs
+
+
+class PauseForHumanStep(StepBase):
+    """Let a person act (headed only)."""
+
+    kind = "pause_for_human"
+    changes_page = False
+    pause_for_human: MessageOrPause
+
+
+class SubmitStep(StepBase):
+    """The one irreversible click."""
+
+    kind = "submit"
+    submit: SelectorOrTarget
+
+
+# The step vocabulary, in the order the schema lists it. A new step is a class
+# above and a line here; importing this module registers nothing anywhere.
+STEPS: Mapping[str, type[StepBase]] = {
+    "goto": GotoStep,
+    "click": ClickStep,
+    "fill": FillStep,
+    "select": SelectStep,
+    "check": CheckStep,
+    "upload": UploadStep,
+    "press": PressStep,
+    "wait_for": WaitForStep,
+    "screenshot": ScreenshotStep,
+    "assert_visible": AssertVisibleStep,
+    "assert_text": AssertTextStep,
+    "extract": ExtractStep,
+    "pause_for_human": PauseForHumanStep,
+    "submit": SubmitStep,
 }
 
 
 def _step_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        if len(value) == 1:
-            return next(iter(value))
         known = [k for k in value if k in STEPS]
-        return known[0] if len(known) == 1 else next(iter(value), None)
+        chosen = known[0] if len(value) > 1 and len(known) == 1 else next(iter(value), None)
+        return None if chosen is None else str(chosen)
     if isinstance(value, StepBase):
         return value.kind
     return None
 
 
-Step = Annotated[Union[tuple(STEPS.values())], Discriminator(_step_tag)]  # noqa: UP007 (built at run time)
+if TYPE_CHECKING:
+    # mypy cannot read a union built from STEPS; every member is a StepBase.
+    Step: TypeAlias = StepBase
+else:
+    Step = Annotated[
+        Union[tuple(Annotated[model, Tag(kind)] for kind, model in STEPS.items())],  # noqa: UP007 (built from STEPS)
+        Discriminator(_step_tag),
+    ]
 
 
 # --------------------------------------------------------------- flow parts
@@ -347,7 +447,7 @@ class Deadline(Strict):
     business_days: int | None = Field(None, ge=1, le=365)
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Deadline:
         if (self.hours is None) == (self.business_days is None):
             raise ValueError("give either 'hours' or 'business_days'")
         return self
@@ -369,8 +469,8 @@ class Category(Strict):
 
 
 class AttachmentLimits(Strict):
-    media_types: list[str] = Field(
-        default_factory=lambda: ["image/png", "image/jpeg", "application/pdf"], max_length=50
+    media_types: tuple[str, ...] = Field(
+        default_factory=lambda: ("image/png", "image/jpeg", "application/pdf"), max_length=50
     )
     max_bytes: int = Field(5 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES)
     max_files: int = Field(5, ge=0, le=MAX_ATTACHMENT_FILES)
@@ -386,7 +486,7 @@ class Success(Strict):
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
-    def _one(self):
+    def _one(self) -> Success:
         if sum(v is not None for v in (self.text, self.url, self.selector)) != 1:
             raise ValueError("give exactly one of text, url, selector")
         return self
@@ -401,7 +501,7 @@ class Confirmation(Strict):
     frame: str | None = Field(None, description="selector of the iframe the number is in (from: text)")
 
     @model_validator(mode="after")
-    def _needs(self):
+    def _needs(self) -> Confirmation:
         if self.source == "text" and not self.selector:
             raise ValueError("from: text needs a selector")
         return self
@@ -430,13 +530,13 @@ class FlowTest(Strict):
     )
     case: str = Field(description="the sample case file, in this file's folder (e.g. samples/NAME-case.yaml)")
     confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
-    login_steps: list[Step] = Field(
-        default_factory=list,
+    login_steps: tuple[Step, ...] = Field(
+        default_factory=tuple,
         max_length=MAX_STEPS,
         description="what the person does on the login page (requires_login flows)",
     )
-    human_steps: list[Step] = Field(
-        default_factory=list,
+    human_steps: tuple[Step, ...] = Field(
+        default_factory=tuple,
         max_length=MAX_STEPS,
         description="what the person does at pause_for_human (e.g. solve the CAPTCHA)",
     )
@@ -507,6 +607,7 @@ class Flow(Strict):
 
     model_config = ConfigDict(
         extra="forbid",
+        frozen=True,
         json_schema_extra={
             "allOf": [
                 {
@@ -524,15 +625,15 @@ class Flow(Strict):
     version: str = "1"
     provider: str | None = None
     homepage: PageURL
-    allowed_hosts: list[OriginEntry] = Field(
+    allowed_hosts: tuple[OriginEntry, ...] = Field(
         min_length=1,
         description="the only origins the browser may open, post to or fetch from: each entry is "
         + ORIGIN_SYNTAX
         + "; everything else is blocked in the browser before it is sent. "
         "--base-url adds its exact origin for that run",
     )
-    allowed_resources: list[OriginEntry] = Field(
-        default_factory=list,
+    allowed_resources: tuple[OriginEntry, ...] = Field(
+        default_factory=tuple,
         description="other hosts the pages may load images, CSS, fonts, scripts and media from (GET only); "
         "same syntax as allowed_hosts. Other third-party resources are blocked and noted, without stopping",
     )
@@ -552,26 +653,26 @@ class Flow(Strict):
         None, description="the date this flow last worked against the real site; null if never"
     )
     notes: str | None = Field(None, description="what is known and what was never checked")
-    other_channels: dict[str, str] = Field(default_factory=dict, max_length=MAX_CATEGORIES)
-    categories: dict[str, Category] = Field(min_length=1, max_length=MAX_CATEGORIES)
+    other_channels: Mapping[str, str] = Field(default_factory=dict, max_length=MAX_CATEGORIES)
+    categories: Mapping[str, Category] = Field(min_length=1, max_length=MAX_CATEGORIES)
     attachments: AttachmentLimits = Field(default_factory=AttachmentLimits)
     timeout: float = Field(15, gt=0, le=MAX_TIMEOUT, description="default seconds each step may take")
-    steps: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
+    steps: tuple[Step, ...] = Field(default_factory=tuple, max_length=MAX_STEPS)
     success: Success | None = None
     confirmation: Confirmation | None = None
 
-    _source: Any = PrivateAttr(None)
+    _source: yamlsource.Source | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
 
     @model_validator(mode="after")
-    def _channel_parts(self):
+    def _channel_parts(self) -> Flow:
         if self.channel == "email":
             if self.email is None:
                 raise ValueError("channel: email needs an 'email:' block (address, subject_prefix)")
             if self.steps or self.success or self.confirmation:
                 raise ValueError("channel: email has no steps, success or confirmation")
             return self
-        missing = [k for k in ("success", "confirmation") if getattr(self, k) is None]
+        missing: list[str] = [k for k in ("success", "confirmation") if getattr(self, k) is None]
         if not self.steps:
             missing.insert(0, "steps")
         if missing:
@@ -593,13 +694,13 @@ class Flow(Strict):
         return value
 
     @model_validator(mode="after")
-    def _login_block(self):
+    def _login_block(self) -> Flow:
         if self.requires_login and self.login is None:
             raise ValueError("requires_login: true needs a 'login:' block (url, logged_in)")
         return self
 
     @model_validator(mode="after")
-    def _templates_known(self):
+    def _templates_known(self) -> Flow:
         """Every template names something the run's context will hold: the case's fields,
         the category, the request, the attachments, base_url, and vars.<name> only after
         the extract step that sets it. Checked here so `flow validate` names the line."""
@@ -633,12 +734,12 @@ class Flow(Strict):
         return self
 
     @model_validator(mode="after")
-    def _literal_urls_are_allowed(self):
+    def _literal_urls_are_allowed(self) -> Flow:
         """A URL written out in full must be one the run may open: said at validation, not mid-run."""
         from assistant.language.urls import Policy, UnsafeURL
 
         policy = Policy.for_flow(self)
-        places = [(("homepage",), self.homepage)]
+        places: list[tuple[yamlsource.Loc, str | None]] = [(("homepage",), self.homepage)]
         places += [(("steps", i, "goto", "url"), s.args.url) for i, s in enumerate(self.steps) if s.kind == "goto"]
         if self.login is not None:
             places += [(("login", key), getattr(self.login, key)) for key in ("url", "check_url")]
@@ -652,8 +753,17 @@ class Flow(Strict):
         return self
 
     @property
+    def source(self) -> yamlsource.Source | None:
+        """The file this flow was loaded from; None for a flow built in code."""
+        return self._source
+
+    @property
     def path(self) -> str:
         return self._source.path if self._source else "<flow>"
+
+    def position(self, loc: yamlsource.Loc) -> tuple[int, int]:
+        """(line, column) of loc, e.g. ("login", "url"), in the flow file; (0, 0) without one."""
+        return self._source.position(loc) if self._source else (0, 0)
 
     @property
     def sha256(self) -> str:
@@ -676,7 +786,7 @@ class Flow(Strict):
         assert self.test is not None
         folder = Path(self.path).resolve().parent
         path = (folder / self.test.case).resolve()
-        line, column = self._source.position(("test", "case")) if self._source else (0, 0)
+        line, column = self.position(("test", "case"))
         where = f"{self.path}:{line}:{column}: test.case"
         if not path.is_relative_to(folder):
             raise InputError(f"{where}: {self.test.case} leads outside the flow's folder; keep the sample case there")
@@ -705,9 +815,9 @@ def _context_shape() -> dict[str, Any]:
     }
 
 
-def _template_fields(model: BaseModel, loc: tuple) -> list[tuple[tuple, str]]:
+def _template_fields(model: BaseModel, loc: yamlsource.Loc) -> list[tuple[yamlsource.Loc, str]]:
     """(place in the file, text) of every string field of model, list items included."""
-    out = []
+    out: list[tuple[yamlsource.Loc, str]] = []
     for name, info in type(model).model_fields.items():
         if name == "regex":  # used as written, never rendered
             continue
@@ -715,12 +825,12 @@ def _template_fields(model: BaseModel, loc: tuple) -> list[tuple[tuple, str]]:
         key = info.alias or name
         if isinstance(value, str):
             out.append((loc + (key,), value))
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             out.extend((loc + (key, i), v) for i, v in enumerate(value) if isinstance(v, str))
     return out
 
 
-def _check_template(value: str, loc: tuple, shape: dict[str, Any], *, vars_later: bool) -> None:
+def _check_template(value: str, loc: yamlsource.Loc, shape: dict[str, Any], *, vars_later: bool) -> None:
     try:
         names = templating.names_in(value)
     except templating.TemplateError as exc:
@@ -739,12 +849,12 @@ def _check_template(value: str, loc: tuple, shape: dict[str, Any], *, vars_later
 
 
 def _strings(model: BaseModel) -> list[str]:
-    out = []
+    out: list[str] = []
     for name in type(model).model_fields:
         value = getattr(model, name)
         if isinstance(value, str):
             out.append(value)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             out.extend(v for v in value if isinstance(v, str))
     return out
 
@@ -802,18 +912,18 @@ def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
             if _exists(path):
                 return path
     known = sorted({p.stem for d in flows_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.y*ml")})
-    hint = yamlsource._suggest(name, known)
+    hint = yamlsource.suggest(name, known)
     raise InputError(f"unknown provider flow '{name}'{hint} (known: {', '.join(known) or 'none'})")
 
 
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     return Flow.model_json_schema(by_alias=True)
 
 
 def all_flow_files(extra_dirs: list[Path] | None = None) -> list[Path]:
     """Every flow file, the first of each id winning (user dirs before the bundled ones)."""
     seen: set[str] = set()
-    files = []
+    files: list[Path] = []
     for directory in flows_dirs(extra_dirs):
         if not directory.is_dir():
             continue

@@ -166,12 +166,12 @@ def _known(context: dict[str, Any], path: str) -> str:
 
 
 def render(template: Any, context: dict[str, Any]) -> Any:
-    """Render a string (or each string in a list); non-strings pass through."""
-    if isinstance(template, list):
+    """Render a string (or each string in a list or tuple, into a list); non-strings pass through."""
+    if isinstance(template, (list, tuple)):
         out: list[Any] = []
         for item in template:
             value = render(item, context)
-            out.extend(value if isinstance(value, list) else [value])
+            out.extend(value if isinstance(value, (list, tuple)) else [value])
         return out
     if not isinstance(template, str) or "{{" not in template:
         return template
@@ -189,7 +189,7 @@ def _text(value: Any) -> str:
 
 def names_in(template: Any) -> list[str]:
     """Every path a template refers to (for checking a flow before running it)."""
-    if isinstance(template, list):
+    if isinstance(template, (list, tuple)):
         return [n for item in template for n in names_in(item)]
     if not isinstance(template, str):
         return []

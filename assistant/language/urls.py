@@ -14,6 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.language.flow import Flow
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # WebSockets belong to the origin of the page's scheme.
@@ -93,7 +97,7 @@ def parse_url(url: str) -> tuple[str, str, int]:
     rest = url[scheme_match.end() :]
     if not rest.startswith("//"):
         raise UnsafeURL(f"{what} {url!r} has no '//' after '{scheme}:'; write {scheme}://host/path")
-    authority = re.match(r"//([^/?#]*)", rest).group(1)
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
     if "@" in authority:
         raise UnsafeURL(
             f"{what} {url!r} has a user name or password before the host (user@host), "
@@ -176,12 +180,11 @@ class Policy:
     extra: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_flow(cls, flow, extra_origins: Iterable[str] = ()) -> Policy:
-        source = getattr(flow, "_source", None)
-        line = source.position(("allowed_hosts",))[0] if source else 0
+    def for_flow(cls, flow: Flow, extra_origins: Iterable[str] = ()) -> Policy:
+        line = flow.position(("allowed_hosts",))[0]
         extra = [o for o in extra_origins if o]
-        hosts = [parse_entry(e) for e in list(flow.allowed_hosts) + extra]
-        resources = [parse_entry(e) for e in getattr(flow, "allowed_resources", None) or []]
+        hosts = [parse_entry(e) for e in [*flow.allowed_hosts, *extra]]
+        resources = [parse_entry(e) for e in flow.allowed_resources]
         return cls(flow.id, line, hosts, resources, extra)
 
     def allows(self, scheme: str, host: str, port: int) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -24,6 +25,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from assistant.errors import InputError, printable
 
 Loc = tuple[Any, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass
@@ -158,7 +160,7 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _events(yaml: YAML, text: str):
+def _events(yaml: YAML, text: str) -> Iterator[Any]:
     """The event stream, from libyaml when ruamel.yaml.clib is there (about 20x faster on a
     1 MB file); a file libyaml cannot parse is walked again by ruamel's own parser, whose
     errors are the ones reported."""
@@ -199,7 +201,7 @@ def _screen(path: Path, yaml: YAML, text: str) -> None:
     )
 
     # One entry per open collection: [is_mapping, items seen], to tell keys from values.
-    stack: list[list] = []
+    stack: list[list[Any]] = []
     nodes = 0
     for event in _events(yaml, text):
         if isinstance(event, StreamStartEvent):  # the fallback walk starts over
@@ -219,7 +221,7 @@ def _screen(path: Path, yaml: YAML, text: str) -> None:
         if isinstance(event, AliasEvent):
             message = f"alias '*{event.anchor}': aliases are not allowed here; write the value out"
             raise _problem(path, line, col, message)
-        tag = event.tag
+        tag = event.tag if isinstance(event, (ScalarEvent, CollectionStartEvent)) else None
         if tag is not None:
             tag = tag if isinstance(tag, str) else str(getattr(tag, "value", tag))
             if tag not in PLAIN_TAGS:
@@ -341,50 +343,47 @@ def load(path: str | Path, *, text: str | None = None) -> Source:
     return Source(str(path), data, positions, text)
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
-    """The field names valid at loc, for did-you-mean hints on unknown keys."""
-    current: Any = model
+    """The field names valid at loc, for did-you-mean hints on unknown keys.
+
+    Inside a union (a flow's steps) the member is the one that has the key
+    walked next: ("steps", 3, "fill") leads to the fill step's arguments."""
+    current = [model]
     for part in loc:
-        if isinstance(part, int) or current is None:
+        if isinstance(part, int):
             continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            return []
-        if part in fields:
-            current = _model_of(fields[part].annotation)
-        else:
-            current = _step_model(part) or current
-    fields = getattr(current, "model_fields", None)
-    return [f.alias or name for name, f in fields.items()] if fields else []
+        owner = next((m for m in current if part in m.model_fields), None)
+        if owner is not None:
+            current = models_of(owner.model_fields[part].annotation)
+    if not current:
+        return []
+    return [f.alias or name for name, f in current[0].model_fields.items()]
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def models_of(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation names: itself, or those inside Annotated, unions, lists and dicts."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+        found += [m for m in models_of(arg) if m not in found]
+    return found
 
 
-# Filled in by the flow module so that unknown keys inside a step can be matched
-# against that step's own fields.
-STEP_MODELS: dict[str, type[BaseModel]] = {}
+def model_of(annotation: Any) -> type[BaseModel] | None:
+    """The first model an annotation names, if any."""
+    found = models_of(annotation)
+    return found[0] if found else None
 
 
-def _step_model(name: Any) -> type[BaseModel] | None:
-    return STEP_MODELS.get(name) if isinstance(name, str) else None
-
-
-def validate(source: Source, model: type[BaseModel], *, context: dict | None = None):
+def validate(source: Source, model: type[ModelT], *, context: dict[str, Any] | None = None) -> ModelT:
     try:
         return model.model_validate(source.data, context=context)
     except ValidationError as exc:
@@ -393,7 +392,7 @@ def validate(source: Source, model: type[BaseModel], *, context: dict | None = N
 
 def problems_from(source: Source, model: type[BaseModel], exc: ValidationError) -> list[Problem]:
     problems = []
-    seen: set[tuple] = set()
+    seen: set[tuple[int, int, str]] = set()
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         cause = (err.get("ctx") or {}).get("error")
@@ -409,14 +408,14 @@ def problems_from(source: Source, model: type[BaseModel], exc: ValidationError) 
         elif kind == "extra_forbidden":
             bad = found[-1] if found else (rest[-1] if rest else "?")
             allowed = _allowed_keys(model, found[:-1])
-            message = f"unknown key '{bad}'{_suggest(str(bad), allowed)}"
-            if allowed and not _suggest(str(bad), allowed):
+            message = f"unknown key '{bad}'{suggest(str(bad), allowed)}"
+            if allowed and not suggest(str(bad), allowed):
                 message += f" (allowed: {', '.join(sorted(allowed))})"
         elif kind == "union_tag_invalid":
             ctx = err.get("ctx", {})
             tag = str(ctx.get("tag", "?"))
             expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
-            message = f"unknown step '{tag}'{_suggest(tag, expected)}"
+            message = f"unknown step '{tag}'{suggest(tag, expected)}"
             value = _value_at(source.data, found)
             if isinstance(value, dict) and tag in value:
                 shown = found + (tag,)
@@ -424,6 +423,10 @@ def problems_from(source: Source, model: type[BaseModel], exc: ValidationError) 
             message = 'expected a mapping with one step name, like `click: "#send"`'
         elif kind == "string_type" and isinstance(err.get("input"), dict):
             message = "expected text, but YAML read a 'key: value' here; put the whole text in quotes"
+        elif kind == "tuple_type":  # the models keep lists as tuples; the file has a list
+            message = "Input should be a valid list"
+        elif kind in ("too_long", "too_short") and message.startswith("Tuple "):
+            message = "List " + message[len("Tuple ") :]
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         line, col = source.position(shown if shown in source.positions else found)

@@ -224,12 +224,13 @@ class Capturer:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
         url = self.secrets.url(page.url)
-        title = self.secrets.text(self._title(page))
+        page_title = self._title(page)
+        title = self.secrets.text(page_title) if page_title is not None else None
         original = stamp.add_text_chunks(
             raw,
             {
                 "Creation Time": taken.isoformat().replace("+00:00", "Z"),
-                "URL": url,
+                "URL": url or "",
                 "Title": title or "",
                 "Software": "support-assistant",
             },

@@ -14,11 +14,17 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.errors import InputError
 from assistant.language import templating
 from assistant.language.flow import Flow
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from assistant.language.urls import Policy
+    from assistant.run.netguard import Guard
 
 
 class SessionMissing(InputError):
@@ -33,7 +39,7 @@ def session_path(home: Path, flow: Flow) -> Path:
     return Path(home) / "sessions" / f"{flow.session_name()}.json"
 
 
-def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> str:
+def login_url(flow: Flow, base_url: str, check: bool = False, policy: Policy | None = None) -> str:
     """The login (or check) page, refused unless the flow may open it (like a goto)."""
     from assistant.language.urls import UnsafeURL
 
@@ -44,12 +50,12 @@ def _login_url(flow: Flow, base_url: str, check: bool = False, policy=None) -> s
         if policy is not None:
             policy.check(url)
     except (UnsafeURL, templating.TemplateError) as exc:
-        line, column = flow._source.position(("login", key)) if flow._source else (0, 0)
+        line, column = flow.position(("login", key))
         raise InputError(f"{flow.path}:{line}:{column}: login.{key}: {exc}") from None
     return url
 
 
-def _open(page, url: str, guard, **kwargs) -> None:
+def _open(page: Page, url: str, guard: Guard | None, **kwargs: Any) -> None:
     """page.goto, with a navigation the guard aborted told as what it was."""
     from assistant.errors import RunFailed
 
@@ -102,10 +108,12 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
     return record
 
 
-def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float, guard=None) -> None:
+def verify(
+    page: Page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: float, guard: Guard | None = None
+) -> None:
     """Open the flow's check page and make sure the site still sees us logged in."""
     assert flow.login is not None
-    url = _login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
+    url = login_url(flow, base_url, check=True, policy=guard.policy if guard is not None else None)
     _open(page, url, guard, wait_until="load", timeout=timeout_ms)
     try:
         page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=min(timeout_ms, 10_000))
@@ -118,17 +126,17 @@ def verify(page, flow: Flow, base_url: str, record: dict[str, Any], timeout_ms: 
 
 
 def capture(
-    page,
+    page: Page,
     flow: Flow,
     base_url: str,
     wait_seconds: float,
-    act: Callable[[Any], None] | None = None,
+    act: Callable[[Page], None] | None = None,
     log: Callable[[str], None] = lambda m: None,
-    guard=None,
+    guard: Guard | None = None,
 ) -> dict[str, Any]:
     """Open the login page, let the person (or `act`) log in, and return the storage state."""
     assert flow.login is not None
-    url = _login_url(flow, base_url, policy=guard.policy if guard is not None else None)
+    url = login_url(flow, base_url, policy=guard.policy if guard is not None else None)
     _open(page, url, guard, wait_until="load")
     log(f"log in to {flow.provider or flow.id} in the browser window; waiting up to {wait_seconds:g} s …")
     if act is not None:
@@ -146,4 +154,5 @@ def capture(
         from assistant.errors import RunFailed
 
         raise RunFailed(f"{guard.message()}; nothing was saved")
-    return page.context.storage_state()
+    # Saved as JSON and handed back to new_context() as it is: plain data to this module.
+    return cast(dict[str, Any], page.context.storage_state())

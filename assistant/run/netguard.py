@@ -543,14 +543,15 @@ def _pipe(client, upstream, pending: bytes) -> None:
     if pending:  # sent by the browser right behind the CONNECT
         upstream.sendall(pending)
     selector = selectors.DefaultSelector()
-    selector.register(client, selectors.EVENT_READ, upstream)
-    selector.register(upstream, selectors.EVENT_READ, client)
+    selector.register(client, selectors.EVENT_READ, (client, upstream))
+    selector.register(upstream, selectors.EVENT_READ, (upstream, client))
     try:
         while True:
             for key, _ in selector.select(timeout=300):
-                data = key.fileobj.recv(65536)
+                source, target = key.data
+                data = source.recv(65536)
                 if not data:
                     return
-                key.data.sendall(data)
+                target.sendall(data)
     finally:
         selector.close()

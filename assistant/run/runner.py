@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import Declined, InputError, RunFailed
 from assistant.language import templating
 from assistant.language.flow import Flow, StepBase, Target, step_strings
-from assistant.run import netguard
+from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
 from evidence import Action, EvidencePackage
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FrameLocator, Locator, Page
 
 
 def utcnow() -> datetime:
@@ -77,17 +80,17 @@ class Blocked(StepFailure):
     """The page tried to reach a host the flow does not allow; the browser did not send it."""
 
 
-def host_allowed(url: str, policy: netguard.Policy) -> bool:
+def host_allowed(url: str, policy: Policy) -> bool:
     """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
     try:
         policy.check(url)
-    except netguard.UnsafeURL:
+    except UnsafeURL:
         return False
     return True
 
 
 class Runner:
-    def __init__(self, page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
+    def __init__(self, page: Page, flow: Flow, context: dict[str, Any], package: EvidencePackage, options: RunOptions):
         self.page = page
         self.flow = flow
         self.context = dict(context)
@@ -98,9 +101,7 @@ class Runner:
         self._shots = 0
         self._uploaded: list[Uploaded] = []
         self.guard = options.guard
-        self.policy = (
-            self.guard.policy if self.guard is not None else netguard.Policy.for_flow(flow, options.extra_origins)
-        )
+        self.policy = self.guard.policy if self.guard is not None else Policy.for_flow(flow, options.extra_origins)
 
     # ------------------------------------------------------------ checking
 
@@ -123,14 +124,14 @@ class Runner:
             if step.kind == "goto" and not any(n.startswith("vars.") for n in templating.names_in(step.args.url)):
                 try:
                     self.policy.check(str(templating.render(step.args.url, self.context)))
-                except netguard.UnsafeURL as exc:
+                except UnsafeURL as exc:
                     self._input_error(step, str(exc))
         self._precheck_login()
         self._precheck_human()
 
     def _precheck_login(self) -> None:
         # The login pages are opened by the same browser: checked like a goto.
-        login, source = self.flow.login, self.flow._source
+        login = self.flow.login
         if login is None:
             return
         for key in ("url", "check_url"):
@@ -139,8 +140,8 @@ class Runner:
                 continue
             try:
                 self.policy.check(str(templating.render(value, {"base_url": self.context.get("base_url", "")})))
-            except (netguard.UnsafeURL, templating.TemplateError) as exc:
-                line, column = source.position(("login", key)) if source else (0, 0)
+            except (UnsafeURL, templating.TemplateError) as exc:
+                line, column = self.flow.position(("login", key))
                 raise InputError(f"{self.flow.path}:{line}:{column}: login.{key}: {exc}") from None
 
     def _precheck_human(self) -> None:
@@ -156,7 +157,7 @@ class Runner:
                 except templating.TemplateError:
                     message = step.args.message
                 raise RunFailed(
-                    f"{self.flow.where(step)}:{step._column}: steps[{index}].pause_for_human: this step needs a "
+                    f"{self.flow.where(step)}:{step.column}: steps[{index}].pause_for_human: this step needs a "
                     f"person ({message}), which a headless browser cannot show; "
                     "nothing was filled in or sent. Run again with --headed on a machine with a screen"
                 )
@@ -173,7 +174,7 @@ class Runner:
 
     def _input_error(self, step: StepBase, message: str) -> None:
         raise InputError(
-            f"{self.flow.where(step)}:{step._column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}"
+            f"{self.flow.where(step)}:{step.column}: steps[{self.flow.steps.index(step)}].{step.kind}: {message}"
         )
 
     # ------------------------------------------------------------- running
@@ -227,7 +228,7 @@ class Runner:
             return f"extract vars.{args.var}"
         return step.kind
 
-    def run_steps(self, steps: list[StepBase]) -> None:
+    def run_steps(self, steps: Sequence[StepBase]) -> None:
         """Steps from outside the flow's own list, none of them a submit: what a flow test
         does for the person (log in, solve a CAPTCHA), in the same step language."""
         for index, step in enumerate(steps):
@@ -309,7 +310,7 @@ class Runner:
         url = self.page.url
         scheme = url.split(":", 1)[0].lower()
         # Without a guard (or should one miss), the page's own address is still checked.
-        if scheme in netguard.DEFAULT_PORTS and not host_allowed(url, self.policy):
+        if scheme in DEFAULT_PORTS and not host_allowed(url, self.policy):
             raise RunFailed(
                 f"blocked: the page went to {url.split('/')[2]} (not in {self.policy.where()}); "
                 f"if that host belongs to the provider, add it to allowed_hosts in {self.flow.path}"
@@ -340,7 +341,13 @@ class Runner:
     # ------------------------------------------------------------ evidence
 
     def _shoot(
-        self, name: str, *, full_page: bool, step: StepBase | None, role: str = "screenshot", element=None
+        self,
+        name: str,
+        *,
+        full_page: bool,
+        step: StepBase | None,
+        role: str = "screenshot",
+        element: Locator | None = None,
     ) -> str:
         if self.options.shoot is not None:
             self._shots += 1
@@ -352,9 +359,10 @@ class Runner:
                 element=element,
                 flow_line=step.line if step else None,
             )
-        target = element if element is not None else self.page
-        kwargs = {} if element is not None else {"full_page": full_page}
-        data = target.screenshot(type="png", **kwargs)
+        if element is not None:
+            data = element.screenshot(type="png")
+        else:
+            data = self.page.screenshot(type="png", full_page=full_page)
         taken = utcnow()
         self._shots += 1
         path = f"screenshots/{self._shots:03d}-{name}.png"
@@ -419,7 +427,7 @@ class Runner:
     def _render(self, value: Any) -> Any:
         return templating.render(value, self.context)
 
-    def _locate(self, target: Target):
+    def _locate(self, target: Target) -> Locator:
         scope = self.page.frame_locator(target.frame) if target.frame else self.page
         if target.selector is not None:
             return scope.locator(self._render(target.selector))
@@ -429,7 +437,8 @@ class Runner:
             return scope.get_by_label(self._render(target.label), exact=target.exact)
         if target.role is not None:
             name = self._render(target.name) if target.name else None
-            return scope.get_by_role(target.role, name=name, exact=target.exact)
+            # Any role a flow names is passed on; Playwright's types list the ARIA roles it knows.
+            return scope.get_by_role(target.role, name=name, exact=target.exact)  # type: ignore[arg-type]
         if target.placeholder is not None:
             return scope.get_by_placeholder(self._render(target.placeholder), exact=target.exact)
         return scope.get_by_test_id(self._render(target.test_id))
@@ -438,7 +447,7 @@ class Runner:
         url = str(self._render(args.url))
         try:
             self.policy.check(url)  # again: a URL made of extracted vars is known only now
-        except netguard.UnsafeURL as exc:
+        except UnsafeURL as exc:
             raise RunFailed(f"refused: {exc}") from None
         self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
 
@@ -460,7 +469,7 @@ class Runner:
             self.options.secrets.add(value)
 
     @staticmethod
-    def _field_type(locator) -> str | None:
+    def _field_type(locator: Locator) -> str | None:
         try:
             return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
         except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
@@ -501,7 +510,7 @@ class Runner:
         else:
             self.page.keyboard.press(args.key)
 
-    def _scope(self, frame: str | None):
+    def _scope(self, frame: str | None) -> Page | FrameLocator:
         return self.page.frame_locator(self._render(frame)) if frame else self.page
 
     def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float, frame=None) -> None:
@@ -514,7 +523,7 @@ class Runner:
             self.page.wait_for_url(self._render(url), timeout=timeout_ms)
 
     @staticmethod
-    def _visible_first(locator, state: str):
+    def _visible_first(locator: Locator, state: str) -> Locator:
         # The same text often appears in hidden places too (menus, collapsed FAQ);
         # waiting for it to be visible means any visible copy.
         return locator.filter(visible=True).first if state == "visible" else locator.first
@@ -559,7 +568,7 @@ class Runner:
         locator = self._scope(frame).locator(self._render(selector)).first
         if source == "value":
             return locator.input_value(timeout=timeout_ms)
-        if source == "attribute":
+        if source == "attribute" and attribute is not None:  # ExtractArgs requires it with from: attribute
             return locator.get_attribute(attribute, timeout=timeout_ms) or ""
         return locator.inner_text(timeout=timeout_ms)
 
@@ -586,8 +595,9 @@ class Runner:
 
     def _confirm(self) -> None:
         success, confirmation = self.flow.success, self.flow.confirmation
-        source = self.flow._source
-        line = source.position(("success",))[0] if source else 0
+        if success is None or confirmation is None:  # Flow refuses a web_form flow without them
+            raise InputError(f"{self.flow.path}: channel: web_form needs success and confirmation")
+        line = self.flow.position(("success",))[0]
         started = utcnow()
         what = next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
         action = Action(

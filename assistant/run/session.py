@@ -85,7 +85,7 @@ class BrowserSession:
         try:
             guard = self.guard
             if guard is not None:
-                if guard.start_gate_if_local(self.choice):
+                if guard.start_gate_if_local(self.choice) and guard.gate is not None:
                     self.capturer.peer = guard.gate.peer
                 else:
                     self.log(

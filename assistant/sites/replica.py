@@ -307,6 +307,10 @@ def load_site(directory: str | Path) -> Site:
         raise InputError(f"{directory}: no site.py here; a replica folder holds site.py and its templates")
     name = f"_replica_{re.sub(r'[^A-Za-z0-9_]', '_', directory.name)}_{secrets.token_hex(4)}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        from assistant.errors import InputError
+
+        raise InputError(f"{path}: Python cannot load this file as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def replica_spec(flow: Flow) -> str | Path:
     return flow.beside(spec)
 
 
-def perform(page, flow: Flow, steps: list[StepBase], base_url: str, evidence: Path, guard=None) -> None:
+def perform(page, flow: Flow, steps: Sequence[StepBase], base_url: str, evidence: Path, guard=None) -> None:
     """Do a person's part (log in, solve a CAPTCHA) with the flow language's own steps."""
     from assistant.language.urls import origin_of
     from assistant.run.runner import Runner, RunOptions
@@ -64,7 +64,8 @@ def log_in_for_test(flow: Flow, base_url: str, home: Path, scratch: Path, browse
     from assistant.run.netguard import Guard
 
     assert flow.test is not None
-    if not flow.test.login_steps:
+    login_steps = flow.test.login_steps
+    if not login_steps:
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
     from assistant.run.scratch import run_folder
 
@@ -83,7 +84,7 @@ def log_in_for_test(flow: Flow, base_url: str, home: Path, scratch: Path, browse
                 flow,
                 base_url,
                 flow.timeout,
-                act=lambda p: perform(p, flow, flow.test.login_steps, base_url, scratch / "login", guard),
+                act=lambda p: perform(p, flow, login_steps, base_url, scratch / "login", guard),
                 guard=guard,
             )
         finally:

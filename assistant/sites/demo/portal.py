@@ -38,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from assistant.errors import ExitStatus
+
 __all__ = [
     "DemoPortal",
     "Ticket",
@@ -691,7 +693,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return  # client went away
 
-        ctype, params = "", {}
+        ctype = ""
+        params: dict[str, str] = {}
         try:
             ctype, params = parse_header_params(self.headers.get("Content-Type", ""))
             if ctype != "multipart/form-data" or not params.get("boundary"):
@@ -937,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tickets = serve_forever(args.host, args.port, confirm=not args.no_confirm, first_number=args.first_number)
     print(f"Stopped; {len(tickets)} request(s) received.")
-    return 0
+    return ExitStatus.OK
 
 
 if __name__ == "__main__":
