@@ -8,10 +8,15 @@ HTML strings (or a (status, headers, body) tuple for redirects).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from werkzeug.wrappers import Request, Response
+
+from assistant.sites.web import LocalServer
 
 Page = str | tuple[int, dict[str, str], str] | Callable[["Hit"], str | tuple]
 
@@ -38,62 +43,32 @@ class AttackSite:
         self.pages: dict[str, Page] = {"/form": FORM, "/done": DONE}
         self._log: list[Hit] = []
         self._lock = threading.Lock()
-        site = self
+        self.server = LocalServer(self._app, host, software="attack-site")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    def _app(self, environ, start_response):
+        request = Request(environ)
+        # The path as the browser sent it, query included, as a test asserts on it.
+        hit = Hit(request.method, environ["REQUEST_URI"], request.get_data(), dict(request.headers))
+        with self._lock:
+            self._log.append(hit)
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return _websocket(environ, start_response, request)
+        page = self.pages.get(environ["REQUEST_URI"].split("?")[0], None)
+        if callable(page):
+            page = page(hit)
+        status, headers, text = (
+            page if isinstance(page, tuple) else (200, {}, page) if page is not None else (404, {}, "not here")
+        )
+        response = Response(text, status, headers={"Content-Type": "text/html; charset=utf-8", **headers})
+        return response(environ, start_response)
 
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                hit = Hit(self.command, self.path, body, dict(self.headers))
-                with site._lock:
-                    site._log.append(hit)
-                if self.headers.get("Upgrade", "").lower() == "websocket":
-                    return self._websocket()
-                page = site.pages.get(self.path.split("?")[0], None)
-                if callable(page):
-                    page = page(hit)
-                status, headers, text = (
-                    page if isinstance(page, tuple) else (200, {}, page) if page is not None else (404, {}, "not here")
-                )
-                data = text.encode("utf-8")
-                self.send_response(status)
-                headers = {"Content-Type": "text/html; charset=utf-8", **headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+    @property
+    def port(self) -> int:
+        return self.server.port
 
-            def _websocket(self):
-                # Just the handshake, then silence until the browser hangs up.
-                import base64
-                import hashlib
-
-                key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-                accept = base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
-                self.send_response(101)
-                self.send_header("Upgrade", "websocket")
-                self.send_header("Connection", "Upgrade")
-                self.send_header("Sec-WebSocket-Accept", accept)
-                self.end_headers()
-                self.wfile.flush()
-                while self.rfile.read(1):
-                    pass
-                self.close_connection = True
-
-            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_OPTIONS = do_PATCH = _any
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     @property
     def log(self) -> list[Hit]:
@@ -104,15 +79,32 @@ class AttackSite:
         return [h.path for h in self.log]
 
     def start(self) -> AttackSite:
-        self._thread.start()
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def __enter__(self) -> AttackSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _websocket(environ, start_response, request: Request) -> list[bytes]:
+    """Just the handshake, then silence until the browser hangs up."""
+    key = request.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    accept = base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
+    write = start_response(
+        "101 Switching Protocols",
+        [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)],
+    )
+    write(b"")
+    sock = environ["werkzeug.socket"]
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+    return []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from helpers import json_out, run_cli, write_case
+from werkzeug.wrappers import Request, Response
+
+from assistant.sites.web import LocalServer
 
 
 def make_demo_package(tmp: Path, tsa_url: str | None, *extra: str) -> dict:
@@ -40,35 +41,27 @@ def copy_package(src: Path, dst: Path) -> Path:
 
 
 class PageServer:
-    """Serves a dict of path -> HTML on 127.0.0.1."""
+    """Serves a dict of path -> HTML on 127.0.0.1, each page setting a session cookie."""
 
     def __init__(self, pages: dict[str, str]):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.get(self.path.split("?")[0])
-                if body is None:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                data = body.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Set-Cookie", "sessionid=SECRET-SESSION-VALUE; Path=/")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        @Request.application
+        def app(request: Request) -> Response:
+            body = pages.get(request.path)
+            if body is None:
+                return Response(status=404)
+            response = Response(body, content_type="text/html; charset=utf-8")
+            response.headers["Set-Cookie"] = "sessionid=SECRET-SESSION-VALUE; Path=/"
+            return response
 
-            def log_message(self, *args):
-                pass
+        self.server = LocalServer(app, software="test-pages")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def __enter__(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()

@@ -108,16 +108,16 @@ def test_capture_refuses_non_http_urls(tmp_path):
 
 def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
     import ssl
-    import threading
     from datetime import datetime, timedelta
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
+    from werkzeug.wrappers import Request, Response
 
     from assistant.run.capture import Capturer, CaptureSettings
+    from assistant.sites.web import LocalServer
     from evidence import EvidencePackage
 
     key = ec.generate_private_key(ec.SECP256R1())
@@ -139,35 +139,21 @@ def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = b"<title>TLS page</title><p>secure</p>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    @Request.application
+    def app(request: Request) -> Response:
+        return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with LocalServer(app, ssl_context=context) as server:
         package = EvidencePackage(tmp_path / "pkg")
         capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings(), workdir=tmp_path / "run")
         browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())
         capturer.start(browser_context)
         page = capturer.new_page(browser_context)  # as `assistant capture` and `submit` open their page
-        page.goto(f"https://localhost:{server.server_address[1]}/")
+        page.goto(f"https://localhost:{server.port}/")
         path = capturer.shoot(page, "001-tls", full_page=False, role="capture")
         capturer.close(browser_context)
-    finally:
-        server.shutdown()
-        server.server_close()
     meta = package.entry(path).meta
     assert meta["server_ip"] == "127.0.0.1" and meta["tls"]["protocol"].startswith("TLS")
     saved = x509.load_pem_x509_certificates((tmp_path / "pkg" / meta["tls_certificate"]).read_bytes())

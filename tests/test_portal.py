@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from assistant.sites.demo.portal import DemoPortal, MultipartError, parse_header_params, parse_multipart
+from assistant.sites.demo.portal import DemoPortal
 
 SUBJECT = "Двойное списание за заказ"
 DESCRIPTION = (
@@ -313,7 +313,7 @@ def test_oversized_body_is_413_without_reading_it(portal: DemoPortal):
         reply = b""
         while chunk := sock.recv(65536):
             reply += chunk
-    assert reply.startswith(b"HTTP/1.0 413")
+    assert reply.startswith(b"HTTP/1.1 413")
     assert portal.received == []
 
 
@@ -341,51 +341,82 @@ def test_unknown_pages_are_404(page: Page, portal: DemoPortal):
     assert css.status == 200 and css.headers["content-type"].startswith("text/css")
 
 
-def test_parse_multipart_is_byte_exact():
+def _session_and_token(portal: DemoPortal) -> tuple[str, str]:
+    with urllib.request.urlopen(portal.url + "/support/new", timeout=5) as reply:
+        cookie = reply.headers["Set-Cookie"].split(";")[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', reply.read().decode()).group(1)
+    return cookie, token
+
+
+def test_uploads_arrive_byte_exact_whatever_they_hold(portal: DemoPortal):
+    cookie, token = _session_and_token(portal)
     boundary = b"----WebKitFormBoundaryAbC123"
+    # CRs, NULs, "--" lines and boundary look-alikes that are not delimiters stay file content.
     payload = (
-        b"\r\n--" + boundary + b"X\n"  # boundary followed by a non-delimiter byte
-        b"--" + boundary + b"\r\n"  # after a bare LF, not CRLF: not a delimiter
-        b"\r\n\r\n\x00\xff\r\n--\r\n" + b"\r\n--" + boundary[:-1] + b"\r\n"
+        PDF_BYTES
+        + b"\r\n--"
+        + boundary
+        + b"X\n"
+        + b"\r\n\r\n\x00\xff\r\n--\r\n"
+        + b"\r\n--"
+        + boundary[:-1]
+        + b"\r\n"
+        + b"\r"
     )
-    body = (
-        b"preamble\r\n"
-        b"--" + boundary + b"\r\n"
-        b'Content-Disposition: form-data; name="subject"\r\n\r\n' + 'Привет; "мир"\r\nвторая строка'.encode() + b"\r\n"
-        b"--" + boundary + b"  \r\n"  # transport padding is allowed
+
+    def field(name: str, value: str) -> bytes:
+        return b'Content-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n' + value.encode() + b"\r\n"
+
+    values = {**valid_values(), "description": DESCRIPTION.replace("\n", "\r\n"), "consent": "yes"}
+    body = b"preamble\r\n"
+    for name, value in {"csrf_token": token, **values}.items():
+        body += b"--" + boundary + b"\r\n" + field(name, value)
+    body += (
+        b"--" + boundary + b"  \r\n"  # transport padding after a delimiter is allowed
         b'Content-Disposition: form-data; name="attachments"; filename="a;b %22c%22.pdf"\r\n'
         b"Content-Type: application/pdf\r\n\r\n" + payload + b"\r\n"
         b"--" + boundary + b"\r\n"
-        b'Content-Disposition: form-data; name="attachments"; filename=""\r\n'
-        b"Content-Type: application/octet-stream\r\n\r\n"
-        b"\r\n"
+        b"Content-Disposition: form-data; name=\"attachments\"; filename*=UTF-8''%D1%84.pdf\r\n"
+        b"Content-Type: application/pdf\r\n\r\n" + PDF_BYTES + b"\r\n"
+        b"--" + boundary + b"\r\n"
+        b'Content-Disposition: form-data; name="attachments"; filename=""\r\n'  # a file input left empty
+        b"Content-Type: application/octet-stream\r\n\r\n\r\n"
         b"--" + boundary + b"--\r\nepilogue"
     )
-    parts = parse_multipart(body, boundary.decode())
-    assert [(p.name, p.filename, p.content_type) for p in parts] == [
-        ("subject", None, None),
-        ("attachments", "a;b %22c%22.pdf", "application/pdf"),
-        ("attachments", "", "application/octet-stream"),
+    req = urllib.request.Request(
+        portal.url + "/support/new",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary.decode()}", "Cookie": cookie},
+    )
+    with urllib.request.urlopen(req, timeout=5) as reply:  # follows the 303 to the confirmation
+        assert reply.status == 200 and "DEMO-000123" in reply.read().decode()
+    [ticket] = portal.received
+    assert [(f.filename, f.content_type, f.data) for f in ticket.files] == [
+        ('a;b "c".pdf', "application/pdf", payload),
+        ("ф.pdf", "application/pdf", PDF_BYTES),
     ]
-    assert parts[0].data.decode() == 'Привет; "мир"\r\nвторая строка'
-    assert parts[1].data == payload
-    assert parts[2].data == b""
-
-    with pytest.raises(MultipartError):
-        parse_multipart(b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx', "b")
-    with pytest.raises(MultipartError):
-        parse_multipart(b"no boundary at all", "b")
-    with pytest.raises(MultipartError):
-        parse_multipart(b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", "b")
+    assert ticket.fields["description"] == DESCRIPTION  # line breaks normalised to \n
+    assert ticket.fields["subject"] == SUBJECT
 
 
-def test_parse_header_params():
-    assert parse_header_params('form-data; name="a"; filename="x\\"y;z.png"') == (
-        "form-data",
-        {"name": "a", "filename": 'x"y;z.png'},
-    )
-    assert parse_header_params("multipart/form-data; boundary=----abc") == (
-        "multipart/form-data",
-        {"boundary": "----abc"},
-    )
-    assert parse_header_params("form-data; name=f; filename*=UTF-8''%D1%84.pdf")[1]["filename"] == "ф.pdf"
+def test_malformed_parts_and_too_many_parts_are_400(portal: DemoPortal):
+    cookie, token = _session_and_token(portal)
+    part = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n'
+    for body, reason in [
+        (b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n", "Content-Disposition"),
+        (b"no boundary at all", "PREAMBLE"),
+        (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "no name"),
+        (part * 101 + b"--b--\r\n", "more than 100 parts"),
+    ]:
+        req = urllib.request.Request(
+            portal.url + "/support/new",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "multipart/form-data; boundary=b", "Cookie": cookie},
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req, timeout=5)
+        assert err.value.code == 400
+        assert "could not read the submitted form" in (text := err.value.read().decode()) and reason in text
+    assert portal.received == []

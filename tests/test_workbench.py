@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from helpers import REPO, json_out, run_cli
+from werkzeug.wrappers import Request, Response
 
 from assistant.sites.replica import ReplicaServer, load_site
+from assistant.sites.web import LocalServer
 
 UNSEEN_FORM = """<!DOCTYPE html>
 <html lang="ru"><head><meta charset="utf-8"><title>Связаться с нами — ТехноДом</title></head>
@@ -37,19 +36,17 @@ UNSEEN_FORM = """<!DOCTYPE html>
 
 
 @pytest.fixture
-def static_site(tmp_path):
-    """A provider's page this project has never seen, served as plain files."""
-    root = tmp_path / "www"
-    (root / "contact").mkdir(parents=True)
-    (root / "contact" / "index.html").write_text(UNSEEN_FORM, encoding="utf-8")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def static_site():
+    """A provider's page this project has never seen, served as a plain file would be."""
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.path in ("/contact/", "/contact/index.html"):
+            return Response(UNSEEN_FORM, content_type="text/html")
+        return Response("File not found", 404, content_type="text/plain")
+
+    with LocalServer(app) as server:
+        yield server.url
 
 
 def places(tmp: Path) -> list[str]:

@@ -8,9 +8,7 @@ same token passes `openssl ts -verify` and our own check.
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from asn1crypto import algos, cms, tsp
@@ -19,6 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, padding, rsa, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from werkzeug.wrappers import Request, Response
+
+from assistant.sites.web import LocalServer
 
 
 def _name(cn: str) -> x509.Name:
@@ -168,38 +169,36 @@ class Authority:
         return resp.dump()
 
 
+def authority_app(authority: Authority):
+    """The WSGI app of a timestamp authority: a POSTed TimeStampReq gets a TimeStampResp."""
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.method != "POST":
+            return Response(status=405)
+        return Response(authority.respond(request.get_data()), content_type="application/timestamp-reply")
+
+    return app
+
+
 class TimestampServer:
     """`with TimestampServer() as tsa:` — tsa.url, tsa.authority.ca_pem."""
 
     def __init__(self, kind: str = "rsa"):
         self.authority = Authority(kind)
-        authority = self.authority
+        self.server = LocalServer(authority_app(self.authority), software="test-tsa")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                body = authority.respond(self.rfile.read(length))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/tsa"
 
     def write_ca(self, path: Path) -> Path:
         path.write_bytes(self.authority.ca_pem)
         return path
 
     def __enter__(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()

@@ -1,0 +1,1 @@
+"""The embedded DemoMarket support portal: forms, pages, app, and portal (DemoPortal, the server)."""
