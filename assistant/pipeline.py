@@ -45,6 +45,8 @@ class Settings:
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
     on_page: Callable[[Any], None] | None = None  # sees the page before the flow runs (flow tests)
+    # Told (number, URL) as soon as the provider's number is read, before the package is sealed.
+    on_confirmation: Callable[[str, str | None], None] | None = None
     # A person can see and use this browser although it was not launched headed
     # (a --cdp Chrome on their screen; a flow test acting for the person).
     person_watches: bool = False
@@ -314,6 +316,7 @@ def _run(
         mask=capturer.mask,
         packaged=packaged,
         guard=guard,
+        on_confirmation=settings.on_confirmation,
     )
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright

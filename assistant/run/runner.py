@@ -55,6 +55,9 @@ class RunOptions:
     # The browser-side route guard of the page's context (netguard.Guard); the
     # runner turns what it blocked into a 'blocked:' failure after each step.
     guard: Any = None
+    # Handed (number, confirmation page URL) the moment the number is read, before
+    # the confirmation capture and the packaging: the person waits for nothing else.
+    on_confirmation: Callable[[str, str | None], None] | None = None
 
 
 @dataclass
@@ -191,6 +194,8 @@ class Runner:
                     return self.result
                 if not self.options.confirm_submit():
                     raise Declined("not submitted: you declined at the prompt")
+                # Before the click that cannot be undone: every file of the evidence so far is on disk.
+                self.package.flush()
                 self.options.before_submit()
             self._run_step(index, step, after_submit=index >= submit_at)
             if index == submit_at:
@@ -614,6 +619,11 @@ class Runner:
             ) from None
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
+        if self.options.on_confirmation is not None:
+            try:
+                self.options.on_confirmation(number, self.result.confirmation_url)
+            except Exception as exc:  # showing the number must not cost its evidence
+                self.options.log(f"note: could not hand over the number at once: {str(exc).splitlines()[0]}")
         if self.guard is not None and self.guard.violation is not None:
             # The provider already answered; what the confirmation page then tried was stopped.
             self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")
