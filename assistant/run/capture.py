@@ -23,6 +23,16 @@ from evidence import EvidencePackage, stamp
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
+# The full page's size as Playwright's full_page screenshot measures it, and the window's,
+# once the fonts are in (at most 5 s, as a page may keep loading fonts for ever).
+PAGE_SIZE = """(async () => {
+  await Promise.race([document.fonts.ready, new Promise(done => setTimeout(done, 5000))]);
+  const b = document.body, d = document.documentElement;
+  if (!b || !d) return null;
+  return [Math.max(b.scrollWidth, d.scrollWidth, b.offsetWidth, d.offsetWidth, b.clientWidth, d.clientWidth),
+          Math.max(b.scrollHeight, d.scrollHeight, b.offsetHeight, d.offsetHeight, b.clientHeight, d.clientHeight),
+          window.innerWidth, window.innerHeight];
+})()"""
 
 
 def utcnow() -> datetime:
@@ -88,6 +98,7 @@ class Capturer:
         self.console: list[dict] = []
         self.errors: list[dict] = []
         self._documents: dict[int, Any] = {}
+        self._servers: dict[int, tuple[Any, dict[str, Any]]] = {}  # page → (its document's response, details)
         self._cdp: dict[int, Any] = {}
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
         self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
@@ -107,6 +118,9 @@ class Capturer:
 
             raise RunFailed(str(exc)) from None
         self._stamper = stamp.Stamper()
+        # Files are written (and fsynced) on a thread of their own while the browser goes on;
+        # close() waits for them, and so does the runner before the submit click.
+        package.write_behind()
 
     # ---------------------------------------------------------------- setup
 
@@ -218,8 +232,8 @@ class Capturer:
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
         raw = None
-        if role == STEP_ROLE and not masks and element is None and not full_page:
-            raw = self._fast_viewport_png(page)
+        if not masks and element is None and self.settings.device is None:
+            raw = self._fast_full_png(page) if full_page else self._fast_viewport_png(page)
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
@@ -274,13 +288,51 @@ class Capturer:
 
         A run takes one of these after every action; Chromium's fast PNG encoding
         (larger files, same pixels) halves their cost. Masked shots, elements and
-        full pages go through Playwright, which knows how to do those.
+        emulated devices go through Playwright, which knows how to do those.
+        """
+        return self._capture(page, {})
+
+    def _fast_full_png(self, page) -> bytes | None:
+        """The whole page with the pixels of Playwright's full_page screenshot, for less.
+
+        As Playwright does: wait for the page's fonts and measure the page in a world of
+        our own (the page's scripts can neither fake the size nor stall the wait for
+        long), and draw beyond the window only when the page is bigger than it. Unlike
+        Playwright, the PNG is Chromium's fast encoding (same pixels) and the text caret
+        is left as it was on screen, as in the step screenshots.
         """
         session = self._session(page)
         if session is None:
             return None
         try:
-            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
+            answer = session.send(
+                "Runtime.evaluate",
+                {
+                    "expression": PAGE_SIZE,
+                    "contextId": world["executionContextId"],
+                    "awaitPromise": True,
+                    "returnByValue": True,
+                    "timeout": 10_000,
+                },
+            )
+            width, height, view_width, view_height = answer["result"]["value"]
+        except Exception:  # no document yet, or it went away: Playwright's way decides
+            return None
+        if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
+            return None
+        if width <= view_width and height <= view_height:
+            return self._capture(page, {})
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        return self._capture(page, {"clip": clip, "captureBeyondViewport": True})
+
+    def _capture(self, page, params: dict[str, Any]) -> bytes | None:
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True, **params})
             return base64.b64decode(shot["data"])
         except Exception as exc:
             self._note(f"fast screenshots unavailable ({str(exc).splitlines()[0]}); using Playwright's")
@@ -309,6 +361,16 @@ class Capturer:
         out: dict[str, Any] = {"final_url": self.secrets.url(page.url)}
         if response is None:
             return out
+        known = self._servers.get(id(page))
+        if known is not None and known[0] is response:  # the same document as the last shot: no round trips
+            return {**out, **known[1]}
+        details, complete = self._server_details(page, response)
+        if complete:
+            self._servers[id(page)] = (response, details)
+        return {**out, **details}
+
+    def _server_details(self, page, response) -> tuple[dict[str, Any], bool]:
+        out: dict[str, Any] = {}
         try:
             out["http_status"] = response.status
             address = (self.peer(response.url) if self.peer else None) or response.server_addr()
@@ -323,7 +385,8 @@ class Capturer:
                     out["tls_certificate"] = certificate
         except Exception as exc:  # the page navigated away while we asked
             self._note(f"server details unavailable: {str(exc).splitlines()[0]}")
-        return out
+            return out, False
+        return out, True
 
     def _session(self, page):
         key = id(page)
@@ -439,6 +502,7 @@ class Capturer:
                 },
             )
         shutil.rmtree(self._har_dir, ignore_errors=True)
+        self.package.flush()
 
     def _learn_cookies(self, context) -> None:
         """The session itself: its values are scrubbed wherever they turn up."""
