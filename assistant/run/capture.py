@@ -111,6 +111,7 @@ class Capturer:
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
         self.peer: Callable[[str], dict | None] | None = None
         self.watching = True
+        self._opening = False  # inside new_page(), which watches the network of its page itself
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
         except stamp.FontMissing as exc:
@@ -169,8 +170,10 @@ class Capturer:
         page.on("pageerror", on_error)
         page.on("response", on_response)
         # For a page the site opens (a popup) this is the earliest moment, and its first load
-        # may be missed; new_page() makes sure of it for the pages a run opens itself.
-        self._watch_network(page)
+        # may be missed; new_page() makes sure of it for the pages a run opens itself (and
+        # does it alone: a second session with Network enabled would cost a page's start).
+        if not self._opening:
+            self._watch_network(page)
 
     def new_page(self, context):
         """A page of `context` whose first load is already watched for its TLS certificate.
@@ -182,7 +185,11 @@ class Capturer:
         the certificate of the first page went missing. Here the page is handed out only
         once its session watches the network.
         """
-        page = context.new_page()
+        self._opening = True
+        try:
+            page = context.new_page()
+        finally:
+            self._opening = False
         if self.watching:
             self._watch_network(page)
         return page
