@@ -60,6 +60,9 @@ class EvidencePackage:
         self.files: list[FileEntry] = []
         self._writer = None  # a one-thread pool once write_behind() is called
         self._pending: list = []
+        # Stamped copies already made small for the report's contact sheet (report.thumbnail),
+        # by path: made while a run went on, instead of after it.
+        self.thumbnails: dict[str, Any] = {}
 
     def write_behind(self) -> None:
         """From now on add_bytes records the file (hash, size) at once and writes it to disk
@@ -125,6 +128,7 @@ class EvidencePackage:
             meta=meta or {},
         )
         self.files = [f for f in self.files if f.path != relpath] + [entry]
+        self.thumbnails.pop(relpath, None)  # made from what was here before
         return entry
 
     def entry(self, relpath: str) -> FileEntry | None:
@@ -170,7 +174,7 @@ class EvidencePackage:
         if report:
             from . import report as reports
 
-            sheet = reports.contact_sheet(self.root, self.files)
+            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails)
             if sheet:
                 self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
             draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))

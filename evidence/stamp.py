@@ -243,6 +243,18 @@ def has_glyphs(text: str, size: int = 20) -> bool:
     return True
 
 
+def _stamp_job(png: bytes, thumbnail: bool, kw: dict) -> tuple[bytes, object]:
+    data = stamp(png, **kw)
+    if not thumbnail:
+        return data, None
+    from .report import thumbnail as contact_sheet_picture
+
+    try:
+        return data, contact_sheet_picture(data)
+    except Exception:  # the sheet makes it again from the file
+        return data, None
+
+
 class Stamper:
     """Makes stamped copies on worker threads while the browser goes on.
 
@@ -255,9 +267,11 @@ class Stamper:
 
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stamp")
         self._pending: list[tuple[object, object]] = []
+        # key → the copy as the report's contact sheet shows it, for copies submitted with thumbnail=True
+        self.thumbnails: dict[object, object] = {}
 
-    def submit(self, key, png: bytes, **kw) -> None:
-        self._pending.append((key, self._pool.submit(stamp, png, **kw)))
+    def submit(self, key, png: bytes, *, thumbnail: bool = False, **kw) -> None:
+        self._pending.append((key, self._pool.submit(_stamp_job, png, thumbnail, kw)))
 
     def results(self) -> list[tuple[object, bytes | Exception]]:
         """(key, stamped bytes or the exception that stopped it) in the order submitted;
@@ -265,9 +279,13 @@ class Stamper:
         done = []
         for key, future in self._pending:
             try:
-                done.append((key, future.result()))
+                data, small = future.result()
             except Exception as exc:
                 done.append((key, exc))
+                continue
+            if small is not None:
+                self.thumbnails[key] = small
+            done.append((key, data))
         self._pending = []
         return done
 

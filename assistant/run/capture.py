@@ -23,15 +23,15 @@ from evidence import EvidencePackage, stamp
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
-# The full page's size as Playwright's full_page screenshot measures it, and the window's,
-# once the fonts are in (at most 5 s, as a page may keep loading fonts for ever).
+# The full page's size as Playwright's full_page screenshot measures it, the window's and
+# the title, once the fonts are in (at most 5 s, as a page may keep loading fonts for ever).
 PAGE_SIZE = """(async () => {
   await Promise.race([document.fonts.ready, new Promise(done => setTimeout(done, 5000))]);
   const b = document.body, d = document.documentElement;
   if (!b || !d) return null;
   return [Math.max(b.scrollWidth, d.scrollWidth, b.offsetWidth, d.offsetWidth, b.clientWidth, d.clientWidth),
           Math.max(b.scrollHeight, d.scrollHeight, b.offsetHeight, d.offsetHeight, b.clientHeight, d.clientHeight),
-          window.innerWidth, window.innerHeight];
+          window.innerWidth, window.innerHeight, document.title];
 })()"""
 
 
@@ -238,14 +238,14 @@ class Capturer:
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
-        raw = None
+        raw = title = None
         if not masks and element is None and self.settings.device is None:
-            raw = self._fast_full_png(page) if full_page else self._fast_viewport_png(page)
+            raw, title = self._fast_full_png(page) if full_page else (self._fast_viewport_png(page), None)
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
         url = self.secrets.url(page.url)
-        title = self.secrets.text(self._title(page))
+        title = self.secrets.text(title if title is not None else self._title(page))
         original = stamp.add_text_chunks(
             raw,
             {
@@ -282,6 +282,7 @@ class Capturer:
         self._stamper.submit(
             (stamped_path, path, taken),
             raw,
+            thumbnail=True,
             captured_at=taken,
             url=url,
             case_ref=self.case_ref,
@@ -299,18 +300,19 @@ class Capturer:
         """
         return self._capture(page, {})
 
-    def _fast_full_png(self, page) -> bytes | None:
-        """The whole page with the pixels of Playwright's full_page screenshot, for less.
+    def _fast_full_png(self, page) -> tuple[bytes | None, str | None]:
+        """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
 
         As Playwright does: wait for the page's fonts and measure the page in a world of
         our own (the page's scripts can neither fake the size nor stall the wait for
         long), and draw beyond the window only when the page is bigger than it. Unlike
         Playwright, the PNG is Chromium's fast encoding (same pixels) and the text caret
-        is left as it was on screen, as in the step screenshots.
+        is left as it was on screen, as in the step screenshots. The title comes with the
+        measure, as page.title() would read it, without a round trip of its own.
         """
         session = self._session(page)
         if session is None:
-            return None
+            return None, None
         try:
             frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
             world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
@@ -324,15 +326,17 @@ class Capturer:
                     "timeout": 10_000,
                 },
             )
-            width, height, view_width, view_height = answer["result"]["value"]
+            width, height, view_width, view_height, title = answer["result"]["value"]
         except Exception:  # no document yet, or it went away: Playwright's way decides
-            return None
+            return None, None
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
-            return None
+            return None, None
         if width <= view_width and height <= view_height:
-            return self._capture(page, {})
-        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
-        return self._capture(page, {"clip": clip, "captureBeyondViewport": True})
+            raw = self._capture(page, {})
+        else:
+            clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+            raw = self._capture(page, {"clip": clip, "captureBeyondViewport": True})
+        return raw, title if isinstance(title, str) and raw is not None else None
 
     def _capture(self, page, params: dict[str, Any]) -> bytes | None:
         session = self._session(page)
@@ -354,6 +358,9 @@ class Capturer:
             self.package.add_bytes(
                 stamped_path, data, "image/jpeg", role="stamped", captured_at=taken, meta={"stamped_of": path}
             )
+            small = self._stamper.thumbnails.pop((stamped_path, path, taken), None)
+            if small is not None:
+                self.package.thumbnails[stamped_path] = small
 
     @staticmethod
     def _title(page) -> str | None:
@@ -593,7 +600,8 @@ def render_pdf(
             log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
             return None
         finally:
-            if page is not None:
+            # The capturer's close() closes the context, and this page with it, next.
+            if page is not None and capturer is None:
                 page.close()
 
     return render
