@@ -190,20 +190,53 @@ def test_run_killed_after_the_click_leaves_a_pending_record(silent_portal, tmp_p
     assert rows[0]["confirmation"] is None and Path(rows[0]["evidence_dir"]).is_dir()
 
 
-def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(portal, tmp_path):
+@pytest.fixture
+def slow_site():
+    """A site whose pages take 5 s to start: no run is fast enough to load one in time."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            time.sleep(5)
+            body = b"<title>late</title><p>too late"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_page_that_does_not_load_in_time_is_said_so_and_nothing_is_sent(slow_site, tmp_path):
+    url, asked = slow_site
     done = run_cli(
         "submit",
         "demo",
         "--case",
         str(write_case(tmp_path)),
         "--base-url",
-        portal.url,
+        url,
         "--yes",
         "--timeout",
-        "0.1",
+        "0.5",
         home=tmp_path / "home",
     )
-    assert done.returncode == 1 and portal.received == [] and submissions(tmp_path / "home") == []
+    assert done.returncode == 1 and asked == ["/"] and submissions(tmp_path / "home") == []
     last = done.stderr.strip().splitlines()[-1]
     assert "step 1 (goto" in last and "the page did not finish loading" in last and "selector" not in last
 
