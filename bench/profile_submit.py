@@ -41,7 +41,9 @@ T0 = [0.0]
 
 
 def timer(owner, name: str, label: str, *, moment: bool = False) -> None:
-    original = getattr(owner, name)
+    original = getattr(owner, name, None)
+    if original is None:  # an older tree, profiled for comparison
+        return
     static = isinstance(inspect.getattr_static(owner, name), staticmethod)
 
     @functools.wraps(original)
@@ -79,10 +81,13 @@ def install() -> None:
     timer(Browser, "close", "browser close", moment=True)
     timer(BrowserContext, "close", "context close (writes the HAR)")
     timer(capture.Capturer, "new_page", "new page + CDP Network.enable")
+    timer(BrowserContext, "new_page", "  context.new_page")
+    timer(capture.Capturer, "_watch_network", "  CDP session + Network.enable")
     timer(environment, "capture", "environment")
     for kind in ("goto", "click", "submit", "fill", "select", "check", "upload", "wait_for"):
         timer(runner.Runner, f"_do_{kind}", "page actions")
-    timer(runner.Runner, "_field_type", "  of which: field type check after fill")
+    timer(runner.Runner, "_may_be_password", "  of which: password check after fill")
+    timer(runner.Runner, "_field_type", "  of which: password check after fill")
     timer(runner.Runner, "_settle_guard", "guard settle before submit")
     timer(runner.Runner, "_shoot_after", "per-step screenshots (with load wait)")
     timer(runner.Runner, "_do_screenshot", "captures (flow screenshot steps)")

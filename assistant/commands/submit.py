@@ -51,9 +51,14 @@ def pause(message: str) -> None:
 
 
 def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
+    import gc
+
     from assistant.pipeline import Settings
     from assistant.pipeline import submit as do_submit
 
+    # What is loaded by now (the flow, the case, the modules, pydantic's schemas) stays for the
+    # whole process: the collector need not walk it again and again while the browser runs.
+    gc.freeze()
     shown: list[str] = []
 
     def show_number(number: str, url: str | None) -> None:
