@@ -30,7 +30,10 @@ lint: $(STAMP)
 test: setup lint
 	$(BIN)/python -m pytest
 
+# Byte-compiled first, as `pip install` leaves an installed package (an editable
+# install under PYTHONDONTWRITEBYTECODE would otherwise compile its sources every run).
 bench: setup
+	$(BIN)/python -m compileall -q assistant evidence bench
 	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_evidence.py
 

@@ -29,11 +29,25 @@ TIMESTAMP = "manifest.tsr"
 SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS)
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from .keys import Signer
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:
     return (json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+WRITES_IN_FLIGHT = 16
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    """Write and fsync: evidence that was reported written is on the disk."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def sha256_file(path: Path) -> str:
@@ -49,6 +63,29 @@ class EvidencePackage:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.files: list[FileEntry] = []
+        self._writer: ThreadPoolExecutor | None = None  # a one-thread pool once write_behind() is called
+        self._pending: list[Future[None]] = []
+        # Stamped copies already made small for the report's contact sheet (report.thumbnail),
+        # by path: made while a run went on, instead of after it.
+        self.thumbnails: dict[str, Any] = {}
+
+    def write_behind(self) -> None:
+        """From now on add_bytes records the file (hash, size) at once and writes it to disk
+        on a thread of its own, in order, while the caller goes on (a browser run).
+
+        flush() waits for the writes and raises the first that failed; finish() and
+        bundle() flush first, and so should anyone about to read the files or to do
+        something that cannot be undone without them."""
+        if self._writer is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer")
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        errors = [exc for exc in (future.exception() for future in pending) if exc is not None]
+        if errors:
+            raise errors[0]
 
     def _target(self, relpath: str) -> Path:
         rel = PurePosixPath(relpath)
@@ -67,12 +104,19 @@ class EvidencePackage:
         meta: dict[str, Any] | None = None,
     ) -> FileEntry:
         target = self._target(relpath)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if self._writer is None:
+            _write_file(target, data)
+        else:
+            self._settle()
+            while len(self._pending) >= WRITES_IN_FLIGHT:  # a fast caller must not pile up its files in memory
+                self._pending.pop(0).result()
+            self._pending.append(self._writer.submit(_write_file, target, data))
         return self._record(relpath, hashlib.sha256(data).hexdigest(), len(data), media_type, role, captured_at, meta)
+
+    def _settle(self) -> None:
+        """Forget the writes that are done; a failed one is raised here, at the next file."""
+        while self._pending and self._pending[0].done():
+            self._pending.pop(0).result()
 
     def add_file(self, relpath: str, source: str | Path, media_type: str, **kw: Any) -> FileEntry:
         """Move (or copy) a file that was written elsewhere, e.g. a HAR or a trace."""
@@ -98,6 +142,7 @@ class EvidencePackage:
             meta=meta or {},
         )
         self.files = [f for f in self.files if f.path != relpath] + [entry]
+        self.thumbnails.pop(relpath, None)  # made from what was here before
         return entry
 
     def entry(self, relpath: str) -> FileEntry | None:
@@ -139,10 +184,11 @@ class EvidencePackage:
             signer=SignerRef(fingerprint=signer.fingerprint) if signer else None,
             timestamp_authority=tsa_url,
         )
+        self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
 
-            sheet = reports.contact_sheet(self.root, self.files)
+            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails)
             if sheet:
                 self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
             draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
@@ -153,6 +199,10 @@ class EvidencePackage:
                 self.add_bytes("report.pdf", pdf, "application/pdf", role="report")
         if before_seal is not None:
             before_seal()
+        self.flush()
+        if self._writer is not None:  # what follows is the seal, written in place
+            self._writer.shutdown()
+            self._writer = None
         manifest, text = self._seal(fields, signer)
         if tsa_url:
             from .tsa import TimestampError, fetch
@@ -177,10 +227,7 @@ class EvidencePackage:
         return manifest, text
 
     def _write(self, name: str, data: bytes) -> None:
-        with open(self.root / name, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_file(self.root / name, data)
 
     def write_sums(self) -> None:
         lines = [(f.sha256, f.path) for f in self.files]
@@ -192,5 +239,7 @@ class EvidencePackage:
 
     def bundle(self, target: str | Path | None = None) -> Path:
         from .bundle import make_zip
+
+        self.flush()
 
         return make_zip(self.root, target or self.root.with_name(self.root.name + ".zip"))

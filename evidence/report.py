@@ -11,8 +11,12 @@ import io
 from collections.abc import Iterable
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .manifest import FileEntry, Manifest
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SHOT_ROLES = ("screenshot", "review", "confirmation", "failure", "capture")
 
@@ -192,8 +196,45 @@ def render_html(manifest: Manifest) -> str:
     return "".join(parts)
 
 
-def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb_width: int = 420) -> bytes | None:
-    """One JPEG with every stamped screenshot, for forms that take only images."""
+THUMB_WIDTH = 420
+
+
+def thumbnail(stamped: bytes | Path, thumb_width: int = THUMB_WIDTH) -> Image.Image:
+    """One stamped copy as the contact sheet shows it (a Pillow image); made on the stamping
+    threads while a run goes on, or here when the sheet is made."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(stamped) if isinstance(stamped, bytes) else stamped) as img:
+        ratio = thumb_width / img.width
+        height = min(int(img.height * ratio), int(thumb_width * 1.6))
+        # JPEG can decode straight to a fraction of its size: far cheaper than
+        # decoding 1280 px and throwing most of it away.
+        img.draft("RGB", (thumb_width, int(img.height * ratio)))
+        rgb = img.convert("RGB")
+        thumb = rgb.resize(
+            (thumb_width, int(rgb.height * thumb_width / rgb.width)), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
+    # very tall full-page shots: keep the top and the banner at the bottom
+    if thumb.height > height:
+        banner = thumb.crop((0, thumb.height - 60, thumb_width, thumb.height))
+        top = thumb.crop((0, 0, thumb_width, height - 60))
+        thumb = Image.new("RGB", (thumb_width, height))
+        thumb.paste(top, (0, 0))
+        thumb.paste(banner, (0, height - 60))
+    return thumb
+
+
+def contact_sheet(
+    root: Path,
+    files: list[FileEntry],
+    *,
+    columns: int = 3,
+    thumb_width: int = THUMB_WIDTH,
+    thumbnails: dict[str, Any] | None = None,
+) -> bytes | None:
+    """One JPEG with every stamped screenshot, for forms that take only images.
+
+    thumbnails: pictures already made by thumbnail(), by package path."""
     from PIL import Image, ImageDraw
 
     from .stamp import font
@@ -201,26 +242,13 @@ def contact_sheet(root: Path, files: list[FileEntry], *, columns: int = 3, thumb
     stamped = [f for f in files if "stamped_of" in f.meta]
     if not stamped:
         return None
+    made = thumbnails if thumb_width == THUMB_WIDTH and thumbnails else {}
     thumbs = []
     for f in stamped:
-        with Image.open(root / f.path) as img:
-            ratio = thumb_width / img.width
-            height = min(int(img.height * ratio), int(thumb_width * 1.6))
-            # JPEG can decode straight to a fraction of its size: far cheaper than
-            # decoding 1280 px and throwing most of it away.
-            img.draft("RGB", (thumb_width, int(img.height * ratio)))
-            rgb = img.convert("RGB")
-            thumb = rgb.resize(
-                (thumb_width, int(rgb.height * thumb_width / rgb.width)), Image.Resampling.BILINEAR, reducing_gap=2.0
-            )
-            # very tall full-page shots: keep the top and the banner at the bottom
-            if thumb.height > height:
-                banner = thumb.crop((0, thumb.height - 60, thumb_width, thumb.height))
-                top = thumb.crop((0, 0, thumb_width, height - 60))
-                thumb = Image.new("RGB", (thumb_width, height))
-                thumb.paste(top, (0, 0))
-                thumb.paste(banner, (0, height - 60))
-            thumbs.append((f.path.rsplit("/", 1)[-1], thumb))
+        thumb = made.get(f.path)
+        if thumb is None:
+            thumb = thumbnail(root / f.path, thumb_width)
+        thumbs.append((f.path.rsplit("/", 1)[-1], thumb))
     label_h, pad = 22, 10
     cell_h = max(t.height for _, t in thumbs) + label_h
     rows = (len(thumbs) + columns - 1) // columns

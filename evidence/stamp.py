@@ -250,6 +250,18 @@ def has_glyphs(text: str, size: int = 20) -> bool:
     return True
 
 
+def _stamp_job(png: bytes, thumbnail: bool, kw: dict[str, Any]) -> tuple[bytes, object]:
+    data = stamp(png, **kw)
+    if not thumbnail:
+        return data, None
+    from .report import thumbnail as contact_sheet_picture
+
+    try:
+        return data, contact_sheet_picture(data)
+    except Exception:  # the sheet makes it again from the file
+        return data, None
+
+
 class Stamper:
     """Makes stamped copies on worker threads while the browser goes on.
 
@@ -261,11 +273,12 @@ class Stamper:
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stamp")
-        self._pending: list[tuple[Any, Future[bytes]]] = []
+        self._pending: list[tuple[object, Future[tuple[bytes, object]]]] = []
+        # key → the copy as the report's contact sheet shows it, for copies submitted with thumbnail=True
+        self.thumbnails: dict[object, object] = {}
 
-    def submit(self, key: Any, png: bytes, **kw: Any) -> None:
-        """Stamp png (with stamp()'s keywords) in the background; key is the caller's, handed back by results()."""
-        self._pending.append((key, self._pool.submit(stamp, png, **kw)))
+    def submit(self, key: object, png: bytes, *, thumbnail: bool = False, **kw: Any) -> None:
+        self._pending.append((key, self._pool.submit(_stamp_job, png, thumbnail, kw)))
 
     def results(self) -> list[tuple[Any, bytes | Exception]]:
         """(key, stamped bytes or the exception that stopped it) in the order submitted;
@@ -273,9 +286,13 @@ class Stamper:
         done: list[tuple[Any, bytes | Exception]] = []
         for key, future in self._pending:
             try:
-                done.append((key, future.result()))
+                data, small = future.result()
             except Exception as exc:
                 done.append((key, exc))
+                continue
+            if small is not None:
+                self.thumbnails[key] = small
+            done.append((key, data))
         self._pending = []
         return done
 

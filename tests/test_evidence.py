@@ -7,6 +7,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -320,15 +321,30 @@ def test_unreachable_tsa_keeps_a_signed_package_and_says_so(tmp_path):
         )
     assert done.returncode == 0, done.stderr
     assert "no trusted timestamp" in done.stderr
-    assert done.stdout.strip().splitlines()[-1].startswith("DEMO-")
+    assert any(line.startswith("DEMO-") for line in done.stdout.splitlines())
     assert verify(tmp_path / "pkg").ok
 
 
-def test_assistant_demo_ends_with_the_number_and_leaves_a_verifiable_package(tmp_path):
-    done = run_cli("demo", home=tmp_path / "home")
-    assert done.returncode == 0, done.stderr
+def test_assistant_demo_shows_the_number_before_sealing_and_leaves_a_verifiable_package(tmp_path):
+    # stderr into stdout: each line lands where it was written, so the order is the order of events.
+    home = tmp_path / "home"
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "demo"],
+        env={**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout
     lines = done.stdout.strip().splitlines()
-    assert re.fullmatch(r"DEMO-\d{6}", lines[-1])
+    numbers = [i for i, line in enumerate(lines) if re.fullmatch(r"DEMO-\d{6}", line)]
+    assert len(numbers) == 1, lines  # said once, not again at the end
+    at = numbers[0]
+    sealing = lines.index("sealing the evidence package…")
+    assert lines[at - 1] == "submitted; keep this number:" and at < sealing
+    assert sealing < next(i for i, line in enumerate(lines) if line.startswith("evidence: "))
     bundle = next(line.split()[2] for line in lines if line.startswith("evidence zip:"))
     folder = next(line.split(": ", 1)[1] for line in lines if line.startswith("evidence: "))
     for target in (bundle, folder):

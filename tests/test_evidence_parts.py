@@ -237,3 +237,27 @@ def test_background_stamper_returns_copies_in_order_and_failures_as_values():
     assert [key for key, _ in results] == ["a", "broken", "b"]
     assert isinstance(results[1][1], Exception)
     assert Image.open(io.BytesIO(results[0][1])).width == 300 and Image.open(io.BytesIO(results[2][1])).width == 400
+
+
+def test_contact_sheet_from_pictures_made_while_stamping_is_the_same_file(tmp_path):
+    """The run makes the contact sheet's pictures on the stamping threads; the sheet is the
+    same, byte for byte, as one made afterwards from the stamped files."""
+    from evidence import EvidencePackage
+    from evidence.report import contact_sheet
+
+    at = datetime(2026, 11, 20, 11, 35, tzinfo=UTC)
+    stamper = stamp.Stamper()
+    shots = {"wide": png(1280, 800, noise=True), "tall": png(1280, 3000, noise=True), "small": png(300, 200)}
+    for name, data in shots.items():
+        stamper.submit(name, data, thumbnail=True, captured_at=at, url=f"http://a/{name}", case_ref="c")
+    package = EvidencePackage(tmp_path / "pkg")
+    for name, data in stamper.results():
+        package.add_bytes(f"s/{name}.jpg", data, "image/jpeg", meta={"stamped_of": f"{name}.png"})
+        package.thumbnails[f"s/{name}.jpg"] = stamper.thumbnails.pop(name)
+    stamper.close()
+    made = contact_sheet(package.root, package.files, thumbnails=package.thumbnails)
+    assert made == contact_sheet(package.root, package.files)
+    package.add_bytes(
+        "s/tall.jpg", stamp.stamp(png(640, 480), captured_at=at, url="http://a/", case_ref="c"), "image/jpeg"
+    )
+    assert "s/tall.jpg" not in package.thumbnails  # a replaced file's picture is not used

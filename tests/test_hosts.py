@@ -472,3 +472,76 @@ def test_origin_entries_match_scheme_host_and_port():
         with pytest.raises(ValueError):
             urls.parse_entry(entry)
     assert urls.origin_of("HTTP://Example.COM:8080/x?y") == "http://example.com:8080"
+
+
+def test_only_requests_to_allowed_origins_skip_the_route_in_javascript_and_python(page):
+    """The route sees every request except those it would let through anyway: the pattern that
+    spares them is matched by Playwright's driver (JavaScript) and by Python, on the browser's
+    own spelling of the URL, and must never spare a request to anywhere else."""
+    from urllib.parse import urlsplit
+
+    from assistant.run.netguard import _endpoint, outside
+
+    policy = urls.Policy(
+        "x",
+        1,
+        [
+            urls.parse_entry(e)
+            for e in (
+                "127.0.0.1",
+                "http://127.0.0.1:38201",
+                "*.shop.example",
+                "api.example:8443",
+                "https://pay.example",
+            )
+        ],
+    )
+    pattern = outside(policy)
+    written = [
+        "http://127.0.0.1/",
+        "http://127.0.0.1:38201/form?a=1#top",
+        "https://127.0.0.1",
+        "https://a.b.shop.example/x",
+        "http://shop.example",
+        "https://api.example:8443/",
+        "https://pay.example:443/x",
+        "http://127.0.0.1:382010/",
+        "http://127.0.0.1:3820/",
+        "http://127.0.0.1:38201@evil.example/",
+        "http://user:pw@127.0.0.1/",
+        "http://127.0.0.1.evil.example/",
+        "http://127.0.0.2/",
+        "https://evilshop.example/",
+        "https://shop.example.evil/",
+        "https://api.example/",
+        "http://pay.example/",
+        "http://LOCALHOST:38201/",
+        "http://127.0.0.1:80/",
+        "https://pay.example:8443/",
+        "ws://127.0.0.1/",
+        "file:///etc/passwd",
+        "data:text/html,hi",
+        "blob:http://127.0.0.1/1",
+        "about:blank",
+    ]
+    # The browser's spelling: lower case, no default port, userinfo kept.
+    seen = page.evaluate("urls => urls.map(u => { try { return new URL(u).href } catch { return u } })", written)
+    in_js = page.evaluate(
+        "([source, urls]) => urls.map(u => new RegExp(source).test(u))", [pattern.pattern, written + seen]
+    )
+    spared = []
+    for url, routed in zip(written + seen, in_js, strict=True):
+        assert routed == bool(pattern.search(url)), url  # the driver and Python agree
+        if not routed:
+            spared.append(url)
+            assert urlsplit(url).scheme in ("http", "https") and policy.allows(*_endpoint(url)), url
+            assert "@" not in url, url
+    assert {u.rstrip("/") for u in spared} == {
+        "http://127.0.0.1",
+        "http://127.0.0.1:38201/form?a=1#top",
+        "https://127.0.0.1",
+        "https://a.b.shop.example/x",
+        "http://shop.example",
+        "https://api.example:8443",
+        "https://pay.example/x",  # written with :443, which the browser drops
+    }

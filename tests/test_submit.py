@@ -250,3 +250,32 @@ def test_headed_without_a_screen_says_what_is_missing(portal, tmp_path):
     )
     assert done.returncode == 4 and portal.received == []
     assert "--headed) needs a screen" in done.stderr and "xvfb-run" in done.stderr
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["shown", "showing-fails"])
+def test_the_number_is_handed_over_before_the_confirmation_capture(portal, page, tmp_path, fails):
+    from assistant.language.flow import load_flow
+    from assistant.language.urls import origin_of
+    from assistant.pipeline import build_context
+    from assistant.run.runner import Runner, RunOptions
+    from evidence import EvidencePackage
+
+    case, flow = load_case(write_case(tmp_path)), load_flow(DEMO_FLOW)
+    package = EvidencePackage(tmp_path / "pkg")
+    seen, notes = [], []
+
+    def on_confirmation(number, url):
+        seen.append((number, url, [f.path for f in package.files]))
+        if fails:
+            raise BrokenPipeError("stdout closed")
+
+    options = RunOptions(extra_origins=(origin_of(portal.url),), on_confirmation=on_confirmation, log=notes.append)
+    result = Runner(page, flow, build_context(case, flow, portal.url), package, options).run()
+
+    ((number, url, files_then),) = seen
+    assert number == result.confirmation == portal.received[0].number
+    assert url == result.confirmation_url and url.endswith(f"/support/tickets/{number}/submitted")
+    confirmation = result.actions[-1]
+    assert confirmation.kind == "success" and confirmation.status == "ok" and confirmation.files
+    assert not set(confirmation.files) & set(files_then)  # the capture came after the number
+    assert ("note: could not hand over the number at once: stdout closed" in notes) is fails

@@ -100,14 +100,18 @@ def format_date(value: dt.date, lang: str) -> str:
 def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
     """When a file was captured: a photo's EXIF DateTimeOriginal, else its modification time."""
     try:
-        from PIL import Image
+        from evidence.fit import sniff
 
-        with Image.open(path) as image:
-            exif = image.getexif()
-            raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
-        if raw:
-            # EXIF has no zone: a phone writes its local time, taken to be the person's.
-            return dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
+        # A PDF has no EXIF; Pillow, asked to open one, would first load every image plugin it has.
+        if sniff(path) != "application/pdf":
+            from PIL import Image
+
+            with Image.open(path) as image:
+                exif = image.getexif()
+                raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+            if raw:
+                # EXIF has no zone: a phone writes its local time, taken to be the person's.
+                return dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
     except Exception:  # not an image, or no usable EXIF: fall back to the file's time
         pass
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)

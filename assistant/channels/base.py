@@ -65,7 +65,7 @@ class Settings:
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
     # Told the confirmation number the moment it is read, before the evidence is sealed.
-    on_confirmation: Callable[[str, str | None], None] = lambda number, url: None
+    on_confirmation: Callable[[str, str | None], None] | None = None
     on_page: Callable[[Any], None] | None = None  # sees the page before the flow runs (flow tests)
     # A person can see and use this browser although it was not launched headed
     # (a --cdp Chrome on their screen; a flow test acting for the person).

@@ -113,6 +113,7 @@ class WebForm:
                 mask=capturer.mask,
                 packaged=filing.packaged,
                 guard=guard,
+                on_confirmation=settings.on_confirmation,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -125,8 +126,6 @@ class WebForm:
             except BaseException as exc:  # seal the evidence whatever happened; the pipeline re-raises
                 error = exc
                 result = runner.result
-            if error is None and result.confirmation:
-                settings.on_confirmation(result.confirmation, result.confirmation_url)
             delivery = Delivery(
                 outcome=(
                     "confirmed"

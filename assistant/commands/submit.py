@@ -51,13 +51,35 @@ def pause(message: str) -> None:
 
 
 def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
+    import gc
+
     from assistant.pipeline import Settings
     from assistant.pipeline import submit as do_submit
+
+    # What is loaded by now (the flow, the case, the modules, pydantic's schemas) stays for the
+    # whole process: the collector need not walk it again and again while the browser runs.
+    gc.freeze()
+    shown: list[str] = []
+
+    def show_number(number: str, url: str | None) -> None:
+        # The person's answer, the moment the provider gives it; sealing the evidence follows.
+        click.secho("submitted; keep this number:", fg="green")
+        click.secho(number, bold=True)
+        shown.append(number)
+        info("sealing the evidence package…")
 
     outcome = do_submit(
         case,
         flow,
-        Settings(home=obj.home, interactive=interactive(), confirm=confirm, ask_human=pause, log=info, **settings),
+        Settings(
+            home=obj.home,
+            interactive=interactive(),
+            confirm=confirm,
+            ask_human=pause,
+            log=info,
+            on_confirmation=None if as_json else show_number,
+            **settings,
+        ),
     )
     if as_json:
         print_json(outcome.public())
@@ -79,8 +101,9 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
         )
         click.secho(outcome.confirmation or "", bold=True)
         return
-    click.secho("submitted; keep this number:", fg="green")
-    click.secho(outcome.confirmation or "", bold=True)
+    if outcome.confirmation not in shown:
+        click.secho("submitted; keep this number:", fg="green")
+        click.secho(outcome.confirmation or "", bold=True)
 
 
 def filing_options(func):

@@ -23,6 +23,16 @@ from evidence import EvidencePackage, stamp
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
+# The full page's size as Playwright's full_page screenshot measures it, the window's and
+# the title, once the fonts are in (at most 5 s, as a page may keep loading fonts for ever).
+PAGE_SIZE = """(async () => {
+  await Promise.race([document.fonts.ready, new Promise(done => setTimeout(done, 5000))]);
+  const b = document.body, d = document.documentElement;
+  if (!b || !d) return null;
+  return [Math.max(b.scrollWidth, d.scrollWidth, b.offsetWidth, d.offsetWidth, b.clientWidth, d.clientWidth),
+          Math.max(b.scrollHeight, d.scrollHeight, b.offsetHeight, d.offsetHeight, b.clientHeight, d.clientHeight),
+          window.innerWidth, window.innerHeight, document.title];
+})()"""
 
 
 def utcnow() -> datetime:
@@ -88,6 +98,7 @@ class Capturer:
         self.console: list[dict] = []
         self.errors: list[dict] = []
         self._documents: dict[int, Any] = {}
+        self._servers: dict[int, tuple[Any, dict[str, Any]]] = {}  # page → (its document's response, details)
         self._cdp: dict[int, Any] = {}
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
         self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
@@ -100,6 +111,7 @@ class Capturer:
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
         self.peer: Callable[[str], dict | None] | None = None
         self.watching = True
+        self._opening = False  # inside new_page(), which watches the network of its page itself
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
         except stamp.FontMissing as exc:
@@ -107,6 +119,9 @@ class Capturer:
 
             raise RunFailed(str(exc)) from None
         self._stamper = stamp.Stamper()
+        # Files are written (and fsynced) on a thread of their own while the browser goes on;
+        # close() waits for them, and so does the runner before the submit click.
+        package.write_behind()
 
     # ---------------------------------------------------------------- setup
 
@@ -155,8 +170,10 @@ class Capturer:
         page.on("pageerror", on_error)
         page.on("response", on_response)
         # For a page the site opens (a popup) this is the earliest moment, and its first load
-        # may be missed; new_page() makes sure of it for the pages a run opens itself.
-        self._watch_network(page)
+        # may be missed; new_page() makes sure of it for the pages a run opens itself (and
+        # does it alone: a second session with Network enabled would cost a page's start).
+        if not self._opening:
+            self._watch_network(page)
 
     def new_page(self, context):
         """A page of `context` whose first load is already watched for its TLS certificate.
@@ -168,7 +185,11 @@ class Capturer:
         the certificate of the first page went missing. Here the page is handed out only
         once its session watches the network.
         """
-        page = context.new_page()
+        self._opening = True
+        try:
+            page = context.new_page()
+        finally:
+            self._opening = False
         if self.watching:
             self._watch_network(page)
         return page
@@ -217,15 +238,15 @@ class Capturer:
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
-        raw = None
-        if role == STEP_ROLE and not masks and element is None and not full_page:
-            raw = self._fast_viewport_png(page)
+        raw = title = None
+        if not masks and element is None and self.settings.device is None:
+            raw, title = self._fast_full_png(page) if full_page else (self._fast_viewport_png(page), None)
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
         url = self.secrets.url(page.url)
-        page_title = self._title(page)
-        title = self.secrets.text(page_title) if page_title is not None else None
+        title = title if title is not None else self._title(page)
+        title = self.secrets.text(title) if title is not None else None
         original = stamp.add_text_chunks(
             raw,
             {
@@ -262,6 +283,7 @@ class Capturer:
         self._stamper.submit(
             (stamped_path, path, taken),
             raw,
+            thumbnail=True,
             captured_at=taken,
             url=url,
             case_ref=self.case_ref,
@@ -275,13 +297,54 @@ class Capturer:
 
         A run takes one of these after every action; Chromium's fast PNG encoding
         (larger files, same pixels) halves their cost. Masked shots, elements and
-        full pages go through Playwright, which knows how to do those.
+        emulated devices go through Playwright, which knows how to do those.
         """
+        return self._capture(page, {})
+
+    def _fast_full_png(self, page) -> tuple[bytes | None, str | None]:
+        """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
+
+        As Playwright does: wait for the page's fonts and measure the page in a world of
+        our own (the page's scripts can neither fake the size nor stall the wait for
+        long), and draw beyond the window only when the page is bigger than it. Unlike
+        Playwright, the PNG is Chromium's fast encoding (same pixels) and the text caret
+        is left as it was on screen, as in the step screenshots. The title comes with the
+        measure, as page.title() would read it, without a round trip of its own.
+        """
+        session = self._session(page)
+        if session is None:
+            return None, None
+        try:
+            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
+            answer = session.send(
+                "Runtime.evaluate",
+                {
+                    "expression": PAGE_SIZE,
+                    "contextId": world["executionContextId"],
+                    "awaitPromise": True,
+                    "returnByValue": True,
+                    "timeout": 10_000,
+                },
+            )
+            width, height, view_width, view_height, title = answer["result"]["value"]
+        except Exception:  # no document yet, or it went away: Playwright's way decides
+            return None, None
+        if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
+            return None, None
+        if width <= view_width and height <= view_height:
+            raw = self._capture(page, {})
+        else:
+            clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+            raw = self._capture(page, {"clip": clip, "captureBeyondViewport": True})
+        return raw, title if isinstance(title, str) and raw is not None else None
+
+    def _capture(self, page, params: dict[str, Any]) -> bytes | None:
         session = self._session(page)
         if session is None:
             return None
         try:
-            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True, **params})
             return base64.b64decode(shot["data"])
         except Exception as exc:
             self._note(f"fast screenshots unavailable ({str(exc).splitlines()[0]}); using Playwright's")
@@ -296,6 +359,9 @@ class Capturer:
             self.package.add_bytes(
                 stamped_path, data, "image/jpeg", role="stamped", captured_at=taken, meta={"stamped_of": path}
             )
+            small = self._stamper.thumbnails.pop((stamped_path, path, taken), None)
+            if small is not None:
+                self.package.thumbnails[stamped_path] = small
 
     @staticmethod
     def _title(page) -> str | None:
@@ -310,6 +376,16 @@ class Capturer:
         out: dict[str, Any] = {"final_url": self.secrets.url(page.url)}
         if response is None:
             return out
+        known = self._servers.get(id(page))
+        if known is not None and known[0] is response:  # the same document as the last shot: no round trips
+            return {**out, **known[1]}
+        details, complete = self._server_details(page, response)
+        if complete:
+            self._servers[id(page)] = (response, details)
+        return {**out, **details}
+
+    def _server_details(self, page, response) -> tuple[dict[str, Any], bool]:
+        out: dict[str, Any] = {}
         try:
             out["http_status"] = response.status
             address = (self.peer(response.url) if self.peer else None) or response.server_addr()
@@ -324,7 +400,8 @@ class Capturer:
                     out["tls_certificate"] = certificate
         except Exception as exc:  # the page navigated away while we asked
             self._note(f"server details unavailable: {str(exc).splitlines()[0]}")
-        return out
+            return out, False
+        return out, True
 
     def _session(self, page):
         key = id(page)
@@ -440,6 +517,7 @@ class Capturer:
                 },
             )
         shutil.rmtree(self._har_dir, ignore_errors=True)
+        self.package.flush()
 
     def _learn_cookies(self, context) -> None:
         """The session itself: its values are scrubbed wherever they turn up."""
@@ -523,7 +601,8 @@ def render_pdf(
             log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
             return None
         finally:
-            if page is not None:
+            # The capturer's close() closes the context, and this page with it, next.
+            if page is not None and capturer is None:
                 page.close()
 
     return render

@@ -15,6 +15,7 @@ module only enforces it.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -51,6 +52,30 @@ def _endpoint(url: str) -> tuple[str, str, int]:
     scheme = parts.scheme.lower()
     scheme = WS_SCHEMES.get(scheme, scheme)
     return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
+
+
+def outside(policy: Policy) -> re.Pattern:
+    """A pattern for every URL that is not on one of the policy's allowed origins.
+
+    Matched by Playwright's driver (JavaScript) and again by its Python side, on the
+    browser's own form of the URL: lower-case scheme and host, no default port. An
+    allowed origin is written out exactly and must be followed by '/', '?', '#' or the
+    end, so `http://host:80801/` or `http://host@elsewhere/` are not taken for `http://host`;
+    whatever the pattern does not recognise (another spelling, user@host, a wildcard label
+    with unusual characters) matches it, and _judge decides."""
+    prefixes = []
+    for origin in policy.hosts:
+        for scheme in sorted(origin.schemes):
+            port = origin.port if origin.port is not None else DEFAULT_PORTS[scheme]
+            shown = "" if port == DEFAULT_PORTS[scheme] else f":{port}"
+            host = re.escape(origin.host[2:]) if origin.host.startswith("*.") else re.escape(origin.host)
+            if origin.host.startswith("*."):
+                host = r"(?:[a-z0-9_-]+\.)*" + host
+            prefixes.append(f"{scheme}://{host}{shown}")
+    if not prefixes:
+        return re.compile("^")
+    # (?![\s\S]) is the end of the text in both JavaScript and Python ($ is not, before a newline).
+    return re.compile("^(?!(?:" + "|".join(prefixes) + r")(?:[/?#]|(?![\s\S])))")
 
 
 def _origin_only(url: str) -> str:
@@ -110,7 +135,10 @@ class Guard:
 
     def install(self, context) -> Guard:
         """Guard a BrowserContext (or, where the context is not ours to change, one Page)."""
-        context.route("**/*", self._on_route)
+        # Every request but those to an allowed origin comes to _on_route; those it would only
+        # let through, and Playwright lets them through itself, without a round trip to Python
+        # (the gate still checks their connections).
+        context.route(outside(self.policy), self._on_route)
         context.route_web_socket(lambda url: True, self._on_socket)
         # What the gate turned away comes back as a failed request or its 403: told by what it was.
         context.on("requestfailed", self._on_failed)

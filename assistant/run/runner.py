@@ -58,6 +58,9 @@ class RunOptions:
     # The browser-side route guard of the page's context (netguard.Guard); the
     # runner turns what it blocked into a 'blocked:' failure after each step.
     guard: Any = None
+    # Handed (number, confirmation page URL) the moment the number is read, before
+    # the confirmation capture and the packaging: the person waits for nothing else.
+    on_confirmation: Callable[[str, str | None], None] | None = None
 
 
 @dataclass
@@ -192,6 +195,8 @@ class Runner:
                     return self.result
                 if not self.options.confirm_submit():
                     raise Declined("not submitted: you declined at the prompt")
+                # Before the click that cannot be undone: every file of the evidence so far is on disk.
+                self.package.flush()
                 self.options.before_submit()
             self._run_step(index, step, after_submit=index >= submit_at)
             if index == submit_at:
@@ -465,15 +470,18 @@ class Runner:
         locator.fill(value, timeout=self._timeout_ms(args))
         # Nothing is written between the fill and this check (the HAR only when the run ends),
         # and asking after the fill does not wait a second time for a field that never appears.
-        if not args.secret and self._field_type(locator) in ("password", None):
+        if not args.secret and self._may_be_password(locator):
             self.options.secrets.add(value)
 
     @staticmethod
-    def _field_type(locator: Locator) -> str | None:
+    def _may_be_password(locator) -> bool:
+        # The attribute, not the property: an input's type property is "password" exactly when
+        # its type attribute is, in any case, and reading the attribute costs a tenth as much.
         try:
-            return str(locator.evaluate("e => (e.type || '').toLowerCase()", timeout=2000))
+            kind = locator.get_attribute("type", timeout=2000)
         except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
-            return None
+            return True
+        return kind is not None and kind.lower() == "password"
 
     def _do_select(self, args, step):
         locator = self._locate(args)
@@ -644,6 +652,11 @@ class Runner:
             ) from None
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
+        if self.options.on_confirmation is not None:
+            try:
+                self.options.on_confirmation(number, self.result.confirmation_url)
+            except Exception as exc:  # showing the number must not cost its evidence
+                self.options.log(f"note: could not hand over the number at once: {str(exc).splitlines()[0]}")
         if self.guard is not None and self.guard.violation is not None:
             # The provider already answered; what the confirmation page then tried was stopped.
             self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")

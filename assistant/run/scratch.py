@@ -6,7 +6,8 @@ scrubbed, so it never goes to the shared /tmp: each run writes under
 sweeps the folders of runs that died (SIGKILL, power loss) before it starts.
 The browser driver is a child process that inherits TMPDIR when
 sync_playwright() starts it, which is what moves Chromium's
-`playwright_chromiumdev_profile-*` folders in here too.
+`playwright_chromiumdev_profile-*` folders in here too; it also inherits
+NODE_COMPILE_CACHE (`<home>/cache/node`, kept between runs).
 
 Chromium puts a Unix socket under TMPDIR and dies if that path passes the
 kernel's 107 bytes; a deep home then gets a short symlink in the system temp
@@ -88,15 +89,23 @@ def run_folder(home: Path) -> Iterator[Path]:
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=root))
     link = _short(folder)
-    saved = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(link or folder)
+    changes = {"TMPDIR": str(link or folder)}
+    if "NODE_COMPILE_CACHE" not in os.environ:
+        # Playwright's driver is Node: its compiled code, kept between runs, starts it
+        # a tenth of a second sooner. (Node checks each entry against the file it came from.)
+        cache = home / "cache" / "node"
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        changes["NODE_COMPILE_CACHE"] = str(cache)
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
     try:
         yield folder
     finally:
-        if saved is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         shutil.rmtree(folder, ignore_errors=True)
         if link is not None:
             try:
