@@ -82,6 +82,7 @@ class EvidencePackage:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer")
 
     def flush(self) -> None:
+        """Wait until every file added so far is on disk; raise the first write that failed."""
         pending, self._pending = self._pending, []
         errors = [exc for exc in (future.exception() for future in pending) if exc is not None]
         if errors:
@@ -241,5 +242,4 @@ class EvidencePackage:
         from .bundle import make_zip
 
         self.flush()
-
         return make_zip(self.root, target or self.root.with_name(self.root.name + ".zip"))
