@@ -57,7 +57,9 @@ def other_port():
         yield site
 
 
-def run_flow(tmp_path: Path, provider: AttackSite, steps: str, *, extra: str = "", args: tuple = ()):
+def run_flow(
+    tmp_path: Path, provider: AttackSite, steps: str, *, extra: str = "", args: tuple = (), timeout: float = 120
+):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)
     (flows / "demo.yaml").write_text(FLOW.format(steps=steps, extra=extra), encoding="utf-8")
@@ -72,7 +74,7 @@ def run_flow(tmp_path: Path, provider: AttackSite, steps: str, *, extra: str = "
         *args,
         home=tmp_path / "home",
         env={"ASSISTANT_FLOWS": str(flows)},
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -122,6 +124,20 @@ def test_script_navigation_to_another_host_is_blocked(tmp_path, provider, attack
     provider.pages["/start"] = page_with(f"<script>setTimeout(() => location = '{attacker.url}/landing', 50)</script>")
     done = run_flow(tmp_path, provider, START + '  - wait_for: { selector: "#never", timeout: 3 }\n' + FILL_AND_SEND)
     assert_blocked(done, attacker, provider, "to open")
+
+
+def test_a_page_that_moves_on_during_the_step_screenshot_does_not_stall_the_run(tmp_path, provider):
+    # Chromium never answers a screenshot asked of a document that a navigation then replaces.
+    # Here the page, once loaded, goes on to the form and keeps its renderer busy meanwhile, so the
+    # screenshot after `goto` is always asked of /start and the form always arrives before it is taken.
+    provider.pages["/start"] = (
+        "<!doctype html><title>Start</title><p>One moment</p><script>addEventListener('load', () => "
+        "setTimeout(() => { location = '/form'; const t = Date.now(); while (Date.now() - t < 3000); }, 0))</script>"
+    )
+    done = run_flow(tmp_path, provider, START + '  - wait_for: { selector: "#name" }\n' + FILL_AND_SEND, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [h.path for h in provider.log if h.method == "POST"] == ["/done"]
+    assert [s["status"] for s in submissions(tmp_path / "home")] == ["confirmed"]
 
 
 def test_form_posting_to_another_host_never_sends_the_fields(tmp_path, provider, attacker):

@@ -254,9 +254,9 @@ def test_headed_without_a_screen_says_what_is_missing(portal, tmp_path):
 
 @pytest.mark.parametrize("fails", [False, True], ids=["shown", "showing-fails"])
 def test_the_number_is_handed_over_before_the_confirmation_capture(portal, page, tmp_path, fails):
+    from assistant.channels.web_form import template_context as build_context
     from assistant.language.flow import load_flow
     from assistant.language.urls import origin_of
-    from assistant.channels.web_form import template_context as build_context
     from assistant.run.runner import Runner, RunOptions
     from evidence import EvidencePackage
 

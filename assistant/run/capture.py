@@ -102,6 +102,7 @@ class Capturer:
         self._cdp: dict[int, Any] = {}
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
         self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
+        self._capture_sessions: dict[int, Any] = {}  # see _capture
         self._har_dir = Path(workdir) / "network"
         self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.har_path = self._har_dir / "run.har"
@@ -299,7 +300,7 @@ class Capturer:
         (larger files, same pixels) halves their cost. Masked shots, elements and
         emulated devices go through Playwright, which knows how to do those.
         """
-        return self._capture(page, {})
+        return self._screenshot(page, {})
 
     def _fast_full_png(self, page) -> tuple[bytes | None, str | None]:
         """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
@@ -333,22 +334,56 @@ class Capturer:
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
             return None, None
         if width <= view_width and height <= view_height:
-            raw = self._capture(page, {})
+            raw = self._screenshot(page, {})
         else:
             clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
-            raw = self._capture(page, {"clip": clip, "captureBeyondViewport": True})
+            raw = self._screenshot(page, {"clip": clip, "captureBeyondViewport": True})
         return raw, title if isinstance(title, str) and raw is not None else None
 
-    def _capture(self, page, params: dict[str, Any]) -> bytes | None:
-        session = self._session(page)
-        if session is None:
-            return None
+    def _screenshot(self, page, params: dict[str, Any]) -> bytes | None:
+        """Chromium's fast PNG of the page; None when unavailable or the page moved on meanwhile."""
         try:
-            shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True, **params})
-            return base64.b64decode(shot["data"])
+            shot = self._capture(page, "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True, **params})
         except Exception as exc:
             self._note(f"fast screenshots unavailable ({str(exc).splitlines()[0]}); using Playwright's")
             return None
+        return None if shot is None else base64.b64decode(shot["data"])
+
+    def _capture(self, page, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """A CDP capture of the document on screen; None if the page navigated meanwhile.
+
+        Chromium never answers Page.captureScreenshot or Page.captureSnapshot asked of a
+        document that a navigation then replaces (a script or meta refresh moving on, a
+        blocked request's error page), and a CDP session's send has no timeout: the run
+        would wait for ever. So captures go through a session of their own, detached as
+        soon as the main frame navigates during one, which fails it at once (the next
+        capture opens a new session: one per capture would double a step's screenshot).
+        """
+        key = id(page)
+        session = self._capture_sessions.get(key)
+        if session is None:
+            session = self._capture_sessions[key] = page.context.new_cdp_session(page)
+        navigated = False
+
+        def on_navigated(frame) -> None:
+            nonlocal navigated
+            if frame.parent_frame is None and not navigated:
+                navigated = True
+                self._capture_sessions.pop(key, None)
+                try:
+                    session.detach()
+                except Exception:
+                    pass  # already gone: the command failed with it
+
+        page.on("framenavigated", on_navigated)
+        try:
+            return session.send(method, params)
+        except Exception:
+            if navigated:
+                return None
+            raise
+        finally:
+            page.remove_listener("framenavigated", on_navigated)
 
     def collect_stamped(self) -> None:
         """Add the stamped copies made so far in the background (waits for the rest)."""
@@ -453,11 +488,16 @@ class Capturer:
             )
         except Exception as exc:
             self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
-        session = self._session(page)
-        if session is not None:
+        try:
+            captured = self._capture(page, "Page.captureSnapshot", {"format": "mhtml"})
+            if captured is None:
+                self._note(f"no MHTML snapshot of {stem}: the page moved on while it was taken")
+        except Exception as exc:
+            self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")
+            captured = None
+        if captured is not None:
             try:
-                snapshot = session.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
-                mhtml = self.secrets.bytes(snapshot.encode("utf-8"))
+                mhtml = self.secrets.bytes(captured["data"].encode("utf-8"))
                 out["mhtml"] = f"pages/{stem}.mhtml"
                 self.package.add_bytes(
                     out["mhtml"],
@@ -481,7 +521,7 @@ class Capturer:
         if self._trace:
             self._keep_trace(context, now)
         self._learn_cookies(context)
-        for session in [*self._cdp.values(), *self._spare_sessions]:
+        for session in [*self._cdp.values(), *self._spare_sessions, *self._capture_sessions.values()]:
             try:
                 if session is not None:
                     session.detach()
