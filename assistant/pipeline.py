@@ -244,14 +244,20 @@ class _Journal:
             self.store.set_submission(self.id, **extra)
         return self.id
 
+    def confirmed(self, number: str, url: str | None) -> None:
+        if self.id is not None:
+            self.store.confirm(self.id, number, url)
+
     def settle(self, delivery: Delivery) -> None:
+        """The outcome, before the seal. A number read stays confirmed whatever failed after it
+        (a capture of the confirmation page, say): the error is kept beside it."""
         if self.id is None:
             return
+        if delivery.confirmation:
+            self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
         error = delivery.error
         if error is not None:
             self.store.note_error(self.id, str(error).splitlines()[0] if str(error) else repr(error))
-        elif delivery.confirmation:
-            self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
 
 
 def _file(
@@ -304,7 +310,19 @@ def _file(
             warn=settings.log,
         )
 
-    filing = Filing(case, flow, settings, key, base_url, outdir, workdir, fitted, journal=journal.begin, seal=seal)
+    filing = Filing(
+        case,
+        flow,
+        settings,
+        key,
+        base_url,
+        outdir,
+        workdir,
+        fitted,
+        journal=journal.begin,
+        seal=seal,
+        confirmed=journal.confirmed,
+    )
     channel = channel_class(filing)
     channel.prepare()
     filing.package, filing.packaged, found = open_package(outdir, case, fitted, flow.id, settings.log)

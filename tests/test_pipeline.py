@@ -43,6 +43,9 @@ class Recorder:
         filing.package.add_bytes("sent.txt", b"the request", "text/plain", role="message")
         filing.journal()
         (filing.settings.home / "provider.txt").write_text("received\n")
+        if self.mode == "number-then-crash":
+            filing.confirmed("FAX-1", None)
+            raise RuntimeError("the confirmation page could not be photographed")
         delivery = Delivery(outcome="confirmed", confirmation="FAX-1", environment=this_machine())
         if self.mode == "no-seal":
             return delivery
@@ -93,6 +96,15 @@ def test_the_number_is_journalled_before_the_seal_so_a_failing_seal_cannot_lose_
         file_once(tmp_path)
     [row] = submissions(tmp_path / "home")
     assert row["status"] == "confirmed" and row["confirmation"] == "FAX-1"
+
+
+def test_a_number_read_stays_journalled_when_the_run_breaks_after_it(recorder, tmp_path):
+    recorder.mode = "number-then-crash"
+    with pytest.raises(RuntimeError, match="photographed"):
+        file_once(tmp_path)
+    [row] = submissions(tmp_path / "home")
+    assert row["status"] == "confirmed" and row["confirmation"] == "FAX-1"
+    assert "photographed" in row["last_error"]
 
 
 def test_a_channel_that_never_seals_is_an_error_not_a_silent_success(recorder, tmp_path):

@@ -111,6 +111,9 @@ class Filing:
     # Seals the package: report, manifest, signature, timestamp. Pass render_pdf and
     # before_seal while what they use (a browser) is still open.
     seal: Callable[..., None]
+    # Journals the provider's number (and the page it was read on) the moment it is read,
+    # before anyone is told it and before anything else can fail.
+    confirmed: Callable[[str, str | None], None]
     # Opened by the pipeline after prepare(), with the case's attachments in it.
     package: EvidencePackage = field(init=False)
     packaged: dict[str, str] = field(init=False)  # fitted file path → its path in the package

@@ -113,7 +113,7 @@ class WebForm:
                 mask=capturer.mask,
                 packaged=filing.packaged,
                 guard=guard,
-                on_confirmation=settings.on_confirmation,
+                on_confirmation=self._number_read,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -148,12 +148,17 @@ class WebForm:
             browser.capturer.collect_stamped()  # the report shows the stamped copies
             guard.allow_files_under(filing.outdir)  # report.pdf is rendered from file:// in this context
             filing.seal(delivery, render_pdf=browser.render_pdf(), before_seal=browser.before_seal)
-        delivery.error = self._told(error)
+        delivery.error = self._told(error, result.confirmation)
         return delivery
 
-    def _told(self, error: BaseException | None) -> BaseException | None:
+    def _told(self, error: BaseException | None, number: str | None) -> BaseException | None:
         """A failure after the click says the request may be at the provider, and where the evidence is."""
         outdir = self.filing.outdir
+        if number and isinstance(error, StepFailure):
+            return StepFailure(
+                f"{error}\nThe request was filed: its number {number} is journalled. Evidence: {outdir}",
+                after_submit=True,
+            )
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(
                 f"{error}. It is recorded as pending: ask the provider whether it arrived. Evidence: {outdir}",
@@ -165,6 +170,11 @@ class WebForm:
                 after_submit=True,
             )
         return error
+
+    def _number_read(self, number: str, url: str | None) -> None:
+        self.filing.confirmed(number, url)  # the journal first: a number shown is never a number lost
+        if self.filing.settings.on_confirmation is not None:
+            self.filing.settings.on_confirmation(number, url)
 
     def _confirm(self) -> bool:
         filing = self.filing
