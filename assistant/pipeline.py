@@ -364,7 +364,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     """`assistant capture`: a sealed package from pages alone, with no form and no submission."""
     from assistant.casework.compose import compose
     from assistant.run.capture import CaptureSettings, check_masks, utcnow
-    from assistant.run.session import BrowserSession, case_reference, find_browser
+    from assistant.run.session import BrowserSession, find_browser
 
     for url in urls:
         parts = urlsplit(url)
@@ -377,23 +377,23 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     log = settings.log
     with run_folder(settings.home) as workdir:
         package = EvidencePackage(outdir)
-        session = BrowserSession(
+        capture = CaptureSettings.chosen(
+            settings.home,
+            device=settings.device,
+            masks=settings.masks,
+            tsa=settings.tsa,
+            trace=settings.trace,
+            trace_in_package=settings.trace_in_package,
+        )
+        session = BrowserSession.for_case(
             choice,
             package,
-            capture=CaptureSettings(
-                device=settings.device,
-                masks=list(settings.masks),
-                tsa=settings.tsa,
-                trace=settings.trace or settings.trace_in_package,
-                trace_in_package=settings.trace_in_package,
-                trace_dir=settings.home / "traces",
-            ),
-            case_ref=case_reference(case.subject, case.order_id, key),
+            case,
+            key,
+            capture=capture,
             workdir=workdir,
-            locale="ru-RU" if case.language == "ru" else "en-US",
-            headless=not settings.headed,
+            headed=settings.headed,
             slowmo=settings.slowmo,
-            reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             log=log,
         )
         actions: list[Action] = []

@@ -20,7 +20,7 @@ from assistant.run import login
 from assistant.run.capture import CaptureSettings, check_masks
 from assistant.run.netguard import Guard
 from assistant.run.runner import Blocked, Runner, RunOptions, StepFailure
-from assistant.run.session import BrowserSession, case_reference, find_browser
+from assistant.run.session import BrowserSession, find_browser
 
 
 def template_context(case: Case, flow: Flow, base_url: str, attachments: list[Any] | None = None) -> dict[str, Any]:
@@ -50,13 +50,13 @@ class WebForm:
         self.filing = filing
         settings = filing.settings
         self.context = template_context(filing.case, filing.flow, filing.base_url, filing.attachments)
-        self.capture = CaptureSettings(
+        self.capture = CaptureSettings.chosen(
+            settings.home,
             device=settings.device,
-            masks=list(settings.masks),
+            masks=settings.masks,
             tsa=settings.tsa,
-            trace=settings.trace or settings.trace_in_package,
+            trace=settings.trace,
             trace_in_package=settings.trace_in_package,
-            trace_dir=settings.home / "traces",
         )
         self.session: dict[str, Any] | None = None
 
@@ -73,18 +73,17 @@ class WebForm:
         # --base-url (a replica, a local site) is allowed for this run only, by its exact origin.
         extra = [origin_of(filing.base_url)] if settings.base_url else []
         guard = Guard(Policy.for_flow(flow, extra), log=settings.log)
-        browser = BrowserSession(
+        browser = BrowserSession.for_case(
             self.choice,
             filing.package,
+            case,
+            filing.key,
             capture=self.capture,
-            case_ref=case_reference(case.subject, case.order_id, filing.key),
             workdir=filing.workdir,
-            locale="ru-RU" if case.language == "ru" else "en-US",
-            headless=not settings.headed,
+            headed=settings.headed,
             slowmo=settings.slowmo,
             guard=guard,
             storage_state=self.session["state"] if self.session else None,
-            reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             log=settings.log,
         )
         journalled = False

@@ -11,7 +11,7 @@ import hashlib
 import json
 import shutil
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,27 @@ class CaptureSettings:
     # unless the person asks for it inside the shareable package.
     trace_in_package: bool = False
     trace_dir: Path | None = None
+
+    @classmethod
+    def chosen(
+        cls,
+        home: Path,
+        *,
+        device: str | None,
+        masks: Iterable[str],
+        tsa: str | None,
+        trace: bool,
+        trace_in_package: bool,
+    ) -> CaptureSettings:
+        """From the command's evidence options; a trace kept in the package is a trace too."""
+        return cls(
+            device=device,
+            masks=list(masks),
+            tsa=tsa,
+            trace=trace or trace_in_package,
+            trace_in_package=trace_in_package,
+            trace_dir=home / "traces",
+        )
 
 
 def context_options(playwright, settings: CaptureSettings, *, locale: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from evidence.package import EvidencePackage
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
+    from assistant.language.case import Case
     from assistant.run.netguard import Guard
 
 
@@ -74,6 +75,38 @@ class BrowserSession:
         self.context: BrowserContext | None = None
         self.page: Page | None = None
         self.environment: Environment | None = None
+
+    @classmethod
+    def for_case(
+        cls,
+        choice: browsers.BrowserChoice,
+        package: EvidencePackage,
+        case: Case,
+        key: str,
+        *,
+        capture: CaptureSettings,
+        workdir: Path,
+        headed: bool,
+        slowmo: float = 0,
+        guard: Guard | None = None,
+        storage_state: dict[str, Any] | None = None,
+        log: Callable[[str], None] = lambda m: None,
+    ) -> BrowserSession:
+        """A session whose stamps name the case, in the case's language, with its reported device."""
+        return cls(
+            choice,
+            package,
+            capture=capture,
+            case_ref=case_reference(case.subject, case.order_id, key),
+            workdir=workdir,
+            locale="ru-RU" if case.language == "ru" else "en-US",
+            headless=not headed,
+            slowmo=slowmo,
+            guard=guard,
+            storage_state=storage_state,
+            reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            log=log,
+        )
 
     def __enter__(self) -> BrowserSession:
         from playwright.sync_api import Error as PlaywrightError
