@@ -339,7 +339,7 @@ def _to_wsgi(response: Response) -> WSGIResponse:
     return out
 
 
-class ReplicaServer:
+class ReplicaServer(LocalServer):
     """A Site served in a background thread on 127.0.0.1 (a free port by default).
 
     ``with ReplicaServer(load_site(folder)) as server:`` → ``server.url``,
@@ -348,36 +348,11 @@ class ReplicaServer:
 
     def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0):
         self.site = site
-        self._server = LocalServer(site.wsgi, host, port, software="Replica/1.0")
-
-    @property
-    def host(self) -> str:
-        return self._server.host
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        return self._server.url
+        super().__init__(site.wsgi, host, port, software="Replica/1.0")
 
     @property
     def received(self) -> list[Received]:
         return list(self.site.received)
-
-    def start(self) -> ReplicaServer:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> ReplicaServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def load_site(directory: str | Path) -> Site:

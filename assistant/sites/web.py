@@ -21,7 +21,7 @@ import io
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -196,7 +196,7 @@ class LocalServer:
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self.port}"
 
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         if self._server is not None:
             return self
         sock = _listen(self.host, self.port)
@@ -233,7 +233,7 @@ class LocalServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -38,8 +38,10 @@ from assistant.sites.web import LocalServer
 __all__ = ["DemoPortal", "Ticket", "ReceivedFile", "serve_forever", "main"]
 
 
-class DemoPortal:
+class DemoPortal(LocalServer):
     """The DemoMarket support portal, served in a background thread."""
+
+    app: PortalApp
 
     def __init__(
         self,
@@ -48,37 +50,13 @@ class DemoPortal:
         confirm: bool = True,
         first_number: int = 123,
     ) -> None:
-        self.app = PortalApp(confirm=confirm, first_number=first_number)
-        self._server = LocalServer(self.app, host, port, software="DemoMarketSupport/1.0")
-
-    @property
-    def host(self) -> str:
-        return self._server.host
-
-    @property
-    def port(self) -> int:
-        return self._server.port
+        super().__init__(
+            PortalApp(confirm=confirm, first_number=first_number), host, port, software="DemoMarketSupport/1.0"
+        )
 
     @property
     def confirm(self) -> bool:
         return self.app.confirm
-
-    def start(self) -> DemoPortal:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> DemoPortal:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def received(self) -> list[Ticket]:
