@@ -40,6 +40,16 @@ class ExitStatus(enum.IntEnum):
     REFUSED = 3, "refused: already submitted, or pending (see --force)"
     NO_BROWSER = 4, "no browser could be found or started"
     DECLINED = 5, "you declined at the confirmation prompt"
+    REJECTED = (
+        6,
+        "rejected: the provider (or the browser) refused the request and said why; nothing was filed, "
+        "fix the case and submit again",
+    )
+    UNKNOWN = (
+        7,
+        "outcome unknown: the request left the browser but no confirmation came; it is recorded as pending "
+        "(`assistant cases resolve`)",
+    )
     # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
     INTERRUPTED = 130, "interrupted (Ctrl-C); `assistant cases` shows what was recorded"
 
@@ -68,3 +78,15 @@ class Declined(AssistantError):
 
 class RunFailed(AssistantError):
     exit_code = ExitStatus.RUN_FAILED
+
+
+class Rejected(AssistantError):
+    """The provider or the browser refused the request: nothing was filed, a resend is allowed."""
+
+    exit_code = ExitStatus.REJECTED
+
+
+class OutcomeUnknown(AssistantError):
+    """A request left the browser and no confirmation came: recorded as pending, never retried blindly."""
+
+    exit_code = ExitStatus.UNKNOWN

@@ -131,7 +131,7 @@ def fit_attachments(case: Case, flow: Flow, workdir: Path) -> list[Fitted]:
 
 
 def refuse_duplicate(store: Store, key: str) -> None:
-    existing = store.find(key)
+    existing = store.find(key, live=True)
     if existing is None:
         return
     if existing.status == "confirmed":
@@ -255,7 +255,14 @@ class _Journal:
             return
         if delivery.confirmation:
             self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
-        error = delivery.error
+            return self._note(delivery.error)
+        if delivery.outcome == "rejected":
+            self.store.reject(self.id, delivery.reason or "refused; no reason shown")
+            return
+        self._note(delivery.error)
+
+    def _note(self, error: BaseException | None) -> None:
+        assert self.id is not None
         if error is not None:
             self.store.note_error(self.id, str(error).splitlines()[0] if str(error) else repr(error))
 
@@ -299,6 +306,7 @@ def _file(
                 confirmation=delivery.confirmation,
                 confirmation_url=delivery.confirmation_url,
                 outcome=delivery.outcome,
+                reason=delivery.reason,
             ),
             request=delivery.request,
             fitting=fitting,

@@ -1,9 +1,17 @@
 """The submission journal (SQLite in the user data dir).
 
-A submission is written as `pending` *before* the submit click and turned
-`confirmed` once the provider's number is read. A run killed in between leaves
-`pending`, which blocks a blind resubmission: the person must look at the
-provider's side first and then pass --force.
+A submission is written as `pending` *before* the submit click, then settled:
+
+    pending    the click may have happened and no answer was read (a crash, a
+               timeout after the request left): the outcome is unknown. It
+               blocks a blind resubmission until `assistant cases resolve`.
+    confirmed  the provider accepted it and its number was read.
+    rejected   the provider (or the browser) refused it; nothing was filed.
+    drafted    written for the person to send themselves (an .eml): no clock yet.
+    not_filed  the person found out it never reached the provider.
+
+Only `pending` and `confirmed` are live: they count as a request on the
+matter and block a resend; the others do not.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS = {
     1: """
@@ -92,7 +100,49 @@ MIGRATIONS = {
     ALTER TABLE submissions ADD COLUMN due_at TEXT;
     CREATE INDEX submissions_case_id ON submissions(case_id);
     """,
+    # 3: outcomes besides pending/confirmed. SQLite cannot change a CHECK, so the
+    # table is copied into one with the wider check; every row and id is kept.
+    3: """
+    CREATE TABLE submissions_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_key TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        category TEXT NOT NULL,
+        subject TEXT,
+        order_id TEXT,
+        channel TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        flow_version TEXT NOT NULL,
+        flow_sha256 TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'rejected', 'drafted', 'not_filed')),
+        confirmation TEXT,
+        confirmation_url TEXT,
+        submitted_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        evidence_dir TEXT,
+        last_error TEXT,
+        case_json TEXT NOT NULL,
+        case_id INTEGER REFERENCES cases(id),
+        kind TEXT NOT NULL DEFAULT 'request',
+        message_id TEXT,
+        manifest_sha256 TEXT,
+        due_at TEXT,
+        settled_at TEXT
+    );
+    INSERT INTO submissions_v3 SELECT id, case_key, provider, category, subject, order_id, channel, flow_id,
+        flow_version, flow_sha256, status, confirmation, confirmation_url, submitted_at, confirmed_at,
+        evidence_dir, last_error, case_json, case_id, kind, message_id, manifest_sha256, due_at, NULL
+        FROM submissions;
+    DROP TABLE submissions;
+    ALTER TABLE submissions_v3 RENAME TO submissions;
+    CREATE INDEX submissions_case_key ON submissions(case_key);
+    CREATE INDEX submissions_case_id ON submissions(case_id);
+    """,
 }
+
+# What the journal may say of a submission (see the module docstring); the live ones block a resend.
+SUBMISSION_STATUSES = ("pending", "confirmed", "rejected", "drafted", "not_filed")
+LIVE = ("pending", "confirmed")
 
 CASE_STATUSES = ("open", "answered", "escalated", "closed")
 
@@ -186,6 +236,12 @@ class Submission:
     message_id: str | None = None
     manifest_sha256: str | None = None
     due_at: str | None = None
+    settled_at: str | None = None  # when it became rejected, not_filed, or a draft marked sent
+
+    @property
+    def live(self) -> bool:
+        """Counts as a request at the provider (or possibly so): blocks a resend on its matter."""
+        return self.status in LIVE
 
     def public(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -319,13 +375,23 @@ class Store:
                 (number, url, now(), submission_id),
             )
 
+    def reject(self, submission_id: int, reason: str) -> None:
+        """The provider or the browser refused it: nothing filed, no deadline, no block on a resend."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE submissions SET status='rejected', last_error=?, due_at=NULL, settled_at=? WHERE id=?",
+                (reason, now(), submission_id),
+            )
+
     def note_error(self, submission_id: int, error: str) -> None:
         with self.transaction() as db:
             db.execute("UPDATE submissions SET last_error=? WHERE id=?", (error, submission_id))
 
-    def find(self, case_key: str) -> Submission | None:
+    def find(self, case_key: str, *, live: bool = False) -> Submission | None:
+        """The latest submission of this case (live=True: the latest pending or confirmed one)."""
+        where = " AND status IN ('pending', 'confirmed')" if live else ""
         row = self.db.execute(
-            "SELECT * FROM submissions WHERE case_key=? ORDER BY id DESC LIMIT 1", (case_key,)
+            f"SELECT * FROM submissions WHERE case_key=?{where} ORDER BY id DESC LIMIT 1", (case_key,)
         ).fetchone()
         return Submission(**dict(row)) if row else None
 
@@ -346,10 +412,10 @@ class Store:
             db.execute(f"UPDATE submissions SET {assignments} WHERE id=?", (*fields.values(), submission_id))
 
     def open_on_matter(self, matter: str) -> list[Submission]:
-        """Submissions of cases on this matter that are not closed, newest first."""
+        """Live submissions (pending, confirmed) of cases on this matter that are not closed, newest first."""
         rows = self.db.execute(
             "SELECT s.* FROM submissions s JOIN cases c ON c.id = s.case_id "
-            "WHERE c.matter=? AND c.status != 'closed' ORDER BY s.id DESC",
+            "WHERE c.matter=? AND c.status != 'closed' AND s.status IN ('pending', 'confirmed') ORDER BY s.id DESC",
             (matter,),
         )
         return [Submission(**dict(r)) for r in rows]

@@ -79,7 +79,12 @@ class SubmissionRef(Model):
     submitted_at: AwareDatetime | None = None
     confirmation: str | None = None
     confirmation_url: str | None = None
-    outcome: Literal["confirmed", "pending", "not_submitted", "failed"]
+    # confirmed: accepted, the number read; rejected: refused, nothing filed; unknown:
+    # sent, no confirmation; drafted: written for the person to send; pending: packages
+    # made before "unknown" existed.
+    outcome: Literal["confirmed", "rejected", "unknown", "drafted", "pending", "not_submitted", "failed"]
+    # Why, in the provider's (or the browser's) own words for a rejection; what was seen for unknown.
+    reason: str | None = None
 
 
 class SignerRef(Model):

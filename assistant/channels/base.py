@@ -80,8 +80,15 @@ class Settings:
 class Delivery:
     """What happened at the provider, as far as this run can tell."""
 
-    # The manifest's word: confirmed | pending (sent, no number) | not_submitted | failed.
+    # The manifest's word for what happened at the provider:
+    #   confirmed      accepted: the success check held and the number was read
+    #   rejected       the provider (or the browser) refused it: nothing was filed (reason: their words)
+    #   unknown        the request left this machine and no confirmation came (reason: what was seen)
+    #   drafted        written for the person to send (an .eml), not sent by this run
+    #   not_submitted  stopped before the irreversible act (dry run, refused, declined)
+    #   failed         broke before the irreversible act
     outcome: str
+    reason: str | None = None
     # What the person is told: confirmed | dry_run | eml_written.
     status: str = "confirmed"
     confirmation: str | None = None

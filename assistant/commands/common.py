@@ -62,8 +62,8 @@ def fail(exc: Exception) -> NoReturn:
     text = printable(str(exc)).strip("\n")
     lines = text.split("\n") if text.strip() else [type(exc).__name__]
     click.secho(f"error: {lines[0]}", err=True, fg="red", bold=True)
-    for line in lines[1:]:
-        click.secho(f"error: {line}", err=True, fg="red")
+    for line in lines[1:]:  # details under the one-line message, not more errors
+        click.secho(f"  {line}", err=True, fg="red")
     exit_with(code)
 
 
