@@ -141,8 +141,9 @@ def refuse_duplicate(store: Store, key: str) -> None:
         )
     raise AlreadySubmitted(
         f"a submission of this case started at {existing.submitted_at} was never confirmed "
-        f"(last error: {existing.last_error or 'none recorded'}). The provider may have it: check their "
-        "status page or your email first; pass --force only if they did not receive it."
+        f"(last error: {existing.last_error or 'none recorded'}). The provider may have it: settle it with "
+        f"`assistant cases resolve {existing.case_id}` (it reads their list, or asks you for the number from "
+        "their email, or whether it was not filed); then submit again if it was not."
     )
 
 

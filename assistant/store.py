@@ -516,3 +516,53 @@ class Store:
         with self.transaction() as db:
             db.execute("INSERT INTO notes(case_id, at, text) VALUES (?, ?, ?)", (case_id, now(), text))
             db.execute("UPDATE cases SET updated_at=? WHERE id=?", (now(), case_id))
+
+    # ------------------------------------------------------------ resolving unknown outcomes
+
+    def _pending(self, db: sqlite3.Connection, submission_id: int) -> sqlite3.Row | None:
+        return db.execute(
+            "SELECT id, case_id FROM submissions WHERE id=? AND status='pending'", (submission_id,)
+        ).fetchone()
+
+    def _history_note(self, db: sqlite3.Connection, case_id: int | None, note: str) -> None:
+        """A line in the case's history that leaves its status as it is."""
+        if case_id is None:
+            return
+        stamp = now()
+        db.execute(
+            "INSERT INTO status_history(case_id, status, at, note) SELECT id, status, ?, ? FROM cases WHERE id=?",
+            (stamp, note, case_id),
+        )
+        db.execute("UPDATE cases SET updated_at=? WHERE id=?", (stamp, case_id))
+
+    def resolve_filed(self, submission_id: int, number: str, url: str | None, note: str) -> bool:
+        """A pending submission the provider did receive, its number found afterwards (on their
+        own list, or in their email): confirmed (settled_at says when it was resolved), its
+        deadline as journalled, the note in the case's history. False, changing nothing, if it
+        is no longer pending."""
+        with self.transaction() as db:
+            row = self._pending(db, submission_id)
+            if row is None:
+                return False
+            stamp = now()
+            db.execute(
+                "UPDATE submissions SET status='confirmed', confirmation=?, confirmation_url=?, confirmed_at=?, "
+                "settled_at=? WHERE id=?",
+                (number, url, stamp, stamp, submission_id),
+            )
+            self._history_note(db, row["case_id"], note)
+        return True
+
+    def resolve_not_filed(self, submission_id: int, note: str) -> bool:
+        """A pending submission that never reached the provider: no deadline, no block on a
+        resend, the note in the case's history. False, changing nothing, if it is no longer pending."""
+        with self.transaction() as db:
+            row = self._pending(db, submission_id)
+            if row is None:
+                return False
+            db.execute(
+                "UPDATE submissions SET status='not_filed', due_at=NULL, settled_at=? WHERE id=?",
+                (now(), submission_id),
+            )
+            self._history_note(db, row["case_id"], note)
+        return True

@@ -53,7 +53,10 @@ def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], no
         return out
     if latest.status == "pending":
         out["state"] = "pending"
-        out["next_action"] = "the last submission was never confirmed: check the provider's site or your email for it"
+        out["next_action"] = (
+            f"the last submission was never confirmed: `assistant cases resolve {ref}` (the provider's list, "
+            "or the number from their email, or that it was not filed)"
+        )
         return out
     due = parse(latest.due_at)
     if due is None:

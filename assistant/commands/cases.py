@@ -1,10 +1,10 @@
-"""`assistant cases list|show|reply|status|close|note|due`: the requests you have filed."""
+"""`assistant cases list|show|reply|status|close|note|due|resolve`: the requests you have filed."""
 
 from __future__ import annotations
 
 import click
 
-from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
+from assistant.commands.common import Ctx, browser_options, handles_errors, info, json_option, pass_ctx, print_json
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
 STATE_COLOURS = {"overdue": "red", "due soon": "yellow", "pending": "yellow", "answered": "green"}
@@ -254,3 +254,265 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
             f"{r['provider']}  {r['subject'] or ''}"
         )
         click.echo(f"      next: {r['next_action']}")
+
+
+# ------------------------------------------------------------------ resolve
+# Named `resolve`, not `status`: `cases status` sets the case's own state (open, answered, …);
+# this settles one submission whose outcome is unknown, which is a different question.
+
+NO_TERMINAL_HINT = (
+    "pass --number N (the number from the provider's email or status page) or --not-filed (they do not have it)"
+)
+
+
+def _pending_one(store, found: dict, submission_id: int | None):
+    """The pending submission to settle; None when there is nothing to resolve."""
+    from assistant.errors import InputError
+
+    subs = store.submissions_of(found["id"])
+    if submission_id is not None:
+        chosen = next((s for s in subs if s.id == submission_id), None)
+        if chosen is None:
+            ids = ", ".join(str(s.id) for s in subs) or "none"
+            raise InputError(f"--submission: {submission_id} is not a submission of case {found['id']} (its: {ids})")
+        return chosen if chosen.status == "pending" else None
+    pending = [s for s in subs if s.status == "pending"]
+    if len(pending) > 1:
+        listed = "; ".join(f"{s.id} ({s.flow_id}, started {_when(s.submitted_at)} UTC)" for s in pending)
+        raise InputError(f"case {found['id']} has {len(pending)} submissions pending: {listed}; pass --submission ID")
+    return pending[0] if pending else None
+
+
+def _journalled_case(sub):
+    import json
+
+    from pydantic import ValidationError
+
+    from assistant.errors import InputError
+    from assistant.language.case import Case
+
+    try:
+        return Case.model_validate(json.loads(sub.case_json))
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"submission {sub.id}: the case journalled with it cannot be read ({first})") from None
+
+
+def _ask_person(sub, flow, seen: str | None) -> tuple[str, str | None]:
+    """On a terminal: ('confirmed', number), ('not_filed', None) or ('pending', None)."""
+    provider = (flow.provider or flow.name) if flow is not None else sub.provider
+    click.secho(
+        f"\nsubmission {sub.id} ({sub.channel}, {sub.flow_id}, started {_when(sub.submitted_at)} UTC) may have "
+        f"reached {provider}: the click happened, no confirmation was read.",
+        err=True,
+        bold=True,
+    )
+    if seen:
+        click.echo(seen, err=True)
+    click.echo("Look for it in your email or on the provider's site, then say what you found:", err=True)
+    click.echo("  n  they have it: I have its number", err=True)
+    click.echo("  x  it was not filed: they do not have it", err=True)
+    click.echo("  p  I do not know yet: leave it pending", err=True)
+    choice = click.prompt("Your answer", type=click.Choice(["n", "x", "p"]), show_choices=True, err=True)
+    if choice == "x":
+        return "not_filed", None
+    if choice == "p":
+        return "pending", None
+    number = ""
+    while not number:
+        number = click.prompt("Its number", err=True).strip()
+    return "confirmed", _checked_number(number)
+
+
+def _checked_number(number: str) -> str:
+    from assistant.errors import InputError
+
+    number = number.strip()
+    if not number or len(number) > 200 or any(ch in number for ch in "\r\n\t"):
+        raise InputError(f"--number: {number[:40]!r} is not a request number; give it as the provider wrote it")
+    return number
+
+
+def _lookup_said(looked, known: dict[str, int]) -> str:
+    """What the provider's list showed, for the person (one line)."""
+    if not looked.found:
+        return (
+            f"The provider's list ({looked.url}) shows {looked.items} request(s), none with {looked.wanted!r}; "
+            "a request sent minutes ago may not be listed yet."
+        )
+    parts = []
+    for f in looked.found:
+        if f.number is None:
+            parts.append(f"one whose number could not be read ({f.problem})")
+        elif f.number in known:
+            parts.append(f"{f.number} (already journalled, case {known[f.number]})")
+        else:
+            parts.append(f.number)
+    return f"The provider's list ({looked.url}) shows {len(looked.found)} request(s) with {looked.wanted!r}: " + (
+        ", ".join(parts) + "."
+    )
+
+
+@cases.command("resolve")
+@click.argument("case")
+@click.option("--number", metavar="N", help="They have it: the number from their email or status page.")
+@click.option("--not-filed", "not_filed", is_flag=True, help="They do not have it: nothing was filed.")
+@click.option("--submission", "submission_id", type=int, metavar="ID", help="Which one, if several are pending.")
+@click.option("--note", metavar="TEXT", help="Where you found the answer (kept in the case's history).")
+@click.option("--base-url", metavar="URL", help="Look it up on this site (a local one, like the demo portal).")
+@browser_options
+@json_option
+@pass_ctx
+@handles_errors
+def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_url, as_json, **browser) -> None:
+    """Settle a submission of CASE whose outcome is unknown.
+
+    A submission is journalled as pending right before the submit click; when no
+    confirmation was read after it (a crash, a timeout, a connection reset) the
+    provider may or may not have the request, and a resend is refused until this
+    says which. (`cases status` sets the case's own status; this settles one
+    submission, hence its own verb.)
+
+    \b
+    In order:
+      --number N     they have it, as N: confirmed, a resend is refused
+      --not-filed    they do not have it: a resend is allowed without --force
+      (neither)      if the flow has a `lookup:` block, read the provider's own
+                     list of your requests in the browser and take the number
+                     found there; otherwise, or if it finds nothing certain,
+                     ask on a terminal. Without a terminal: exit 2, naming the
+                     flag to pass.
+
+    Nothing pending: says "nothing to resolve" and exits 0.
+    """
+    from assistant.errors import AlreadySubmitted, InputError
+
+    if number is not None and not_filed:
+        raise InputError("give either --number N (they have it) or --not-filed (they do not), not both")
+    if number is not None:
+        number = _checked_number(number)
+    store = _open_store(obj)
+    try:
+        found = case_row(store, case)
+        sub = _pending_one(store, found, submission_id)
+        result: dict = {"case": found["id"], "submission": sub.id if sub else submission_id, "lookup": None}
+        if sub is None:
+            message = f"case {found['id']}: nothing to resolve: no submission of it is pending"
+            if submission_id is not None:
+                message = f"case {found['id']}: nothing to resolve: submission {submission_id} is not pending"
+            _said(result | {"status": None, "message": message}, as_json)
+            return
+        how, url = "you", None
+        if number is not None:
+            outcome = "confirmed"
+        elif not_filed:
+            outcome = "not_filed"
+        else:
+            outcome, number, url, how = _find_out(obj, store, sub, base_url, browser, result)
+        if outcome == "pending":
+            _said(
+                result | {"status": "pending", "message": f"case {found['id']}: submission {sub.id} left pending"},
+                as_json,
+            )
+            return
+        detail = f": {note}" if note else ""
+        if outcome == "confirmed":
+            assert number is not None
+            where = f", read on {url}" if url else ""
+            evidence = (result["lookup"] or {}).get("evidence_dir")
+            told = f"submission {sub.id} resolved by {how}: filed, number {number}{where}" + (
+                f" (evidence of the lookup: {evidence})" if evidence else ""
+            )
+            done = store.resolve_filed(sub.id, number, url, told + detail)
+            message = (
+                f"case {found['id']}: submission {sub.id} resolved by {how}: the provider has it as {number}; "
+                "it is confirmed and a resend will be refused as already submitted"
+            )
+        else:
+            told = f"submission {sub.id} resolved by {how}: not filed"
+            done = store.resolve_not_filed(sub.id, told + detail)
+            message = (
+                f"case {found['id']}: submission {sub.id} resolved by {how}: not filed; "
+                "it no longer blocks a resend (submit the case again, no --force needed)"
+            )
+        if not done:
+            now = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
+            raise AlreadySubmitted(
+                f"submission {sub.id} is no longer pending (now {now.status}, settled by another run); nothing changed"
+            )
+        result |= {"status": outcome, "confirmation": number, "confirmation_url": url, "resolved_by": how}
+    finally:
+        store.close()
+    _said(result | {"message": message}, as_json)
+
+
+def _said(result: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+        return
+    click.echo(result["message"])
+    lookup = result.get("lookup")
+    if lookup and lookup.get("evidence_dir"):
+        click.echo(f"evidence of the lookup: {lookup['evidence_dir']}")
+
+
+def _find_out(obj: Ctx, store, sub, base_url, browser: dict, result: dict) -> tuple[str, str | None, str | None, str]:
+    """(outcome, number, page URL, who said so): from the provider's list if the flow has a
+    lookup and it finds exactly one request not journalled yet, else from the person."""
+    from assistant.commands.common import interactive
+    from assistant.errors import InputError, NoBrowser, RunFailed
+    from assistant.language.flow import find_flow, load_flow
+
+    flow = None
+    seen: str | None = None
+    try:
+        flow = load_flow(find_flow(sub.flow_id))
+    except InputError as exc:
+        seen = f"The flow {sub.flow_id} cannot be loaded to look it up ({str(exc).splitlines()[0]})."
+    if flow is not None and flow.lookup is not None:
+        from assistant.lookup import look_up
+        from assistant.pipeline import Settings
+
+        try:
+            looked = look_up(
+                _journalled_case(sub),
+                flow,
+                sub.case_key,
+                Settings(home=obj.home, base_url=base_url, log=info, **browser),
+            )
+        except (InputError, RunFailed, NoBrowser) as exc:
+            if not interactive():
+                kind = next(k for k in (InputError, NoBrowser, RunFailed) if isinstance(exc, k))
+                raise kind(f"{exc}\nSettle it without the lookup: {NO_TERMINAL_HINT}.") from None
+            seen = f"The lookup did not work: {str(exc).splitlines()[0].removeprefix('lookup: ')}"
+        else:
+            known = {s.confirmation: s.case_id for s in store.all() if s.confirmation}
+            fresh = [n for n in looked.numbers if n not in known]
+            unread = [f for f in looked.found if f.number is None]
+            result["lookup"] = {
+                "url": looked.url,
+                "match": looked.wanted,
+                "items": looked.items,
+                "found": [
+                    {"number": f.number, "text": f.text, "problem": f.problem, "journalled": f.number in known}
+                    for f in looked.found
+                ],
+                "evidence_dir": str(looked.evidence_dir),
+                "evidence_zip": str(looked.evidence_zip) if looked.evidence_zip else None,
+            }
+            if len(fresh) == 1 and not unread:
+                return "confirmed", fresh[0], looked.url, "lookup"
+            seen = _lookup_said(looked, known)
+            if len(fresh) > 1:
+                seen += " More than one could be yours, so none was chosen."
+    if not interactive():
+        if flow is not None and flow.lookup is None:
+            seen = f"The flow {sub.flow_id} has no lookup: block to read the provider's list."
+        said = [
+            f"case {sub.case_id}: submission {sub.id}'s outcome is unknown.",
+            seen,
+            f"Settle it: {NO_TERMINAL_HINT}.",
+        ]
+        raise InputError(" ".join(s for s in said if s))
+    outcome, number = _ask_person(sub, flow, seen)
+    return outcome, number, None, "you"

@@ -598,6 +598,50 @@ class EmailChannel(Strict):
         return value
 
 
+class LookupNumber(Strict):
+    """Where the request number is, inside the one item that matched."""
+
+    selector: str = Field(description="CSS or Playwright selector inside the item, e.g. '.number'")
+    regex: Regex = Field(None, description="first group (or whole match) is the number")
+
+
+SelectorOrNumber = Annotated[
+    LookupNumber, BeforeValidator(_shorthand("selector"), json_schema_input_type=str | LookupNumber)
+]
+
+# A lookup only reads: it never sends the request again, nor the person's files.
+LOOKUP_REFUSED = {
+    "submit": "a lookup only reads the provider's record; it has no submit step",
+    "upload": "a lookup only reads the provider's record; it uploads nothing",
+}
+
+
+class Lookup(Strict):
+    """How to read the provider's own record of your requests (a "my requests" or status page),
+    so `assistant cases resolve` can settle a submission whose outcome is unknown.
+
+    The steps (the flow's step vocabulary, without submit or upload) open the
+    list; each `item` is one request on it; the item whose text contains
+    `match` is this case's, and its number is read from `number`. End the
+    steps with a wait_for on the list, so the page is complete when it is read.
+    """
+
+    steps: tuple[Step, ...] = Field(min_length=1, max_length=MAX_STEPS)
+    item: str = Field(description="selector of one request in the provider's list, e.g. '#requests .request'")
+    match: str = Field(
+        description="text that identifies this case's request inside an item, e.g. '{{ case.order_id }}' "
+        "(compared ignoring case and runs of spaces)"
+    )
+    number: SelectorOrNumber
+
+    @model_validator(mode="after")
+    def _reads_only(self) -> Lookup:
+        for index, step in enumerate(self.steps):
+            if step.kind in LOOKUP_REFUSED:
+                raise yamlsource.At(("steps", index, step.kind), LOOKUP_REFUSED[step.kind])
+        return self
+
+
 class Flow(Strict):
     """A provider's support channel, described as data.
 
@@ -649,6 +693,11 @@ class Flow(Strict):
     requires_login: bool = Field(False, description="the form is behind a login wall; needs a `login:` block")
     login: Login | None = None
     test: FlowTest | None = Field(None, description="replica, sample case and confirmation for `assistant flow test`")
+    lookup: Lookup | None = Field(
+        None,
+        description="how to find a request on the provider's own list, for `assistant cases resolve` "
+        "(a submission whose outcome is unknown)",
+    )
     verified_live: date | None = Field(
         None, description="the date this flow last worked against the real site; null if never"
     )
@@ -752,6 +801,36 @@ class Flow(Strict):
                 raise yamlsource.At(loc, str(exc)) from None
         return self
 
+    @model_validator(mode="after")
+    def _lookup_known(self) -> Flow:
+        """The lookup's templates name only what a lookup has (lookup_context_shape), and a
+        URL written out in full is one the run may open: said with the line, before any run."""
+        lookup = self.lookup
+        if lookup is None:
+            return self
+        from assistant.language.urls import Policy, UnsafeURL
+
+        policy = Policy.for_flow(self)
+        shape = lookup_context_shape()
+        defined: dict[str, str] = {}
+        for index, step in enumerate(lookup.steps):
+            loc = ("lookup", "steps", index, step.kind)
+            for where, value in _template_fields(step.args, loc):
+                _check_template(value, where, {**shape, "vars": dict(defined)}, vars_later=False)
+            if step.kind == "extract":
+                defined[step.args.var] = templating.LEAF
+            if step.kind == "goto" and "{{" not in step.args.url:
+                try:
+                    policy.check(step.args.url)
+                except UnsafeURL as exc:
+                    raise yamlsource.At(loc + ("url",), str(exc)) from None
+        after = {**shape, "vars": dict(defined)}
+        for where, value in _template_fields(lookup, ("lookup",)) + _template_fields(
+            lookup.number, ("lookup", "number")
+        ):
+            _check_template(value, where, after, vars_later=True)
+        return self
+
     @property
     def source(self) -> yamlsource.Source | None:
         """The file this flow was loaded from; None for a flow built in code."""
@@ -813,6 +892,13 @@ def _context_shape() -> dict[str, Any]:
         "attachments": templating.ListOf(leaf),
         "base_url": leaf,
     }
+
+
+def lookup_context_shape() -> dict[str, Any]:
+    """What a lookup's templates may read: the case as journalled, its category, base_url.
+    No request text or attachments: a lookup finds the request, it does not write one."""
+    full = _context_shape()
+    return {key: full[key] for key in ("case", "category", "base_url")}
 
 
 def _template_fields(model: BaseModel, loc: yamlsource.Loc) -> list[tuple[yamlsource.Loc, str]]:
@@ -877,6 +963,9 @@ def load_flow(path: str | Path) -> Flow:
     flow._sha256 = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
     for index, step in enumerate(flow.steps):
         step._line, step._column = source.position(("steps", index))
+    if flow.lookup is not None:
+        for index, step in enumerate(flow.lookup.steps):
+            step._line, step._column = source.position(("lookup", "steps", index))
     if flow.test is not None:
         for key in ("login_steps", "human_steps"):
             for index, step in enumerate(getattr(flow.test, key)):

@@ -92,6 +92,12 @@ class PortalApp:
         with self._lock:
             return self._by_number.get(number)
 
+    def requests_of(self, email: str) -> list[Ticket]:
+        """Every request filed with this address, newest first (the 'Track your requests' page)."""
+        wanted = email.strip().casefold()
+        with self._lock:
+            return [t for t in reversed(self._tickets) if t.fields.get("email", "").strip().casefold() == wanted]
+
     # -- routes ----------------------------------------------------------------
 
     def _dispatch(self, request: FormRequest):
@@ -124,6 +130,9 @@ class PortalApp:
                 content_type="text/css; charset=utf-8",
                 headers={"Cache-Control": "no-cache"},
             )
+        if path in ("/support/requests", "/support/requests/"):
+            email = request.args.get("email", "").strip()[:254]
+            return respond(200, pages.requests_page(email, self.requests_of(email) if email else None))
         if m := TICKET_PATH.match(path):
             ticket = self.lookup(m.group(1))
             if ticket is None:

@@ -161,6 +161,38 @@ def status_page(ticket: Ticket) -> str:
     return page(f"Request {ticket.number}", body, nav="help")
 
 
+def requests_page(email: str, tickets: list[Ticket] | None) -> str:
+    """'Track your requests': the form, and the requests filed with that address (None: not asked yet)."""
+    results = ""
+    if tickets is not None and not tickets:
+        results = (
+            '<section id="track-results" class="panel"><p id="track-none">We found no requests for '
+            f"<strong>{e(email)}</strong>. A request sent in the last few minutes may not be listed yet.</p></section>"
+        )
+    elif tickets:
+        rows = "".join(
+            '<tr class="request">'
+            f'<td><a class="request-number" href="/support/tickets/{e(t.number)}">{e(t.number)}</a></td>'
+            f'<td class="request-date"><time datetime="{e(_iso(t.created_at))}">{e(_iso(t.created_at))}</time></td>'
+            f'<td class="request-subject">{e(t.fields.get("subject", ""))}</td>'
+            f'<td class="request-order">{e(t.fields.get("order_number", "")) or "—"}</td></tr>'
+            for t in tickets
+        )
+        results = (
+            f'<section id="track-results" class="panel"><h2>Requests for {e(email)}</h2>'
+            '<table class="times requests"><thead><tr><th scope="col">Number</th><th scope="col">Registered (UTC)</th>'
+            '<th scope="col">Subject</th><th scope="col">Order</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></section>"
+        )
+    body = render(
+        "requests.html",
+        breadcrumbs=_breadcrumbs(("Home", "/"), ("Help", "/help"), ("Track your requests", None)),
+        email=e(email),
+        results=results,
+    )
+    return page("Track your requests — DemoMarket", body, nav="help")
+
+
 def processing_page() -> str:
     return page("Processing your request", render("processing.html"))
 
