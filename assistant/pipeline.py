@@ -259,6 +259,9 @@ class _Journal:
         if delivery.outcome == "rejected":
             self.store.reject(self.id, delivery.reason or "refused; no reason shown")
             return
+        if delivery.outcome == "not_submitted":  # journalled, then nothing left the browser
+            self.store.not_filed(self.id, delivery.reason or str(delivery.error or "nothing was sent"))
+            return
         self._note(delivery.error)
 
     def _note(self, error: BaseException | None) -> None:
