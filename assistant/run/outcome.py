@@ -181,7 +181,10 @@ _READ_REFUSAL = r"""
   // 1. The browser's own validation: only when nothing was sent (the browser blocked it).
   if (opts.browser && form && !form.noValidate) {
     for (const c of form.querySelectorAll(CONTROLS)) {
-      if (c.willValidate && !c.validity.valid && visible(c)) add(labelOf(c), c.validationMessage);
+      if (!c.willValidate || c.validity.valid || !visible(c)) continue;
+      // The browser's bubble shows the field's title beside "match the requested format": so do we.
+      const hint = c.validity.patternMismatch && c.title ? ` (${c.title})` : '';
+      add(labelOf(c), c.validationMessage + hint);
     }
   }
   // 2. Fields the site marks invalid, with the text they point at.

@@ -807,7 +807,7 @@ class Runner:
         self.result.outcome = "rejected"
         self.result.reason = words
         who = "rejected by the provider" if sent else "not sent: the form refused it in the browser"
-        raise Rejected(f"{who}: {words}. Nothing was filed; fix the case and submit again")
+        raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
 
 
 def _type_matches(kind: str, pattern: str) -> bool:
