@@ -9,7 +9,6 @@ XHR answered, and a refusal only the flow's own `rejected:` check recognises.
 from __future__ import annotations
 
 import json
-import time
 from io import StringIO
 from pathlib import Path
 
@@ -134,7 +133,7 @@ def test_script_shows_the_error_an_xhr_answered(refusals, tmp_path):
 
 
 def test_declared_rejected_check_decides_without_waiting_for_success(refusals, tmp_path):
-    started = time.monotonic()
+    # The flow's success timeout is 600 s, longer than run_cli waits: finishing at all proves it.
     assert_rejected_then_fixed(
         "refusals-quiet",
         refusals,
@@ -143,8 +142,6 @@ def test_declared_rejected_check_decides_without_waiting_for_success(refusals, t
         good={"order_id": "HX-2026-0042"},
         words='"We have no order with that number."',
     )
-    # Two runs of a 10 s success timeout: the refusal did not wait for it.
-    assert time.monotonic() - started < 20
 
 
 def test_without_a_rejected_check_an_unrecognised_refusal_is_unknown_not_rejected(refusals, tmp_path):
@@ -153,7 +150,7 @@ def test_without_a_rejected_check_an_unrecognised_refusal_is_unknown_not_rejecte
     flows.mkdir()
     text = (FLOWS / "refusals-quiet.yaml").read_text(encoding="utf-8")
     (flows / "refusals-quiet.yaml").write_text(
-        text.replace('rejected:\n  selector: ".notice"\n', "").replace("timeout: 10", "timeout: 3"), encoding="utf-8"
+        text.replace('rejected:\n  selector: ".notice"\n', "").replace("timeout: 600", "timeout: 3"), encoding="utf-8"
     )
     home = tmp_path / "home"
     case = refusal_case(tmp_path, "refusals-quiet", order_id="HX-1")
