@@ -74,9 +74,11 @@ def error_line(done) -> str:
 def assert_rejected_then_fixed(flow, site, tmp_path, bad: dict, good: dict, words: str):
     home = tmp_path / "home"
     before = len(site.received)
-    done = file_it(flow, refusal_case(tmp_path, flow, "bad.yaml", **bad), home, site)
+    done = file_it(flow, refusal_case(tmp_path, flow, "bad.yaml", **bad), home, site, "--json")
     assert done.returncode == ExitStatus.REJECTED, done.stderr
     line = error_line(done)
+    told = json.loads(done.stdout)  # --json: the outcome on stdout, as on success
+    assert told["status"] == "rejected" and words in told["reason"] and told["confirmation"] is None
     assert words in line, line
     assert line.endswith('" Nothing was filed; fix the case and submit again.'), line
     assert len(site.received) == before  # the site kept nothing
