@@ -178,3 +178,22 @@ def test_demo_portal_422_is_rejected_in_its_words_and_the_fix_goes_through(porta
     again = run_cli("submit", "demo", "--case", str(good), "--base-url", portal.url, "--yes", home=home)
     assert again.returncode == ExitStatus.OK, again.stderr
     assert [t.number for t in portal.received] == ["DEMO-000123"]
+
+
+def test_a_click_the_browser_will_not_make_is_not_filed_and_does_not_block_a_resend(refusals, tmp_path):
+    """A cookie wall over the button: the click never happens, nothing leaves the browser, nothing is pending."""
+    home = tmp_path / "home"
+    case = refusal_case(tmp_path, "refusals-covered")
+    before = len(refusals.received)
+    done = file_it("refusals-covered", case, home, refusals)
+    assert done.returncode == ExitStatus.RUN_FAILED, done.stderr
+    line = error_line(done)
+    assert "step 5 (submit selector='#send') failed" in line
+    assert line.endswith("Nothing left the browser, so nothing was filed"), line
+    assert len(refusals.received) == before
+    (row,) = submissions(home)
+    assert row["status"] == "not_filed" and row["due_at"] is None
+    assert manifest_of(home)["submission"]["outcome"] == "not_submitted"
+    again = file_it("refusals-covered", case, home, refusals)
+    assert again.returncode == ExitStatus.RUN_FAILED, again.stderr  # tried again, not refused as a duplicate
+    assert [r["status"] for r in submissions(home)] == ["not_filed", "not_filed"]

@@ -3,7 +3,8 @@
 /server  re-renders the form with HTTP 200 and a Django-style error list by the field;
 /browser a form without `novalidate`: the browser itself refuses a field that breaks its pattern;
 /script  a form sent by fetch(): the site's script shows the error the server answered with;
-/quiet   re-renders the form with a notice that looks like no error (the flow must declare it).
+/quiet   re-renders the form with a notice that looks like no error (the flow must declare it);
+/covered a cookie wall nothing dismisses lies over the form: the browser will not click through it.
 
 Each accepts an order number like HX-2026-0042 (and, /browser, a phone like +79123456789) and
 answers a ticket number RF-000001, RF-000002, … on success.
@@ -70,4 +71,14 @@ def quiet_send(request):
     if not ORDER.match(request.value("order")):
         notice = Markup('<div class="notice">We have no order with that number.</div>')
         return site.page("quiet.html", notice=notice)
+    return _done(site.record(request, prefix="RF-"))
+
+
+@site.get("/covered")
+def covered_form(request):
+    return site.page("covered.html")
+
+
+@site.post("/covered")
+def covered_send(request):
     return _done(site.record(request, prefix="RF-"))
