@@ -17,6 +17,7 @@ import pexpect
 import pytest
 from helpers import DEMO_FLOW, run_cli, submissions, write_case
 
+from assistant.errors import ExitStatus
 from assistant.sites.demo.app import PortalApp
 from assistant.sites.demo.forms import Ticket
 from assistant.sites.demo.portal import DemoPortal
@@ -30,7 +31,7 @@ def submit(url: str, case: Path, home: Path, *extra: str, env: dict | None = Non
 def pending_submission(url: str, case: Path, home: Path, env: dict | None = None) -> dict:
     """A real submit whose confirmation never comes: the journal says pending."""
     done = submit(url, case, home, "--timeout", "2", env=env)
-    assert done.returncode != 0, done.stderr
+    assert done.returncode == ExitStatus.UNKNOWN and "assistant cases resolve" in done.stderr, done.stderr
     rows = submissions(home)
     assert [r["status"] for r in rows] == ["pending"], done.stderr
     return rows[0]
