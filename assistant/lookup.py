@@ -117,9 +117,10 @@ def _read_list(page: Page, lookup: Lookup, context: dict[str, Any], wanted: str,
     looked.items = len(items)
     needle = wanted.casefold()
     for item in items:
-        text = " ".join(item.inner_text(timeout=timeout_ms).split())
-        if needle not in text.casefold():
+        whole = " ".join(item.inner_text(timeout=timeout_ms).split())
+        if needle not in whole.casefold():
             continue
+        text = whole if len(whole) <= 300 else whole[:299] + "…"  # a page's text, quoted to the person
         try:
             raw = item.locator(str(templating.render(lookup.number.selector, context))).first
             value = raw.inner_text(timeout=timeout_ms).strip()
@@ -134,7 +135,10 @@ def _read_list(page: Page, lookup: Lookup, context: dict[str, Any], wanted: str,
                 looked.found.append(Found(None, text, problem))
                 continue
             value = (hit.group(1) if hit.groups() else hit.group(0)).strip()
-        looked.found.append(Found(value or None, text, None if value else "its number is empty"))
+        if not value or len(value) > 200:
+            looked.found.append(Found(None, text, "its number is empty" if not value else "its number is too long"))
+            continue
+        looked.found.append(Found(value, text))
     return looked
 
 
