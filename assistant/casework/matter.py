@@ -120,7 +120,7 @@ def claim_check(case: Case, flow: Flow, *, force: bool, kind: str = "request") -
             state = f"confirmed as {sub.confirmation or sub.message_id}"
         else:
             state = "pending, outcome not known yet"
-        which = "of this case" if sub is claims.same_case else f"on this matter ({what_matter(case)})"
+        which = "of this case" if sub is claims.same_case else f"on {what_matter(case)}"
         raise AlreadySubmitted(
             f"another run {which} got there first: submission {sub.id} was journalled at "
             f"{sub.submitted_at[:19].replace('T', ' ')} UTC ({state}); this run stopped before sending and sent nothing. "
