@@ -149,7 +149,8 @@ def test_confirmation_that_never_comes_times_out_and_stays_pending(silent_portal
     assert [r["status"] for r in rows] == ["pending"] and "within 2 s" in rows[0]["last_error"]
     # A pending request blocks a blind resubmission.
     again = submit(silent_portal, case, home, "--yes")
-    assert again.returncode == 3 and "never confirmed" in again.stderr
+    assert again.returncode == 3 and "has no known outcome" in again.stderr
+    assert f"assistant cases resolve {rows[0]['case_id']}" in again.stderr and "--force" in again.stderr
     assert len(silent_portal.received) == 1
 
 

@@ -8,7 +8,10 @@ the case file. The message's Message-ID is the submission's reference until
 the provider answers with a number of its own (`assistant cases reply`).
 
 Same journal as the web form: the submission is written as pending before the
-message is handed to the server, and confirmed once the server accepts it.
+message is handed to the server, and confirmed once the server accepts it. An
+.eml written for the person's mail program is journalled as drafted: nothing
+was sent, no deadline runs, until they say they sent it (`assistant cases
+mark-sent`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.casework.compose import Request, compose
 from assistant.channels.base import Delivery, Filing
-from assistant.errors import Declined, InputError, RunFailed
+from assistant.errors import AlreadySubmitted, Declined, InputError, RunFailed
 from assistant.language.case import EMAIL, Case
 from evidence import Environment
 from evidence.fit import media_type
@@ -205,26 +208,31 @@ class Email:
         if settings.dry_run:
             filing.seal(delivery, report=False)
             return delivery
-        filing.journal(message_id=message_id)
+        try:
+            filing.journal(message_id=message_id, draft=settings.eml_only)
+        except AlreadySubmitted as exc:  # another run got there first: send nothing
+            delivery.error = exc
+            filing.seal(delivery, report=False)
+            return delivery
         delivery.submitted_at = datetime.now(UTC)
         if settings.eml_only:
             filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
-        else:
-            filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
-            assert self.client is not None
-            try:
-                self.client.send_message(message)
-            except (smtplib.SMTPException, OSError) as exc:
-                delivery.outcome = "pending"
-                delivery.error = RunFailed(
-                    f"the SMTP server did not accept the message: {exc}. It may or may not have been sent; "
-                    f"it is recorded as pending. Evidence: {filing.outdir}"
-                )
-                filing.seal(delivery, report=False)
-                return delivery
-        delivery.outcome = "confirmed"
-        delivery.status = "eml_written" if settings.eml_only else "confirmed"
-        delivery.confirmation = message_id
+            delivery.outcome, delivery.status, delivery.confirmation = "drafted", "eml_written", message_id
+            filing.seal(delivery, report=False)
+            return delivery
+        filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
+        assert self.client is not None
+        try:
+            self.client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            delivery.outcome = "pending"
+            delivery.error = RunFailed(
+                f"the SMTP server did not accept the message: {exc}. It may or may not have been sent; "
+                f"it is recorded as pending. Evidence: {filing.outdir}"
+            )
+            filing.seal(delivery, report=False)
+            return delivery
+        delivery.outcome, delivery.status, delivery.confirmation = "confirmed", "confirmed", message_id
         filing.seal(delivery, report=False)
         return delivery
 
