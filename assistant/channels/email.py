@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.casework.compose import Request, compose
 from assistant.channels.base import Delivery, Filing
-from assistant.errors import AlreadySubmitted, Declined, InputError, RunFailed
+from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
 from evidence import Environment
 from evidence.fit import media_type
@@ -225,16 +225,40 @@ class Email:
         try:
             self.client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
-            delivery.outcome = "pending"
-            delivery.error = RunFailed(
-                f"the SMTP server did not accept the message: {exc}. It may or may not have been sent; "
-                f"it is recorded as pending. Evidence: {filing.outdir}"
-            )
+            refusal = smtp_refusal(exc)
+            if refusal is not None:  # the server answered "no": it did not take the message
+                delivery.outcome, delivery.reason = "rejected", refusal
+                delivery.error = Rejected(
+                    f"rejected by the mail server {smtp.host}: {refusal} Nothing was sent; fix the address or "
+                    f"the settings and send again.\nevidence: {filing.outdir}"
+                )
+            else:  # the connection broke mid-way: the message may have gone
+                delivery.outcome = "unknown"
+                delivery.reason = f"the connection to {smtp.host} broke while sending: {exc}"
+                delivery.error = OutcomeUnknown(
+                    f"sent, but not confirmed: {delivery.reason}. It may or may not have been delivered: it is "
+                    "recorded as pending and will not be sent again blindly; `assistant cases resolve` records "
+                    f"what happened once you know\nevidence: {filing.outdir}"
+                )
             filing.seal(delivery, report=False)
             return delivery
         delivery.outcome, delivery.status, delivery.confirmation = "confirmed", "confirmed", message_id
         filing.seal(delivery, report=False)
         return delivery
+
+
+def smtp_refusal(exc: BaseException) -> str | None:
+    """The server's own words when it refused the message (a reply code), else None (no answer came)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
+        return f'"{"; ".join(answers)}"'
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f'"{exc.smtp_code} {_text(exc.smtp_error)}"'
+    return None
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
 def this_machine() -> Environment:

@@ -151,8 +151,8 @@ class WebForm:
         """The manifest's word for what happened, from what the runner saw after the click."""
         if result.confirmation:
             return "confirmed"
-        if not journalled:
-            return "not_submitted" if error is None else "failed"
+        if not journalled:  # stopped before the click: by choice, by another run, or broken
+            return "not_submitted" if error is None or isinstance(error, (Declined, AlreadySubmitted)) else "failed"
         if result.outcome == "rejected":
             return "rejected"
         if result.outcome == "not_sent" or not result.submitted and isinstance(error, (Declined, AlreadySubmitted)):
