@@ -217,6 +217,7 @@ class _Journal:
             outdir,
         )
         self.id: int | None = None
+        self.case_id: int | None = None
 
     def begin(self, *, draft: bool = False, message_id: str | None = None, **extra: Any) -> int:
         """Journal it (pending; drafted for a message the person sends themselves), unless another
@@ -234,6 +235,8 @@ class _Journal:
         )
         if extra:
             self.store.set_submission(self.id, **extra)
+        found = self.store.submission(self.id)
+        self.case_id = found.case_id if found else None
         return self.id
 
     def confirmed(self, number: str, url: str | None) -> None:
@@ -262,6 +265,12 @@ class _Journal:
         assert self.id is not None
         if error is not None:
             self.store.note_error(self.id, str(error).splitlines()[0] if str(error) else repr(error))
+
+
+def _begun(filing: Filing, journal: _Journal, **extra: Any) -> int:
+    submission = journal.begin(**extra)
+    filing.case_id = journal.case_id
+    return submission
 
 
 def _file(
@@ -324,7 +333,7 @@ def _file(
         outdir,
         workdir,
         fitted,
-        journal=journal.begin,
+        journal=lambda **extra: _begun(filing, journal, **extra),
         seal=seal,
         confirmed=journal.confirmed,
     )

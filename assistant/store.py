@@ -454,6 +454,10 @@ class Store:
         ).fetchone()
         return Submission(**dict(row)) if row else None
 
+    def submission(self, submission_id: int) -> Submission | None:
+        row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        return Submission(**dict(row)) if row else None
+
     def all(self) -> list[Submission]:
         return [Submission(**dict(r)) for r in self.db.execute("SELECT * FROM submissions ORDER BY id")]
 

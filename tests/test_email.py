@@ -249,9 +249,10 @@ def test_a_connection_lost_after_the_message_is_unknown_and_never_resent_blindly
     done = send(case, home, smtp, "--yes")
     assert done.returncode == ExitStatus.UNKNOWN, done.stderr
     assert "sent, but not confirmed: the connection to 127.0.0.1 broke while sending" in done.stderr
+    assert "`assistant cases resolve 1` records what happened" in done.stderr
     assert len(smtp.messages) == 1  # the server did queue it
     assert [r["status"] for r in submissions(home)] == ["pending"]
     smtp.hang_up_after_data = False
     again = send(case, home, smtp, "--yes")
     assert again.returncode == ExitStatus.REFUSED, again.stderr
-    assert "cases resolve" in again.stderr and len(smtp.messages) == 1
+    assert "cases resolve 1" in again.stderr and len(smtp.messages) == 1

@@ -127,6 +127,9 @@ class Filing:
     # Opened by the pipeline after prepare(), with the case's attachments in it.
     package: EvidencePackage = field(init=False)
     packaged: dict[str, str] = field(init=False)  # fitted file path → its path in the package
+    # The case the journal filed it under, once journal() has run: messages name it
+    # (`assistant cases resolve 7`).
+    case_id: int | None = field(init=False, default=None)
 
     @property
     def attachments(self) -> list[Path]:

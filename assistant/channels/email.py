@@ -237,8 +237,8 @@ class Email:
                 delivery.reason = f"the connection to {smtp.host} broke while sending: {exc}"
                 delivery.error = OutcomeUnknown(
                     f"sent, but not confirmed: {delivery.reason}. It may or may not have been delivered: it is "
-                    "recorded as pending and will not be sent again blindly; `assistant cases resolve` records "
-                    f"what happened once you know\nevidence: {filing.outdir}"
+                    "recorded as pending and will not be sent again blindly; `assistant cases resolve "
+                    f"{filing.case_id or 'CASE'}` records what happened once you know\nevidence: {filing.outdir}"
                 )
             filing.seal(delivery, report=False)
             return delivery
