@@ -257,7 +257,8 @@ class Runner:
     def _click_submit(self, index: int, step: StepBase, watch: SendWatch) -> None:
         """The irreversible click. If it fails, whether anything left the browser says what to tell."""
         try:
-            self._run_step(index, step, after_submit=True)
+            # Its picture is the outcome's: the confirmation page, or the page that refused it.
+            self._run_step(index, step, after_submit=True, photo_follows=True)
         except StepFailure as exc:
             self.page.wait_for_timeout(500)  # a request the click started shows up within moments
             if watch.left_browser:
@@ -347,10 +348,7 @@ class Runner:
         action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
         action.uploaded, self._uploaded = self._uploaded, []
         self.result.actions.append(action)
-        if files:  # the picture that shows what the field actions before it did
-            for waiting in self._unphotographed:
-                waiting.files.append(files[0])
-            self._unphotographed.clear()
+        self._photographed(files)  # the picture that shows what the field actions before it did
         if photo_follows:
             self._unphotographed.append(action)
 
@@ -721,12 +719,22 @@ class Runner:
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)
+        self._photographed(action.files)
 
     def _outcome_evidence(self, action: Action, error: str) -> None:
         action.status, action.error = "failed", self._hide(error)
         action.ended_at, action.url_after = utcnow(), self._url()
         action.files = self._save_failure(None, action.error)
         self.result.actions.append(action)
+        self._photographed(action.files)
+
+    def _photographed(self, files: list[str]) -> None:
+        """Hand the first picture among files to the actions waiting for one (photo_follows)."""
+        shots = [f for f in files if f.endswith(".png")]
+        if shots:
+            for waiting in self._unphotographed:
+                waiting.files.append(shots[0])
+            self._unphotographed.clear()
 
     def _await_outcome(
         self, watch: SendWatch, submit: Locator, baseline: set[str], what: str, timeout_ms: float
