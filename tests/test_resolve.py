@@ -70,9 +70,10 @@ def test_lookup_reads_the_portals_number_and_then_a_resend_is_refused(silent_por
     done = run_cli("cases", "resolve", "1", "--base-url", silent_portal.url, "--json", home=home)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["status"] == "confirmed" and out["resolved_by"] == "lookup"
-    assert out["confirmation"] == filed
-    assert out["confirmation_url"].startswith(f"{silent_portal.url}/support/requests?email=")
+    record = out["submission"]
+    assert (record["status"], record["outcome"], out["resolved_by"]) == ("confirmed", "accepted", "lookup")
+    assert record["confirmation"] == filed
+    assert record["confirmation_url"].startswith(f"{silent_portal.url}/support/requests?email=")
     assert [f["number"] for f in out["lookup"]["found"]] == [filed]
     lookup_dir = Path(out["lookup"]["evidence_dir"])
     manifest = json.loads((lookup_dir / "manifest.json").read_text())
@@ -82,7 +83,7 @@ def test_lookup_reads_the_portals_number_and_then_a_resend_is_refused(silent_por
 
     row = submissions(home)[0]
     assert (row["status"], row["confirmation"]) == ("confirmed", filed)
-    assert row["confirmation_url"] == out["confirmation_url"] and row["settled_at"]
+    assert row["confirmation_url"] == record["confirmation_url"] and row["settled_at"]
     assert any("resolved by lookup" in note and filed in note for note in history(home))
 
     again = submit(silent_portal.url, case, home)

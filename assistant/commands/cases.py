@@ -1,4 +1,4 @@
-"""`assistant cases list|show|reply|status|close|note|due|resolve`: the requests you have filed."""
+"""`assistant cases list|show|reply|status|close|note|due|mark-sent|resolve`: the requests you have filed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ import click
 from assistant.commands.common import Ctx, browser_options, handles_errors, info, json_option, pass_ctx, print_json
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
-STATE_COLOURS = {"overdue": "red", "due soon": "yellow", "pending": "yellow", "answered": "green"}
+STATE_COLOURS = {
+    "overdue": "red",
+    "due soon": "yellow",
+    "pending": "yellow",
+    "answered": "green",
+    "rejected": "red",
+    "drafted": "yellow",
+    "not filed": "yellow",
+}
+# What the list shows instead of a number when the latest request has none.
+NO_NUMBER = {"rejected": "(rejected)", "unknown": "(outcome unknown)", "drafted": "(draft, not sent)"}
 
 
 def _open_store(obj: Ctx):
@@ -23,6 +33,12 @@ def case_row(store, ref: str) -> dict:
     if found is None:
         raise InputError(f"CASE: no case '{ref}' (give its number from `assistant cases list`, or a request number)")
     return found
+
+
+def _reference(sub: dict) -> str:
+    """A submission's number for the list; a plain word for one that has none."""
+    number = sub.get("confirmation") or (sub.get("message_id") if sub.get("outcome") == "accepted" else None)
+    return number or NO_NUMBER.get(sub.get("outcome", ""), "(no number yet)")
 
 
 def _when(stamp: str | None) -> str:
@@ -87,7 +103,7 @@ def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
         return
     for v in views:
         latest = v["submissions"][-1] if v["submissions"] else {}
-        number = latest.get("confirmation") or latest.get("message_id") or "(no number yet)"
+        number = _reference(latest)
         status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
         state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
         due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
@@ -126,8 +142,10 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
         number = s["confirmation"] or "(no number yet)"
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
         click.echo(
-            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['status']:<9} {number}{extra}"
+            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
         )
+        if s["outcome"] != "accepted" and s["said"] != view["next_action"]:
+            click.secho(f"      {s['said']}", fg=STATE_COLOURS.get(s["outcome"]))
         if s["evidence_dir"]:
             click.echo(f"      evidence {s['evidence_dir']}")
     if view["replies"]:
@@ -254,6 +272,56 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
             f"{r['provider']}  {r['subject'] or ''}"
         )
         click.echo(f"      next: {r['next_action']}")
+
+
+@cases.command("mark-sent")
+@click.argument("case")
+@click.option("--at", "sent_at", metavar="WHEN", help="When you sent it (ISO date and time with zone; default: now).")
+@json_option
+@pass_ctx
+@handles_errors
+def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
+    """Record that you sent CASE's draft (the .eml from `--eml-only`): its deadline starts then."""
+    from assistant.casework.drafts import mark_sent as record_sent
+    from assistant.casework.tracking import outcome
+
+    moment = _sent_at(sent_at)
+    store = _open_store(obj)
+    try:
+        marked = record_sent(store, case_row(store, case), moment)
+    finally:
+        store.close()
+    sub = marked.submission
+    if as_json:
+        print_json(
+            {
+                "case": marked.case_id,
+                "submission": {**sub.public(), "outcome": outcome(sub)},
+                "due_at": marked.due_at,
+                "warning": marked.warning,
+            }
+        )
+        return
+    due = f"; the answer is due {_due(marked.due_at)}" if marked.due_at else ""
+    click.echo(f"case {marked.case_id}: {sub.confirmation} recorded as sent at {_when(sub.submitted_at)} UTC{due}")
+    if marked.warning:
+        click.secho(f"warning: {marked.warning}", err=True, fg="yellow")
+
+
+def _sent_at(value: str | None):
+    import datetime as dt
+
+    from assistant.errors import InputError
+
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"--at: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
+    return moment
 
 
 # ------------------------------------------------------------------ resolve
@@ -395,12 +463,12 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
     try:
         found = case_row(store, case)
         sub = _pending_one(store, found, submission_id)
-        result: dict = {"case": found["id"], "submission": sub.id if sub else submission_id, "lookup": None}
+        result: dict = {"case": found["id"], "submission": _record(sub), "resolved_by": None, "lookup": None}
         if sub is None:
             message = f"case {found['id']}: nothing to resolve: no submission of it is pending"
             if submission_id is not None:
                 message = f"case {found['id']}: nothing to resolve: submission {submission_id} is not pending"
-            _said(result | {"status": None, "message": message}, as_json)
+            _said(result | {"message": message}, as_json)
             return
         how, url = "you", None
         if number is not None:
@@ -411,7 +479,7 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
             outcome, number, url, how = _find_out(obj, store, sub, base_url, browser, result)
         if outcome == "pending":
             _said(
-                result | {"status": "pending", "message": f"case {found['id']}: submission {sub.id} left pending"},
+                result | {"message": f"case {found['id']}: submission {sub.id} left pending"},
                 as_json,
             )
             return
@@ -440,10 +508,18 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
             raise AlreadySubmitted(
                 f"submission {sub.id} is no longer pending (now {now.status}, settled by another run); nothing changed"
             )
-        result |= {"status": outcome, "confirmation": number, "confirmation_url": url, "resolved_by": how}
+        settled = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
+        result |= {"submission": _record(settled), "resolved_by": how}
     finally:
         store.close()
     _said(result | {"message": message}, as_json)
+
+
+def _record(sub) -> dict | None:
+    """A submission as `--json` shows it (as mark-sent does): its journal row and its outcome."""
+    from assistant.casework.tracking import outcome
+
+    return None if sub is None else {**sub.public(), "outcome": outcome(sub)}
 
 
 def _said(result: dict, as_json: bool) -> None:
