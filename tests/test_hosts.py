@@ -149,10 +149,10 @@ def test_form_posting_to_another_host_never_sends_the_fields(tmp_path, provider,
         f"blocked: the page tried to send a form to 127.0.0.2:{attacker.port} (not in allowed_hosts of flow "
         f"demo, line {HOSTS_LINE})"
     ) in done.stderr
-    # The click did happen: said truthfully, and journalled as pending.
-    assert "The submit button had already been clicked" in done.stderr
-    assert "nothing reached the blocked host" in done.stderr and "recorded as pending" in done.stderr
-    assert [s["status"] for s in submissions(tmp_path / "home")] == ["pending"]
+    # The click did happen, but its only request was stopped: said truthfully, and journalled as not filed.
+    assert "The click was made, but nothing left the browser" in done.stderr
+    assert "so nothing was filed" in done.stderr and "pending" not in done.stderr
+    assert [s["status"] for s in submissions(tmp_path / "home")] == ["not_filed"]
 
 
 def test_form_redirected_with_its_body_to_another_host_never_arrives(tmp_path, provider, attacker):

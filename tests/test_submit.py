@@ -150,6 +150,7 @@ def test_confirmation_that_never_comes_times_out_and_stays_pending(silent_portal
     assert done.returncode == ExitStatus.UNKNOWN, done.stderr
     assert "sent, but not confirmed: the request left the browser (POST " in done.stderr
     assert "within 2 s" in done.stderr and "recorded as pending" in done.stderr
+    assert f"\n  evidence: {home / 'evidence'}" in done.stderr and "{outdir}" not in done.stderr
     assert len(silent_portal.received) == 1
     rows = submissions(home)
     assert [r["status"] for r in rows] == ["pending"] and "within 2 s" in rows[0]["last_error"]

@@ -169,6 +169,8 @@ class WebForm:
             )
         if isinstance(error, Rejected):
             return Rejected(f"{error}\nevidence: {outdir}")
+        if self.outcome == "not_submitted" and isinstance(error, StepFailure) and error.after_submit:
+            return type(error)(f"{error}\nevidence: {outdir}", after_submit=True)  # nothing left the browser
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(
                 f"{error}. It is recorded as pending: ask the provider whether it arrived, then "
@@ -176,12 +178,10 @@ class WebForm:
                 after_submit=True,
             )
         if isinstance(error, OutcomeUnknown) or isinstance(error, StepFailure) and error.after_submit:
-            if self.outcome == "not_submitted":
-                return StepFailure(f"{error}\nevidence: {outdir}")
             return OutcomeUnknown(
                 f"{error}. The provider may have it: it is recorded as pending and will not be sent again "
                 f"blindly; `assistant cases resolve {self.filing.case_id or 'CASE'}` records what happened once "
-                "you know (their email or status page)\nevidence: {outdir}"
+                f"you know (their email or status page)\nevidence: {outdir}"
             )
         return error
 

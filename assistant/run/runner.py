@@ -91,6 +91,9 @@ class StepFailure(RunFailed):
 class Blocked(StepFailure):
     """The page tried to reach a host the flow does not allow; the browser did not send it."""
 
+    where: str | None = None  # the flow step, for a message written again once more is known
+    blocked: str | None = None  # what the guard stopped
+
 
 def host_allowed(url: str, policy: Policy) -> bool:
     """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
@@ -266,6 +269,13 @@ class Runner:
                 raise
             self.result.outcome = "not_sent"
             self.result.reason = f"{exc}; {watch.summary()}"
+            if isinstance(exc, Blocked) and exc.where and exc.blocked:
+                text = (
+                    f"{exc.where}: {exc.blocked}. The click was made, but nothing left the browser (what the form "
+                    "sent went to that host and was stopped there), so nothing was filed"
+                )
+                self.result.reason = text
+                raise Blocked(text, after_submit=True) from None
             raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed", after_submit=True) from None
         self.result.submitted = True
         self.result.submitted_at = self.result.actions[-1].ended_at
@@ -335,12 +345,10 @@ class Runner:
             action.files = self._save_failure(step, action.error)
             self.result.actions.append(action)
             if blocked:
-                raise Blocked(
-                    self._blocked_text(
-                        f"{self.flow.where(step)}: step {index + 1} ({description})", blocked, after_submit
-                    ),
-                    after_submit=after_submit,
-                ) from None
+                where = f"{self.flow.where(step)}: step {index + 1} ({description})"
+                failure = Blocked(self._blocked_text(where, blocked, after_submit), after_submit=after_submit)
+                failure.where, failure.blocked = where, blocked
+                raise failure from None
             raise StepFailure(
                 f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}",
                 after_submit=after_submit,
