@@ -164,11 +164,6 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
     check_masks(list(settings.masks))
     saved = login.load(settings.home, flow) if flow.requires_login else None
     choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
-    total = len(lookup.steps)
-
-    def log(message: str) -> None:
-        # The runner counts a step against the flow's own steps; a lookup has its own count.
-        settings.log(re.sub(r"^step (\d+)/\d+:", rf"lookup step \1/{total}:", message))
 
     outdir = evidence_dir(settings.home, None, f"lookup-{flow.id}", key)
     timeout_ms = (settings.timeout or flow.timeout) * 1000
@@ -205,7 +200,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
                 headed=settings.headed,
                 timeout=settings.timeout,
                 ask_human=settings.ask_human,
-                log=log,
+                log=settings.log,
                 shoot=capturer.shoot,
                 secrets=capturer.secrets,
                 mask=capturer.mask,
@@ -217,7 +212,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
             try:
                 if saved is not None:
                     login.verify(page, flow, base_url, saved, timeout_ms, guard=guard)
-                runner.run_steps(lookup.steps)
+                runner.run_steps(lookup.steps, label="lookup step")
                 started = utcnow()
                 page.wait_for_load_state("load", timeout=timeout_ms)
                 looked = _read_list(page, lookup, runner.context, wanted, timeout_ms)

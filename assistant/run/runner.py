@@ -117,6 +117,7 @@ class Runner:
         self._uploaded: list[Uploaded] = []
         self._seen: list[Refusal] | None = None  # the refusal read last time: one that holds still counts
         self._unphotographed: list[Action] = []  # field actions the next picture shows
+        self._progress: tuple[str, int] | None = None  # (label, count) while run_steps runs a list of its own
         self.guard = options.guard
         self.policy = self.guard.policy if self.guard is not None else Policy.for_flow(flow, options.extra_origins)
 
@@ -308,17 +309,23 @@ class Runner:
             return f"extract vars.{args.var}"
         return step.kind
 
-    def run_steps(self, steps: Sequence[StepBase]) -> None:
+    def run_steps(self, steps: Sequence[StepBase], *, label: str = "step") -> None:
         """Steps from outside the flow's own list, none of them a submit: what a flow test
-        does for the person (log in, solve a CAPTCHA), in the same step language."""
-        for index, step in enumerate(steps):
-            self._run_step(index, step, after_submit=False)
+        does for the person (log in, solve a CAPTCHA), or a lookup, in the same step language.
+        Progress counts them as their own list ("lookup step 2/3")."""
+        self._progress = (label, len(steps))
+        try:
+            for index, step in enumerate(steps):
+                self._run_step(index, step, after_submit=False)
+        finally:
+            self._progress = None
 
     def _run_step(self, index: int, step: StepBase, *, after_submit: bool, photo_follows: bool = False) -> None:
         started = utcnow()
         before = self.page.url
         description = self._hide(self._describe(step))
-        self.options.log(f"step {index + 1}/{len(self.flow.steps)}: {description}")
+        label, total = self._progress or ("step", len(self.flow.steps))
+        self.options.log(f"{label} {index + 1}/{total}: {description}")
         action = Action(
             index=index,
             kind=step.kind,
