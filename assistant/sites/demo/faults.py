@@ -11,8 +11,10 @@ tool's outcomes (accepted, rejected, unknown) can be tested and measured:
     latency=SECONDS   every post waits a random 0..SECONDS before it is answered
     error500=RATE     an HTTP 500 error page; nothing is stored
     reset=RATE        the ticket is stored, then the connection is reset: no answer at all
-    hang=RATE         the ticket is stored, then no answer comes, until the client
-                      gives up or the portal stops
+                      (Chromium then sends the post again, once, on a new connection:
+                      the second post is drawn for like any other)
+    hang=RATE         the ticket is stored, then no answer comes until the client gives
+                      up (or the portal stops, or HANG_LIMIT passes: then a 504 page)
     reject=RATE       the form comes back (HTTP 200) saying "We could not accept your
                       request: please try again later." in its error summary
                       (role=alert); nothing is stored
@@ -32,10 +34,13 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.wrappers import Response
+
+from assistant.sites.demo import pages
 from assistant.sites.web import WSGIApp, reset_connection
 
 __all__ = ["KINDS", "REJECTED", "Faults", "Hit"]
@@ -171,14 +176,17 @@ class Faults:
         """End every hung answer and every wait now: the portal is stopping."""
         self._released.set()
 
-    def _hang(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def _hang(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # The body was read: the connection turns readable again only when the client closes it.
         connection: socket.socket | None = environ.get("werkzeug.socket")
         deadline = time.monotonic() + HANG_LIMIT
         while not self._released.wait(0.2) and time.monotonic() < deadline:
             if connection is not None and _closed_by_peer(connection):
                 break
-        return reset_connection(environ, start_response)
+        # An answer, not a dropped connection, even this late: a browser resends a post whose
+        # connection closes before any answer (Chromium does, once), and that would be a second ticket.
+        late = Response(pages.gateway_timeout_page(), 504, content_type="text/html; charset=utf-8")
+        return late(environ, start_response)
 
 
 def _closed_by_peer(connection: socket.socket) -> bool:

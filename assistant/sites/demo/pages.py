@@ -184,6 +184,14 @@ def server_error_page() -> str:
     )
 
 
+def gateway_timeout_page() -> str:
+    return message_page(
+        "The request took too long",
+        "<p>We did not get an answer in time. Please try again later.</p>",
+        '<p><a class="button" href="/support/new">Back to the form</a></p>',
+    )
+
+
 def not_found_page() -> str:
     return message_page(
         "Page not found",
