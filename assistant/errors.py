@@ -56,6 +56,8 @@ class ExitStatus(enum.IntEnum):
 
 class AssistantError(Exception):
     exit_code: ExitStatus = ExitStatus.RUN_FAILED
+    # What a run recorded before it failed (assistant.pipeline.Outcome), for `--json`.
+    outcome: object | None = None
 
 
 class InputError(AssistantError):

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from assistant import __version__, channels
 from assistant.casework.matter import before_filing, journal_extras
 from assistant.channels.base import Delivery, Filing, Settings
-from assistant.errors import AlreadySubmitted, InputError, RunFailed
+from assistant.errors import AlreadySubmitted, AssistantError, InputError, RunFailed
 from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
@@ -40,7 +40,8 @@ __all__ = ["Outcome", "Settings", "base_url_for", "capture", "submit"]
 
 @dataclass
 class Outcome:
-    status: str  # confirmed, dry_run, eml_written
+    # confirmed, dry_run, eml_written; or, with an error: rejected, unknown, not_submitted, failed
+    status: str
     flow_id: str
     evidence_dir: Path
     confirmation: str | None = None
@@ -48,10 +49,12 @@ class Outcome:
     submission_id: int | None = None
     screenshots: list[str] = field(default_factory=list)
     evidence_zip: Path | None = None
+    reason: str | None = None  # the provider's words (rejected), or what was seen (unknown)
 
     def public(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "reason": self.reason,
             "flow": self.flow_id,
             "confirmation": self.confirmation,
             "confirmation_url": self.confirmation_url,
@@ -259,6 +262,9 @@ class _Journal:
         if delivery.outcome == "rejected":
             self.store.reject(self.id, delivery.reason or "refused; no reason shown")
             return
+        if delivery.outcome == "not_submitted":  # journalled, then nothing left the browser
+            self.store.not_filed(self.id, delivery.reason or str(delivery.error or "nothing was sent"))
+            return
         self._note(delivery.error)
 
     def _note(self, error: BaseException | None) -> None:
@@ -349,10 +355,8 @@ def _file(
     if journal.id is not None and (outdir / "manifest.json").is_file():
         digest = hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
         store.set_submission(journal.id, manifest_sha256=digest)
-    if delivery.error is not None:
-        raise delivery.error
-    return Outcome(
-        status=delivery.status,
+    outcome = Outcome(
+        status=delivery.status if delivery.error is None else delivery.outcome,
         flow_id=flow.id,
         evidence_dir=outdir,
         confirmation=delivery.confirmation,
@@ -362,7 +366,13 @@ def _file(
             f.path for f in filing.package.files if f.media_type == "image/png" and f.role not in ("stamped",)
         ],
         evidence_zip=evidence_zip,
+        reason=delivery.reason,
     )
+    if delivery.error is not None:
+        if isinstance(delivery.error, AssistantError):
+            delivery.error.outcome = outcome  # what was recorded, for --json
+        raise delivery.error
+    return outcome
 
 
 # ------------------------------------------------------------------ capture

@@ -383,6 +383,14 @@ class Store:
                 (reason, now(), submission_id),
             )
 
+    def not_filed(self, submission_id: int, reason: str) -> None:
+        """Nothing reached the provider (the click never sent anything): no deadline, no block."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE submissions SET status='not_filed', last_error=?, due_at=NULL, settled_at=? WHERE id=?",
+                (reason, now(), submission_id),
+            )
+
     def note_error(self, submission_id: int, error: str) -> None:
         with self.transaction() as db:
             db.execute("UPDATE submissions SET last_error=? WHERE id=?", (error, submission_id))

@@ -13,13 +13,14 @@ from typing import Any
 
 from assistant.casework.compose import compose
 from assistant.channels.base import Delivery, Filing
+from assistant.errors import AlreadySubmitted, Declined, OutcomeUnknown, Rejected
 from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.language.urls import Policy, origin_of
 from assistant.run import login
 from assistant.run.capture import CaptureSettings, check_masks
 from assistant.run.netguard import Guard
-from assistant.run.runner import Blocked, Runner, RunOptions, StepFailure
+from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
 from assistant.run.session import BrowserSession, find_browser
 
 
@@ -59,6 +60,7 @@ class WebForm:
             trace_in_package=settings.trace_in_package,
         )
         self.session: dict[str, Any] | None = None
+        self.outcome = "not_submitted"
 
     def prepare(self) -> None:
         flow, settings = self.filing.flow, self.filing.settings
@@ -126,15 +128,8 @@ class WebForm:
                 error = exc
                 result = runner.result
             delivery = Delivery(
-                outcome=(
-                    "confirmed"
-                    if result.confirmation
-                    else "pending"
-                    if journalled
-                    else "not_submitted"
-                    if error is None
-                    else "failed"
-                ),
+                outcome=self._outcome(result, journalled, error),
+                reason=result.reason,
                 status="dry_run" if settings.dry_run else "confirmed",
                 confirmation=result.confirmation,
                 confirmation_url=result.confirmation_url,
@@ -147,26 +142,46 @@ class WebForm:
             browser.capturer.collect_stamped()  # the report shows the stamped copies
             guard.allow_files_under(filing.outdir)  # report.pdf is rendered from file:// in this context
             filing.seal(delivery, render_pdf=browser.render_pdf(), before_seal=browser.before_seal)
+        self.outcome = delivery.outcome
         delivery.error = self._told(error, result.confirmation)
         return delivery
 
+    @staticmethod
+    def _outcome(result: RunResult, journalled: bool, error: BaseException | None) -> str:
+        """The manifest's word for what happened, from what the runner saw after the click."""
+        if result.confirmation:
+            return "confirmed"
+        if not journalled:
+            return "not_submitted" if error is None else "failed"
+        if result.outcome == "rejected":
+            return "rejected"
+        if result.outcome == "not_sent" or not result.submitted and isinstance(error, (Declined, AlreadySubmitted)):
+            return "not_submitted"
+        return "unknown"
+
     def _told(self, error: BaseException | None, number: str | None) -> BaseException | None:
-        """A failure after the click says the request may be at the provider, and where the evidence is."""
+        """What the person is told: what happened at the provider, what to do, where the evidence is."""
         outdir = self.filing.outdir
         if number and isinstance(error, StepFailure):
             return StepFailure(
                 f"{error}\nThe request was filed: its number {number} is journalled. Evidence: {outdir}",
                 after_submit=True,
             )
+        if isinstance(error, Rejected):
+            return Rejected(f"{error}\nevidence: {outdir}")
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(
-                f"{error}. It is recorded as pending: ask the provider whether it arrived. Evidence: {outdir}",
+                f"{error}. It is recorded as pending: ask the provider whether it arrived, then "
+                f"`assistant cases resolve`. Evidence: {outdir}",
                 after_submit=True,
             )
-        if isinstance(error, StepFailure) and error.after_submit:
-            return StepFailure(
-                f"{error}\nThe request was sent but not confirmed; it is recorded as pending. Evidence: {outdir}",
-                after_submit=True,
+        if isinstance(error, OutcomeUnknown) or isinstance(error, StepFailure) and error.after_submit:
+            if self.outcome == "not_submitted":
+                return StepFailure(f"{error}\nevidence: {outdir}")
+            return OutcomeUnknown(
+                f"{error}. The provider may have it: it is recorded as pending and will not be sent again "
+                f"blindly; `assistant cases resolve` records what happened once you know (their email or "
+                f"status page)\nevidence: {outdir}"
             )
         return error
 

@@ -68,19 +68,26 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
         shown.append(number)
         info("sealing the evidence package…")
 
-    outcome = do_submit(
-        case,
-        flow,
-        Settings(
-            home=obj.home,
-            interactive=interactive(),
-            confirm=confirm,
-            ask_human=pause,
-            log=info,
-            on_confirmation=None if as_json else show_number,
-            **settings,
-        ),
-    )
+    from assistant.errors import AssistantError
+
+    try:
+        outcome = do_submit(
+            case,
+            flow,
+            Settings(
+                home=obj.home,
+                interactive=interactive(),
+                confirm=confirm,
+                ask_human=pause,
+                log=info,
+                on_confirmation=None if as_json else show_number,
+                **settings,
+            ),
+        )
+    except AssistantError as exc:
+        if as_json and exc.outcome is not None:  # a script learns the outcome from stdout, as on success
+            print_json({**exc.outcome.public(), "error": str(exc).splitlines()[0]})  # type: ignore[attr-defined]
+        raise
     if as_json:
         print_json(outcome.public())
         return

@@ -492,6 +492,24 @@ class Success(Strict):
         return self
 
 
+class Refusal(Strict):
+    """What the provider shows when it refuses the request (an error on the re-shown form, say).
+
+    Checked together with `success:` after submit, so neither waits for the other's
+    timeout. Without it the tool still looks for the usual signs: fields the browser or
+    the site marks invalid, `role=alert` regions, error containers."""
+
+    selector: str | None = Field(None, description="an element shown only on refusal, e.g. '.errorlist, .alert-danger'")
+    text: str | None = Field(None, description="text shown only on refusal, e.g. 'Please correct the errors'")
+    frame: str | None = Field(None, description="selector of the iframe the refusal appears in")
+
+    @model_validator(mode="after")
+    def _some(self) -> Refusal:
+        if self.selector is None and self.text is None:
+            raise ValueError("give selector, text, or both")
+        return self
+
+
 class Confirmation(Strict):
     """Where the confirmation (ticket) number is read from, after success."""
 
@@ -659,6 +677,9 @@ class Flow(Strict):
     timeout: float = Field(15, gt=0, le=MAX_TIMEOUT, description="default seconds each step may take")
     steps: tuple[Step, ...] = Field(default_factory=tuple, max_length=MAX_STEPS)
     success: Success | None = None
+    rejected: Refusal | None = Field(
+        None, description="what the provider shows when it refuses the request; checked beside success"
+    )
     confirmation: Confirmation | None = None
 
     _source: yamlsource.Source | None = PrivateAttr(None)
@@ -669,8 +690,8 @@ class Flow(Strict):
         if self.channel == "email":
             if self.email is None:
                 raise ValueError("channel: email needs an 'email:' block (address, subject_prefix)")
-            if self.steps or self.success or self.confirmation:
-                raise ValueError("channel: email has no steps, success or confirmation")
+            if self.steps or self.success or self.confirmation or self.rejected:
+                raise ValueError("channel: email has no steps, success, rejected or confirmation")
             return self
         missing: list[str] = [k for k in ("success", "confirmation") if getattr(self, k) is None]
         if not self.steps:
@@ -713,7 +734,7 @@ class Flow(Strict):
             if step.kind == "extract":
                 defined[step.args.var] = templating.LEAF
         after = {**full, "vars": dict(defined)}
-        for name in ("success", "confirmation"):
+        for name in ("success", "rejected", "confirmation"):
             part = getattr(self, name)
             if part is not None:
                 for loc, value in _template_fields(part, (name,)):

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import Declined, InputError, RunFailed
+from assistant.errors import Declined, InputError, OutcomeUnknown, Rejected, RunFailed
 from assistant.language import templating
 from assistant.language.flow import Flow, StepBase, Target, step_strings
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
+from assistant.run.outcome import Refusal, SendWatch, quote, read_declared, read_refusal
 from evidence import Action, EvidencePackage
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
@@ -67,10 +69,13 @@ class RunOptions:
 class RunResult:
     actions: list[Action] = field(default_factory=list)
     vars: dict[str, str] = field(default_factory=dict)
-    submitted: bool = False
+    submitted: bool = False  # the submit click was made
     submitted_at: datetime | None = None
     confirmation: str | None = None
     confirmation_url: str | None = None
+    # After the click (assistant.run.outcome): confirmed | rejected | unknown | not_sent.
+    outcome: str | None = None
+    reason: str | None = None  # the provider's words (rejected), or what was seen (unknown, not_sent)
 
 
 class StepFailure(RunFailed):
@@ -103,6 +108,7 @@ class Runner:
         self.result = RunResult(vars=self.context["vars"])
         self._shots = 0
         self._uploaded: list[Uploaded] = []
+        self._seen: list[Refusal] | None = None  # the refusal read last time: one that holds still counts
         self.guard = options.guard
         self.policy = self.guard.policy if self.guard is not None else Policy.for_flow(flow, options.extra_origins)
 
@@ -197,13 +203,52 @@ class Runner:
                     raise Declined("not submitted: you declined at the prompt")
                 # Before the click that cannot be undone: every file of the evidence so far is on disk.
                 self.package.flush()
+                baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
                 self.options.before_submit()
-            self._run_step(index, step, after_submit=index >= submit_at)
-            if index == submit_at:
-                self.result.submitted = True
-                self.result.submitted_at = self.result.actions[-1].ended_at
-        self._confirm()
+                watch = SendWatch(self.page, lambda url: host_allowed(url, self.policy)).start()
+                try:
+                    self._click_submit(index, step, watch)
+                    self._steps_after_submit(submit_at, watch, step, baseline)
+                    self._confirm(watch, step, baseline)
+                finally:
+                    watch.stop()
+                return self.result
+            self._run_step(index, step, after_submit=False)
         return self.result
+
+    def _steps_after_submit(self, submit_at: int, watch: SendWatch, submit: StepBase, baseline: set[str]) -> None:
+        """Steps after the click (open a status page, say). One that fails is explained by what the
+        page shows: the provider's refusal, or a request sent with no answer read."""
+        for index in range(submit_at + 1, len(self.flow.steps)):
+            try:
+                self._run_step(index, self.flow.steps[index], after_submit=True)
+            except StepFailure as exc:
+                if isinstance(exc, Blocked):
+                    raise
+                line = self.flow.position(("success",))[0]
+                self._seen = None
+                for _ in range(2):  # twice: a refusal on the page is read once it holds still
+                    self._check_refusal(watch, self._locate(submit.args), baseline, line)
+                if not watch.left_browser:
+                    self.result.outcome, self.result.reason = "not_sent", f"{exc}; {watch.summary()}"
+                    raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed") from None
+                self.result.outcome, self.result.reason = "unknown", f"{exc}; {watch.summary()}"
+                raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}") from None
+
+    def _click_submit(self, index: int, step: StepBase, watch: SendWatch) -> None:
+        """The irreversible click. If it fails, whether anything left the browser says what to tell."""
+        try:
+            self._run_step(index, step, after_submit=True)
+        except StepFailure as exc:
+            self.page.wait_for_timeout(500)  # a request the click started shows up within moments
+            if watch.left_browser:
+                self.result.outcome, self.result.reason = "unknown", f"{exc}; {watch.summary()}"
+                raise
+            self.result.outcome = "not_sent"
+            self.result.reason = f"{exc}; {watch.summary()}"
+            raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed", after_submit=True) from None
+        self.result.submitted = True
+        self.result.submitted_at = self.result.actions[-1].ended_at
 
     def _timeout_ms(self, args: Any = None) -> float:
         seconds = self.options.timeout or getattr(args, "timeout", None) or self.flow.timeout
@@ -601,7 +646,9 @@ class Runner:
 
     # --------------------------------------------------------- confirmation
 
-    def _confirm(self) -> None:
+    def _confirm(self, watch: SendWatch, submit: StepBase, baseline: set[str]) -> None:
+        """Wait for the success check, the flow's `rejected:` check and the page's own signs
+        together: the first that holds decides; the timeout alone decides only `unknown`."""
         success, confirmation = self.flow.success, self.flow.confirmation
         if success is None or confirmation is None:  # Flow refuses a web_form flow without them
             raise InputError(f"{self.flow.path}: channel: web_form needs success and confirmation")
@@ -618,38 +665,24 @@ class Runner:
             url_before=self._url(),
         )
         timeout_ms = (self.options.timeout or success.timeout or self.flow.timeout) * 1000
+        submit_locator = self._locate(submit.args)
+        self._seen = None
         try:
-            self._wait(
-                selector=success.selector,
-                text=success.text,
-                url=success.url,
-                timeout_ms=timeout_ms,
-                frame=success.frame,
-            )
+            self._await_outcome(watch, submit_locator, baseline, what, timeout_ms)  # the success check held
             raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms, confirmation.frame)
             number = self._match(raw, confirmation.regex, "confirmation number")
             if not number:
                 raise RunFailed("the confirmation number is empty")
+        except (Rejected, OutcomeUnknown, StepFailure) as exc:
+            self._outcome_evidence(action, str(exc))
+            raise
         except Exception as exc:
-            if type(exc).__name__ == "TimeoutError":
-                error = f"timed out after {timeout_ms / 1000:g} s waiting for {what}"
-            else:
-                error = str(exc).strip().splitlines()[0]
-            error = self._hide(error)
-            blocked = self.guard.message() if self.guard is not None else None
-            action.status, action.error = "failed", self._hide(blocked) if blocked else error
-            action.ended_at, action.url_after = utcnow(), self._url()
-            action.files = self._save_failure(None, action.error)
-            self.result.actions.append(action)
-            if blocked:
-                raise Blocked(
-                    self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", blocked, True),
-                    after_submit=True,
-                ) from None
-            raise StepFailure(
-                f"{self.flow.path}:{line}: success check ({what}) failed after submit: {error}",
-                after_submit=True,
-            ) from None
+            error = self._hide(str(exc).strip().splitlines()[0])
+            self.result.outcome = "unknown"
+            self.result.reason = f"the success check held but the number could not be read: {error}"
+            self._outcome_evidence(action, self.result.reason)
+            raise OutcomeUnknown(f"{self.result.reason}. The provider most likely has the request") from None
+        self.result.outcome = "confirmed"
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
         if self.options.on_confirmation is not None:
@@ -663,6 +696,118 @@ class Runner:
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)
+
+    def _outcome_evidence(self, action: Action, error: str) -> None:
+        action.status, action.error = "failed", self._hide(error)
+        action.ended_at, action.url_after = utcnow(), self._url()
+        action.files = self._save_failure(None, action.error)
+        self.result.actions.append(action)
+
+    def _await_outcome(
+        self, watch: SendWatch, submit: Locator, baseline: set[str], what: str, timeout_ms: float
+    ) -> None:
+        """Returns when the success check holds; raises Rejected, OutcomeUnknown or StepFailure otherwise."""
+        success = self.flow.success
+        assert success is not None
+        line = self.flow.position(("success",))[0]
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            remaining_ms = (deadline - time.monotonic()) * 1000
+            try:
+                self._wait(
+                    selector=success.selector,
+                    text=success.text,
+                    url=success.url,
+                    timeout_ms=max(1.0, min(250.0, remaining_ms)),
+                    frame=success.frame,
+                )
+                return
+            except Exception as exc:  # not yet; or mid-navigation ("context was destroyed")
+                if "has been closed" in str(exc):  # the page, context or browser is gone
+                    raise
+            self._check_refusal(watch, submit, baseline, line)
+            if time.monotonic() < deadline:
+                continue
+            blocked = self.guard.message() if self.guard is not None else None
+            if blocked:
+                self.result.outcome = "unknown"
+                self.result.reason = blocked
+                raise Blocked(
+                    self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", blocked, True),
+                    after_submit=True,
+                )
+            seconds = f"{timeout_ms / 1000:g} s"
+            if not watch.left_browser:
+                self.result.outcome = "not_sent"
+                self.result.reason = f"{watch.summary()} in {seconds} after the click, and the page shows no reason"
+                raise StepFailure(
+                    f"{self.flow.path}:{line}: the submit click sent nothing: {self.result.reason} (a dialog, a "
+                    "CAPTCHA, a button that needs something else first?). Nothing was filed; see failure/page.html",
+                    after_submit=True,
+                )
+            self.result.outcome = "unknown"
+            state = "it is still waiting for the answer" if watch.in_flight else "the answer was not the success page"
+            self.result.reason = f"{watch.summary()}; no {what} within {seconds}: {state}"
+            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
+
+    def _check_refusal(self, watch: SendWatch, submit: Locator, baseline: set[str], line: int) -> None:
+        """Raise Rejected or OutcomeUnknown once the page shows which; return while it does not yet."""
+        declared = self.flow.rejected
+        if declared is not None:
+            scope = self._scope(declared.frame)
+            shown = read_declared(scope, self._render_quietly(declared.selector), self._render_quietly(declared.text))
+            if shown:
+                self._reject(shown, line, sent=watch.left_browser)
+        try:
+            form_shown = submit.first.is_visible()
+        except Exception:
+            form_shown = False
+        if not watch.left_browser:
+            # Nothing went out: a field the browser (or the site's script) marks invalid stopped it.
+            if watch.elapsed >= 0.5 and form_shown:
+                fresh = [r for r in read_refusal(self.page, submit, browser=True) if r.message not in baseline]
+                if fresh:
+                    self._reject(fresh, line, sent=False)
+            return
+        if watch.in_flight:
+            return
+        url = self.page.url
+        if url.startswith("chrome-error://"):
+            self.result.outcome = "unknown"
+            self.result.reason = f"{watch.summary()}, and the connection broke before the provider answered"
+            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
+        status = watch.document_status
+        if form_shown:
+            fresh = [r for r in read_refusal(self.page, submit, browser=False) if r.message not in baseline]
+            if fresh and (fresh == self._seen or (status is not None and 400 <= status < 500)):
+                self._reject(fresh, line, sent=True)
+            self._seen = fresh or None
+            return
+        if status is not None and status >= 500:
+            self.result.outcome = "unknown"
+            self.result.reason = (
+                f"{watch.summary()}; the provider's server answered HTTP {status} ({self._title() or 'an error page'})"
+                ", which does not say whether it stored the request"
+            )
+            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
+        if status is not None and 400 <= status < 500:
+            words = read_refusal(self.page, None, browser=False)
+            heading = self._heading()
+            self._reject(words or [Refusal(None, heading or f"HTTP {status}")], line, sent=True)
+
+    def _heading(self) -> str | None:
+        try:
+            heading = self.page.locator("h1").first
+            return " ".join(heading.inner_text(timeout=500).split()) if heading.count() else self._title()
+        except Exception:
+            return self._title()
+
+    def _reject(self, refusals: list[Refusal], line: int, *, sent: bool) -> None:
+        words = self._hide(quote(refusals))
+        self.result.outcome = "rejected"
+        self.result.reason = words
+        who = "rejected by the provider" if sent else "not sent: the form refused it in the browser"
+        raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
 
 
 def _type_matches(kind: str, pattern: str) -> bool:

@@ -1,0 +1,283 @@
+"""What happened after the submit click, decided from what the browser saw.
+
+Three outcomes, never a guess from a timeout alone:
+
+    confirmed  the flow's success check held and the number was read;
+    rejected   the provider (or the browser) refused it, and the page says why:
+               the form is still there with an error on it, or no request ever
+               left the browser and a field is marked invalid;
+    unknown    a request left the browser and no confirmation came.
+
+`SendWatch` follows the page's network from just before the click: whether a
+request that could carry the form (a navigation, a POST, a fetch with data, a
+WebSocket frame) went to an allowed host, whether it is still in flight, how
+the page's own document answered. `read_refusal` reads the refusal off the
+page in the person's terms: the field's label and the site's message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page, Request, Response, WebSocket
+
+# Failures that prove the request never reached the server: the browser did not
+# connect at all (or our own guard stopped it). Anything else (a reset, an empty
+# answer, an abort mid-way) may have reached it.
+NOT_DELIVERED = (
+    "net::ERR_CONNECTION_REFUSED",
+    "net::ERR_NAME_NOT_RESOLVED",
+    "net::ERR_ADDRESS_UNREACHABLE",
+    "net::ERR_INTERNET_DISCONNECTED",
+    "net::ERR_BLOCKED_BY_CLIENT",
+    "net::ERR_BLOCKED_BY_RESPONSE",
+)
+_SENDING_TYPES = ("xhr", "fetch", "eventsource", "ping", "websocket")
+
+
+@dataclass
+class SendWatch:
+    """The requests that could have carried the form, from the moment `start()` is called."""
+
+    page: Page
+    allowed: Callable[[str], bool]
+    started: float = 0.0
+    sending: dict[int, str] = field(default_factory=dict)  # id(request) → url, while in flight
+    sent: list[str] = field(default_factory=list)  # "POST http://…" of each that may have arrived
+    undelivered: list[str] = field(default_factory=list)
+    document_status: int | None = None  # the main frame's answer to a navigation after the click
+    frames_sent: int = 0
+    _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
+
+    def start(self) -> SendWatch:
+        self.started = time.monotonic()
+        context = self.page.context
+        targets: list[tuple[Any, str, Callable[..., None]]] = [
+            (context, "request", self._request),
+            (context, "requestfinished", self._finished),
+            (context, "requestfailed", self._failed),
+            (context, "response", self._response),
+            (self.page, "websocket", self._websocket),
+        ]
+        for target, event, handler in targets:
+            target.on(event, handler)
+            self._handlers.append((target, event, handler))
+        return self
+
+    def stop(self) -> None:
+        for target, event, handler in self._handlers:
+            try:
+                target.remove_listener(event, handler)
+            except Exception:  # the page or context is already gone
+                pass
+        self._handlers.clear()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def left_browser(self) -> bool:
+        """Did anything that could carry the form leave for the provider?"""
+        return bool(self.sent or self.sending or self.frames_sent)
+
+    @property
+    def in_flight(self) -> bool:
+        return bool(self.sending)
+
+    def _carries_data(self, request: Request) -> bool:
+        if request.is_navigation_request():
+            return True
+        method = request.method.upper()
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            return True
+        # A GET fetch with a query string can carry fields; a bare GET (an image, a script) cannot.
+        return request.resource_type in _SENDING_TYPES and "?" in request.url
+
+    def _request(self, request: Request) -> None:
+        if not self.allowed(request.url) or not self._carries_data(request):
+            return
+        self.sending[id(request)] = f"{request.method} {request.url}"
+
+    def _finished(self, request: Request) -> None:
+        what = self.sending.pop(id(request), None)
+        if what is not None:
+            self.sent.append(what)
+
+    def _failed(self, request: Request) -> None:
+        what = self.sending.pop(id(request), None)
+        if what is None:
+            return
+        error = request.failure or ""
+        if any(error.startswith(code) for code in NOT_DELIVERED):
+            self.undelivered.append(f"{what}: {error}")
+        else:
+            self.sent.append(f"{what} ({error or 'failed'})")
+
+    def _response(self, response: Response) -> None:
+        request = response.request
+        try:
+            main = request.is_navigation_request() and request.frame == self.page.main_frame
+        except Exception:
+            return
+        if main and id(request) in self.sending:
+            self.document_status = response.status
+
+    def _websocket(self, socket: WebSocket) -> None:
+        if not self.allowed(socket.url):
+            return
+
+        def frame_sent(payload: Any) -> None:
+            self.frames_sent += 1
+
+        socket.on("framesent", frame_sent)
+
+    def summary(self) -> str:
+        if not self.left_browser:
+            if self.undelivered:
+                return f"the browser could not reach the provider ({self.undelivered[0]})"
+            return "no request left the browser"
+        first = (self.sent or list(self.sending.values()) or ["a WebSocket message"])[0]
+        return f"the request left the browser ({first})"
+
+
+# Reads refusals the way a person would: the message, and the label of the field it is about.
+# Runs in the frame of the submit button (element = the button, or null for the page itself).
+_READ_REFUSAL = r"""
+(element, opts) => {
+  const doc = element ? element.ownerDocument : document;
+  const form = element ? (element.form || element.closest('form')) : null;
+  const root = form || doc.body || doc.documentElement;
+  const visible = (el) => {
+    if (!el || !el.isConnected) return false;
+    const style = doc.defaultView.getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') return false;
+    return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  };
+  const clean = (t) => (t || '').replace(/\s+/g, ' ').trim();
+  const CONTROLS = 'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea';
+  const labelOf = (c) => {
+    let text = '';
+    if (c.labels && c.labels.length) text = c.labels[0].innerText;
+    if (!text && c.getAttribute('aria-labelledby')) {
+      text = c.getAttribute('aria-labelledby').split(/\s+/)
+        .map((id) => doc.getElementById(id)).filter(Boolean).map((e) => e.innerText).join(' ');
+    }
+    text = text || c.getAttribute('aria-label') || c.getAttribute('placeholder') || c.name || c.id || '';
+    return clean(text).replace(/[\s*:]+$/, '');
+  };
+  const found = [];
+  const seen = new Set();
+  const add = (label, message) => {
+    message = clean(message).slice(0, 300);
+    if (!message || seen.has(message)) return;
+    seen.add(message);
+    found.push({label: label || null, message});
+  };
+  // 1. The browser's own validation: only when nothing was sent (the browser blocked it).
+  if (opts.browser && form && !form.noValidate) {
+    for (const c of form.querySelectorAll(CONTROLS)) {
+      if (!c.willValidate || c.validity.valid || !visible(c)) continue;
+      // The browser's bubble shows the field's title beside "match the requested format": so do we.
+      const hint = c.validity.patternMismatch && c.title ? ` (${c.title})` : '';
+      add(labelOf(c), c.validationMessage + hint);
+    }
+  }
+  // 2. Fields the site marks invalid, with the text they point at.
+  for (const c of root.querySelectorAll('[aria-invalid="true"]')) {
+    const ids = ((c.getAttribute('aria-errormessage') || '') + ' ' + (c.getAttribute('aria-describedby') || ''))
+      .split(/\s+/).filter(Boolean);
+    const texts = ids.map((id) => doc.getElementById(id)).filter((e) => e && visible(e)).map((e) => e.innerText);
+    if (texts.length) add(labelOf(c), texts.join(' '));
+  }
+  // 3. The usual error containers, each tied to the one field beside it if there is one.
+  const CONTAINERS = [
+    '.errorlist', '.error', '.errors', '.field-error', '.form-error', '.error-message', '.error-text',
+    '.invalid-feedback', '.alert-danger', '.alert-error', '.text-danger', '.help-block.error',
+    '.has-error .help-block', '.wpcf7-not-valid-tip', '.wpcf7-response-output.wpcf7-validation-errors',
+    '.notification.is-danger', '.message.error', '.validation-error', '.field-validation-error',
+    '.validation-summary-errors', '.errormsg', '.err', '[data-error]'
+  ].join(', ');
+  const fieldNear = (el) => {
+    let node = el;
+    for (let depth = 0; depth < 3 && node && node !== root; depth++) {
+      const controls = node.querySelectorAll(CONTROLS);
+      if (controls.length === 1) return controls[0];
+      if (controls.length > 1) return null;
+      for (const sib of [node.nextElementSibling, node.previousElementSibling]) {
+        if (!sib) continue;
+        const near = sib.matches(CONTROLS) ? [sib] : sib.querySelectorAll(CONTROLS);
+        if (near.length === 1) return near[0];
+      }
+      node = node.parentElement;
+    }
+    return null;
+  };
+  const containers = [...root.querySelectorAll(CONTAINERS)].filter((el) => visible(el) && !el.matches(CONTROLS));
+  for (const el of containers) {
+    if (containers.some((other) => other !== el && other.contains(el))) continue;
+    const control = fieldNear(el);
+    add(control ? labelOf(control) : null, el.innerText);
+  }
+  // 4. Live regions and alerts: only when they read as an error, so a "Thank you" toast is not one.
+  const ERRORISH = /(error|invalid|incorrect|required|must|cannot|can't|could not|couldn't|failed|not valid|not allowed|try again|please (enter|fill|correct|select|check)|ошибк|неверн|некоррект|обязательн|не удалось|заполните|укажите|исправьте|недопустим|попробуйте)/i;
+  const regions = doc.querySelectorAll('[role=alert], [aria-live=assertive], [aria-live=polite], [role=status]');
+  for (const el of regions) {
+    if (!visible(el)) continue;
+    const klass = (el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className) || '';
+    const text = el.innerText;
+    if (!(ERRORISH.test(text) || /error|danger|invalid|fail/i.test(klass))) continue;
+    // Lines already quoted with their field are not quoted twice.
+    const rest = text.split('\n').map(clean).filter((line) => line && !seen.has(line)).join(' ');
+    add(null, rest);
+  }
+  return {found, form: !!form};
+}
+"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    label: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f'{self.label}: "{self.message}"' if self.label else f'"{self.message}"'
+
+
+def read_refusal(page: Page, submit: Locator | None, *, browser: bool) -> list[Refusal]:
+    """The refusal messages on the page now (browser=True: also the browser's own validation)."""
+    try:
+        if submit is not None and submit.count() > 0:
+            raw = submit.first.evaluate(_READ_REFUSAL, {"browser": browser})
+        else:
+            raw = page.evaluate(f"(opts) => ({_READ_REFUSAL})(null, opts)", {"browser": False})
+    except Exception:  # mid-navigation: the next look will tell
+        return []
+    return [Refusal(item.get("label"), item["message"]) for item in raw.get("found", [])]
+
+
+def read_declared(scope: Any, selector: str | None, text: str | None) -> list[Refusal]:
+    """The flow's own `rejected:` check: the visible text of what it names."""
+    try:
+        if selector is not None:
+            locator = scope.locator(selector)
+            if text is not None:
+                locator = locator.filter(has_text=text)
+        else:
+            locator = scope.get_by_text(text)
+        shown = locator.filter(visible=True)
+        texts = [" ".join(shown.nth(i).inner_text(timeout=1000).split()) for i in range(min(shown.count(), 5))]
+        # An error marker with no words of its own still counts: the flow says it means refusal.
+        return [Refusal(None, t or f"{selector or text} is shown") for t in texts]
+    except Exception:
+        return []
+
+
+def quote(refusals: list[Refusal], limit: int = 400) -> str:
+    text = "; ".join(str(r) for r in refusals)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
