@@ -219,3 +219,17 @@ def test_soak_with_random_faults_files_nothing_twice_and_loses_nothing(request, 
             said = f"{type(run.error).__name__}: {str(run.error).splitlines()[0][:160]}" if run.error else "exit 0"
             wrong.append(f"{run.order_id} {kind}: journal {row['status']} (want {status}); {said}")
     assert wrong == [], f"{len(wrong)} of {count} runs did not end as their answer says:\n" + "\n".join(wrong[:20])
+
+
+def test_a_connection_reset_after_storing_is_unknown_and_the_form_is_posted_once(tmp_path):
+    """Chromium sends a post again when its connection closes without an answer
+    (tests/test_faults.py); the run's own proxy answers 502 instead, so the form goes once."""
+    [(order_id, case)] = write_cases(tmp_path, 1)
+    home = tmp_path / "home"
+    with DemoPortal(faults=Faults.parse("reset=1")) as portal:
+        with pytest.raises(OutcomeUnknown, match="sent, but not confirmed"):
+            submit(load_case(case), load_flow(find_flow("demo")), Settings(home=home, base_url=portal.url, yes=True))
+        assert [(hit.kind, hit.fields["order_number"]) for hit in portal.faults.hits] == [("reset", order_id)]
+        assert len(portal.received) == 1
+    [row] = submissions(home)
+    assert row["status"] == "pending" and row["order_id"] == order_id
