@@ -240,8 +240,12 @@ class Crasher:
         live, status = self.live(key)
         if self.tickets(order_id) and not live:
             self.fail(f"{where}: the portal has {self.tickets(order_id)} but the journal says {status}")
-        with self.tally.lock:
-            self.tally.journal_after[phase][status] += 1
+        with self.tally.lock:  # a pending one, with or without the post having reached the portal
+            self.tally.journal_after[phase][
+                f"{status} {'with' if self.tickets(order_id) else 'without'} a ticket"
+                if status == "pending"
+                else status
+            ] += 1
         return live
 
     def refused_again(self, case: Path, order_id: str, where: str) -> None:
