@@ -97,7 +97,7 @@ def form_page(values: dict[str, str], errors: dict[str, str], csrf: str, *, noti
     if notice:
         summary = (
             '<div id="form-errors" class="error-summary" role="alert" tabindex="-1">'
-            f"<h2>There is a problem</h2><p>{e(notice)}</p></div>"
+            f"<p>{e(notice)}</p></div>"
         )
     elif errors:
         items = "".join(f'<li><a href="#{e(name)}">{e(msg)}</a></li>' for name, msg in errors.items())
