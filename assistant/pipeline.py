@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from assistant import __version__, channels
-from assistant.casework.matter import before_filing, journal_extras
+from assistant.casework.matter import before_filing, claim_check, journal_extras, refuse_duplicate
 from assistant.channels.base import Delivery, Filing, Settings
-from assistant.errors import AlreadySubmitted, AssistantError, InputError, RunFailed
+from assistant.errors import AssistantError, InputError, RunFailed
 from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
@@ -133,22 +133,6 @@ def fit_attachments(case: Case, flow: Flow, workdir: Path) -> list[Fitted]:
         ) from None
 
 
-def refuse_duplicate(store: Store, key: str) -> None:
-    existing = store.find(key, live=True)
-    if existing is None:
-        return
-    if existing.status == "confirmed":
-        raise AlreadySubmitted(
-            f"already submitted: {existing.confirmation} ({existing.flow_id}, {existing.submitted_at}); "
-            f"evidence in {existing.evidence_dir}. Nothing was sent again; pass --force to file a new request."
-        )
-    raise AlreadySubmitted(
-        f"a submission of this case started at {existing.submitted_at} was never confirmed "
-        f"(last error: {existing.last_error or 'none recorded'}). The provider may have it: check their "
-        "status page or your email first; pass --force only if they did not receive it."
-    )
-
-
 # ------------------------------------------------------------------ the package
 
 
@@ -233,18 +217,26 @@ class _Journal:
             outdir,
         )
         self.id: int | None = None
+        self.case_id: int | None = None
 
-    def begin(self, **extra: Any) -> int:
-        flow = self.flow
+    def begin(self, *, draft: bool = False, message_id: str | None = None, **extra: Any) -> int:
+        """Journal it (pending; drafted for a message the person sends themselves), unless another
+        run of this case or matter journalled one first: then AlreadySubmitted, and nothing is sent."""
+        flow, settings = self.flow, self.settings
         self.id = self.store.begin(
             case_key=self.key,
             case=self.case.model_dump(mode="json"),
             flow={"id": flow.id, "version": flow.version, "sha256": flow.sha256, "channel": flow.channel},
             evidence_dir=str(self.outdir),
-            **journal_extras(self.case, flow, self.settings.kind, self.settings.to),
+            message_id=message_id,
+            status="drafted" if draft else "pending",
+            check=claim_check(self.case, flow, force=settings.force, kind=settings.kind),
+            **journal_extras(self.case, flow, settings.kind, settings.to),
         )
         if extra:
             self.store.set_submission(self.id, **extra)
+        found = self.store.submission(self.id)
+        self.case_id = found.case_id if found else None
         return self.id
 
     def confirmed(self, number: str, url: str | None) -> None:
@@ -256,6 +248,8 @@ class _Journal:
         (a capture of the confirmation page, say): the error is kept beside it."""
         if self.id is None:
             return
+        if delivery.outcome == "drafted":  # stays drafted: the person has not sent it yet
+            return self._note(delivery.error)
         if delivery.confirmation:
             self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
             return self._note(delivery.error)
@@ -271,6 +265,12 @@ class _Journal:
         assert self.id is not None
         if error is not None:
             self.store.note_error(self.id, str(error).splitlines()[0] if str(error) else repr(error))
+
+
+def _begun(filing: Filing, journal: _Journal, **extra: Any) -> int:
+    submission = journal.begin(**extra)
+    filing.case_id = journal.case_id
+    return submission
 
 
 def _file(
@@ -333,7 +333,7 @@ def _file(
         outdir,
         workdir,
         fitted,
-        journal=journal.begin,
+        journal=lambda **extra: _begun(filing, journal, **extra),
         seal=seal,
         confirmed=journal.confirmed,
     )

@@ -7,18 +7,20 @@ A submission is written as `pending` *before* the submit click, then settled:
                blocks a blind resubmission until `assistant cases resolve`.
     confirmed  the provider accepted it and its number was read.
     rejected   the provider (or the browser) refused it; nothing was filed.
-    drafted    written for the person to send themselves (an .eml): no clock yet.
+    drafted    written for the person to send themselves (an .eml): no clock yet;
+               `assistant cases mark-sent` makes it confirmed when they have sent it.
     not_filed  the person found out it never reached the provider.
 
 Only `pending` and `confirmed` are live: they count as a request on the
-matter and block a resend; the others do not.
+matter and block a resend; the others do not. The check for a live
+submission and the insert of a new one are one transaction (`begin(check=…)`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -249,6 +251,15 @@ class Submission:
         return data
 
 
+@dataclass
+class Claims:
+    """What the journal holds on a case and its matter, read inside the transaction that
+    would journal a new submission: a check that refuses on it cannot be raced."""
+
+    same_case: Submission | None  # the latest live submission of this case (its fingerprint)
+    on_matter: list[Submission]  # live submissions of the open case(s) on this matter, newest first
+
+
 class Store:
     def __init__(self, home: Path):
         home.mkdir(parents=True, exist_ok=True)
@@ -306,12 +317,26 @@ class Store:
         matter: str | None = None,
         kind: str = "request",
         due_at: str | None = None,
+        message_id: str | None = None,
+        status: str = "pending",
+        check: Callable[[Claims], None] | None = None,
     ) -> int:
-        """Journal a submission as pending, under the open case for its matter (or a new case)."""
+        """Journal a submission as pending (or drafted), under the open case for its matter (or a new case).
+
+        `check` sees the live submissions on the case and its matter inside the same
+        `BEGIN IMMEDIATE` transaction as the insert and may raise to refuse: two runs
+        of one case racing here end with one row and one refusal, never two clicks.
+        """
+        if status not in ("pending", "drafted"):
+            raise ValueError("a submission begins as pending, or drafted when the person sends it")
         matter = matter or matter_key(case["provider"], case.get("order_id"), case_key)
+        if status == "drafted":
+            due_at = None  # no clock until the person says it was sent
         stamp = now()
         case_json = json.dumps(case, ensure_ascii=False, sort_keys=True)
         with self.transaction() as db:
+            if check is not None:
+                check(Claims(self.find(case_key, live=True), self.open_on_matter(matter)))
             row = db.execute(
                 "SELECT id FROM cases WHERE matter=? AND status != 'closed' ORDER BY id DESC LIMIT 1", (matter,)
             ).fetchone()
@@ -345,8 +370,8 @@ class Store:
             cursor = db.execute(
                 """INSERT INTO submissions(case_key, provider, category, subject, order_id, channel,
                    flow_id, flow_version, flow_sha256, status, submitted_at, evidence_dir, case_json,
-                   case_id, kind, due_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)""",
+                   case_id, kind, due_at, message_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     case_key,
                     case["provider"],
@@ -357,12 +382,14 @@ class Store:
                     flow["id"],
                     flow["version"],
                     flow["sha256"],
+                    status,
                     stamp,
                     evidence_dir,
                     case_json,
                     case_id,
                     kind,
                     due_at,
+                    message_id,
                 ),
             )
             return _row_id(cursor)
@@ -383,6 +410,30 @@ class Store:
                 (reason, now(), submission_id),
             )
 
+    def mark_sent(self, submission_id: int, *, sent_at: str, due_at: str | None, note: str) -> bool:
+        """The person sent a draft themselves: from now on it is a confirmed request whose
+        reference is its Message-ID, filed at `sent_at`, due at `due_at`. False if it is no
+        longer a draft (marked by another command meanwhile)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT case_id FROM submissions WHERE id=? AND status='drafted'", (submission_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            stamp = now()
+            db.execute(
+                "UPDATE submissions SET status='confirmed', confirmation=COALESCE(confirmation, message_id), "
+                "submitted_at=?, confirmed_at=?, due_at=?, settled_at=? WHERE id=?",
+                (sent_at, sent_at, due_at, stamp, submission_id),
+            )
+            case = db.execute("SELECT status FROM cases WHERE id=?", (row["case_id"],)).fetchone()
+            db.execute(
+                "INSERT INTO status_history(case_id, status, at, note) VALUES (?, ?, ?, ?)",
+                (row["case_id"], case["status"] if case else "open", stamp, note),
+            )
+            db.execute("UPDATE cases SET updated_at=? WHERE id=?", (stamp, row["case_id"]))
+            return True
+
     def not_filed(self, submission_id: int, reason: str) -> None:
         """Nothing reached the provider (the click never sent anything): no deadline, no block."""
         with self.transaction() as db:
@@ -401,6 +452,10 @@ class Store:
         row = self.db.execute(
             f"SELECT * FROM submissions WHERE case_key=?{where} ORDER BY id DESC LIMIT 1", (case_key,)
         ).fetchone()
+        return Submission(**dict(row)) if row else None
+
+    def submission(self, submission_id: int) -> Submission | None:
+        row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
         return Submission(**dict(row)) if row else None
 
     def all(self) -> list[Submission]:

@@ -65,6 +65,9 @@ class SmtpServer:
     password: str = "s3cret-app-password"
     messages: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    # Faults: answer DATA with this refusal instead of 250; or take the message and hang up unanswered.
+    refuse_with: str | None = None
+    hang_up_after_data: bool = False
 
     def cli_args(self) -> list[str]:
         return [
@@ -88,11 +91,15 @@ class _Handler:
 
     async def handle_DATA(self, smtp, session, envelope):
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else session.auth_data
+        if self.server.refuse_with:
+            return self.server.refuse_with
         self.server.messages.append(
             Received(
                 envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content), login
             )
         )
+        if self.server.hang_up_after_data:  # queued, but the client never hears so
+            smtp.transport.close()
         return "250 OK queued"
 
 

@@ -102,6 +102,7 @@ def test_reply_status_note_close_and_show(tmp_path):
     sent = json_out(
         run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
     )
+    assert run_cli("cases", "mark-sent", "1", home=home).returncode == 0  # the person sent the .eml
     assert run_cli("cases", "note", "1", "Called the hotline, agent Olga said 3 days", home=home).returncode == 0
     done = run_cli(
         "cases",
@@ -121,7 +122,8 @@ def test_reply_status_note_close_and_show(tmp_path):
 
     shown = json_out(run_cli("cases", "show", "1", "--json", home=home))
     assert shown["status"] == "closed" and shown["closed_at"]
-    assert [h["status"] for h in shown["history"]] == ["open", "answered", "closed"]
+    assert [h["status"] for h in shown["history"]] == ["open", "open", "answered", "closed"]
+    assert "sent by you" in shown["history"][1]["note"]
     assert shown["history"][-1]["note"] == "refunded"
     assert shown["replies"][0]["number"] == "SUP-4411"
     assert shown["replies"][0]["received_at"] == "2026-11-21T10:00:00+03:00"
@@ -162,6 +164,10 @@ def test_due_lists_what_is_late_or_due_within_a_day_with_the_next_action(tmp_pat
         description="The app closes when I open the order list, every time since the update.",
     )
     json_out(run_cli("submit", "demo-email", "--case", str(technical), "--eml-only", "--yes", "--json", home=home))
+    # Drafts start no clock; the person sending them does.
+    assert json_out(run_cli("cases", "due", "--json", "--now", "2099-01-01T00:00:00+00:00", home=home)) == []
+    for case in ("1", "2"):
+        assert run_cli("cases", "mark-sent", case, home=home).returncode == 0
     first, second = submissions(home)
     filed = dt.datetime.fromisoformat(first["submitted_at"].replace("Z", "+00:00"))
     # payments: 24 hours; technical: 3 business days on the Russian calendar, in Moscow time.

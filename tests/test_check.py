@@ -86,8 +86,10 @@ def test_a_repeat_of_an_open_request_with_no_new_facts_is_an_error(tmp_path):
     home = tmp_path / "home"
     case = write_case(tmp_path)
     written = json_out(run_cli("submit", "demo-email", "--case", str(case), "--eml-only", "--yes", "--json", home=home))
-    # The same facts with a reworded subject: still nothing new for the provider.
+    # The same facts with a reworded subject: still nothing new for the provider, once it has the first.
     again = write_case(tmp_path, subject="Paid by card, order never created")
+    assert check(again, home)[0] == 0  # a draft not sent yet is no request to repeat
+    assert run_cli("cases", "mark-sent", "1", home=home).returncode == 0
     code, result = check(again, home)
     assert code == 2
     error = findings(result, "error")["description"]

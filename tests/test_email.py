@@ -13,6 +13,7 @@ import smtp_server
 from helpers import SAMPLES, json_out, run_cli, submissions, write_case
 
 from assistant.casework.compose import compose
+from assistant.errors import ExitStatus
 from assistant.language.case import load_case
 from assistant.language.flow import find_flow, load_flow
 
@@ -223,3 +224,35 @@ def test_dry_run_writes_the_message_and_sends_and_journals_nothing(smtp, tmp_pat
     eml = Path(done.stdout.split("the message is ", 1)[1].strip())
     assert eml.read_bytes().startswith(b"Subject: [DemoMarket] ") or b"\nSubject: [DemoMarket] " in eml.read_bytes()
     assert smtp.messages == [] and smtp.logins == [] and submissions(home) == []
+
+
+def test_a_mail_server_refusal_is_rejected_in_its_words_and_the_resend_goes_through(smtp, tmp_path):
+    home = tmp_path / "home"
+    case = write_case(tmp_path)
+    smtp.refuse_with = "550 5.7.1 Message rejected: looks like spam"
+    done = send(case, home, smtp, "--yes")
+    assert done.returncode == ExitStatus.REJECTED, done.stderr
+    assert 'rejected by the mail server 127.0.0.1: "550 5.7.1 Message rejected: looks like spam"' in done.stderr
+    assert smtp.messages == []
+    assert [(r["status"], r["due_at"]) for r in submissions(home)] == [("rejected", None)]
+    smtp.refuse_with = None
+    again = send(case, home, smtp, "--yes")  # no --force: nothing was filed
+    assert again.returncode == 0, again.stderr
+    assert len(smtp.messages) == 1
+    assert [r["status"] for r in submissions(home)] == ["rejected", "confirmed"]
+
+
+def test_a_connection_lost_after_the_message_is_unknown_and_never_resent_blindly(smtp, tmp_path):
+    home = tmp_path / "home"
+    case = write_case(tmp_path)
+    smtp.hang_up_after_data = True
+    done = send(case, home, smtp, "--yes")
+    assert done.returncode == ExitStatus.UNKNOWN, done.stderr
+    assert "sent, but not confirmed: the connection to 127.0.0.1 broke while sending" in done.stderr
+    assert "`assistant cases resolve 1` records what happened" in done.stderr
+    assert len(smtp.messages) == 1  # the server did queue it
+    assert [r["status"] for r in submissions(home)] == ["pending"]
+    smtp.hang_up_after_data = False
+    again = send(case, home, smtp, "--yes")
+    assert again.returncode == ExitStatus.REFUSED, again.stderr
+    assert "cases resolve 1" in again.stderr and len(smtp.messages) == 1

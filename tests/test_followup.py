@@ -70,6 +70,7 @@ def test_followup_by_email_goes_by_email(tmp_path):
     sent = json_out(
         run_cli("submit", "demo-email", "--case", str(write_case(tmp_path)), "--eml-only", "--yes", "--json", home=home)
     )
+    assert run_cli("cases", "mark-sent", "1", home=home).returncode == 0
     deadline_passes(home)
     repeat = json_out(run_cli("followup", "1", "--eml-only", "--yes", "--json", home=home))
     eml = (Path(repeat["evidence_dir"]) / "message.eml").read_text()

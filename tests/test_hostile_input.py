@@ -89,7 +89,7 @@ def assert_clean(result, path: Path | None, *, lint: bool = False, also: Path | 
         assert not line.lower().startswith(("error: error", "error: error:")), line
         if path is None:
             continue
-        ok = re.match(rf"^(error: )?{where}", line)
+        ok = re.match(rf"^(error: |  )?{where}", line)  # further problems are indented under the first
         if lint:  # `check` findings: `case.yaml: error: field: message; fix`
             ok = ok or re.match(rf"^{re.escape(str(path))}: (error|warning): \S", line)
         assert ok, f"not a one-line file:line:col problem: {line!r}\n{result.stderr}"

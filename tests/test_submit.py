@@ -78,7 +78,13 @@ def test_evidence_folder_has_manifest_and_hashes(portal, tmp_path):
         data = (out / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"] == sums[entry["path"]]
     screenshots = [f for f in manifest["files"] if f["role"] in ("screenshot", "step")]
-    assert len(screenshots) >= 15
+    # Every action that changed the page has a picture of its result: its own, or (a run of field
+    # actions) the one taken right after them of the whole filled form.
+    for action in manifest["actions"]:
+        if action["kind"] in ("goto", "click", "fill", "select", "check", "upload", "submit"):
+            assert any(f.endswith(".png") for f in action["files"]), action
+    filled = [a for a in manifest["actions"] if a["kind"] in ("fill", "select", "check", "upload")]
+    assert {tuple(a["files"]) for a in filled} == {("screenshots/006-filled-form.png",)}, filled
     assert all(f["captured_at"] and f["meta"]["url"].startswith(portal.url) for f in screenshots)
     checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=out, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -149,7 +155,8 @@ def test_confirmation_that_never_comes_times_out_and_stays_pending(silent_portal
     assert [r["status"] for r in rows] == ["pending"] and "within 2 s" in rows[0]["last_error"]
     # A pending request blocks a blind resubmission.
     again = submit(silent_portal, case, home, "--yes")
-    assert again.returncode == 3 and "never confirmed" in again.stderr
+    assert again.returncode == 3 and "has no known outcome" in again.stderr
+    assert f"assistant cases resolve {rows[0]['case_id']}" in again.stderr and "--force" in again.stderr
     assert len(silent_portal.received) == 1
 
 

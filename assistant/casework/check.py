@@ -147,12 +147,14 @@ def lint(
 
     # -- a repeat with nothing new
     for previous in open_requests or []:
+        if not previous.live:  # a rejected form, a draft never sent: nothing the provider has to repeat
+            continue
         try:
             before = json.loads(previous.case_json)
         except ValueError:
             continue
         if _facts(before) == _facts(case.model_dump(mode="json")):
-            number = previous.confirmation or previous.message_id or f"submission {previous.id} (pending)"
+            number = previous.confirmation or previous.message_id or f"submission {previous.id} (outcome unknown)"
             err(
                 "description",
                 f"repeats the open request {number} ({previous.channel}, "

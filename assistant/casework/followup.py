@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant.casework.tracking import parse, standing
+from assistant.casework.tracking import latest_live, parse, standing
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case, PreviousRequest
 from assistant.store import Store, Submission
@@ -40,7 +40,9 @@ def earlier_requests(store: Store, case_id: int, base: list[dict[str, Any]] | No
     seen = {p.number for p in out}
     for sub in store.submissions_of(case_id):
         number = sub.confirmation or sub.message_id
-        if not number or number in seen:
+        # Only what reached the provider (or may have) is an earlier request; a draft never sent,
+        # a rejected form and one found not filed are not.
+        if not sub.live or not number or number in seen:
             continue
         seen.add(number)
         submitted = parse(sub.submitted_at)
@@ -99,9 +101,14 @@ def followup_case(
 ) -> tuple[Case, Submission]:
     """The repeat complaint on inaction, and the submission whose channel it goes through."""
     subs = store.submissions_of(case_row["id"])
-    if not subs:
-        raise InputError(f"case {case_row['id']}: nothing was filed yet; use `assistant submit`")
-    latest = subs[-1]
+    latest = latest_live(subs)
+    if latest is None:
+        why = f" (the last one is {subs[-1].status})" if subs else ""
+        raise InputError(
+            f"case {case_row['id']}: nothing has reached the provider yet{why}; file the request with "
+            "`assistant submit`"
+            + (f", or `assistant cases mark-sent {case_row['id']}` once a draft is sent" if subs else "")
+        )
     if case_row["status"] == "closed":
         raise InputError(
             f"case {case_row['id']} is closed; reopen it with `assistant cases status {case_row['id']} open`"

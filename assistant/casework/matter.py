@@ -9,11 +9,12 @@ channel, until the case is closed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case
-from assistant.store import Store, matter_key
+from assistant.store import Claims, Store, Submission, matter_key
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -40,23 +41,93 @@ def journal_extras(case: Case, flow: Flow, kind: str = "request", to: str | None
     return {"matter": matter_of(case, flow, to), "kind": kind, "due_at": due.isoformat()}
 
 
-def describe(sub) -> str:
-    number = sub.confirmation or sub.message_id or "no number yet (pending)"
-    return f"{number} through {sub.channel} ({sub.flow_id}, filed {sub.submitted_at[:16].replace('T', ' ')} UTC)"
+def _when(stamp: str) -> str:
+    return f"{stamp[:16].replace('T', ' ')} UTC"
+
+
+def describe(sub: Submission) -> str:
+    if sub.status == "pending":
+        number = f"submission {sub.id}, outcome unknown"
+    else:
+        number = sub.confirmation or sub.message_id or f"submission {sub.id}"
+    return f"{number} through {sub.channel} ({sub.flow_id}, filed {_when(sub.submitted_at)})"
+
+
+def already_filed(sub: Submission) -> AlreadySubmitted:
+    """The refusal to send a case again while a submission of it is live: what is known, what to do."""
+    if sub.status == "confirmed":
+        return AlreadySubmitted(
+            f"already submitted: {sub.confirmation} ({sub.flow_id}, {sub.submitted_at}); "
+            f"evidence in {sub.evidence_dir}. Nothing was sent again; pass --force to file a new request."
+        )
+    return AlreadySubmitted(
+        f"a submission of this case started at {sub.submitted_at} has no known outcome "
+        f"(last error: {sub.last_error or 'none recorded'}); the provider may have it. "
+        f"Run `assistant cases resolve {sub.case_id}` to record what happened (their number, or that it "
+        "was not filed); --force files another one anyway."
+    )
+
+
+def refuse_duplicate(store: Store, key: str) -> None:
+    """The early check, before anything is launched; `claim_check` is the one that counts."""
+    existing = store.find(key, live=True)
+    if existing is not None:
+        raise already_filed(existing)
+
+
+def what_matter(case: Case) -> str:
+    return f"order {case.order_id}" if case.order_id else "this matter"
+
+
+def same_matter(case: Case, flow: Flow, latest: Submission) -> AlreadySubmitted:
+    what = what_matter(case)
+    ref = latest.case_id
+    if latest.status == "pending":
+        todo = (
+            f"Its outcome is unknown: run `assistant cases resolve {ref}` to record what happened "
+            "(their number, or that it was not filed)"
+        )
+    else:
+        todo = (
+            f"Wait for the answer (`assistant cases show {ref}`), follow up after the deadline "
+            f"(`assistant followup {ref}`), or close it (`assistant cases close {ref}`)"
+        )
+    return AlreadySubmitted(
+        f"{what} is already open with {flow.provider or case.provider}: request {describe(latest)}, case {ref}. "
+        f"Sending the same request through another channel slows both down. {todo}; pass --force to file anyway."
+    )
 
 
 def refuse_same_matter(store: Store, case: Case, flow: Flow, to: str | None = None) -> None:
     open_ones = store.open_on_matter(matter_of(case, flow, to))
-    if not open_ones:
-        return
-    latest = open_ones[0]
-    what = f"order {case.order_id}" if case.order_id else "this matter"
-    raise AlreadySubmitted(
-        f"{what} is already open with {flow.provider or case.provider}: request {describe(latest)}, case {latest.case_id}. "
-        "Sending the same request through another channel slows both down. Wait for the answer "
-        f"(`assistant cases show {latest.case_id}`), follow up after the deadline (`assistant followup "
-        f"{latest.case_id}`), or close it (`assistant cases close {latest.case_id}`); pass --force to file anyway."
-    )
+    if open_ones:
+        raise same_matter(case, flow, open_ones[0])
+
+
+def claim_check(case: Case, flow: Flow, *, force: bool, kind: str = "request") -> Callable[[Claims], None]:
+    """The never-twice rule as the journal applies it, inside the transaction that journals the
+    submission: the checks before the browser opened may be seconds old by the click."""
+
+    def check(claims: Claims) -> None:
+        if force:
+            return
+        sub = claims.same_case
+        if sub is None and kind != "followup" and claims.on_matter:
+            sub = claims.on_matter[0]
+        if sub is None:
+            return
+        if sub.status == "confirmed":
+            state = f"confirmed as {sub.confirmation or sub.message_id}"
+        else:
+            state = "pending, outcome not known yet"
+        which = "of this case" if sub is claims.same_case else f"on {what_matter(case)}"
+        raise AlreadySubmitted(
+            f"another run {which} got there first: submission {sub.id} was journalled at "
+            f"{sub.submitted_at[:19].replace('T', ' ')} UTC ({state}); this run stopped before sending and sent nothing. "
+            f"See `assistant cases show {sub.case_id}`."
+        )
+
+    return check
 
 
 def before_filing(case: Case, flow: Flow, settings) -> None:

@@ -1,8 +1,10 @@
 """What is due, and what to do next: the case store read as a to-do list.
 
-A case waits on its latest submission's due date (computed when it was filed,
-from the flow category's deadline on the provider's calendar). A reply from
-the provider after that submission stops the clock.
+A case waits on its latest live submission's due date (computed when it was
+filed, from the flow category's deadline on the provider's calendar). A reply
+from the provider after that submission stops the clock. A rejected submission,
+one found not filed and a draft not yet sent start no clock: a case with only
+those has no due date, and says what to do instead.
 """
 
 from __future__ import annotations
@@ -10,7 +12,46 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from assistant.store import Store
+from assistant.store import Store, Submission
+
+# The journal's status of a submission, in the words the person reads (and `--json`'s `outcome`).
+OUTCOMES = {
+    "confirmed": "accepted",
+    "rejected": "rejected",
+    "pending": "unknown",
+    "drafted": "drafted",
+    "not_filed": "not_filed",
+}
+
+
+def outcome(sub: Submission) -> str:
+    return OUTCOMES.get(sub.status, sub.status)
+
+
+def said(sub: Submission) -> str:
+    """What happened to one submission, plainly, with what to do when it is up to the person."""
+    case = sub.case_id
+    if sub.status == "confirmed":
+        return f"accepted: {sub.confirmation or sub.message_id}"
+    if sub.status == "rejected":
+        return f"rejected: {sub.last_error or 'no reason shown'}; nothing was filed, fix the case and submit again"
+    if sub.status == "pending":
+        error = f" (last error: {sub.last_error})" if sub.last_error else ""
+        return (
+            f"outcome unknown: no confirmation came{error}; the provider may have it. "
+            f"Run `assistant cases resolve {case}` to record what happened"
+        )
+    if sub.status == "drafted":
+        where = f" ({sub.evidence_dir}/message.eml)" if sub.evidence_dir else ""
+        return f"drafted, not sent{where}: run `assistant cases mark-sent {case}` once sent"
+    if sub.status == "not_filed":
+        return f"not filed: it never reached the provider{f' ({sub.last_error})' if sub.last_error else ''}"
+    return sub.status
+
+
+def latest_live(subs: list[Submission]) -> Submission | None:
+    """The submission a case waits on: the newest one the provider has, or may have."""
+    return next((s for s in reversed(subs) if s.live), None)
 
 
 def parse(stamp: str | None) -> dt.datetime | None:
@@ -25,7 +66,7 @@ def case_view(store: Store, case: dict[str, Any], now: dt.datetime | None = None
     subs = store.submissions_of(case["id"])
     replies = store.replies(case["id"])
     view = {k: v for k, v in case.items() if k != "case_json"}
-    view["submissions"] = [s.public() for s in subs]
+    view["submissions"] = [{**s.public(), "outcome": outcome(s), "said": said(s)} for s in subs]
     view["history"] = store.history(case["id"])
     view["replies"] = replies
     view["notes"] = store.notes(case["id"])
@@ -34,12 +75,19 @@ def case_view(store: Store, case: dict[str, Any], now: dt.datetime | None = None
 
 
 def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
-    latest = subs[-1] if subs else None
     out: dict[str, Any] = {"due_at": None, "state": "no submission", "next_action": None}
     if case["status"] == "closed":
         out["state"] = "closed"
         return out
-    if latest is None:
+    if not subs:
+        return out
+    latest = latest_live(subs)
+    if latest is None:  # nothing at the provider: no clock, and what to do instead
+        last = subs[-1]
+        out["state"] = {"drafted": "drafted", "rejected": "rejected", "not_filed": "not filed"}.get(
+            last.status, last.status
+        )
+        out["next_action"] = said(last)
         return out
     out["due_at"] = latest.due_at
     answered_after = [r for r in replies if (r["recorded_at"] or "") >= latest.submitted_at]
@@ -53,7 +101,7 @@ def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], no
         return out
     if latest.status == "pending":
         out["state"] = "pending"
-        out["next_action"] = "the last submission was never confirmed: check the provider's site or your email for it"
+        out["next_action"] = said(latest)
         return out
     due = parse(latest.due_at)
     if due is None:
@@ -89,8 +137,8 @@ def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
             continue
         subs = store.submissions_of(case["id"])
         where = standing(case, subs, store.replies(case["id"]), now)
-        if where["state"] in ("overdue", "due soon"):
-            latest = subs[-1]
+        latest = latest_live(subs)
+        if where["state"] in ("overdue", "due soon") and latest is not None:
             rows.append(
                 {
                     "case": case["id"],

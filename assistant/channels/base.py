@@ -114,6 +114,9 @@ class Filing:
     fitted: list[Fitted]
     # Journals the submission as begun (pending) and returns its id; extra fields
     # go with it (e.g. message_id). Call it right before the irreversible act.
+    # draft=True journals a message the person will send themselves: drafted, no clock.
+    # Raises AlreadySubmitted when another run of the case got there first: then the
+    # act must not happen (seal what there is and return the error in the Delivery).
     journal: Callable[..., int]
     # Seals the package: report, manifest, signature, timestamp. Pass render_pdf and
     # before_seal while what they use (a browser) is still open.
@@ -124,6 +127,9 @@ class Filing:
     # Opened by the pipeline after prepare(), with the case's attachments in it.
     package: EvidencePackage = field(init=False)
     packaged: dict[str, str] = field(init=False)  # fitted file path → its path in the package
+    # The case the journal filed it under, once journal() has run: messages name it
+    # (`assistant cases resolve 7`).
+    case_id: int | None = field(init=False, default=None)
 
     @property
     def attachments(self) -> list[Path]:

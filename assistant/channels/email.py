@@ -8,7 +8,10 @@ the case file. The message's Message-ID is the submission's reference until
 the provider answers with a number of its own (`assistant cases reply`).
 
 Same journal as the web form: the submission is written as pending before the
-message is handed to the server, and confirmed once the server accepts it.
+message is handed to the server, and confirmed once the server accepts it. An
+.eml written for the person's mail program is journalled as drafted: nothing
+was sent, no deadline runs, until they say they sent it (`assistant cases
+mark-sent`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.casework.compose import Request, compose
 from assistant.channels.base import Delivery, Filing
-from assistant.errors import Declined, InputError, RunFailed
+from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
 from evidence import Environment
 from evidence.fit import media_type
@@ -205,28 +208,57 @@ class Email:
         if settings.dry_run:
             filing.seal(delivery, report=False)
             return delivery
-        filing.journal(message_id=message_id)
+        try:
+            filing.journal(message_id=message_id, draft=settings.eml_only)
+        except AlreadySubmitted as exc:  # another run got there first: send nothing
+            delivery.error = exc
+            filing.seal(delivery, report=False)
+            return delivery
         delivery.submitted_at = datetime.now(UTC)
         if settings.eml_only:
             filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
-        else:
-            filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
-            assert self.client is not None
-            try:
-                self.client.send_message(message)
-            except (smtplib.SMTPException, OSError) as exc:
-                delivery.outcome = "pending"
-                delivery.error = RunFailed(
-                    f"the SMTP server did not accept the message: {exc}. It may or may not have been sent; "
-                    f"it is recorded as pending. Evidence: {filing.outdir}"
+            delivery.outcome, delivery.status, delivery.confirmation = "drafted", "eml_written", message_id
+            filing.seal(delivery, report=False)
+            return delivery
+        filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
+        assert self.client is not None
+        try:
+            self.client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            refusal = smtp_refusal(exc)
+            if refusal is not None:  # the server answered "no": it did not take the message
+                delivery.outcome, delivery.reason = "rejected", refusal
+                delivery.error = Rejected(
+                    f"rejected by the mail server {smtp.host}: {refusal} Nothing was sent; fix the address or "
+                    f"the settings and send again.\nevidence: {filing.outdir}"
                 )
-                filing.seal(delivery, report=False)
-                return delivery
-        delivery.outcome = "confirmed"
-        delivery.status = "eml_written" if settings.eml_only else "confirmed"
-        delivery.confirmation = message_id
+            else:  # the connection broke mid-way: the message may have gone
+                delivery.outcome = "unknown"
+                delivery.reason = f"the connection to {smtp.host} broke while sending: {exc}"
+                delivery.error = OutcomeUnknown(
+                    f"sent, but not confirmed: {delivery.reason}. It may or may not have been delivered: it is "
+                    "recorded as pending and will not be sent again blindly; `assistant cases resolve "
+                    f"{filing.case_id or 'CASE'}` records what happened once you know\nevidence: {filing.outdir}"
+                )
+            filing.seal(delivery, report=False)
+            return delivery
+        delivery.outcome, delivery.status, delivery.confirmation = "confirmed", "confirmed", message_id
         filing.seal(delivery, report=False)
         return delivery
+
+
+def smtp_refusal(exc: BaseException) -> str | None:
+    """The server's own words when it refused the message (a reply code), else None (no answer came)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
+        return f'"{"; ".join(answers)}"'
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f'"{exc.smtp_code} {_text(exc.smtp_error)}"'
+    return None
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
 def this_machine() -> Environment:

@@ -151,8 +151,8 @@ class WebForm:
         """The manifest's word for what happened, from what the runner saw after the click."""
         if result.confirmation:
             return "confirmed"
-        if not journalled:
-            return "not_submitted" if error is None else "failed"
+        if not journalled:  # stopped before the click: by choice, by another run, or broken
+            return "not_submitted" if error is None or isinstance(error, (Declined, AlreadySubmitted)) else "failed"
         if result.outcome == "rejected":
             return "rejected"
         if result.outcome == "not_sent" or not result.submitted and isinstance(error, (Declined, AlreadySubmitted)):
@@ -172,7 +172,7 @@ class WebForm:
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(
                 f"{error}. It is recorded as pending: ask the provider whether it arrived, then "
-                f"`assistant cases resolve`. Evidence: {outdir}",
+                f"`assistant cases resolve {self.filing.case_id or 'CASE'}`. Evidence: {outdir}",
                 after_submit=True,
             )
         if isinstance(error, OutcomeUnknown) or isinstance(error, StepFailure) and error.after_submit:
@@ -180,8 +180,8 @@ class WebForm:
                 return StepFailure(f"{error}\nevidence: {outdir}")
             return OutcomeUnknown(
                 f"{error}. The provider may have it: it is recorded as pending and will not be sent again "
-                f"blindly; `assistant cases resolve` records what happened once you know (their email or "
-                f"status page)\nevidence: {outdir}"
+                f"blindly; `assistant cases resolve {self.filing.case_id or 'CASE'}` records what happened once "
+                "you know (their email or status page)\nevidence: {outdir}"
             )
         return error
 

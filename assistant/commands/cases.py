@@ -1,4 +1,4 @@
-"""`assistant cases list|show|reply|status|close|note|due`: the requests you have filed."""
+"""`assistant cases list|show|reply|status|close|note|due|mark-sent`: the requests you have filed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ import click
 from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
-STATE_COLOURS = {"overdue": "red", "due soon": "yellow", "pending": "yellow", "answered": "green"}
+STATE_COLOURS = {
+    "overdue": "red",
+    "due soon": "yellow",
+    "pending": "yellow",
+    "answered": "green",
+    "rejected": "red",
+    "drafted": "yellow",
+    "not filed": "yellow",
+}
+# What the list shows instead of a number when the latest request has none.
+NO_NUMBER = {"rejected": "(rejected)", "unknown": "(outcome unknown)", "drafted": "(draft, not sent)"}
 
 
 def _open_store(obj: Ctx):
@@ -23,6 +33,12 @@ def case_row(store, ref: str) -> dict:
     if found is None:
         raise InputError(f"CASE: no case '{ref}' (give its number from `assistant cases list`, or a request number)")
     return found
+
+
+def _reference(sub: dict) -> str:
+    """A submission's number for the list; a plain word for one that has none."""
+    number = sub.get("confirmation") or (sub.get("message_id") if sub.get("outcome") == "accepted" else None)
+    return number or NO_NUMBER.get(sub.get("outcome", ""), "(no number yet)")
 
 
 def _when(stamp: str | None) -> str:
@@ -87,7 +103,7 @@ def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
         return
     for v in views:
         latest = v["submissions"][-1] if v["submissions"] else {}
-        number = latest.get("confirmation") or latest.get("message_id") or "(no number yet)"
+        number = _reference(latest)
         status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
         state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
         due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
@@ -126,8 +142,10 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
         number = s["confirmation"] or "(no number yet)"
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
         click.echo(
-            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['status']:<9} {number}{extra}"
+            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
         )
+        if s["outcome"] != "accepted" and s["said"] != view["next_action"]:
+            click.secho(f"      {s['said']}", fg=STATE_COLOURS.get(s["outcome"]))
         if s["evidence_dir"]:
             click.echo(f"      evidence {s['evidence_dir']}")
     if view["replies"]:
@@ -254,3 +272,53 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
             f"{r['provider']}  {r['subject'] or ''}"
         )
         click.echo(f"      next: {r['next_action']}")
+
+
+@cases.command("mark-sent")
+@click.argument("case")
+@click.option("--at", "sent_at", metavar="WHEN", help="When you sent it (ISO date and time with zone; default: now).")
+@json_option
+@pass_ctx
+@handles_errors
+def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
+    """Record that you sent CASE's draft (the .eml from `--eml-only`): its deadline starts then."""
+    from assistant.casework.drafts import mark_sent as record_sent
+    from assistant.casework.tracking import outcome
+
+    moment = _sent_at(sent_at)
+    store = _open_store(obj)
+    try:
+        marked = record_sent(store, case_row(store, case), moment)
+    finally:
+        store.close()
+    sub = marked.submission
+    if as_json:
+        print_json(
+            {
+                "case": marked.case_id,
+                "submission": {**sub.public(), "outcome": outcome(sub)},
+                "due_at": marked.due_at,
+                "warning": marked.warning,
+            }
+        )
+        return
+    due = f"; the answer is due {_due(marked.due_at)}" if marked.due_at else ""
+    click.echo(f"case {marked.case_id}: {sub.confirmation} recorded as sent at {_when(sub.submitted_at)} UTC{due}")
+    if marked.warning:
+        click.secho(f"warning: {marked.warning}", err=True, fg="yellow")
+
+
+def _sent_at(value: str | None):
+    import datetime as dt
+
+    from assistant.errors import InputError
+
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"--at: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
+    return moment

@@ -160,12 +160,40 @@ _READ_REFUSAL = r"""
   };
   const clean = (t) => (t || '').replace(/\s+/g, ' ').trim();
   const CONTROLS = 'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea';
+  // The usual error containers of hand-written forms, frameworks and form builders.
+  const CONTAINERS = [
+    '.errorlist', '.error', '.errors', '.field-error', '.form-error', '.error-message', '.error-text',
+    '.invalid-feedback', '.alert-danger', '.alert-error', '.text-danger', '.help-block.error',
+    '.has-error .help-block', '.wpcf7-not-valid-tip', '.wpcf7-response-output.wpcf7-validation-errors',
+    '.notification.is-danger', '.message.error', '.validation-error', '.field-validation-error',
+    '.validation-summary-errors', '.errormsg', '.err', '[data-error]',
+    // Form builders and UI kits seen on support pages: Bitrix24 CRM forms, HubSpot, Parsley,
+    // Gravity/Formidable/Ninja/Forminator (WordPress), Marketo, Zendesk, Ant Design, MUI, Element.
+    '.b24-form-control-alert-message', '.hs-error-msgs', '.parsley-errors-list.filled', '.gfield_validation_message',
+    '.validation_message', '.frm_error', '.nf-error-msg', '.forminator-error-message', '.mktoError',
+    '.notification-error', '.ant-form-item-explain-error', '.Mui-error.MuiFormHelperText-root', '.el-form-item__error',
+    '.has-danger .form-control-feedback', '.error-msg', 'form.invalid .wpcf7-response-output'
+  ].join(', ');
+  const ownText = (el) => {
+    // A label may wrap its field and the field's error (Contact Form 7): only the label's own words.
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll(CONTROLS + ', ' + CONTAINERS + ', [id]').forEach((n) => {
+      const describes = n.id && doc.querySelector(`[aria-describedby~="${CSS.escape(n.id)}"]`);
+      if (n.matches(CONTROLS) || n.matches(CONTAINERS) || describes) n.remove();
+    });
+    return copy.textContent;
+  };
   const labelOf = (c) => {
     let text = '';
-    if (c.labels && c.labels.length) text = c.labels[0].innerText;
+    if (c.labels && c.labels.length) text = ownText(c.labels[0]);
     if (!text && c.getAttribute('aria-labelledby')) {
       text = c.getAttribute('aria-labelledby').split(/\s+/)
         .map((id) => doc.getElementById(id)).filter(Boolean).map((e) => e.innerText).join(' ');
+    }
+    // Builders that label with a styled <div> (Bitrix24: .b24-form-control-label) keep it beside the field.
+    for (let box = c.parentElement, depth = 0; !text && box && depth < 2; box = box.parentElement, depth++) {
+      const near = box.querySelector('[class*="label" i]:not(input):not(select):not(textarea)');
+      if (near && !near.contains(c) && near.querySelectorAll(CONTROLS).length === 0) text = near.textContent;
     }
     text = text || c.getAttribute('aria-label') || c.getAttribute('placeholder') || c.name || c.id || '';
     return clean(text).replace(/[\s*:]+$/, '');
@@ -195,13 +223,6 @@ _READ_REFUSAL = r"""
     if (texts.length) add(labelOf(c), texts.join(' '));
   }
   // 3. The usual error containers, each tied to the one field beside it if there is one.
-  const CONTAINERS = [
-    '.errorlist', '.error', '.errors', '.field-error', '.form-error', '.error-message', '.error-text',
-    '.invalid-feedback', '.alert-danger', '.alert-error', '.text-danger', '.help-block.error',
-    '.has-error .help-block', '.wpcf7-not-valid-tip', '.wpcf7-response-output.wpcf7-validation-errors',
-    '.notification.is-danger', '.message.error', '.validation-error', '.field-validation-error',
-    '.validation-summary-errors', '.errormsg', '.err', '[data-error]'
-  ].join(', ');
   const fieldNear = (el) => {
     let node = el;
     for (let depth = 0; depth < 3 && node && node !== root; depth++) {

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from playwright.sync_api import FrameLocator, Locator, Page
 
 
+# Steps that change a field of the page, not the page itself.
+FIELD_ACTIONS = ("fill", "select", "check", "upload")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -109,6 +113,7 @@ class Runner:
         self._shots = 0
         self._uploaded: list[Uploaded] = []
         self._seen: list[Refusal] | None = None  # the refusal read last time: one that holds still counts
+        self._unphotographed: list[Action] = []  # field actions the next picture shows
         self.guard = options.guard
         self.policy = self.guard.policy if self.guard is not None else Policy.for_flow(flow, options.extra_origins)
 
@@ -213,8 +218,22 @@ class Runner:
                 finally:
                     watch.stop()
                 return self.result
-            self._run_step(index, step, after_submit=False)
+            self._run_step(index, step, after_submit=False, photo_follows=self._photo_follows(index))
         return self.result
+
+    def _photo_follows(self, index: int) -> bool:
+        """Will the next step photograph this field action's result anyway? A form's fields are
+        filled one after another, then photographed whole: one picture of the filled form is the
+        evidence, not a frame per keystroke batch (each costs a new frame from the browser)."""
+        steps = self.flow.steps
+        if steps[index].kind not in FIELD_ACTIONS or index + 1 >= len(steps):
+            return False
+        if index + 1 == self.flow.submit_index():  # the form as it is sent is always photographed
+            return False
+        after = steps[index + 1]
+        if after.kind in FIELD_ACTIONS:
+            return True
+        return after.kind == "screenshot" and after.args.selector is None
 
     def _steps_after_submit(self, submit_at: int, watch: SendWatch, submit: StepBase, baseline: set[str]) -> None:
         """Steps after the click (open a status page, say). One that fails is explained by what the
@@ -284,7 +303,7 @@ class Runner:
         for index, step in enumerate(steps):
             self._run_step(index, step, after_submit=False)
 
-    def _run_step(self, index: int, step: StepBase, *, after_submit: bool) -> None:
+    def _run_step(self, index: int, step: StepBase, *, after_submit: bool, photo_follows: bool = False) -> None:
         started = utcnow()
         before = self.page.url
         description = self._hide(self._describe(step))
@@ -301,7 +320,7 @@ class Runner:
         try:
             files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
             self._check_host(step)
-            if step.changes_page:
+            if step.changes_page and not photo_follows:
                 shot = self._shoot_after(f"{index + 1:02d}-{step.kind}", step)
                 files += [shot] if shot else []
             self._check_host(step)
@@ -328,6 +347,12 @@ class Runner:
         action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
         action.uploaded, self._uploaded = self._uploaded, []
         self.result.actions.append(action)
+        if files:  # the picture that shows what the field actions before it did
+            for waiting in self._unphotographed:
+                waiting.files.append(files[0])
+            self._unphotographed.clear()
+        if photo_follows:
+            self._unphotographed.append(action)
 
     def _url(self) -> str | None:
         """The page's address as it may be written down (secret parameters scrubbed)."""
