@@ -95,10 +95,7 @@ def form_page(values: dict[str, str], errors: dict[str, str], csrf: str, *, noti
 
     summary = ""
     if notice:
-        summary = (
-            '<div id="form-errors" class="error-summary" role="alert" tabindex="-1">'
-            f"<p>{e(notice)}</p></div>"
-        )
+        summary = f'<div id="form-errors" class="error-summary" role="alert" tabindex="-1"><p>{e(notice)}</p></div>'
     elif errors:
         items = "".join(f'<li><a href="#{e(name)}">{e(msg)}</a></li>' for name, msg in errors.items())
         summary = (
