@@ -50,6 +50,22 @@ def _write_file(target: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _replace_file(target: Path, data: bytes) -> None:
+    """Write whole or not at all: a seal file (manifest, signature, SHA256SUMS) cut short by a
+    crash would claim what it cannot show. Written beside, fsynced, then renamed over the name."""
+    partial = target.with_name(f".{target.name}.partial")
+    _write_file(partial, data)
+    os.replace(partial, target)
+    try:
+        folder = os.open(target.parent, os.O_RDONLY)
+    except OSError:  # a system that cannot open a folder (Windows) keeps the rename without it
+        return
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -228,7 +244,7 @@ class EvidencePackage:
         return manifest, text
 
     def _write(self, name: str, data: bytes) -> None:
-        _write_file(self.root / name, data)
+        _replace_file(self.root / name, data)
 
     def write_sums(self) -> None:
         lines = [(f.sha256, f.path) for f in self.files]

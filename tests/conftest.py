@@ -45,3 +45,10 @@ def pytest_addoption(parser):
         default=False,
         help="Run the hostile-input fuzzers long (>= 2000 generated flow and case files instead of >= 300).",
     )
+    parser.addoption(
+        "--soak",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Soak runs against the faulty demo portal (tests/test_soak.py; default 50, the README's figure: 1000).",
+    )

@@ -170,22 +170,43 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 @click.command("demo")
 @click.option("--serve", is_flag=True, help="Only run the demo portal until Ctrl-C.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for the portal (default: a free one).")
+@click.option(
+    "--faults",
+    metavar="SPEC",
+    help="Make the portal misbehave at random, e.g. 'latency=0.3,error500=0.1,reset=0.1,hang=0.1,reject=0.1,seed=7' "
+    "(rates 0..1; latency in seconds).",
+)
 @click.option("--dry-run", is_flag=True, help="Fill the form but do not submit.")
 @browser_options
 @evidence_options
 @json_option
 @pass_ctx
 @handles_errors
-def demo(obj: Ctx, serve, port, as_json, **settings):
+def demo(obj: Ctx, serve, port, faults, as_json, **settings):
     """Start the built-in demo support portal and submit a sample case to it."""
+    from assistant.errors import InputError
     from assistant.language.case import load_case
     from assistant.language.flow import find_flow, load_flow
     from assistant.paths import sample_case
+    from assistant.sites.demo.faults import Faults, Hit
     from assistant.sites.demo.portal import DemoPortal
 
-    with DemoPortal(port=port) as portal:
+    def show(hit: Hit) -> None:
+        what = {"none": "answered", "error500": "HTTP 500", "reject": "form refused"}.get(hit.kind, hit.kind)
+        stored = f", stored {hit.number}" if hit.number else ", nothing stored"
+        info(f"portal: post of the form: {what}{stored} (after {hit.delay:.2f} s)")
+
+    try:
+        chosen = Faults.parse(faults) if faults is not None else None
+    except ValueError as exc:
+        raise InputError(f"--faults: {exc}") from None
+    if chosen is not None:
+        chosen.on_hit = show
+    with DemoPortal(port=port, faults=chosen) as portal:
         if serve:
             click.echo(f"demo portal: {portal.url}/  (Ctrl-C to stop)")
+            if chosen is not None:
+                click.echo(f"faults: {chosen.describe()}")
             try:
                 import threading
 

@@ -26,6 +26,17 @@ from urllib.parse import urlsplit
 from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
 
 GATE_MARK = "support-assistant"
+# The gate's own answer when the site closed the connection without answering (X-Gateway-Error marks it).
+UPSTREAM_SILENT_TITLE = "No answer: the site closed the connection"
+_UPSTREAM_SILENT_BODY = (
+    f"<!doctype html><title>{UPSTREAM_SILENT_TITLE}</title><h1>{UPSTREAM_SILENT_TITLE}</h1>"
+    "<p>The site closed the connection before it answered; the request may have reached it.</p>"
+).encode()
+UPSTREAM_SILENT = (
+    b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+    b"X-Gateway-Error: %s\r\nContent-Length: %d\r\n\r\n%s"
+    % (GATE_MARK.encode(), len(_UPSTREAM_SILENT_BODY), _UPSTREAM_SILENT_BODY)
+)
 SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
 
 
@@ -454,11 +465,19 @@ class Gate:
             upstream.sendall((out + "Connection: close\r\n\r\n").encode("latin-1"))
             _send_body(reader, upstream, headers)
             # One request per connection: the answer runs until the server closes.
-            while True:
-                chunk = upstream.recv(65536)
-                if not chunk:
-                    break
-                client.sendall(chunk)
+            relayed = False
+            try:
+                while chunk := upstream.recv(65536):
+                    relayed = True
+                    client.sendall(chunk)
+            except OSError:
+                if relayed:
+                    raise
+            if not relayed:
+                # The site closed (or reset) the connection without a byte of answer. Closing the
+                # browser's connection likewise would make Chromium send the request again, once,
+                # unseen by the page: a form posted twice. An answer of our own prevents that.
+                client.sendall(UPSTREAM_SILENT)
         except (OSError, ValueError):
             pass
         finally:

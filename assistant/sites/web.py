@@ -12,13 +12,15 @@ whose output is for people and for JSON readers.
 
 Sites that read forms from the browser under test use `FormRequest` (the
 body-size and part-count limits, and malformed bodies as errors rather than
-empty forms) and answer a body they will not read with `hang_up`.
+empty forms) and answer a body they will not read with `hang_up`; a site that
+plays a broken server drops a connection unanswered with `reset_connection`.
 """
 
 from __future__ import annotations
 
 import io
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Self
@@ -35,6 +37,7 @@ __all__ = [
     "FormRequest",
     "LocalServer",
     "hang_up",
+    "reset_connection",
 ]
 
 MAX_BODY = 30 * 1024 * 1024  # the largest request body a local site reads
@@ -43,6 +46,7 @@ MAX_PARTS = 100  # multipart parts per request
 # browser, still sending, sees the answer rather than a reset connection.
 REFUSED_BODY_READ = 4 * 1024 * 1024
 _HANG_UP = "assistant.hang_up"
+_RESET = "assistant.reset"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -110,6 +114,17 @@ def hang_up(response: Response) -> WSGIApp:
     return app
 
 
+def reset_connection(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A WSGI app that answers nothing: the connection is closed with a TCP reset.
+
+    What a crashed server or a broken proxy does mid-answer; the client sees
+    ECONNRESET (Chromium: net::ERR_CONNECTION_RESET) and no status at all.
+    """
+    environ[_RESET]()
+    # werkzeug takes this for a client that went away: nothing is written and nothing logged.
+    raise ConnectionResetError("connection reset on purpose")
+
+
 class _Handler(WSGIRequestHandler):
     # Set here so werkzeug does not change its shared handler class; every
     # response says "Connection: close" either way.
@@ -126,7 +141,21 @@ class _Handler(WSGIRequestHandler):
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
         environ[_HANG_UP] = self._hang_up
+        environ[_RESET] = self._reset
         return environ
+
+    def _reset(self) -> None:
+        self.close_connection = True  # no second request is read from this connection
+        try:
+            # Linger 0: close() sends RST instead of FIN, and drops whatever was unsent.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        # The socket closes only when its reader (a makefile) is closed too; werkzeug and
+        # socketserver then find a closed connection, which they expect from a client gone.
+        unread, self.rfile = self.rfile, io.BytesIO()
+        unread.close()
+        self.connection.close()
 
     def _hang_up(self) -> None:
         try:

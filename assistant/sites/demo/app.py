@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from assistant.sites.demo import pages
+from assistant.sites.demo.faults import REJECTED, Faults
 from assistant.sites.demo.forms import ReceivedFile, Ticket, normalise, validate
 from assistant.sites.web import MAX_BODY, FormError, FormRequest, hang_up
 
@@ -51,10 +52,15 @@ def respond(
 
 
 class PortalApp:
-    """The WSGI app; `received` lists the tickets it accepted, oldest first."""
+    """The WSGI app; `received` lists the tickets it accepted, oldest first.
 
-    def __init__(self, *, confirm: bool = True, first_number: int = 123) -> None:
+    With `faults` (assistant.sites.demo.faults) some valid posts of the form get a
+    broken answer instead of the confirmation; `faults.hits` says which.
+    """
+
+    def __init__(self, *, confirm: bool = True, first_number: int = 123, faults: Faults | None = None) -> None:
         self.confirm = confirm
+        self.faults = faults
         self._next = first_number
         self._lock = threading.Lock()
         self._tickets: list[Ticket] = []
@@ -179,7 +185,24 @@ class PortalApp:
         if errors:
             return respond(422, pages.form_page(values, errors, self.csrf_for(sid)))
 
-        ticket = self.store(values, accepted)
+        if self.faults is not None:
+            return self._answer_with_faults(self.faults, values, accepted, sid)
+        return self._accepted(self.store(values, accepted))
+
+    def _accepted(self, ticket: Ticket) -> Response:
         if self.confirm:
             return respond(303, b"", headers={"Location": f"/support/tickets/{ticket.number}/submitted"})
         return respond(200, pages.processing_page())
+
+    def _answer_with_faults(self, faults: Faults, values: dict[str, str], accepted: list[ReceivedFile], sid: str):
+        """The answer `faults` draws for a valid post: an error page or the form again before
+        storing, a reset or a hang after it, or the usual confirmation."""
+        hit = faults.draw(values)
+        if hit.kind == "error500":
+            faults.report(hit)
+            return respond(500, pages.server_error_page())
+        if hit.kind == "reject":
+            faults.report(hit)
+            return respond(200, pages.form_page(values, {}, self.csrf_for(sid), notice=REJECTED))
+        ticket = self.store(values, accepted)
+        return faults.stored(hit, ticket.number) or self._accepted(ticket)

@@ -70,7 +70,9 @@ def help_page() -> str:
     return page("Help centre — DemoMarket", body, nav="help")
 
 
-def form_page(values: dict[str, str], errors: dict[str, str], csrf: str) -> str:
+def form_page(values: dict[str, str], errors: dict[str, str], csrf: str, *, notice: str | None = None) -> str:
+    """The form, filled with `values`; `errors` by field, `notice` a refusal of the whole form."""
+
     def v(name: str) -> str:
         return e(values.get(name, ""))
 
@@ -92,7 +94,9 @@ def form_page(values: dict[str, str], errors: dict[str, str], csrf: str) -> str:
         options.append(f'<option value="{key}"{sel}>{e(label)}</option>')
 
     summary = ""
-    if errors:
+    if notice:
+        summary = f'<div id="form-errors" class="error-summary" role="alert" tabindex="-1"><p>{e(notice)}</p></div>'
+    elif errors:
         items = "".join(f'<li><a href="#{e(name)}">{e(msg)}</a></li>' for name, msg in errors.items())
         summary = (
             '<div id="form-errors" class="error-summary" role="alert" tabindex="-1">'
@@ -117,7 +121,7 @@ def form_page(values: dict[str, str], errors: dict[str, str], csrf: str) -> str:
         max_date=e((datetime.now(UTC).date() + timedelta(days=1)).isoformat()),
         **fields,
     )
-    title = "Contact support" if not errors else "Error: Contact support"
+    title = "Contact support" if not (errors or notice) else "Error: Contact support"
     return page(title, body, nav="help")
 
 
@@ -199,6 +203,22 @@ def processing_page() -> str:
 
 def message_page(title: str, text_html: str, extra: str = "") -> str:
     return page(title, render("message.html", title=e(title), text=text_html, extra=extra))
+
+
+def server_error_page() -> str:
+    return message_page(
+        "Something went wrong",
+        "<p>Sorry, something went wrong on our side. Please try again later.</p>",
+        '<p><a class="button" href="/support/new">Back to the form</a></p>',
+    )
+
+
+def gateway_timeout_page() -> str:
+    return message_page(
+        "The request took too long",
+        "<p>We did not get an answer in time. Please try again later.</p>",
+        '<p><a class="button" href="/support/new">Back to the form</a></p>',
+    )
 
 
 def not_found_page() -> str:

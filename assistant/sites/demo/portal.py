@@ -12,15 +12,21 @@ network.  It behaves like a real provider's web form:
 
 Public API::
 
-    with DemoPortal(port=0, confirm=True, first_number=123) as portal:
+    with DemoPortal(port=0, confirm=True, first_number=123, faults=None) as portal:
         portal.url          # "http://127.0.0.1:<port>"
         portal.received     # list[Ticket] (a copy)
+        portal.faults       # the Faults given (assistant.sites.demo.faults), or None
+
+With `faults` the portal misbehaves at random, the ways a real provider does
+(latency, an HTTP 500, a reset connection, an answer that never comes, a
+refusal of the whole form); `faults.hits` records which answer each post got.
 
 Text fields are stored as posted, except that line breaks are normalised to
 ``\\n`` (browsers send a textarea's line breaks as CRLF).
 
 The package splits the portal by job: `forms` (fields and validation),
-`pages` (templates), `app` (the WSGI app: routes, sessions, numbers) and this
+`pages` (templates), `app` (the WSGI app: routes, sessions, numbers), `faults`
+(the broken answers it can be told to give) and this
 module (the server's life, and ``python -m assistant.sites.demo.portal``).
 """
 
@@ -32,10 +38,11 @@ from collections.abc import Callable
 
 from assistant.errors import ExitStatus
 from assistant.sites.demo.app import PortalApp
+from assistant.sites.demo.faults import Faults
 from assistant.sites.demo.forms import ReceivedFile, Ticket
 from assistant.sites.web import LocalServer
 
-__all__ = ["DemoPortal", "Ticket", "ReceivedFile", "serve_forever", "main"]
+__all__ = ["DemoPortal", "Faults", "Ticket", "ReceivedFile", "serve_forever", "main"]
 
 
 class DemoPortal(LocalServer):
@@ -49,9 +56,13 @@ class DemoPortal(LocalServer):
         port: int = 0,
         confirm: bool = True,
         first_number: int = 123,
+        faults: Faults | None = None,
     ) -> None:
         super().__init__(
-            PortalApp(confirm=confirm, first_number=first_number), host, port, software="DemoMarketSupport/1.0"
+            PortalApp(confirm=confirm, first_number=first_number, faults=faults),
+            host,
+            port,
+            software="DemoMarketSupport/1.0",
         )
 
     @property
@@ -62,6 +73,15 @@ class DemoPortal(LocalServer):
     def received(self) -> list[Ticket]:
         return self.app.received
 
+    @property
+    def faults(self) -> Faults | None:
+        return self.app.faults
+
+    def stop(self) -> None:
+        if self.app.faults is not None:
+            self.app.faults.release()  # a hung answer ends now rather than hold a thread
+        super().stop()
+
 
 def serve_forever(
     host: str = "127.0.0.1",
@@ -69,10 +89,11 @@ def serve_forever(
     *,
     confirm: bool = True,
     first_number: int = 123,
+    faults: Faults | None = None,
     on_ready: Callable[[DemoPortal], None] | None = None,
 ) -> list[Ticket]:
     """Run the portal in the foreground until Ctrl-C; return the tickets received."""
-    portal = DemoPortal(host=host, port=port, confirm=confirm, first_number=first_number)
+    portal = DemoPortal(host=host, port=port, confirm=confirm, first_number=first_number, faults=faults)
     portal.start()
     try:
         if on_ready is not None:
@@ -95,8 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-confirm", action="store_true", help="accept requests but never show a request number")
     parser.add_argument("--first-number", type=int, default=123)
+    parser.add_argument(
+        "--faults", metavar="SPEC", help="misbehave at random, e.g. latency=0.3,reset=0.1,seed=7 (see faults.py)"
+    )
     args = parser.parse_args(argv)
-    tickets = serve_forever(args.host, args.port, confirm=not args.no_confirm, first_number=args.first_number)
+    try:
+        faults = Faults.parse(args.faults) if args.faults is not None else None
+    except ValueError as exc:
+        parser.error(f"--faults: {exc}")
+    tickets = serve_forever(
+        args.host, args.port, confirm=not args.no_confirm, first_number=args.first_number, faults=faults
+    )
     print(f"Stopped; {len(tickets)} request(s) received.")
     return ExitStatus.OK
 
