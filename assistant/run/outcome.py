@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from assistant.run.netguard import GATE_MARK
+
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Request, Response, WebSocket
 
@@ -51,6 +53,7 @@ class SendWatch:
     undelivered: list[str] = field(default_factory=list)
     document_status: int | None = None  # the main frame's answer to a navigation after the click
     frames_sent: int = 0
+    silent_close: bool = False  # the document's answer is the gate's: the site closed without answering
     _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def start(self) -> SendWatch:
@@ -126,6 +129,9 @@ class SendWatch:
             return
         if main and id(request) in self.sending:
             self.document_status = response.status
+            # The run's own gate stood in for a site that closed the connection without a word
+            # (so that Chromium would not post the form again): that is no answer from the provider.
+            self.silent_close = response.headers.get("x-gateway-error") == GATE_MARK
 
     def _websocket(self, socket: WebSocket) -> None:
         if not self.allowed(socket.url):

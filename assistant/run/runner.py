@@ -831,6 +831,13 @@ class Runner:
                 self._reject(fresh, line, sent=True)
             self._seen = fresh or None
             return
+        if watch.silent_close:
+            self.result.outcome = "unknown"
+            self.result.reason = (
+                f"{watch.summary()}, and the provider closed the connection without answering: it may have "
+                "stored the request before it did"
+            )
+            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
         if status is not None and status >= 500:
             self.result.outcome = "unknown"
             self.result.reason = (
