@@ -265,6 +265,14 @@ class Runner:
             self._run_step(index, step, after_submit=True, photo_follows=True)
         except StepFailure as exc:
             self.page.wait_for_timeout(500)  # a request the click started shows up within moments
+            if watch.left_browser and not isinstance(exc, Blocked):
+                # The click was made: it timed out waiting for the page it sent off (an answer that
+                # hangs). What the provider did is decided like any other answer, below.
+                clicked = self.result.actions[-1]
+                clicked.status = "ok"
+                clicked.error = f"the click sent the form, then waited in vain for the next page: {clicked.error}"
+                self.result.submitted, self.result.submitted_at = True, clicked.started_at
+                return
             if watch.left_browser:
                 self.result.outcome, self.result.reason = "unknown", f"{exc}; {watch.summary()}"
                 raise
@@ -542,7 +550,10 @@ class Runner:
     def _do_click(self, args, step):
         self._locate(args).click(timeout=self._timeout_ms(args))
 
-    _do_submit = _do_click
+    def _do_submit(self, args, step):
+        # Return once the click is made: waiting inside the click for the page it sends off would
+        # turn an answer that hangs into a failed click. The outcome watch waits for the answer.
+        self._locate(args).click(timeout=self._timeout_ms(args), no_wait_after=True)
 
     def _do_fill(self, args, step):
         locator, value = self._locate(args), str(self._render(args.value))
