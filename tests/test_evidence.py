@@ -223,16 +223,16 @@ def test_any_changed_byte_in_any_file_fails_and_names_the_file(demo, tmp_path):
 
 def test_deleted_and_added_files_are_named(demo, tmp_path):
     work = copy_package(package_dir(demo), tmp_path / "pkg")
-    (work / "screenshots" / "002-home.png").unlink()
+    (work / "screenshots" / "001-home.png").unlink()
     (work / "screenshots" / "extra.png").write_bytes(b"not evidence")
     done = run_cli("evidence", "verify", str(work), "--json", home=demo["home"])
     assert done.returncode == 1
     problems = {p["file"]: p["problem"] for p in json.loads(done.stdout)["problems"]}
-    assert problems["screenshots/002-home.png"].startswith("missing")
+    assert problems["screenshots/001-home.png"].startswith("missing")
     assert problems["screenshots/extra.png"].startswith("extra")
     plain = run_cli("evidence", "verify", str(work), home=demo["home"])
     assert (
-        plain.returncode == 1 and "screenshots/002-home.png" in plain.stderr and "screenshots/extra.png" in plain.stderr
+        plain.returncode == 1 and "screenshots/001-home.png" in plain.stderr and "screenshots/extra.png" in plain.stderr
     )
 
 
@@ -285,7 +285,7 @@ def test_show_summarises(demo):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["submission"]["confirmation"] == demo["confirmation"]
-    assert len(summary["screenshots"]) >= 6 and summary["signer_fingerprint"]
+    assert len(summary["screenshots"]) >= 5 and summary["signer_fingerprint"]  # home, help, form, filled, number
     text = run_cli("evidence", "show", str(package_dir(demo)), home=demo["home"])
     assert text.returncode == 0 and demo["confirmation"] in text.stdout
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # Steps that change a field of the page, not the page itself.
 FIELD_ACTIONS = ("fill", "select", "check", "upload")
+# Steps that only wait or check.
+QUIET_STEPS = ("wait_for", "assert_visible", "assert_text")
 
 
 def utcnow() -> datetime:
@@ -226,18 +228,23 @@ class Runner:
         return self.result
 
     def _photo_follows(self, index: int) -> bool:
-        """Will the next step photograph this field action's result anyway? A form's fields are
-        filled one after another, then photographed whole: one picture of the filled form is the
-        evidence, not a frame per keystroke batch (each costs a new frame from the browser)."""
-        steps = self.flow.steps
-        if steps[index].kind not in FIELD_ACTIONS or index + 1 >= len(steps):
+        """Will a screenshot step right after (waits and checks aside) photograph this step's result
+        anyway? And a form's fields are filled one after another, then photographed whole: one
+        picture of the filled form is the evidence, not a new browser frame after every fill."""
+        steps, submit_at = self.flow.steps, self.flow.submit_index()
+        step = steps[index]
+        if not step.changes_page:
             return False
-        if index + 1 == self.flow.submit_index():  # the form as it is sent is always photographed
+        later = index + 1
+        # Waits and checks change nothing: a screenshot after them shows this step's result, loaded.
+        while later < len(steps) and later != submit_at and steps[later].kind in QUIET_STEPS:
+            later += 1
+        if later >= len(steps) or later == submit_at:  # the form as it is sent is always photographed
             return False
-        after = steps[index + 1]
-        if after.kind in FIELD_ACTIONS:
+        after = steps[later]
+        if after.kind == "screenshot" and after.args.selector is None:
             return True
-        return after.kind == "screenshot" and after.args.selector is None
+        return step.kind in FIELD_ACTIONS and later == index + 1 and after.kind in FIELD_ACTIONS
 
     def _steps_after_submit(self, submit_at: int, watch: SendWatch, submit: StepBase, baseline: set[str]) -> None:
         """Steps after the click (open a status page, say). One that fails is explained by what the
