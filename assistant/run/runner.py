@@ -235,16 +235,18 @@ class Runner:
         step = steps[index]
         if not step.changes_page:
             return False
+        # Waits and checks change nothing, and fields change only themselves: a screenshot step
+        # after them shows this step's result too (the page it opened, now filled in).
         later = index + 1
-        # Waits and checks change nothing: a screenshot after them shows this step's result, loaded.
-        while later < len(steps) and later != submit_at and steps[later].kind in QUIET_STEPS:
+        while later < len(steps) and later != submit_at and steps[later].kind in QUIET_STEPS + FIELD_ACTIONS:
             later += 1
-        if later >= len(steps) or later == submit_at:  # the form as it is sent is always photographed
-            return False
-        after = steps[later]
-        if after.kind == "screenshot" and after.args.selector is None:
-            return True
-        return step.kind in FIELD_ACTIONS and later == index + 1 and after.kind in FIELD_ACTIONS
+        if later < len(steps) and later != submit_at:
+            after = steps[later]
+            if after.kind == "screenshot" and after.args.selector is None:
+                return True
+        # Fields filled right before the submit: the last one is photographed, showing them all.
+        following = steps[index + 1] if index + 1 < len(steps) and index + 1 != submit_at else None
+        return step.kind in FIELD_ACTIONS and following is not None and following.kind in FIELD_ACTIONS
 
     def _steps_after_submit(self, submit_at: int, watch: SendWatch, submit: StepBase, baseline: set[str]) -> None:
         """Steps after the click (open a status page, say). One that fails is explained by what the
