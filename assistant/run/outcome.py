@@ -54,6 +54,7 @@ class SendWatch:
     document_status: int | None = None  # the main frame's answer to a navigation after the click
     frames_sent: int = 0
     silent_close: bool = False  # the document's answer is the gate's: the site closed without answering
+    navigations: set[int] = field(default_factory=set)  # id(request) of the main frame's navigations
     _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def start(self) -> SendWatch:
@@ -92,6 +93,12 @@ class SendWatch:
     def in_flight(self) -> bool:
         return bool(self.sending)
 
+    @property
+    def navigating(self) -> bool:
+        """Is the page's document on its way to the answer? Until that answer comes, Chromium
+        answers no script run in the page (a check of what it shows would wait with it)."""
+        return any(key in self.sending for key in self.navigations)
+
     def _carries_data(self, request: Request) -> bool:
         if request.is_navigation_request():
             return True
@@ -105,6 +112,11 @@ class SendWatch:
         if not self.allowed(request.url) or not self._carries_data(request):
             return
         self.sending[id(request)] = f"{request.method} {request.url}"
+        try:
+            if request.is_navigation_request() and request.frame == self.page.main_frame:
+                self.navigations.add(id(request))
+        except Exception:  # the frame is gone already
+            pass
 
     def _finished(self, request: Request) -> None:
         what = self.sending.pop(id(request), None)

@@ -820,6 +820,8 @@ class Runner:
 
     def _check_refusal(self, watch: SendWatch, submit: Locator, baseline: set[str], line: int) -> None:
         """Raise Rejected or OutcomeUnknown once the page shows which; return while it does not yet."""
+        if watch.navigating:  # nothing on the page can be read until the answer comes
+            return
         declared = self.flow.rejected
         if declared is not None:
             scope = self._scope(declared.frame)
