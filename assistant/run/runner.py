@@ -820,6 +820,15 @@ class Runner:
 
     def _check_refusal(self, watch: SendWatch, submit: Locator, baseline: set[str], line: int) -> None:
         """Raise Rejected or OutcomeUnknown once the page shows which; return while it does not yet."""
+        stopped = self.guard.message() if self.guard is not None and self.guard.violation is not None else None
+        if stopped and not watch.left_browser and not watch.in_flight and watch.elapsed >= 0.5:
+            # The click's only request went to a host the flow does not allow, and the guard stopped it.
+            text = (
+                f"{self.flow.path}:{line}: after the submit click: {stopped}. The click was made, but nothing "
+                "left the browser (what the form sent went to that host and was stopped there), so nothing was filed"
+            )
+            self.result.outcome, self.result.reason = "not_sent", text
+            raise Blocked(text, after_submit=True)
         if watch.navigating:  # nothing on the page can be read until the answer comes
             return
         declared = self.flow.rejected
