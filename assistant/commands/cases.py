@@ -56,7 +56,8 @@ def _due(stamp: str | None) -> str:
     return format_datetime(dt.datetime.fromisoformat(stamp), "en")
 
 
-def _now(value: str | None):
+def _now(value: str | None, option: str = "--now"):
+    """The moment an option names (an ISO time with a zone), or now."""
     import datetime as dt
 
     from assistant.errors import InputError
@@ -68,7 +69,7 @@ def _now(value: str | None):
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise InputError(f"--now: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
+        raise InputError(f"{option}: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
     return moment
 
 
@@ -309,19 +310,7 @@ def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
 
 
 def _sent_at(value: str | None):
-    import datetime as dt
-
-    from assistant.errors import InputError
-
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InputError(f"--at: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
-    return moment
+    return _now(value, option="--at")
 
 
 # ------------------------------------------------------------------ resolve
