@@ -125,7 +125,10 @@ def leaks(markers: list[str], *roots: Path) -> list[str]:
                 found.append(f"{name}: {marker}")
 
     for path in all_files(*roots):
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another process's scratch folder, gone as it finished: not a leftover
+            continue
         scan(str(path), data)
         if data[:4] == b"PK\x03\x04":
             with zipfile.ZipFile(path) as archive:
