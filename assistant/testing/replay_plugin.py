@@ -52,6 +52,7 @@ class FlowRecord:
     step_file: str | None = None
     trace: str | None = None
     worker: str = "main"
+    browser: str | None = None  # which browser replayed it (assistant.run.browser.BrowserChoice)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,6 +219,7 @@ def replay_flow(
     trace_home = scratch / "home"
     try:
         lent = browser()
+        record.browser = lent.choice.describe()
         if live:
             from assistant.workbench.authoring import check
 
