@@ -254,6 +254,10 @@ def replay(
             summary.pytest_exit = int(pytest.main(pytest_args(listing, options), plugins=[collector]))
     summary.records = sorted(collector.records, key=lambda r: r.flow)
     summary.seconds = round(time.monotonic() - started, 3)
+    if summary.pytest_exit == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if summary.pytest_exit not in (0, 1, 5):
-        raise InputError(f"pytest stopped the replay (its exit code {summary.pytest_exit}); see its message above")
+        from assistant.errors import RunFailed
+
+        raise RunFailed(f"pytest stopped the replay (its exit code {summary.pytest_exit}); its message is above")
     return summary
