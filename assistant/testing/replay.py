@@ -185,6 +185,13 @@ class Collector:
         self.records: list[FlowRecord] = []
         self.stdout = sys.stdout  # the command's, while pytest's own output goes elsewhere
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # pytest-xdist's worker status lines ("bringing up nodes..."): the command shows flows.
+        status = session.config.pluginmanager.get_plugin("terminaldistreporter")
+        if status is not None:
+            session.config.pluginmanager.unregister(status)
+
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = record_of(report) if report.when == "call" else None
