@@ -135,6 +135,17 @@ def test_a_bad_shard_is_one_line_naming_the_option(tmp_path):
         assert done.stderr.startswith("error: --shard:") and "Traceback" not in done.stderr
 
 
+def test_a_flow_file_that_does_not_load_fails_as_its_own_test_and_the_others_go_on(tmp_path):
+    bad = tmp_path / "broken-flow.yaml"
+    bad.write_text("format: 1\nid: broken-flow\nsteps: [\n", encoding="utf-8")
+    done = replay(str(bad), "demo", "--json", "--output", str(tmp_path / "out"), home=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    flows = {r["flow"]: r for r in result_of(done)["flows"]}
+    assert flows["demo"]["ok"]
+    assert not flows["broken-flow"]["ok"] and flows["broken-flow"]["message"].startswith(f"{bad}:")
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 # ------------------------------------------------------------------ a broken replica, the report
 
 
