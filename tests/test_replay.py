@@ -93,8 +93,9 @@ def test_every_flow_replays_on_two_workers_with_one_junit_case_per_flow(tmp_path
     assert len(expected) >= 4
     assert {r["flow"] for r in result["flows"]} == expected
     assert all(r["ok"] and r["confirmation"] for r in result["flows"]), result
-    # Both workers took flows: pytest-xdist spread them.
+    # Both workers took flows: pytest-xdist spread them; each started its browser once.
     assert {r["worker"] for r in result["flows"]} == {"gw0", "gw1"}
+    assert {r["launch"] for r in result["flows"]} == {1}
     cases = junit_cases(junit)
     assert sorted(c.get("name") for c in cases) == sorted(expected)
     assert not [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
@@ -310,6 +311,8 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
             "2",
             "--browser-endpoint",
             endpoint,
+            "--trace",
+            "on",
             "--json",
             "--output",
             str(tmp_path / "out"),
@@ -320,6 +323,11 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
         flows = result_of(done)["flows"]
         assert [r["flow"] for r in flows] == ["demo", "kuper-support"]
         assert all(r["ok"] and r["browser"].startswith(f"endpoint: {endpoint}") for r in flows), flows
+        # --trace on: every flow's trace, recorded on the server's side and brought back here.
+        for record in flows:
+            assert record["trace"] == str(tmp_path / "out" / record["flow"] / "trace.zip")
+            with zipfile.ZipFile(record["trace"]) as trace:
+                assert any(name.endswith(".trace") for name in trace.namelist())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
