@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +260,9 @@ def replay(
         collector = Collector(on_record)
         kept = io.StringIO()
         with contextlib.redirect_stdout(pytest_output or kept):
-            summary.pytest_exit = int(pytest.main(pytest_args(listing, options), plugins=[collector]))
+            # No more workers than flows: each would start a Python and a browser for nothing.
+            used = replace(options, workers=max(1, min(options.workers, len(mine))))
+            summary.pytest_exit = int(pytest.main(pytest_args(listing, used), plugins=[collector]))
     summary.records = sorted(collector.records, key=lambda r: r.flow)
     summary.seconds = round(time.monotonic() - started, 3)
     if summary.pytest_exit == pytest.ExitCode.INTERRUPTED and not collector.collection_failed:
