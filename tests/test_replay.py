@@ -17,9 +17,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from helpers import REPO, run_cli
+from helpers import run_cli
 
-from assistant.language.flow import all_flow_files, load_flow
+from assistant.language.flow import all_flow_files, find_flow, load_flow
 from assistant.run import browser as browsers
 from assistant.testing.replay import Entry, shard_of
 from assistant.workbench.authoring import Places, new
@@ -151,16 +151,18 @@ def test_a_flow_file_that_does_not_load_fails_as_its_own_test_and_the_others_go_
 
 
 def broken_copy(tmp: Path) -> Path:
-    """kuper-support and its replica, copied, with the e-mail field renamed on the form."""
+    """kuper-support and its replica, copied, with the e-mail field renamed on the form.
+    Where the replica and the samples live is read from the flow's own test: block."""
+    original = load_flow(find_flow("kuper-support"))
     flows, sites = tmp / "flows", tmp / "sites"
     (flows / "samples").mkdir(parents=True)
-    shutil.copytree(REPO / "tests" / "sites" / "kuper-support", sites / "kuper-support")
-    for sample in (REPO / "flows" / "samples").glob("kuper-*"):
+    shutil.copytree(original.beside(original.test.replica), sites / "kuper-support")
+    for sample in original.sample_case().parent.glob("kuper-*"):
         shutil.copy(sample, flows / "samples" / sample.name)
-    text = (REPO / "flows" / "kuper-support.yaml").read_text(encoding="utf-8")
-    (flows / "kuper-support.yaml").write_text(
-        text.replace("../tests/sites/kuper-support", "../sites/kuper-support"), encoding="utf-8"
-    )
+    text = Path(original.path).read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s*replica:).*$", r"\1 ../sites/kuper-support", text)
+    text = re.sub(r"(?m)^(\s*case:).*$", rf"\1 samples/{original.sample_case().name}", text)
+    (flows / "kuper-support.yaml").write_text(text, encoding="utf-8")
     form = sites / "kuper-support" / "form.html"
     form.write_text(form.read_text(encoding="utf-8").replace('id="email"', 'id="e-mail"'), encoding="utf-8")
     return flows / "kuper-support.yaml"
