@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import keys, tsa
 from .bundle import UnsafeArchive, files_of, safe_extract
 from .manifest import Manifest
-from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, TIMESTAMP, sha256_file
+from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, SUMS_SIGNATURE, TIMESTAMP, sha256_file
 
 
 @dataclass
@@ -173,6 +173,25 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
         result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expect_key[:16]}…")
     if not keys.verify(pem, sig.read_bytes(), text):
         result.add(SIGNATURE, "does not verify: manifest.json or the signature was changed, or the key swapped")
+    _check_sums_signature(root, manifest, pem, result)
+
+
+def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Result) -> None:
+    """SHA256SUMS.sig is what makes the by-hand check hold: without it a forger rewrites a
+    line of SHA256SUMS and `sha256sum -c` passes. Packages made before it existed name none."""
+    assert manifest.signer is not None
+    named = manifest.signer.sums_signature
+    if named is not None and named != SUMS_SIGNATURE:
+        result.add(MANIFEST, "names an unexpected signature file for SHA256SUMS")
+        return
+    sig = root / SUMS_SIGNATURE
+    if not sig.is_file():
+        if named:
+            result.add(SUMS_SIGNATURE, "missing: SHA256SUMS is not signed, the by-hand check cannot hold")
+        return
+    sums = root / SUMS
+    if sums.is_file() and not keys.verify(pem, sig.read_bytes(), sums.read_bytes()):
+        result.add(SUMS_SIGNATURE, "does not verify: SHA256SUMS was changed after it was signed")
 
 
 def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
