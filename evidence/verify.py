@@ -10,6 +10,7 @@ import json
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,10 @@ class Result:
     checked_files: int = 0
     signer: str | None = None
     timestamp: str | None = None
-    timestamp_authority: str | None = None
+    timestamp_authority: str | None = None  # the URL the manifest says was asked
+    timestamp_signer: str | None = None  # who signed the token: its certificate's subject
     tsa_trusted: bool = False
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     manifest: Manifest | None = None
 
     @property
@@ -56,7 +59,9 @@ class Result:
             "signer_fingerprint": self.signer,
             "timestamp": self.timestamp,
             "timestamp_authority": self.timestamp_authority,
+            "timestamp_signer": self.timestamp_signer,
             "tsa_trusted": self.tsa_trusted,
+            "notes": self.notes,
             "problems": [{"file": p.file, "problem": p.what} for p in self.problems],
         }
 
@@ -194,10 +199,15 @@ def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Re
         result.add(SUMS_SIGNATURE, "does not verify: SHA256SUMS was changed after it was signed")
 
 
+# How far a token may be dated before the manifest it stamps: the machine's clock and the
+# authority's disagree by seconds, rarely by more; weeks mean a backdated token.
+CLOCK_SLACK = timedelta(minutes=2)
+
+
 def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
     token = root / TIMESTAMP
     result.timestamp_authority = manifest.timestamp_authority
-    if not token.exists():
+    if not token.is_file():
         if manifest.timestamp_authority:
             result.add(TIMESTAMP, f"missing (manifest.json says {manifest.timestamp_authority} was asked)")
         return
@@ -207,4 +217,24 @@ def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result
         result.add(TIMESTAMP, str(exc))
         return
     result.timestamp = info.gen_time.isoformat()
-    result.tsa_trusted = bool(tsa_ca)
+    result.timestamp_signer = info.tsa_subject
+    result.tsa_trusted = info.trusted
+    early = manifest.created_at - info.gen_time
+    if early > CLOCK_SLACK:
+        said = (
+            f"dated {info.gen_time:%Y-%m-%d %H:%M:%S} UTC by {info.tsa_subject}, {_span(early)} before the package "
+            f"says it was made ({manifest.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+        )
+        if info.trusted:  # the authority's time is the one to believe: the machine's clock was ahead
+            result.notes.append(f"{TIMESTAMP}: {said}; the clock of the machine that made it was ahead")
+        else:
+            result.add(TIMESTAMP, f"{said}: a backdated token; check its authority with --tsa-ca FILE")
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"

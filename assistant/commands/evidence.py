@@ -60,7 +60,7 @@ def verify(path, tsa_ca, expect_key, as_json):
     """
     from evidence.verify import verify as check
 
-    result = check(_existing(path), tsa_ca=[Path(p).read_bytes() for p in tsa_ca] or None, expect_key=expect_key)
+    result = check(_existing(path), tsa_ca=[_certificate(p) for p in tsa_ca] or None, expect_key=expect_key)
     if as_json:
         print_json(result.public())
     else:
@@ -68,20 +68,55 @@ def verify(path, tsa_ca, expect_key, as_json):
     exit_with(ExitStatus.OK if result.ok else ExitStatus.RUN_FAILED)
 
 
+def _certificate(path: str) -> bytes:
+    """A --tsa-ca file, read and checked: a certificate or it is bad input, said in one line."""
+    from assistant.errors import InputError, printable
+    from evidence.tsa import load_certs
+
+    try:
+        blob = Path(path).read_bytes()
+        load_certs(blob)
+    except OSError as exc:
+        raise InputError(f"--tsa-ca {printable(path)}: cannot read it ({exc.strerror or exc})") from None
+    except ValueError:
+        raise InputError(
+            f"--tsa-ca {printable(path)}: not a certificate (PEM or DER); give the timestamp authority's "
+            "CA certificate, e.g. FreeTSA's cacert.pem"
+        ) from None
+    return blob
+
+
 def _print_result(result) -> None:
+    from assistant.errors import printable
+
+    def say(text: str, **style) -> None:
+        click.secho(printable(text).replace("\n", " "), **style)
+
     if result.ok:
-        click.secho(f"OK: {result.path}", fg="green", bold=True)
-        click.echo(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
-        click.echo(f"  signed by Ed25519 key {result.signer}")
+        say(f"OK: {result.path}", fg="green", bold=True)
+        say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
+        say(f"  signed by Ed25519 key {result.signer}")
         if result.timestamp:
-            trust = "checked against the CA given" if result.tsa_trusted else "not checked against a CA (pass --tsa-ca)"
-            click.echo(f"  timestamp {result.timestamp} from {result.timestamp_authority}; authority {trust}")
+            when = result.timestamp.replace("T", " ").replace("+00:00", " UTC")
+            say(f"  timestamp {when}, signed by {result.timestamp_signer}")
+            if result.tsa_trusted:
+                say("  authority checked: its certificate chains to the CA given (--tsa-ca)")
+            else:
+                say(
+                    "  authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
+                    "with the authority's CA certificate",
+                    fg="yellow",
+                )
+            if result.timestamp_authority:
+                say(f"  asked for it: {result.timestamp_authority}")
         else:
-            click.echo("  no trusted timestamp (the package was made without --tsa)")
+            say("  no trusted timestamp (the package was made without --tsa)")
+        for note in result.notes:
+            say(f"  note: {note}", fg="yellow")
         return
-    click.secho(f"FAILED: {result.path}", fg="red", bold=True, err=True)
+    say(f"FAILED: {result.path}", fg="red", bold=True, err=True)
     for problem in result.problems:
-        click.secho(f"  {problem}", fg="red", err=True)
+        say(f"  {problem}", fg="red", err=True)
 
 
 @evidence.command("show")
