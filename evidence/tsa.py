@@ -176,7 +176,9 @@ def _check_certificate(cert: cx509.Certificate, gen_time: datetime) -> None:
     try:
         eku = cert.extensions.get_extension_for_class(cx509.ExtendedKeyUsage)
     except cx509.ExtensionNotFound:
-        raise TimestampError(f"the authority's certificate ({subject}) has no extended key usage timeStamping") from None
+        raise TimestampError(
+            f"the authority's certificate ({subject}) has no extended key usage timeStamping"
+        ) from None
     if not eku.critical:
         raise TimestampError(f"the authority's certificate ({subject}): its extended key usage is not critical")
     _require_timestamping(eku.value, cert)
@@ -187,14 +189,26 @@ def _check_certificate(cert: cx509.Certificate, gen_time: datetime) -> None:
         )
     algorithm = cert.signature_hash_algorithm
     if algorithm is not None and algorithm.name in WEAK:
-        raise TimestampError(f"the authority's certificate ({subject}) is signed with {algorithm.name.upper()}: refused")
+        raise TimestampError(
+            f"the authority's certificate ({subject}) is signed with {algorithm.name.upper()}: refused"
+        )
 
 
 def check(response_der: bytes, data: bytes, *, trusted_ca: list[bytes] | None = None) -> TokenInfo:
     """Check that response_der is a granted RFC 3161 answer for the hash of data, signed as the
     module's docstring says. With trusted_ca (DER or PEM certificates, each a trust anchor), also
     check the path from the signer's certificate to one of them, at the token's genTime.
-    Raises TimestampError naming what failed."""
+    Raises TimestampError naming what failed, and only that."""
+    try:
+        return _check(response_der, data, trusted_ca)
+    except TimestampError:
+        raise
+    except Exception as exc:  # malformed ASN.1 anywhere, read lazily (a certificate's extensions)
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise TimestampError(f"malformed timestamp token ({type(exc).__name__}: {reason})") from None
+
+
+def _check(response_der: bytes, data: bytes, trusted_ca: list[bytes] | None) -> TokenInfo:
     try:
         resp = tsp.TimeStampResp.load(response_der)
         status = resp["status"]["status"].native
@@ -277,7 +291,9 @@ def load_certs(blob: bytes) -> list[cx509.Certificate]:
     return [cx509.load_der_x509_certificate(blob)]
 
 
-def _check_path(cert: cx509.Certificate, untrusted: list[cx509.Certificate], trusted: list[bytes], at: datetime) -> None:
+def _check_path(
+    cert: cx509.Certificate, untrusted: list[cx509.Certificate], trusted: list[bytes], at: datetime
+) -> None:
     """A path from the signer's certificate to a trusted one, valid at the token's time: the
     webpki rules for every CA on it, and for the signer the timestamping key usage."""
     from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store, VerificationError

@@ -7,6 +7,7 @@ was changed, removed or slipped in.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -14,12 +15,22 @@ from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from pydantic import ValidationError
 
 from . import keys, tsa
 from .bundle import UnsafeArchive, files_of, safe_extract
 from .manifest import Manifest
 from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, SUMS_SIGNATURE, TIMESTAMP, sha256_file
+
+# Control characters and line breaks: a name from a hostile zip must not split a message
+# or drive the terminal it is printed on.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> str:
+    """text on one line, its control characters as escapes (\\x1b)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass
@@ -28,7 +39,7 @@ class Problem:
     what: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.what}"
+        return shown(f"{self.file}: {self.what}")
 
 
 @dataclass
@@ -68,14 +79,15 @@ class Result:
 
 def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
     """expect_key: a fingerprint (hex) the signer must have. tsa_ca: CA certificates the
-    timestamp authority must chain to."""
+    timestamp authority must chain to. Whatever the folder or zip holds, the answer is a
+    Result: a hostile package is a list of problems, never an exception."""
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         with tempfile.TemporaryDirectory(prefix="evidence-verify-") as tmp:
             result = Result(str(path))
             try:
                 safe_extract(path, Path(tmp) / "package")
-            except (UnsafeArchive, zipfile.BadZipFile) as exc:
+            except UnsafeArchive as exc:
                 result.add(path.name, f"refused to unpack: {exc}")
                 return result
             inner = verify_folder(Path(tmp) / "package", tsa_ca=tsa_ca, expect_key=expect_key)
@@ -88,23 +100,36 @@ def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: s
     return verify_folder(path, tsa_ca=tsa_ca, expect_key=expect_key)
 
 
+MAX_MANIFEST = 64 * 1024**2  # a manifest of a long run is well under 1 MiB
+
+
 def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
     result = Result(str(root))
     try:
-        on_disk = set(files_of(root))
+        _verify_folder(root, result, tsa_ca, expect_key)
     except UnsafeArchive as exc:
         result.add(root.name, str(exc))
-        return result
-    manifest_file = root / MANIFEST
-    if not manifest_file.exists():
+    except OSError as exc:  # a file that cannot be read (permissions), a name the system refuses
+        where = Path(exc.filename).name if exc.filename else root.name
+        result.add(str(where), f"cannot be read ({exc.strerror or exc})")
+    return result
+
+
+def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expect_key: str | None) -> None:
+    on_disk = set(files_of(root))
+    if MANIFEST not in on_disk:
         result.add(MANIFEST, "missing")
-        return result
-    text = manifest_file.read_bytes()
+        return
+    text = (root / MANIFEST).read_bytes()
+    if len(text) > MAX_MANIFEST:
+        result.add(MANIFEST, f"{len(text)} bytes: not a manifest this tool made (at most {MAX_MANIFEST})")
+        return
     try:
         manifest = Manifest.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        result.add(MANIFEST, f"not a valid manifest ({str(exc).splitlines()[0]})")
-        return result
+    except (ValueError, ValidationError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        result.add(MANIFEST, f"not a valid manifest ({reason})")
+        return
     result.manifest = manifest
     _check_sums(root, manifest, on_disk, result)
     _check_signature(root, manifest, text, result, expect_key)
@@ -120,7 +145,6 @@ def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: 
         result.checked_files += 1
     for extra in sorted(on_disk - listed - set(SEAL)):
         result.add(extra, "extra: not listed in manifest.json")
-    return result
 
 
 def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Result) -> None:
@@ -159,17 +183,17 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     if manifest.signer.public_key != PUBLIC_KEY or manifest.signer.signature != SIGNATURE:
         result.add(MANIFEST, "names unexpected signature files")
         return
-    if not pub.exists():
+    if not pub.is_file():
         result.add(PUBLIC_KEY, "missing")
         return
-    if not sig.exists():
+    if not sig.is_file():
         result.add(SIGNATURE, "missing")
         return
     pem = pub.read_bytes()
     try:
         actual = keys.fingerprint(pem)
-    except ValueError:
-        result.add(PUBLIC_KEY, "not a PEM public key")
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        result.add(PUBLIC_KEY, "not an Ed25519 public key (PEM)")
         return
     result.signer = actual
     if actual != manifest.signer.fingerprint:

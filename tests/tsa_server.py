@@ -192,7 +192,10 @@ class Authority:
             signature, algorithm = bytes(64), "sha256_rsa"
         else:
             signature, algorithm = self.key.sign(to_sign, padding.PKCS1v15(), self._hash()), f"{self.digest}_rsa"
-        carried = [acert, *(ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.intermediates)]
+        carried = [
+            acert,
+            *(ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.intermediates),
+        ]
         signed = cms.SignedData(
             {
                 "version": "v3",
