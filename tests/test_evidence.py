@@ -308,7 +308,11 @@ def test_timestamp_from_an_untrusted_authority_fails(demo, tmp_path):
     with TimestampServer() as stranger:
         ca = stranger.write_ca(tmp_path / "other-ca.pem")
     done = run_cli("evidence", "verify", str(package_dir(demo)), "--tsa-ca", str(ca), home=demo["home"])
-    assert done.returncode == 1 and "manifest.tsr" in done.stderr and "does not chain to the trusted CA given" in done.stderr
+    assert (
+        done.returncode == 1
+        and "manifest.tsr" in done.stderr
+        and "does not chain to the trusted CA given" in done.stderr
+    )
 
 
 def test_two_bundles_of_the_same_inputs_are_byte_identical(demo, tmp_path):
