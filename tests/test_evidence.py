@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from evidence_fixtures import copy_package, make_demo_package
-from helpers import REPO, run_cli
+from evidence_fixtures import copy_package, make_demo_package, readme_by_hand_block, run_by_hand
+from helpers import run_cli
 from tsa_server import TimestampServer
 
 from evidence import Manifest
@@ -46,24 +46,6 @@ def package_dir(demo) -> Path:
 
 def manifest_of(folder: Path) -> Manifest:
     return Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
-
-
-BY_HAND_MARKER = "<!-- by-hand check:"
-
-
-def readme_by_hand_block() -> str:
-    """The README's "check a package by hand" block: the fenced block right after its marker."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    assert text.count(BY_HAND_MARKER) == 1, "the README marks exactly one by-hand block"
-    after = text.split(BY_HAND_MARKER, 1)[1].split("-->", 1)[1]
-    found = re.match(r"\s*```bash\n(.*?)```", after, re.S)
-    assert found, "the by-hand marker is followed by a ```bash block"
-    return found.group(1)
-
-
-def run_by_hand(folder: Path) -> subprocess.CompletedProcess:
-    """The README's block, exactly as written, run by bash in the package folder."""
-    return subprocess.run(["bash", "-c", readme_by_hand_block()], cwd=folder, capture_output=True, text=True)
 
 
 def placed(demo, target: Path) -> Path:
