@@ -41,7 +41,7 @@ def _refuse_odd(path: Path, rel: str) -> None:
 def files_of(folder: Path) -> list[str]:
     """Every regular file under folder as a '/'-path, sorted. A symlink or another special file
     anywhere inside is refused, not followed or skipped."""
-    out = []
+    out: list[str] = []
     for root, dirs, names in os.walk(folder):
         dirs.sort()
         for name in [*dirs, *names]:
