@@ -171,6 +171,8 @@ def test_a_fresh_token_without_a_ca_names_its_signer_and_says_the_authority_is_n
     assert shown["timestamp_signer"] == "O=Test TSA,CN=Official Timestamp Service" and shown["tsa_trusted"] is False
     done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(ca), home=tmp_path / "home")
     assert done.returncode == 0 and "authority checked" in done.stdout and "NOT" not in done.stdout
+    shown = run_cli("evidence", "show", str(folder), home=tmp_path / "home")
+    assert "by O=Test TSA,CN=Official Timestamp Service (authority not checked" in shown.stdout, shown.stdout
 
 
 def test_a_clock_ahead_of_a_trusted_authority_is_a_note_not_a_failure(tmp_path):
@@ -195,3 +197,19 @@ def test_a_tsa_ca_that_is_not_a_certificate_is_bad_input_in_one_line(tmp_path, c
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "--tsa-ca" in lines[0] and "not a certificate" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "fifo", "device"])
+def test_a_tsa_ca_that_is_no_file_is_bad_input_in_one_line_and_never_read(tmp_path, kind):
+    import os
+
+    folder = tmp_path / "package"
+    folder.mkdir()  # verify never gets that far: the option is checked first
+    given = {"missing": tmp_path / "nowhere.pem", "folder": tmp_path, "device": Path("/dev/zero")}.get(kind)
+    if kind == "fifo":
+        given = tmp_path / "ca.pem"
+        os.mkfifo(given)  # reading it would hang the command
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(given), home=tmp_path / "home", timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: --tsa-ca {given}: "), done.stderr

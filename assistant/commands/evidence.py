@@ -40,7 +40,7 @@ def _existing(path: str) -> Path:
 @click.option(
     "--tsa-ca",
     "tsa_ca",
-    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
     multiple=True,
     help="CA certificate (PEM/DER) the timestamp authority must chain to. Repeatable.",
 )
@@ -68,22 +68,50 @@ def verify(path, tsa_ca, expect_key, as_json):
     exit_with(ExitStatus.OK if result.ok else ExitStatus.RUN_FAILED)
 
 
+MAX_CERTIFICATES = 1024 * 1024  # a CA bundle is a few hundred kB
+
+
 def _certificate(path: str) -> bytes:
     """A --tsa-ca file, read and checked: a certificate or it is bad input, said in one line."""
+    import os
+    import stat
+
     from assistant.errors import InputError, printable
     from evidence.tsa import load_certs
 
+    where = f"--tsa-ca {printable(path)}"
     try:
-        blob = Path(path).read_bytes()
-        load_certs(blob)
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # a folder, a FIFO that would hang the read, /dev/zero
+            raise InputError(f"{where}: not a regular file; give the authority's CA certificate file")
+        with open(path, "rb") as handle:
+            blob = handle.read(MAX_CERTIFICATES + 1)
     except OSError as exc:
-        raise InputError(f"--tsa-ca {printable(path)}: cannot read it ({exc.strerror or exc})") from None
+        raise InputError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        if len(blob) > MAX_CERTIFICATES:
+            raise ValueError("too big")
+        load_certs(blob)
     except ValueError:
         raise InputError(
-            f"--tsa-ca {printable(path)}: not a certificate (PEM or DER); give the timestamp authority's "
+            f"{where}: not a certificate (PEM or DER); give the timestamp authority's "
             "CA certificate, e.g. FreeTSA's cacert.pem"
         ) from None
     return blob
+
+
+def _token(root: Path) -> dict[str, str] | None:
+    """Who signed the package's timestamp token and when, by its own word (show checks no CA)."""
+    from evidence import tsa
+
+    token, manifest = root / "manifest.tsr", root / "manifest.json"
+    if not token.is_file():
+        return None
+    try:
+        info = tsa.check(token.read_bytes(), manifest.read_bytes())
+    except tsa.TimestampError as exc:
+        return {"problem": str(exc)}
+    return {"gen_time": f"{info.gen_time:%Y-%m-%d %H:%M:%S} UTC", "signer": info.tsa_subject}
 
 
 def _say(text: object, **style: Any) -> None:
@@ -154,6 +182,7 @@ def show(path, as_json):
         except (OSError, ValueError, RecursionError) as exc:
             reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             raise InputError(f"{where}: no readable manifest.json ({reason})") from None
+        stamped = _token(root)
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary: dict[str, Any] = {
         "path": str(target),
@@ -177,6 +206,7 @@ def show(path, as_json):
         "environment": manifest.environment.model_dump(exclude_none=True),
         "signer_fingerprint": manifest.signer.fingerprint if manifest.signer else None,
         "timestamp_authority": manifest.timestamp_authority,
+        "timestamp": stamped,
     }
     if as_json:
         print_json(summary)
@@ -204,7 +234,14 @@ def show(path, as_json):
     for fit in manifest.fitting:
         _say(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
     _say(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
-    _say(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+    if stamped and "problem" in stamped:
+        _say(f"  timestamp   does not hold: {stamped['problem']}", fg="red")
+    elif stamped:
+        _say(
+            f"  timestamp   {stamped['gen_time']} by {stamped['signer']} (authority not checked: verify --tsa-ca FILE)"
+        )
+    else:
+        _say(f"  timestamp   {manifest.timestamp_authority or 'none'}")
     _say(f"  check with  assistant evidence verify {target}")
 
 
