@@ -213,7 +213,8 @@ def _check(response_der: bytes, data: bytes, trusted_ca: list[bytes] | None) -> 
         resp = tsp.TimeStampResp.load(response_der)
         status = resp["status"]["status"].native
     except Exception as exc:
-        raise TimestampError(f"not an RFC 3161 timestamp response ({exc})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TimestampError(f"not an RFC 3161 timestamp response ({reason})") from None
     if status not in ("granted", "granted_with_mods"):
         raise TimestampError(f"the authority refused: {status}")
     try:
@@ -268,7 +269,8 @@ def _check(response_der: bytes, data: bytes, trusted_ca: list[bytes] | None) -> 
     except TimestampError:
         raise
     except Exception as exc:  # malformed ASN.1 anywhere in the token
-        raise TimestampError(f"malformed timestamp token ({type(exc).__name__}: {exc})") from None
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise TimestampError(f"malformed timestamp token ({type(exc).__name__}: {reason})") from None
     _check_certificate(signer_cert, gen_time)
     if trusted_ca:
         _check_path(signer_cert, others, trusted_ca, gen_time)
