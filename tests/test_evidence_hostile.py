@@ -253,3 +253,79 @@ def test_fuzzed_zips_end_in_one_line_and_exit_0_1_or_2(tmp_path):
     check()
     print(f"fuzzed zips: {seen}")
     assert seen["runs"] >= 150 and {1, 2} <= seen["codes"], seen
+
+
+SEAL_FILES = ["manifest.json", "manifest.sig", "signer.pub.pem", "manifest.tsr", "SHA256SUMS", "SHA256SUMS.sig"]
+
+
+@st.composite
+def broken_files(draw, originals: dict[str, bytes]) -> tuple[str, bytes]:
+    name = draw(st.sampled_from(SEAL_FILES))
+    original = originals.get(name, b"")
+    how = draw(st.sampled_from(["flip", "cut", "random", "known"]))
+    if how == "random" or not original:
+        return name, draw(st.binary(max_size=3000))
+    if how == "cut":
+        return name, original[: draw(st.integers(0, len(original)))]
+    if how == "known":
+        return name, draw(
+            st.sampled_from(
+                [
+                    b"[" * 100_000,
+                    b'{"format": 1, "files": "' + b"x" * 5000 + b'"}',
+                    b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n",
+                    b"-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----\n",
+                    b"\x30\x80" * 2000,
+                    b"\x00" * 64,
+                ]
+            )
+        )
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 6))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return name, bytes(data)
+
+
+def test_fuzzed_seal_files_in_a_folder_end_in_one_line(tmp_path):
+    """A real, timestamped package whose manifest, signatures, key, token or sums are broken."""
+    import shutil
+
+    from tsa_server import TimestampServer
+
+    with TimestampServer() as server:
+        package = EvidencePackage(tmp_path / "good")
+        package.add_bytes("pages/001-form.html", b"<p>the complaint</p>", "text/html", role="page")
+        package.finish(
+            tool="test",
+            case={"subject": "Card charged"},
+            environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
+            actions=[],
+            signer=Signer.load_or_create(tmp_path / "key.pem"),
+            tsa_url=server.url,
+            report=False,
+        )
+        ca = server.write_ca(tmp_path / "ca.pem")
+    originals = {name: (package.root / name).read_bytes() for name in SEAL_FILES}
+    home = tmp_path / "home"
+    seen = {"runs": 0, "codes": set()}
+
+    @settings(max_examples=120, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(broken_files(originals), st.sampled_from(["verify", "verify-ca", "show"]))
+    def check(broken, command):
+        seen["runs"] += 1
+        folder = tmp_path / f"f{seen['runs']}"
+        shutil.copytree(package.root, folder)
+        name, data = broken
+        (folder / name).write_bytes(data)
+        args = ["evidence", "verify" if command.startswith("verify") else "show", str(folder)]
+        if command == "verify-ca":
+            args += ["--tsa-ca", str(ca)]
+        result = invoke(*args, home=home)
+        assert_one_line_and_clean(result)
+        if command.startswith("verify") and data != originals[name]:
+            assert result.exit_code == 1, (name, result.output)  # any change to the seal is caught
+        seen["codes"].add(result.exit_code)
+        shutil.rmtree(folder)
+
+    check()
+    assert seen["runs"] >= 120 and 1 in seen["codes"], seen
