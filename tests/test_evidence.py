@@ -101,6 +101,8 @@ def test_the_readme_block_fails_on_a_forged_package(demo, tmp_path):
     (unsigned / "SHA256SUMS.sig").unlink()
     done = run_by_hand(unsigned)
     assert done.returncode != 0 and "package OK" not in done.stdout
+    problems = {p.file: p.what for p in verify(unsigned).problems}
+    assert problems["SHA256SUMS.sig"].startswith("missing") and "pages/" in " ".join(problems)
     # A file slipped in is named by the block, though no hash changed.
     added = placed(demo, tmp_path / "added")
     (added / "pages" / "extra.html").write_text("<p>added later</p>")
