@@ -139,10 +139,14 @@ def test_a_bad_shard_is_one_line_naming_the_option(tmp_path):
 def test_a_flow_file_that_does_not_load_fails_as_its_own_test_and_the_others_go_on(tmp_path):
     bad = tmp_path / "broken-flow.yaml"
     bad.write_text("format: 1\nid: broken-flow\nsteps: [\n", encoding="utf-8")
-    done = replay(str(bad), "demo", "--json", "--output", str(tmp_path / "out"), home=tmp_path)
+    # A CI's PYTEST_ADDOPTS is for its own suite: here -x would stop at the broken flow (the
+    # first by id) and --junitxml would write a file nobody asked the replay for.
+    stray = tmp_path / "stray.xml"
+    env = {"PYTEST_ADDOPTS": f"-x --junitxml={stray}"}
+    done = replay(str(bad), "demo", "--json", "--output", str(tmp_path / "out"), home=tmp_path, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     flows = {r["flow"]: r for r in result_of(done)["flows"]}
-    assert flows["demo"]["ok"]
+    assert flows["demo"]["ok"] and not stray.exists()
     assert not flows["broken-flow"]["ok"] and flows["broken-flow"]["message"].startswith(f"{bad}:")
     assert "Traceback" not in done.stdout + done.stderr
 

@@ -230,6 +230,20 @@ def check_options(options: Options) -> None:
         raise NoBrowser(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _without_pytest_addopts():
+    """A CI's PYTEST_ADDOPTS is meant for its own test suite (a --junitxml, -x, a coverage
+    plugin), not for the replay's pytest run, nor for the workers that inherit the environment."""
+    import os
+
+    held = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        if held is not None:
+            os.environ["PYTEST_ADDOPTS"] = held
+
+
 def _has_xdist() -> bool:
     import importlib.util
 
@@ -259,7 +273,7 @@ def replay(
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         collector = Collector(on_record)
         kept = io.StringIO()
-        with contextlib.redirect_stdout(pytest_output or kept):
+        with contextlib.redirect_stdout(pytest_output or kept), _without_pytest_addopts():
             # No more workers than flows: each would start a Python and a browser for nothing.
             used = replace(options, workers=max(1, min(options.workers, len(mine))))
             summary.pytest_exit = int(pytest.main(pytest_args(listing, used), plugins=[collector]))
