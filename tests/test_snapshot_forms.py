@@ -1,0 +1,87 @@
+"""`assistant flow snapshot` on saved real-world-shaped forms (tests/forms/): each draft passes
+`flow test` unchanged, and what it would send the real site is what the page means."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from form_sites import NAMES, form_url, real_site
+from helpers import json_out, run_cli
+
+from assistant.language.flow import load_flow
+from assistant.sites.replica import ReplicaServer, load_site
+
+
+def places(tmp: Path) -> list[str]:
+    return ["--flows-dir", str(tmp / "flows"), "--sites-dir", str(tmp / "sites")]
+
+
+def snapshot(name: str, tmp: Path) -> Path:
+    with real_site(name) as server:
+        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp), home=tmp / "home")
+    assert done.returncode == 0, done.stderr
+    return tmp / "flows" / f"{name}.yaml"
+
+
+def sent(flow: Path, tmp: Path) -> dict:
+    """What the draft flow sends: the sample case filed to the replica, as the replica received it."""
+    case = flow.parent / "samples" / f"{flow.stem}-case.yaml"
+    with ReplicaServer(load_site(tmp / "sites" / flow.stem)) as server:
+        done = run_cli("submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes", home=tmp / "home")
+        assert done.returncode == 0, done.stderr
+        [received] = server.received
+    return received.fields
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_draft_passes_flow_test_unchanged(name, tmp_path):
+    flow = snapshot(name, tmp_path)
+    [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=tmp_path / "home"))
+    assert result["ok"], result
+    loaded = load_flow(flow)
+    assert loaded.rejected is not None  # a refusal ends the run in the site's words
+    assert all(key == key.lower() and not key[0].isdigit() for key in loaded.categories)
+
+
+def test_numeric_select_values_keep_preselected_and_leave_unrelated_dates(tmp_path):
+    flow = snapshot("django-helpdesk", tmp_path)
+    loaded = load_flow(flow)
+    assert {k: (c.label, c.form_value) for k, c in loaded.categories.items()} == {
+        "billing": ("Billing", "1"),
+        "technical-problem": ("Technical problem", "2"),
+        "account-access": ("Account access", "3"),
+    }
+    text = flow.read_text()
+    assert "#id_priority" not in text and '# Priority: left as the page pre-selects it ("3. Normal")' in text
+    assert "#id_due_date" not in text and "# TODO: fields left empty" in text and "Due on" in text
+    assert loaded.attachments.extensions == (".jpg", ".png", ".pdf", ".txt")
+    assert "text/plain" in loaded.attachments.media_types
+    fields = sent(flow, tmp_path)
+    assert fields["priority"] == "3" and fields["due_date"] == "" and fields["queue"] == "1"
+
+
+def test_a_date_labelled_as_the_problem_day_gets_the_incident_date(tmp_path):
+    flow = snapshot("bitrix24-crm", tmp_path)
+    loaded = load_flow(flow)
+    assert list(loaded.categories) == ["garantiynyy-remont", "dostavka-i-ustanovka", "oplata"]
+    assert loaded.categories["oplata"].form_value == "49"
+    fields = sent(flow, tmp_path)
+    assert fields["UF_CRM_1700000002"] == "2026-11-20" and fields["agreement_1"] == "Y"
+
+
+def test_radio_topics_consent_and_left_alone_fields(tmp_path):
+    flow = snapshot("radio-consent", tmp_path)
+    loaded = load_flow(flow)
+    assert {k: c.form_value for k, c in loaded.categories.items()} == {
+        "my-parcel-is-late": "late",
+        "my-parcel-arrived-damaged": "damaged",
+        "refund-or-payment": "refund",
+    }
+    assert loaded.attachments.extensions is None and loaded.attachments.media_types == ("image/png", "image/jpeg")
+    fields = sent(flow, tmp_path)
+    assert fields["topic"] == "late" and fields["gdpr"] == "yes" and fields["reply_by"] == "email"
+    assert "newsletter" not in fields and fields["dob"] == "" and fields["tracking"] == ""
+    meta = json.loads((tmp_path / "sites" / "radio-consent" / "fields.json").read_text())
+    assert meta["path"] == "/help/contact"
