@@ -105,8 +105,9 @@ def list_flows(as_json: bool) -> None:
 @click.option("--keep", type=click.Path(file_okay=False), help="Keep each run's evidence under this folder.")
 @click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @json_option
+@pass_ctx
 @handles_errors
-def test(flows, keep, timeout, as_json) -> None:
+def test(obj, flows, keep, timeout, as_json) -> None:
     """Run flows against their replicas with their sample cases (all flows if none named).
 
     FLOW is a flow id (kuper-support) or a flow file. Each test starts the
@@ -132,14 +133,15 @@ def test(flows, keep, timeout, as_json) -> None:
     results = []
     for path in paths:
         target = Path(keep) / Path(path).stem if keep else None
-        result = run(path, log=info, keep=target, timeout=timeout)
+        result = run(path, log=info, keep=target, timeout=timeout, failures=Path(obj.home) / "flowtests")
         results.append(result)
         if not as_json:
             if result.ok:
                 click.secho(f"ok    {result.flow:<22} {result.confirmation:<16} {result.seconds:5.1f} s", fg="green")
             else:
                 click.secho(f"FAIL  {result.flow:<22} {result.message}", fg="red")
-                click.echo(f"      evidence: {result.evidence_dir}")
+                if result.evidence_dir:
+                    click.echo(f"      evidence: {result.evidence_dir}")
     if as_json:
         print_json([r.public() for r in results])
     if any(not r.ok for r in results) or not results:
@@ -194,8 +196,9 @@ def new(name, flows_dir, sites_dir, force) -> None:
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--timeout", type=seconds(1), default=30, show_default=True, metavar="SECONDS")
 @place_options
+@pass_ctx
 @handles_errors
-def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_dir, force) -> None:
+def snapshot(obj, url, name, form_selector, browser_path, timeout, flows_dir, sites_dir, force) -> None:
     """Save the form at URL as the start of replica NAME, and draft flow NAME from its fields.
 
     Writes tests/sites/NAME/ (form.html pointed at the replica, fields.json,
@@ -203,6 +206,8 @@ def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_d
     flows/NAME.yaml does not exist, a draft flow and sample case that pass
     `assistant flow test NAME` against the replica.
     """
+    from pathlib import Path
+
     from assistant.commands.common import info
     from assistant.workbench.authoring import snapshot as take
 
@@ -215,6 +220,7 @@ def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_d
         force=force,
         browser_path=browser_path,
         timeout=timeout,
+        home=Path(obj.home),
         log=info,
     ):
         click.echo(f"wrote {path}")

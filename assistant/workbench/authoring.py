@@ -105,6 +105,7 @@ def new(name: str, places: Places, *, force: bool = False) -> list[Path]:
 
 # ----------------------------------------------------------------- snapshot
 
+
 def _pick_form(page, selector: str | None):
     if selector:
         form = page.locator(selector).first
@@ -155,9 +156,12 @@ def snapshot(
     force: bool = False,
     browser_path: str | None = None,
     timeout: float = 30,
+    home: Path | None = None,
     log: Callable[[str], None] = lambda m: None,
 ) -> list[Path]:
-    """Save a page's form as the start of a replica, and draft a flow for it if there is none."""
+    """Save a page's form as the start of a replica, and draft a flow for it if there is none.
+
+    The browser's temporary files go to a run folder in `home` (removed after), as for a submission."""
 
     from assistant.run import browser as browsers
     from assistant.workbench import drafting
@@ -169,11 +173,21 @@ def snapshot(
     site = places.site(name)
     flow_path = places.flow(name)
     _refuse_existing([site / "form.html"], force)
+    from contextlib import nullcontext
+
     from playwright.sync_api import Error as PlaywrightError
 
     from assistant.errors import RunFailed
+    from assistant.run.scratch import run_folder
 
-    with browsers.open_browser(browser_path) as (_, browser, _choice):
+    with (
+        run_folder(home) if home is not None else nullcontext(),
+        browsers.open_browser(browser_path) as (
+            _,
+            browser,
+            _choice,
+        ),
+    ):
         try:
             page = browser.new_page()
             log(f"opening {url} …")
@@ -294,10 +308,10 @@ def check(
 ) -> dict[str, Any]:
     """Walk the flow up to, not including, its submit step, and find the submit button."""
     import tempfile
+    from datetime import UTC, datetime
 
     from assistant.language.case import load_case
     from assistant.language.flow import load_flow
-    from assistant.pipeline import Settings, submit
 
     flow = load_flow(path)
     if flow.channel != "web_form":
@@ -305,7 +319,46 @@ def check(
     if case_file is None and flow.test is None:
         raise InputError(f"{flow.path}: no test: block with a sample case; pass --case FILE")
     case = load_case(case_file or flow.sample_case(), {"provider": flow.id})
-    scratch = Path(tempfile.mkdtemp(prefix=f"flowcheck-{flow.id}-"))
+    # The evidence is kept in the assistant's home (the command prints where); the replica's
+    # throwaway home goes with the temporary folder.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    evidence = Path(home) / "checks" / f"{stamp}-{flow.id}"
+    with tempfile.TemporaryDirectory(prefix=f"flowcheck-{flow.id}-") as scratch_name:
+        outcome = _walk(
+            flow, case, Path(scratch_name), evidence, live, base_url, home, headed, timeout, browser_path, log
+        )
+    submit_step = flow.steps[flow.submit_index()]
+    return {
+        "flow": flow.id,
+        "site": outcome.site,
+        "live": live,
+        "checked_steps": flow.submit_index(),
+        "submit_line": submit_step.line,
+        "evidence_dir": str(outcome.evidence_dir),
+    }
+
+
+@dataclass
+class _Walked:
+    site: str
+    evidence_dir: Path
+
+
+def _walk(
+    flow: Any,
+    case: Any,
+    scratch: Path,
+    evidence: Path,
+    live: bool,
+    base_url: str | None,
+    home: Path,
+    headed: bool,
+    timeout: float | None,
+    browser_path: str | None,
+    log: Callable[[str], None],
+) -> _Walked:
+    from assistant.pipeline import Settings, submit
+
     server = None
     if live:
         if base_url:
@@ -337,7 +390,7 @@ def check(
                 dry_run=True,
                 headed=headed,
                 timeout=timeout,
-                out=scratch / "evidence",
+                out=evidence,
                 browser_path=browser_path,
                 log=log,
             ),
@@ -345,12 +398,4 @@ def check(
     finally:
         if server is not None:
             server.stop()
-    submit_step = flow.steps[flow.submit_index()]
-    return {
-        "flow": flow.id,
-        "site": base_url or flow.homepage,
-        "live": live,
-        "checked_steps": flow.submit_index(),
-        "submit_line": submit_step.line,
-        "evidence_dir": str(outcome.evidence_dir),
-    }
+    return _Walked(base_url or flow.homepage, outcome.evidence_dir)
