@@ -35,7 +35,7 @@ def problems(request):
     for field in REQUIRED:
         if not request.value(field["name"]):
             found.append((field["label"] or field["name"], "This field is required."))
-    choices = {}
+    choices: dict[str, set[str]] = {}
     for field in FIELDS:
         if field["tag"] == "select":
             choices.setdefault(field["name"], set()).update(o["value"] for o in field["options"])
