@@ -85,3 +85,61 @@ def test_radio_topics_consent_and_left_alone_fields(tmp_path):
     assert "newsletter" not in fields and fields["dob"] == "" and fields["tracking"] == ""
     meta = json.loads((tmp_path / "sites" / "radio-consent" / "fields.json").read_text())
     assert meta["path"] == "/help/contact"
+
+
+@pytest.mark.parametrize("name", ["django-helpdesk", "zendesk-request"])
+def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_confirmation(name, tmp_path):
+    """One real submission (to the site itself, by someone else than the sample case), then
+    `flow snapshot NAME --confirmation EVIDENCE_DIR`: the replica shows the real page with the
+    sample case's data, and the flow reads the number where the real site puts it."""
+    home = tmp_path / "home"
+    with real_site(name) as server:
+        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp_path), home=home)
+        assert done.returncode == 0, done.stderr
+        flow = tmp_path / "flows" / f"{name}.yaml"
+        sample = flow.parent / "samples" / f"{name}-case.yaml"
+        real = sample.with_name("real-case.yaml")
+        real.write_text(
+            sample.read_text()
+            .replace("Anna Petrova", "Boris Realman")
+            .replace("anna.petrova@example.com", "boris@real.example")
+            .replace("Card charged twice for one order", "My real problem with order")
+        )
+        # The draft's success: is the replica's guess, so the real run ends unknown, evidence kept.
+        done = run_cli(
+            "submit",
+            str(flow),
+            "--case",
+            str(real),
+            "--yes",
+            "--timeout",
+            "3",
+            "--out",
+            str(tmp_path / "ev"),
+            home=home,
+        )
+        [received] = server.received
+    number = received.number
+    assert (tmp_path / "ev" / "manifest.json").is_file(), done.stderr
+    done = run_cli(
+        "flow",
+        "snapshot",
+        name,
+        "--confirmation",
+        str(tmp_path / "ev"),
+        "--number",
+        number,
+        *places(tmp_path),
+        home=home,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "sites" / name / "done.html").read_text()
+    assert "$number" in page and number not in page
+    assert "Boris" not in page and "boris@real.example" not in page
+    assert "anna.petrova@example.com" in page or "Anna Petrova" in page
+    loaded = load_flow(flow)
+    assert loaded.verified_confirmation is not None and loaded.confirmation is not None
+    assert loaded.success is not None and loaded.success.text and "Request received" not in loaded.success.text
+    [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=home))
+    assert result["ok"], result
+    assert result["confirmation"].startswith(number[:3])

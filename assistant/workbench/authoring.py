@@ -44,7 +44,7 @@ class Places:
         return self.flows / "samples" / f"{name}-case.yaml"
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if not NAME.match(name):
         raise InputError(f"NAME: {name!r} must be lower-case letters, digits and '-', like acme-support")
 
@@ -87,7 +87,7 @@ def _write_sample_case(
 
 def new(name: str, places: Places, *, force: bool = False) -> list[Path]:
     """Scaffold flow + replica + sample case; `assistant flow test NAME` passes at once."""
-    _check_name(name)
+    check_name(name)
     flow, site, case = places.flow(name), places.site(name), places.case(name)
     _refuse_existing([flow, site, case], force)
     site.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,7 @@ def snapshot(
     from assistant.run import browser as browsers
     from assistant.workbench import drafting
 
-    _check_name(name)
+    check_name(name)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"URL: {url!r} is not an http(s) address")
