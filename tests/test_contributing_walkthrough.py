@@ -123,3 +123,32 @@ def serve_briefly(command: list[str], repo: Path, env: dict) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_replica_reference_names_every_helper_with_an_example():
+    import dataclasses
+    import inspect
+
+    from assistant.sites import replica
+
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    reference = text[text.index("## Replica API reference") :]
+    rows = [line for line in reference.splitlines() if line.startswith("| `")]
+    names = [n for n in replica.__all__ if n not in ("Site", "Request", "Response", "Upload", "Received")]
+    names += [f"site.{m}" for m, v in vars(replica.Site).items() if not m.startswith("_") and callable(v)]
+    names += ["site.state", "site.received"]
+    names += [f"request.{f.name}" for f in dataclasses.fields(replica.Request)] + ["request.value"]
+    missing = [n for n in names if not any(row.startswith((f"| `{n}", f"| `@{n}")) for row in rows)]
+    assert missing == [], f"not in CONTRIBUTING's Replica API reference: {missing}"
+    for row in rows:  # every helper with a one-line example
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) < 3 or cells[1], row
+    undocumented = [
+        name
+        for name, value in [*vars(replica).items(), *vars(replica.Site).items()]
+        if (name in replica.__all__ or name in vars(replica.Site))
+        and not name.startswith("_")
+        and (inspect.isfunction(value) or inspect.isclass(value))
+        and not value.__doc__
+    ]
+    assert undocumented == []
