@@ -86,6 +86,9 @@ def list_flows(as_json: bool) -> None:
                 "channel": loaded.channel,
                 "categories": list(loaded.categories),
                 "verified_live": loaded.verified_live.isoformat() if loaded.verified_live else None,
+                "verified_confirmation": (
+                    loaded.verified_confirmation.isoformat() if loaded.verified_confirmation else None
+                ),
                 "file": str(path),
             }
         )
