@@ -143,3 +143,36 @@ def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_co
     [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=home))
     assert result["ok"], result
     assert result["confirmation"].startswith(number[:3])
+
+
+ODD_FORM = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Odd "form"</title></head><body>
+<form action="/odd" method="post">
+  <label for="c">Country</label><select id="c" name="country">{countries}</select>
+  <label>Say "hi" \\ there<input name='we"ird' required></label>
+  <label for="m">Message</label><textarea id="m" name="m" required></textarea>
+  <button type="submit">Send</button>
+</form></body></html>"""
+
+
+def test_a_page_with_quotes_in_names_and_a_country_list_still_drafts_a_valid_flow(tmp_path):
+    """Names and labels are someone else's text: the draft stays valid YAML, and a long list
+    that does not say it is a topic (250 countries) does not become 250 categories."""
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.sites.web import LocalServer
+
+    countries = "".join(f'<option value="c{i}">Country {i}</option>' for i in range(250))
+
+    @Request.application
+    def app(request):
+        return Response(ODD_FORM.format(countries=countries), content_type="text/html")
+
+    with LocalServer(app) as server:
+        done = run_cli("flow", "snapshot", f"{server.url}/odd", "odd", *places(tmp_path), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    flow = tmp_path / "flows" / "odd.yaml"
+    assert run_cli("flow", "validate", str(flow), home=tmp_path / "home").returncode == 0
+    loaded = load_flow(flow)
+    assert list(loaded.categories) == ["general"]
+    [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=tmp_path / "home"))
+    assert result["ok"], result

@@ -64,6 +64,8 @@ MEDIA = {
     ".txt": ["text/plain"],
 }
 DEFAULT_TYPES = ["image/png", "image/jpeg", "application/pdf"]
+MAX_TOPICS = 200  # a flow's category cap
+MAX_UNNAMED_TOPICS = 30
 
 
 def slug(text: str) -> str:
@@ -162,7 +164,11 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     """The steps for the form's fields, the categories and the submit selector."""
     out = Draft()
     lines = out.steps
-    lines += [f'  - goto: "{{{{ base_url }}}}{url_path}"', f'  - wait_for: {{ selector: "{form_selector}" }}']
+    form_css = _yaml_escape(form_selector)
+    lines += [
+        f'  - goto: "{{{{ base_url }}}}{_yaml_escape(url_path)}"',
+        f'  - wait_for: {{ selector: "{form_css}" }}',
+    ]
     fields = [{**f, "label": " ".join(f["label"].split()).rstrip(" *")} for f in fields]
     selects = [f for f in fields if f["tag"] == "select" and any(o["value"] for o in f["options"])]
     radios: dict[str, list[dict[str, Any]]] = {}
@@ -170,7 +176,12 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
         if f["type"] == "radio" and f["name"]:
             radios.setdefault(f["name"], []).append(f)
     # The topic: a select or radio group named like one (else the first select with no pre-selected value).
-    candidates = [(_topic_score(f) + (1 if not f["selected"] else 0), 0, f["name"]) for f in selects]
+    # A long list with no topic-like label (countries, cities) is not the request's topic.
+    candidates = [
+        (_topic_score(f) + (1 if not f["selected"] else 0), 0, f["name"])
+        for f in selects
+        if (_topic_score(f) or len(f["options"]) <= MAX_UNNAMED_TOPICS) and len(f["options"]) <= MAX_TOPICS
+    ]
     candidates += [
         (_topic_score(group[0]) + (1 if not any(r["checked"] for r in group) else 0), 1, name)
         for name, group in radios.items()
@@ -180,8 +191,9 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     topic_name = topic[2] if topic and (topic[0] >= 2 or topic[1] == 0) else None
     done_radio: set[str] = set()
     for f in fields:
-        tag, kind, sel = f["tag"], f["type"], _selector(f, form_selector)
-        what = f["label"] or f.get("legend") or f["name"] or f["id"]
+        # Names and labels come from someone else's page: one line, and safe inside a "…" YAML string.
+        tag, kind, sel = f["tag"], f["type"], _yaml_escape(_selector(f, form_selector))
+        what = " ".join((f["label"] or f.get("legend") or f["name"] or f["id"]).split())
         note = f"  # {what[:60]}" if what else ""
         if (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind in ("submit", "image")):
             out.submit = out.submit or sel
@@ -211,13 +223,12 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 continue
             done_radio.add(name)
             group = radios.get(name, [f])
-            legend = f.get("legend") or name
+            legend = " ".join((f.get("legend") or name).split())
             if name == topic_name and not out.categories:
                 out.categories = _categories([(r["value"], r["label"]) for r in group])
                 inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
-                lines.append(
-                    f"  - check: \"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']\"  # {legend[:60]}"
-                )
+                target = _yaml_escape(f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']")
+                lines.append(f'  - check: "{target}"  # {legend[:60]}')
             elif any(r["checked"] for r in group):
                 shown = next(r["label"] or r["value"] for r in group if r["checked"])
                 lines.append(f'  # {legend[:50]}: left as the page pre-selects it ("{_yaml_escape(shown)}")')
@@ -250,7 +261,7 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     if out.todo:
         lines.append("  # TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
     lines.append("  - screenshot: filled-form")
-    lines.append(f'  - submit: "{out.submit or form_selector + " [type=submit]"}"')
+    lines.append(f'  - submit: "{out.submit or form_css + " [type=submit]"}"')
     return out
 
 
