@@ -126,7 +126,7 @@ def fit_attachments(case: Case, flow: Flow, workdir: Path) -> list[Fitted]:
     try:
         return fit(
             list(case.attachments),
-            Limits(list(limits.media_types), limits.max_bytes, limits.max_files, extensions),
+            Limits(list(limits.media_types), limits.max_bytes, limits.max_files, extensions, limits.latin_names),
             workdir,
         )
     except CannotFit as exc:

@@ -14,13 +14,26 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
+
+LATIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# Russian names are the common case here; other scripts lose their accents (NFKD) or become '-'.
+CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(" "),
+        strict=True,
+    )
+)
+CYRILLIC.update({"ъ": "", "ь": ""})
 
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
@@ -38,9 +51,31 @@ class Limits:
     max_bytes: int
     max_files: int
     extensions: list[str] | None = None  # lower-case endings like ".jpg"; None: any name will do
+    latin_names: bool = False  # the site takes only names of Latin letters, digits, '.', '-' and '_'
+
+    def takes_ending(self, name: str) -> bool:
+        return self.extensions is None or Path(name).suffix.lower() in self.extensions
 
     def takes_name(self, name: str) -> bool:
-        return self.extensions is None or Path(name).suffix.lower() in self.extensions
+        return self.takes_ending(name) and (not self.latin_names or LATIN_NAME.fullmatch(name) is not None)
+
+    def stem(self, name: str) -> str:
+        """The name's stem as the site takes it: transliterated to Latin letters when it must be."""
+        stem = Path(name).stem
+        if not self.latin_names:
+            return stem
+        latin = "".join(CYRILLIC.get(c, CYRILLIC.get(c.lower(), c)) for c in stem)
+        latin = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode("ascii")
+        return re.sub(r"[^A-Za-z0-9_]+", "-", latin).strip("-") or "file"
+
+    def rules(self, name: str) -> str:
+        """Which of the name rules `name` breaks, in words."""
+        broken = []
+        if not self.takes_ending(name):
+            broken.append(f"only names ending {', '.join(self.extensions or ())}")
+        if self.latin_names and LATIN_NAME.fullmatch(name) is None:
+            broken.append("only names of Latin letters, digits, '.', '-' and '_'")
+        return " and ".join(broken)
 
     def ending(self, kind: str) -> str | None:
         """The name ending a fitted file of this media type gets; None when the form takes none for it."""
@@ -180,12 +215,11 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
     if kind in limits.media_types and size <= limits.max_bytes:
         if limits.takes_name(name):
             return item
-        ending = limits.ending(kind)
+        ending = Path(name).suffix.lower() if limits.takes_ending(name) else limits.ending(kind)
         if ending is not None:
-            out = outdir / (Path(name).stem + ending)
+            out = outdir / (limits.stem(name) + ending)
             shutil.copy2(item.path, out)  # the same bytes and file time: only the name changes
-            rule = ", ".join(limits.extensions or ())
-            actions = [*item.actions, f"renamed {name} to {out.name}: the form takes only names ending {rule}"]
+            actions = [*item.actions, f"renamed {name} to {out.name}: the form takes {limits.rules(name)}"]
             return Fitted(out, kind, item.sources, actions)
         if kind not in IMAGE_TYPES:
             raise CannotFit(
@@ -230,7 +264,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                             f"downscaled from {image.width}×{image.height} to {current.width}×{current.height}"
                         )
                     steps.append(f"{size} → {len(data)} bytes (limit {limits.max_bytes})")
-                    out = outdir / (Path(name).stem + "-fitted" + (limits.ending(target) or EXT[target]))
+                    out = outdir / (limits.stem(name) + "-fitted" + (limits.ending(target) or EXT[target]))
                     out.write_bytes(data)
                     return Fitted(out, target, item.sources, steps)
             if current.width <= MIN_WIDTH:

@@ -39,21 +39,19 @@ def done(request):
 """
 
 
-def make_flow(tmp: Path, attachment: str) -> tuple[Path, Path]:
+def make_flow(tmp: Path, attachment: str, rules: str = "  extensions: [.jpg, .png, .pdf]\n") -> tuple[Path, Path]:
     home = tmp / "home"
     done = run_cli(
         "flow", "new", "acme", "--flows-dir", str(tmp / "flows"), "--sites-dir", str(tmp / "sites"), home=home
     )
     assert done.returncode == 0, done.stderr
     flow = tmp / "flows" / "acme.yaml"
-    text = flow.read_text().replace(
-        "  max_bytes: 5242880\n", "  extensions: [.jpg, .png, .pdf]\n  max_bytes: 5242880\n"
-    )
+    text = flow.read_text().replace("  max_bytes: 5242880\n", rules + "  max_bytes: 5242880\n")
     flow.write_text(text)
     (tmp / "sites" / "acme" / "site.py").write_text(STRICT_SITE)
     case = tmp / "flows" / "samples" / "acme-case.yaml"
     source = tmp / "flows" / "samples" / attachment
-    if attachment.endswith(".jpeg"):
+    if attachment.endswith((".jpeg", ".jpg")):
         Image.new("RGB", (64, 48), (200, 30, 30)).save(source, "JPEG")
     else:
         source.write_text("a note\n")
@@ -100,3 +98,19 @@ def test_a_file_no_rule_allows_is_refused_before_anything_is_typed(tmp_path):
     [line] = [l for l in done.stderr.splitlines() if l.startswith("error:")]
     assert "notes.txt" in line and ".jpg, .png, .pdf" in line, line
     assert submissions(tmp_path / "home") == []
+
+
+def test_a_site_that_takes_only_latin_names_gets_a_transliterated_name(tmp_path):
+    flow, case = make_flow(tmp_path, "фото чека.jpeg", "  extensions: [.jpg, .png, .pdf]\n  latin_names: true\n")
+    with ReplicaServer(load_site(tmp_path / "sites" / "acme")) as server:
+        done = run_cli(
+            "submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes",
+            "--out", str(tmp_path / "ev"), home=tmp_path / "home",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        [received] = server.received
+    assert [f.filename for f in received.files] == ["foto-cheka.jpg"]
+    [fitting] = json.loads((tmp_path / "ev" / "manifest.json").read_text())["fitting"]
+    assert fitting["actions"][0].startswith(
+        "renamed фото чека.jpeg to foto-cheka.jpg: the form takes only names ending"
+    )

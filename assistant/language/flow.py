@@ -478,6 +478,11 @@ class AttachmentLimits(Strict):
         description="the file name endings the form takes, e.g. [.jpg, .png, .pdf] (a site that rejects "
         "photo.jpeg gets photo.jpg); default: any name",
     )
+    latin_names: bool = Field(
+        False,
+        description="the site takes only file names of Latin letters, digits, '.', '-' and '_' "
+        "(фото чека.jpg is sent as foto-cheka.jpg)",
+    )
     max_bytes: int = Field(5 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES)
     max_files: int = Field(5, ge=0, le=MAX_ATTACHMENT_FILES)
 
