@@ -176,3 +176,19 @@ def test_a_page_with_quotes_in_names_and_a_country_list_still_drafts_a_valid_flo
     assert list(loaded.categories) == ["general"]
     [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=tmp_path / "home"))
     assert result["ok"], result
+
+
+def test_the_confirmation_page_keeps_the_providers_address_and_loses_the_persons():
+    from assistant.workbench.confirmation import PHONE, scrub
+
+    page = (
+        "<p>Thanks, Boris! Boris Realman, we wrote to boris@real.example and will call +7 912 000-11-22."
+        " Questions: help@acme.example. Request 48213, filed 2026-11-20 for order 24-1187-5512; fee $5.</p>"
+    )
+    pairs = [("Boris Realman", "Anna Petrova"), ("Boris", "Anna"), ("+7 912 000-11-22", "+7 912 345-67-89")]
+    out = scrub(page, "48213", pairs, "anna@example.com", "support.acme.example")
+    assert out == (
+        "<p>Thanks, Anna! Anna Petrova, we wrote to anna@example.com and will call +7 912 345-67-89."
+        " Questions: help@acme.example. Request $number, filed 2026-11-20 for order 24-1187-5512; fee $$5.</p>"
+    )
+    assert PHONE.findall("on 2026-11-20, order 24-1187-5512, tel. 8 (912) 111-22-33") == ["8 (912) 111-22-33"]

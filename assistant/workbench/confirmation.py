@@ -53,7 +53,8 @@ LOCATE_JS = r"""
 """
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"\+?\d[\d\s()\-]{8,}\d")
+# A phone as people write one (+7 912 345-67-89, 8 (912) 345 67 89), not a date or an order number.
+PHONE = re.compile(r"(?<![\w+])(?:\+\d|8)[\d\s()\-]{9,}\d")
 
 
 @dataclass
@@ -125,12 +126,19 @@ def _personal(manifest: dict[str, Any], case: Any) -> list[tuple[str, str]]:
     ]
     body = str(request.get("body") or "")
     pairs += [(found, str(sample.email)) for found in EMAIL.findall(body)]
-    pairs += [(found.strip(), sample.phone or "") for found in PHONE.findall(body)]
+    pairs += [
+        (found.strip(), sample.phone or "") for found in PHONE.findall(body) if len(re.sub(r"\D", "", found)) >= 10
+    ]
+    # "Thanks, Boris!": a page may greet the person by one part of the name.
+    real_words, sample_words = str(real.get("contact") or "").split(), sample.full_name.split()
+    pairs += [(a, b) for a, b in zip(real_words, sample_words, strict=False) if len(a) >= 3]
     return sorted({(a, b) for a, b in pairs if len(a) >= 3 and a != b}, key=lambda p: -len(p[0]))
 
 
-def scrub(html: str, number: str, pairs: list[tuple[str, str]], sample_email: str) -> str:
-    """The page as a replica template: the person's data replaced, the number a `$number` slot."""
+def scrub(html: str, number: str, pairs: list[tuple[str, str]], sample_email: str, provider: str = "") -> str:
+    """The page as a replica template: the person's data replaced, the number a `$number` slot.
+
+    Any other email address is taken for the person's too, except the provider's own (its domain)."""
     html = re.sub(r"<script\b[^>]*>.*?</script\s*>", "", html, flags=re.I | re.S)  # replicas serve no scripts
     marker = "\x00NUMBER\x00"
     html = html.replace(number, marker)
@@ -138,7 +146,13 @@ def scrub(html: str, number: str, pairs: list[tuple[str, str]], sample_email: st
         html = html.replace(real, replacement)
         escaped = real.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         html = html.replace(escaped, replacement)
-    html = EMAIL.sub(sample_email, html)  # any other address on the page: still the person's
+    own = ".".join(provider.lower().split(".")[-2:])
+
+    def person(found: re.Match) -> str:
+        domain = found.group(0).rsplit("@", 1)[1].lower()
+        return found.group(0) if own and (domain == own or domain.endswith("." + own)) else sample_email
+
+    html = EMAIL.sub(person, html)
     return html.replace("$", "$$").replace(marker, "$number")
 
 
@@ -173,7 +187,7 @@ def capture(
     page = confirmation_page(folder, manifest)
     address = unquote(page.url or submission.get("confirmation_url") or "")
     pairs = _personal(manifest, case)
-    template = scrub(page.html, number, pairs, str(case.contacts.email))
+    template = scrub(page.html, number, pairs, str(case.contacts.email), urlsplit(flow.homepage).hostname or "")
     avoid = [a for pair in pairs for a in pair] + [str(case.contacts.email)]
     found = _locate(page.html, number, avoid, browser_path, home)
     in_address = number in address
