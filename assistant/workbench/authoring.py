@@ -376,11 +376,11 @@ def _walk(
             server = open_replica(replica_spec(flow)).start()
             base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"
-            if flow.requires_login:
-                log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
         else:
             site_home = Path(home)
     try:
+        if server is not None and base_url is not None and flow.requires_login:
+            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
         outcome = submit(
             case,
             flow,
