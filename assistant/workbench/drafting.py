@@ -111,10 +111,12 @@ def value_for(field_: dict[str, Any]) -> tuple[str, str] | None:
         return "{{ case.account }}", "account (the case's `account:`)"
     if has("order", "заказ", "contract", "договор"):
         return '{{ case.order_id | default("") }}', "order number"
-    if field_["tag"] == "textarea" or has("message", "description", "comment", "сообщ", "описан", "коммент"):
+    if field_["tag"] == "textarea":
         return "{{ request.body }}", "the request text"
-    if has("subject", "title", "summary", "тема", "заголов"):
+    if has("subject", "title", "summary", "тема", "заголов"):  # before the body: "Тема обращения"
         return "{{ request.subject }}", "subject"
+    if has("message", "description", "comment", "сообщ", "описан", "коммент", "текст", "обращен"):
+        return "{{ request.body }}", "the request text"
     if has("full name", "fullname", "your name", "your-name", "фио", "имя") or "name" in name_words:
         return "{{ case.contacts.full_name }}", "full name"
     return None
