@@ -192,3 +192,17 @@ def test_the_confirmation_page_keeps_the_providers_address_and_loses_the_persons
         " Questions: help@acme.example. Request $number, filed 2026-11-20 for order 24-1187-5512; fee $$5.</p>"
     )
     assert PHONE.findall("on 2026-11-20, order 24-1187-5512, tel. 8 (912) 111-22-33") == ["8 (912) 111-22-33"]
+
+
+def test_confirmation_capture_refuses_what_it_cannot_use_in_one_line(tmp_path):
+    home = tmp_path / "home"
+    assert run_cli("flow", "new", "acme", *places(tmp_path), home=home).returncode == 0
+    empty = tmp_path / "not-evidence"
+    empty.mkdir()
+    done = run_cli("flow", "snapshot", "acme", "--confirmation", str(empty), *places(tmp_path), home=home)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no manifest.json" in done.stderr
+    (empty / "manifest.json").write_text(json.dumps({"submission": {"outcome": "unknown"}, "files": []}))
+    done = run_cli("flow", "snapshot", "acme", "--confirmation", str(empty), *places(tmp_path), home=home)
+    assert done.returncode == 2 and "pass --number" in done.stderr, done.stderr
+    done = run_cli("flow", "snapshot", "../up", "--confirmation", str(empty), *places(tmp_path), home=home)
+    assert done.returncode == 2 and "NAME" in done.stderr

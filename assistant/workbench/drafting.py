@@ -27,7 +27,7 @@ FIELDS_JS = r"""
   return [...form.querySelectorAll("input, select, textarea, button")].map((el) => ({
     tag: el.tagName.toLowerCase(), type: (el.getAttribute("type") || "").toLowerCase(),
     name: el.getAttribute("name") || "", id: el.id || "", label: labelOf(el), legend: legendOf(el),
-    required: el.required || el.getAttribute("aria-required") === "true",
+    required: el.required || el.getAttribute("aria-required") === "true" || /\*\s*$/.test(labelOf(el)),
     multiple: !!el.multiple, value: el.getAttribute("value") || "", accept: el.getAttribute("accept") || "",
     checked: !!el.defaultChecked,
     selected: el.tagName === "SELECT" ? ([...el.options].find((o) => o.defaultSelected) || {value: ""}).value : "",
