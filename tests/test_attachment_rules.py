@@ -83,7 +83,7 @@ def test_a_jpeg_named_photo_jpeg_is_sent_as_photo_jpg_and_the_manifest_says_so(t
     [fitting] = manifest["fitting"]
     assert fitting["sources"] == ["attachments/photo.jpeg"] and fitting["result"] == "attachments/fitted/photo.jpg"
     assert fitting["actions"] == ["renamed photo.jpeg to photo.jpg: the form takes only names ending .jpg, .png, .pdf"]
-    assert "photo.jpg (renamed from photo.jpeg to fit the form's rules;" in manifest["request"]["body"]
+    assert "photo.jpg (renamed from photo.jpeg to fit the provider's rules;" in manifest["request"]["body"]
     assert "renamed from photo.jpeg" in received.fields["message"]
 
 

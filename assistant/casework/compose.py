@@ -150,20 +150,27 @@ class FittedFile:
     renamed_only: bool
 
 
+def fitted_files(fitted: Iterable[Any]) -> dict[str, FittedFile]:
+    """By file name, the copies fitted to a form (evidence.fit's `Fitted`: path, sources, actions)."""
+    return {
+        item.path.name: FittedFile(
+            tuple(p.name for p in item.sources), all(a.startswith("renamed ") for a in item.actions)
+        )
+        for item in fitted
+        if item.actions
+    }
+
+
 def fitting_note(fitting: FittedFile, lang: str) -> str:
     """The request text says when a file is not the one the person gave, so nobody is misled by its name."""
     names = ", ".join(fitting.sources)
     if lang == "ru":
-        return (
-            f"переименован из {names} по правилам формы"
-            if fitting.renamed_only
-            else f"из {names}, приведён к ограничениям формы"
-        )
-    return (
-        f"renamed from {names} to fit the form's rules"
-        if fitting.renamed_only
-        else f"from {names}, fitted to the form's limits"
-    )
+        if fitting.renamed_only:
+            return f"переименован из {names} по правилам сервиса"
+        return f"из {names}, приведён к ограничениям сервиса"
+    if fitting.renamed_only:
+        return f"renamed from {names} to fit the provider's rules"
+    return f"from {names}, fitted to the provider's limits"
 
 
 # --------------------------------------------------------------- subject

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.casework.compose import FittedFile, compose
+from assistant.casework.compose import FittedFile, compose, fitted_files
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, OutcomeUnknown, Rejected
 from assistant.language.case import Case
@@ -56,14 +56,9 @@ class WebForm:
     def __init__(self, filing: Filing) -> None:
         self.filing = filing
         settings = filing.settings
-        fitted = {
-            item.path.name: FittedFile(
-                tuple(p.name for p in item.sources), all(a.startswith("renamed ") for a in item.actions)
-            )
-            for item in filing.fitted
-            if item.actions
-        }
-        self.context = template_context(filing.case, filing.flow, filing.base_url, filing.attachments, fitted)
+        self.context = template_context(
+            filing.case, filing.flow, filing.base_url, filing.attachments, fitted_files(filing.fitted)
+        )
         self.capture = CaptureSettings.chosen(
             settings.home,
             device=settings.device,
