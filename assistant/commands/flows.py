@@ -105,7 +105,11 @@ def list_flows(as_json: bool) -> None:
 
 @flow.command("test")
 @click.argument("flows", nargs=-1)
-@click.option("--keep", type=click.Path(file_okay=False), help="Keep each run's evidence under this folder.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep each run's evidence under this folder (without it, only a failed run's, in the home's flowtests/).",
+)
 @click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @json_option
 @pass_ctx
