@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
+from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef, Times
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -183,11 +183,17 @@ class EvidencePackage:
         created_at: datetime | None = None,
         warn: Callable[[str], None] = lambda message: None,
         before_seal: Callable[[], None] | None = None,
+        times: Times | None = None,
     ) -> Manifest:
         """Write the report, manifest.json, its signature and timestamp, and SHA256SUMS.
 
         The report lists the hash of every file captured before it; it cannot list
         its own, which manifest.json and SHA256SUMS do."""
+        from .times import clock_source
+
+        times = (times or Times(person_zone="UTC", person_zone_from="not given")).model_copy(
+            update={"clock": clock_source()}
+        )
         fields: dict[str, Any] = dict(
             tool=tool,
             created_at=created_at or datetime.now(UTC),
@@ -195,6 +201,7 @@ class EvidencePackage:
             request=request,
             flow=flow,
             environment=environment,
+            times=times,
             actions=actions,
             submission=submission,
             fitting=fitting or [],
@@ -205,7 +212,10 @@ class EvidencePackage:
         if report:
             from . import report as reports
 
-            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails)
+            if tsa_url:
+                fields["times"] = self._timestamp_captures(tsa_url, times, warn)
+            clocks = reports.clocks_of(Manifest(**fields, files=[]))
+            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:
                 self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
             draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
@@ -233,6 +243,45 @@ class EvidencePackage:
                 manifest, text = self._seal({**fields, "timestamp_authority": None}, signer)
         self.write_sums()
         return manifest
+
+    def _timestamp_captures(self, tsa_url: str, times: Times, warn: Callable[[str], None]) -> Times:
+        """Ask the authority for a timestamp over the list of files captured so far, before the
+        report is written: the report can then show a trusted time and who vouches for it (the
+        manifest's own timestamp comes after the report, which the manifest hashes), and how far
+        this machine's clock is from the authority's."""
+        from .report import CAPTURED_SUMS, CAPTURED_TOKEN
+        from .times import CLOCK_TOLERANCE, describe_difference
+        from .tsa import TimestampError, check, fetch
+
+        listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
+        data = listing.encode("utf-8")
+        asked = datetime.now(UTC)
+        try:
+            token = fetch(tsa_url, data)
+        except TimestampError as exc:
+            warn(f"warning: no trusted timestamp on the captured files: {exc}")
+            return times
+        answered = datetime.now(UTC)
+        info = check(token, data)
+        local = asked + (answered - asked) / 2  # the authority signed somewhere in between
+        gen_time = info.gen_time
+        offset = (gen_time - local).total_seconds()
+        self.add_bytes(CAPTURED_SUMS, data, "text/plain", role="timestamp")
+        self.add_bytes(CAPTURED_TOKEN, token, "application/timestamp-reply", role="timestamp")
+        self.flush()
+        if abs(offset) > CLOCK_TOLERANCE.total_seconds():
+            warn(
+                f"warning: {describe_difference(gen_time - local)} (more than 2 minutes): the capture "
+                "times in this package are off by as much"
+            )
+        return times.model_copy(
+            update={
+                "authority_time": gen_time,
+                "authority_signer": info.tsa_subject,
+                "local_time_at_authority": local,
+                "clock_offset_seconds": round(offset, 3),
+            }
+        )
 
     def _seal(self, fields: dict[str, Any], signer: Signer | None) -> tuple[Manifest, bytes]:
         manifest = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))

@@ -207,7 +207,7 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     assert part.get_content_type() == "image/jpeg" and data.startswith(b"\xff\xd8\xff") and len(data) <= 200_000
     # The text lists what was attached, with the hash of the bytes that were sent.
     body = message.get_body(preferencelist=("plain",)).get_content()
-    assert f"{part.get_filename()} (captured " in body and hashlib.sha256(data).hexdigest() in body
+    assert f"{part.get_filename()} (file last modified " in body and hashlib.sha256(data).hexdigest() in body
     # As in a web-form package: the person's file as given, and the fitted copy that was sent.
     package = Path(result["evidence_dir"])
     assert (package / "attachments" / "fitted" / part.get_filename()).read_bytes() == data
