@@ -37,8 +37,9 @@ pre { white-space: pre-wrap; overflow-wrap: break-word; background: #fafafa; bor
       font-size: 10pt; }
 code, .url { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
 .hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; word-break: break-all; }
-figure { margin: 0 0 14px; break-inside: avoid; }
-figure img { display: block; max-width: 100%; max-height: 18cm; border: 1px solid #999; }
+figure { margin: 0 0 12px; break-inside: avoid; }
+figure img { display: block; max-width: 100%; max-height: 15cm; border: 1px solid #999; }
+.nowrap { white-space: nowrap; }
 figcaption { font-size: 9pt; color: #333; }
 .ok { color: #06610f; } .failed { color: #a00; font-weight: bold; } .warn { color: #a05a00; font-weight: bold; }
 .note { color: #555; font-size: 9.5pt; }
@@ -203,7 +204,7 @@ def _attachments(manifest: Manifest, clocks: Clocks) -> list[str]:
         else:
             when = "<span class='note'>not known</span>"
         parts.append(
-            f"<tr><td><code>{_e(f.path)}</code></td><td>{_size(f.size)}</td><td>{when}</td>"
+            f"<tr><td>{_url(f.path)}</td><td class='nowrap'>{_size(f.size)}</td><td>{when}</td>"
             f"<td class='hash'>{_e(f.sha256)}</td></tr>"
         )
     parts.append("</table>")
@@ -228,7 +229,12 @@ def _environment(manifest: Manifest) -> list[str]:
     if viewport:
         data["viewport"] = f"{viewport.get('width')} × {viewport.get('height')} CSS pixels"
     data["os"] = " ".join(str(x) for x in (data.pop("os", ""), data.pop("os_version", "")) if x)
-    parts.append(_rows((k.replace("_", " "), v) for k, v in data.items()))
+    labels = {
+        "locale": "browser locale (the person's)",
+        "timezone": "browser time zone (the person's)",
+        "utc_offset": "this machine's UTC offset",
+    }
+    parts.append(_rows((labels.get(k, k.replace("_", " ")), v) for k, v in data.items()))
     parts.append("</table>")
     return parts
 
@@ -351,7 +357,7 @@ def render_html(manifest: Manifest) -> str:
     parts.append("<h2>Files</h2><table><thead><tr><th>path</th><th>size</th><th>SHA-256</th></tr></thead>")
     for f in manifest.files:
         parts.append(
-            f"<tr><td><code>{_e(f.path)}</code></td><td>{_size(f.size)}</td><td class='hash'>{_e(f.sha256)}</td></tr>"
+            f"<tr><td>{_url(f.path)}</td><td class='nowrap'>{_size(f.size)}</td><td class='hash'>{_e(f.sha256)}</td></tr>"
         )
     parts.append("</table>")
     fingerprint = manifest.signer.fingerprint if manifest.signer else None

@@ -98,6 +98,7 @@ def show(path, as_json):
     from evidence import Manifest
     from evidence.bundle import safe_extract
     from evidence.report import SHOT_ROLES
+    from evidence.times import zone
 
     target = _existing(path)
     with tempfile.TemporaryDirectory(prefix="evidence-show-") as tmp:
@@ -137,30 +138,50 @@ def show(path, as_json):
     if as_json:
         print_json(summary)
         return
+    from datetime import datetime
+
+    from evidence.report import clocks_of
+
+    clocks = clocks_of(manifest)  # the provider's and the person's clocks, with UTC
     sub = manifest.submission
     click.secho(f"{manifest.case.get('subject') or 'Evidence package'}", bold=True)
-    click.echo(f"  made        {summary['created_at']} by {manifest.tool}")
+    click.echo(f"  made        {clocks.text(manifest.created_at)} by {manifest.tool}")
     for key in ("provider", "category", "order_id", "incident_at", "contact"):
-        if manifest.case.get(key):
-            click.echo(f"  {key:11} {manifest.case[key]}")
+        value = manifest.case.get(key)
+        if value and key == "incident_at":
+            try:
+                value = clocks.text(datetime.fromisoformat(str(value)))
+            except ValueError:
+                pass
+        if value:
+            click.echo(f"  {key:11} {value}")
     if manifest.flow:
         click.echo(f"  flow        {manifest.flow.id} v{manifest.flow.version}")
     if sub:
         number = f", request number {sub.confirmation}" if sub.confirmation else ""
         click.echo(f"  outcome     {sub.outcome}{' (dry run)' if sub.dry_run else ''}{number}")
+        if sub.submitted_at:
+            click.echo(f"  submitted   {clocks.text(sub.submitted_at)}")
     env = manifest.environment
     device = f", as {env.emulated_device}" if env.emulated_device else ""
     click.echo(f"  captured    on {env.os} {env.os_version}, {env.browser} {env.browser_version}{device}")
     click.echo(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
     click.echo(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
+    if shots and clocks.person_zone != "UTC":
+        click.echo(f"    (times on the person's clock, {clocks.person_zone})")
     for shot in shots:
-        click.echo(
-            f"    {shot.captured_at.strftime('%H:%M:%S') if shot.captured_at else '?'}  {shot.path}  {shot.meta.get('url', '')}"
-        )
+        when = shot.captured_at.astimezone(zone(clocks.person_zone)).strftime("%H:%M:%S") if shot.captured_at else "?"
+        click.echo(f"    {when}  {shot.path}  {shot.meta.get('url', '')}")
     for fit in manifest.fitting:
         click.echo(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
     click.echo(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
-    click.echo(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+    times = manifest.times
+    if times is not None and times.authority_time is not None:
+        click.echo(f"  timestamp   {clocks.text(times.authority_time)}, signed by {times.authority_signer}")
+    else:
+        click.echo(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+    if times is not None and times.clock:
+        click.echo(f"  clock       {times.clock}")
     click.echo(f"  check with  assistant evidence verify {target}")
 
 

@@ -180,9 +180,7 @@ def language_env(locale: str | None) -> dict[str, str] | None:
     return {**os.environ, "LANGUAGE": f"{locale.replace('-', '_')}:{language}"}
 
 
-def connect(
-    playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0, locale: str | None = None
-):
+def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0, locale: str | None = None):
     """Return a Playwright Browser for the choice. Caller owns closing it.
     locale: the person's, for what only the browser's own language decides (see language_env)."""
     chromium = playwright.chromium
