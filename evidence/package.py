@@ -211,9 +211,16 @@ class EvidencePackage:
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
+            from .tsa import TimestampError
 
             if tsa_url:
-                fields["times"] = self._timestamp_captures(tsa_url, times, warn)
+                try:
+                    fields["times"] = self._timestamp_captures(tsa_url, times, warn)
+                except TimestampError as exc:
+                    # Asked once more for the manifest it would only make the person wait again.
+                    warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
+                    tsa_url = None
+                    fields["timestamp_authority"] = None
             clocks = reports.clocks_of(Manifest(**fields, files=[]))
             sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:
@@ -251,16 +258,12 @@ class EvidencePackage:
         this machine's clock is from the authority's."""
         from .report import CAPTURED_SUMS, CAPTURED_TOKEN
         from .times import CLOCK_TOLERANCE, describe_difference
-        from .tsa import TimestampError, check, fetch
+        from .tsa import check, fetch
 
         listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
         data = listing.encode("utf-8")
         asked = datetime.now(UTC)
-        try:
-            token = fetch(tsa_url, data)
-        except TimestampError as exc:
-            warn(f"warning: no trusted timestamp on the captured files: {exc}")
-            return times
+        token = fetch(tsa_url, data)  # TimestampError: the caller keeps the package, untimestamped
         answered = datetime.now(UTC)
         info = check(token, data)
         local = asked + (answered - asked) / 2  # the authority signed somewhere in between

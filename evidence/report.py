@@ -8,6 +8,7 @@ with a Content-Security-Policy, in case a future change forgets to escape.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from html import escape
@@ -36,6 +37,7 @@ th { background: #f3f0e0; }
 pre { white-space: pre-wrap; overflow-wrap: break-word; background: #fafafa; border: 1px solid #ddd; padding: 8px;
       font-size: 10pt; }
 code, .url { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
+.url .seg { white-space: nowrap; } .url .long { overflow-wrap: anywhere; }
 .hash { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; word-break: break-all; }
 figure { margin: 0 0 12px; break-inside: avoid; }
 figure img { display: block; max-width: 100%; max-height: 15cm; border: 1px solid #999; }
@@ -51,13 +53,18 @@ def _e(value: object) -> str:
 
 
 def _url(value: object) -> str:
-    """A URL that breaks after '/', '?', '&' and '=' when it must, not in the middle of a word."""
+    """A URL that breaks after '/', '?', '&' or '=' when it must, never inside a part of it
+    (not even at the '-' of DEMO-000123); only a part too long for any line may break anywhere."""
     if value in (None, ""):
         return ""
-    text = _e(value)
-    for mark in ("/", "?", "&amp;", "="):
-        text = text.replace(mark, mark + "<wbr>")
-    return f"<span class='url'>{text}</span>"
+    pieces = re.split(r"(?<=[/?&=])", str(value))
+    out = []
+    for piece in pieces:
+        if not piece:
+            continue
+        cls = "seg" if len(piece) <= 40 else "long"
+        out.append(f"<span class='{cls}'>{_e(piece)}</span>")
+    return "<span class='url'>" + "<wbr>".join(out) + "</span>"
 
 
 def _cell(value: object) -> str:
@@ -228,6 +235,8 @@ def _environment(manifest: Manifest) -> list[str]:
     viewport = data.pop("viewport", None)
     if viewport:
         data["viewport"] = f"{viewport.get('width')} × {viewport.get('height')} CSS pixels"
+    if "utc_offset" in data:
+        data["utc_offset"] = f"UTC{data['utc_offset']}"
     data["os"] = " ".join(str(x) for x in (data.pop("os", ""), data.pop("os_version", "")) if x)
     labels = {
         "locale": "browser locale (the person's)",
@@ -402,7 +411,9 @@ CAPTURED_SUMS = "report/captured.sums"
 CAPTURED_TOKEN = "report/captured.tsr"
 
 
-def picture_for_sheet(root: Path, stamped: FileEntry, by_path: dict[str, FileEntry], clocks: Clocks) -> Image.Image:
+def picture_for_sheet(
+    root: Path, stamped: FileEntry, by_path: dict[str, FileEntry], clocks: Clocks | None
+) -> Image.Image:
     """The contact sheet's picture of one stamped copy, made from its original PNG and what the
     manifest says of it: the same picture the stamping threads make during a run."""
     from .stamp import banner_fields, sheet_picture
@@ -446,7 +457,7 @@ def contact_sheet(
     for f in stamped:
         thumb = made.get(f.path)
         if thumb is None:
-            thumb = picture_for_sheet(root, f, by_path, clocks or Clocks())
+            thumb = picture_for_sheet(root, f, by_path, clocks)
         thumbs.append((f.path.rsplit("/", 1)[-1], thumb))
     label_h, pad = 24, 12
     width = max(SHEET_WIDTH, max(t.width for _, t in thumbs))

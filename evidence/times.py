@@ -98,7 +98,7 @@ class Clocks:
                         f"({_zone_label(self.person_zone, person)})",
                     )
                 )
-        else:
+        elif self.person_zone not in ("UTC", "Etc/UTC"):
             out.append(
                 (
                     "Person",

@@ -85,6 +85,7 @@ class Authority:
         self.key, self.cert = make_tsa_cert(self.ca_key, self.ca_cert, kind)
         self.serial = 0
         self.requests = 0
+        self.skew = timedelta(0)  # how far this authority's clock is from the machine's
 
     @property
     def ca_pem(self) -> bytes:
@@ -100,7 +101,7 @@ class Authority:
                 "policy": "1.3.6.1.4.1.99999.1.1",
                 "message_imprint": req["message_imprint"],
                 "serial_number": self.serial,
-                "gen_time": datetime.now(UTC).replace(microsecond=0),
+                "gen_time": (datetime.now(UTC) + self.skew).replace(microsecond=0),
                 "accuracy": {"seconds": 1},
                 "nonce": req["nonce"].native,
             }
