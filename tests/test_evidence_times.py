@@ -227,7 +227,11 @@ def test_russian_case_contact_sheet_reads_at_100_percent(russian):
     column = sheet.crop((12, 0, 600, sheet.height))
 
     def is_rule(y: int) -> bool:
-        return all(abs(a - b) < 40 for x in range(20, 580, 40) for a, b in zip(column.getpixel((x, y)), (180, 140, 0)))
+        return all(
+            abs(a - b) < 40
+            for x in range(20, 580, 40)
+            for a, b in zip(column.getpixel((x, y)), (180, 140, 0), strict=True)
+        )
 
     rule = next(y for y in range(column.height) if is_rule(y))
     band = column.crop((0, rule + 3, column.width, rule + 3 + 5 * 19))
