@@ -239,10 +239,14 @@ class EvidencePackage:
             self._writer = None
         manifest, text = self._seal(fields, signer)
         if tsa_url:
-            from .tsa import TimestampError, fetch
+            from .tsa import TimestampError, check, fetch
 
             try:
-                self._write(TIMESTAMP, fetch(tsa_url, text))
+                asked = datetime.now(UTC)
+                token = fetch(tsa_url, text)
+                self._write(TIMESTAMP, token)
+                if manifest.times is None or manifest.times.authority_time is None:  # not checked before the report
+                    self._check_clock(check(token, text).gen_time, asked, datetime.now(UTC), warn)
             except TimestampError as exc:
                 # The capture (and maybe a submission) already happened: keep it, signed,
                 # and say plainly that it has no trusted time, rather than lose it.
@@ -251,13 +255,29 @@ class EvidencePackage:
         self.write_sums()
         return manifest
 
+    @staticmethod
+    def _check_clock(
+        gen_time: datetime, asked: datetime, answered: datetime, warn: Callable[[str], None]
+    ) -> tuple[datetime, float]:
+        """This machine's time when the authority signed (somewhere between asking and the
+        answer), and the authority's time minus it; warned about beyond 2 minutes."""
+        from .times import CLOCK_TOLERANCE, describe_difference
+
+        local = asked + (answered - asked) / 2
+        offset = (gen_time - local).total_seconds()
+        if abs(offset) > CLOCK_TOLERANCE.total_seconds():
+            warn(
+                f"warning: {describe_difference(gen_time - local)} (more than 2 minutes): the capture "
+                "times in this package are off by as much"
+            )
+        return local, offset
+
     def _timestamp_captures(self, tsa_url: str, times: Times, warn: Callable[[str], None]) -> Times:
         """Ask the authority for a timestamp over the list of files captured so far, before the
         report is written: the report can then show a trusted time and who vouches for it (the
         manifest's own timestamp comes after the report, which the manifest hashes), and how far
         this machine's clock is from the authority's."""
         from .report import CAPTURED_SUMS, CAPTURED_TOKEN
-        from .times import CLOCK_TOLERANCE, describe_difference
         from .tsa import check, fetch
 
         listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
@@ -266,17 +286,11 @@ class EvidencePackage:
         token = fetch(tsa_url, data)  # TimestampError: the caller keeps the package, untimestamped
         answered = datetime.now(UTC)
         info = check(token, data)
-        local = asked + (answered - asked) / 2  # the authority signed somewhere in between
         gen_time = info.gen_time
-        offset = (gen_time - local).total_seconds()
+        local, offset = self._check_clock(gen_time, asked, answered, warn)
         self.add_bytes(CAPTURED_SUMS, data, "text/plain", role="timestamp")
         self.add_bytes(CAPTURED_TOKEN, token, "application/timestamp-reply", role="timestamp")
         self.flush()
-        if abs(offset) > CLOCK_TOLERANCE.total_seconds():
-            warn(
-                f"warning: {describe_difference(gen_time - local)} (more than 2 minutes): the capture "
-                "times in this package are off by as much"
-            )
         return times.model_copy(
             update={
                 "authority_time": gen_time,

@@ -326,3 +326,46 @@ def test_attachment_dates_come_from_exif_or_say_file_modified(tmp_path):
     assert (when, source) == (datetime(2026, 11, 20, 14, 52, 10, tzinfo=moscow), "exif")
     when, source = file_date(plain, moscow)
     assert source == "mtime" and abs(when.timestamp() - plain.stat().st_mtime) < 1
+
+
+def test_without_a_report_the_manifests_own_timestamp_checks_the_clock(tmp_path):
+    package = EvidencePackage(tmp_path / "pkg")
+    package.add_bytes("a.txt", b"a", "text/plain")
+    said: list[str] = []
+    with TimestampServer() as tsa:
+        tsa.authority.skew = -timedelta(minutes=3)
+        package.finish(
+            tool="test",
+            case={},
+            environment=Environment(os="t", os_version="", kernel="", architecture="", python=""),
+            actions=[],
+            tsa_url=tsa.url,
+            report=False,
+            warn=said.append,
+        )
+    assert (tmp_path / "pkg" / "manifest.tsr").is_file() and not (tmp_path / "pkg" / "report").exists()
+    assert any("ahead of the timestamp authority's" in line and "more than 2 minutes" in line for line in said)
+
+
+def test_report_names_both_clocks_when_they_differ():
+    from evidence import Action, Times
+    from evidence.report import render_html
+
+    at = datetime(2026, 11, 20, 11, 35, 7, 250000, tzinfo=UTC)
+    manifest = Manifest(
+        tool="test",
+        created_at=at,
+        case={"subject": "Курьер не приехал", "incident_at": "2026-11-20T16:35:00+05:00"},
+        environment=Environment(
+            os="Linux", os_version="", kernel="", architecture="", python="", viewport={"width": 1280, "height": 800}
+        ),
+        times=Times(person_zone="Asia/Yekaterinburg", person_zone_from="--tz", provider_zone="Europe/Moscow"),
+        actions=[Action(index=0, kind="goto", description="open", started_at=at, ended_at=at, url_after="http://x/")],
+        files=[],
+    )
+    html = render_html(manifest)
+    assert "20 Nov 2026 14:35:00 (MSK, Europe/Moscow, UTC+03:00)" in html  # the provider's clock
+    assert "20 Nov 2026 16:35:00 (Asia/Yekaterinburg, UTC+05:00)" in html  # the person's
+    assert "2026-11-20 11:35:00 UTC" in html
+    assert "times in Asia/Yekaterinburg UTC+05:00" in html and "<td>16:35:07</td>" in html
+    assert "1280 × 800 CSS pixels" in html and "{'width'" not in html and ".250" not in html
