@@ -227,12 +227,13 @@ def stamp(
 ) -> bytes:
     """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
     scale: image pixels per CSS pixel (the device pixel ratio)."""
-    return _encode(_stamped(_open(png), banner_fields(captured_at, url, case_ref, title, clocks), scale), fmt)
+    return stamp_image(_open(png), banner_fields(captured_at, url, case_ref, title, clocks), scale=scale, fmt=fmt)
 
 
-def _stamped(shot: Image.Image, fields: list[tuple[str, str]], scale: float) -> Image.Image:
+def stamp_image(shot: Image.Image, fields: list[tuple[str, str]], *, scale: float = 1.0, fmt: str = "JPEG") -> bytes:
+    """stamp() for a picture already decoded, with its banner's fields."""
     # As big as the page's own body text: 16 CSS pixels times the device's pixel ratio.
-    return with_banner(shot, fields, max(12, min(64, round(16 * scale))))
+    return _encode(with_banner(shot, fields, max(12, min(64, round(16 * scale)))), fmt)
 
 
 def _encode(out: Image.Image, fmt: str) -> bytes:
@@ -292,7 +293,7 @@ def _stamp_job(png: bytes, thumbnail: bool, kw: dict[str, Any]) -> tuple[bytes, 
     scale = kw.pop("scale", 1.0)
     fields = banner_fields(kw["captured_at"], kw["url"], kw["case_ref"], kw.get("title"), kw.get("clocks"))
     shot = _open(png)
-    data = _encode(_stamped(shot, fields, scale), fmt)
+    data = stamp_image(shot, fields, scale=scale, fmt=fmt)
     if not thumbnail:
         return data, None
     try:

@@ -59,7 +59,7 @@ def test_one_line_when_the_clocks_agree_both_when_they_differ():
         ("ru", "2026-11-20T14:35:00+03:00", None, "Europe/Moscow", "incident_at"),
         ("ru", "2026-11-20T14:35:00+05:00", None, "Asia/Yekaterinburg", "incident_at"),
         ("en", "2026-11-20T14:35:00+05:00", None, "Etc/GMT-5", "incident_at"),
-        ("en", "2026-11-20T14:35:00+05:30", None, None, "incident_at"),
+        ("en", "2026-11-20T14:35:00+05:30", None, "Asia/Kolkata", "incident_at"),
         ("en", "2026-11-20T14:35:00+03:00", "America/New_York", "America/New_York", "--tz"),
     ],
 )

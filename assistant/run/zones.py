@@ -35,6 +35,22 @@ RUSSIAN_ZONES = {
 }
 
 
+# Offsets that are not whole hours have no Etc/GMT zone; these are where people live on them.
+PART_HOUR_ZONES = (
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Tehran",
+    "Asia/Kabul",
+    "Asia/Yangon",
+    "Australia/Darwin",
+    "Australia/Adelaide",
+    "Australia/Eucla",
+    "America/St_Johns",
+    "Pacific/Chatham",
+    "Pacific/Marquesas",
+)
+
+
 @dataclass(frozen=True)
 class PersonClock:
     zone: str  # IANA name
@@ -61,7 +77,10 @@ def _zone_for_offset(at: datetime, preferred: list[str]) -> str | None:
         hours = minutes // 60
         # POSIX sign: Etc/GMT-3 is three hours ahead of UTC.
         return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
-    from zoneinfo import available_timezones
+    for name in PART_HOUR_ZONES:
+        if at.astimezone(zone(name)).utcoffset() == offset:
+            return name
+    from zoneinfo import available_timezones  # an offset no one keeps today: look through them all
 
     return next((n for n in sorted(available_timezones()) if at.astimezone(zone(n)).utcoffset() == offset), None)
 
