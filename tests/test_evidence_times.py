@@ -369,3 +369,16 @@ def test_report_names_both_clocks_when_they_differ():
     assert "2026-11-20 11:35:00 UTC" in html
     assert "times in Asia/Yekaterinburg UTC+05:00" in html and "<td>16:35:07</td>" in html
     assert "1280 × 800 CSS pixels" in html and "{'width'" not in html and ".250" not in html
+
+
+def test_a_browser_without_the_persons_language_files_is_named(tmp_path):
+    from assistant.run.browser import BrowserChoice, lacks_language
+
+    exe = tmp_path / "chrome"
+    exe.write_text("")
+    (tmp_path / "locales").mkdir()
+    (tmp_path / "locales" / "en-US.pak").write_text("")
+    choice = BrowserChoice("path", str(exe), "--browser-path")
+    assert lacks_language(choice, "ru-RU") and not lacks_language(choice, "en-GB")
+    (tmp_path / "locales" / "ru.pak").write_text("")
+    assert not lacks_language(choice, "ru-RU")

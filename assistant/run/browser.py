@@ -45,6 +45,7 @@ SYSTEM_BROWSER_PATHS = (
 # A system Chromium must not phone home: this machine's network is closed and
 # real users do not want update checks in their evidence's network log.
 QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
+DEBIAN_LOCALES = Path("/usr/lib/chromium/locales")  # Debian's Chromium; other languages: chromium-l10n
 
 
 class BrowserNotFound(RuntimeError):
@@ -180,6 +181,20 @@ def language_env(locale: str | None) -> dict[str, str] | None:
     return {**os.environ, "LANGUAGE": f"{locale.replace('-', '_')}:{language}"}
 
 
+def lacks_language(choice: BrowserChoice, locale: str) -> bool:
+    """True when the browser's own folder shows it has no files for the locale's language
+    (Debian's Chromium without chromium-l10n): its date fields then show US formats."""
+    if choice.kind not in ("system", "path") or locale.startswith("en"):
+        return False
+    executable = Path(choice.target).resolve()
+    folder = executable.parent / "locales"
+    if not folder.is_dir() and executable.parent == Path("/usr/bin"):  # Debian's wrapper script
+        folder = DEBIAN_LOCALES
+    if not folder.is_dir():
+        return False  # laid out some other way: nothing to tell
+    return not any((folder / name).exists() for name in (f"{locale.split('-', 1)[0]}.pak", f"{locale}.pak"))
+
+
 def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0, locale: str | None = None):
     """Return a Playwright Browser for the choice. Caller owns closing it.
     locale: the person's, for what only the browser's own language decides (see language_env)."""
@@ -286,9 +301,6 @@ def ensure_font(echo=print) -> None:
         echo(f"font: {font_path()}")
     except FontMissing as exc:
         echo(f"font: {exc}")
-
-
-DEBIAN_LOCALES = Path("/usr/lib/chromium/locales")
 
 
 def ensure_locales(choice: BrowserChoice, echo=print) -> None:

@@ -147,6 +147,11 @@ class BrowserSession:
                 raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
             self.browser = browser
             stack.callback(browser.close)
+            if browsers.lacks_language(self.choice, self.locale):
+                self.log(
+                    f"note: this browser has no {self.locale} language files: date and time fields show US "
+                    "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                )
             options: dict[str, Any] = {
                 **context_options(playwright, self.settings, locale=self.locale, timezone_id=self.timezone_id),
                 **self.capturer.context_kwargs(),
