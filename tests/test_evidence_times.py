@@ -3,6 +3,7 @@ the report (its PDF, read back with pypdf) and the contact sheet; attachments' o
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -382,3 +383,27 @@ def test_a_browser_without_the_persons_language_files_is_named(tmp_path):
     assert lacks_language(choice, "ru-RU") and not lacks_language(choice, "en-GB")
     (tmp_path / "locales" / "ru.pak").write_text("")
     assert not lacks_language(choice, "ru-RU")
+
+
+def test_russian_case_report_fits_the_printed_page(russian, browser_choice):
+    """report.html drawn by Chromium as it prints (A4 less the margins, 190 mm = 718 px): nothing
+    is wider than the page, so no URL or hash is cut off at the edge of the PDF."""
+    from playwright.sync_api import sync_playwright
+
+    from assistant.run.browser import connect
+
+    with sync_playwright() as playwright:
+        browser = connect(playwright, browser_choice)
+        try:
+            page = browser.new_page(viewport={"width": 718, "height": 1000})
+            page.emulate_media(media="print")
+            page.goto((russian / "report.html").as_uri(), wait_until="load")
+            widest = page.evaluate(
+                """() => Math.max(...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))"""
+            )
+            picture = page.screenshot(full_page=True)
+        finally:
+            browser.close()
+    assert widest <= 718, widest
+    drawn = Image.open(io.BytesIO(picture))
+    assert drawn.width == 718 and drawn.height > 3000  # the whole report, drawn
