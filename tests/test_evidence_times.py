@@ -407,3 +407,16 @@ def test_russian_case_report_fits_the_printed_page(russian, browser_choice):
     assert widest <= 718, widest
     drawn = Image.open(io.BytesIO(picture))
     assert drawn.width == 718 and drawn.height > 3000  # the whole report, drawn
+
+
+def test_the_browser_started_before_the_case_loads_speaks_its_language(tmp_path):
+    """submit starts the browser while the case loads: its language comes from the case file as
+    written (or --locale, or --set language=…), so a Russian case claims the warm browser."""
+    from assistant.commands.submit import locale_hint
+
+    ru = write_case(tmp_path, language="ru")
+    assert locale_hint(ru, {}, {}) == "ru-RU"
+    assert locale_hint(ru, {"language": "en"}, {}) == "en-US"
+    assert locale_hint(ru, {}, {"locale": "ru-UA"}) == "ru-UA"
+    assert locale_hint(None, {}, {}) == "en-US"
+    assert locale_hint(tmp_path / "missing.yaml", {}, {}) == "en-US"

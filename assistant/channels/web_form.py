@@ -90,6 +90,7 @@ class WebForm:
             provider_zone=flow.timezone,
             tz=settings.tz,
             locale=settings.locale,
+            warm=settings.warm,
         )
         journalled = False
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from assistant.language.case import Case
     from assistant.run.netguard import Guard
+    from assistant.run.warmup import Warmup
 
 
 def find_browser(path: str | None, endpoint: str | None, cdp: str | None) -> browsers.BrowserChoice:
@@ -62,8 +63,10 @@ class BrowserSession:
         storage_state: dict[str, Any] | None = None,
         reported_device: dict[str, Any] | None = None,
         log: Callable[[str], None] = lambda m: None,
+        warm: Warmup | None = None,
     ):
         self.choice = choice
+        self.warm = warm
         self.package = package
         self.settings = capture
         self.locale = locale
@@ -99,6 +102,7 @@ class BrowserSession:
         provider_zone: str | None = None,
         tz: str | None = None,
         locale: str | None = None,
+        warm: Warmup | None = None,
     ) -> BrowserSession:
         """A session whose stamps name the case, in the person's language, locale and time zone
         (with the provider's beside it), with its reported device."""
@@ -118,6 +122,7 @@ class BrowserSession:
             storage_state=storage_state,
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             log=log,
+            warm=warm,
         )
 
     def __enter__(self) -> BrowserSession:
@@ -138,13 +143,22 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
-            playwright = stack.enter_context(sync_playwright())
-            try:
-                browser = browsers.connect(
-                    playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
-                )
-            except PlaywrightError as exc:
-                raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+            claimed = (
+                self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo, locale=self.locale)
+                if self.warm
+                else None
+            )
+            if claimed is not None:
+                playwright, browser = claimed
+                stack.callback(playwright.stop)
+            else:
+                playwright = stack.enter_context(sync_playwright())
+                try:
+                    browser = browsers.connect(
+                        playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
+                    )
+                except PlaywrightError as exc:
+                    raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
             self.browser = browser
             stack.callback(browser.close)
             if browsers.lacks_language(self.choice, self.locale):
