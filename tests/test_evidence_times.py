@@ -420,3 +420,13 @@ def test_the_browser_started_before_the_case_loads_speaks_its_language(tmp_path)
     assert locale_hint(ru, {}, {"locale": "ru-UA"}) == "ru-UA"
     assert locale_hint(None, {}, {}) == "en-US"
     assert locale_hint(tmp_path / "missing.yaml", {}, {}) == "en-US"
+
+
+def test_cases_show_gives_the_journals_times_on_the_providers_clock(russian):
+    shown = run_cli("cases", "show", "1", home=russian.parent / "home")
+    assert shown.returncode == 0, shown.stderr
+    requests = shown.stdout.split("requests", 1)[1].splitlines()[1]
+    assert re.fullmatch(
+        r"  \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} \(MSK, Europe/Moscow, UTC\+03:00\) · \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC",
+        requests,
+    ), requests

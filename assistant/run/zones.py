@@ -85,6 +85,16 @@ def _zone_for_offset(at: datetime, preferred: list[str]) -> str | None:
     return next((n for n in sorted(available_timezones()) if at.astimezone(zone(n)).utcoffset() == offset), None)
 
 
+def zone_for(at: datetime, language: str, provider_zone: str | None = None) -> str:
+    """The zone of a moment's offset: the provider's when it matches, a Russian zone for a
+    Russian person, else Etc/GMT±N or a zone people keep at that offset (Etc/UTC at worst)."""
+    preferred = [provider_zone] if provider_zone else []
+    hours = int((at.utcoffset() or timedelta(0)).total_seconds()) // 3600
+    if language == "ru" and hours in RUSSIAN_ZONES:
+        preferred.append(RUSSIAN_ZONES[hours])
+    return _zone_for_offset(at, preferred) or "Etc/UTC"
+
+
 def person_clock(
     case: Case, *, provider_zone: str | None = None, tz: str | None = None, locale: str | None = None
 ) -> PersonClock:
@@ -96,9 +106,5 @@ def person_clock(
         zone(tz)  # the command checked it; a caller that did not gets the same message
         return PersonClock(tz, "--tz", chosen_locale, case.language)
     at = case.incident_at
-    preferred = [provider_zone] if provider_zone else []
-    hours = int((at.utcoffset() or timedelta(0)).total_seconds()) // 3600
-    if case.language == "ru" and hours in RUSSIAN_ZONES:
-        preferred.append(RUSSIAN_ZONES[hours])
-    found = _zone_for_offset(at, preferred) or "Etc/UTC"
+    found = zone_for(at, case.language, provider_zone)
     return PersonClock(found, f"the case's incident_at offset ({offset_text(at)})", chosen_locale, case.language)
