@@ -288,7 +288,7 @@ def test_a_clock_far_from_the_authoritys_is_recorded_and_warned(tmp_path):
     package.add_bytes("screenshots/a.png", b"\x89PNG not really", "image/png", captured_at=datetime.now(UTC))
     said: list[str] = []
     with TimestampServer() as tsa:
-        tsa.authority.skew = timedelta(minutes=5)
+        tsa.authority.backdate = -timedelta(minutes=5)  # its clock 5 minutes ahead
         manifest = package.finish(
             tool="test",
             case={"subject": "clock"},
@@ -334,7 +334,7 @@ def test_without_a_report_the_manifests_own_timestamp_checks_the_clock(tmp_path)
     package.add_bytes("a.txt", b"a", "text/plain")
     said: list[str] = []
     with TimestampServer() as tsa:
-        tsa.authority.skew = -timedelta(minutes=3)
+        tsa.authority.backdate = timedelta(minutes=3)  # its clock 3 minutes behind
         package.finish(
             tool="test",
             case={},
