@@ -185,9 +185,9 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 def demo(obj: Ctx, serve, port, faults, as_json, **settings):
     """Start the built-in demo support portal and submit a sample case to it."""
     from assistant.errors import InputError
+    from assistant.language import catalog
     from assistant.language.case import load_case
-    from assistant.language.flow import find_flow, load_flow
-    from assistant.paths import sample_case
+    from assistant.language.flow import load_flow
     from assistant.sites.demo.faults import Faults, Hit
     from assistant.sites.demo.portal import DemoPortal
 
@@ -217,8 +217,9 @@ def demo(obj: Ctx, serve, port, faults, as_json, **settings):
             f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
             "sent again even if you ran the demo before: --force is implied)"
         )
-        flow = load_flow(find_flow("demo"))
-        case = load_case(sample_case("demo"))
+        # The built-in demo, whatever flow called demo a flows folder holds.
+        flow = load_flow(catalog.bundled() / "demo.yaml")
+        case = load_case(flow.sample_case())
         # Every demo run talks to a fresh portal, so the same sample case is a
         # new request each time: --force and --yes are implied.
         run_submission(obj, case, flow, as_json=as_json, base_url=portal.url, yes=True, force=True, **settings)
