@@ -41,6 +41,7 @@ COMMANDS = {
     "escalate": "escalate:escalate",
     "script": "script:script",
     "flow": "flows:flow",
+    "replay": "replay:replay",
     "login": "login:login",
     "schema": "schema:schema",
     "browser": "browser:browser",

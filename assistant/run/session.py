@@ -40,6 +40,13 @@ def case_reference(subject: str | None, order_id: str | None, key: str) -> str:
     return " · ".join(x for x in (subject, f"order {order_id}" if order_id else None, f"case {key[:8]}") if x)
 
 
+def _close_quietly(context: BrowserContext) -> None:
+    try:
+        context.close()  # a second close (the capturer closes it first) does nothing
+    except Exception:  # the browser went away under it; nothing left to close
+        pass
+
+
 class BrowserSession:
     """Open with `with`; `page`, `context`, `capturer` and `environment` are then ready."""
 
@@ -57,9 +64,11 @@ class BrowserSession:
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
         reported_device: dict[str, Any] | None = None,
+        started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
     ):
-        self.choice = choice
+        self.choice = started.choice if started is not None else choice
+        self.started = started
         self.package = package
         self.settings = capture
         self.locale = locale
@@ -90,6 +99,7 @@ class BrowserSession:
         slowmo: float = 0,
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
+        started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
     ) -> BrowserSession:
         """A session whose stamps name the case, in the case's language, with its reported device."""
@@ -105,6 +115,7 @@ class BrowserSession:
             guard=guard,
             storage_state=storage_state,
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            started=started,
             log=log,
         )
 
@@ -126,13 +137,16 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
-            playwright = stack.enter_context(sync_playwright())
-            try:
-                browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
-            except PlaywrightError as exc:
-                raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+            if self.started is not None:  # lent for this run: a context of our own, the browser stays up
+                playwright, browser = self.started.playwright, self.started.browser
+            else:
+                playwright = stack.enter_context(sync_playwright())
+                try:
+                    browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+                except PlaywrightError as exc:
+                    raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+                stack.callback(browser.close)
             self.browser = browser
-            stack.callback(browser.close)
             options: dict[str, Any] = {
                 **context_options(playwright, self.settings, locale=self.locale),
                 **self.capturer.context_kwargs(),
@@ -143,6 +157,8 @@ class BrowserSession:
                 options["storage_state"] = self.storage_state
             context = browser.new_context(**options)
             self.context = context
+            if self.started is not None:  # the lent browser outlives the run: its context must not
+                stack.callback(_close_quietly, context)
             if guard is not None:
                 guard.install(context)
             self.capturer.start(context)

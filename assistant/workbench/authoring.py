@@ -408,8 +408,16 @@ def check(
     timeout: float | None = None,
     browser_path: str | None = None,
     log: Callable[[str], None] = lambda m: None,
+    lent: Any = None,
+    trace: bool = False,
+    retries: int = 0,
+    scratch: Path | None = None,
 ) -> dict[str, Any]:
-    """Walk the flow up to, not including, its submit step, and find the submit button."""
+    """Walk the flow up to, not including, its submit step, and find the submit button.
+
+    `lent` is a running browser (assistant.run.browser.Started), `trace` records a
+    Playwright trace into <home>/traces/, `retries` tries a failed step again, and `scratch`
+    is the folder for the evidence (default: a new temporary one)."""
     import tempfile
 
     from assistant.language.case import load_case
@@ -422,7 +430,7 @@ def check(
     if case_file is None and flow.test is None:
         raise InputError(f"{flow.path}: no test: block with a sample case; pass --case FILE")
     case = load_case(case_file or flow.sample_case(), {"provider": flow.id})
-    scratch = Path(tempfile.mkdtemp(prefix=f"flowcheck-{flow.id}-"))
+    scratch = scratch or Path(tempfile.mkdtemp(prefix=f"flowcheck-{flow.id}-"))
     server = None
     if live:
         if base_url:
@@ -441,7 +449,7 @@ def check(
             base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"
             if flow.requires_login:
-                log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
+                log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path}, lent)
         else:
             site_home = Path(home)
     try:
@@ -454,8 +462,13 @@ def check(
                 dry_run=True,
                 headed=headed,
                 timeout=timeout,
-                out=scratch / "evidence",
+                # Named for the flow: a trace is kept in <home>/traces/ under this name, and with
+                # --live that is the person's home, shared by the flows replayed at once.
+                out=scratch / f"evidence-{flow.id}",
                 browser_path=browser_path,
+                browser=lent,
+                trace=trace,
+                retries=retries,
                 log=log,
             ),
         )
