@@ -218,3 +218,28 @@ def test_a_flow_pack_that_cannot_be_found_is_a_note_not_a_failure(installed, tmp
         "note: flow pack 'ghost' (ghost-pack 1.0): package 'no_such_pkg' is not installed as a folder" in listed.stderr
     )
     assert "demo" in listed.stdout
+
+
+def readme_example() -> str:
+    """The README's example test, exactly as a tester would copy it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in text.split("```python\n")[1:] if b.startswith("# test_support_flows.py")]
+    return block.split("```")[0]
+
+
+def test_the_readme_example_passes_when_copied_into_another_repository(installed, tmp_path):
+    theirs = tmp_path / "their-repo"
+    theirs.mkdir()
+    (theirs / "test_support_flows.py").write_text(readme_example(), encoding="utf-8")
+    done = subprocess.run(
+        [str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracing", "on"],
+        cwd=theirs,
+        env=installed.env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    # pytest-playwright's --tracing applied to the run's own context, in its default --output folder.
+    assert list((theirs / "test-results").glob("*/trace.zip"))
