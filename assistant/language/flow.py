@@ -579,7 +579,7 @@ class FlowTest(Strict):
             return value
         if not value.strip() or ":" in value or "\\" in value or value.startswith(("/", "~")) or "\0" in value:
             raise ValueError(
-                f"{value!r}: name a folder beside this flow (e.g. ../tests/sites/NAME) holding site.py, "
+                f"{value!r}: name a folder beside this flow (e.g. replicas/NAME) holding site.py, "
                 f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
             )
         if not yamlsource.openable(value):
