@@ -19,6 +19,7 @@ import sysconfig
 import venv
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from helpers import REPO
@@ -200,6 +201,12 @@ def test_a_home_flow_and_a_flow_pack_are_listed_and_tested(installed, tmp_path):
     tested = installed.run("flow", "test", "my-shop", "acme-pack", home=home)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "ok    my-shop" in tested.stdout and "ok    acme-pack" in tested.stdout
+
+    junit = tmp_path / "junit.xml"
+    replayed = installed.run("replay", "my-shop", "acme-pack", "--junit", str(junit), home=home)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    cases = {c.get("name") for c in ElementTree.parse(junit).iter("testcase")}
+    assert {"my-shop", "acme-pack"} <= cases, cases
 
 
 def test_a_flow_pack_that_cannot_be_found_is_a_note_not_a_failure(installed, tmp_path):

@@ -15,6 +15,7 @@ its code and loaded with the same validation (assistant.language.flow).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ def user_folder(home: Path | None = None) -> Path:
     return (home or (_home[0] if _home else home_dir())) / "flows"
 
 
+@functools.cache  # what is installed does not change while the program runs
 def packs() -> tuple[list[Place], list[str]]:
     """Folders of the installed flow packs, and a note for each that could not be found."""
     from importlib.metadata import entry_points
@@ -147,6 +149,7 @@ def search(extra: Sequence[Path] = (), home: Path | None = None) -> Search:
     candidates.append(Place(user_folder(home), "HOME/flows"))
     pack_places, notes = packs()
     candidates += pack_places
+    notes = list(notes)
     candidates.append(Place(bundled(), "bundled"))
     places: list[Place] = []
     seen: set[Path] = set()

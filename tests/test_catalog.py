@@ -1,0 +1,105 @@
+"""Where flows are found: --flows, ASSISTANT_FLOWS, HOME/flows, flow packs, bundled; a hidden id is a note."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from helpers import REPO, run_cli
+
+
+def flow_copy(folder, flow_id="demo", name=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "flows" / "demo.yaml").read_text(encoding="utf-8")
+    path = folder / f"{flow_id}.yaml"
+    path.write_text(text.replace("id: demo", f"id: {flow_id}", 1), encoding="utf-8")
+    return path
+
+
+def test_places_are_searched_in_order_and_the_hidden_are_reported(tmp_path):
+    home = tmp_path / "home"
+    given, env_dir = tmp_path / "given", tmp_path / "env"
+    mine = flow_copy(given)
+    shutil.copytree(REPO / "flows" / "samples", given / "samples")  # its test: block's sample case
+    for folder in (env_dir, home / "flows"):
+        flow_copy(folder)
+    flow_copy(home / "flows", "only-at-home")
+    done = run_cli(
+        "--flows", str(given), "flow", "list", "--paths", "--json", home=home, env={"ASSISTANT_FLOWS": str(env_dir)}
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert [(p["from"], p["path"]) for p in shown["places"]] == [
+        ("--flows", str(given)),
+        ("ASSISTANT_FLOWS", str(env_dir)),
+        ("HOME/flows", str(home / "flows")),
+        ("bundled", str(REPO / "flows")),
+    ]
+    rows = {r["id"]: r for r in shown["flows"]}
+    assert rows["demo"]["file"] == str(mine) and rows["demo"]["from"] == "--flows"
+    assert rows["demo"]["hides"] == [
+        str(env_dir / "demo.yaml"),
+        str(home / "flows" / "demo.yaml"),
+        str(REPO / "flows" / "demo.yaml"),
+    ]
+    assert rows["only-at-home"]["from"] == "HOME/flows" and rows["kuper-support"]["from"] == "bundled"
+    assert f"note: demo: {mine} (--flows) hides {env_dir / 'demo.yaml'} (ASSISTANT_FLOWS)" in done.stderr
+    assert done.stderr.count("note: demo:") == 3
+
+    # Every command finds a flow the same way: the one from --flows is the one validated.
+    validated = run_cli("--flows", str(given), "flow", "validate", "demo", home=home)
+    assert validated.returncode == 0 and f"{mine}: ok" in validated.stdout
+
+    text = run_cli("flow", "list", "--paths", home=home).stdout.splitlines()
+    assert text[:3] == [
+        "Flows are looked for in, first first:",
+        f" 1. HOME/flows: {home / 'flows'}",
+        f" 2. bundled: {REPO / 'flows'}",
+    ]
+
+
+def test_a_bad_flow_file_is_named_and_the_others_are_still_listed(tmp_path):
+    home = tmp_path / "home"
+    (home / "flows").mkdir(parents=True)
+    (home / "flows" / "broken.yaml").write_text("id: broken\nsteps: 3\n", encoding="utf-8")
+    done = run_cli("flow", "list", home=home)
+    assert done.returncode == 2
+    assert f"{home / 'flows' / 'broken.yaml'}:" in done.stderr and "Traceback" not in done.stderr
+    assert "kuper-support" in done.stdout and "demo" in done.stdout
+
+
+def test_an_id_is_a_file_name_not_a_path_into_another_folder(tmp_path):
+    home = tmp_path / "home"
+    flow_copy(tmp_path / "elsewhere", "sneaky")
+    (home / "flows").mkdir(parents=True)
+    done = run_cli("flow", "validate", "../../elsewhere/sneaky", home=home)
+    assert done.returncode == 2 and "unknown provider flow '../../elsewhere/sneaky'" in done.stderr
+
+
+def test_the_demo_is_the_bundled_one_whatever_a_flows_folder_holds(tmp_path):
+    home = tmp_path / "home"
+    (home / "flows").mkdir(parents=True)
+    (home / "flows" / "demo.yaml").write_text("not: a flow\n", encoding="utf-8")
+    done = run_cli("demo", "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["confirmation"].startswith("DEMO-")
+
+
+def test_flow_new_writes_into_flows_here_with_the_replica_beside_it(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "flow", "new", "acme-support"],
+        cwd=tmp_path,
+        env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "flows" / "acme-support.yaml").is_file()
+    assert (tmp_path / "flows" / "replicas" / "acme-support" / "site.py").is_file()
+    assert (tmp_path / "flows" / "samples" / "acme-support-case.yaml").is_file()
+    assert "replica: replicas/acme-support" in (tmp_path / "flows" / "acme-support.yaml").read_text()
+    shutil.rmtree(tmp_path / "flows")
