@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import pytest
 from helpers import REPO
+from smtp_server import free_port
 
 from assistant.errors import AssistantError
 
@@ -37,3 +43,55 @@ def test_a_failing_run_names_its_step_and_flow_line(tmp_path, flow, replica, run
         run_flow(flow(broken), timeout=1)
     assert f"{broken}:{line}" in str(failed.value)
     assert replica(flow(broken)).received == []  # nothing was submitted
+
+
+REMOTE_CONFTEST = """\
+import json, os
+import pytest
+
+@pytest.fixture(scope="session")
+def connect_options():
+    options = {"endpoint": os.environ["PW_ENDPOINT"]}
+    if os.environ.get("REMOTE_LAUNCH"):  # which browser the run-server starts (it takes it with --unsafe)
+        options["headers"] = {"x-playwright-launch-options": os.environ["REMOTE_LAUNCH"]}
+    return options
+"""
+
+
+def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, browser_choice):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
+    )
+    try:
+        line = server.stdout.readline()
+        assert "Listening on ws://" in line, line
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        (theirs / "conftest.py").write_text(REMOTE_CONFTEST)
+        (theirs / "test_remote.py").write_text(
+            "def test_demo(run_flow, replica, browser):\n"
+            "    outcome = run_flow('demo')\n"
+            "    assert [t.number for t in replica('demo').received] == [outcome.confirmation]\n"
+            "    assert browser.browser_type.name == 'chromium'\n"
+        )
+        env = {**os.environ, "PW_ENDPOINT": f"ws://127.0.0.1:{port}/"}
+        if browser_choice.kind in ("system", "path"):
+            env["REMOTE_LAUNCH"] = json.dumps({"executablePath": browser_choice.target, "args": browser_choice.args})
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=theirs,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "1 passed" in done.stdout
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)

@@ -203,8 +203,9 @@ def run_flow(
     from assistant.run.browser import BrowserChoice, Started
     from assistant.workbench.flowtest import log_in_for_test, perform
 
-    if connect_options:  # a remote browser: the host guard's local proxy cannot sit in front of it
-        choice = BrowserChoice("endpoint", str(connect_options.get("ws_endpoint")), "pytest-playwright")
+    if connect_options:  # the host guard's proxy serves it only if it runs here (netguard.browser_is_local)
+        endpoint = connect_options.get("endpoint") or connect_options.get("ws_endpoint")
+        choice = BrowserChoice("endpoint", str(endpoint), "pytest-playwright connect_options")
     else:
         choice = BrowserChoice("path", browser.browser_type.executable_path, "pytest-playwright")
     lent = Started(playwright, LentBrowser(browser, new_context, browser_context_args), choice)
