@@ -103,3 +103,42 @@ def test_flow_new_writes_into_flows_here_with_the_replica_beside_it(tmp_path):
     assert (tmp_path / "flows" / "samples" / "acme-support-case.yaml").is_file()
     assert "replica: replicas/acme-support" in (tmp_path / "flows" / "acme-support.yaml").read_text()
     shutil.rmtree(tmp_path / "flows")
+
+
+def fake_pack(site, name="acme-flow-pack", entry="acme = acme_flows", package="acme_flows"):
+    """A distribution as pip leaves it (a .dist-info beside its package), on PYTHONPATH."""
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[support_assistant.flows]\n{entry}\n")
+    folder = site / package
+    folder.mkdir()
+    (folder / "__init__.py").write_text("raise RuntimeError('a flow pack is found, never imported')\n")
+    return folder
+
+
+def test_a_flow_pack_is_found_without_running_it_and_its_links_are_not_followed(tmp_path):
+    site = tmp_path / "site"
+    folder = fake_pack(site)
+    flow_copy(folder, "acme-support")
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n")
+    (folder / "acme-secret.yaml").symlink_to(secret)
+    (folder / "broken.yaml").write_text("id: broken\nsteps: []\n")
+    done = run_cli("flow", "list", "--paths", "--json", home=tmp_path / "home", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 2  # broken.yaml, named with its line; the rest is listed
+    assert f"{folder / 'broken.yaml'}:" in done.stderr and "hunter2" not in done.stderr + done.stdout
+    shown = json.loads(done.stdout)
+    assert {"from": "flow pack 'acme' (acme-flow-pack 1.0)", "path": str(folder), "exists": True} in shown["places"]
+    rows = {r["id"]: r for r in shown["flows"]}
+    assert rows["acme-support"]["file"] == str(folder / "acme-support.yaml") and "acme-secret" not in rows
+    unknown = run_cli("flow", "validate", "acme-secret", home=tmp_path / "home", env={"PYTHONPATH": str(site)})
+    assert unknown.returncode == 2 and "unknown provider flow 'acme-secret'" in unknown.stderr
+
+
+def test_a_flow_pack_that_names_no_package_is_a_note(tmp_path):
+    site = tmp_path / "site"
+    fake_pack(site, entry="odd = acme_flows:flows")
+    done = run_cli("flow", "list", home=tmp_path / "home", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr
+    assert "note: flow pack 'odd' (acme-flow-pack 1.0): 'acme_flows:flows' is not a package name" in done.stderr
