@@ -44,6 +44,7 @@ from assistant.errors import ExitStatus
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--browser-endpoint", metavar="WS_URL", help="A `playwright run-server` or a browser grid, ws://….")
 @click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222.")
+@click.option("--list", "list_only", is_flag=True, help="Only list the flows this run (or shard) would replay.")
 @json_option
 @pass_ctx
 @handles_errors
@@ -62,6 +63,7 @@ def replay(
     browser_path,
     browser_endpoint,
     cdp,
+    list_only,
     as_json,
 ) -> None:
     """Replay flows headlessly against their replicas (all flows with a test: block if none named).
@@ -109,6 +111,16 @@ def replay(
         if record.step_file:
             click.echo(f"      output: {Path(record.step_file).parent}")
 
+    if list_only:
+        from assistant.testing.replay import selection
+
+        chosen, mine = selection(options, note=info)
+        if as_json:
+            print_json({"chosen": len(chosen), "shard": shard, "flows": [e.__dict__ for e in mine]})
+        else:
+            for entry in mine:
+                click.echo(f"{entry.id:<24} {entry.file}")
+        return
     summary = run(options, on_record=show, note=info)
     if html_file is not None:
         from assistant.testing.report import write_html

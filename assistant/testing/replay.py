@@ -120,6 +120,15 @@ def shard_of(entries: list[Entry], shard: tuple[int, int] | None) -> list[Entry]
     return [entry for position, entry in enumerate(entries) if position % count == index - 1]
 
 
+def selection(options: Options, note: Callable[[str], None] = lambda m: None) -> tuple[list[Entry], list[Entry]]:
+    """(every flow chosen, this shard's flows)."""
+    entries = choose(options.flows, live=options.live, note=note)
+    if not entries:
+        what = "a live site" if options.live else "a test: block"
+        raise InputError(f"no flow with {what} was found; name flows, or see `assistant flow list`")
+    return entries, shard_of(entries, options.shard)
+
+
 def pytest_args(listing: Path, options: Options) -> list[str]:
     """pytest's command line for a replay of the flows in `listing`."""
     folder = listing.parent
@@ -231,11 +240,7 @@ def replay(
 
     pytest's own output goes to `pytest_output` (a file; default stderr)."""
     check_options(options)
-    entries = choose(options.flows, live=options.live, note=note)
-    if not entries:
-        what = "a live site" if options.live else "a test: block"
-        raise InputError(f"no flow with {what} was found; name flows, or see `assistant flow list`")
-    mine = shard_of(entries, options.shard)
+    entries, mine = selection(options, note=note)
     summary = Summary(chosen=len(entries))
     started = time.monotonic()
     if options.output is not None:
@@ -249,6 +254,10 @@ def replay(
             summary.pytest_exit = int(pytest.main(pytest_args(listing, options), plugins=[collector]))
     summary.records = sorted(collector.records, key=lambda r: r.flow)
     summary.seconds = round(time.monotonic() - started, 3)
+    if summary.pytest_exit == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if summary.pytest_exit not in (0, 1, 5):
-        raise InputError(f"pytest stopped the replay (its exit code {summary.pytest_exit}); see its message above")
+        from assistant.errors import RunFailed
+
+        raise RunFailed(f"pytest stopped the replay (its exit code {summary.pytest_exit}); its message is above")
     return summary

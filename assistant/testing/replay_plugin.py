@@ -52,6 +52,7 @@ class FlowRecord:
     step_file: str | None = None
     trace: str | None = None
     worker: str = "main"
+    browser: str | None = None  # which browser replayed it (assistant.run.browser.BrowserChoice)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,8 +112,17 @@ _LENT = pytest.StashKey[tuple[ExitStack, Any]]()
 
 
 def lent_browser(config: pytest.Config) -> Any:
-    """This process's browser (assistant.run.browser.Started), started at the first flow."""
+    """This process's browser (assistant.run.browser.Started), started at the first flow and
+    again after one that was lost."""
     held = config.stash.get(_LENT, None)
+    if held is not None and not held[1].browser.is_connected():
+        # It crashed, or the remote end went away: the next flows get a new one, not this failure.
+        del config.stash[_LENT]
+        try:
+            held[0].close()
+        except Exception:  # closing what is already gone; the new browser is what matters
+            pass
+        held = None
     if held is None:
         from assistant.run.browser import Started, open_browser
 
@@ -218,6 +228,7 @@ def replay_flow(
     trace_home = scratch / "home"
     try:
         lent = browser()
+        record.browser = lent.choice.describe()
         if live:
             from assistant.workbench.authoring import check
 

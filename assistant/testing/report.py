@@ -21,6 +21,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
 h1 { font-size: 1.4rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .4rem .6rem; border-bottom: 1px solid #ddd; }
+td.time { white-space: nowrap; }
 tr.passed td.result { color: #17692b; font-weight: bold; }
 tr.failed td.result { color: #a4161a; font-weight: bold; }
 pre { white-space: pre-wrap; margin: 0 0 .4rem; font-size: .85rem; }
