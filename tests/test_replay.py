@@ -142,12 +142,12 @@ def broken_copy(tmp: Path) -> Path:
     """kuper-support and its replica, copied, with the e-mail field renamed on the form."""
     flows, sites = tmp / "flows", tmp / "sites"
     (flows / "samples").mkdir(parents=True)
-    shutil.copytree(REPO / "tests" / "sites" / "kuper-support", sites / "kuper-support")
+    shutil.copytree(REPO / "flows" / "replicas" / "kuper-support", sites / "kuper-support")
     for sample in (REPO / "flows" / "samples").glob("kuper-*"):
         shutil.copy(sample, flows / "samples" / sample.name)
     text = (REPO / "flows" / "kuper-support.yaml").read_text(encoding="utf-8")
     (flows / "kuper-support.yaml").write_text(
-        text.replace("../tests/sites/kuper-support", "../sites/kuper-support"), encoding="utf-8"
+        text.replace("replica: replicas/kuper-support", "replica: ../sites/kuper-support"), encoding="utf-8"
     )
     form = sites / "kuper-support" / "form.html"
     form.write_text(form.read_text(encoding="utf-8").replace('id="email"', 'id="e-mail"'), encoding="utf-8")
