@@ -142,3 +142,18 @@ def test_a_flow_pack_that_names_no_package_is_a_note(tmp_path):
     done = run_cli("flow", "list", home=tmp_path / "home", env={"PYTHONPATH": str(site)})
     assert done.returncode == 0, done.stderr
     assert "note: flow pack 'odd' (acme-flow-pack 1.0): 'acme_flows:flows' is not a package name" in done.stderr
+
+
+def test_another_flows_package_first_on_the_path_is_named_not_taken_for_the_bundled_one(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "__init__.py").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "flow", "list"],  # `python -m` puts the current folder first
+        cwd=tmp_path,
+        env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"the `flows` package found at {tmp_path / 'flows'} is not the assistant's bundled flows" in done.stderr

@@ -113,6 +113,11 @@ def bundled() -> Path:
     # repository's folder: either way a folder on disk, which replicas and samples need.
     if not isinstance(root, Path):
         raise InputError(f"the bundled flows are not a folder on disk ({root}); reinstall support-assistant")
+    if not (root / "demo.yaml").is_file():  # `flows` is a plain name: another one may come first on sys.path
+        raise InputError(
+            f"the `flows` package found at {root} is not the assistant's bundled flows (no demo.yaml): "
+            "is there a folder named flows with an __init__.py in the current folder?"
+        )
     return root
 
 
