@@ -91,6 +91,7 @@ class WebForm:
             storage_state=self.session["state"] if self.session else None,
             started=settings.browser,
             log=settings.log,
+            warm=settings.warm,
         )
         journalled = False
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from assistant.language.case import Case
     from assistant.run.netguard import Guard
+    from assistant.run.warmup import Warmup
 
 
 def find_browser(path: str | None, endpoint: str | None, cdp: str | None) -> browsers.BrowserChoice:
@@ -66,9 +67,11 @@ class BrowserSession:
         reported_device: dict[str, Any] | None = None,
         started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
+        warm: Warmup | None = None,
     ):
         self.choice = started.choice if started is not None else choice
         self.started = started
+        self.warm = warm
         self.package = package
         self.settings = capture
         self.locale = locale
@@ -101,6 +104,7 @@ class BrowserSession:
         storage_state: dict[str, Any] | None = None,
         started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
+        warm: Warmup | None = None,
     ) -> BrowserSession:
         """A session whose stamps name the case, in the case's language, with its reported device."""
         return cls(
@@ -117,6 +121,7 @@ class BrowserSession:
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             started=started,
             log=log,
+            warm=warm,
         )
 
     def __enter__(self) -> BrowserSession:
@@ -140,11 +145,18 @@ class BrowserSession:
             if self.started is not None:  # lent for this run: a context of our own, the browser stays up
                 playwright, browser = self.started.playwright, self.started.browser
             else:
-                playwright = stack.enter_context(sync_playwright())
-                try:
-                    browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
-                except PlaywrightError as exc:
-                    raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+                claimed = (
+                    self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo) if self.warm else None
+                )
+                if claimed is not None:
+                    playwright, browser = claimed
+                    stack.callback(playwright.stop)
+                else:
+                    playwright = stack.enter_context(sync_playwright())
+                    try:
+                        browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+                    except PlaywrightError as exc:
+                        raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
                 stack.callback(browser.close)
             self.browser = browser
             options: dict[str, Any] = {
