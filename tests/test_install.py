@@ -97,16 +97,16 @@ def installed(tmp_path_factory) -> Installed:
     wheel = build_wheel(work)
     root = work / "venv"
     venv.EnvBuilder(with_pip=False).create(root)
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    found = Installed(root, elsewhere, work)
     inside = Path(
         subprocess.check_output(
-            [str(root / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+            [str(found.bin / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
         ).strip()
     )
     borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (inside / "borrowed-dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(borrowed)))
-    elsewhere = work / "elsewhere"
-    elsewhere.mkdir()
-    found = Installed(root, elsewhere, work)
     found.pip_install(wheel)
     return found
 
