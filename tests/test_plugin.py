@@ -95,3 +95,11 @@ def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("name", ["harder-login", "harder-captcha"])
+def test_run_flow_logs_in_and_acts_for_the_person_as_the_flows_test_block_says(name, flow, replica, run_flow):
+    hard = flow(REPO / "tests" / "flows" / f"{name}.yaml")
+    outcome = run_flow(hard)
+    assert outcome.status == "confirmed"
+    assert [t.number for t in replica(hard).received] == [outcome.confirmation]
