@@ -16,10 +16,9 @@ from assistant.errors import ExitStatus
 class Ctx:
     def __init__(self, home: str | None, flows: tuple[str, ...] = ()):
         self._home = home
-        if home or flows:
-            from assistant.language import catalog
+        from assistant.language import catalog
 
-            catalog.configure(flows, self.home if home else None)
+        catalog.configure(flows, self.home if home else None)
 
     @property
     def home(self) -> Path:

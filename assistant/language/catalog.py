@@ -85,17 +85,10 @@ _home: list[Path] = []
 
 
 def configure(flows: Sequence[str | Path] = (), home: Path | None = None) -> None:
-    """What the command line said: --flows folders, and the home whose flows/ folder is searched.
-
-    The folders also go into ASSISTANT_FLOWS, first, so that processes this one
-    starts (pytest workers of `assistant replay`) search the same places in the same order."""
+    """What the command line said: --flows folders, and the home whose flows/ folder is searched
+    (None: ASSISTANT_HOME, else the user data folder). Each invocation sets both afresh."""
     _option_dirs[:] = [Path(f).expanduser() for f in flows]
     _home[:] = [home] if home is not None else []
-    if flows:
-        given = os.environ.get("ASSISTANT_FLOWS")
-        os.environ["ASSISTANT_FLOWS"] = os.pathsep.join([*(str(p) for p in _option_dirs), *([given] if given else [])])
-    if home is not None:
-        os.environ["ASSISTANT_HOME"] = str(home)
 
 
 def bundled() -> Path:
