@@ -6,7 +6,9 @@ runs them) over the same flows: every flow with a `test:` block, copied
 `--copies` times under new ids so that there is work enough to spread.
 
 Printed:
-  * wall time, flows per minute and the speed-up over the naive way for each;
+  * wall time, flows per minute and the speed-up over the naive way for each,
+    and the CPU time of the whole process tree (which, unlike wall time,
+    hardly depends on what else the machine runs);
   * the peak memory (PSS) of the whole process tree (Python, Playwright's
     drivers, the browsers) and what each worker past the first adds;
   * per flow, the time one flow takes inside a replay (one worker: its browser
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,9 +72,14 @@ def tree_memory(root: int) -> int:
     return total
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """(wall seconds, peak memory (PSS) of the process tree, stdout) of one command."""
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds, peak memory (PSS) of the process tree, stdout) of one command.
+
+    CPU time is the growth of this process's RUSAGE_CHILDREN: the command and every descendant
+    it reaped (the xdist workers, Playwright's drivers, which reap the browsers). Unlike wall
+    time it hardly depends on what else the machine runs."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
     stop = threading.Event()
@@ -88,9 +96,11 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(args[2:5])}… failed (exit {child.returncode}):\n{out}")
-    return wall, peak, out
+    return wall, cpu, peak, out
 
 
 def copies_of_the_flows(folder: Path, copies: int) -> dict[str, str]:
@@ -146,16 +156,16 @@ def main() -> None:
             f"{len(files)} flows ({len(set(originals.values()))} flows x {options.copies} copies), {os.cpu_count()} cores"
         )
 
-        naive_wall, naive_peak, naive_out = run([*ASSISTANT, "flow", "test", *files, "--json"], env)
+        naive_wall, naive_cpu, naive_peak, naive_out = run([*ASSISTANT, "flow", "test", *files, "--json"], env)
         naive = {r["flow"]: r["seconds"] for r in json.loads(naive_out)}
-        rows = [("naive: flow test, a browser per flow", naive_wall, naive_peak)]
+        rows = [("naive: flow test, a browser per flow", naive_wall, naive_cpu, naive_peak)]
         per_flow: dict[str, float] = {}
         for workers in [int(w) for w in options.workers.split(",")]:
             out_dir = Path(scratch) / f"out-{workers}"
-            wall, peak, out = run(
+            wall, cpu, peak, out = run(
                 [*ASSISTANT, "replay", *files, "--workers", str(workers), "--output", str(out_dir), "--json"], env
             )
-            rows.append((f"replay --workers {workers}", wall, peak))
+            rows.append((f"replay --workers {workers}", wall, cpu, peak))
             if workers == 1:
                 records = json.loads(out)["flows"]
                 first = min(records, key=lambda r: r["flow"])  # sorted by id: the first paid the launch
@@ -163,18 +173,26 @@ def main() -> None:
         launch = launch_seconds()
 
     print()
-    print(f"{'':40} {'wall s':>8} {'flows/min':>10} {'vs naive':>9} {'peak MB':>9}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    print(f"{'':40} {'wall s':>8} {'flows/min':>10} {'vs naive':>9} {'CPU s':>7} {'CPU/flow':>9} {'peak MB':>9}")
     base_peak = None
-    for label, wall, peak in rows:
-        print(f"{label:40} {wall:8.1f} {len(files) / wall * 60:10.1f} {naive_wall / wall:8.2f}x {peak / 2**20:9.0f}")
+    for label, wall, cpu, peak in rows:
+        print(
+            f"{label:40} {wall:8.1f} {len(files) / wall * 60:10.1f} {naive_wall / wall:8.2f}x {cpu:7.1f} "
+            f"{cpu / len(files):9.2f} {peak / 2**20:9.0f}"
+        )
         if label == "replay --workers 1":
             base_peak = peak
     if base_peak is not None:
-        for label, _, peak in rows:
+        for label, _, _, peak in rows:
             found = re.search(r"--workers (\d+)", label)
             if found and int(found.group(1)) > 1:
                 extra = int(found.group(1)) - 1
                 print(f"memory per extra worker ({label}): {(peak - base_peak) / extra / 2**20:.0f} MB")
+    # CPU time hardly depends on the load; on a machine of its own, the work of all workers
+    # together cannot finish sooner than their CPU time over the cores.
+    for label, _, cpu, _ in rows[1:]:
+        print(f"{label}: CPU per flow {cpu / naive_cpu:.2f}x the naive way's")
 
     print()
     print(f"browser launch alone: {launch:.2f} s (median of 3)")
@@ -193,7 +211,7 @@ def main() -> None:
         print(
             f"per-flow cost in replay / flow test without launch: median {statistics.median(ratios):.2f} (target <= 1.2)"
         )
-    two = next((naive_wall / wall for label, wall, _ in rows if label == "replay --workers 2"), None)
+    two = next((naive_wall / wall for label, wall, _, _ in rows if label == "replay --workers 2"), None)
     if two is not None:
         print(f"speed-up at 2 workers over the naive way: {two:.2f}x (target >= 1.8)")
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from helpers import REPO, run_cli
+from helpers import run_cli
 
-from assistant.language.flow import all_flow_files, load_flow
+from assistant.language.flow import all_flow_files, find_flow, load_flow
 from assistant.run import browser as browsers
 from assistant.testing.replay import Entry, shard_of
 from assistant.workbench.authoring import Places, new
@@ -93,8 +93,9 @@ def test_every_flow_replays_on_two_workers_with_one_junit_case_per_flow(tmp_path
     assert len(expected) >= 4
     assert {r["flow"] for r in result["flows"]} == expected
     assert all(r["ok"] and r["confirmation"] for r in result["flows"]), result
-    # Both workers took flows: pytest-xdist spread them.
+    # Both workers took flows: pytest-xdist spread them; each started its browser once.
     assert {r["worker"] for r in result["flows"]} == {"gw0", "gw1"}
+    assert {r["launch"] for r in result["flows"]} == {1}
     cases = junit_cases(junit)
     assert sorted(c.get("name") for c in cases) == sorted(expected)
     assert not [c for c in cases if c.find("failure") is not None or c.find("error") is not None]
@@ -135,20 +136,33 @@ def test_a_bad_shard_is_one_line_naming_the_option(tmp_path):
         assert done.stderr.startswith("error: --shard:") and "Traceback" not in done.stderr
 
 
+def test_a_flow_file_that_does_not_load_fails_as_its_own_test_and_the_others_go_on(tmp_path):
+    bad = tmp_path / "broken-flow.yaml"
+    bad.write_text("format: 1\nid: broken-flow\nsteps: [\n", encoding="utf-8")
+    done = replay(str(bad), "demo", "--json", "--output", str(tmp_path / "out"), home=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    flows = {r["flow"]: r for r in result_of(done)["flows"]}
+    assert flows["demo"]["ok"]
+    assert not flows["broken-flow"]["ok"] and flows["broken-flow"]["message"].startswith(f"{bad}:")
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 # ------------------------------------------------------------------ a broken replica, the report
 
 
 def broken_copy(tmp: Path) -> Path:
-    """kuper-support and its replica, copied, with the e-mail field renamed on the form."""
+    """kuper-support and its replica, copied, with the e-mail field renamed on the form.
+    Where the replica and the samples live is read from the flow's own test: block."""
+    original = load_flow(find_flow("kuper-support"))
     flows, sites = tmp / "flows", tmp / "sites"
     (flows / "samples").mkdir(parents=True)
-    shutil.copytree(REPO / "flows" / "replicas" / "kuper-support", sites / "kuper-support")
-    for sample in (REPO / "flows" / "samples").glob("kuper-*"):
+    shutil.copytree(original.beside(original.test.replica), sites / "kuper-support")
+    for sample in original.sample_case().parent.glob("kuper-*"):
         shutil.copy(sample, flows / "samples" / sample.name)
-    text = (REPO / "flows" / "kuper-support.yaml").read_text(encoding="utf-8")
-    (flows / "kuper-support.yaml").write_text(
-        text.replace("replica: replicas/kuper-support", "replica: ../sites/kuper-support"), encoding="utf-8"
-    )
+    text = Path(original.path).read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s*replica:).*$", r"\1 ../sites/kuper-support", text)
+    text = re.sub(r"(?m)^(\s*case:).*$", rf"\1 samples/{original.sample_case().name}", text)
+    (flows / "kuper-support.yaml").write_text(text, encoding="utf-8")
     form = sites / "kuper-support" / "form.html"
     form.write_text(form.read_text(encoding="utf-8").replace('id="email"', 'id="e-mail"'), encoding="utf-8")
     return flows / "kuper-support.yaml"
@@ -299,6 +313,8 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
             "2",
             "--browser-endpoint",
             endpoint,
+            "--trace",
+            "on",
             "--json",
             "--output",
             str(tmp_path / "out"),
@@ -309,6 +325,11 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
         flows = result_of(done)["flows"]
         assert [r["flow"] for r in flows] == ["demo", "kuper-support"]
         assert all(r["ok"] and r["browser"].startswith(f"endpoint: {endpoint}") for r in flows), flows
+        # --trace on: every flow's trace, recorded on the server's side and brought back here.
+        for record in flows:
+            assert record["trace"] == str(tmp_path / "out" / record["flow"] / "trace.zip")
+            with zipfile.ZipFile(record["trace"]) as trace:
+                assert any(name.endswith(".trace") for name in trace.namelist())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)

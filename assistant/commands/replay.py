@@ -13,11 +13,14 @@ from assistant.errors import ExitStatus
 @click.command("replay")
 @click.argument("flows", nargs=-1)
 @click.option("--live", is_flag=True, help="Walk the live sites up to, never including, the submit click.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Browsers in parallel.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, metavar="N", show_default=True, help="Browsers in parallel."
+)
 @click.option("--shard", metavar="I/N", help="Replay only shard I of N (flows sorted by id, every N-th from the I-th).")
 @click.option(
     "--retries",
     type=click.IntRange(0, 10),
+    metavar="N",
     default=0,
     show_default=True,
     help="Tries again a failed step before submit (never the submit).",

@@ -145,9 +145,8 @@ class BrowserSession:
             if self.started is not None:  # lent for this run: a context of our own, the browser stays up
                 playwright, browser = self.started.playwright, self.started.browser
             else:
-                claimed = (
-                    self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo) if self.warm else None
-                )
+                warm = self.warm
+                claimed = warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo) if warm else None
                 if claimed is not None:
                     playwright, browser = claimed
                     stack.callback(playwright.stop)

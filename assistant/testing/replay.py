@@ -16,13 +16,14 @@ exactly once, and their shards differ in size by one flow at most.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,12 @@ class Collector:
         self.on_record = on_record
         self.records: list[FlowRecord] = []
         self.stdout = sys.stdout  # the command's, while pytest's own output goes elsewhere
+        self.collection_failed = False  # pytest then ends "interrupted", though nobody pressed Ctrl-C
+
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_failed = True
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -238,7 +245,8 @@ def replay(
 ) -> Summary:
     """Replay the chosen flows with pytest; `on_record` sees each flow's result as it comes in.
 
-    pytest's own output goes to `pytest_output` (a file; default stderr)."""
+    pytest's own output goes to `pytest_output` (a file); by default it is kept back and shown
+    on stderr only if pytest itself broke down, as the line per flow says all the rest."""
     check_options(options)
     entries, mine = selection(options, note=note)
     summary = Summary(chosen=len(entries))
@@ -250,14 +258,19 @@ def replay(
         listing.write_text(json.dumps([e.__dict__ for e in mine], ensure_ascii=False), encoding="utf-8")
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         collector = Collector(on_record)
-        with contextlib.redirect_stdout(pytest_output or sys.stderr):
-            summary.pytest_exit = int(pytest.main(pytest_args(listing, options), plugins=[collector]))
+        kept = io.StringIO()
+        with contextlib.redirect_stdout(pytest_output or kept):
+            # No more workers than flows: each would start a Python and a browser for nothing.
+            used = replace(options, workers=max(1, min(options.workers, len(mine))))
+            summary.pytest_exit = int(pytest.main(pytest_args(listing, used), plugins=[collector]))
     summary.records = sorted(collector.records, key=lambda r: r.flow)
     summary.seconds = round(time.monotonic() - started, 3)
-    if summary.pytest_exit == pytest.ExitCode.INTERRUPTED:
+    if summary.pytest_exit == pytest.ExitCode.INTERRUPTED and not collector.collection_failed:
         raise KeyboardInterrupt
     if summary.pytest_exit not in (0, 1, 5):
         from assistant.errors import RunFailed
+
+        sys.stderr.write(kept.getvalue())
 
         raise RunFailed(f"pytest stopped the replay (its exit code {summary.pytest_exit}); its message is above")
     return summary

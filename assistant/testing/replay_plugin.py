@@ -53,6 +53,7 @@ class FlowRecord:
     trace: str | None = None
     worker: str = "main"
     browser: str | None = None  # which browser replayed it (assistant.run.browser.BrowserChoice)
+    launch: int = 0  # which of its worker's browser launches: 1 for every flow, unless one was lost
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +110,12 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 
 _LENT = pytest.StashKey[tuple[ExitStack, Any]]()
+_LAUNCHES = pytest.StashKey[int]()
+
+
+def launches(config: pytest.Config) -> int:
+    """How many browsers this process has started so far."""
+    return config.stash.get(_LAUNCHES, 0)
 
 
 def lent_browser(config: pytest.Config) -> Any:
@@ -140,6 +147,7 @@ def lent_browser(config: pytest.Config) -> Any:
             raise
         held = (stack, Started(playwright, browser, choice))
         config.stash[_LENT] = held
+        config.stash[_LAUNCHES] = launches(config) + 1
     return held[1]
 
 
@@ -179,7 +187,7 @@ class FlowItem(pytest.Item):
             output=config.getoption("replay_output"),
             timeout=config.getoption("replay_timeout"),
         )
-        record.worker = worker
+        record.worker, record.launch = worker, launches(config)
         self.user_properties.extend((PROPERTY + k, v) for k, v in record.public().items() if v is not None)
         if not record.ok:
             raise FlowFailed(failure_text(record))
