@@ -139,11 +139,18 @@ def test_a_bad_shard_is_one_line_naming_the_option(tmp_path):
 def test_a_flow_file_that_does_not_load_fails_as_its_own_test_and_the_others_go_on(tmp_path):
     bad = tmp_path / "broken-flow.yaml"
     bad.write_text("format: 1\nid: broken-flow\nsteps: [\n", encoding="utf-8")
-    done = replay(str(bad), "demo", "--json", "--output", str(tmp_path / "out"), home=tmp_path)
+    # A CI's PYTEST_ADDOPTS is for its own suite: here -x would stop at the broken flow (the
+    # first by id) and --junitxml would write a file nobody asked the replay for.
+    stray = tmp_path / "stray.xml"
+    env = {"PYTEST_ADDOPTS": f"-x --junitxml={stray}"}
+    done = replay(str(bad), "demo", "--output", str(tmp_path / "out"), home=tmp_path, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
-    flows = {r["flow"]: r for r in result_of(done)["flows"]}
-    assert flows["demo"]["ok"]
-    assert not flows["broken-flow"]["ok"] and flows["broken-flow"]["message"].startswith(f"{bad}:")
+    # A line per flow as it finishes (in id order on one worker), then the count.
+    lines = done.stdout.splitlines()
+    assert re.match(rf"FAIL  broken-flow +\[1/2\] {re.escape(str(bad))}:\d+", lines[0]), lines
+    assert re.match(r"ok    demo +DEMO-\d{6} +[\d.]+ s  \[2/2\]$", lines[-2]), lines
+    assert lines[-1].startswith("1 passed, 1 failed in ")
+    assert not stray.exists()
     assert "Traceback" not in done.stdout + done.stderr
 
 

@@ -102,15 +102,16 @@ def replay(
         home=obj.home if live else None,
     )
 
-    def show(record) -> None:
+    def show(record, done: int, total: int) -> None:
         if as_json:
             return
+        count = f"[{done}/{total}]"
         if record.ok:
             number = record.confirmation or ("nothing submitted" if record.mode == "live" else "")
-            click.secho(f"ok    {record.flow:<24} {number:<18} {record.seconds:6.1f} s", fg="green")
+            click.secho(f"ok    {record.flow:<24} {number:<18} {record.seconds:6.1f} s  {count}", fg="green")
             return
         first = (record.message.splitlines() or ["failed"])[0]
-        click.secho(f"FAIL  {record.flow:<24} {first}", fg="red")
+        click.secho(f"FAIL  {record.flow:<24} {count} {first}", fg="red")
         if record.step_file:
             click.echo(f"      output: {Path(record.step_file).parent}")
 

@@ -181,8 +181,9 @@ def pytest_args(listing: Path, options: Options) -> list[str]:
 class Collector:
     """In the controlling process: each flow's record as its report arrives (from xdist too)."""
 
-    def __init__(self, on_record: Callable[[FlowRecord], None]):
-        self.on_record = on_record
+    def __init__(self, on_record: Callable[[FlowRecord, int, int], None], total: int):
+        self.on_record = on_record  # (the record, how many have come in, how many will)
+        self.total = total
         self.records: list[FlowRecord] = []
         self.stdout = sys.stdout  # the command's, while pytest's own output goes elsewhere
         self.collection_failed = False  # pytest then ends "interrupted", though nobody pressed Ctrl-C
@@ -206,7 +207,7 @@ class Collector:
             record.seconds = round(report.duration, 3)
         self.records.append(record)
         with contextlib.redirect_stdout(self.stdout):
-            self.on_record(record)
+            self.on_record(record, len(self.records), self.total)
 
 
 def check_options(options: Options) -> None:
@@ -230,6 +231,20 @@ def check_options(options: Options) -> None:
         raise NoBrowser(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _without_pytest_addopts():
+    """A CI's PYTEST_ADDOPTS is meant for its own test suite (a --junitxml, -x, a coverage
+    plugin), not for the replay's pytest run, nor for the workers that inherit the environment."""
+    import os
+
+    held = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        if held is not None:
+            os.environ["PYTEST_ADDOPTS"] = held
+
+
 def _has_xdist() -> bool:
     import importlib.util
 
@@ -239,11 +254,12 @@ def _has_xdist() -> bool:
 def replay(
     options: Options,
     *,
-    on_record: Callable[[FlowRecord], None] = lambda r: None,
+    on_record: Callable[[FlowRecord, int, int], None] = lambda record, done, total: None,
     note: Callable[[str], None] = lambda m: None,
     pytest_output: Any = None,
 ) -> Summary:
-    """Replay the chosen flows with pytest; `on_record` sees each flow's result as it comes in.
+    """Replay the chosen flows with pytest; `on_record(record, done, total)` sees each flow's
+    result as it comes in.
 
     pytest's own output goes to `pytest_output` (a file); by default it is kept back and shown
     on stderr only if pytest itself broke down, as the line per flow says all the rest."""
@@ -257,9 +273,9 @@ def replay(
         listing = Path(folder) / LIST_NAME
         listing.write_text(json.dumps([e.__dict__ for e in mine], ensure_ascii=False), encoding="utf-8")
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        collector = Collector(on_record)
+        collector = Collector(on_record, len(mine))
         kept = io.StringIO()
-        with contextlib.redirect_stdout(pytest_output or kept):
+        with contextlib.redirect_stdout(pytest_output or kept), _without_pytest_addopts():
             # No more workers than flows: each would start a Python and a browser for nothing.
             used = replace(options, workers=max(1, min(options.workers, len(mine))))
             summary.pytest_exit = int(pytest.main(pytest_args(listing, used), plugins=[collector]))
