@@ -55,7 +55,7 @@ def test_places_are_searched_in_order_and_the_hidden_are_reported(tmp_path):
 
     text = run_cli("flow", "list", "--paths", home=home).stdout.splitlines()
     assert text[:3] == [
-        "Flows are looked for in, first first:",
+        "Where flows are looked for (the first place holding an id wins):",
         f" 1. HOME/flows: {home / 'flows'}",
         f" 2. bundled: {REPO / 'flows'}",
     ]

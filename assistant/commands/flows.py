@@ -127,7 +127,7 @@ def list_flows(paths: bool, as_json: bool) -> None:
             print_json(rows)
     else:
         if paths:
-            click.echo(click.style("Flows are looked for in, first first:", bold=True))
+            click.echo(click.style("Where flows are looked for (the first place holding an id wins):", bold=True))
             for number, place in enumerate(search.places, 1):
                 missing = "" if place.path.is_dir() else "  (not there)"
                 click.echo(f"{number:>2}. {place.origin}: {place.path}{missing}")

@@ -995,7 +995,7 @@ def load_flow(path: str | Path) -> Flow:
 
 
 def flows_dirs(extra: list[Path] | None = None) -> list[Path]:
-    """The folders flows are looked up in, first first (assistant.language.catalog)."""
+    """The folders flows are looked up in, in order (assistant.language.catalog)."""
     from assistant.language import catalog
 
     return [place.path for place in catalog.search(extra or []).places]
