@@ -29,7 +29,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.casework.compose import Request, compose
+from assistant.casework.compose import FittedFile, Request, compose, fitted_files
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
@@ -99,9 +99,15 @@ def fit_total(flow: Flow, attachments: list[Path]) -> None:
 
 
 def build_message(
-    case: Case, flow: Flow, attachments: list[Path], *, to: str, sender: str | None = None
+    case: Case,
+    flow: Flow,
+    attachments: list[Path],
+    *,
+    to: str,
+    sender: str | None = None,
+    fitted: dict[str, FittedFile] | None = None,
 ) -> tuple[EmailMessage, Request]:
-    request = compose(case, attachments, flow=flow)
+    request = compose(case, attachments, flow=flow, fitted=fitted)
     prefix = flow.email.subject_prefix if flow.email else ""
     sender = sender or case.contacts.email
     message = EmailMessage()
@@ -170,7 +176,9 @@ class Email:
         case, flow, settings = filing.case, filing.flow, filing.settings
         self.to = recipient(flow, settings.to)
         fit_total(flow, filing.attachments)
-        self.message, self.request = build_message(case, flow, filing.attachments, to=self.to, sender=self.smtp.sender)
+        self.message, self.request = build_message(
+            case, flow, filing.attachments, to=self.to, sender=self.smtp.sender, fitted=fitted_files(filing.fitted)
+        )
         if not (settings.yes or settings.dry_run):
             summary = {
                 "provider": flow.name,

@@ -253,7 +253,7 @@ def replay_flow(
                 lent=lent,
                 trace=tracing,
                 retries=retries,
-                scratch=scratch,
+                evidence=evidence,
             )
             record.ok = True
             record.message = "walked up to the submit step; nothing was submitted"
