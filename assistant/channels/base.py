@@ -64,6 +64,8 @@ class Settings:
     browser: Any = None
     # Tries again a step before the submit step that failed, up to this many times; never the submit.
     retries: int = 0
+    tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
+    locale: str | None = None  # the browser's locale (default: from the case's language)
     trace: bool = False
     trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True

@@ -99,6 +99,9 @@ class WebForm:
             storage_state=self.session["state"] if self.session else None,
             started=settings.browser,
             log=settings.log,
+            provider_zone=flow.timezone,
+            tz=settings.tz,
+            locale=settings.locale,
             warm=settings.warm,
         )
         journalled = False
