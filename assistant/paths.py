@@ -17,11 +17,3 @@ def home(explicit: str | Path | None = None) -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("support-assistant", appauthor=False))
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def sample_case(flow_id: str) -> Path:
-    return repo_root() / "flows" / "samples" / f"{flow_id}-case.yaml"

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
-from assistant.paths import repo_root
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -31,8 +30,10 @@ class Places:
 
     @classmethod
     def default(cls, flows: str | Path | None = None, sites: str | Path | None = None) -> Places:
-        root = repo_root()
-        return cls(Path(flows) if flows else root / "flows", Path(sites) if sites else root / "tests" / "sites")
+        """flows/ in the current folder (the repository or flow pack being worked on), and the
+        replica beside the flow in flows/replicas/, so that the folder is whole on its own."""
+        folder = Path(flows) if flows else Path("flows")
+        return cls(folder, Path(sites) if sites else folder / "replicas")
 
     def flow(self, name: str) -> Path:
         return self.flows / f"{name}.yaml"

@@ -1,6 +1,6 @@
 """`assistant flow test`: run a flow against its replica with its sample case.
 
-A flow's `test:` block names a replica (tests/sites/<flow>/), a sample case and
+A flow's `test:` block names a replica (flows/replicas/<flow>/), a sample case and
 the pattern the confirmation number must match. The test starts the replica
 on 127.0.0.1, submits the case through the real browser exactly as
 `assistant submit` does, and passes only when the number the flow read from
