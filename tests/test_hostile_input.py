@@ -1122,9 +1122,11 @@ def test_timeouts_on_the_command_line_are_finite_and_bounded(tmp_path, value):
 def test_a_literal_goto_the_flow_does_not_allow_fails_validation(tmp_path, url, message):
     workspace(tmp_path)
     path = tmp_path / "flow.yaml"
-    path.write_text(replace_once(demo_text(), '  - goto: "{{ base_url }}/"', f'  - goto: "{url}"'), encoding="utf-8")
+    text = replace_once(demo_text(), '  - goto: "{{ base_url }}/"', f'  - goto: "{url}"')
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index(f'  - goto: "{url}"') + 1
     result = invoke("flow", "validate", str(path), home=tmp_path / "home")
     assert_clean(result, path, also=tmp_path / "samples" / "demo-case.yaml")
-    assert result.exit_code == 2 and f"{path}:47:5: steps[0].goto" in result.output and message in result.output, (
+    assert result.exit_code == 2 and f"{path}:{line}:5: steps[0].goto" in result.output and message in result.output, (
         result.output
     )
