@@ -316,6 +316,7 @@ def _file(
             ),
             request=delivery.request,
             fitting=fitting,
+            form=delivery.form,
             signer=signer(settings.home),
             tsa_url=settings.tsa,
             render_pdf=render_pdf,

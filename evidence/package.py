@@ -19,7 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
+from .manifest import (
+    Action,
+    Environment,
+    FileEntry,
+    Fitting,
+    FlowRef,
+    Manifest,
+    SignerRef,
+    SubmissionRef,
+    SubmittedForm,
+)
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -176,6 +186,7 @@ class EvidencePackage:
         submission: SubmissionRef | None = None,
         request: dict[str, str] | None = None,
         fitting: list[Fitting] | None = None,
+        form: SubmittedForm | None = None,
         signer: Signer | None = None,
         tsa_url: str | None = None,
         render_pdf: Callable[[Path], bytes | None] | None = None,
@@ -198,6 +209,7 @@ class EvidencePackage:
             actions=actions,
             submission=submission,
             fitting=fitting or [],
+            form=form,
             signer=SignerRef(fingerprint=signer.fingerprint) if signer else None,
             timestamp_authority=tsa_url,
         )

@@ -21,6 +21,7 @@ from assistant.run import login
 from assistant.run.capture import CaptureSettings, check_masks
 from assistant.run.netguard import Guard
 from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
+from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
 
 
@@ -101,6 +102,7 @@ class WebForm:
             if settings.on_page is not None:
                 settings.on_page(page)
             capturer = browser.capturer
+            capturer.known_files(self._known_files())
             options = RunOptions(
                 dry_run=settings.dry_run,
                 headed=settings.headed or settings.person_watches,
@@ -115,6 +117,7 @@ class WebForm:
                 packaged=filing.packaged,
                 guard=guard,
                 on_confirmation=self._number_read,
+                before_click=capturer.before_click,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -137,6 +140,7 @@ class WebForm:
                 actions=result.actions,
                 environment=browser.environment,
                 request=self.context["request"],
+                form=capturer.submitted_form(result.sent),
                 error=error,
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies
@@ -145,6 +149,17 @@ class WebForm:
         self.outcome = delivery.outcome
         delivery.error = self._told(error, result.confirmation)
         return delivery
+
+    def _known_files(self) -> list[KnownFile]:
+        """Each file an upload step may hand to the page, by the name the browser sends, with the
+        hash of its copy in the package."""
+        known = []
+        for path, packaged in self.filing.packaged.items():
+            entry = self.filing.package.entry(packaged)
+            if entry is not None:
+                name = packaged.rsplit("/", 1)[-1]
+                known.append(KnownFile(name, entry.size, entry.sha256, packaged, entry.media_type))
+        return known
 
     @staticmethod
     def _outcome(result: RunResult, journalled: bool, error: BaseException | None) -> str:

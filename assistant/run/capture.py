@@ -19,7 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
+from assistant.run import formstate
+from assistant.run.sent import KnownFile, SentRecorder, mend_har
 from evidence import EvidencePackage, stamp
+from evidence.manifest import SubmittedForm
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
@@ -133,6 +136,11 @@ class Capturer:
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
         self.peer: Callable[[str], dict | None] | None = None
         self.watching = True
+        # What the submit click sent (assistant.run.sent), and the files the run may upload,
+        # named in snapshots and in the form's record by size and SHA-256 (known_files).
+        self.sent = SentRecorder()
+        self.files: list[KnownFile] = []
+        self._form: tuple[Any, Any] | None = None  # (the request seen, its record), for the HAR
         self._opening = False  # inside new_page(), which watches the network of its page itself
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
@@ -242,6 +250,7 @@ class Capturer:
             self._spare_sessions.append(self._cdp[key])
         self._cdp[key] = session
         self._network_on.add(key)
+        self.sent.listen(session)
 
     def mask(self, locator) -> None:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
@@ -255,6 +264,17 @@ class Capturer:
     # ------------------------------------------------------------- capture
 
     def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
+        if role == STEP_ROLE:
+            return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
+        # A capture people read: the form's values in its snapshots, each long field whole.
+        world = self._reflect(page)
+        try:
+            return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
+        finally:
+            if world is not None:
+                self._evaluate(page, formstate.UNDO, world)
+
+    def _shoot(self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None) -> str:
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
         target = element if element is not None else page
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
@@ -313,6 +333,73 @@ class Capturer:
             scale=scale,
         )
         return path
+
+    def _world(self, page) -> int | None:
+        """An isolated world in the page's main frame: the page's own scripts cannot reach into it."""
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
+            return int(world["executionContextId"])
+        except Exception:  # no document yet, or it went away
+            return None
+
+    def _evaluate(self, page, expression: str, world: int) -> Any:
+        session = self._session(page)
+        if session is None:
+            return None
+        try:
+            answer = session.send(
+                "Runtime.evaluate",
+                {"expression": expression, "contextId": world, "returnByValue": True, "timeout": 5_000},
+            )
+        except Exception:  # the page moved on: nothing of ours is left on it
+            return None
+        return answer.get("result", {}).get("value")
+
+    def _reflect(self, page) -> int | None:
+        """Write the form's live values into its attributes and stretch its textareas (formstate)."""
+        world = self._world(page)
+        if world is None:
+            return None
+        files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
+        expression = formstate.reflect(files, sorted(self.secrets.values), expand=True)
+        if self._evaluate(page, expression, world) is None:
+            self._note("a page's form values could not be written into its snapshot")
+        return world
+
+    # ------------------------------------------------------------- the form
+
+    def known_files(self, files: list[KnownFile]) -> None:
+        """The files the run may hand to an upload field, with their attachments' hashes."""
+        self.files = list(files)
+
+    def before_click(self, page, submit) -> None:
+        """Right before the submit click: read the form as the page holds it, and watch what it sends."""
+        fields: list[dict[str, Any]] = []
+        entries: list[list[Any]] = []
+        error = None
+        try:
+            answer = submit.first.evaluate(formstate.READ_FORM, timeout=2000)
+            fields, entries = list(answer.get("fields") or []), list(answer.get("entries") or [])
+        except Exception as exc:  # the click goes ahead; the record says what is missing
+            error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        try:
+            url = page.url
+        except Exception:
+            url = None
+        self.sent.arm(fields, entries, url, error)
+
+    def submitted_form(self, sent: list[str]) -> SubmittedForm | None:
+        """The form's record: its fields at the click, and the request the click produced
+        (`sent`: the outcome watch's "METHOD URL" of what left the browser)."""
+        form = self.sent.record(sent, self.files, self.secrets)
+        seen = self.sent.chosen(sent)
+        if form is not None and form.request is not None and seen is not None:
+            self._form = (seen, form.request)
+        return form
 
     def _fast_viewport_png(self, page) -> bytes | None:
         """The viewport as a lossless PNG straight from Chromium, compressed for speed.
@@ -561,6 +648,8 @@ class Capturer:
                 e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")
             ]
             log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
+            if self._form is not None and not mend_har(har, *self._form):
+                self._note("the network log has no entry for the form's request to give its body to")
             har = scrub_har(har, self.secrets)  # first: it learns the tokens the logs below may repeat
         self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
         self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)

@@ -69,6 +69,9 @@ class RunOptions:
     # Handed (number, confirmation page URL) the moment the number is read, before
     # the confirmation capture and the packaging: the person waits for nothing else.
     on_confirmation: Callable[[str, str | None], None] | None = None
+    # Handed (page, the submit button) right before the click: reads the form as the page holds
+    # it and starts recording what the click sends (Capturer.before_click).
+    before_click: Callable[[Any, Any], None] | None = None
 
 
 @dataclass
@@ -82,6 +85,7 @@ class RunResult:
     # After the click (assistant.run.outcome): confirmed | rejected | unknown | not_sent.
     outcome: str | None = None
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown, not_sent)
+    sent: list[str] = field(default_factory=list)  # "METHOD URL" of what the click sent, first first
 
 
 class StepFailure(RunFailed):
@@ -216,6 +220,8 @@ class Runner:
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
                 self.options.before_submit()
+                if self.options.before_click is not None:
+                    self.options.before_click(self.page, self._locate(step.args))
                 watch = SendWatch(self.page, lambda url: host_allowed(url, self.policy)).start()
                 try:
                     self._click_submit(index, step, watch)
@@ -223,6 +229,7 @@ class Runner:
                     self._confirm(watch, step, baseline)
                 finally:
                     watch.stop()
+                    self.result.sent = watch.sent + list(watch.sending.values())
                 return self.result
             self._run_step(index, step, after_submit=False, photo_follows=self._photo_follows(index))
         return self.result
