@@ -25,3 +25,25 @@ def repo_root() -> Path:
 
 def sample_case(flow_id: str) -> Path:
     return repo_root() / "flows" / "samples" / f"{flow_id}-case.yaml"
+
+
+def shown(path: str | Path) -> str:
+    """A path as shareable evidence may carry it: without the person's user name.
+
+    Relative to the project (flows/demo.yaml) or to the home folder (~/flows/x.yaml); any
+    other path that names the user (/tmp/pytest-of-anna/…) is cut to its last part."""
+    import getpass
+
+    resolved = Path(path).expanduser().resolve()
+    for base, prefix in ((repo_root(), ""), (Path.home().resolve(), "~/")):
+        try:
+            return prefix + resolved.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name to be found: none to hide
+        return resolved.as_posix()
+    if user and any(part == user or part.endswith(f"-{user}") for part in resolved.parts[:-1]):
+        return f"…/{resolved.name}"
+    return resolved.as_posix()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from assistant import __version__, channels
+from assistant import __version__, channels, paths
 from assistant.casework.matter import before_filing, claim_check, journal_extras, refuse_duplicate
 from assistant.channels.base import Delivery, Filing, Settings
 from assistant.errors import AssistantError, InputError, RunFailed
@@ -303,7 +303,7 @@ def _file(
         filing.package.finish(
             tool=f"support-assistant {__version__}",
             case={**case.summary(), "fingerprint": key},
-            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=flow.path),
+            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=paths.shown(flow.path)),
             environment=delivery.environment,
             actions=delivery.actions,
             submission=SubmissionRef(

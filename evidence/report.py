@@ -106,6 +106,7 @@ def render_html(manifest: Manifest) -> str:
             f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
             f"<pre>{_e(manifest.request.get('body'))}</pre>"
         )
+    parts.append(submitted_form(manifest))
     day = manifest.actions[0].started_at.strftime("%Y-%m-%d") if manifest.actions else ""
     parts.append(
         f"<h2>Timeline ({_e(day)}, UTC)</h2><table><thead><tr><th>#</th><th>start</th><th>end</th>"
@@ -194,6 +195,61 @@ def render_html(manifest: Manifest) -> str:
     )
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def submitted_form(manifest: Manifest) -> str:
+    """The "Submitted form" section: each field as the page held it at the click, and the request it made."""
+    form = manifest.form
+    if form is None:
+        return ""
+
+    def shown(value: object) -> str:
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        return f"<pre>{_e(value)}</pre>" if isinstance(value, str) and "\n" in value else _e(value)
+
+    def file_cell(f) -> str:
+        return (
+            f"{_e(f.name)} ({f.size} bytes)<br><span class='hash'>SHA-256 {_e(f.sha256 or 'unknown')}</span>"
+            + (f"<br><span class='note'>= {_e(f.path)}</span>" if f.path else "")
+        )
+
+    out = [
+        "<h2>Submitted form</h2>",
+        f"<p class='note'>The fields as the page held them right before the submit click "
+        f"({_e(form.read_at.isoformat())}), on <code>{_e(form.page_url)}</code>. Passwords and secrets are masked.</p>",
+        "<table><thead><tr><th>field</th><th>name</th><th>value</th></tr></thead>",
+    ]
+    for item in form.fields:
+        if item.files:
+            value = "<br>".join(file_cell(f) for f in item.files)
+        elif item.checked is not None:
+            value = f"{'checked' if item.checked else 'not checked'} ({_e(item.value)})"
+        else:
+            value = shown(item.value)
+        out.append(
+            f"<tr><td class='k'>{_e(item.label or item.name)}</td><td><code>{_e(item.name)}</code> "
+            f"<span class='note'>{_e(item.type)}</span></td><td>{value}</td></tr>"
+        )
+    out.append("</table>")
+    request = form.request
+    if request is None:
+        out.append(f"<p class='note'>{_e(form.note or 'No request was seen after the click.')}</p>")
+        return "".join(out)
+    out.append(
+        f"<h3>The request the click made</h3><p><b>{_e(request.method)}</b> <code>{_e(request.url)}</code><br>"
+        f"<span class='note'>{_e(request.content_type)}; Content-Length {_e(request.content_length)}; "
+        f"sent {_e(request.sent_at.isoformat() if request.sent_at else '?')}. {_e(request.note)}</span></p>"
+    )
+    if request.parts:
+        out.append("<table><thead><tr><th>part</th><th>value</th></tr></thead>")
+        for part in request.parts:
+            value = file_cell(part.file) if part.file is not None else shown(part.value)
+            out.append(f"<tr><td class='k'><code>{_e(part.name)}</code></td><td>{value}</td></tr>")
+        out.append("</table>")
+    elif request.text:
+        out.append(f"<pre>{_e(request.text)}</pre>")
+    return "".join(out)
 
 
 THUMB_WIDTH = 420
