@@ -446,7 +446,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
                 request={"subject": request.subject, "body": request.body},
-                environment=session.environment,
+                environment=session.settle_environment(),
                 actions=actions,
                 signer=signer(settings.home),
                 tsa_url=settings.tsa,

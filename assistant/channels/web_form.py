@@ -138,7 +138,7 @@ class WebForm:
                 confirmation_url=result.confirmation_url,
                 submitted_at=result.submitted_at,
                 actions=result.actions,
-                environment=browser.environment,
+                environment=browser.settle_environment(),
                 request=self.context["request"],
                 form=capturer.submitted_form(result.sent),
                 error=error,

@@ -139,6 +139,7 @@ class Capturer:
         # What the submit click sent (assistant.run.sent), and the files the run may upload,
         # named in snapshots and in the form's record by size and SHA-256 (known_files).
         self.sent = SentRecorder()
+        self.tls: dict[str, dict[str, Any]] = {}  # https origin → how Chromium judged its certificate
         self.files: list[KnownFile] = []
         self._form: tuple[Any, Any] | None = None  # (the request seen, its record), for the HAR
         self._opening = False  # inside new_page(), which watches the network of its page itself
@@ -251,6 +252,21 @@ class Capturer:
         self._cdp[key] = session
         self._network_on.add(key)
         self.sent.listen(session)
+        session.on("Network.responseReceived", self._judged)
+
+    def _judged(self, event: dict[str, Any]) -> None:
+        """Chromium's verdict on an HTTPS origin's certificate, for the capture environment."""
+        response = event.get("response") or {}
+        parts = urlsplit(str(response.get("url", "")))
+        if parts.scheme != "https":
+            return
+        origin = f"https://{parts.netloc}"
+        if origin in self.tls and self.tls[origin].get("securityState") == response.get("securityState"):
+            return
+        self.tls[origin] = {
+            "securityState": response.get("securityState"),
+            "details": response.get("securityDetails") or {},
+        }
 
     def mask(self, locator) -> None:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
