@@ -40,6 +40,11 @@ _REFLECT = (
     + _SECRET_NAME
     + r"""
   const undo = [];
+  // Putting back a `selected` or `checked` attribute re-selects an option or radio the person
+  // never touched (only what they changed is "dirty"): so the choices themselves are put back
+  // last, as they were (the list runs backwards).
+  const choices = [];
+  undo.push(() => { for (const [el, prop, was] of choices) if (el[prop] !== was) el[prop] = was; });
   const setAttr = (el, name, value) => {
     const before = el.getAttribute(name);
     if (before === value) return;
@@ -65,10 +70,17 @@ _REFLECT = (
       const tag = el.tagName.toLowerCase();
       const type = (el.type || '').toLowerCase();
       if (tag === 'select') {
-        for (const option of el.options) setAttr(option, 'selected', option.selected ? '' : null);
+        for (const option of el.options) {
+          choices.push([option, 'selected', option.selected]);
+          setAttr(option, 'selected', option.selected ? '' : null);
+        }
         continue;
       }
-      if (type === 'checkbox' || type === 'radio') { setAttr(el, 'checked', el.checked ? '' : null); continue; }
+      if (type === 'checkbox' || type === 'radio') {
+        choices.push([el, 'checked', el.checked]);
+        setAttr(el, 'checked', el.checked ? '' : null);
+        continue;
+      }
       if (type === 'file') {
         const files = [...(el.files || [])].map((f) => {
           const known = opts.files.find((k) => k.name === f.name && k.size === f.size);
