@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .manifest import FileEntry, Manifest
+from .manifest import FileEntry, Manifest, SentFile
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -208,10 +208,9 @@ def submitted_form(manifest: Manifest) -> str:
             value = ", ".join(str(v) for v in value)
         return f"<pre>{_e(value)}</pre>" if isinstance(value, str) and "\n" in value else _e(value)
 
-    def file_cell(f) -> str:
-        return (
-            f"{_e(f.name)} ({f.size} bytes)<br><span class='hash'>SHA-256 {_e(f.sha256 or 'unknown')}</span>"
-            + (f"<br><span class='note'>= {_e(f.path)}</span>" if f.path else "")
+    def file_cell(f: SentFile) -> str:
+        return f"{_e(f.name)} ({f.size} bytes)<br><span class='hash'>SHA-256 {_e(f.sha256 or 'unknown')}</span>" + (
+            f"<br><span class='note'>= {_e(f.path)}</span>" if f.path else ""
         )
 
     out = [

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from assistant.language.case import Case
     from assistant.language.flow import Flow
     from evidence import Action, Environment, EvidencePackage
-    from evidence.manifest import SubmittedForm
     from evidence.fit import Fitted
+    from evidence.manifest import SubmittedForm
 
 
 @dataclass

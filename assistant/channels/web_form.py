@@ -154,7 +154,7 @@ class WebForm:
         """Each file an upload step may hand to the page, by the name the browser sends, with the
         hash of its copy in the package."""
         known = []
-        for path, packaged in self.filing.packaged.items():
+        for packaged in self.filing.packaged.values():
             entry = self.filing.package.entry(packaged)
             if entry is not None:
                 name = packaged.rsplit("/", 1)[-1]

@@ -163,7 +163,9 @@ def _outward(local_addresses: dict[str, str] | None, remote: bool) -> str:
         if ip.is_loopback:
             said.append(f"{address}, loopback: the site runs on this machine (to {sites})")
         elif ip.is_global:
-            said.append(f"{address}, a public address: what the site saw unless a proxy or NAT between changed it (to {sites})")
+            said.append(
+                f"{address}, a public address: what the site saw unless a proxy or NAT between changed it (to {sites})"
+            )
         else:
             said.append(
                 f"{address} on the local network (to {sites}); the public address the site saw is not known: "
