@@ -127,6 +127,7 @@ class Capturer:
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
         self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
         self._capture_sessions: dict[int, Any] = {}  # see _capture
+        self._worlds: dict[int, int] = {}  # page → its isolated world's context (_in_world)
         self._har_dir = Path(workdir) / "network"
         self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.har_path = self._har_dir / "run.har"
@@ -283,12 +284,12 @@ class Capturer:
         if role == STEP_ROLE:
             return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
         # A capture people read: the form's values in its snapshots, each long field whole.
-        world = self._reflect(page)
+        reflected = self._reflect(page)
         try:
             return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
         finally:
-            if world is not None:
-                self._evaluate(page, formstate.UNDO, world)
+            if reflected:
+                self._evaluate(page, formstate.UNDO)
 
     def _shoot(self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None) -> str:
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
@@ -350,41 +351,54 @@ class Capturer:
         )
         return path
 
-    def _world(self, page) -> int | None:
-        """An isolated world in the page's main frame: the page's own scripts cannot reach into it."""
+    def _in_world(self, page, expression: str, *, wait: bool = False, timeout: int = 5_000) -> Any:
+        """Evaluate in an isolated world of the page's main frame, out of reach of the page's own
+        scripts. The world is made once per document and kept (two round trips saved on every
+        capture); a navigation destroys it, and the next call makes a new one. Raises when the
+        page has no document to evaluate in."""
         session = self._session(page)
         if session is None:
-            return None
-        try:
-            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
-            return int(world["executionContextId"])
-        except Exception:  # no document yet, or it went away
-            return None
+            raise RuntimeError("no CDP session")
+        key = id(page)
+        for attempt in range(2):
+            world = self._worlds.get(key)
+            if world is None:
+                frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+                made = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
+                world = self._worlds[key] = int(made["executionContextId"])
+            try:
+                answer = session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": expression,
+                        "contextId": world,
+                        "awaitPromise": wait,
+                        "returnByValue": True,
+                        "timeout": timeout,
+                    },
+                )
+            except Exception:
+                self._worlds.pop(key, None)  # the document it lived in is gone
+                if attempt:
+                    raise
+                continue
+            return answer.get("result", {}).get("value")
+        return None
 
-    def _evaluate(self, page, expression: str, world: int) -> Any:
-        session = self._session(page)
-        if session is None:
-            return None
+    def _evaluate(self, page, expression: str) -> Any:
         try:
-            answer = session.send(
-                "Runtime.evaluate",
-                {"expression": expression, "contextId": world, "returnByValue": True, "timeout": 5_000},
-            )
+            return self._in_world(page, expression)
         except Exception:  # the page moved on: nothing of ours is left on it
             return None
-        return answer.get("result", {}).get("value")
 
-    def _reflect(self, page) -> int | None:
+    def _reflect(self, page) -> bool:
         """Write the form's live values into its attributes and stretch its textareas (formstate)."""
-        world = self._world(page)
-        if world is None:
-            return None
         files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
         expression = formstate.reflect(files, sorted(self.secrets.values), expand=True)
-        if self._evaluate(page, expression, world) is None:
+        if self._evaluate(page, expression) is None:
             self._note("a page's form values could not be written into its snapshot")
-        return world
+            return False
+        return True
 
     # ------------------------------------------------------------- the form
 
@@ -436,23 +450,8 @@ class Capturer:
         is left as it was on screen, as in the step screenshots. The title comes with the
         measure, as page.title() would read it, without a round trip of its own.
         """
-        session = self._session(page)
-        if session is None:
-            return None, None
         try:
-            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
-            answer = session.send(
-                "Runtime.evaluate",
-                {
-                    "expression": PAGE_SIZE,
-                    "contextId": world["executionContextId"],
-                    "awaitPromise": True,
-                    "returnByValue": True,
-                    "timeout": 10_000,
-                },
-            )
-            width, height, view_width, view_height, title = answer["result"]["value"]
+            width, height, view_width, view_height, title = self._in_world(page, PAGE_SIZE, wait=True, timeout=10_000)
         except Exception:  # no document yet, or it went away: Playwright's way decides
             return None, None
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
