@@ -193,3 +193,146 @@ def test_reflecting_values_changes_nothing_the_form_sends_and_is_undone(page, tm
     assert fields["m"].value == ["x"] and fields["c"].checked is False and fields["c2"].checked is True
     assert fields["file"].files[0].sha256 == digest and fields["file"].files[0].path == "attachments/note.txt"
     assert record.request is None and "no request" in (record.note or "")
+
+
+POSTING = """<!doctype html><meta charset="utf-8"><title>post</title>
+<form id="f" method="post" action="/post" enctype="{enctype}">
+ <label for="n">Name</label><input id="n" name="n">
+ <label for="t">Text</label><textarea id="t" name="t"></textarea>
+ <input type="password" id="p" name="p">
+ {file}<button id="go">Send</button>
+</form>"""
+
+
+def _posting_server(delay: float):
+    import time
+
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.sites.web import LocalServer
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.path == "/post":
+            request.get_data()
+            time.sleep(delay)  # the provider takes its time: the body can still be asked for
+            return Response("<title>thanks</title><p id=done>Thanks</p>", content_type="text/html")
+        enctype = request.args.get("enctype", "application/x-www-form-urlencoded")
+        file = '<input type="file" id="file" name="file">' if "multipart" in enctype else ""
+        return Response(POSTING.format(enctype=enctype, file=file), content_type="text/html")
+
+    return LocalServer(app)
+
+
+@pytest.mark.parametrize(
+    ("enctype", "source"),
+    [("application/x-www-form-urlencoded", "the browser's request event"), ("multipart/form-data", "Chromium")],
+)
+def test_the_body_comes_from_the_browser_when_it_has_it(tmp_path, browser, enctype, source):
+    from assistant.run.capture import Capturer, CaptureSettings
+    from evidence import EvidencePackage
+
+    upload = tmp_path / "scan.pdf"
+    upload.write_bytes(b"%PDF-1.4 not much")
+    digest = hashlib.sha256(upload.read_bytes()).hexdigest()
+    with _posting_server(0.5) as server:
+        package = EvidencePackage(tmp_path / "pkg")
+        capturer = Capturer(package, case_ref="post", settings=CaptureSettings(), workdir=tmp_path / "run")
+        capturer.known_files([KnownFile("scan.pdf", upload.stat().st_size, digest, "attachments/scan.pdf")])
+        capturer.secrets.add("hunter22!")
+        context = browser.new_context(**capturer.context_kwargs())
+        capturer.start(context)
+        page = capturer.new_page(context)
+        page.goto(f"{server.url}/?enctype={enctype}")
+        page.fill("#n", "Анна & Co")
+        page.fill("#t", "first line\nsecond line")
+        page.fill("#p", "hunter22!")
+        if "multipart" in enctype:
+            page.set_input_files("#file", str(upload))
+        capturer.before_click(page, page.locator("#go"))
+        page.click("#go")
+        page.wait_for_selector("#done")
+        form = capturer.submitted_form([f"POST {server.url}/post"])
+        capturer.close(context)
+    assert form is not None and form.request is not None
+    request = form.request
+    assert source in (request.note or "") and "equals the Content-Length" in (request.note or "")
+    parts = {p.name: p for p in request.parts}
+    assert parts["n"].value == "Анна & Co" and parts["t"].value == "first line\r\nsecond line"
+    assert parts["p"].masked and parts["p"].value == "[masked]"
+    if "multipart" in enctype:
+        assert parts["file"].file is not None and parts["file"].file.sha256 == digest
+    har = json.loads((tmp_path / "pkg/logs/network.har").read_text(encoding="utf-8"))
+    post = next(e["request"] for e in har["log"]["entries"] if e["request"]["method"] == "POST")
+    assert post["bodySize"] == request.content_length and "hunter22!" not in json.dumps(har)
+    assert any(p["name"] == "n" and p["value"] == "Анна & Co" for p in post["postData"]["params"])
+
+
+def test_certificates_are_judged_per_origin_and_the_flag_is_named(tmp_path, browser):
+    """A self-signed certificate let through only because the context ignores certificate errors
+    is recorded as not validated, naming the flag."""
+    import ssl
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.run import environment
+    from assistant.run.capture import Capturer, CaptureSettings
+    from assistant.sites.web import LocalServer
+    from evidence import EvidencePackage
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+    @Request.application
+    def app(request: Request) -> Response:
+        return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with LocalServer(app, ssl_context=context) as server:
+        capturer = Capturer(
+            EvidencePackage(tmp_path / "pkg"), case_ref="tls", settings=CaptureSettings(), workdir=tmp_path / "run"
+        )
+        browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())
+        capturer.start(browser_context)
+        page = capturer.new_page(browser_context)
+        page.goto(f"https://localhost:{server.port}/")
+        origin = f"https://localhost:{server.port}"
+        env = environment.capture(browser, page, browser_source="test", reported_device=None, headless=True)
+        environment.complete(
+            env,
+            browser,
+            passed_args=[],
+            remote=False,
+            ignore_https_errors=True,
+            tls=capturer.tls,
+            proxy=None,
+            local_addresses=None,
+        )
+        capturer.close(browser_context)
+    assert env.certificate_errors == "ignored for this run's pages (ignore_https_errors)"
+    check = next(t for t in env.tls if t.origin == origin)
+    assert check.validated is False and check.security_state != "secure" and "ignored" in check.how
+    assert check.subject == "localhost" and check.valid_to is not None
+    assert env.outward_address.startswith("not known")
