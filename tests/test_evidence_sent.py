@@ -336,3 +336,35 @@ def test_certificates_are_judged_per_origin_and_the_flag_is_named(tmp_path, brow
     assert check.validated is False and check.security_state != "secure" and "ignored" in check.how
     assert check.subject == "localhost" and check.valid_to is not None
     assert env.outward_address.startswith("not known")
+
+
+def test_a_failure_snapshot_holds_what_was_typed(tmp_path, portal):
+    from helpers import DEMO_FLOW, run_cli, write_case
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = DEMO_FLOW.read_text(encoding="utf-8").replace('submit: "#submit-request"', 'submit: "#no-such-button"')
+    assert "#no-such-button" in text
+    (flows / "demo.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "pkg"
+    done = run_cli(
+        "submit",
+        "demo",
+        "--case",
+        str(write_case(tmp_path)),
+        "--base-url",
+        portal.url,
+        "--yes",
+        "--timeout",
+        "2",
+        "--out",
+        str(out),
+        home=tmp_path / "home",
+        env={"ASSISTANT_FLOWS": str(flows)},
+    )
+    assert done.returncode != 0 and not portal.received
+    manifest = Manifest.model_validate_json((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.form is None  # nothing was clicked, so nothing is said to be sent
+    page = (out / "failure/page.html").read_text(encoding="utf-8")
+    assert f'value="{html.escape(manifest.request["subject"])}"' in page
+    assert html.escape(manifest.request["body"].splitlines()[2], quote=False) in page

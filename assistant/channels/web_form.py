@@ -118,6 +118,7 @@ class WebForm:
                 guard=guard,
                 on_confirmation=self._number_read,
                 before_click=capturer.before_click,
+                page_html=capturer.page_html,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -140,7 +141,8 @@ class WebForm:
                 actions=result.actions,
                 environment=browser.settle_environment(),
                 request=self.context["request"],
-                form=capturer.submitted_form(result.sent),
+                # Only a click that was made has a form it sent (or that the browser refused to send).
+                form=capturer.submitted_form(result.sent) if result.submitted or result.sent else None,
                 error=error,
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies

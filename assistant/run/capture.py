@@ -400,6 +400,16 @@ class Capturer:
             return False
         return True
 
+    def page_html(self, page) -> bytes:
+        """The page's HTML with the values its form holds (as in every capture's snapshot), secrets
+        scrubbed. Raises when the page cannot be read."""
+        reflected = self._reflect(page)
+        try:
+            return self.secrets.bytes(page.content().encode("utf-8"))
+        finally:
+            if reflected:
+                self._evaluate(page, formstate.UNDO)
+
     # ------------------------------------------------------------- the form
 
     def known_files(self, files: list[KnownFile]) -> None:

@@ -72,6 +72,8 @@ class RunOptions:
     # Handed (page, the submit button) right before the click: reads the form as the page holds
     # it and starts recording what the click sends (Capturer.before_click).
     before_click: Callable[[Any, Any], None] | None = None
+    # The page's HTML with its form's values in it (Capturer.page_html); else page.content().
+    page_html: Callable[[Any], bytes] | None = None
 
 
 @dataclass
@@ -524,7 +526,10 @@ class Runner:
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
-            html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
+            if self.options.page_html is not None:
+                html = self.options.page_html(self.page)
+            else:
+                html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
             self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
             saved.append("failure/page.html")
         except Exception:
