@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -176,3 +178,54 @@ def test_playwright_managed_chromium_is_found_where_playwright_installs_it(tmp_p
     (folder / "INSTALLATION_COMPLETE").touch()
     choice = browsers.discover(env={})
     assert (choice.kind, choice.target) == ("managed", str(folder))
+
+
+WARM = """
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from assistant.run import browser as browsers
+from assistant.run.warmup import Warmup
+
+home, choice = Path(sys.argv[1]), browsers.discover(sys.argv[2])
+warm = Warmup(home, choice, headless=True)
+warm.start_driver()
+warm.launch()
+playwright, browser = warm.claim(choice, headless=True, slowmo=0)
+page = browser.new_page()
+page.set_content("<p>warm</p>")
+print(page.text_content("p"))
+browser.close()
+playwright.stop()
+warm.close()
+
+other = Warmup(home, choice, headless=True)
+other.start_driver()
+other.launch()
+print(other.claim(choice, headless=False, slowmo=0))
+with sync_playwright() as started_again:  # the thread is free for the run's own start
+    print(browsers.connect(started_again, choice).version.split(".")[0].isdigit())
+other.close()
+print(sorted(p.name for p in (home / "tmp").iterdir()))
+"""
+
+
+def test_a_warm_start_is_handed_over_or_stopped(tmp_path, browser_choice, request):
+    """The browser started while the flow and case load is the run's; one started for other
+    settings is stopped, so that the run can start its own on the same thread; its files
+    stay in the home's private folder and are gone at the end."""
+    # Short, as /tmp is: Chromium's socket path under it must stay within 107 bytes.
+    shared_tmp = Path(tempfile.mkdtemp(prefix="warm-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(shared_tmp, ignore_errors=True))
+    done = subprocess.run(
+        [sys.executable, "-c", WARM, str(tmp_path / "home"), browser_choice.target],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "TMPDIR": str(shared_tmp)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["warm", "None", "True", "[]"]
+    assert list(shared_tmp.iterdir()) == []

@@ -75,6 +75,9 @@ class Settings:
     to: str | None = None  # provider address for a generic email flow
     eml_only: bool = False  # email: write the .eml instead of sending it
     smtp: Any = None  # assistant.channels.email.SmtpSettings
+    # A browser the command started while the flow and case loaded (assistant.run.warmup.Warmup),
+    # for the run's session to take instead of launching its own.
+    warm: Any = None
 
 
 @dataclass

@@ -88,6 +88,7 @@ class WebForm:
             guard=guard,
             storage_state=self.session["state"] if self.session else None,
             log=settings.log,
+            warm=settings.warm,
         )
         journalled = False
 

@@ -50,6 +50,49 @@ def pause(message: str) -> None:
     click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
 
 
+def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict):
+    """(flow, case, warm): loaded on a worker thread while this one starts the browser.
+
+    The person waits for the number from the moment they press Enter; Playwright's
+    driver and the browser take about half a second to start, in which this process
+    would otherwise only wait (see assistant.run.warmup). The case is loaded on this
+    thread when it may have to ask for missing fields on the terminal.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.run.browser import BrowserNotFound, discover
+    from assistant.run.warmup import Warmup
+
+    if settings.get("eml_only"):
+        return load_flow(), load_case(), None
+    try:
+        choice = discover(settings.get("browser_path"), settings.get("browser_endpoint"), settings.get("cdp"))
+    except BrowserNotFound:  # said where it is said in every run: after the case and flow checks
+        return load_flow(), load_case(), None
+    warm = Warmup(obj.home, choice, headless=not settings.get("headed"), slowmo=settings.get("slowmo") or 0)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="load") as worker:
+            flow_loaded = worker.submit(load_flow)
+            case_loaded = None if interactive() else worker.submit(load_case)
+            worker.submit(_import_run)
+            warm.start_driver()
+            flow = flow_loaded.result()
+            if flow.channel == "web_form":
+                warm.launch()
+            else:  # no browser in this run: the driver goes before anything else happens
+                warm.close()
+            case = case_loaded.result() if case_loaded is not None else load_case()
+    except BaseException:
+        warm.close()
+        raise
+    return flow, case, warm if flow.channel == "web_form" else None
+
+
+def _import_run() -> None:
+    import assistant.channels.web_form
+    import assistant.pipeline  # noqa: F401
+
+
 def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
     import gc
 
@@ -156,15 +199,39 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
     Missing case fields are asked for on a terminal. Without a terminal, pass
     --yes to submit or --dry-run to rehearse.
     """
-    from assistant.language.case import load_case
-    from assistant.language.flow import find_flow, load_flow
 
-    flow = load_flow(find_flow(provider))
-    case = load_case(
-        case_file, parse_sets(sets), defaults={"provider": provider}, ask=ask if interactive() else None, home=obj.home
-    )
+    def flow():
+        from assistant.language.flow import find_flow, load_flow
+
+        return load_flow(find_flow(provider))
+
+    def case():
+        from assistant.language.case import load_case
+
+        return load_case(
+            case_file,
+            parse_sets(sets),
+            defaults={"provider": provider},
+            ask=ask if interactive() else None,
+            home=obj.home,
+        )
+
     settings = take_email_options(settings)
-    run_submission(obj, case, flow, as_json=as_json, base_url=base_url, out=Path(out) if out else None, **settings)
+    loaded_flow, loaded_case, warm = load_while_browser_starts(obj, flow, case, settings)
+    try:
+        run_submission(
+            obj,
+            loaded_case,
+            loaded_flow,
+            as_json=as_json,
+            base_url=base_url,
+            out=Path(out) if out else None,
+            warm=warm,
+            **settings,
+        )
+    finally:
+        if warm is not None:
+            warm.close()
 
 
 @click.command("demo")
@@ -217,8 +284,15 @@ def demo(obj: Ctx, serve, port, faults, as_json, **settings):
             f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
             "sent again even if you ran the demo before: --force is implied)"
         )
-        flow = load_flow(find_flow("demo"))
-        case = load_case(sample_case("demo"))
+        flow, case, warm = load_while_browser_starts(
+            obj, lambda: load_flow(find_flow("demo")), lambda: load_case(sample_case("demo")), settings
+        )
         # Every demo run talks to a fresh portal, so the same sample case is a
         # new request each time: --force and --yes are implied.
-        run_submission(obj, case, flow, as_json=as_json, base_url=portal.url, yes=True, force=True, **settings)
+        try:
+            run_submission(
+                obj, case, flow, as_json=as_json, base_url=portal.url, yes=True, force=True, warm=warm, **settings
+            )
+        finally:
+            if warm is not None:
+                warm.close()

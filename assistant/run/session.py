@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from assistant.language.case import Case
     from assistant.run.netguard import Guard
+    from assistant.run.warmup import Warmup
 
 
 def find_browser(path: str | None, endpoint: str | None, cdp: str | None) -> browsers.BrowserChoice:
@@ -58,8 +59,10 @@ class BrowserSession:
         storage_state: dict[str, Any] | None = None,
         reported_device: dict[str, Any] | None = None,
         log: Callable[[str], None] = lambda m: None,
+        warm: Warmup | None = None,
     ):
         self.choice = choice
+        self.warm = warm
         self.package = package
         self.settings = capture
         self.locale = locale
@@ -92,6 +95,7 @@ class BrowserSession:
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
         log: Callable[[str], None] = lambda m: None,
+        warm: Warmup | None = None,
     ) -> BrowserSession:
         """A session whose stamps name the case, in the case's language, with its reported device."""
         return cls(
@@ -107,6 +111,7 @@ class BrowserSession:
             storage_state=storage_state,
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
             log=log,
+            warm=warm,
         )
 
     def __enter__(self) -> BrowserSession:
@@ -127,11 +132,16 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
-            playwright = stack.enter_context(sync_playwright())
-            try:
-                browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
-            except PlaywrightError as exc:
-                raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+            claimed = self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo) if self.warm else None
+            if claimed is not None:
+                playwright, browser = claimed
+                stack.callback(playwright.stop)
+            else:
+                playwright = stack.enter_context(sync_playwright())
+                try:
+                    browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+                except PlaywrightError as exc:
+                    raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
             self.browser = browser
             stack.callback(browser.close)
             options: dict[str, Any] = {
