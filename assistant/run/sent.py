@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from evidence.manifest import BodyPart, FormField, SentFile, SentRequest, SubmittedForm
-from evidence.scrub import Secrets, secret
+from evidence.scrub import Secrets, scrub_body, secret
 
 MASKED = "[masked]"
 _NO_BODY = ("GET", "HEAD", "OPTIONS")
@@ -286,8 +286,8 @@ class _Builder:
             text = seen.body.decode("utf-8", "replace")
             if "x-www-form-urlencoded" in mime:
                 record.parts = [self.part(k, v) for k, v in parse_qsl(text, keep_blank_values=True)]
-            else:
-                record.text = self.secrets.text(text)
+            else:  # JSON keys named like secrets are scrubbed as in the HAR
+                record.text = self.secrets.text(scrub_body(text, mime))
         agrees = ""
         if record.content_length is not None:
             agrees = (
