@@ -216,7 +216,8 @@ def submitted_form(manifest: Manifest) -> str:
     out = [
         "<h2>Submitted form</h2>",
         f"<p class='note'>The fields as the page held them right before the submit click "
-        f"({_e(form.read_at.isoformat())}), on <code>{_e(form.page_url)}</code>. Passwords and secrets are masked.</p>",
+        f"({_e(form.read_at.strftime('%Y-%m-%d %H:%M:%S UTC'))}), on <code>{_e(form.page_url)}</code>. "
+        "Passwords and secrets are masked.</p>",
         "<table><thead><tr><th>field</th><th>name</th><th>value</th></tr></thead>",
     ]
     for item in form.fields:
@@ -238,12 +239,19 @@ def submitted_form(manifest: Manifest) -> str:
     out.append(
         f"<h3>The request the click made</h3><p><b>{_e(request.method)}</b> <code>{_e(request.url)}</code><br>"
         f"<span class='note'>{_e(request.content_type)}; Content-Length {_e(request.content_length)}; "
-        f"sent {_e(request.sent_at.isoformat() if request.sent_at else '?')}. {_e(request.note)}</span></p>"
+        f"sent {_e(request.sent_at.strftime('%Y-%m-%d %H:%M:%S UTC') if request.sent_at else '?')}. "
+        f"{_e(request.note)}</span></p>"
     )
     if request.parts:
         out.append("<table><thead><tr><th>part</th><th>value</th></tr></thead>")
+        held = {f.name: f.value for f in form.fields if isinstance(f.value, str) and "\n" in f.value}
         for part in request.parts:
             value = file_cell(part.file) if part.file is not None else shown(part.value)
+            if part.file is None and part.value and held.get(part.name) == part.value.replace("\r\n", "\n"):
+                # A long text once is enough: the same words, with the line breaks browsers send.
+                value = (
+                    "<span class='note'>the text of the field above, line for line (sent with CRLF line breaks)</span>"
+                )
             out.append(f"<tr><td class='k'><code>{_e(part.name)}</code></td><td>{value}</td></tr>")
         out.append("</table>")
     elif request.text:
