@@ -157,14 +157,17 @@ class SentRecorder:
     # ----------------------------------------------------------- the record
 
     def chosen(self, sent: list[str]) -> Seen | None:
-        """The request that carried the form: the first one the outcome watch counted as sent."""
-        wanted = [tuple(item.split(" ")[:2]) for item in sent if " " in item]
-        for method, url in wanted:
-            for seen in self.seen:
-                if seen.method == method and seen.url == url:
-                    return seen
-        bodies = [s for s in self.seen if s.method not in _NO_BODY]
-        return bodies[0] if bodies else None
+        """The request that carried the form, among those the outcome watch counted as sent: the
+        page's own navigation first (a form post), then one with a body (a fetch), then any."""
+        wanted = {tuple(item.split(" ")[:2]) for item in sent if " " in item}
+        candidates = [s for s in self.seen if (s.method, s.url) in wanted] or [
+            s for s in self.seen if s.method not in _NO_BODY
+        ]
+        for good in (lambda s: s.kind == "Document" and s.has_body, lambda s: s.has_body, lambda s: True):
+            found = [s for s in candidates if good(s)]
+            if found:
+                return found[0]
+        return None
 
     def record(self, sent: list[str], files: list[KnownFile], secrets: Secrets) -> SubmittedForm | None:
         if not self.armed or self.read_at is None:
