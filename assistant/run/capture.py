@@ -283,23 +283,33 @@ class Capturer:
     def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
         if role == STEP_ROLE:
             return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
-        # A capture people read: the form's values in its snapshots, each long field whole.
-        reflected = self._reflect(page)
+        # A capture people read: the form's values in its snapshots, each long field whole
+        # (written in by the page measure of the fast path, or on their own before Playwright's).
         try:
-            return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
+            return self._shoot(
+                page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line, reflect=True
+            )
         finally:
-            if reflected:
-                self._evaluate(page, formstate.UNDO)
+            self._evaluate(page, formstate.UNDO)
 
-    def _shoot(self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None) -> str:
+    def _shoot(
+        self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None, reflect: bool = False
+    ) -> str:
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
         target = element if element is not None else page
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
         raw = title = None
+        before = self._reflection() if reflect else None
         if not masks and element is None and self.settings.device is None:
-            raw, title = self._fast_full_png(page) if full_page else (self._fast_viewport_png(page), None)
+            if full_page:
+                raw, title = self._fast_full_png(page, before=before)
+                before = None if raw is not None else before
+            else:
+                raw = self._fast_viewport_png(page)
+        if before is not None:
+            self._reflect(page)
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
@@ -391,11 +401,13 @@ class Capturer:
         except Exception:  # the page moved on: nothing of ours is left on it
             return None
 
+    def _reflection(self) -> str:
+        files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
+        return formstate.reflect(files, sorted(self.secrets.values), expand=True)
+
     def _reflect(self, page) -> bool:
         """Write the form's live values into its attributes and stretch its textareas (formstate)."""
-        files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
-        expression = formstate.reflect(files, sorted(self.secrets.values), expand=True)
-        if self._evaluate(page, expression) is None:
+        if self._evaluate(page, self._reflection()) is None:
             self._note("a page's form values could not be written into its snapshot")
             return False
         return True
@@ -450,7 +462,7 @@ class Capturer:
         """
         return self._screenshot(page, {})
 
-    def _fast_full_png(self, page) -> tuple[bytes | None, str | None]:
+    def _fast_full_png(self, page, *, before: str | None = None) -> tuple[bytes | None, str | None]:
         """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
 
         As Playwright does: wait for the page's fonts and measure the page in a world of
@@ -460,8 +472,10 @@ class Capturer:
         is left as it was on screen, as in the step screenshots. The title comes with the
         measure, as page.title() would read it, without a round trip of its own.
         """
+        # `before` (the form's values written in) runs first, in the same round trip.
+        expression = f"({before}, {PAGE_SIZE})" if before else PAGE_SIZE
         try:
-            width, height, view_width, view_height, title = self._in_world(page, PAGE_SIZE, wait=True, timeout=10_000)
+            width, height, view_width, view_height, title = self._in_world(page, expression, wait=True, timeout=10_000)
         except Exception:  # no document yet, or it went away: Playwright's way decides
             return None, None
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):

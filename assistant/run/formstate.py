@@ -39,7 +39,10 @@ _REFLECT = (
     "(opts) => {\n"
     + _SECRET_NAME
     + r"""
+  // Written in twice (a capture tried again): the first is undone, so the second records the page's own state.
+  for (const step of (globalThis.__supportAssistantUndo || []).reverse()) { try { step(); } catch (e) {} }
   const undo = [];
+  globalThis.__supportAssistantUndo = undo;  // from the start: a page that breaks the loop half-way is undone too
   // Putting back a `selected` or `checked` attribute re-selects an option or radio the person
   // never touched (only what they changed is "dirty"): so the choices themselves are put back
   // last, as they were (the list runs backwards).
@@ -119,7 +122,6 @@ _REFLECT = (
       changed++;
     }
   }
-  globalThis.__supportAssistantUndo = undo;
   return changed;
 }"""
 )
