@@ -122,13 +122,17 @@ def fit_attachments(case: Case, flow: Flow, workdir: Path) -> list[Fitted]:
     from evidence.fit import CannotFit, Limits, fit
 
     limits = flow.attachments
+    extensions = list(limits.extensions) if limits.extensions is not None else None
     try:
         return fit(
-            list(case.attachments), Limits(list(limits.media_types), limits.max_bytes, limits.max_files), workdir
+            list(case.attachments),
+            Limits(list(limits.media_types), limits.max_bytes, limits.max_files, extensions, limits.latin_names),
+            workdir,
         )
     except CannotFit as exc:
+        named = f" named {', '.join(extensions)}" if extensions is not None else ""
         raise InputError(
-            f"case: attachments: {exc} ({flow.id} takes {', '.join(limits.media_types)}, "
+            f"case: attachments: {exc} ({flow.id} takes {', '.join(limits.media_types)}{named}, "
             f"at most {limits.max_bytes} bytes each, {limits.max_files} files)"
         ) from None
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_TOTAL = 4 * 1024**3  # 4 GiB unpacked
 MAX_RATIO = 200  # deflate rarely beats ~100:1 on real evidence; bombs are 1000:1 and more
+# The whole zip: a package is mostly PNG and JPEG, stored as they are, so it unpacks to
+# about its own size; many small bombs that each pass MAX_RATIO do not.
+MAX_TOTAL_RATIO = 50
+RATIO_FLOOR = 16 * 1024**2  # below this much unpacked, no ratio is worth refusing
 MAX_FILES = 100_000
 STORED = (".png", ".jpg", ".jpeg", ".pdf", ".zip", ".gz", ".webp")
 
@@ -23,16 +28,26 @@ class UnsafeArchive(ValueError):
     """The zip tries to write outside its target, or would unpack to far more than it holds."""
 
 
+def _refuse_odd(path: Path, rel: str) -> None:
+    """Only regular files and folders belong in a package: a symlink (to a file, to a folder,
+    dangling) would make the check read what is not in it, and a FIFO would hang it."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        raise UnsafeArchive(f"{rel}: symlinks have no place in an evidence package")
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UnsafeArchive(f"{rel}: not a regular file (a FIFO, socket or device) in an evidence package")
+
+
 def files_of(folder: Path) -> list[str]:
-    """Every regular file under folder as a '/'-path, sorted. Symlinks are refused, not followed."""
-    out = []
+    """Every regular file under folder as a '/'-path, sorted. A symlink or another special file
+    anywhere inside is refused, not followed or skipped."""
+    out: list[str] = []
     for root, dirs, names in os.walk(folder):
         dirs.sort()
-        for name in names:
+        for name in [*dirs, *names]:
             path = Path(root) / name
-            if path.is_symlink():
-                raise UnsafeArchive(f"{path.relative_to(folder)}: symlinks have no place in an evidence package")
-            out.append(path.relative_to(folder).as_posix())
+            _refuse_odd(path, path.relative_to(folder).as_posix())
+        out.extend((Path(root) / name).relative_to(folder).as_posix() for name in names)
     return sorted(out)
 
 
@@ -62,7 +77,51 @@ def _check_name(name: str) -> PurePosixPath:
         raise UnsafeArchive(f"{name!r}: absolute path")
     if ".." in path.parts:
         raise UnsafeArchive(f"{name!r}: '..' would write outside the target folder")
+    if not path.parts or path.parts == (".",):
+        raise UnsafeArchive(f"{name!r}: an entry with no name")
     return path
+
+
+def _check_entries(infos: list[zipfile.ZipInfo], max_total: int, max_ratio: float, max_files: int) -> None:
+    """Everything that can be known from the zip's directory, before anything is written."""
+    if len(infos) > max_files:
+        raise UnsafeArchive(f"{len(infos)} entries (at most {max_files})")
+    total = packed = 0
+    files: dict[PurePosixPath, str] = {}
+    folders: dict[PurePosixPath, str] = {}
+    for info in infos:
+        path = _check_name(info.filename)
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise UnsafeArchive(f"{info.filename!r}: symlink")
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: no Unix type recorded
+            raise UnsafeArchive(f"{info.filename!r}: not a regular file")
+        # Two entries for one path (a duplicate, or 'a/./b' beside 'a/b'), or a path that is
+        # a file in one entry and a folder in another ('foo' and 'foo/', 'foo' and 'foo/bar'):
+        # no honest zip has them, and unpacking one would overwrite or fail on the other.
+        for parent in path.parents:
+            if parent != PurePosixPath("."):
+                if parent in files:
+                    raise UnsafeArchive(f"{info.filename!r}: {files[parent]!r} is a file, not a folder")
+                folders.setdefault(parent, info.filename)
+        if info.is_dir():
+            if path in files:
+                raise UnsafeArchive(f"{info.filename!r}: {files[path]!r} is a file of the same name")
+            folders.setdefault(path, info.filename)
+            continue
+        if path in files:
+            raise UnsafeArchive(f"{info.filename!r}: the zip holds {files[path]!r} twice")
+        if path in folders:
+            raise UnsafeArchive(f"{info.filename!r}: {folders[path]!r} makes it a folder too")
+        files[path] = info.filename
+        total += info.file_size
+        packed += info.compress_size
+        if total > max_total:
+            raise UnsafeArchive(f"unpacks to more than {max_total} bytes")
+        if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise UnsafeArchive(f"{info.filename!r}: {info.compress_size} bytes unpack to {info.file_size} (zip bomb?)")
+    if total > RATIO_FLOOR and total > MAX_TOTAL_RATIO * max(packed, 1):
+        raise UnsafeArchive(f"{packed} bytes unpack to {total} in {len(files)} files (zip bomb?)")
 
 
 def safe_extract(
@@ -75,27 +134,24 @@ def safe_extract(
 ) -> Path:
     """Unzip into target (which must be empty or absent). Every check happens before the
     first byte is written, and sizes are counted again while writing, since a zip's
-    headers can lie."""
-    target = Path(target)
+    headers can lie. Whatever is wrong with the zip ends in UnsafeArchive, one line."""
+    try:
+        return _extract(Path(archive_path), Path(target), max_total, max_ratio, max_files)
+    except UnsafeArchive:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # a broken directory, a bad CRC, an encrypted entry, a method zipfile cannot read
+        raise UnsafeArchive(
+            f"not a readable zip ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
+    except OSError as exc:
+        raise UnsafeArchive(f"cannot unpack it: {exc.strerror or exc}") from None
+
+
+def _extract(archive_path: Path, target: Path, max_total: int, max_ratio: float, max_files: int) -> Path:
     with zipfile.ZipFile(archive_path) as archive:
         infos = archive.infolist()
-        if len(infos) > max_files:
-            raise UnsafeArchive(f"{len(infos)} entries (at most {max_files})")
-        total = 0
-        for info in infos:
-            _check_name(info.filename)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise UnsafeArchive(f"{info.filename!r}: symlink")
-            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: no Unix type recorded
-                raise UnsafeArchive(f"{info.filename!r}: not a regular file")
-            total += info.file_size
-            if total > max_total:
-                raise UnsafeArchive(f"unpacks to more than {max_total} bytes")
-            if info.file_size > 1024 * 1024 and info.file_size > max_ratio * max(info.compress_size, 1):
-                raise UnsafeArchive(
-                    f"{info.filename!r}: {info.compress_size} bytes unpack to {info.file_size} (zip bomb?)"
-                )
+        _check_entries(infos, max_total, max_ratio, max_files)
         target.mkdir(parents=True, exist_ok=True)
         if any(target.iterdir()):
             raise UnsafeArchive(f"{target}: not empty")

@@ -3,8 +3,10 @@
 Tried in order, and every step is written down:
   1. too many files: merge them into one PDF (if the form takes PDF), else
      images into one tall image;
-  2. a type the form does not take: PNG↔JPEG;
-  3. too big: JPEG at decreasing quality, then downscale, step by step.
+  2. a name ending the form does not take (`extensions`, e.g. photo.jpeg where
+     the site takes .jpg): the same bytes under an ending it takes;
+  3. a type the form does not take: PNG↔JPEG;
+  4. too big: JPEG at decreasing quality, then downscale, step by step.
 The originals are never touched; fitted copies are written to `outdir`.
 """
 
@@ -12,12 +14,26 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import re
+import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
+
+LATIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
+# Russian names are the common case here; other scripts lose their accents (NFKD) or become '-'.
+CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(" "),
+        strict=True,
+    )
+)
+CYRILLIC.update({"ъ": "", "ь": ""})
 
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
 EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
@@ -34,6 +50,41 @@ class Limits:
     media_types: list[str]
     max_bytes: int
     max_files: int
+    extensions: list[str] | None = None  # lower-case endings like ".jpg"; None: any name will do
+    latin_names: bool = False  # the site takes only names of Latin letters, digits, '.', '-' and '_'
+
+    def takes_ending(self, name: str) -> bool:
+        return self.extensions is None or Path(name).suffix.lower() in self.extensions
+
+    def takes_name(self, name: str) -> bool:
+        return self.takes_ending(name) and (not self.latin_names or LATIN_NAME.fullmatch(name) is not None)
+
+    def stem(self, name: str) -> str:
+        """The name's stem as the site takes it: transliterated to Latin letters when it must be."""
+        stem = Path(name).stem
+        if not self.latin_names:
+            return stem
+        latin = "".join(CYRILLIC.get(c, CYRILLIC.get(c.lower(), c)) for c in stem)
+        latin = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode("ascii")
+        return re.sub(r"[^A-Za-z0-9_]+", "-", latin).strip("-") or "file"
+
+    def rules(self, name: str) -> str:
+        """Which of the name rules `name` breaks, in words."""
+        broken = []
+        if not self.takes_ending(name):
+            broken.append(f"only names ending {', '.join(self.extensions or ())}")
+        if self.latin_names and LATIN_NAME.fullmatch(name) is None:
+            broken.append("only names of Latin letters, digits, '.', '-' and '_'")
+        return " and ".join(broken)
+
+    def ending(self, kind: str) -> str | None:
+        """The name ending a fitted file of this media type gets; None when the form takes none for it."""
+        if self.extensions is None:
+            return EXT.get(kind) or mimetypes.guess_extension(kind)
+        fallback = EXT.get(kind)
+        if fallback in self.extensions:  # .jpg rather than .jpeg or .jpe when the form takes it
+            return fallback
+        return next((e for e in self.extensions if mimetypes.guess_type("x" + e)[0] == kind), None)
 
 
 @dataclass
@@ -70,13 +121,14 @@ def media_type(path: Path) -> str:
 
 def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:
     return len(files) <= limits.max_files and all(
-        kind in limits.media_types and path.stat().st_size <= limits.max_bytes for path, kind in files
+        kind in limits.media_types and path.stat().st_size <= limits.max_bytes and limits.takes_name(path.name)
+        for path, kind in files
     )
 
 
 def fit(paths: list[Path], limits: Limits, outdir: Path) -> list[Fitted]:
     """What to attach instead of paths. Raises CannotFit with a sentence a person can act on."""
-    items = [Fitted(p, sniff(p), [p]) for p in paths]
+    items = [Fitted(p, media_type(p), [p]) for p in paths]
     if fits([(f.path, f.media_type) for f in items], limits):
         return items
     if limits.max_files == 0:
@@ -159,9 +211,21 @@ def _encode(image: PILImage, kind: str, quality: int | None) -> bytes:
 
 def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
     kind, size = item.media_type, item.path.stat().st_size
-    if kind in limits.media_types and size <= limits.max_bytes:
-        return item
     name = item.path.name
+    if kind in limits.media_types and size <= limits.max_bytes:
+        if limits.takes_name(name):
+            return item
+        ending = Path(name).suffix.lower() if limits.takes_ending(name) else limits.ending(kind)
+        if ending is not None:
+            out = outdir / (limits.stem(name) + ending)
+            shutil.copy2(item.path, out)  # the same bytes and file time: only the name changes
+            actions = [*item.actions, f"renamed {name} to {out.name}: the form takes {limits.rules(name)}"]
+            return Fitted(out, kind, item.sources, actions)
+        if kind not in IMAGE_TYPES:
+            raise CannotFit(
+                f"{name}: the form takes only names ending {', '.join(limits.extensions or ())}, "
+                f"and a {kind} file cannot be given one of them. Attach it in a kind the form takes"
+            )
     if kind not in IMAGE_TYPES:
         what = "is too big" if kind in limits.media_types else f"is {kind}"
         raise CannotFit(
@@ -172,9 +236,12 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
 
     image = Image.open(item.path)
     image.load()
-    targets = [t for t in ("image/jpeg", "image/png") if t in limits.media_types]
+    targets = [t for t in ("image/jpeg", "image/png") if t in limits.media_types and limits.ending(t)]
     if not targets:
-        raise CannotFit(f"{name} is an image, but the form takes only {', '.join(limits.media_types)}")
+        rule = ", ".join(limits.media_types) + (
+            f" named {', '.join(limits.extensions)}" if limits.extensions is not None else ""
+        )
+        raise CannotFit(f"{name} is an image, but the form takes only {rule}")
     actions = list(item.actions)
     for target in targets:
         fmt = IMAGE_TYPES[target]
@@ -197,7 +264,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                             f"downscaled from {image.width}×{image.height} to {current.width}×{current.height}"
                         )
                     steps.append(f"{size} → {len(data)} bytes (limit {limits.max_bytes})")
-                    out = outdir / (Path(name).stem + "-fitted" + EXT[target])
+                    out = outdir / (limits.stem(name) + "-fitted" + (limits.ending(target) or EXT[target]))
                     out.write_bytes(data)
                     return Fitted(out, target, item.sources, steps)
             if current.width <= MIN_WIDTH:

@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -66,7 +66,7 @@ class Signer:
 def verify(public_pem: bytes, signature: bytes, data: bytes) -> bool:
     try:
         key = serialization.load_pem_public_key(public_pem)
-    except ValueError:
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # not a key, or one of a kind never used here
         return False
     if not isinstance(key, Ed25519PublicKey):
         return False

@@ -115,6 +115,10 @@ class SignerRef(Model):
     public_key: str = Field("signer.pub.pem", description="the key file in the package")
     fingerprint: str = Field(description="SHA-256 of the raw 32-byte public key")
     signature: str = Field("manifest.sig", description="raw 64-byte signature over manifest.json")
+    sums_signature: str | None = Field(
+        None,
+        description="raw 64-byte signature over SHA256SUMS (absent in packages made before it was added)",
+    )
 
 
 class Fitting(Model):

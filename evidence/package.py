@@ -5,7 +5,9 @@ Layout of a finished package:
   manifest.sig     Ed25519 signature over the bytes of manifest.json
   signer.pub.pem   the public key that makes it
   manifest.tsr     RFC 3161 timestamp response for SHA-256(manifest.json) (with --tsa)
-  SHA256SUMS       every file but itself, for `sha256sum -c`
+  SHA256SUMS       every file but itself and its signature, for `sha256sum -c`
+  SHA256SUMS.sig   Ed25519 signature over the bytes of SHA256SUMS: the by-hand check
+                   (README) checks it first, so a rewritten line cannot pass `sha256sum -c`
   report.html, report.pdf, report/contact-sheet.jpg, screenshots/, pages/, logs/, …
 """
 
@@ -33,10 +35,11 @@ from .manifest import (
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+SUMS_SIGNATURE = "SHA256SUMS.sig"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signer.pub.pem"
 TIMESTAMP = "manifest.tsr"
-SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS)
+SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS, SUMS_SIGNATURE)
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -210,7 +213,7 @@ class EvidencePackage:
             submission=submission,
             fitting=fitting or [],
             form=form,
-            signer=SignerRef(fingerprint=signer.fingerprint) if signer else None,
+            signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
             timestamp_authority=tsa_url,
         )
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
@@ -243,7 +246,7 @@ class EvidencePackage:
                 # and say plainly that it has no trusted time, rather than lose it.
                 warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
                 manifest, text = self._seal({**fields, "timestamp_authority": None}, signer)
-        self.write_sums()
+        self.write_sums(signer)
         return manifest
 
     def _seal(self, fields: dict[str, Any], signer: Signer | None) -> tuple[Manifest, bytes]:
@@ -258,13 +261,17 @@ class EvidencePackage:
     def _write(self, name: str, data: bytes) -> None:
         _replace_file(self.root / name, data)
 
-    def write_sums(self) -> None:
+    def write_sums(self, signer: Signer | None = None) -> None:
+        """SHA256SUMS, and with a signer its signature. The signature is written first, so that
+        SHA256SUMS stays the last file of a seal: a folder that has it is whole."""
         lines = [(f.sha256, f.path) for f in self.files]
         for name in SEAL:
-            if name != SUMS and (self.root / name).exists():
+            if name not in (SUMS, SUMS_SIGNATURE) and (self.root / name).exists():
                 lines.append((sha256_file(self.root / name), name))
-        body = "".join(f"{h}  {p}\n" for h, p in sorted(lines, key=lambda x: x[1]))
-        self._write(SUMS, body.encode("utf-8"))
+        body = "".join(f"{h}  {p}\n" for h, p in sorted(lines, key=lambda x: x[1])).encode("utf-8")
+        if signer is not None:
+            self._write(SUMS_SIGNATURE, signer.sign(body))
+        self._write(SUMS, body)
 
     def bundle(self, target: str | Path | None = None) -> Path:
         from .bundle import make_zip

@@ -170,7 +170,9 @@ def render_html(manifest: Manifest) -> str:
     fingerprint = manifest.signer.fingerprint if manifest.signer else None
     parts.append(
         "<h2>How to verify</h2><p>Unzip the package and, in its folder, run:</p><pre>"
-        "sha256sum -c SHA256SUMS                       # every file is as it was\n"
+        "openssl pkeyutl -verify -pubin -inkey signer.pub.pem -rawin \\\n"
+        "    -in SHA256SUMS -sigfile SHA256SUMS.sig     # the list of hashes was signed by this key\n"
+        "sha256sum -c --strict SHA256SUMS              # every file is as listed\n"
         "openssl pkeyutl -verify -pubin -inkey signer.pub.pem -rawin \\\n"
         "    -in manifest.json -sigfile manifest.sig    # the manifest was signed by this key\n"
         + (

@@ -7,18 +7,30 @@ was changed, removed or slipped in.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from pydantic import ValidationError
 
 from . import keys, tsa
 from .bundle import UnsafeArchive, files_of, safe_extract
 from .manifest import Manifest
-from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, TIMESTAMP, sha256_file
+from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, SUMS_SIGNATURE, TIMESTAMP, sha256_file
+
+# Control characters and line breaks: a name from a hostile zip must not split a message
+# or drive the terminal it is printed on.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str) -> str:
+    """text on one line, its control characters as escapes (\\x1b)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass
@@ -27,7 +39,7 @@ class Problem:
     what: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.what}"
+        return shown(f"{self.file}: {self.what}")
 
 
 @dataclass
@@ -37,8 +49,10 @@ class Result:
     checked_files: int = 0
     signer: str | None = None
     timestamp: str | None = None
-    timestamp_authority: str | None = None
+    timestamp_authority: str | None = None  # the URL the manifest says was asked
+    timestamp_signer: str | None = None  # who signed the token: its certificate's subject
     tsa_trusted: bool = False
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     manifest: Manifest | None = None
 
     @property
@@ -56,21 +70,24 @@ class Result:
             "signer_fingerprint": self.signer,
             "timestamp": self.timestamp,
             "timestamp_authority": self.timestamp_authority,
+            "timestamp_signer": self.timestamp_signer,
             "tsa_trusted": self.tsa_trusted,
+            "notes": self.notes,
             "problems": [{"file": p.file, "problem": p.what} for p in self.problems],
         }
 
 
 def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
     """expect_key: a fingerprint (hex) the signer must have. tsa_ca: CA certificates the
-    timestamp authority must chain to."""
+    timestamp authority must chain to. Whatever the folder or zip holds, the answer is a
+    Result: a hostile package is a list of problems, never an exception."""
     path = Path(path)
     if path.is_file() and zipfile.is_zipfile(path):
         with tempfile.TemporaryDirectory(prefix="evidence-verify-") as tmp:
             result = Result(str(path))
             try:
                 safe_extract(path, Path(tmp) / "package")
-            except (UnsafeArchive, zipfile.BadZipFile) as exc:
+            except UnsafeArchive as exc:
                 result.add(path.name, f"refused to unpack: {exc}")
                 return result
             inner = verify_folder(Path(tmp) / "package", tsa_ca=tsa_ca, expect_key=expect_key)
@@ -83,23 +100,36 @@ def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: s
     return verify_folder(path, tsa_ca=tsa_ca, expect_key=expect_key)
 
 
+MAX_MANIFEST = 64 * 1024**2  # a manifest of a long run is well under 1 MiB
+
+
 def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
     result = Result(str(root))
     try:
-        on_disk = set(files_of(root))
+        _verify_folder(root, result, tsa_ca, expect_key)
     except UnsafeArchive as exc:
         result.add(root.name, str(exc))
-        return result
-    manifest_file = root / MANIFEST
-    if not manifest_file.exists():
+    except OSError as exc:  # a file that cannot be read (permissions), a name the system refuses
+        where = Path(exc.filename).name if exc.filename else root.name
+        result.add(str(where), f"cannot be read ({exc.strerror or exc})")
+    return result
+
+
+def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expect_key: str | None) -> None:
+    on_disk = set(files_of(root))
+    if MANIFEST not in on_disk:
         result.add(MANIFEST, "missing")
-        return result
-    text = manifest_file.read_bytes()
+        return
+    text = (root / MANIFEST).read_bytes()
+    if len(text) > MAX_MANIFEST:
+        result.add(MANIFEST, f"{len(text)} bytes: not a manifest this tool made (at most {MAX_MANIFEST})")
+        return
     try:
         manifest = Manifest.model_validate(json.loads(text))
-    except (ValueError, ValidationError) as exc:
-        result.add(MANIFEST, f"not a valid manifest ({str(exc).splitlines()[0]})")
-        return result
+    except (ValueError, ValidationError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        result.add(MANIFEST, f"not a valid manifest ({reason})")
+        return
     result.manifest = manifest
     _check_sums(root, manifest, on_disk, result)
     _check_signature(root, manifest, text, result, expect_key)
@@ -115,7 +145,6 @@ def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: 
         result.checked_files += 1
     for extra in sorted(on_disk - listed - set(SEAL)):
         result.add(extra, "extra: not listed in manifest.json")
-    return result
 
 
 def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Result) -> None:
@@ -154,17 +183,17 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     if manifest.signer.public_key != PUBLIC_KEY or manifest.signer.signature != SIGNATURE:
         result.add(MANIFEST, "names unexpected signature files")
         return
-    if not pub.exists():
+    if not pub.is_file():
         result.add(PUBLIC_KEY, "missing")
         return
-    if not sig.exists():
+    if not sig.is_file():
         result.add(SIGNATURE, "missing")
         return
     pem = pub.read_bytes()
     try:
         actual = keys.fingerprint(pem)
-    except ValueError:
-        result.add(PUBLIC_KEY, "not a PEM public key")
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        result.add(PUBLIC_KEY, "not an Ed25519 public key (PEM)")
         return
     result.signer = actual
     if actual != manifest.signer.fingerprint:
@@ -173,12 +202,36 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
         result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expect_key[:16]}…")
     if not keys.verify(pem, sig.read_bytes(), text):
         result.add(SIGNATURE, "does not verify: manifest.json or the signature was changed, or the key swapped")
+    _check_sums_signature(root, manifest, pem, result)
+
+
+def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Result) -> None:
+    """SHA256SUMS.sig is what makes the by-hand check hold: without it a forger rewrites a
+    line of SHA256SUMS and `sha256sum -c` passes. Packages made before it existed name none."""
+    assert manifest.signer is not None
+    named = manifest.signer.sums_signature
+    if named is not None and named != SUMS_SIGNATURE:
+        result.add(MANIFEST, "names an unexpected signature file for SHA256SUMS")
+        return
+    sig = root / SUMS_SIGNATURE
+    if not sig.is_file():
+        if named:
+            result.add(SUMS_SIGNATURE, "missing: SHA256SUMS is not signed, the by-hand check cannot hold")
+        return
+    sums = root / SUMS
+    if sums.is_file() and not keys.verify(pem, sig.read_bytes(), sums.read_bytes()):
+        result.add(SUMS_SIGNATURE, "does not verify: SHA256SUMS was changed after it was signed")
+
+
+# How far a token may be dated before the manifest it stamps: the machine's clock and the
+# authority's disagree by seconds, rarely by more; weeks mean a backdated token.
+CLOCK_SLACK = timedelta(minutes=2)
 
 
 def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
     token = root / TIMESTAMP
     result.timestamp_authority = manifest.timestamp_authority
-    if not token.exists():
+    if not token.is_file():
         if manifest.timestamp_authority:
             result.add(TIMESTAMP, f"missing (manifest.json says {manifest.timestamp_authority} was asked)")
         return
@@ -188,4 +241,24 @@ def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result
         result.add(TIMESTAMP, str(exc))
         return
     result.timestamp = info.gen_time.isoformat()
-    result.tsa_trusted = bool(tsa_ca)
+    result.timestamp_signer = info.tsa_subject
+    result.tsa_trusted = info.trusted
+    early = manifest.created_at - info.gen_time
+    if early > CLOCK_SLACK:
+        said = (
+            f"dated {info.gen_time:%Y-%m-%d %H:%M:%S} UTC by {info.tsa_subject}, {_span(early)} before the package "
+            f"says it was made ({manifest.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+        )
+        if info.trusted:  # the authority's time is the one to believe: the machine's clock was ahead
+            result.notes.append(f"{TIMESTAMP}: {said}; the clock of the machine that made it was ahead")
+        else:
+            result.add(TIMESTAMP, f"{said}: a backdated token; check its authority with --tsa-ca FILE")
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"

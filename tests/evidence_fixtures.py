@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
-from helpers import json_out, run_cli, write_case
+from helpers import REPO, json_out, run_cli, write_case
 from werkzeug.wrappers import Request, Response
 
 from assistant.sites.web import LocalServer
@@ -33,6 +35,24 @@ def make_demo_package(tmp: Path, tsa_url: str | None, *extra: str) -> dict:
         result = json_out(run_cli(*args, *extra, home=tmp / "home"))
         result["portal_received"] = list(portal.received)
     return result
+
+
+BY_HAND_MARKER = "<!-- by-hand check:"
+
+
+def readme_by_hand_block() -> str:
+    """The README's "check a package by hand" block: the fenced block right after its marker."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert text.count(BY_HAND_MARKER) == 1, "the README marks exactly one by-hand block"
+    after = text.split(BY_HAND_MARKER, 1)[1].split("-->", 1)[1]
+    found = re.match(r"\s*```bash\n(.*?)```", after, re.S)
+    assert found, "the by-hand marker is followed by a ```bash block"
+    return found.group(1)
+
+
+def run_by_hand(folder: Path) -> subprocess.CompletedProcess:
+    """The README's block, exactly as written, run by bash in the package folder."""
+    return subprocess.run(["bash", "-c", readme_by_hand_block()], cwd=folder, capture_output=True, text=True)
 
 
 def copy_package(src: Path, dst: Path) -> Path:

@@ -207,7 +207,9 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     assert part.get_content_type() == "image/jpeg" and data.startswith(b"\xff\xd8\xff") and len(data) <= 200_000
     # The text lists what was attached, with the hash of the bytes that were sent.
     body = message.get_body(preferencelist=("plain",)).get_content()
-    assert f"{part.get_filename()} (captured " in body and hashlib.sha256(data).hexdigest() in body
+    # ... and that it is a copy fitted from the person's file, not the file itself.
+    fitted = f"{part.get_filename()} (from big-screenshot.png, fitted to the provider's limits; captured "
+    assert fitted in body and hashlib.sha256(data).hexdigest() in body
     # As in a web-form package: the person's file as given, and the fitted copy that was sent.
     package = Path(result["evidence_dir"])
     assert (package / "attachments" / "fitted" / part.get_filename()).read_bytes() == data
@@ -256,3 +258,48 @@ def test_a_connection_lost_after_the_message_is_unknown_and_never_resent_blindly
     again = send(case, home, smtp, "--yes")
     assert again.returncode == ExitStatus.REFUSED, again.stderr
     assert "cases resolve 1" in again.stderr and len(smtp.messages) == 1
+
+
+def test_email_packages_are_signed_zipped_verifiable_packages_with_a_report(smtp, tmp_path):
+    """Sent or drafted, an email run leaves what a web run leaves: the .eml, its attachments,
+    a report, signed, zipped, passing `evidence verify` and the README's by-hand block."""
+    from evidence_fixtures import run_by_hand
+
+    from evidence import Manifest
+
+    sent = json_out(send(write_case(tmp_path), tmp_path / "home", smtp, "--yes", "--json"))
+    drafted_dir = tmp_path / "drafted"
+    drafted_dir.mkdir()
+    drafted = json_out(
+        run_cli(
+            "submit",
+            "demo-email",
+            "--case",
+            str(write_case(drafted_dir)),
+            "--eml-only",
+            "--yes",
+            "--json",
+            home=tmp_path / "home2",
+        )
+    )
+    for result, outcome, kind in ((sent, "confirmed", "send"), (drafted, "drafted", "draft")):
+        folder, bundle = Path(result["evidence_dir"]), Path(result["evidence_zip"])
+        for target in (folder, bundle):
+            done = run_cli("evidence", "verify", str(target), home=tmp_path / "home")
+            assert done.returncode == 0, done.stdout + done.stderr
+        manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+        paths = {f.path for f in manifest.files}
+        assert {
+            "message.eml",
+            "attachments/demo-app-error.png",
+            "attachments/demo-receipt.pdf",
+            "report.html",
+            "report.pdf",
+        } <= paths
+        assert manifest.signer and manifest.signer.sums_signature == "SHA256SUMS.sig"
+        assert manifest.submission.outcome == outcome
+        assert [(a.kind, a.status, a.files) for a in manifest.actions] == [(kind, "ok", ["message.eml"])]
+        assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
+        assert "Card charged but order not placed" in (folder / "report.html").read_text(encoding="utf-8")
+        done = run_by_hand(folder)
+        assert done.returncode == 0 and "package OK" in done.stdout, done.stdout + done.stderr

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from evidence_fixtures import copy_package, make_demo_package
-from helpers import REPO, run_cli
+from evidence_fixtures import copy_package, make_demo_package, readme_by_hand_block, run_by_hand
+from helpers import run_cli
 from tsa_server import TimestampServer
 
 from evidence import Manifest
@@ -48,39 +48,66 @@ def manifest_of(folder: Path) -> Manifest:
     return Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
-def readme_commands() -> list[str]:
-    """The shell commands of the README's "Evidence packages" section that check a package by hand."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Evidence packages", 1)[1].split("\n## ", 1)[0]
-    commands, pending = [], ""
-    for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", section, re.S):
-        for line in block.splitlines():
-            line = line.split("  #", 1)[0].rstrip()
-            if pending:
-                line, pending = pending + " " + line.strip(), ""
-            if line.endswith("\\"):
-                pending = line[:-1].strip()
-                continue
-            if line.strip().startswith(("sha256sum ", "openssl ")):
-                commands.append(line.strip())
-    return commands
+def placed(demo, target: Path) -> Path:
+    """A copy of the demo package in target/package, with the authority's CA beside it as the README says."""
+    target.mkdir(parents=True)
+    (target / "TSA-CA.pem").write_bytes(Path(demo["ca"]).read_bytes())
+    return copy_package(package_dir(demo), target / "package")
 
 
-def test_demo_package_is_accepted_by_verify_sha256sum_and_readme_openssl(demo):
+def test_demo_package_is_accepted_by_verify_and_by_the_readme_block(demo, tmp_path):
     folder = package_dir(demo)
     zip_path = Path(demo["evidence_zip"])
     for target in (folder, zip_path):
         done = run_cli("evidence", "verify", str(target), "--tsa-ca", str(demo["ca"]), home=demo["home"])
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "OK" in done.stdout and "timestamp" in done.stdout and "checked against the CA" in done.stdout
-    commands = readme_commands()
-    assert any(c.startswith("sha256sum -c") for c in commands)
-    assert any("pkeyutl -verify" in c for c in commands) and any("ts -verify" in c for c in commands)
-    for command in commands:
-        command = command.replace("TSA-CA.pem", str(demo["ca"]))
-        done = subprocess.run(command, shell=True, cwd=folder, capture_output=True, text=True)
-        assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
-        assert "FAILED" not in done.stdout
+        assert (
+            "OK" in done.stdout
+            and "timestamp" in done.stdout
+            and "authority checked: its certificate chains to the CA given" in done.stdout
+        )
+    block = readme_by_hand_block()
+    assert "SHA256SUMS.sig" in block and "sha256sum -c" in block and "ts -verify" in block
+    good = placed(demo, tmp_path / "good")
+    done = run_by_hand(good)
+    assert done.returncode == 0, done.stdout + done.stderr
+    fingerprint = manifest_of(good).signer.fingerprint
+    assert done.stdout.splitlines()[-1] == f"package OK, signed by key {fingerprint}", done.stdout
+
+
+def test_the_readme_block_fails_on_a_forged_package(demo, tmp_path):
+    """The forgery the audit found: append to a page, rewrite its line in SHA256SUMS."""
+    import hashlib
+
+    def forge(name: str) -> Path:
+        work = placed(demo, tmp_path / name)
+        page = sorted((work / "pages").glob("*filled-form*.html"))[0]
+        with open(page, "a", encoding="utf-8") as handle:
+            handle.write("<p>I never asked for a refund.</p>\n")
+        rel = page.relative_to(work).as_posix()
+        digest = hashlib.sha256(page.read_bytes()).hexdigest()
+        sums = work / "SHA256SUMS"
+        lines = [f"{digest}  {rel}" if line.endswith(f"  {rel}") else line for line in sums.read_text().splitlines()]
+        sums.write_text("\n".join(lines) + "\n")
+        assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=work).returncode == 0
+        return work
+
+    forged = forge("rewritten")
+    done = run_by_hand(forged)
+    assert done.returncode != 0 and "package OK" not in done.stdout, done.stdout
+    assert not verify(forged).ok
+    # Without its signature the list proves nothing either: the block stops at once.
+    unsigned = forge("unsigned")
+    (unsigned / "SHA256SUMS.sig").unlink()
+    done = run_by_hand(unsigned)
+    assert done.returncode != 0 and "package OK" not in done.stdout
+    problems = {p.file: p.what for p in verify(unsigned).problems}
+    assert problems["SHA256SUMS.sig"].startswith("missing") and "pages/" in " ".join(problems)
+    # A file slipped in is named by the block, though no hash changed.
+    added = placed(demo, tmp_path / "added")
+    (added / "pages" / "extra.html").write_text("<p>added later</p>")
+    done = run_by_hand(added)
+    assert done.returncode != 0 and "pages/extra.html" in done.stdout and "package OK" not in done.stdout
 
 
 def test_manifest_records_environment_actions_and_every_file(demo):
@@ -265,7 +292,11 @@ def test_timestamp_from_an_untrusted_authority_fails(demo, tmp_path):
     with TimestampServer() as stranger:
         ca = stranger.write_ca(tmp_path / "other-ca.pem")
     done = run_cli("evidence", "verify", str(package_dir(demo)), "--tsa-ca", str(ca), home=demo["home"])
-    assert done.returncode == 1 and "manifest.tsr" in done.stderr and "not issued by the trusted CA" in done.stderr
+    assert (
+        done.returncode == 1
+        and "manifest.tsr" in done.stderr
+        and "does not chain to the trusted CA given" in done.stderr
+    )
 
 
 def test_two_bundles_of_the_same_inputs_are_byte_identical(demo, tmp_path):

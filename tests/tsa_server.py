@@ -28,23 +28,28 @@ def _name(cn: str) -> x509.Name:
     )
 
 
-def make_ca(cn: str = "Test Timestamp Root"):
+def make_ca(cn: str = "Test Timestamp Root", issuer=None):
+    """A root CA, or with issuer=(key, cert) an intermediate CA under it."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
-    cert = (
+    signing_key, issuer_name = (issuer[0], issuer[1].subject) if issuer else (key, _name(cn))
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(cn))
-        .issuer_name(_name(cn))
+        .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(now - timedelta(days=60))
         .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    return key, cert
+    if issuer:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
+        )
+    return key, builder.sign(signing_key, hashes.SHA256())
 
 
 def _tsa_key(kind: str):
@@ -55,34 +60,73 @@ def _tsa_key(kind: str):
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def make_tsa_cert(ca_key, ca_cert, kind: str = "rsa"):
+def make_tsa_cert(
+    ca_key,
+    ca_cert,
+    kind: str = "rsa",
+    *,
+    cn: str = "Test Timestamp Unit",
+    eku=(ExtendedKeyUsageOID.TIME_STAMPING,),
+    eku_critical: bool = True,
+    valid=(timedelta(days=-30), timedelta(days=365)),
+):
+    """The authority's signing certificate. eku=None leaves the extension out; valid is
+    (not before, not after) relative to now. (cryptography no longer signs certificates
+    with SHA-1, so a SHA-1 certificate cannot be made here; the path builder refuses one.)"""
     key = _tsa_key(kind)
     now = datetime.now(UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name("Test Timestamp Unit"))
+        .subject_name(_name(cn))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
+        .not_valid_before(now + valid[0])
+        .not_valid_after(now + valid[1])
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
-    return key, cert
+    if eku is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=eku_critical)
+    return key, builder.sign(ca_key, hashes.SHA256())
 
 
 class Authority:
-    """Signs with an RSA key, or with `kind` "dsa" or "x25519" (which cannot sign: the signature is zeros)."""
+    """Signs with an RSA key, or with `kind` "dsa" or "x25519" (which cannot sign: the signature is zeros).
 
-    def __init__(self, kind: str = "rsa"):
-        self.kind = kind
-        self.ca_key, self.ca_cert = make_ca()
-        self.key, self.cert = make_tsa_cert(self.ca_key, self.ca_cert, kind)
+    The rest makes the authorities a checker must see through: a self-made one (its own
+    root, any name), one whose certificate is for another use (eku=, eku_critical=), not
+    valid at the token's time (valid=), that signs with SHA-1 (digest="sha1"), that
+    dates its tokens in the past (backdate=), that leaves out or falsifies the ESS
+    signing-certificate attribute (ess=None, "other"), or that signs under an
+    intermediate CA (intermediate=True: the token carries it, the root stays the anchor),
+    or answers with another nonce than asked (nonce_offset=).
+    """
+
+    def __init__(
+        self,
+        kind: str = "rsa",
+        *,
+        cn: str = "Test Timestamp Unit",
+        root_cn: str = "Test Timestamp Root",
+        intermediate: bool = False,
+        digest: str = "sha256",
+        ess: str | None = "v2",
+        backdate: timedelta = timedelta(0),
+        nonce_offset: int = 0,
+        **cert_options,
+    ):
+        self.kind, self.digest, self.ess, self.backdate = kind, digest, ess, backdate
+        self.nonce_offset = nonce_offset
+        self.ca_key, self.ca_cert = make_ca(root_cn)
+        self.intermediates = []
+        issuer_key, issuer_cert = self.ca_key, self.ca_cert
+        if intermediate:
+            issuer_key, issuer_cert = make_ca("Test Timestamp Intermediate", issuer=(self.ca_key, self.ca_cert))
+            self.intermediates.append(issuer_cert)
+        self.key, self.cert = make_tsa_cert(issuer_key, issuer_cert, kind, cn=cn, **cert_options)
         self.serial = 0
         self.requests = 0
 
@@ -90,61 +134,74 @@ class Authority:
     def ca_pem(self) -> bytes:
         return self.ca_cert.public_bytes(serialization.Encoding.PEM)
 
+    def _hash(self):
+        return {"sha1": hashes.SHA1, "sha256": hashes.SHA256}[self.digest]()
+
     def respond(self, body: bytes) -> bytes:
         req = tsp.TimeStampReq.load(body)
         self.serial += 1
         self.requests += 1
+        now = datetime.now(UTC).replace(microsecond=0) - self.backdate
         tst = tsp.TSTInfo(
             {
                 "version": 1,
                 "policy": "1.3.6.1.4.1.99999.1.1",
                 "message_imprint": req["message_imprint"],
                 "serial_number": self.serial,
-                "gen_time": datetime.now(UTC).replace(microsecond=0),
+                "gen_time": now,
                 "accuracy": {"seconds": 1},
-                "nonce": req["nonce"].native,
+                "nonce": req["nonce"].native + self.nonce_offset,
             }
         )
         content = tst.dump()
         cert_der = self.cert.public_bytes(serialization.Encoding.DER)
         acert = ax509.Certificate.load(cert_der)
-        ess = tsp.SigningCertificateV2(
-            {
-                "certs": [
-                    {
-                        "hash_algorithm": {"algorithm": "sha256"},
-                        "cert_hash": hashlib.sha256(cert_der).digest(),
-                        "issuer_serial": {
-                            "issuer": [ax509.GeneralName(name="directory_name", value=acert.issuer)],
-                            "serial_number": acert.serial_number,
-                        },
-                    }
-                ]
-            }
-        )
-        attrs = cms.CMSAttributes(
-            [
-                cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
-                cms.CMSAttribute(
-                    {"type": "signing_time", "values": [cms.Time(name="utc_time", value=datetime.now(UTC))]}
-                ),
-                cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(content).digest()]}),
-                cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}),
-            ]
-        )
-        to_sign = b"\x31" + attrs.dump()[1:]
+        named = cert_der if self.ess != "other" else make_ca("Someone Else")[1].public_bytes(serialization.Encoding.DER)
+        issuer_serial = {
+            "issuer": [ax509.GeneralName(name="directory_name", value=acert.issuer)],
+            "serial_number": acert.serial_number,
+        }
+        attrs = [
+            cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
+            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time(name="utc_time", value=now)]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.new(self.digest, content).digest()]}),
+        ]
+        if self.ess == "v1":
+            ess = tsp.SigningCertificate(
+                {"certs": [{"cert_hash": hashlib.sha1(named).digest(), "issuer_serial": issuer_serial}]}
+            )
+            attrs.append(cms.CMSAttribute({"type": "signing_certificate", "values": [ess]}))
+        elif self.ess is not None:
+            ess = tsp.SigningCertificateV2(
+                {
+                    "certs": [
+                        {
+                            "hash_algorithm": {"algorithm": "sha256"},
+                            "cert_hash": hashlib.sha256(named).digest(),
+                            "issuer_serial": issuer_serial,
+                        }
+                    ]
+                }
+            )
+            attrs.append(cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}))
+        signed_attrs = cms.CMSAttributes(attrs)
+        to_sign = b"\x31" + signed_attrs.dump()[1:]
         if self.kind == "dsa":
-            signature, algorithm = self.key.sign(to_sign, hashes.SHA256()), "sha256_dsa"
+            signature, algorithm = self.key.sign(to_sign, self._hash()), f"{self.digest}_dsa"
         elif self.kind == "x25519":
             signature, algorithm = bytes(64), "sha256_rsa"
         else:
-            signature, algorithm = self.key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256()), "sha256_rsa"
+            signature, algorithm = self.key.sign(to_sign, padding.PKCS1v15(), self._hash()), f"{self.digest}_rsa"
+        carried = [
+            acert,
+            *(ax509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in self.intermediates),
+        ]
         signed = cms.SignedData(
             {
                 "version": "v3",
-                "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+                "digest_algorithms": [algos.DigestAlgorithm({"algorithm": self.digest})],
                 "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(content)},
-                "certificates": [acert] if req["cert_req"].native else [],
+                "certificates": carried if req["cert_req"].native else [],
                 "signer_infos": [
                     {
                         "version": "v1",
@@ -152,8 +209,8 @@ class Authority:
                             name="issuer_and_serial_number",
                             value={"issuer": acert.issuer, "serial_number": acert.serial_number},
                         ),
-                        "digest_algorithm": {"algorithm": "sha256"},
-                        "signed_attrs": attrs,
+                        "digest_algorithm": {"algorithm": self.digest},
+                        "signed_attrs": signed_attrs,
                         "signature_algorithm": {"algorithm": algorithm},
                         "signature": signature,
                     }
@@ -182,10 +239,10 @@ def authority_app(authority: Authority):
 
 
 class TimestampServer:
-    """`with TimestampServer() as tsa:` — tsa.url, tsa.authority.ca_pem."""
+    """`with TimestampServer() as tsa:` — tsa.url, tsa.authority.ca_pem. Options: Authority's."""
 
-    def __init__(self, kind: str = "rsa"):
-        self.authority = Authority(kind)
+    def __init__(self, kind: str = "rsa", **options):
+        self.authority = Authority(kind, **options)
         self.server = LocalServer(authority_app(self.authority), software="test-tsa")
 
     @property

@@ -117,7 +117,10 @@ def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)
 
 
-def describe_evidence(paths: Iterable[Path | str], case: Case) -> list[dict[str, Any]]:
+def describe_evidence(
+    paths: Iterable[Path | str], case: Case, fitted: dict[str, FittedFile] | None = None
+) -> list[dict[str, Any]]:
+    """Name, capture time and hash of each file; `fitted` says which are copies fitted to the form."""
     tz = case.incident_at.tzinfo or dt.UTC  # always set: incident_at is an aware datetime
     known = {p.name: p for p in case.attachments}
     out: list[dict[str, Any]] = []
@@ -133,9 +136,41 @@ def describe_evidence(paths: Iterable[Path | str], case: Case) -> list[dict[str,
                 "captured_at": capture_time(path, tz),
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "size": len(data),
+                "fitted": (fitted or {}).get(path.name),
             }
         )
     return out
+
+
+@dataclass(frozen=True)
+class FittedFile:
+    """A file sent in place of the person's own: where it came from and whether only its name changed."""
+
+    sources: tuple[str, ...]
+    renamed_only: bool
+
+
+def fitted_files(fitted: Iterable[Any]) -> dict[str, FittedFile]:
+    """By file name, the copies fitted to a form (evidence.fit's `Fitted`: path, sources, actions)."""
+    return {
+        item.path.name: FittedFile(
+            tuple(p.name for p in item.sources), all(a.startswith("renamed ") for a in item.actions)
+        )
+        for item in fitted
+        if item.actions
+    }
+
+
+def fitting_note(fitting: FittedFile, lang: str) -> str:
+    """The request text says when a file is not the one the person gave, so nobody is misled by its name."""
+    names = ", ".join(fitting.sources)
+    if lang == "ru":
+        if fitting.renamed_only:
+            return f"переименован из {names} по правилам сервиса"
+        return f"из {names}, приведён к ограничениям сервиса"
+    if fitting.renamed_only:
+        return f"renamed from {names} to fit the provider's rules"
+    return f"from {names}, fitted to the provider's limits"
 
 
 # --------------------------------------------------------------- subject
@@ -245,10 +280,11 @@ def context_for(
             evidence_lines.append(item["name"])
             continue
         when = format_datetime(item["captured_at"], lang, tz, paren=False)
+        note = f"{fitting_note(item['fitted'], lang)}; " if item.get("fitted") else ""
         if ru:
-            evidence_lines.append(f"{item['name']} (снято {when}; SHA-256 {item['sha256']})")
+            evidence_lines.append(f"{item['name']} ({note}снято {when}; SHA-256 {item['sha256']})")
         else:
-            evidence_lines.append(f"{item['name']} (captured {when}; SHA-256 {item['sha256']})")
+            evidence_lines.append(f"{item['name']} ({note}captured {when}; SHA-256 {item['sha256']})")
 
     def reference(prev, dated: str) -> str:
         text = ("№ " if ru else "No. ") + prev.number
@@ -316,17 +352,19 @@ def compose(
     kind: str = "request",
     subject: str | None = None,
     extra: dict[str, Any] | None = None,
+    fitted: dict[str, FittedFile] | None = None,
 ) -> Request:
     """Write the request (or a follow-up, escalation or script) from the case.
 
     `attachments` are the files that go with it (paths, or names of the case's
-    attachments); by default the case's own.
+    attachments); by default the case's own. `fitted` (by file name) marks the
+    copies fitted to the form's rules, which the text then names as such.
     """
     lang = lang or case.language
     kind = case.kind if kind == "request" else kind
     if lang not in LANGS:
         raise InputError(f"--lang: '{lang}' is not one of {', '.join(LANGS)}")
-    evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case)
+    evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case, fitted)
     context = context_for(case, lang, evidence, flow, extra)
     if subject is not None:
         context["subject"] = subject

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -27,11 +29,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.casework.compose import Request, compose
+from assistant.casework.compose import FittedFile, Request, compose, fitted_files
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
-from evidence import Environment
+from evidence import Action, Environment
 from evidence.fit import media_type
 
 if TYPE_CHECKING:
@@ -97,9 +99,15 @@ def fit_total(flow: Flow, attachments: list[Path]) -> None:
 
 
 def build_message(
-    case: Case, flow: Flow, attachments: list[Path], *, to: str, sender: str | None = None
+    case: Case,
+    flow: Flow,
+    attachments: list[Path],
+    *,
+    to: str,
+    sender: str | None = None,
+    fitted: dict[str, FittedFile] | None = None,
 ) -> tuple[EmailMessage, Request]:
-    request = compose(case, attachments, flow=flow)
+    request = compose(case, attachments, flow=flow, fitted=fitted)
     prefix = flow.email.subject_prefix if flow.email else ""
     sender = sender or case.contacts.email
     message = EmailMessage()
@@ -168,7 +176,9 @@ class Email:
         case, flow, settings = filing.case, filing.flow, filing.settings
         self.to = recipient(flow, settings.to)
         fit_total(flow, filing.attachments)
-        self.message, self.request = build_message(case, flow, filing.attachments, to=self.to, sender=self.smtp.sender)
+        self.message, self.request = build_message(
+            case, flow, filing.attachments, to=self.to, sender=self.smtp.sender, fitted=fitted_files(filing.fitted)
+        )
         if not (settings.yes or settings.dry_run):
             summary = {
                 "provider": flow.name,
@@ -206,25 +216,31 @@ class Email:
             request={"subject": str(message["Subject"]), "body": self.request.body},
         )
         if settings.dry_run:
-            filing.seal(delivery, report=False)
+            self._seal(delivery)
             return delivery
         try:
             filing.journal(message_id=message_id, draft=settings.eml_only)
         except AlreadySubmitted as exc:  # another run got there first: send nothing
             delivery.error = exc
-            filing.seal(delivery, report=False)
+            self._seal(delivery)
             return delivery
         delivery.submitted_at = datetime.now(UTC)
         if settings.eml_only:
             filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
             delivery.outcome, delivery.status, delivery.confirmation = "drafted", "eml_written", message_id
-            filing.seal(delivery, report=False)
+            self._act(delivery, "draft", f"written as message.eml for the person to send to {self.to}; not sent")
+            self._seal(delivery)
             return delivery
         filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
         assert self.client is not None
+        sending = f"handed to {smtp.host}:{smtp.port_or_default()} ({smtp.security}) for {self.to}"
+        started = datetime.now(UTC)
         try:
             self.client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
+            self._act(
+                delivery, "send", sending, started=started, error=str(exc).splitlines()[0] if str(exc) else repr(exc)
+            )
             refusal = smtp_refusal(exc)
             if refusal is not None:  # the server answered "no": it did not take the message
                 delivery.outcome, delivery.reason = "rejected", refusal
@@ -240,11 +256,67 @@ class Email:
                     "recorded as pending and will not be sent again blindly; `assistant cases resolve "
                     f"{filing.case_id or 'CASE'}` records what happened once you know\nevidence: {filing.outdir}"
                 )
-            filing.seal(delivery, report=False)
+            self._seal(delivery)
             return delivery
         delivery.outcome, delivery.status, delivery.confirmation = "confirmed", "confirmed", message_id
-        filing.seal(delivery, report=False)
+        self._act(delivery, "send", f"{sending}: accepted", started=started)
+        self._seal(delivery)
         return delivery
+
+    def _act(
+        self,
+        delivery: Delivery,
+        kind: str,
+        description: str,
+        *,
+        started: datetime | None = None,
+        error: str | None = None,
+    ) -> None:
+        """The report's timeline: what was done with the message, and when."""
+        now = datetime.now(UTC)
+        delivery.actions.append(
+            Action(
+                index=len(delivery.actions) + 1,
+                kind=kind,
+                description=description,
+                started_at=started or now,
+                ended_at=now,
+                status="failed" if error else "ok",
+                error=error,
+                files=["message.eml"],
+            )
+        )
+
+    def _seal(self, delivery: Delivery) -> None:
+        """Seal as a web run does: with report.html and, printed by the browser, report.pdf."""
+        self.filing.seal(delivery, render_pdf=report_pdf(self.filing.settings.browser_path, self.filing.log))
+
+
+def report_pdf(browser_path: str | None, log: Callable[[str], None]) -> Callable[[Path], bytes | None]:
+    """report.html → report.pdf in a browser started for it: an email run has none open. The
+    page may load only files: the report is ours, but its text quotes the case."""
+
+    def render(html: Path) -> bytes | None:
+        from assistant.run.browser import open_browser
+
+        try:
+            with open_browser(browser_path) as (_, browser, _choice):
+                page = browser.new_page()
+                page.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
+                page.goto(html.resolve().as_uri(), wait_until="load")
+                pdf: bytes = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
+                )
+                return pdf
+        except Exception as exc:  # no browser here: the message is sent, the package keeps report.html
+            log(
+                f"note: no report.pdf ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); report.html has the same content"
+            )
+            return None
+
+    return render
 
 
 def smtp_refusal(exc: BaseException) -> str | None:

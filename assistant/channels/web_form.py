@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.casework.compose import compose
+from assistant.casework.compose import FittedFile, compose, fitted_files
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, OutcomeUnknown, Rejected
 from assistant.language.case import Case
@@ -25,11 +25,17 @@ from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
 
 
-def template_context(case: Case, flow: Flow, base_url: str, attachments: list[Any] | None = None) -> dict[str, Any]:
+def template_context(
+    case: Case,
+    flow: Flow,
+    base_url: str,
+    attachments: list[Any] | None = None,
+    fitted: dict[str, FittedFile] | None = None,
+) -> dict[str, Any]:
     """What a flow's `{{ … }}` templates may read: plain data only (paths become text)."""
     category = flow.categories[case.category]
     files = list(case.attachments) if attachments is None else attachments
-    request = compose(case, files, flow=flow)
+    request = compose(case, files, flow=flow, fitted=fitted)
     return {
         "case": {**case.model_dump(mode="python"), "attachments": [str(p) for p in case.attachments]},
         "category": {
@@ -51,7 +57,9 @@ class WebForm:
     def __init__(self, filing: Filing) -> None:
         self.filing = filing
         settings = filing.settings
-        self.context = template_context(filing.case, filing.flow, filing.base_url, filing.attachments)
+        self.context = template_context(
+            filing.case, filing.flow, filing.base_url, filing.attachments, fitted_files(filing.fitted)
+        )
         self.capture = CaptureSettings.chosen(
             settings.home,
             device=settings.device,

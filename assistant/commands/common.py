@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -61,7 +62,9 @@ def fail(exc: Exception) -> NoReturn:
     code = exc.exit_code if isinstance(exc, AssistantError) else ExitStatus.RUN_FAILED
     text = printable(str(exc)).strip("\n")
     lines = text.split("\n") if text.strip() else [type(exc).__name__]
-    click.secho(f"error: {lines[0]}", err=True, fg="red", bold=True)
+    # A message that already starts "error:" (a library's, passed on) gets the prefix once.
+    first = re.sub(r"^(?:error:\s*)+", "", lines[0], flags=re.IGNORECASE) or lines[0]
+    click.secho(f"error: {first}", err=True, fg="red", bold=True)
     for line in lines[1:]:  # details under the one-line message, not more errors
         click.secho(f"  {line}", err=True, fg="red")
     exit_with(code)

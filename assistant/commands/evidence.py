@@ -40,7 +40,7 @@ def _existing(path: str) -> Path:
 @click.option(
     "--tsa-ca",
     "tsa_ca",
-    type=click.Path(dir_okay=False, exists=True),
+    metavar="FILE",
     multiple=True,
     help="CA certificate (PEM/DER) the timestamp authority must chain to. Repeatable.",
 )
@@ -60,7 +60,7 @@ def verify(path, tsa_ca, expect_key, as_json):
     """
     from evidence.verify import verify as check
 
-    result = check(_existing(path), tsa_ca=[Path(p).read_bytes() for p in tsa_ca] or None, expect_key=expect_key)
+    result = check(_existing(path), tsa_ca=[_certificate(p) for p in tsa_ca] or None, expect_key=expect_key)
     if as_json:
         print_json(result.public())
     else:
@@ -68,20 +68,85 @@ def verify(path, tsa_ca, expect_key, as_json):
     exit_with(ExitStatus.OK if result.ok else ExitStatus.RUN_FAILED)
 
 
+MAX_CERTIFICATES = 1024 * 1024  # a CA bundle is a few hundred kB
+
+
+def _certificate(path: str) -> bytes:
+    """A --tsa-ca file, read and checked: a certificate or it is bad input, said in one line."""
+    import os
+    import stat
+
+    from assistant.errors import InputError, printable
+    from evidence.tsa import load_certs
+
+    where = f"--tsa-ca {printable(path)}"
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # a folder, a FIFO that would hang the read, /dev/zero
+            raise InputError(f"{where}: not a regular file; give the authority's CA certificate file")
+        with open(path, "rb") as handle:
+            blob = handle.read(MAX_CERTIFICATES + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        if len(blob) > MAX_CERTIFICATES:
+            raise ValueError("too big")
+        load_certs(blob)
+    except ValueError:
+        raise InputError(
+            f"{where}: not a certificate (PEM or DER); give the timestamp authority's "
+            "CA certificate, e.g. FreeTSA's cacert.pem"
+        ) from None
+    return blob
+
+
+def _token(root: Path) -> dict[str, str] | None:
+    """Who signed the package's timestamp token and when, by its own word (show checks no CA)."""
+    from evidence import tsa
+
+    token, manifest = root / "manifest.tsr", root / "manifest.json"
+    if not token.is_file():
+        return None
+    try:
+        info = tsa.check(token.read_bytes(), manifest.read_bytes())
+    except tsa.TimestampError as exc:
+        return {"problem": str(exc)}
+    return {"gen_time": f"{info.gen_time:%Y-%m-%d %H:%M:%S} UTC", "signer": info.tsa_subject}
+
+
+def _say(text: object, **style: Any) -> None:
+    """One line of what a package says: its text may come from a hostile file."""
+    from assistant.errors import printable
+
+    click.secho(printable(str(text)).replace("\n", " "), **style)
+
+
 def _print_result(result) -> None:
     if result.ok:
-        click.secho(f"OK: {result.path}", fg="green", bold=True)
-        click.echo(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
-        click.echo(f"  signed by Ed25519 key {result.signer}")
+        _say(f"OK: {result.path}", fg="green", bold=True)
+        _say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
+        _say(f"  signed by Ed25519 key {result.signer}")
         if result.timestamp:
-            trust = "checked against the CA given" if result.tsa_trusted else "not checked against a CA (pass --tsa-ca)"
-            click.echo(f"  timestamp {result.timestamp} from {result.timestamp_authority}; authority {trust}")
+            when = result.timestamp.replace("T", " ").replace("+00:00", " UTC")
+            _say(f"  timestamp {when}, signed by {result.timestamp_signer}")
+            if result.tsa_trusted:
+                _say("  authority checked: its certificate chains to the CA given (--tsa-ca)")
+            else:
+                _say(
+                    "  authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
+                    "with the authority's CA certificate",
+                    fg="yellow",
+                )
+            if result.timestamp_authority:
+                _say(f"  asked for it: {result.timestamp_authority}")
         else:
-            click.echo("  no trusted timestamp (the package was made without --tsa)")
+            _say("  no trusted timestamp (the package was made without --tsa)")
+        for note in result.notes:
+            _say(f"  note: {note}", fg="yellow")
         return
-    click.secho(f"FAILED: {result.path}", fg="red", bold=True, err=True)
+    _say(f"FAILED: {result.path}", fg="red", bold=True, err=True)
     for problem in result.problems:
-        click.secho(f"  {problem}", fg="red", err=True)
+        _say(f"  {problem}", fg="red", err=True)
 
 
 @evidence.command("show")
@@ -94,22 +159,30 @@ def show(path, as_json):
     import tempfile
     import zipfile
 
-    from assistant.errors import InputError
+    from assistant.errors import InputError, printable
     from evidence import Manifest
-    from evidence.bundle import safe_extract
+    from evidence.bundle import UnsafeArchive, files_of, safe_extract
     from evidence.report import SHOT_ROLES
 
     target = _existing(path)
+    where = printable(path)
     with tempfile.TemporaryDirectory(prefix="evidence-show-") as tmp:
         root = target
-        if target.is_file():
-            if not zipfile.is_zipfile(target):
-                raise InputError(f"{path}: not a zip")
-            root = safe_extract(target, Path(tmp) / "p")
         try:
-            manifest = Manifest.model_validate(json.loads((root / "manifest.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: no readable manifest.json ({str(exc).splitlines()[0]})") from None
+            if target.is_file():
+                if not zipfile.is_zipfile(target):
+                    raise InputError(f"{where}: not a zip")
+                root = safe_extract(target, Path(tmp) / "p")
+            elif not target.is_dir():
+                raise InputError(f"{where}: not a package folder or a zip")
+            files_of(root)  # refuses a symlink or a FIFO anywhere inside, as verify does
+            manifest = Manifest.model_validate(json.loads((root / "manifest.json").read_bytes()))
+        except UnsafeArchive as exc:
+            raise InputError(f"{where}: refused: {printable(str(exc))}") from None
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            raise InputError(f"{where}: no readable manifest.json ({reason})") from None
+        stamped = _token(root)
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary: dict[str, Any] = {
         "path": str(target),
@@ -133,35 +206,43 @@ def show(path, as_json):
         "environment": manifest.environment.model_dump(exclude_none=True),
         "signer_fingerprint": manifest.signer.fingerprint if manifest.signer else None,
         "timestamp_authority": manifest.timestamp_authority,
+        "timestamp": stamped,
     }
     if as_json:
         print_json(summary)
         return
     sub = manifest.submission
-    click.secho(f"{manifest.case.get('subject') or 'Evidence package'}", bold=True)
-    click.echo(f"  made        {summary['created_at']} by {manifest.tool}")
+    _say(f"{manifest.case.get('subject') or 'Evidence package'}", bold=True)
+    _say(f"  made        {summary['created_at']} by {manifest.tool}")
     for key in ("provider", "category", "order_id", "incident_at", "contact"):
         if manifest.case.get(key):
-            click.echo(f"  {key:11} {manifest.case[key]}")
+            _say(f"  {key:11} {manifest.case[key]}")
     if manifest.flow:
-        click.echo(f"  flow        {manifest.flow.id} v{manifest.flow.version}")
+        _say(f"  flow        {manifest.flow.id} v{manifest.flow.version}")
     if sub:
         number = f", request number {sub.confirmation}" if sub.confirmation else ""
-        click.echo(f"  outcome     {sub.outcome}{' (dry run)' if sub.dry_run else ''}{number}")
+        _say(f"  outcome     {sub.outcome}{' (dry run)' if sub.dry_run else ''}{number}")
     env = manifest.environment
     device = f", as {env.emulated_device}" if env.emulated_device else ""
-    click.echo(f"  captured    on {env.os} {env.os_version}, {env.browser} {env.browser_version}{device}")
-    click.echo(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
-    click.echo(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
+    _say(f"  captured    on {env.os} {env.os_version}, {env.browser} {env.browser_version}{device}")
+    _say(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
+    _say(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
     for shot in shots:
-        click.echo(
+        _say(
             f"    {shot.captured_at.strftime('%H:%M:%S') if shot.captured_at else '?'}  {shot.path}  {shot.meta.get('url', '')}"
         )
     for fit in manifest.fitting:
-        click.echo(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
-    click.echo(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
-    click.echo(f"  timestamp   {manifest.timestamp_authority or 'none'}")
-    click.echo(f"  check with  assistant evidence verify {target}")
+        _say(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
+    _say(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
+    if stamped and "problem" in stamped:
+        _say(f"  timestamp   does not hold: {stamped['problem']}", fg="red")
+    elif stamped:
+        _say(
+            f"  timestamp   {stamped['gen_time']} by {stamped['signer']} (authority not checked: verify --tsa-ca FILE)"
+        )
+    else:
+        _say(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+    _say(f"  check with  assistant evidence verify {target}")
 
 
 @click.command("capture")

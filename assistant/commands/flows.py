@@ -86,6 +86,9 @@ def list_flows(as_json: bool) -> None:
                 "channel": loaded.channel,
                 "categories": list(loaded.categories),
                 "verified_live": loaded.verified_live.isoformat() if loaded.verified_live else None,
+                "verified_confirmation": (
+                    loaded.verified_confirmation.isoformat() if loaded.verified_confirmation else None
+                ),
                 "file": str(path),
             }
         )
@@ -102,11 +105,16 @@ def list_flows(as_json: bool) -> None:
 
 @flow.command("test")
 @click.argument("flows", nargs=-1)
-@click.option("--keep", type=click.Path(file_okay=False), help="Keep each run's evidence under this folder.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False),
+    help="Keep each run's evidence under this folder (without it, only a failed run's, in the home's flowtests/).",
+)
 @click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @json_option
+@pass_ctx
 @handles_errors
-def test(flows, keep, timeout, as_json) -> None:
+def test(obj, flows, keep, timeout, as_json) -> None:
     """Run flows against their replicas with their sample cases (all flows if none named).
 
     FLOW is a flow id (kuper-support) or a flow file. Each test starts the
@@ -132,14 +140,15 @@ def test(flows, keep, timeout, as_json) -> None:
     results = []
     for path in paths:
         target = Path(keep) / Path(path).stem if keep else None
-        result = run(path, log=info, keep=target, timeout=timeout)
+        result = run(path, log=info, keep=target, timeout=timeout, failures=Path(obj.home) / "flowtests")
         results.append(result)
         if not as_json:
             if result.ok:
                 click.secho(f"ok    {result.flow:<22} {result.confirmation:<16} {result.seconds:5.1f} s", fg="green")
             else:
                 click.secho(f"FAIL  {result.flow:<22} {result.message}", fg="red")
-                click.echo(f"      evidence: {result.evidence_dir}")
+                if result.evidence_dir:
+                    click.echo(f"      evidence: {result.evidence_dir}")
     if as_json:
         print_json([r.public() for r in results])
     if any(not r.ok for r in results) or not results:
@@ -188,25 +197,73 @@ def new(name, flows_dir, sites_dir, force) -> None:
 
 
 @flow.command("snapshot")
-@click.argument("url")
-@click.argument("name")
+@click.argument("url", metavar="[URL]")
+@click.argument("name", required=False)
 @click.option("--form", "form_selector", metavar="SELECTOR", help="The form to capture (default: the biggest).")
+@click.option(
+    "--confirmation",
+    "evidence_dir",
+    type=click.Path(file_okay=False, exists=True),
+    metavar="EVIDENCE_DIR",
+    help="Instead: take the real confirmation page from the evidence of one real submission.",
+)
+@click.option("--number", metavar="N", help="With --confirmation: the request number the page showed.")
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--timeout", type=seconds(1), default=30, show_default=True, metavar="SECONDS")
 @place_options
+@pass_ctx
 @handles_errors
-def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_dir, force) -> None:
+def snapshot(
+    obj, url, name, form_selector, evidence_dir, number, browser_path, timeout, flows_dir, sites_dir, force
+) -> None:
     """Save the form at URL as the start of replica NAME, and draft flow NAME from its fields.
 
     Writes tests/sites/NAME/ (form.html pointed at the replica, fields.json,
     the whole page as snapshot.html, a site.py that accepts the form) and, if
     flows/NAME.yaml does not exist, a draft flow and sample case that pass
     `assistant flow test NAME` against the replica.
+
+    \b
+    assistant flow snapshot NAME --confirmation EVIDENCE_DIR [--number N]
+    takes the provider's real confirmation page from the evidence folder of
+    one real submission: saves it as the replica's done.html with the
+    person's data replaced by the sample case's, drafts success: and
+    confirmation: from where the number sits, and sets verified_confirmation.
     """
+    from datetime import date
+    from pathlib import Path
+
     from assistant.commands.common import info
-    from assistant.workbench.authoring import snapshot as take
+    from assistant.errors import InputError
 
     places = _places(flows_dir, sites_dir)
+    if evidence_dir is not None:
+        from assistant.workbench.authoring import check_name
+        from assistant.workbench.confirmation import capture
+
+        if name is not None:
+            raise InputError("--confirmation takes NAME only: assistant flow snapshot NAME --confirmation EVIDENCE_DIR")
+        name = url
+        check_name(name)
+        for path in capture(
+            Path(evidence_dir),
+            places.flow(name),
+            places.site(name),
+            number=number,
+            today=date.today(),
+            browser_path=browser_path,
+            home=Path(obj.home),
+            log=info,
+        ):
+            click.echo(f"wrote {path}")
+        click.echo(f"next: assistant flow test {places.flow(name)}")
+        return
+    if name is None:
+        raise InputError("give URL and NAME: assistant flow snapshot https://… acme-support")
+    if number is not None:
+        raise InputError("--number goes with --confirmation")
+    from assistant.workbench.authoring import snapshot as take
+
     for path in take(
         url,
         name,
@@ -215,6 +272,7 @@ def snapshot(url, name, form_selector, browser_path, timeout, flows_dir, sites_d
         force=force,
         browser_path=browser_path,
         timeout=timeout,
+        home=Path(obj.home),
         log=info,
     ):
         click.echo(f"wrote {path}")

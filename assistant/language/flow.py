@@ -472,8 +472,36 @@ class AttachmentLimits(Strict):
     media_types: tuple[str, ...] = Field(
         default_factory=lambda: ("image/png", "image/jpeg", "application/pdf"), max_length=50
     )
+    extensions: tuple[str, ...] | None = Field(
+        None,
+        max_length=50,
+        description="the file name endings the form takes, e.g. [.jpg, .png, .pdf] (a site that rejects "
+        "photo.jpeg gets photo.jpg); default: any name",
+    )
+    latin_names: bool = Field(
+        False,
+        description="the site takes only file names of Latin letters, digits, '.', '-' and '_' "
+        "(фото чека.jpg is sent as foto-cheka.jpg)",
+    )
     max_bytes: int = Field(5 * 1024 * 1024, gt=0, le=MAX_ATTACHMENT_BYTES)
     max_files: int = Field(5, ge=0, le=MAX_ATTACHMENT_FILES)
+
+    @field_validator("media_types")
+    @classmethod
+    def _media_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for kind in value:
+            if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", kind):
+                raise ValueError(f"{kind!r} is not a media type like application/pdf or image/png")
+        return value
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        # Sites compare endings without case (.JPG is .jpg), so one spelling is kept.
+        for item in value or ():
+            if not re.fullmatch(r"\.[A-Za-z0-9][A-Za-z0-9_+-]{0,15}", item):
+                raise ValueError(f"{item!r} is not a file name ending like .jpg or .pdf")
+        return None if value is None else tuple(dict.fromkeys(item.lower() for item in value))
 
 
 class Success(Strict):
@@ -718,6 +746,11 @@ class Flow(Strict):
     )
     verified_live: date | None = Field(
         None, description="the date this flow last worked against the real site; null if never"
+    )
+    verified_confirmation: date | None = Field(
+        None,
+        description="the date success/confirmation were drafted from a real confirmation page "
+        "(`assistant flow snapshot --confirmation`); null if they are guesses",
     )
     notes: str | None = Field(None, description="what is known and what was never checked")
     other_channels: Mapping[str, str] = Field(default_factory=dict, max_length=MAX_CATEGORIES)

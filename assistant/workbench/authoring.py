@@ -44,7 +44,7 @@ class Places:
         return self.flows / "samples" / f"{name}-case.yaml"
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if not NAME.match(name):
         raise InputError(f"NAME: {name!r} must be lower-case letters, digits and '-', like acme-support")
 
@@ -85,35 +85,9 @@ def _write_sample_case(
     return case
 
 
-ACCEPT = {
-    ".pdf": ["application/pdf"],
-    "application/pdf": ["application/pdf"],
-    ".png": ["image/png"],
-    ".jpg": ["image/jpeg"],
-    ".jpeg": ["image/jpeg"],
-    "image/*": ["image/png", "image/jpeg"],
-    "image/png": ["image/png"],
-    "image/jpeg": ["image/jpeg"],
-}
-
-
-def _attachment_limits(fields: list[dict[str, Any]]) -> tuple[list[str], int]:
-    """What the form's file inputs take: media types from `accept`, and how many files."""
-    inputs = [f for f in fields if f["type"] == "file"]
-    if not inputs:
-        return ["image/png", "image/jpeg", "application/pdf"], 0
-    types: list[str] = []
-    for field in inputs:
-        accept = [a.strip().lower() for a in field.get("accept", "").split(",") if a.strip()]
-        for item in accept or ["image/*", ".pdf"]:
-            types += [t for t in ACCEPT.get(item, []) if t not in types]
-    count = sum(5 if f["multiple"] else 1 for f in inputs)
-    return types or ["image/png", "image/jpeg", "application/pdf"], count
-
-
 def new(name: str, places: Places, *, force: bool = False) -> list[Path]:
     """Scaffold flow + replica + sample case; `assistant flow test NAME` passes at once."""
-    _check_name(name)
+    check_name(name)
     flow, site, case = places.flow(name), places.site(name), places.case(name)
     _refuse_existing([flow, site, case], force)
     site.mkdir(parents=True, exist_ok=True)
@@ -130,24 +104,6 @@ def new(name: str, places: Places, *, force: bool = False) -> list[Path]:
 
 
 # ----------------------------------------------------------------- snapshot
-
-FIELDS_JS = r"""
-(form) => {
-  const labelOf = (el) => {
-    if (el.id) { const l = form.ownerDocument.querySelector(`label[for="${CSS.escape(el.id)}"]`); if (l) return l.innerText.trim(); }
-    const wrap = el.closest("label"); if (wrap) return wrap.innerText.trim().split("\n")[0].trim();
-    return el.getAttribute("aria-label") || el.getAttribute("placeholder") || "";
-  };
-  return [...form.querySelectorAll("input, select, textarea, button")].map((el) => ({
-    tag: el.tagName.toLowerCase(), type: (el.getAttribute("type") || "").toLowerCase(),
-    name: el.getAttribute("name") || "", id: el.id || "", label: labelOf(el),
-    required: el.required || el.getAttribute("aria-required") === "true",
-    multiple: !!el.multiple, value: el.getAttribute("value") || "", accept: el.getAttribute("accept") || "",
-    text: el.tagName === "BUTTON" ? el.innerText.trim() : "",
-    options: el.tagName === "SELECT" ? [...el.options].map((o) => ({ value: o.value, text: o.text.trim() })) : [],
-  }));
-}
-"""
 
 
 def _pick_form(page, selector: str | None):
@@ -176,99 +132,15 @@ def _form_selector(page, form) -> str:
         if re.fullmatch(r"[A-Za-z][\w-]*", cls):
             candidates.append(f"form.{cls}")
     candidates.append("form")
+    # The form holding a field only it has: true on the real page and in the replica's copy alike.
+    for field_name in form.evaluate("(f) => [...f.elements].map((e) => e.getAttribute('name') || '')"):
+        if re.fullmatch(r"[\w\[\]-]+", field_name):
+            candidates.append(f"form:has([name='{field_name}'])")
     for candidate in candidates:
         if page.locator(candidate).count() == 1:
             return candidate
     index = form.evaluate("(f) => [...document.forms].indexOf(f)")
     return f"form >> nth={index}"
-
-
-def _selector(field: dict[str, Any], form_selector: str) -> str:
-    if field["id"] and re.fullmatch(r"[A-Za-z][\w-]*", field["id"]):
-        return f"#{field['id']}"
-    inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
-    if field["name"] and "'" not in field["name"]:
-        if field["type"] in ("radio", "checkbox") and field["value"] and "'" not in field["value"]:
-            return f"{inside}[name='{field['name']}'][value='{field['value']}']"
-        return f"{inside}[name='{field['name']}']"
-    if field["type"] == "submit" or field["tag"] == "button":
-        return f"{inside}[type=submit]" if field["type"] == "submit" else f"{inside}button"
-    return f"{inside}{field['tag']}"
-
-
-def _value_for(field: dict[str, Any]) -> tuple[str, str]:
-    """(template, why) for a field, guessed from its type, name and label."""
-    words = f"{field['name']} {field['id']} {field['label']}".lower()
-    kind = field["type"]
-
-    def has(*needles: str) -> bool:
-        return any(n in words for n in needles)
-
-    if kind == "email" or has("mail", "почт"):
-        return "{{ case.contacts.email }}", "email"
-    if kind == "tel" or has("phone", "телефон", "tel"):
-        return "{{ case.contacts.phone }}", "phone"
-    if kind == "date" or has("date", "дата"):
-        return "{{ case.incident_at | date }}", "date of the incident"
-    if kind == "time" or has("time", "время"):
-        return "{{ case.incident_at | time }}", "time of the incident"
-    if has("account", "счёт", "счет", "login", "логин"):
-        return "{{ case.account }}", "account (the case's `account:`)"
-    if has("order", "заказ", "contract", "договор"):
-        return '{{ case.order_id | default("") }}', "order number"
-    if field["tag"] == "textarea" or has("message", "description", "text", "сообщ", "описан", "обращен"):
-        return "{{ request.body }}", "the request text"
-    if has("subject", "topic", "title", "тема"):
-        return "{{ request.subject }}", "subject"
-    if has("name", "фио", "имя"):
-        return "{{ case.contacts.full_name }}", "full name"
-    return "{{ request.subject }}", "TODO: not recognised; choose what goes here"
-
-
-def draft_steps(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> tuple[list[str], str, dict]:
-    """YAML step lines for the fields, the submit selector, and the categories block."""
-    lines = [f'  - goto: "{{{{ base_url }}}}{url_path}"', f'  - wait_for: {{ selector: "{form_selector}" }}']
-    categories: dict[str, dict[str, str]] = {}
-    submit = None
-    done_radio: set[str] = set()
-    for field in fields:
-        tag, kind, sel = field["tag"], field["type"], _selector(field, form_selector)
-        if (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind in ("submit", "image")):
-            submit = submit or sel
-            continue
-        if tag == "button" or kind in ("hidden", "button", "reset"):
-            continue
-        field = {**field, "label": " ".join(field["label"].split())}
-        label = f"  # {field['label'][:60]}" if field["label"] else ""
-        if tag == "select":
-            options = [o for o in field["options"] if o["value"]]
-            if not options:
-                continue
-            if not categories:
-                for option in options:
-                    key = re.sub(r"[^a-z0-9]+", "-", option["value"].lower()).strip("-") or "option"
-                    categories[key] = {"label": option["text"] or option["value"], "form_value": option["value"]}
-                lines.append(f'  - select: {{ selector: "{sel}", value: "{{{{ category.form_value }}}}" }}{label}')
-            else:
-                lines.append(
-                    f'  - select: {{ selector: "{sel}", value: "{options[0]["value"]}" }}  # TODO: choose{label}'
-                )
-        elif kind == "checkbox":
-            if field["required"] or "consent" in field["name"] or "agree" in field["name"]:
-                lines.append(f'  - check: "{sel}"{label}')
-        elif kind == "radio":
-            if field["name"] not in done_radio:
-                done_radio.add(field["name"])
-                lines.append(f'  - check: "{sel}"  # TODO: the right choice{label}')
-        elif kind == "file":
-            lines.append(f'  - upload: {{ selector: "{sel}", files: "{{{{ attachments }}}}" }}{label}')
-        else:
-            value, why = _value_for(field)
-            note = f"  # {why}" + (f": {field['label'][:50]}" if field["label"] else "")
-            lines.append(f'  - fill: {{ selector: "{sel}", value: "{_yaml_escape(value)}" }}{note}')
-    lines.append("  - screenshot: filled-form")
-    lines.append(f'  - submit: "{submit or form_selector + " [type=submit]"}"')
-    return lines, submit or "", categories
 
 
 def _yaml_escape(value: str) -> str:
@@ -284,24 +156,38 @@ def snapshot(
     force: bool = False,
     browser_path: str | None = None,
     timeout: float = 30,
+    home: Path | None = None,
     log: Callable[[str], None] = lambda m: None,
 ) -> list[Path]:
-    """Save a page's form as the start of a replica, and draft a flow for it if there is none."""
+    """Save a page's form as the start of a replica, and draft a flow for it if there is none.
+
+    The browser's temporary files go to a run folder in `home` (removed after), as for a submission."""
 
     from assistant.run import browser as browsers
+    from assistant.workbench import drafting
 
-    _check_name(name)
+    check_name(name)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"URL: {url!r} is not an http(s) address")
     site = places.site(name)
     flow_path = places.flow(name)
     _refuse_existing([site / "form.html"], force)
+    from contextlib import nullcontext
+
     from playwright.sync_api import Error as PlaywrightError
 
     from assistant.errors import RunFailed
+    from assistant.run.scratch import run_folder
 
-    with browsers.open_browser(browser_path) as (_, browser, _choice):
+    with (
+        run_folder(home) if home is not None else nullcontext(),
+        browsers.open_browser(browser_path) as (
+            _,
+            browser,
+            _choice,
+        ),
+    ):
         try:
             page = browser.new_page()
             log(f"opening {url} …")
@@ -309,7 +195,7 @@ def snapshot(
             final = page.url
             form = _pick_form(page, form_selector)
             css = form_selector or _form_selector(page, form)
-            fields = form.evaluate(FIELDS_JS)
+            fields = form.evaluate(drafting.FIELDS_JS)
             form_html = form.evaluate("(f) => f.outerHTML")
             original = page.content()
             title = page.title()
@@ -317,16 +203,17 @@ def snapshot(
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(f"could not capture the form at {url}: {first}") from None
     path = urlsplit(final).path or "/"
+    rejected, error_class = drafting.refusal_marker(original, fields)
     site.mkdir(parents=True, exist_ok=True)
     (site / "snapshot.html").write_text(original, encoding="utf-8")
     form_html = _local_form(form_html, path)
     page_html = (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>$title</title></head>\n<body>\n'
         f"<!-- form captured from {final} by `assistant flow snapshot`; snapshot.html is the whole page -->\n"
-        f"{form_html}\n</body></html>\n"
+        f"$errors\n{form_html}\n</body></html>\n"
     )
     (site / "form.html").write_text(page_html, encoding="utf-8")
-    meta = {"url": final, "path": path, "form": css, "fields": fields}
+    meta = {"url": final, "path": path, "form": css, "error_class": error_class, "fields": fields}
     (site / "fields.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     written = [site / "snapshot.html", site / "form.html", site / "fields.json"]
     if force or not (site / "site.py").exists():
@@ -336,11 +223,12 @@ def snapshot(
     if flow_path.exists() and not force:
         log(f"{flow_path} exists; left as it is (the fields are in {site / 'fields.json'})")
         return written
-    steps, _submit, categories = draft_steps(fields, css, path)
+    drafted = drafting.draft(fields, css, path)
+    categories = drafted.categories
     case = places.case(name)
     first = next(iter(categories), "general")
-    media_types, max_files = _attachment_limits(fields)
-    _write_sample_case(places, name, first, media_types, attach=max_files > 0)
+    rules = drafting.attachment_rules(fields)
+    _write_sample_case(places, name, first, rules.media_types, attach=rules.max_files > 0)
     if not categories:
         categories = {"general": {"label": "General question", "form_value": "general"}}
     category_lines = []
@@ -351,25 +239,35 @@ def snapshot(
             f'    form_value: "{_yaml_escape(info["form_value"])}"',
             "    deadline: { business_days: 3 }  # TODO: the provider's answer time, with its source",
         ]
+    extensions = (
+        f"  extensions: [{', '.join(rules.extensions)}]  # the names the file field's accept= allows\n"
+        if rules.extensions
+        else ""
+    )
+    final_parts = urlsplit(final)
     text = _fill(
         (SCAFFOLD / "snapshot_flow.yaml").read_text(encoding="utf-8"),
         {
             "name": name,
             "url": final,
-            "homepage": f"{urlsplit(final).scheme}://{urlsplit(final).netloc}/",
+            "homepage": f"{final_parts.scheme}://{final_parts.netloc}/",
             # With its port when it has one, so the homepage is an origin the flow allows.
-            "host": (urlsplit(final).hostname or "") + (f":{urlsplit(final).port}" if urlsplit(final).port else ""),
+            "host": (final_parts.hostname or "") + (f":{final_parts.port}" if final_parts.port else ""),
             "title": _yaml_escape(title),
             "categories": "\n".join(category_lines),
-            "steps": "\n".join(steps),
-            "media_types": ", ".join(media_types),
-            "max_files": str(max_files),
+            "steps": "\n".join(drafted.steps),
+            "media_types": ", ".join(rules.media_types),
+            "extensions": extensions,
+            "max_files": str(rules.max_files),
+            "rejected": _yaml_escape(rejected),
             "replica": _relative(site, flow_path.parent),
             "case": _relative(case, flow_path.parent),
         },
     )
     flow_path.parent.mkdir(parents=True, exist_ok=True)
     flow_path.write_text(text, encoding="utf-8")
+    if drafted.todo:
+        log(f"left out (nothing in a case says what goes there): {'; '.join(drafted.todo)}")
     return written + [flow_path, case]
 
 
@@ -410,10 +308,10 @@ def check(
 ) -> dict[str, Any]:
     """Walk the flow up to, not including, its submit step, and find the submit button."""
     import tempfile
+    from datetime import UTC, datetime
 
     from assistant.language.case import load_case
     from assistant.language.flow import load_flow
-    from assistant.pipeline import Settings, submit
 
     flow = load_flow(path)
     if flow.channel != "web_form":
@@ -421,7 +319,46 @@ def check(
     if case_file is None and flow.test is None:
         raise InputError(f"{flow.path}: no test: block with a sample case; pass --case FILE")
     case = load_case(case_file or flow.sample_case(), {"provider": flow.id})
-    scratch = Path(tempfile.mkdtemp(prefix=f"flowcheck-{flow.id}-"))
+    # The evidence is kept in the assistant's home (the command prints where); the replica's
+    # throwaway home goes with the temporary folder.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    evidence = Path(home) / "checks" / f"{stamp}-{flow.id}"
+    with tempfile.TemporaryDirectory(prefix=f"flowcheck-{flow.id}-") as scratch_name:
+        outcome = _walk(
+            flow, case, Path(scratch_name), evidence, live, base_url, home, headed, timeout, browser_path, log
+        )
+    submit_step = flow.steps[flow.submit_index()]
+    return {
+        "flow": flow.id,
+        "site": outcome.site,
+        "live": live,
+        "checked_steps": flow.submit_index(),
+        "submit_line": submit_step.line,
+        "evidence_dir": str(outcome.evidence_dir),
+    }
+
+
+@dataclass
+class _Walked:
+    site: str
+    evidence_dir: Path
+
+
+def _walk(
+    flow: Any,
+    case: Any,
+    scratch: Path,
+    evidence: Path,
+    live: bool,
+    base_url: str | None,
+    home: Path,
+    headed: bool,
+    timeout: float | None,
+    browser_path: str | None,
+    log: Callable[[str], None],
+) -> _Walked:
+    from assistant.pipeline import Settings, submit
+
     server = None
     if live:
         if base_url:
@@ -439,11 +376,11 @@ def check(
             server = open_replica(replica_spec(flow)).start()
             base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"
-            if flow.requires_login:
-                log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
         else:
             site_home = Path(home)
     try:
+        if server is not None and base_url is not None and flow.requires_login:
+            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
         outcome = submit(
             case,
             flow,
@@ -453,7 +390,7 @@ def check(
                 dry_run=True,
                 headed=headed,
                 timeout=timeout,
-                out=scratch / "evidence",
+                out=evidence,
                 browser_path=browser_path,
                 log=log,
             ),
@@ -461,12 +398,4 @@ def check(
     finally:
         if server is not None:
             server.stop()
-    submit_step = flow.steps[flow.submit_index()]
-    return {
-        "flow": flow.id,
-        "site": base_url or flow.homepage,
-        "live": live,
-        "checked_steps": flow.submit_index(),
-        "submit_line": submit_step.line,
-        "evidence_dir": str(outcome.evidence_dir),
-    }
+    return _Walked(base_url or flow.homepage, outcome.evidence_dir)

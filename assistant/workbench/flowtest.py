@@ -99,11 +99,13 @@ def run(
     keep: Path | None = None,
     timeout: float | None = None,
     browser_path: str | None = None,
+    failures: Path | None = None,
 ) -> FlowTestResult:
-    """Run one flow's test. Raises InputError when the flow or its test block is unusable."""
+    """Run one flow's test. Raises InputError when the flow or its test block is unusable.
+
+    The run's temporary folder is removed whatever happens; a failed run's evidence is
+    kept in `keep`, else in `failures` (a folder per run), else nowhere."""
     from assistant.language.case import load_case
-    from assistant.pipeline import Settings, submit
-    from assistant.sites.replica import open_replica
 
     started = time.monotonic()
     flow = load_flow(path)
@@ -119,6 +121,33 @@ def run(
     # One sample case can serve several flows (the harder-form replicas share one).
     case = load_case(case_path, {"provider": flow.id})
     scratch = Path(tempfile.mkdtemp(prefix=f"flowtest-{flow.id}-"))
+    if keep is None and failures is not None:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        failed_to: Path | None = failures / f"{stamp}-{flow.id}-{scratch.name.rsplit('-', 1)[-1]}"
+    else:
+        failed_to = keep
+    try:
+        return _run(flow, path, test, case, scratch, log, keep, failed_to, timeout, browser_path, started)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(
+    flow: Flow,
+    path: str | Path,
+    test: Any,
+    case: Any,
+    scratch: Path,
+    log: Callable[[str], None],
+    keep: Path | None,
+    failed_to: Path | None,
+    timeout: float | None,
+    browser_path: str | None,
+    started: float,
+) -> FlowTestResult:
+    from assistant.pipeline import Settings, submit
+    from assistant.sites.replica import open_replica
+
     home = scratch / "home"
     server = open_replica(replica_spec(flow))
     server.start()
@@ -153,7 +182,7 @@ def run(
         except InputError:
             raise
         except AssistantError as exc:
-            return _failed(flow, started, str(exc), scratch, keep)
+            return _failed(flow, started, str(exc), scratch, failed_to)
         number = outcome.confirmation or ""
         issued = [r.number for r in server.received]
         if not re.fullmatch(test.confirmation, number):
@@ -162,14 +191,14 @@ def run(
                 started,
                 f"confirmation {number!r} does not match test.confirmation /{test.confirmation}/",
                 scratch,
-                keep,
+                failed_to,
             )
         if issued != [number]:
-            return _failed(flow, started, f"the flow read {number!r}, but the replica issued {issued}", scratch, keep)
+            return _failed(
+                flow, started, f"the flow read {number!r}, but the replica issued {issued}", scratch, failed_to
+            )
         if keep:
             _keep(scratch, keep)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
         return FlowTestResult(
             flow.id, str(path), True, time.monotonic() - started, number, evidence_dir=str(keep) if keep else None
         )
@@ -185,9 +214,14 @@ def _keep(scratch: Path, keep: Path) -> None:
 
 
 def _failed(flow: Flow, started: float, message: str, scratch: Path, keep: Path | None) -> FlowTestResult:
-    where = keep or scratch
     if keep:
         _keep(scratch, keep)
     return FlowTestResult(
-        flow.id, flow.path, False, time.monotonic() - started, None, message, evidence_dir=str(where / "evidence")
+        flow.id,
+        flow.path,
+        False,
+        time.monotonic() - started,
+        None,
+        message,
+        evidence_dir=str(keep / "evidence") if keep else None,
     )

@@ -2,10 +2,13 @@
 
 Make it look and behave like the real form: the same URL paths, field names
 and ids, the same validation messages, and a confirmation page that shows the
-number the way the real site does. Handlers get a Request (request.form,
-request.files, request.query, request.cookies) and return site.page(...),
-site.page_text(...) or site.redirect(...). site.record(...) keeps what was
-sent and returns the number to show; `flow test` checks the flow read it back.
+number the way the real site does. Handlers get a Request (request.value(...),
+request.form, request.files, request.query, request.cookies) and return
+site.page(...), site.page_text(...) or site.redirect(...). site.record(...)
+keeps what was sent and returns the number to show (prefix= and digits= give
+it the real site's shape); `flow test` checks the flow read it back;
+site.lookup(...) finds it again. Every helper, with an example: CONTRIBUTING.md,
+"Replica API reference" (or `help("assistant.sites.replica")`).
 """
 
 import re
@@ -15,7 +18,7 @@ from assistant.sites.replica import Markup, Site
 site = Site(__file__)
 
 CATEGORIES = {"general": "General question", "payment": "Payments and refunds"}
-PREFIX = "REQ-"  # how the real site's numbers look, e.g. "REQ-000123"
+PREFIX, DIGITS = "REQ-", 6  # how the real site's numbers look, e.g. "REQ-000123"
 
 
 @site.get("/support")
@@ -37,7 +40,7 @@ def send(request):
     if errors:
         items = "".join(f"<li>{e}</li>" for e in errors)
         return site.page("form.html", status=422, errors=Markup(f'<ul class="errors" role="alert">{items}</ul>'))
-    number = site.record(request, prefix=PREFIX)
+    number = site.record(request, prefix=PREFIX, digits=DIGITS)
     return site.redirect(f"/support/done/{number}")
 
 

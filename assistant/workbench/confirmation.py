@@ -1,0 +1,281 @@
+"""A real confirmation page, from the evidence of one real submission, into a flow and its replica.
+
+`assistant flow snapshot NAME --confirmation EVIDENCE_DIR` reads the page the
+provider showed after the submit click (kept in the evidence folder), puts it
+into the replica as done.html with the person's data replaced by the sample
+case's and the number as the replica's `$number`, and drafts the flow's
+`success:` and `confirmation:` from where the number sits (an element on the
+page, or the address). `verified_confirmation:` gets today's date: the only
+way it is set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from assistant.errors import InputError
+
+# Finds the element that shows the number and a sentence that proves success, in a browser
+# with scripts off and the network closed: the same engine that will run the flow's selectors.
+LOCATE_JS = r"""
+([number, avoid]) => {
+  const clean = (t) => (t || "").replace(/\s+/g, " ").trim();
+  const plain = /^[A-Za-z][\w-]*$/;
+  const unique = (sel) => { try { return document.querySelectorAll(sel).length === 1; } catch (e) { return false; } };
+  let host = null;
+  const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.nodeValue.includes(number)) { host = node.parentElement; break; }
+  }
+  let selector = null, text = null;
+  for (let el = host; el && el !== document.body && !selector; el = el.parentElement) {
+    const tag = el.tagName.toLowerCase();
+    const tries = [];
+    if (el.id && plain.test(el.id)) tries.push("#" + el.id);
+    for (const c of el.classList) if (plain.test(c)) tries.push(tag + "." + c);
+    for (const t of tries) if (unique(t)) { selector = t; text = clean(el.innerText); break; }
+  }
+  const sentences = [];
+  for (const el of document.querySelectorAll("h1, h2, [role=status], [class*=success], [class*=thank], p, li, dd")) {
+    for (const part of clean(el.innerText).split(/(?<=[.!?])\s+/)) sentences.push(part);
+  }
+  const proof = sentences.find((s) => s.length >= 6 && s.length <= 120 && !s.includes(number)
+    && !/\d{3,}/.test(s) && !avoid.some((a) => a && s.toLowerCase().includes(a.toLowerCase())));
+  return { selector, text, proof: proof || null, found: !!host };
+}
+"""
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone as people write one (+7 912 345-67-89, 8 (912) 345 67 89), not a date or an order number.
+PHONE = re.compile(r"(?<![\w+])(?:\+\d|8)[\d\s()\-]{9,}\d")
+
+
+@dataclass
+class Page:
+    html: str
+    url: str
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise InputError(
+            f"--confirmation: {folder} has no manifest.json; give the folder of a kept evidence package "
+            "(`assistant submit … --out DIR`, or one under the assistant's home evidence/)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"--confirmation: {path}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"--confirmation: {path}: not an evidence manifest")
+    return data
+
+
+def confirmation_page(folder: Path, manifest: dict[str, Any]) -> Page:
+    """The page the provider showed after the click: the one at the confirmation address, else the last."""
+    pages = [
+        f
+        for f in manifest.get("files", [])
+        if str(f.get("path", "")).startswith("pages/") and f["path"].endswith(".html")
+    ]
+    if not pages:
+        raise InputError(f"--confirmation: {folder} holds no page snapshots (pages/*.html)")
+    wanted = (manifest.get("submission") or {}).get("confirmation_url")
+    chosen = next((f for f in reversed(pages) if wanted and (f.get("meta") or {}).get("url") == wanted), None)
+    chosen = chosen or sorted(pages, key=lambda f: f["path"])[-1]
+    path = (folder / chosen["path"]).resolve()
+    if folder.resolve() not in path.parents or not path.is_file():
+        raise InputError(f"--confirmation: {chosen['path']} is missing from {folder}")
+    return Page(path.read_text(encoding="utf-8", errors="replace"), str((chosen.get("meta") or {}).get("url", "")))
+
+
+def number_shape(number: str) -> str:
+    """A regex for numbers like this one: its letters as they are, each run of digits as digits."""
+    return "".join(r"\d+" if part.isdigit() else re.escape(part) for part in re.split(r"(\d+)", number) if part)
+
+
+def _regex_in(text: str, number: str) -> str:
+    """A regex whose first match in `text` is the number (with the words before it when needed)."""
+    shape = number_shape(number)
+    found = re.search(shape, text)
+    if found and found.group(0) == number:
+        return shape
+    at = text.find(number)
+    before = text[max(0, at - 12) : at] if at > 0 else ""
+    return f"{re.escape(before)}({shape})"
+
+
+def _personal(manifest: dict[str, Any], case: Any) -> list[tuple[str, str]]:
+    """(the real person's value, the sample case's) pairs to replace in the page."""
+    real = manifest.get("case") or {}
+    request = manifest.get("request") or {}
+    sample = case.contacts
+    pairs = [
+        (str(real.get("contact") or ""), sample.full_name),
+        (str(real.get("order_id") or ""), str(case.order_id or "")),
+        (str(real.get("subject") or ""), case.subject or ""),
+        (str(request.get("subject") or ""), case.subject or ""),
+    ]
+    body = str(request.get("body") or "")
+    pairs += [(found, str(sample.email)) for found in EMAIL.findall(body)]
+    pairs += [
+        (found.strip(), sample.phone or "") for found in PHONE.findall(body) if len(re.sub(r"\D", "", found)) >= 10
+    ]
+    # "Thanks, Boris!": a page may greet the person by one part of the name.
+    real_words, sample_words = str(real.get("contact") or "").split(), sample.full_name.split()
+    pairs += [(a, b) for a, b in zip(real_words, sample_words, strict=False) if len(a) >= 3]
+    return sorted({(a, b) for a, b in pairs if len(a) >= 3 and a != b}, key=lambda p: -len(p[0]))
+
+
+def scrub(html: str, number: str, pairs: list[tuple[str, str]], sample_email: str, provider: str = "") -> str:
+    """The page as a replica template: the person's data replaced, the number a `$number` slot.
+
+    Any other email address is taken for the person's too, except the provider's own (its domain)."""
+    html = re.sub(r"<script\b[^>]*>.*?</script\s*>", "", html, flags=re.I | re.S)  # replicas serve no scripts
+    marker = "\x00NUMBER\x00"
+    html = html.replace(number, marker)
+    for real, replacement in pairs:
+        html = html.replace(real, replacement)
+        escaped = real.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        html = html.replace(escaped, replacement)
+    own = ".".join(provider.lower().split(".")[-2:])
+
+    def person(found: re.Match) -> str:
+        domain = found.group(0).rsplit("@", 1)[1].lower()
+        return found.group(0) if own and (domain == own or domain.endswith("." + own)) else sample_email
+
+    html = EMAIL.sub(person, html)
+    return html.replace("$", "$$").replace(marker, "$number")
+
+
+def capture(
+    folder: Path,
+    flow_path: Path,
+    site: Path,
+    *,
+    number: str | None,
+    today: date,
+    browser_path: str | None,
+    home: Path,
+    log: Callable[[str], None] = lambda m: None,
+) -> list[Path]:
+    from assistant.language.case import load_case
+    from assistant.language.flow import load_flow
+
+    if not flow_path.is_file():
+        raise InputError(f"{flow_path}: no such flow; snapshot the form first (`assistant flow snapshot URL NAME`)")
+    flow = load_flow(flow_path)
+    if flow.test is None:
+        raise InputError(f"{flow_path}: no test: block naming a replica and a sample case")
+    case = load_case(flow.sample_case(), {"provider": flow.id})
+    manifest = _read_manifest(folder)
+    submission = manifest.get("submission") or {}
+    number = number or submission.get("confirmation")
+    if not number:
+        raise InputError(
+            f"--confirmation: the run in {folder} did not read a request number (outcome "
+            f"{submission.get('outcome') or 'unknown'}); pass --number N as the page showed it"
+        )
+    page = confirmation_page(folder, manifest)
+    address = unquote(page.url or submission.get("confirmation_url") or "")
+    pairs = _personal(manifest, case)
+    template = scrub(page.html, number, pairs, str(case.contacts.email), urlsplit(flow.homepage).hostname or "")
+    avoid = [a for pair in pairs for a in pair] + [str(case.contacts.email)]
+    found = _locate(page.html, number, avoid, browser_path, home)
+    in_address = number in address
+    if not found["found"] and not in_address:
+        raise InputError(
+            f"--confirmation: {number!r} is neither on the page ({page.url or 'no address'}) nor in its address; "
+            "check --number"
+        )
+    success: dict[str, str]
+    if found["proof"]:
+        success = {"text": found["proof"]}
+    elif found["selector"]:
+        success = {"selector": found["selector"]}
+    else:
+        success = {"url": _glob(address, number)}
+    if found["selector"]:
+        confirmation = {"selector": found["selector"], "regex": _regex_in(found["text"] or "", number)}
+    else:
+        confirmation = {"from": "url", "regex": _regex_in(address, number)}
+    written = [site / "done.html"]
+    (site / "done.html").write_text(template, encoding="utf-8")
+    shape = number_shape(number)
+    digits = re.search(r"(\d+)$", number)
+    meta_path = site / "fields.json"
+    replica_reads_meta = meta_path.is_file() and 'META.get("number"' in (site / "site.py").read_text(encoding="utf-8")
+    if replica_reads_meta and digits:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["number"] = {"prefix": number[: digits.start()], "digits": len(digits.group(1))}
+        parts = urlsplit(address)
+        if in_address and parts.path:
+            where = parts.path + (f"?{parts.query}" if parts.query else "")
+            meta["done"] = where.replace(number, "{number}")
+        meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(meta_path)
+    else:
+        log(
+            f"note: make the replica's site.record give numbers like {number!r} "
+            f"(prefix and digits=) and show done.html at the real address"
+        )
+    _update_flow(flow_path, success, confirmation, shape, today)
+    written.append(flow_path)
+    log(f"success: {success}; confirmation: {confirmation}")
+    return written
+
+
+def _glob(address: str, number: str) -> str:
+    parts = urlsplit(address)
+    return "**" + (parts.path + (f"?{parts.query}" if parts.query else "")).replace(number, "*")
+
+
+def _locate(html: str, number: str, avoid: list[str], browser_path: str | None, home: Path) -> dict[str, Any]:
+    from assistant.run import browser as browsers
+    from assistant.run.scratch import run_folder
+
+    with run_folder(home), browsers.open_browser(browser_path) as (_, browser, _choice):
+        context = browser.new_context(java_script_enabled=False)
+        context.route("**/*", lambda route: route.abort())  # the saved page may name the real site's files
+        page = context.new_page()
+        page.set_content(html, wait_until="domcontentloaded")
+        result: dict[str, Any] = page.evaluate(LOCATE_JS, [number, avoid])
+        context.close()
+    return result
+
+
+def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, today: date) -> None:
+    """Set the blocks in the flow file, keeping its comments and layout elsewhere."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    # `verified_live: null` stays written as the guide shows it, not as an empty value.
+    yaml.representer.add_representer(
+        type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    data["success"] = CommentedMap(success)
+    data["confirmation"] = CommentedMap(confirmation)
+    data["test"]["confirmation"] = shape
+    if "verified_confirmation" in data:
+        data["verified_confirmation"] = today
+    else:
+        data.insert(
+            list(data).index("verified_live") + 1 if "verified_live" in data else 0, "verified_confirmation", today
+        )
+    out = StringIO()
+    yaml.dump(data, out)
+    path.write_text(out.getvalue(), encoding="utf-8")

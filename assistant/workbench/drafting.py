@@ -1,0 +1,318 @@
+"""A draft flow from a captured form's fields: steps, categories, attachment rules.
+
+The draft must pass `assistant flow test` against the replica at once and must
+not file a bad request on the real site: so it maps a field only when its
+type, name or label says what it holds, keeps what the page pre-selects for
+the fields the case says nothing about, and leaves the rest out with a TODO
+naming them (a required one gets a placeholder value and a louder TODO, as the
+form would not go without it).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+FIELDS_JS = r"""
+(form) => {
+  const clean = (t) => (t || "").replace(/\s+/g, " ").trim();
+  const labelOf = (el) => {
+    if (el.id) { const l = form.ownerDocument.querySelector(`label[for="${CSS.escape(el.id)}"]`); if (l) return clean(l.innerText); }
+    const wrap = el.closest("label"); if (wrap) return clean(wrap.innerText.trim().split("\n")[0]);
+    return el.getAttribute("aria-label") || el.getAttribute("placeholder") || "";
+  };
+  const legendOf = (el) => { const set = el.closest("fieldset"); const leg = set && set.querySelector("legend"); return leg ? clean(leg.innerText) : ""; };
+  return [...form.querySelectorAll("input, select, textarea, button")].map((el) => ({
+    tag: el.tagName.toLowerCase(), type: (el.getAttribute("type") || "").toLowerCase(),
+    name: el.getAttribute("name") || "", id: el.id || "", label: labelOf(el), legend: legendOf(el),
+    required: el.required || el.getAttribute("aria-required") === "true" || /\*\s*$/.test(labelOf(el)),
+    multiple: !!el.multiple, value: el.getAttribute("value") || "", accept: el.getAttribute("accept") || "",
+    checked: !!el.defaultChecked,
+    selected: el.tagName === "SELECT" ? ([...el.options].find((o) => o.defaultSelected) || {value: ""}).value : "",
+    text: el.tagName === "BUTTON" ? el.innerText.trim() : "",
+    options: el.tagName === "SELECT" ? [...el.options].map((o) => ({ value: o.value, text: o.text.trim() })) : [],
+  }));
+}
+"""
+
+# Labels that name the topic of a request: the field whose options become the flow's categories.
+TOPIC_WORDS = ("topic", "category", "queue", "subject", "type", "about", "reason", "department", "help with")
+TOPIC_WORDS_RU = ("тема", "категор", "вопрос", "тип", "причин", "отдел", "раздел")
+# A date or time is the incident's only when the label says so: "Due on" or a birth date is not.
+INCIDENT_WORDS = ("incident", "happen", "occur", "problem", "issue", "when did", "event", "noticed")
+INCIDENT_WORDS_RU = ("инцидент", "происш", "произош", "случил", "возник", "проблем", "неполад", "сбо")
+CONSENT_WORDS = ("consent", "agree", "accept", "gdpr", "privacy", "terms", "соглас", "персональн", "политик")
+
+# Russian letters in category keys: keys are what a case's `category:` says, so they stay typeable.
+TRANSLIT = {
+    letter: latin.strip("-")
+    for letter, latin in zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(" "),
+        strict=True,
+    )
+}
+
+MEDIA = {
+    "image/*": ["image/png", "image/jpeg"],
+    ".jpg": ["image/jpeg"],
+    ".jpeg": ["image/jpeg"],
+    ".png": ["image/png"],
+    ".pdf": ["application/pdf"],
+    ".txt": ["text/plain"],
+}
+DEFAULT_TYPES = ["image/png", "image/jpeg", "application/pdf"]
+MAX_TOPICS = 200  # a flow's category cap
+MAX_UNNAMED_TOPICS = 30
+
+
+def slug(text: str) -> str:
+    lowered = "".join(TRANSLIT.get(c, c) for c in text.lower())
+    return re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")[:40].strip("-")
+
+
+def _yaml_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _words(field_: dict[str, Any]) -> str:
+    return f"{field_['name']} {field_['id']} {field_['label']} {field_.get('legend', '')}".lower()
+
+
+def _has(words: str, needles: tuple[str, ...]) -> bool:
+    return any(n in words for n in needles)
+
+
+def is_incident(field_: dict[str, Any]) -> bool:
+    label = f"{field_['label']} {field_.get('legend', '')}".lower()
+    return _has(label, INCIDENT_WORDS + INCIDENT_WORDS_RU)
+
+
+def value_for(field_: dict[str, Any]) -> tuple[str, str] | None:
+    """(template, why) for a field the case can fill, from its type, name and label; None if unknown."""
+    words = _words(field_)
+    kind = field_["type"]
+    name_words = re.split(r"[^a-zа-яё0-9]+", words)
+
+    def has(*needles: str) -> bool:
+        return _has(words, needles)
+
+    if kind == "date" or has("date", "дата"):
+        return ("{{ case.incident_at | date }}", "date of the incident") if is_incident(field_) else None
+    if kind == "time" or has("время", "time of"):
+        return ("{{ case.incident_at | time }}", "time of the incident") if is_incident(field_) else None
+    if kind == "email" or has("mail", "почт"):
+        return "{{ case.contacts.email }}", "email"
+    if kind == "tel" or has("phone", "телефон") or "tel" in name_words:
+        return "{{ case.contacts.phone }}", "phone"
+    if has("account", "счёт", "счет", "login", "логин"):
+        return "{{ case.account }}", "account (the case's `account:`)"
+    if has("order", "заказ", "contract", "договор"):
+        return '{{ case.order_id | default("") }}', "order number"
+    if field_["tag"] == "textarea":
+        return "{{ request.body }}", "the request text"
+    if has("subject", "title", "summary", "тема", "заголов"):  # before the body: "Тема обращения"
+        return "{{ request.subject }}", "subject"
+    if has("message", "description", "comment", "сообщ", "описан", "коммент", "текст", "обращен"):
+        return "{{ request.body }}", "the request text"
+    if has("full name", "fullname", "your name", "your-name", "фио", "имя") or "name" in name_words:
+        return "{{ case.contacts.full_name }}", "full name"
+    return None
+
+
+@dataclass
+class Draft:
+    steps: list[str] = field(default_factory=list)
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)
+    todo: list[str] = field(default_factory=list)  # fields left out, by label
+    submit: str = ""
+
+
+def _selector(field_: dict[str, Any], form_selector: str) -> str:
+    if field_["id"] and re.fullmatch(r"[A-Za-z][\w-]*", field_["id"]):
+        return f"#{field_['id']}"
+    inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
+    if field_["name"] and "'" not in field_["name"]:
+        if field_["type"] in ("radio", "checkbox") and field_["value"] and "'" not in field_["value"]:
+            return f"{inside}[name='{field_['name']}'][value='{field_['value']}']"
+        return f"{inside}[name='{field_['name']}']"
+    if field_["type"] == "submit" or field_["tag"] == "button":
+        return f"{inside}[type=submit]" if field_["type"] == "submit" else f"{inside}button"
+    return f"{inside}{field_['tag']}"
+
+
+def _categories(options: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Keys from the labels (a case writes `category: billing`, never `category: 1`)."""
+    out: dict[str, dict[str, str]] = {}
+    for index, (value, text) in enumerate(options, 1):
+        base = slug(text) or slug(value)
+        if not base or base[0].isdigit():
+            base = f"topic-{base or index}"
+        key, n = base, 2
+        while key in out:
+            key, n = f"{base}-{n}", n + 1
+        out[key] = {"label": text or value, "form_value": value}
+    return out
+
+
+def _topic_score(field_: dict[str, Any]) -> int:
+    words = _words(field_)
+    return 2 if _has(words, TOPIC_WORDS + TOPIC_WORDS_RU) else 0
+
+
+def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Draft:
+    """The steps for the form's fields, the categories and the submit selector."""
+    out = Draft()
+    lines = out.steps
+    form_css = _yaml_escape(form_selector)
+    lines += [
+        f'  - goto: "{{{{ base_url }}}}{_yaml_escape(url_path)}"',
+        f'  - wait_for: {{ selector: "{form_css}" }}',
+    ]
+    fields = [{**f, "label": " ".join(f["label"].split()).rstrip(" *")} for f in fields]
+    selects = [f for f in fields if f["tag"] == "select" and any(o["value"] for o in f["options"])]
+    radios: dict[str, list[dict[str, Any]]] = {}
+    for f in fields:
+        if f["type"] == "radio" and f["name"]:
+            radios.setdefault(f["name"], []).append(f)
+    # The topic: a select or radio group named like one (else the first select with no pre-selected value).
+    # A long list with no topic-like label (countries, cities) is not the request's topic.
+    candidates = [
+        (_topic_score(f) + (1 if not f["selected"] else 0), 0, f["name"])
+        for f in selects
+        if (_topic_score(f) or len(f["options"]) <= MAX_UNNAMED_TOPICS) and len(f["options"]) <= MAX_TOPICS
+    ]
+    candidates += [
+        (_topic_score(group[0]) + (1 if not any(r["checked"] for r in group) else 0), 1, name)
+        for name, group in radios.items()
+        if len(group) > 1
+    ]
+    topic = max(candidates, key=lambda c: (c[0], -c[1]), default=None)
+    topic_name = topic[2] if topic and (topic[0] >= 2 or topic[1] == 0) else None
+    done_radio: set[str] = set()
+    for f in fields:
+        # Names and labels come from someone else's page: one line, and safe inside a "…" YAML string.
+        tag, kind, sel = f["tag"], f["type"], _yaml_escape(_selector(f, form_selector))
+        what = " ".join((f["label"] or f.get("legend") or f["name"] or f["id"]).split())
+        note = f"  # {what[:60]}" if what else ""
+        if (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind in ("submit", "image")):
+            out.submit = out.submit or sel
+            continue
+        if tag == "button" or kind in ("hidden", "button", "reset"):
+            continue
+        if tag == "select":
+            options = [o for o in f["options"] if o["value"]]
+            if not options:
+                continue
+            if f["name"] == topic_name and not out.categories:
+                out.categories = _categories([(o["value"], o["text"]) for o in options])
+                lines.append(f'  - select: {{ selector: "{sel}", value: "{{{{ category.form_value }}}}" }}{note}')
+            elif f["selected"]:
+                shown = next((o["text"] for o in f["options"] if o["value"] == f["selected"]), f["selected"])
+                lines.append(f'  # {what[:50]}: left as the page pre-selects it ("{_yaml_escape(shown)}")')
+            elif f["required"]:
+                lines.append(
+                    f'  - select: {{ selector: "{sel}", value: "{_yaml_escape(options[0]["value"])}" }}'
+                    f"  # TODO: required, no default; choose{note}"
+                )
+            else:
+                out.todo.append(what)
+        elif kind == "radio":
+            name = f["name"]
+            if name in done_radio:
+                continue
+            done_radio.add(name)
+            group = radios.get(name, [f])
+            legend = " ".join((f.get("legend") or name).split())
+            if name == topic_name and not out.categories:
+                out.categories = _categories([(r["value"], r["label"]) for r in group])
+                inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
+                target = _yaml_escape(f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']")
+                lines.append(f'  - check: "{target}"  # {legend[:60]}')
+            elif any(r["checked"] for r in group):
+                shown = next(r["label"] or r["value"] for r in group if r["checked"])
+                lines.append(f'  # {legend[:50]}: left as the page pre-selects it ("{_yaml_escape(shown)}")')
+            elif any(r["required"] for r in group):
+                lines.append(f'  - check: "{sel}"  # TODO: required, no default; the right choice? {legend[:50]}')
+            else:
+                out.todo.append(legend)
+        elif kind == "checkbox":
+            if f["required"] or _has(_words(f), CONSENT_WORDS):
+                lines.append(f'  - check: "{sel}"{note}')
+            elif not f["checked"]:
+                out.todo.append(what)
+        elif kind == "file":
+            lines.append(f'  - upload: {{ selector: "{sel}", files: "{{{{ attachments }}}}" }}{note}')
+        else:
+            guess = value_for(f)
+            if guess is not None:
+                value, why = guess
+                tail = f"  # {why}" + (f": {f['label'][:50]}" if f["label"] else "")
+                lines.append(f'  - fill: {{ selector: "{sel}", value: "{_yaml_escape(value)}" }}{tail}')
+            elif f["value"]:
+                lines.append(f'  # {what[:50]}: left with the page\'s value ("{_yaml_escape(f["value"][:40])}")')
+            elif f["required"]:
+                lines.append(
+                    f'  - fill: {{ selector: "{sel}", value: "{{{{ request.subject }}}}" }}'
+                    f"  # TODO: required and not recognised; choose what goes here{note}"
+                )
+            else:
+                out.todo.append(what)
+    if out.todo:
+        lines.append("  # TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
+    lines.append("  - screenshot: filled-form")
+    lines.append(f'  - submit: "{out.submit or form_css + " [type=submit]"}"')
+    return out
+
+
+@dataclass
+class AttachmentRules:
+    media_types: list[str]
+    extensions: list[str] | None
+    max_files: int
+
+
+def attachment_rules(fields: list[dict[str, Any]]) -> AttachmentRules:
+    """What the form's file inputs take, from `accept` (media types and name endings) and `multiple`."""
+    inputs = [f for f in fields if f["type"] == "file"]
+    if not inputs:
+        return AttachmentRules(list(DEFAULT_TYPES), None, 0)
+    types: list[str] = []
+    endings: list[str] = []
+    any_name = False
+    for f in inputs:
+        accept = [a.strip().lower() for a in f.get("accept", "").split(",") if a.strip()]
+        if not accept:
+            any_name = True
+            accept = ["image/*", ".pdf"]
+        for item in accept:
+            if item.startswith("."):
+                endings.append(item)
+                found = MEDIA.get(item) or [t for t in [mimetypes.guess_type("x" + item)[0]] if t]
+            else:
+                any_name = True
+                found = MEDIA.get(item) or ([item] if re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", item) else [])
+            types += [t for t in found if t not in types]
+    count = sum(5 if f["multiple"] else 1 for f in inputs)
+    extensions = None if any_name or not endings else list(dict.fromkeys(endings))
+    return AttachmentRules(types or list(DEFAULT_TYPES), extensions, count)
+
+
+# What each platform shows when it refuses a form: the draft's `rejected:` and the replica's errors.
+REFUSALS = (
+    ("csrfmiddlewaretoken", ".errorlist", "errorlist"),
+    ("wpcf7", ".wpcf7-not-valid-tip", "wpcf7-not-valid-tip"),
+    ("authenticity_token", ".notification-error", "notification-error"),
+    ("b24-form", ".b24-form-control-alert-message", "b24-form-control-alert-message"),
+)
+
+
+def refusal_marker(page_html: str, fields: list[dict[str, Any]]) -> tuple[str, str]:
+    """(selector for `rejected:`, class the replica gives its error list)."""
+    names = " ".join(f["name"] for f in fields)
+    for needle, selector, css_class in REFUSALS:
+        if needle in names or needle in page_html:
+            return selector, css_class
+    return ".form-errors", "form-errors"

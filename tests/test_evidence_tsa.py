@@ -1,0 +1,215 @@
+"""RFC 3161 tokens checked properly: chain, key usage, validity at genTime, ESS binding, SHA-1, nonce,
+and what `evidence verify` says of a token whose authority it was not told to trust.
+
+The authorities are real ones on 127.0.0.1 (tests/tsa_server.py), each made wrong in one way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from asn1crypto import algos, tsp
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from helpers import run_cli
+from tsa_server import Authority, TimestampServer
+
+from evidence import Environment, EvidencePackage, tsa
+from evidence.keys import Signer
+
+
+def token_from(authority: Authority, data: bytes = b"manifest") -> bytes:
+    return authority.respond(tsa.request(hashlib.sha256(data).digest()).dump())
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The authority whose CA the person trusts."""
+    return Authority()
+
+
+def test_a_good_token_chains_to_its_ca_and_names_its_signer(real):
+    info = tsa.check(token_from(real), b"manifest", trusted_ca=[real.ca_pem])
+    assert info.trusted and info.tsa_subject == "O=Test TSA,CN=Test Timestamp Unit"
+    assert "Test Timestamp Root" in info.tsa_issuer and info.gen_time.tzinfo is not None
+    untrusted = tsa.check(token_from(real), b"manifest")
+    assert not untrusted.trusted and untrusted.tsa_subject == info.tsa_subject
+
+
+def test_a_chain_through_an_intermediate_ca_is_built_to_the_root():
+    authority = Authority(intermediate=True)
+    token = token_from(authority)
+    assert tsa.check(token, b"manifest", trusted_ca=[authority.ca_pem]).trusted
+    # The intermediate itself may be the anchor a person trusts.
+    middle = authority.intermediates[0].public_bytes(serialization.Encoding.PEM)
+    assert tsa.check(token, b"manifest", trusted_ca=[middle]).trusted
+    # A root that is not on the path is no anchor.
+    with pytest.raises(tsa.TimestampError, match="does not chain to the trusted CA"):
+        tsa.check(token, b"manifest", trusted_ca=[Authority().ca_pem])
+
+
+def test_a_self_made_authority_is_named_but_fails_against_the_real_ca(real):
+    forger = Authority(cn="Official Timestamp Service", root_cn="Official Timestamp Root")
+    token = token_from(forger)
+    info = tsa.check(token, b"manifest")  # the token's own word: it holds together
+    assert info.tsa_subject == "O=Test TSA,CN=Official Timestamp Service" and not info.trusted
+    with pytest.raises(tsa.TimestampError, match=r"Official Timestamp Service\) does not chain to the trusted CA"):
+        tsa.check(token, b"manifest", trusted_ca=[real.ca_pem])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"eku": (ExtendedKeyUsageOID.SERVER_AUTH,)}, r"is for serverAuth, not for timestamps alone"),
+        (
+            {"eku": (ExtendedKeyUsageOID.TIME_STAMPING, ExtendedKeyUsageOID.CODE_SIGNING)},
+            r"is for timeStamping, codeSigning, not for timestamps alone",
+        ),
+        ({"eku_critical": False}, r"its extended key usage is not critical"),
+        ({"eku": None}, r"has no extended key usage timeStamping"),
+        ({"valid": (timedelta(days=-30), timedelta(days=-1))}, r"was not valid at the token's time"),
+        ({"valid": (timedelta(days=1), timedelta(days=30))}, r"was not valid at the token's time"),
+        ({"digest": "sha1"}, r"the token's signature uses SHA1, which is refused"),
+        ({"ess": None}, r"no ESS signing-certificate attribute"),
+        ({"ess": "other"}, r"names another certificate than it carries"),
+    ],
+)
+def test_a_token_wrong_in_one_way_is_refused_with_or_without_a_ca(options, message):
+    authority = Authority(**options)
+    token = token_from(authority)
+    for trusted in (None, [authority.ca_pem]):
+        with pytest.raises(tsa.TimestampError, match=message):
+            tsa.check(token, b"manifest", trusted_ca=trusted)
+
+
+def test_the_ca_must_have_been_valid_at_the_tokens_time():
+    """The signer's certificate covers a backdated genTime; its root (made 60 days ago) does not."""
+    authority = Authority(backdate=timedelta(days=90), valid=(timedelta(days=-100), timedelta(days=30)))
+    token = token_from(authority)
+    assert tsa.check(token, b"manifest").gen_time  # the token alone holds together
+    with pytest.raises(tsa.TimestampError, match="does not chain .* at the token's time"):
+        tsa.check(token, b"manifest", trusted_ca=[authority.ca_pem])
+
+
+def test_ess_v1_binding_is_accepted_and_checked():
+    authority = Authority(ess="v1")
+    assert tsa.check(token_from(authority), b"manifest", trusted_ca=[authority.ca_pem]).trusted
+
+
+def test_a_sha1_imprint_is_refused():
+    authority = Authority()
+    req = tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": {
+                "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha1"}),
+                "hashed_message": hashlib.sha1(b"manifest").digest(),
+            },
+            "nonce": 7,
+            "cert_req": True,
+        }
+    )
+    token = authority.respond(req.dump())
+    with pytest.raises(tsa.TimestampError, match="message imprint uses SHA1, which is refused"):
+        tsa.check(token, b"manifest", trusted_ca=[authority.ca_pem])
+
+
+def test_the_nonce_must_be_the_one_sent():
+    with TimestampServer(nonce_offset=1) as server, pytest.raises(tsa.TimestampError, match="nonce"):
+        tsa.fetch(server.url, b"manifest")
+
+
+# ------------------------------------------------------------------ packages and the command
+
+
+def stamped_package(tmp: Path, server: TimestampServer) -> Path:
+    """A small signed package stamped by server's authority (no browser needed for this)."""
+    package = EvidencePackage(tmp / "package")
+    package.add_bytes("pages/001-form.html", b"<p>the complaint</p>", "text/html", role="page")
+    package.finish(
+        tool="test",
+        case={"subject": "Card charged"},
+        environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
+        actions=[],
+        signer=Signer.load_or_create(tmp / "key.pem"),
+        tsa_url=server.url,
+        report=False,
+    )
+    return package.root
+
+
+def test_a_backdated_token_from_a_self_made_authority_is_flagged_and_fails_against_the_real_ca(tmp_path, real):
+    real_ca = tmp_path / "real-ca.pem"
+    real_ca.write_bytes(real.ca_pem)
+    with TimestampServer(cn="Official Timestamp Service", root_cn="Forger Root", backdate=timedelta(days=21)) as forger:
+        folder = stamped_package(tmp_path, forger)
+    done = run_cli("evidence", "verify", str(folder), home=tmp_path / "home")
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = next(line for line in done.stderr.splitlines() if "manifest.tsr" in line)
+    assert "by O=Test TSA,CN=Official Timestamp Service, 21 days before the package says it was made" in line
+    assert "backdated token; check its authority with --tsa-ca FILE" in line
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(real_ca), "--json", home=tmp_path / "home")
+    assert done.returncode == 1
+    problems = json.loads(done.stdout)["problems"]
+    assert [p["file"] for p in problems] == ["manifest.tsr"]
+    assert "Official Timestamp Service) does not chain to the trusted CA given" in problems[0]["problem"]
+
+
+def test_a_fresh_token_without_a_ca_names_its_signer_and_says_the_authority_is_not_checked(tmp_path):
+    with TimestampServer(cn="Official Timestamp Service", root_cn="Forger Root") as server:
+        folder = stamped_package(tmp_path, server)
+        ca = server.write_ca(tmp_path / "ca.pem")
+    done = run_cli("evidence", "verify", str(folder), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "signed by O=Test TSA,CN=Official Timestamp Service" in done.stdout
+    assert "authority NOT checked" in done.stdout
+    shown = json.loads(run_cli("evidence", "verify", str(folder), "--json", home=tmp_path / "home").stdout)
+    assert shown["timestamp_signer"] == "O=Test TSA,CN=Official Timestamp Service" and shown["tsa_trusted"] is False
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(ca), home=tmp_path / "home")
+    assert done.returncode == 0 and "authority checked" in done.stdout and "NOT" not in done.stdout
+    shown = run_cli("evidence", "show", str(folder), home=tmp_path / "home")
+    assert "by O=Test TSA,CN=Official Timestamp Service (authority not checked" in shown.stdout, shown.stdout
+
+
+def test_a_clock_ahead_of_a_trusted_authority_is_a_note_not_a_failure(tmp_path):
+    with TimestampServer(backdate=timedelta(minutes=30)) as server:
+        folder = stamped_package(tmp_path, server)
+        ca = server.write_ca(tmp_path / "ca.pem")
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(ca), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "note: manifest.tsr: dated" in done.stdout and "30 minutes before" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not a certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", b"\x30\x82\xff"],
+)
+def test_a_tsa_ca_that_is_not_a_certificate_is_bad_input_in_one_line(tmp_path, content):
+    with TimestampServer() as server:
+        folder = stamped_package(tmp_path, server)
+    bad = tmp_path / "ca.pem"
+    bad.write_bytes(content)
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(bad), home=tmp_path / "home")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--tsa-ca" in lines[0] and "not a certificate" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "fifo", "device"])
+def test_a_tsa_ca_that_is_no_file_is_bad_input_in_one_line_and_never_read(tmp_path, kind):
+    import os
+
+    folder = tmp_path / "package"
+    folder.mkdir()  # verify never gets that far: the option is checked first
+    given = {"missing": tmp_path / "nowhere.pem", "folder": tmp_path, "device": Path("/dev/zero")}.get(kind)
+    if kind == "fifo":
+        given = tmp_path / "ca.pem"
+        os.mkfifo(given)  # reading it would hang the command
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(given), home=tmp_path / "home", timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: --tsa-ca {given}: "), done.stderr
