@@ -27,6 +27,7 @@ from assistant.language.flow import Flow, Lookup
 from assistant.language.urls import Policy, UnsafeURL, origin_of
 from assistant.pipeline import base_url_for, bundle, evidence_dir, signer
 from assistant.run.scratch import run_folder
+from assistant.run.zones import person_clock
 from evidence import Action, EvidencePackage, FlowRef
 
 if TYPE_CHECKING:
@@ -189,6 +190,9 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
             guard=guard,
             storage_state=saved["state"] if saved else None,
             log=settings.log,
+            provider_zone=flow.timezone,
+            tz=settings.tz,
+            locale=settings.locale,
         )
         error: BaseException | None = None
         looked = Looked(url=None, wanted=wanted, items=0)
@@ -249,6 +253,9 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
                 render_pdf=session.render_pdf(),
                 before_seal=session.before_seal,
                 warn=settings.log,
+                times=person_clock(case, provider_zone=flow.timezone, tz=settings.tz, locale=settings.locale).times(
+                    flow.timezone
+                ),
             )
         looked.evidence_dir = outdir
         looked.evidence_zip = bundle(package, settings.home, False)

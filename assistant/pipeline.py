@@ -28,6 +28,7 @@ from assistant.errors import AssistantError, InputError, RunFailed
 from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
+from assistant.run.zones import person_clock
 from assistant.store import Store
 from evidence import Action, EvidencePackage, Fitting, FlowRef, SubmissionRef
 from evidence.fit import media_type
@@ -166,9 +167,19 @@ def open_package(
     outdir: Path, case: Case, fitted: list[Fitted], flow_id: str, log: Callable[[str], None]
 ) -> tuple[EvidencePackage, dict[str, str], list[Fitting]]:
     """The package with the case's files as given, and the fitted copies that are sent instead."""
+    from assistant.casework.compose import file_date
+
     package = EvidencePackage(outdir)
     for path in case.attachments:
-        package.add_bytes(f"attachments/{path.name}", path.read_bytes(), media_type(path), role="attachment")
+        # The date the file carries, labelled by where it comes from: the tool did not capture it.
+        dated, source = file_date(path, case.incident_at.tzinfo or UTC)
+        package.add_bytes(
+            f"attachments/{path.name}",
+            path.read_bytes(),
+            media_type(path),
+            role="attachment",
+            meta={"dated": dated.astimezone(UTC).isoformat().replace("+00:00", "Z"), "dated_from": source},
+        )
     fitting = []
     packaged: dict[str, str] = {}  # what each upload step sends, by its package path (manifest: uploaded)
     for item in fitted:
@@ -289,6 +300,7 @@ def _file(
     store: Store,
 ) -> Outcome:
     outdir = evidence_dir(settings.home, settings.out, flow.id, key)
+    clock = person_clock(case, provider_zone=flow.timezone, tz=settings.tz, locale=settings.locale)
     journal = _Journal(store, case, flow, settings, key, outdir)
     sealed: list[Delivery] = []
     fitting: list[Fitting] = []
@@ -327,6 +339,7 @@ def _file(
             report=report,
             before_seal=before_seal,
             warn=settings.log,
+            times=clock.times(flow.timezone),
         )
 
     filing = Filing(
@@ -418,6 +431,8 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
             headed=settings.headed,
             slowmo=settings.slowmo,
             log=log,
+            tz=settings.tz,
+            locale=settings.locale,
         )
         actions: list[Action] = []
         failures: list[str] = []
@@ -457,6 +472,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
                 render_pdf=session.render_pdf(),
                 before_seal=session.before_seal,
                 warn=log,
+                times=person_clock(case, tz=settings.tz, locale=settings.locale).times(None),
             )
         evidence_zip = bundle(package, settings.home, settings.out is not None)
     if failures and len(failures) == len(urls):

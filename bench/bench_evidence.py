@@ -26,6 +26,7 @@ from PIL import Image
 from evidence import Environment, EvidencePackage
 from evidence.keys import Signer
 from evidence.stamp import Stamper, add_text_chunks, stamp
+from evidence.times import Clocks
 
 
 def screenshots(folder: Path, megabytes: int) -> list[Path]:
@@ -96,7 +97,13 @@ def bench_stamping(rounds: int) -> None:
         )
         + "</body></html>"
     )
-    kw = dict(url="https://example.com/support/new", case_ref="Оплата не прошла · case 1", title="Служба поддержки")
+    clocks = Clocks(person_zone="Asia/Yekaterinburg", provider_zone="Europe/Moscow", language="ru")
+    kw = dict(
+        url="https://example.com/support/new",
+        case_ref="Оплата не прошла · case 1",
+        title="Служба поддержки",
+        clocks=clocks,
+    )
     with sync_playwright() as p:
         browser = browsers.connect(p, choice)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -111,7 +118,7 @@ def bench_stamping(rounds: int) -> None:
             start = time.perf_counter()
             now = datetime.now(UTC)
             add_text_chunks(raw, {"Creation Time": now.isoformat(), "URL": kw["url"], "Title": kw["title"]})
-            stamp(raw, captured_at=now, **kw)
+            stamp(raw, captured_at=now, **kw)  # type: ignore[arg-type]
             mark.append(time.perf_counter() - start)
         # 2. What a run pays: screenshots as the capturer takes them (stamped copies on
         #    worker threads, collected at the end) against the same screenshots alone.
@@ -127,7 +134,8 @@ def bench_stamping(rounds: int) -> None:
                 raw = page.screenshot(type="png")
                 now = datetime.now(UTC)
                 add_text_chunks(raw, {"Creation Time": now.isoformat(), "URL": kw["url"], "Title": kw["title"]})
-                stamper.submit(None, raw, captured_at=now, **kw)
+                # As the capturer does: the stamped copy and the contact sheet's picture.
+                stamper.submit(None, raw, thumbnail=True, captured_at=now, **kw)
             stamper.results()
             stamper.close()
             stamped.append(time.perf_counter() - start)

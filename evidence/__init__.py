@@ -5,7 +5,7 @@ be checked by anyone, with nothing but this folder or plain `sha256sum` and
 `openssl`.
 """
 
-from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef
+from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef, Times
 from .package import EvidencePackage
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "Manifest",
     "SignerRef",
     "SubmissionRef",
+    "Times",
 ]

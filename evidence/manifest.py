@@ -90,6 +90,27 @@ class Environment(Model):
     )
 
 
+class Times(Model):
+    """Whose clocks the times shown to people are on, and how far this machine's clock can be trusted.
+    Every time in the manifest itself is UTC."""
+
+    person_zone: str = Field(description="IANA zone of the person's clock, e.g. Europe/Moscow")
+    person_zone_from: str = Field(description="where the person's zone comes from: the case's incident_at, --tz")
+    provider_zone: str | None = Field(None, description="IANA zone the provider works in (the flow's timezone)")
+    language: str = Field("en", description="the language dates are written in for people")
+    clock: str | None = Field(None, description="this machine's clock and whether it is synchronised")
+    authority_time: AwareDatetime | None = Field(
+        None, description="genTime of the timestamp on the captured files (report/captured.tsr)"
+    )
+    authority_signer: str | None = Field(None, description="subject of the certificate that signed that timestamp")
+    local_time_at_authority: AwareDatetime | None = Field(
+        None, description="this machine's clock when that timestamp was asked for"
+    )
+    clock_offset_seconds: float | None = Field(
+        None, description="authority_time minus local_time_at_authority (positive: this clock was behind)"
+    )
+
+
 class FlowRef(Model):
     id: str
     version: str
@@ -193,6 +214,7 @@ class Manifest(Model):
     request: dict[str, str] | None = Field(None, description="the composed request: subject and body")
     flow: FlowRef | None = Field(None, description="absent for a capture without a submission")
     environment: Environment
+    times: Times | None = Field(None, description="the clocks times are shown on; absent in older packages")
     actions: list[Action]
     submission: SubmissionRef | None = None
     fitting: list[Fitting] = Field(default_factory=list)

@@ -31,6 +31,7 @@ from .manifest import (
     SignerRef,
     SubmissionRef,
     SubmittedForm,
+    Times,
 )
 
 MANIFEST = "manifest.json"
@@ -197,11 +198,17 @@ class EvidencePackage:
         created_at: datetime | None = None,
         warn: Callable[[str], None] = lambda message: None,
         before_seal: Callable[[], None] | None = None,
+        times: Times | None = None,
     ) -> Manifest:
         """Write the report, manifest.json, its signature and timestamp, and SHA256SUMS.
 
         The report lists the hash of every file captured before it; it cannot list
         its own, which manifest.json and SHA256SUMS do."""
+        from .times import clock_source
+
+        times = (times or Times(person_zone="UTC", person_zone_from="not given")).model_copy(
+            update={"clock": clock_source()}
+        )
         fields: dict[str, Any] = dict(
             tool=tool,
             created_at=created_at or datetime.now(UTC),
@@ -209,6 +216,7 @@ class EvidencePackage:
             request=request,
             flow=flow,
             environment=environment,
+            times=times,
             actions=actions,
             submission=submission,
             fitting=fitting or [],
@@ -219,8 +227,18 @@ class EvidencePackage:
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
+            from .tsa import TimestampError
 
-            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails)
+            if tsa_url:
+                try:
+                    fields["times"] = self._timestamp_captures(tsa_url, times, warn)
+                except TimestampError as exc:
+                    # Asked once more for the manifest it would only make the person wait again.
+                    warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
+                    tsa_url = None
+                    fields["timestamp_authority"] = None
+            clocks = reports.clocks_of(Manifest(**fields, files=[]))
+            sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:
                 self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
             draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
@@ -237,10 +255,14 @@ class EvidencePackage:
             self._writer = None
         manifest, text = self._seal(fields, signer)
         if tsa_url:
-            from .tsa import TimestampError, fetch
+            from .tsa import TimestampError, check, fetch
 
             try:
-                self._write(TIMESTAMP, fetch(tsa_url, text))
+                asked = datetime.now(UTC)
+                token = fetch(tsa_url, text)
+                self._write(TIMESTAMP, token)
+                if manifest.times is None or manifest.times.authority_time is None:  # not checked before the report
+                    self._check_clock(check(token, text).gen_time, asked, datetime.now(UTC), warn)
             except TimestampError as exc:
                 # The capture (and maybe a submission) already happened: keep it, signed,
                 # and say plainly that it has no trusted time, rather than lose it.
@@ -248,6 +270,51 @@ class EvidencePackage:
                 manifest, text = self._seal({**fields, "timestamp_authority": None}, signer)
         self.write_sums(signer)
         return manifest
+
+    @staticmethod
+    def _check_clock(
+        gen_time: datetime, asked: datetime, answered: datetime, warn: Callable[[str], None]
+    ) -> tuple[datetime, float]:
+        """This machine's time when the authority signed (somewhere between asking and the
+        answer), and the authority's time minus it; warned about beyond 2 minutes."""
+        from .times import CLOCK_TOLERANCE, describe_difference
+
+        local = asked + (answered - asked) / 2
+        offset = (gen_time - local).total_seconds()
+        if abs(offset) > CLOCK_TOLERANCE.total_seconds():
+            warn(
+                f"warning: {describe_difference(gen_time - local)} (more than 2 minutes): the capture "
+                "times in this package are off by as much"
+            )
+        return local, offset
+
+    def _timestamp_captures(self, tsa_url: str, times: Times, warn: Callable[[str], None]) -> Times:
+        """Ask the authority for a timestamp over the list of files captured so far, before the
+        report is written: the report can then show a trusted time and who vouches for it (the
+        manifest's own timestamp comes after the report, which the manifest hashes), and how far
+        this machine's clock is from the authority's."""
+        from .report import CAPTURED_SUMS, CAPTURED_TOKEN
+        from .tsa import check, fetch
+
+        listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
+        data = listing.encode("utf-8")
+        asked = datetime.now(UTC)
+        token = fetch(tsa_url, data)  # TimestampError: the caller keeps the package, untimestamped
+        answered = datetime.now(UTC)
+        info = check(token, data)
+        gen_time = info.gen_time
+        local, offset = self._check_clock(gen_time, asked, answered, warn)
+        self.add_bytes(CAPTURED_SUMS, data, "text/plain", role="timestamp")
+        self.add_bytes(CAPTURED_TOKEN, token, "application/timestamp-reply", role="timestamp")
+        self.flush()
+        return times.model_copy(
+            update={
+                "authority_time": gen_time,
+                "authority_signer": info.tsa_subject,
+                "local_time_at_authority": local,
+                "clock_offset_seconds": round(offset, 3),
+            }
+        )
 
     def _seal(self, fields: dict[str, Any], signer: Signer | None) -> tuple[Manifest, bytes]:
         manifest = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))

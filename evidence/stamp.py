@@ -7,7 +7,8 @@ Two files per capture:
     as stored, and also records `capture_sha256`, the hash of the browser's
     bytes before the chunks were added (strip the tEXt/iTXt chunks to check it).
   * the stamped copy (JPEG): the same picture with a banner below it naming the
-    capture time (UTC and local with offset), the URL and the case reference.
+    capture time (on the provider's and the person's clocks, and in UTC), the
+    URL and the case reference.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import io
 import os
 import struct
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .times import Clocks, utc_text
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from PIL import Image
     from PIL.ImageDraw import ImageDraw
     from PIL.ImageFont import FreeTypeFont
 
@@ -130,17 +134,14 @@ def strip_text_chunks(png: bytes) -> bytes:
     return b"".join(out)
 
 
-def describe_time(at: datetime) -> str:
-    """'2026-11-22 01:50:12 UTC = 04:50:12 MSK (UTC+03:00) local': both, so no reader has to convert."""
-    utc = at.astimezone(UTC)
-    text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
-    local = at.astimezone()
-    offset = local.strftime("%z")
-    if offset in ("+0000", "-0000"):
-        return text + " (machine clock on UTC)"
-    zone = local.tzname() or ""
-    zone = f"{zone} " if zone and not zone.startswith(("+", "-")) else ""
-    return text + f" = {local:%Y-%m-%d %H:%M:%S} {zone}(UTC{offset[:3]}:{offset[3:]}) local time"
+def banner_fields(
+    captured_at: datetime, url: str, case_ref: str, title: str | None, clocks: Clocks | None
+) -> list[tuple[str, str]]:
+    """What a banner says: the moment on the provider's and the person's clocks and in UTC,
+    the page and the case. Without clocks, UTC alone: never the clock of this machine's zone,
+    which is neither the person's nor the provider's."""
+    times = clocks.lines(captured_at) if clocks is not None else [("UTC", utc_text(captured_at))]
+    return [*times, ("URL", url), ("Page", title or "—"), ("Case", case_ref)]
 
 
 def _fit_text(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int) -> str:
@@ -177,36 +178,14 @@ def _wrap(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int, max_lines: 
     return lines or [""]
 
 
-def stamp(
-    png: bytes,
-    *,
-    captured_at: datetime,
-    url: str,
-    case_ref: str,
-    title: str | None = None,
-    fmt: str = "JPEG",
-    scale: float = 1.0,
-) -> bytes:
-    """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
-    scale: image pixels per CSS pixel (the device pixel ratio)."""
+def with_banner(shot: Image.Image, fields: list[tuple[str, str]], size: int) -> Image.Image:
+    """shot with the banner below it, text `size` pixels tall; the page's pixels are not covered."""
     from PIL import Image, ImageDraw
 
-    shot = Image.open(io.BytesIO(png))
-    shot.load()
     width = shot.width
-    # As big as the page's own body text: 16 CSS pixels times the device's pixel ratio.
-    size = max(12, min(64, round(16 * scale)))
     fnt = font(size)
     pad = size // 2
-    fields = [
-        ("Captured", describe_time(captured_at)),
-        ("URL", url),
-        ("Page", title or "—"),
-        ("Case", case_ref),
-    ]
-    from PIL import ImageDraw as _D
-
-    measure = _D.Draw(Image.new("RGB", (1, 1)))
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     label_w = max(measure.textlength(label + ":", font=fnt) for label, _ in fields) + pad
     text_w = int(width - label_w - 2 * pad)
     rows = [(label, _wrap(measure, value, fnt, text_w)) for label, value in fields]
@@ -224,6 +203,40 @@ def stamp(
         for line in wrapped:
             draw.text((pad + label_w, y), line, font=fnt, fill=(0, 0, 0))
             y += line_h
+    return out
+
+
+def _open(png: bytes) -> Image.Image:
+    from PIL import Image
+
+    shot = Image.open(io.BytesIO(png))
+    shot.load()
+    return shot
+
+
+def stamp(
+    png: bytes,
+    *,
+    captured_at: datetime,
+    url: str,
+    case_ref: str,
+    title: str | None = None,
+    fmt: str = "JPEG",
+    scale: float = 1.0,
+    clocks: Clocks | None = None,
+) -> bytes:
+    """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
+    scale: image pixels per CSS pixel (the device pixel ratio)."""
+    return stamp_image(_open(png), banner_fields(captured_at, url, case_ref, title, clocks), scale=scale, fmt=fmt)
+
+
+def stamp_image(shot: Image.Image, fields: list[tuple[str, str]], *, scale: float = 1.0, fmt: str = "JPEG") -> bytes:
+    """stamp() for a picture already decoded, with its banner's fields."""
+    # As big as the page's own body text: 16 CSS pixels times the device's pixel ratio.
+    return _encode(with_banner(shot, fields, max(12, min(64, round(16 * scale)))), fmt)
+
+
+def _encode(out: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
     if fmt == "JPEG":
         # The stamped copy is for reading (the original PNG is the exact record): JPEG at
@@ -232,6 +245,31 @@ def stamp(
     else:
         out.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
+
+
+# The contact sheet: two pictures side by side, each 600 px wide, with its own banner
+# drawn at 13 px (the stamped copy's banner, scaled down with the page, would be 5 px).
+SHEET_WIDTH = 600
+SHEET_TEXT = 13
+
+
+def sheet_picture(
+    shot: Image.Image | bytes | Path, fields: list[tuple[str, str]], width: int = SHEET_WIDTH
+) -> Image.Image:
+    """One screenshot as the contact sheet shows it: scaled to width, a very tall page cut to
+    its top, and a banner legible at 100 %."""
+    from PIL import Image
+
+    if not isinstance(shot, Image.Image):
+        with Image.open(io.BytesIO(shot) if isinstance(shot, bytes) else shot) as opened:
+            shot = opened.convert("RGB")
+    ratio = width / shot.width
+    keep = min(shot.height, int(width * 1.4 / ratio))  # at most 1.4 × the width, from the top
+    top = shot.crop((0, 0, shot.width, keep)) if keep < shot.height else shot
+    small = top.convert("RGB").resize(
+        (width, max(1, int(top.height * ratio))), Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
+    return with_banner(small, fields, SHEET_TEXT)
 
 
 def has_glyphs(text: str, size: int = 20) -> bool:
@@ -251,13 +289,15 @@ def has_glyphs(text: str, size: int = 20) -> bool:
 
 
 def _stamp_job(png: bytes, thumbnail: bool, kw: dict[str, Any]) -> tuple[bytes, object]:
-    data = stamp(png, **kw)
+    fmt = kw.pop("fmt", "JPEG")
+    scale = kw.pop("scale", 1.0)
+    fields = banner_fields(kw["captured_at"], kw["url"], kw["case_ref"], kw.get("title"), kw.get("clocks"))
+    shot = _open(png)
+    data = stamp_image(shot, fields, scale=scale, fmt=fmt)
     if not thumbnail:
         return data, None
-    from .report import thumbnail as contact_sheet_picture
-
     try:
-        return data, contact_sheet_picture(data)
+        return data, sheet_picture(shot, fields)
     except Exception:  # the sheet makes it again from the file
         return data, None
 

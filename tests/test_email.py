@@ -208,7 +208,7 @@ def test_attachments_are_fitted_to_the_email_flow_limits(smtp, tmp_path):
     # The text lists what was attached, with the hash of the bytes that were sent.
     body = message.get_body(preferencelist=("plain",)).get_content()
     # ... and that it is a copy fitted from the person's file, not the file itself.
-    fitted = f"{part.get_filename()} (from big-screenshot.png, fitted to the provider's limits; captured "
+    fitted = f"{part.get_filename()} (from big-screenshot.png, fitted to the provider's limits; file last modified "
     assert fitted in body and hashlib.sha256(data).hexdigest() in body
     # As in a web-form package: the person's file as given, and the fitted copy that was sent.
     package = Path(result["evidence_dir"])

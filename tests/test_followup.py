@@ -105,7 +105,7 @@ def test_escalation_drafts_text_and_pdf_without_sending(portal, tmp_path):
     assert "Номер заказа / договора: DM-2026-114512" in regulator
     assert "- № T-1001 от 20.11.2026 (телефон)" in regulator
     assert f"- № {first['confirmation']} от " in regulator
-    assert "- demo-app-error.png (снято " in regulator and "SHA-256 " in regulator
+    assert "- demo-app-error.png (файл изменён " in regulator and "SHA-256 " in regulator
     claim = Path(drafts["claim"]["text"]).read_text()
     assert "ДОСУДЕБНАЯ ПРЕТЕНЗИЯ" in claim and "Refund the 2,480.00 RUB" in claim
     assert first["confirmation"] in Path(drafts["review"]["text"]).read_text()

@@ -97,8 +97,10 @@ def format_date(value: dt.date, lang: str) -> str:
 # --------------------------------------------------------------- evidence
 
 
-def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
-    """When a file was captured: a photo's EXIF DateTimeOriginal, else its modification time."""
+def file_date(path: Path, tz: dt.tzinfo) -> tuple[dt.datetime, str]:
+    """What date a file carries, and where it comes from: a photo's EXIF DateTimeOriginal
+    ("exif"), else the file's modification time ("mtime"), which may be when it was copied.
+    Neither is when this tool captured anything: it did not capture the person's files."""
     try:
         from evidence.fit import sniff
 
@@ -107,33 +109,43 @@ def capture_time(path: Path, tz: dt.tzinfo) -> dt.datetime:
             from PIL import Image
 
             with Image.open(path) as image:
-                exif = image.getexif()
-                raw = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+                raw = image.getexif().get_ifd(0x8769).get(0x9003)
             if raw:
                 # EXIF has no zone: a phone writes its local time, taken to be the person's.
-                return dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
+                taken = dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").replace(tzinfo=tz)
+                return taken, "exif"
     except Exception:  # not an image, or no usable EXIF: fall back to the file's time
         pass
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz)
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz), "mtime"
+
+
+DATED = {
+    ("ru", "exif"): "файл датирован {when} (EXIF)",
+    ("ru", "mtime"): "файл изменён {when} (время файла)",
+    ("en", "exif"): "file dated {when} (EXIF)",
+    ("en", "mtime"): "file last modified {when} (file system)",
+}
 
 
 def describe_evidence(
     paths: Iterable[Path | str], case: Case, fitted: dict[str, FittedFile] | None = None
 ) -> list[dict[str, Any]]:
-    """Name, capture time and hash of each file; `fitted` says which are copies fitted to the form."""
+    """Name, date (see file_date) and hash of each file; `fitted` says which are copies fitted to the form."""
     tz = case.incident_at.tzinfo or dt.UTC  # always set: incident_at is an aware datetime
     known = {p.name: p for p in case.attachments}
     out: list[dict[str, Any]] = []
     for item in paths:
         path = Path(item) if not isinstance(item, str) else known.get(item)
         if path is None or not path.is_file():
-            out.append({"name": str(item), "captured_at": None, "sha256": None, "size": None})
+            out.append({"name": str(item), "dated_at": None, "dated_from": None, "sha256": None, "size": None})
             continue
         data = path.read_bytes()
+        dated_at, dated_from = file_date(path, tz)
         out.append(
             {
                 "name": path.name,
-                "captured_at": capture_time(path, tz),
+                "dated_at": dated_at,
+                "dated_from": dated_from,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "size": len(data),
                 "fitted": (fitted or {}).get(path.name),
@@ -279,12 +291,10 @@ def context_for(
         if item["sha256"] is None:
             evidence_lines.append(item["name"])
             continue
-        when = format_datetime(item["captured_at"], lang, tz, paren=False)
+        when = format_datetime(item["dated_at"], lang, tz, paren=False)
         note = f"{fitting_note(item['fitted'], lang)}; " if item.get("fitted") else ""
-        if ru:
-            evidence_lines.append(f"{item['name']} ({note}снято {when}; SHA-256 {item['sha256']})")
-        else:
-            evidence_lines.append(f"{item['name']} ({note}captured {when}; SHA-256 {item['sha256']})")
+        dated = DATED[("ru" if ru else "en", item["dated_from"])].format(when=when)
+        evidence_lines.append(f"{item['name']} ({note}{dated}; SHA-256 {item['sha256']})")
 
     def reference(prev, dated: str) -> str:
         text = ("№ " if ru else "No. ") + prev.number

@@ -60,6 +60,8 @@ class Settings:
     device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
     masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
     tsa: str | None = None  # RFC 3161 timestamp authority URL
+    tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
+    locale: str | None = None  # the browser's locale (default: from the case's language)
     trace: bool = False
     trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True

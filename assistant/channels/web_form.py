@@ -96,6 +96,9 @@ class WebForm:
             guard=guard,
             storage_state=self.session["state"] if self.session else None,
             log=settings.log,
+            provider_zone=flow.timezone,
+            tz=settings.tz,
+            locale=settings.locale,
             warm=settings.warm,
         )
         journalled = False

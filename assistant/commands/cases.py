@@ -45,6 +45,44 @@ def _when(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
+def _clocks(row: dict):
+    """The provider's and the person's clocks for a case's times (evidence.times.Clocks): the
+    flow's zone, and the zone of the case's incident_at offset."""
+    import datetime as dt
+    import json
+
+    from assistant.run.zones import zone_for
+    from evidence.times import Clocks
+
+    data = json.loads(row.get("case_json") or "{}")
+    language = data.get("language", "en")
+    provider_zone = None
+    try:
+        from assistant.language.flow import find_flow, load_flow
+
+        provider_zone = load_flow(find_flow(str(data.get("provider") or row.get("provider")))).timezone
+    except Exception:  # a flow no longer here: the person's clock and UTC still say it all
+        pass
+    try:
+        person = zone_for(dt.datetime.fromisoformat(str(data["incident_at"])), language, provider_zone)
+    except (KeyError, ValueError):
+        person = provider_zone or "UTC"
+    return Clocks(person_zone=person, provider_zone=provider_zone, language=language)
+
+
+def _on_clocks(clocks, stamp: str | None) -> str:
+    """A journal time as people read it: the provider's and the person's clock, and UTC."""
+    import datetime as dt
+
+    if not stamp:
+        return ""
+    try:
+        at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return clocks.text(at if at.tzinfo else at.replace(tzinfo=dt.UTC), seconds=False)
+
+
 def _due(stamp: str | None) -> str:
     """A due date in the provider's zone, unambiguous: 23 November 2026, 05:09 (UTC+03:00)."""
     import datetime as dt
@@ -125,7 +163,8 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
 
     store = _open_store(obj)
     try:
-        view = case_view(store, case_row(store, case))
+        row = case_row(store, case)
+        view = case_view(store, row)
     finally:
         store.close()
     if as_json:
@@ -138,12 +177,13 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
         click.echo(f"  due        {_due(view['due_at'])}")
     if view["next_action"]:
         click.echo(f"  next       {view['next_action']}")
+    clocks = _clocks(row)
     click.secho("requests", bold=True)
     for s in view["submissions"]:
         number = s["confirmation"] or "(no number yet)"
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
         click.echo(
-            f"  {_when(s['submitted_at'])} UTC  {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
+            f"  {_on_clocks(clocks, s['submitted_at'])}\n      {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
         )
         if s["outcome"] != "accepted" and s["said"] != view["next_action"]:
             click.secho(f"      {s['said']}", fg=STATE_COLOURS.get(s["outcome"]))
@@ -152,14 +192,14 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
     if view["replies"]:
         click.secho("replies", bold=True)
         for r in view["replies"]:
-            click.echo(f"  {_when(r['received_at'])}  {r['number'] or ''}  {r['text'] or ''}")
+            click.echo(f"  {_on_clocks(clocks, r['received_at'])}\n      {r['number'] or ''}  {r['text'] or ''}")
     if view["notes"]:
         click.secho("notes", bold=True)
         for n in view["notes"]:
-            click.echo(f"  {_when(n['at'])} UTC  {n['text']}")
+            click.echo(f"  {_on_clocks(clocks, n['at'])}\n      {n['text']}")
     click.secho("history", bold=True)
     for h in view["history"]:
-        click.echo(f"  {_when(h['at'])} UTC  {h['status']:<9} {h['note'] or ''}")
+        click.echo(f"  {_on_clocks(clocks, h['at'])}\n      {h['status']:<9} {h['note'] or ''}")
 
 
 @cases.command("reply")

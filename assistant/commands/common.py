@@ -124,8 +124,28 @@ def browser_options(func):
     return func
 
 
+def _time_zone(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from evidence.times import zone
+
+    try:
+        zone(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; see `timedatectl list-timezones`") from None
+    return value
+
+
+def _locale(ctx, param, value: str | None) -> str | None:
+    import re
+
+    if value is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", value):
+        raise click.BadParameter(f"{value!r} is not a locale like ru-RU or en-GB")
+    return value
+
+
 def evidence_options(func):
-    """How the evidence is captured: as which device, what to hide, trusted time, a trace."""
+    """How the evidence is captured: as which device, what to hide, trusted time, a trace, whose clock."""
     options = [
         click.option(
             "--device",
@@ -151,6 +171,19 @@ def evidence_options(func):
             "--trace-in-package",
             is_flag=True,
             help="Put the trace inside the evidence package instead (then the package holds secrets).",
+        ),
+        click.option(
+            "--tz",
+            metavar="ZONE",
+            callback=_time_zone,
+            help="Your time zone, e.g. Asia/Yekaterinburg: the browser runs in it and times are shown in it "
+            "(default: from the case's incident_at offset).",
+        ),
+        click.option(
+            "--locale",
+            metavar="LOCALE",
+            callback=_locale,
+            help="The browser's language and date format, e.g. ru-RU (default: from the case's language).",
         ),
     ]
     for option in reversed(options):

@@ -163,6 +163,7 @@ def show(path, as_json):
     from evidence import Manifest
     from evidence.bundle import UnsafeArchive, files_of, safe_extract
     from evidence.report import SHOT_ROLES
+    from evidence.times import zone
 
     target = _existing(path)
     where = printable(path)
@@ -211,37 +212,53 @@ def show(path, as_json):
     if as_json:
         print_json(summary)
         return
+    from datetime import UTC, datetime
+
+    from evidence.report import clocks_of
+
+    clocks = clocks_of(manifest)  # the provider's and the person's clocks, with UTC
     sub = manifest.submission
     _say(f"{manifest.case.get('subject') or 'Evidence package'}", bold=True)
-    _say(f"  made        {summary['created_at']} by {manifest.tool}")
+    _say(f"  made        {clocks.text(manifest.created_at)} by {manifest.tool}")
     for key in ("provider", "category", "order_id", "incident_at", "contact"):
-        if manifest.case.get(key):
-            _say(f"  {key:11} {manifest.case[key]}")
+        value = manifest.case.get(key)
+        if value and key == "incident_at":
+            try:
+                value = clocks.text(datetime.fromisoformat(str(value)))
+            except ValueError:
+                pass
+        if value:
+            _say(f"  {key:11} {value}")
     if manifest.flow:
         _say(f"  flow        {manifest.flow.id} v{manifest.flow.version}")
     if sub:
         number = f", request number {sub.confirmation}" if sub.confirmation else ""
         _say(f"  outcome     {sub.outcome}{' (dry run)' if sub.dry_run else ''}{number}")
+        if sub.submitted_at:
+            _say(f"  submitted   {clocks.text(sub.submitted_at)}")
     env = manifest.environment
     device = f", as {env.emulated_device}" if env.emulated_device else ""
     _say(f"  captured    on {env.os} {env.os_version}, {env.browser} {env.browser_version}{device}")
     _say(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
     _say(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
+    if shots and clocks.person_zone != "UTC":
+        _say(f"    (times on the person's clock, {clocks.person_zone})")
     for shot in shots:
-        _say(
-            f"    {shot.captured_at.strftime('%H:%M:%S') if shot.captured_at else '?'}  {shot.path}  {shot.meta.get('url', '')}"
-        )
+        when = shot.captured_at.astimezone(zone(clocks.person_zone)).strftime("%H:%M:%S") if shot.captured_at else "?"
+        _say(f"    {when}  {shot.path}  {shot.meta.get('url', '')}")
     for fit in manifest.fitting:
         _say(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
     _say(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
     if stamped and "problem" in stamped:
         _say(f"  timestamp   does not hold: {stamped['problem']}", fg="red")
     elif stamped:
-        _say(
-            f"  timestamp   {stamped['gen_time']} by {stamped['signer']} (authority not checked: verify --tsa-ca FILE)"
-        )
+        at = datetime.strptime(stamped["gen_time"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        _say(f"  timestamp   {clocks.text(at)} by {stamped['signer']} (authority not checked: verify --tsa-ca FILE)")
     else:
         _say(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+    times = manifest.times
+    if times is not None and times.clock:
+        _say(f"  clock       {times.clock}")
     _say(f"  check with  assistant evidence verify {target}")
 
 

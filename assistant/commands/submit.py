@@ -50,7 +50,28 @@ def pause(message: str) -> None:
     click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
 
 
-def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict):
+def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: dict) -> str:
+    """The person's locale before the case is loaded, for the browser that starts meanwhile:
+    --locale, else the case's `language:` as written. A wrong guess costs only the warm start
+    (Warmup.claim starts the browser again in the right language)."""
+    import re
+
+    from assistant.run.zones import LOCALES
+
+    if settings.get("locale"):
+        return str(settings["locale"])
+    language = sets.get("language")
+    if language is None and case_file:
+        try:
+            text = Path(case_file).read_text(encoding="utf-8", errors="replace")[:65536]
+        except OSError:
+            text = ""
+        found = re.search(r"(?m)^language:[ \t]*[\"']?([a-z]{2})\b", text)
+        language = found.group(1) if found else None
+    return LOCALES.get(language or "en", "en-US")
+
+
+def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict, locale: str | None = None):
     """(flow, case, warm): loaded on a worker thread while this one starts the browser.
 
     The person waits for the number from the moment they press Enter; Playwright's
@@ -69,7 +90,9 @@ def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict):
         choice = discover(settings.get("browser_path"), settings.get("browser_endpoint"), settings.get("cdp"))
     except BrowserNotFound:  # said where it is said in every run: after the case and flow checks
         return load_flow(), load_case(), None
-    warm = Warmup(obj.home, choice, headless=not settings.get("headed"), slowmo=settings.get("slowmo") or 0)
+    warm = Warmup(
+        obj.home, choice, headless=not settings.get("headed"), slowmo=settings.get("slowmo") or 0, locale=locale
+    )
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="load") as worker:
             flow_loaded = worker.submit(load_flow)
@@ -217,7 +240,8 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
         )
 
     settings = take_email_options(settings)
-    loaded_flow, loaded_case, warm = load_while_browser_starts(obj, flow, case, settings)
+    hint = locale_hint(case_file, parse_sets(sets), settings)
+    loaded_flow, loaded_case, warm = load_while_browser_starts(obj, flow, case, settings, hint)
     try:
         run_submission(
             obj,
@@ -285,7 +309,11 @@ def demo(obj: Ctx, serve, port, faults, as_json, **settings):
             "sent again even if you ran the demo before: --force is implied)"
         )
         flow, case, warm = load_while_browser_starts(
-            obj, lambda: load_flow(find_flow("demo")), lambda: load_case(sample_case("demo")), settings
+            obj,
+            lambda: load_flow(find_flow("demo")),
+            lambda: load_case(sample_case("demo")),
+            settings,
+            locale_hint(sample_case("demo"), {}, settings),
         )
         # Every demo run talks to a fresh portal, so the same sample case is a
         # new request each time: --force and --yes are implied.

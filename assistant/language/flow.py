@@ -731,7 +731,11 @@ class Flow(Strict):
     country: str = Field(
         "RU", pattern=r"^[A-Z]{2}$", description="ISO country code of the provider's business-day calendar"
     )
-    timezone: str = Field("Europe/Moscow", description="IANA time zone the provider's deadlines run in")
+    timezone: str = Field(
+        "Europe/Moscow",
+        description="IANA time zone the provider works in: its deadlines run in it, and evidence shows the "
+        "provider's clock in it beside the person's",
+    )
     email: EmailChannel | None = Field(None, description="the email channel (channel: email)")
     order_id_required: bool = Field(
         False, description="the provider needs the order or contract number (`check` errors without one)"

@@ -45,6 +45,7 @@ SYSTEM_BROWSER_PATHS = (
 # A system Chromium must not phone home: this machine's network is closed and
 # real users do not want update checks in their evidence's network log.
 QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
+DEBIAN_LOCALES = Path("/usr/lib/chromium/locales")  # Debian's Chromium; other languages: chromium-l10n
 
 
 class BrowserNotFound(RuntimeError):
@@ -169,8 +170,34 @@ def discover(
     )
 
 
-def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0):
-    """Return a Playwright Browser for the choice. Caller owns closing it."""
+def language_env(locale: str | None) -> dict[str, str] | None:
+    """The environment that makes Chromium speak the person's language where the page cannot
+    choose: date and time inputs follow the browser's UI language (from LANGUAGE, not from the
+    context's emulated locale), e.g. 20.11.2026 and 14:35 for ru-RU. It needs the browser's
+    locale files (Debian: chromium-l10n; `assistant browser install` adds it)."""
+    if not locale:
+        return None
+    language = locale.split("-", 1)[0]
+    return {**os.environ, "LANGUAGE": f"{locale.replace('-', '_')}:{language}"}
+
+
+def lacks_language(choice: BrowserChoice, locale: str) -> bool:
+    """True when the browser's own folder shows it has no files for the locale's language
+    (Debian's Chromium without chromium-l10n): its date fields then show US formats."""
+    if choice.kind not in ("system", "path") or locale.startswith("en"):
+        return False
+    executable = Path(choice.target).resolve()
+    folder = executable.parent / "locales"
+    if not folder.is_dir() and executable.parent == Path("/usr/bin"):  # Debian's wrapper script
+        folder = DEBIAN_LOCALES
+    if not folder.is_dir():
+        return False  # laid out some other way: nothing to tell
+    return not any((folder / name).exists() for name in (f"{locale.split('-', 1)[0]}.pak", f"{locale}.pak"))
+
+
+def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0, locale: str | None = None):
+    """Return a Playwright Browser for the choice. Caller owns closing it.
+    locale: the person's, for what only the browser's own language decides (see language_env)."""
     chromium = playwright.chromium
     if choice.kind == "endpoint":
         # A run-server started with --unsafe honours these launch options; a
@@ -188,7 +215,9 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
     if choice.kind == "cdp":
         return chromium.connect_over_cdp(choice.target, slow_mo=slow_mo)
     executable = None if choice.kind == "managed" else choice.target
-    return chromium.launch(executable_path=executable, args=choice.args, headless=headless, slow_mo=slow_mo)
+    return chromium.launch(
+        executable_path=executable, args=choice.args, headless=headless, slow_mo=slow_mo, env=language_env(locale)
+    )
 
 
 def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool):
@@ -274,12 +303,26 @@ def ensure_font(echo=print) -> None:
         echo(f"font: {exc}")
 
 
+def ensure_locales(choice: BrowserChoice, echo=print) -> None:
+    """Debian's Chromium ships English only; without its other languages a Russian person's
+    date fields would show 11/20/2026 (see language_env). Install them (chromium-l10n)."""
+    if choice.kind not in ("system", "path") or not DEBIAN_LOCALES.is_dir():
+        return
+    if (DEBIAN_LOCALES / "ru.pak").exists():
+        echo("browser languages: installed")
+        return
+    _apt_install(["chromium-l10n"], lambda m: echo(f"browser languages: {m}"))
+    if not (DEBIAN_LOCALES / "ru.pak").exists():
+        echo("browser languages: English only; date fields show US formats (install chromium-l10n)")
+
+
 def install(echo=print) -> BrowserChoice:
     """Make sure a browser is available: Playwright's download, else Debian's chromium."""
     ensure_font(echo)
     try:
         choice = discover()
         echo(f"browser: {choice.describe()}")
+        ensure_locales(choice, echo)
         return choice
     except BrowserNotFound:
         pass
@@ -300,7 +343,7 @@ def install(echo=print) -> BrowserChoice:
         return discover()
     except BrowserNotFound:
         pass
-    _apt_install(["chromium", "fonts-dejavu-core"], lambda m: echo(f"browser: {m}"))
+    _apt_install(["chromium", "chromium-l10n", "fonts-dejavu-core"], lambda m: echo(f"browser: {m}"))
     choice = discover()  # raises BrowserNotFound with the full list of what was tried
     echo(f"browser: {choice.describe()}")
     return choice

@@ -24,6 +24,7 @@ from assistant.run.sent import KnownFile, SentRecorder, mend_har
 from evidence import EvidencePackage, stamp
 from evidence.manifest import SubmittedForm
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
+from evidence.times import Clocks
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
 # The full page's size as Playwright's full_page screenshot measures it, the window's and
@@ -75,8 +76,12 @@ class CaptureSettings:
         )
 
 
-def context_options(playwright, settings: CaptureSettings, *, locale: str) -> dict[str, Any]:
-    """new_context() arguments: a Playwright device descriptor, or a desktop window."""
+def context_options(
+    playwright, settings: CaptureSettings, *, locale: str, timezone_id: str | None = None
+) -> dict[str, Any]:
+    """new_context() arguments: a Playwright device descriptor, or a desktop window; in the
+    person's language and time zone, so dates on the page read as the person sees them."""
+    zone = {"timezone_id": timezone_id} if timezone_id else {}
     if settings.device:
         devices = playwright.devices
         if settings.device not in devices:
@@ -87,8 +92,8 @@ def context_options(playwright, settings: CaptureSettings, *, locale: str) -> di
             raise InputError(f"--device: {settings.device!r} is not a Playwright device{hint}")
         descriptor = dict(devices[settings.device])
         descriptor.pop("default_browser_type", None)
-        return {**descriptor, "locale": locale}
-    return {"viewport": {"width": 1280, "height": 800}, "locale": locale}
+        return {**descriptor, "locale": locale, **zone}
+    return {"viewport": {"width": 1280, "height": 800}, "locale": locale, **zone}
 
 
 def check_masks(masks: list[str]) -> list[str]:
@@ -110,6 +115,7 @@ class Capturer:
         workdir: Path,
         secrets: Secrets | None = None,
         log: Callable[[str], None] = lambda m: None,
+        clocks: Clocks | None = None,
     ):
         """`workdir` is the run's private folder (assistant.run.scratch.run_folder): the raw,
         unscrubbed HAR and trace live there until close() and go with it."""
@@ -117,6 +123,7 @@ class Capturer:
         self.secrets = secrets if secrets is not None else Secrets()
         self._secret_fields: list[Any] = []
         self.case_ref = case_ref
+        self.clocks = clocks  # the provider's and the person's, for the banners
         self.settings = settings
         self.log = log
         self.console: list[dict] = []
@@ -358,6 +365,7 @@ class Capturer:
             case_ref=self.case_ref,
             title=title,
             scale=scale,
+            clocks=self.clocks,
         )
         return path
 
@@ -539,7 +547,12 @@ class Capturer:
                 self._note(f"no stamped copy of {path}: {data}")
                 continue
             self.package.add_bytes(
-                stamped_path, data, "image/jpeg", role="stamped", captured_at=taken, meta={"stamped_of": path}
+                stamped_path,
+                data,
+                "image/jpeg",
+                role="stamped",
+                captured_at=taken,
+                meta={"stamped_of": path, "case_ref": self.case_ref},
             )
             small = self._stamper.thumbnails.pop((stamped_path, path, taken), None)
             if small is not None:

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import NoBrowser
 from assistant.run import browser as browsers
 from assistant.run.capture import Capturer, CaptureSettings, context_options, render_pdf
+from assistant.run.zones import person_clock
 from evidence import Environment
 from evidence.package import EvidencePackage
+from evidence.times import Clocks
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -54,6 +56,8 @@ class BrowserSession:
         workdir: Path,
         locale: str,
         headless: bool,
+        timezone_id: str | None = None,
+        clocks: Clocks | None = None,
         slowmo: float = 0,
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
@@ -66,13 +70,14 @@ class BrowserSession:
         self.package = package
         self.settings = capture
         self.locale = locale
+        self.timezone_id = timezone_id
         self.headless = headless
         self.slowmo = slowmo
         self.guard = guard
         self.storage_state = storage_state
         self.reported_device = reported_device
         self.log = log
-        self.capturer = Capturer(package, case_ref=case_ref, settings=capture, workdir=workdir, log=log)
+        self.capturer = Capturer(package, case_ref=case_ref, settings=capture, workdir=workdir, log=log, clocks=clocks)
         self._stack = ExitStack()
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
@@ -95,16 +100,23 @@ class BrowserSession:
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
         log: Callable[[str], None] = lambda m: None,
+        provider_zone: str | None = None,
+        tz: str | None = None,
+        locale: str | None = None,
         warm: Warmup | None = None,
     ) -> BrowserSession:
-        """A session whose stamps name the case, in the case's language, with its reported device."""
+        """A session whose stamps name the case, in the person's language, locale and time zone
+        (with the provider's beside it), with its reported device."""
+        clock = person_clock(case, provider_zone=provider_zone, tz=tz, locale=locale)
         return cls(
             choice,
             package,
             capture=capture,
             case_ref=case_reference(case.subject, case.order_id, key),
             workdir=workdir,
-            locale="ru-RU" if case.language == "ru" else "en-US",
+            locale=clock.locale,
+            timezone_id=clock.zone,
+            clocks=clock.clocks(provider_zone),
             headless=not headed,
             slowmo=slowmo,
             guard=guard,
@@ -132,20 +144,31 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
-            claimed = self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo) if self.warm else None
+            claimed = (
+                self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo, locale=self.locale)
+                if self.warm
+                else None
+            )
             if claimed is not None:
                 playwright, browser = claimed
                 stack.callback(playwright.stop)
             else:
                 playwright = stack.enter_context(sync_playwright())
                 try:
-                    browser = browsers.connect(playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+                    browser = browsers.connect(
+                        playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
+                    )
                 except PlaywrightError as exc:
                     raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
             self.browser = browser
             stack.callback(browser.close)
+            if browsers.lacks_language(self.choice, self.locale):
+                self.log(
+                    f"note: this browser has no {self.locale} language files: date and time fields show US "
+                    "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                )
             options: dict[str, Any] = {
-                **context_options(playwright, self.settings, locale=self.locale),
+                **context_options(playwright, self.settings, locale=self.locale, timezone_id=self.timezone_id),
                 **self.capturer.context_kwargs(),
             }
             if guard is not None:

@@ -30,11 +30,22 @@ from assistant.run.scratch import run_folder
 class Warmup:
     """One started Playwright driver and, once `launch()` ran, one browser, for one session to claim."""
 
-    def __init__(self, home: Path, choice: browsers.BrowserChoice, *, headless: bool, slowmo: float = 0) -> None:
+    def __init__(
+        self,
+        home: Path,
+        choice: browsers.BrowserChoice,
+        *,
+        headless: bool,
+        slowmo: float = 0,
+        locale: str | None = None,
+    ) -> None:
+        """locale: the person's, as far as it is known before the case is loaded (the browser's
+        language is set when it starts: see browsers.language_env)."""
         self.home = home
         self.choice = choice
         self.headless = headless
         self.slowmo = slowmo
+        self.locale = locale
         self.playwright: Any = None
         self.browser: Any = None
         self._folder = ExitStack()
@@ -52,17 +63,21 @@ class Warmup:
         if self.playwright is None or self.browser is not None:
             return
         try:
-            self.browser = browsers.connect(self.playwright, self.choice, headless=self.headless, slow_mo=self.slowmo)
+            self.browser = browsers.connect(
+                self.playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
+            )
         except Exception:
             self.browser = None
 
-    def claim(self, choice: browsers.BrowserChoice, *, headless: bool, slowmo: float) -> tuple[Any, Any] | None:
+    def claim(
+        self, choice: browsers.BrowserChoice, *, headless: bool, slowmo: float, locale: str | None = None
+    ) -> tuple[Any, Any] | None:
         """(playwright, browser) if this warm start is the one asked for; the caller then owns both.
 
         Otherwise the warm start is stopped first: one thread can hold only one sync
         Playwright, and the caller is about to start its own. (Its run folder stays until
         `close()`: the caller's own run folder was entered after it, and leaves first.)"""
-        wanted = (choice, headless, slowmo) == (self.choice, self.headless, self.slowmo)
+        wanted = (choice, headless, slowmo, locale) == (self.choice, self.headless, self.slowmo, self.locale)
         if self.browser is None or not wanted or not self.browser.is_connected():
             self.stop()
             return None
