@@ -238,6 +238,27 @@ def _environment(manifest: Manifest) -> list[str]:
     if "utc_offset" in data:
         data["utc_offset"] = f"UTC{data['utc_offset']}"
     data["os"] = " ".join(str(x) for x in (data.pop("os", ""), data.pop("os_version", "")) if x)
+    if data.get("launch_args"):
+        data["launch_args"] = " ".join(data["launch_args"])
+    if "headless" in data:
+        data["headless"] = "yes (no window)" if data["headless"] else "no (a visible window)"
+    checks = data.pop("tls", [])
+    for check in env.tls:  # one line per HTTPS origin
+        verdict = "validated" if check.validated else "NOT validated"
+        details = "; ".join(
+            x
+            for x in (
+                check.how,
+                check.protocol,
+                f"subject {check.subject}" if check.subject else "",
+                f"issuer {check.issuer}" if check.issuer else "",
+                f"valid to {utc_text(check.valid_to, seconds=False)}" if check.valid_to else "",
+            )
+            if x
+        )
+        data[f"certificate of {check.origin}"] = f"{verdict} ({details})"
+    if not checks:
+        data["certificates"] = "none recorded (no HTTPS page was loaded)"
     labels = {
         "locale": "browser locale (the person's)",
         "timezone": "browser time zone (the person's)",
@@ -469,7 +490,6 @@ def submitted_form(manifest: Manifest) -> str:
     elif request.text:
         out.append(f"<pre>{_e(request.text)}</pre>")
     return "".join(out)
-
 
 
 # Where finish() keeps the timestamp over the files captured before the report (see package.py).
