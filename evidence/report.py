@@ -239,7 +239,8 @@ def _environment(manifest: Manifest) -> list[str]:
         data["utc_offset"] = f"UTC{data['utc_offset']}"
     data["os"] = " ".join(str(x) for x in (data.pop("os", ""), data.pop("os_version", "")) if x)
     if data.get("launch_args"):
-        data["launch_args"] = " ".join(data["launch_args"])
+        # A switch like --disable-features=A,B,C is one long word: it may break after "," and "=".
+        data["launch_args"] = " ".join(a.replace(",", ",\u200b").replace("=", "=\u200b") for a in data["launch_args"])
     if "headless" in data:
         data["headless"] = "yes (no window)" if data["headless"] else "no (a visible window)"
     checks = data.pop("tls", [])
@@ -451,7 +452,9 @@ def submitted_form(manifest: Manifest) -> str:
         f"<p class='note'>The fields as the page held them right before the submit click "
         f"({_e(utc_text(form.read_at))}), on <code>{_e(form.page_url)}</code>. "
         "Passwords and secrets are masked.</p>",
-        "<table><thead><tr><th>field</th><th>name</th><th>value</th></tr></thead>",
+        # Fixed columns: a long hash or a long line of the text wraps instead of widening the page.
+        "<table style='table-layout:fixed'><col style='width:24%'><col style='width:18%'><col>"
+        "<thead><tr><th>field</th><th>name</th><th>value</th></tr></thead>",
     ]
     for item in form.fields:
         if item.files:
@@ -461,7 +464,7 @@ def submitted_form(manifest: Manifest) -> str:
         else:
             value = shown(item.value)
         out.append(
-            f"<tr><td class='k'>{_e(item.label or item.name)}</td><td><code>{_e(item.name)}</code> "
+            f"<tr><td>{_e(item.label or item.name)}</td><td><code>{_e(item.name)}</code> "
             f"<span class='note'>{_e(item.type)}</span></td><td>{value}</td></tr>"
         )
     out.append("</table>")
@@ -476,7 +479,10 @@ def submitted_form(manifest: Manifest) -> str:
         f"{_e(request.note)}</span></p>"
     )
     if request.parts:
-        out.append("<table><thead><tr><th>part</th><th>value</th></tr></thead>")
+        out.append(
+            "<table style='table-layout:fixed'><col style='width:24%'><col>"
+            "<thead><tr><th>part</th><th>value</th></tr></thead>"
+        )
         held = {f.name: f.value for f in form.fields if isinstance(f.value, str) and "\n" in f.value}
         for part in request.parts:
             value = file_cell(part.file) if part.file is not None else shown(part.value)
@@ -485,7 +491,7 @@ def submitted_form(manifest: Manifest) -> str:
                 value = (
                     "<span class='note'>the text of the field above, line for line (sent with CRLF line breaks)</span>"
                 )
-            out.append(f"<tr><td class='k'><code>{_e(part.name)}</code></td><td>{value}</td></tr>")
+            out.append(f"<tr><td><code>{_e(part.name)}</code></td><td>{value}</td></tr>")
         out.append("</table>")
     elif request.text:
         out.append(f"<pre>{_e(request.text)}</pre>")
