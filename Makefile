@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup browser demo lint test bench clean
+.PHONY: setup browser demo lint test bench bench-replay clean
 
 setup: $(STAMP) browser
 
@@ -36,6 +36,11 @@ bench: setup
 	$(BIN)/python -m compileall -q assistant evidence bench
 	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_evidence.py
+
+# `assistant replay` with 1, 2 and 4 workers against `flow test` (a few minutes).
+bench-replay: setup
+	$(BIN)/python -m compileall -q assistant evidence bench
+	$(BIN)/python bench/bench_replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -41,6 +41,7 @@ COMMANDS = {
     "escalate": "escalate:escalate",
     "script": "script:script",
     "flow": "flows:flow",
+    "replay": "replay:replay",
     "login": "login:login",
     "schema": "schema:schema",
     "browser": "browser:browser",
@@ -63,10 +64,17 @@ class LazyGroup(click.Group):
 @click.option(
     "--home", metavar="DIR", envvar="ASSISTANT_HOME", help="Where cases and evidence are kept (or ASSISTANT_HOME)."
 )
+@click.option(
+    "--flows",
+    metavar="DIR",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Look for flows in DIR first (repeatable); then ASSISTANT_FLOWS, HOME/flows, flow packs, the bundled ones.",
+)
 @click.option("--color/--no-color", default=None, help="Colour output (default: on a terminal).")
 @click.version_option(package_name="support-assistant")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, color: bool | None) -> None:
+def main(ctx: click.Context, home: str | None, flows: tuple[str, ...], color: bool | None) -> None:
     """File a support request that gets answered, with proof.
 
     Drives the provider's web form in a real browser, photographs every step
@@ -78,7 +86,7 @@ def main(ctx: click.Context, home: str | None, color: bool | None) -> None:
       assistant submit demo --case my.yaml   file your own request
       assistant cases                        what you have filed
     """
-    ctx.obj = Ctx(home)
+    ctx.obj = Ctx(home, flows)
     if color is not None:
         ctx.color = color
     # A run leaves a large heap (Playwright's objects, pydantic's schemas): the collection the

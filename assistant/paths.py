@@ -19,23 +19,18 @@ def home(explicit: str | Path | None = None) -> Path:
     return Path(user_data_dir("support-assistant", appauthor=False))
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def sample_case(flow_id: str) -> Path:
-    return repo_root() / "flows" / "samples" / f"{flow_id}-case.yaml"
-
-
 def shown(path: str | Path) -> str:
     """A path as shareable evidence may carry it: without the person's user name.
 
-    Relative to the project (flows/demo.yaml) or to the home folder (~/flows/x.yaml); any
-    other path that names the user (/tmp/pytest-of-anna/…) is cut to its last part."""
+    Relative to the folder the command runs in (flows/demo.yaml) or to the home folder
+    (~/flows/x.yaml); any other path that names the user (/tmp/pytest-of-anna/…) is cut to
+    its last part."""
     import getpass
 
     resolved = Path(path).expanduser().resolve()
-    for base, prefix in ((repo_root(), ""), (Path.home().resolve(), "~/")):
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        if base == Path(base.anchor):  # relative to / says nothing less than the path itself
+            continue
         try:
             return prefix + resolved.relative_to(base).as_posix()
         except ValueError:

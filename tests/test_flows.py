@@ -61,7 +61,7 @@ def test_1cupis_form_gets_one_file_even_when_the_case_has_several(tmp_path):
             "  - 1cupis-withdrawal-screenshot.png\n", "  - 1cupis-withdrawal-screenshot.png\n  - kuper-receipt.pdf\n"
         )
     )
-    with ReplicaServer(load_site(REPO / "tests" / "sites" / "1cupis-feedback")) as site:
+    with ReplicaServer(load_site(REPO / "flows" / "replicas" / "1cupis-feedback")) as site:
         done = run_cli(
             "submit",
             "1cupis-feedback",

@@ -107,7 +107,7 @@ def test_snapshot_of_an_unseen_form_drafts_a_flow_that_passes(static_site, tmp_p
 
 
 def test_check_walks_up_to_submit_and_never_clicks_it(tmp_path):
-    with ReplicaServer(load_site(REPO / "tests" / "sites" / "kuper-support")) as replica:
+    with ReplicaServer(load_site(REPO / "flows" / "replicas" / "kuper-support")) as replica:
         checked = json_out(
             run_cli("flow", "check", "kuper-support", "--base-url", replica.url, "--json", home=tmp_path / "home")
         )
@@ -119,8 +119,10 @@ def test_check_walks_up_to_submit_and_never_clicks_it(tmp_path):
 
 def test_check_names_the_line_of_a_selector_that_no_longer_matches(tmp_path):
     text = (REPO / "flows" / "kuper-support.yaml").read_text().replace('"#order-number"', '"#order-no"')
-    replica = os.path.relpath(REPO / "tests/sites/kuper-support", tmp_path)  # a replica is named relative to the flow
-    text = text.replace("replica: ../tests/sites/kuper-support", f"replica: {replica}")
+    replica = os.path.relpath(
+        REPO / "flows/replicas/kuper-support", tmp_path
+    )  # a replica is named relative to the flow
+    text = text.replace("replica: replicas/kuper-support", f"replica: {replica}")
     shutil.copytree(REPO / "flows" / "samples", tmp_path / "samples")  # the sample case lives beside its flow
     flow = tmp_path / "kuper-support.yaml"
     flow.write_text(text)
@@ -159,7 +161,7 @@ def test_validate_reports_a_test_block_pointing_nowhere(tmp_path):
     text = (
         (REPO / "flows" / "1cupis-feedback.yaml")
         .read_text()
-        .replace("replica: ../tests/sites/1cupis-feedback", "replica: ../tests/sites/nowhere")
+        .replace("replica: replicas/1cupis-feedback", "replica: replicas/nowhere")
     )
     flow = tmp_path / "1cupis-feedback.yaml"
     flow.write_text(text)

@@ -60,6 +60,11 @@ class Settings:
     device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
     masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
     tsa: str | None = None  # RFC 3161 timestamp authority URL
+    # A browser already started and lent to this run (assistant.run.browser.Started): the run
+    # opens a context of its own in it and leaves it running (replay: one browser per worker).
+    browser: Any = None
+    # Tries again a step before the submit step that failed, up to this many times; never the submit.
+    retries: int = 0
     tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
     locale: str | None = None  # the browser's locale (default: from the case's language)
     trace: bool = False

@@ -76,7 +76,10 @@ class WebForm:
         # A flow behind a login wall needs a saved session before anything is launched or written.
         check_masks(list(settings.masks))
         self.session = login.load(settings.home, flow) if flow.requires_login else None
-        self.choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
+        if settings.browser is not None:
+            self.choice = settings.browser.choice
+        else:
+            self.choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
 
     def deliver(self) -> Delivery:
         filing = self.filing
@@ -95,6 +98,7 @@ class WebForm:
             slowmo=settings.slowmo,
             guard=guard,
             storage_state=self.session["state"] if self.session else None,
+            started=settings.browser,
             log=settings.log,
             provider_zone=flow.timezone,
             tz=settings.tz,
@@ -119,6 +123,7 @@ class WebForm:
                 dry_run=settings.dry_run,
                 headed=settings.headed or settings.person_watches,
                 timeout=settings.timeout,
+                retries=settings.retries,
                 confirm_submit=self._confirm,
                 before_submit=before_submit,
                 ask_human=settings.ask_human,

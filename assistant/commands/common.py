@@ -15,8 +15,11 @@ from assistant.errors import ExitStatus
 
 
 class Ctx:
-    def __init__(self, home: str | None):
+    def __init__(self, home: str | None, flows: tuple[str, ...] = ()):
         self._home = home
+        from assistant.language import catalog
+
+        catalog.configure(flows, self.home if home else None)
 
     @property
     def home(self) -> Path:

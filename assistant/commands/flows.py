@@ -71,15 +71,32 @@ def validate(files) -> None:
 
 
 @flow.command("list")
+@click.option("--paths", is_flag=True, help="Also show where flows are looked for, in order, and which is found where.")
 @json_option
 @handles_errors
-def list_flows(as_json: bool) -> None:
-    """List the provider flows this assistant knows."""
-    from assistant.language.flow import all_flow_files, load_flow
+def list_flows(paths: bool, as_json: bool) -> None:
+    """List the provider flows this assistant knows.
 
+    \b
+    Flows are looked for, first place first (README, "Where flows come from"):
+      --flows DIR, ASSISTANT_FLOWS, HOME/flows, flow packs (installed
+      distributions registering `support_assistant.flows`), the bundled flows.
+    A flow id found in two places is taken from the first; the note says so.
+    """
+    from assistant.errors import InputError, printable
+    from assistant.language import catalog
+    from assistant.language.flow import load_flow
+
+    search = catalog.search()
     rows: list[dict[str, Any]] = []
-    for path in all_flow_files():
-        loaded = load_flow(path)
+    bad = 0
+    for found in search.files():
+        try:
+            loaded = load_flow(found.path)
+        except InputError as exc:
+            bad += 1
+            click.secho(printable(str(exc)), fg="red", err=True)
+            continue
         rows.append(
             {
                 "id": loaded.id,
@@ -89,18 +106,47 @@ def list_flows(as_json: bool) -> None:
                 "verified_confirmation": (
                     loaded.verified_confirmation.isoformat() if loaded.verified_confirmation else None
                 ),
-                "file": str(path),
+                "file": str(found.path),
+                "from": found.place.origin,
+                "hides": [str(h.path) for h in found.hides],
             }
         )
+    notes = list(search.notes)
+    for found in search.files():
+        for hidden in found.hides:
+            notes.append(f"{found.id}: {found.path} ({found.place.origin}) hides {hidden.path} ({hidden.place.origin})")
     if as_json:
-        print_json(rows)
-        return
-    width = max((len(r["id"]) for r in rows), default=2) + 2
-    cats = max((len(", ".join(r["categories"])) for r in rows), default=10) + 2
-    click.echo(click.style(f"{'ID':<{width}}{'CHANNEL':<10}{'CATEGORIES':<{cats}}VERIFIED LIVE", bold=True))
-    for row in rows:
-        live = row["verified_live"] or "never"
-        click.echo(f"{row['id']:<{width}}{row['channel']:<10}{', '.join(row['categories']):<{cats}}{live}")
+        if paths:
+            print_json(
+                {
+                    "places": [
+                        {"path": str(p.path), "from": p.origin, "exists": p.path.is_dir()} for p in search.places
+                    ],
+                    "flows": rows,
+                    "notes": notes,
+                }
+            )
+        else:
+            print_json(rows)
+    else:
+        if paths:
+            click.echo(click.style("Where flows are looked for (the first place holding an id wins):", bold=True))
+            for number, place in enumerate(search.places, 1):
+                missing = "" if place.path.is_dir() else "  (not there)"
+                click.echo(f"{number:>2}. {place.origin}: {place.path}{missing}")
+            click.echo()
+        width = max((len(r["id"]) for r in rows), default=2) + 2
+        cats = max((len(", ".join(r["categories"])) for r in rows), default=10) + 2
+        header = f"{'ID':<{width}}{'CHANNEL':<10}{'CATEGORIES':<{cats}}{'VERIFIED LIVE':<15}"
+        click.echo(click.style((header + ("FILE" if paths else "")).rstrip(), bold=True))
+        for row in rows:
+            live = row["verified_live"] or "never"
+            line = f"{row['id']:<{width}}{row['channel']:<10}{', '.join(row['categories']):<{cats}}{live:<15}"
+            click.echo((line + (row["file"] if paths else "")).rstrip())
+    for note in notes:
+        click.secho(f"note: {printable(note)}", err=True, fg="yellow")
+    if bad:
+        exit_with(ExitStatus.BAD_INPUT)
 
 
 @flow.command("test")
@@ -164,9 +210,9 @@ def _places(flows_dir, sites_dir):
 
 
 PLACE_OPTIONS = [
-    click.option("--flows-dir", type=click.Path(file_okay=False), help="Where the flow goes (default: flows/)."),
+    click.option("--flows-dir", type=click.Path(file_okay=False), help="Where the flow goes (default: ./flows)."),
     click.option(
-        "--sites-dir", type=click.Path(file_okay=False), help="Where the replica goes (default: tests/sites/)."
+        "--sites-dir", type=click.Path(file_okay=False), help="Where the replica goes (default: FLOWS_DIR/replicas)."
     ),
     click.option("--force", is_flag=True, help="Overwrite files that exist."),
 ]
@@ -218,7 +264,7 @@ def snapshot(
 ) -> None:
     """Save the form at URL as the start of replica NAME, and draft flow NAME from its fields.
 
-    Writes tests/sites/NAME/ (form.html pointed at the replica, fields.json,
+    Writes flows/replicas/NAME/ (form.html pointed at the replica, fields.json,
     the whole page as snapshot.html, a site.py that accepts the form) and, if
     flows/NAME.yaml does not exist, a draft flow and sample case that pass
     `assistant flow test NAME` against the replica.

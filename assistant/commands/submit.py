@@ -276,9 +276,9 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 def demo(obj: Ctx, serve, port, faults, as_json, **settings):
     """Start the built-in demo support portal and submit a sample case to it."""
     from assistant.errors import InputError
+    from assistant.language import catalog
     from assistant.language.case import load_case
-    from assistant.language.flow import find_flow, load_flow
-    from assistant.paths import sample_case
+    from assistant.language.flow import load_flow
     from assistant.sites.demo.faults import Faults, Hit
     from assistant.sites.demo.portal import DemoPortal
 
@@ -308,12 +308,14 @@ def demo(obj: Ctx, serve, port, faults, as_json, **settings):
             f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
             "sent again even if you ran the demo before: --force is implied)"
         )
+        # The built-in demo, whatever flow called demo a flows folder holds.
+        bundled = catalog.bundled()
         flow, case, warm = load_while_browser_starts(
             obj,
-            lambda: load_flow(find_flow("demo")),
-            lambda: load_case(sample_case("demo")),
+            lambda: load_flow(bundled / "demo.yaml"),
+            lambda: load_case(bundled / "samples" / "demo-case.yaml"),
             settings,
-            locale_hint(sample_case("demo"), {}, settings),
+            locale_hint(bundled / "samples" / "demo-case.yaml", {}, settings),
         )
         # Every demo run talks to a fresh portal, so the same sample case is a
         # new request each time: --force and --yes are implied.

@@ -297,7 +297,8 @@ def contained_attachment(
         own = own.resolve()
     except OSError:
         pass
-    if real == own or own in real.parents:
+    # HOME/flows is the person's own flows folder (flows, their sample cases and files): no secrets there.
+    if (real == own or own in real.parents) and own / "flows" not in real.parents:
         raise InputError(
             f"{where}: {path} is inside the assistant's own folder ({own}), which holds its "
             "database, keys and sessions; attach a copy of the document from elsewhere"

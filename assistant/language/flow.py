@@ -607,7 +607,7 @@ class FlowTest(Strict):
             return value
         if not value.strip() or ":" in value or "\\" in value or value.startswith(("/", "~")) or "\0" in value:
             raise ValueError(
-                f"{value!r}: name a folder beside this flow (e.g. ../tests/sites/NAME) holding site.py, "
+                f"{value!r}: name a folder beside this flow (e.g. replicas/NAME) holding site.py, "
                 f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
             )
         if not yamlsource.openable(value):
@@ -1032,35 +1032,16 @@ def load_flow(path: str | Path) -> Flow:
 
 
 def flows_dirs(extra: list[Path] | None = None) -> list[Path]:
-    import os
+    """The folders flows are looked up in, in order (assistant.language.catalog)."""
+    from assistant.language import catalog
 
-    dirs = list(extra or [])
-    env = os.environ.get("ASSISTANT_FLOWS")
-    if env:
-        dirs += [Path(p) for p in env.split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "flows")
-    return dirs
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
-        return False
+    return [place.path for place in catalog.search(extra or []).places]
 
 
 def find_flow(name: str, extra_dirs: list[Path] | None = None) -> Path:
-    candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and _exists(candidate):
-        return candidate
-    for directory in flows_dirs(extra_dirs):
-        for suffix in (".yaml", ".yml"):
-            path = directory / f"{name}{suffix}"
-            if _exists(path):
-                return path
-    known = sorted({p.stem for d in flows_dirs(extra_dirs) if d.is_dir() for p in d.glob("*.y*ml")})
-    hint = yamlsource.suggest(name, known)
-    raise InputError(f"unknown provider flow '{name}'{hint} (known: {', '.join(known) or 'none'})")
+    from assistant.language import catalog
+
+    return catalog.search(extra_dirs or []).find(name)
 
 
 def schema() -> dict[str, Any]:
@@ -1068,14 +1049,7 @@ def schema() -> dict[str, Any]:
 
 
 def all_flow_files(extra_dirs: list[Path] | None = None) -> list[Path]:
-    """Every flow file, the first of each id winning (user dirs before the bundled ones)."""
-    seen: set[str] = set()
-    files: list[Path] = []
-    for directory in flows_dirs(extra_dirs):
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.yaml")):
-            if path.stem not in seen:
-                seen.add(path.stem)
-                files.append(path)
-    return files
+    """Every flow file, the first of each id winning (see assistant.language.catalog)."""
+    from assistant.language import catalog
+
+    return [found.path for found in catalog.search(extra_dirs or []).files()]

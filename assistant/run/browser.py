@@ -63,6 +63,16 @@ class BrowserChoice:
         return f"{self.kind}: {self.target} ({self.source})"
 
 
+@dataclass
+class Started:
+    """A browser started once and lent to many runs, each in a context of its own
+    (`assistant replay`: one per worker). Whoever started it closes it."""
+
+    playwright: Any
+    browser: Any
+    choice: BrowserChoice
+
+
 def launch_args(executable: str | None) -> list[str]:
     args = list(QUIET_ARGS)
     # Chromium refuses to start as root without --no-sandbox.

@@ -46,6 +46,9 @@ class RunOptions:
     dry_run: bool = False
     headed: bool = False
     timeout: float | None = None  # overrides every step's timeout (seconds)
+    # A step before the submit step that fails (a Playwright error, not a refusal or a blocked
+    # host) is tried again up to this many times; the submit step and those after it never are.
+    retries: int = 0
     confirm_submit: Callable[[], bool] = lambda: True
     before_submit: Callable[[], None] = lambda: None
     ask_human: Callable[[str], None] | None = None
@@ -94,6 +97,10 @@ class StepFailure(RunFailed):
     def __init__(self, message: str, *, after_submit: bool = False):
         super().__init__(message)
         self.after_submit = after_submit
+
+
+class _TryAgain(Exception):
+    """A step before the submit failed and may be tried again (RunOptions.retries)."""
 
 
 class Blocked(StepFailure):
@@ -233,8 +240,19 @@ class Runner:
                     watch.stop()
                     self.result.sent = watch.sent + list(watch.sending.values())
                 return self.result
-            self._run_step(index, step, after_submit=False, photo_follows=self._photo_follows(index))
+            self._run_step_trying(index, step, photo_follows=self._photo_follows(index))
         return self.result
+
+    def _run_step_trying(self, index: int, step: StepBase, *, photo_follows: bool) -> None:
+        """A step before the submit, tried again after a failure when --retries allows."""
+        tries = self.options.retries + 1
+        for attempt in range(1, tries + 1):
+            try:
+                self._run_step(index, step, after_submit=False, photo_follows=photo_follows, last_try=attempt == tries)
+                return
+            except _TryAgain as again:
+                self.options.log(f"{again} (try {attempt}/{tries}); trying the step again")
+                self.page.wait_for_timeout(250 * attempt)
 
     def _photo_follows(self, index: int) -> bool:
         """Will a screenshot step right after (waits and checks aside) photograph this step's result
@@ -346,7 +364,9 @@ class Runner:
         finally:
             self._progress = None
 
-    def _run_step(self, index: int, step: StepBase, *, after_submit: bool, photo_follows: bool = False) -> None:
+    def _run_step(
+        self, index: int, step: StepBase, *, after_submit: bool, photo_follows: bool = False, last_try: bool = True
+    ) -> None:
         started = utcnow()
         before = self.page.url
         description = self._hide(self._describe(step))
@@ -375,6 +395,11 @@ class Runner:
             blocked = self.guard.message() if self.guard is not None else None
             action.status, action.error = "failed", self._hide(blocked or self._explain(exc, step))
             action.ended_at, action.url_after = utcnow(), self._url()
+            if not last_try and not blocked and not isinstance(exc, RunFailed):
+                failed = f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}"
+                action.error += "; tried again"  # the evidence keeps the failed try, without its pictures
+                self.result.actions.append(action)
+                raise _TryAgain(failed) from None
             action.files = self._save_failure(step, action.error)
             self.result.actions.append(action)
             if blocked:

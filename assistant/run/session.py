@@ -43,6 +43,13 @@ def case_reference(subject: str | None, order_id: str | None, key: str) -> str:
     return " · ".join(x for x in (subject, f"order {order_id}" if order_id else None, f"case {key[:8]}") if x)
 
 
+def _close_quietly(context: BrowserContext) -> None:
+    try:
+        context.close()  # a second close (the capturer closes it first) does nothing
+    except Exception:  # the browser went away under it; nothing left to close
+        pass
+
+
 class BrowserSession:
     """Open with `with`; `page`, `context`, `capturer` and `environment` are then ready."""
 
@@ -62,10 +69,12 @@ class BrowserSession:
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
         reported_device: dict[str, Any] | None = None,
+        started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
         warm: Warmup | None = None,
     ):
-        self.choice = choice
+        self.choice = started.choice if started is not None else choice
+        self.started = started
         self.warm = warm
         self.package = package
         self.settings = capture
@@ -99,6 +108,7 @@ class BrowserSession:
         slowmo: float = 0,
         guard: Guard | None = None,
         storage_state: dict[str, Any] | None = None,
+        started: browsers.Started | None = None,
         log: Callable[[str], None] = lambda m: None,
         provider_zone: str | None = None,
         tz: str | None = None,
@@ -122,6 +132,7 @@ class BrowserSession:
             guard=guard,
             storage_state=storage_state,
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
+            started=started,
             log=log,
             warm=warm,
         )
@@ -144,29 +155,34 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
-            claimed = (
-                self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo, locale=self.locale)
-                if self.warm
-                else None
-            )
-            if claimed is not None:
-                playwright, browser = claimed
-                stack.callback(playwright.stop)
+            if self.started is not None:  # lent for this run: a context of our own, the browser stays up
+                # It was started once for many runs: the context has the case's locale and zone,
+                # the browser's own language (date field formats) is whatever it was started with.
+                playwright, browser = self.started.playwright, self.started.browser
             else:
-                playwright = stack.enter_context(sync_playwright())
-                try:
-                    browser = browsers.connect(
-                        playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
-                    )
-                except PlaywrightError as exc:
-                    raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
-            self.browser = browser
-            stack.callback(browser.close)
-            if browsers.lacks_language(self.choice, self.locale):
-                self.log(
-                    f"note: this browser has no {self.locale} language files: date and time fields show US "
-                    "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                claimed = (
+                    self.warm.claim(self.choice, headless=self.headless, slowmo=self.slowmo, locale=self.locale)
+                    if self.warm
+                    else None
                 )
+                if claimed is not None:
+                    playwright, browser = claimed
+                    stack.callback(playwright.stop)
+                else:
+                    playwright = stack.enter_context(sync_playwright())
+                    try:
+                        browser = browsers.connect(
+                            playwright, self.choice, headless=self.headless, slow_mo=self.slowmo, locale=self.locale
+                        )
+                    except PlaywrightError as exc:
+                        raise browsers.start_failure(self.choice, exc, headless=self.headless) from None
+                stack.callback(browser.close)
+                if browsers.lacks_language(self.choice, self.locale):
+                    self.log(
+                        f"note: this browser has no {self.locale} language files: date and time fields show US "
+                        "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                    )
+            self.browser = browser
             options: dict[str, Any] = {
                 **context_options(playwright, self.settings, locale=self.locale, timezone_id=self.timezone_id),
                 **self.capturer.context_kwargs(),
@@ -178,6 +194,8 @@ class BrowserSession:
             self._ignore_https_errors = bool(options.get("ignore_https_errors"))
             context = browser.new_context(**options)
             self.context = context
+            if self.started is not None:  # the lent browser outlives the run: its context must not
+                stack.callback(_close_quietly, context)
             if guard is not None:
                 guard.install(context)
             self.capturer.start(context)

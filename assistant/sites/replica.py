@@ -1,6 +1,6 @@
 """The replica API: local copies of provider sites, served on 127.0.0.1 for flow tests.
 
-A replica is a folder (``tests/sites/<flow>/``) holding a ``site.py``, its page
+A replica is a folder (``flows/replicas/<flow>/``) holding a ``site.py``, its page
 templates and, if it needs them, a ``static/`` folder. ``site.py`` defines one
 module-level ``site = Site(__file__)`` and registers a handler per page; a
 handler takes a `Request` and returns a `Response` (usually one made by

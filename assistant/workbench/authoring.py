@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
-from assistant.paths import repo_root
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -31,8 +30,10 @@ class Places:
 
     @classmethod
     def default(cls, flows: str | Path | None = None, sites: str | Path | None = None) -> Places:
-        root = repo_root()
-        return cls(Path(flows) if flows else root / "flows", Path(sites) if sites else root / "tests" / "sites")
+        """flows/ in the current folder (the repository or flow pack being worked on), and the
+        replica beside the flow in flows/replicas/, so that the folder is whole on its own."""
+        folder = Path(flows) if flows else Path("flows")
+        return cls(folder, Path(sites) if sites else folder / "replicas")
 
     def flow(self, name: str) -> Path:
         return self.flows / f"{name}.yaml"
@@ -305,8 +306,16 @@ def check(
     timeout: float | None = None,
     browser_path: str | None = None,
     log: Callable[[str], None] = lambda m: None,
+    lent: Any = None,
+    trace: bool = False,
+    retries: int = 0,
+    evidence: Path | None = None,
 ) -> dict[str, Any]:
-    """Walk the flow up to, not including, its submit step, and find the submit button."""
+    """Walk the flow up to, not including, its submit step, and find the submit button.
+
+    `lent` is a running browser (assistant.run.browser.Started), `trace` records a Playwright
+    trace into <home>/traces/, `retries` tries a failed step again, and `evidence` is where the
+    evidence goes (default: a new folder in the home's checks/)."""
     import tempfile
     from datetime import UTC, datetime
 
@@ -322,10 +331,11 @@ def check(
     # The evidence is kept in the assistant's home (the command prints where); the replica's
     # throwaway home goes with the temporary folder.
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    evidence = Path(home) / "checks" / f"{stamp}-{flow.id}"
+    evidence = evidence or Path(home) / "checks" / f"{stamp}-{flow.id}"
+    replay = {"browser": lent, "trace": trace, "retries": retries}
     with tempfile.TemporaryDirectory(prefix=f"flowcheck-{flow.id}-") as scratch_name:
         outcome = _walk(
-            flow, case, Path(scratch_name), evidence, live, base_url, home, headed, timeout, browser_path, log
+            flow, case, Path(scratch_name), evidence, live, base_url, home, headed, timeout, browser_path, log, replay
         )
     submit_step = flow.steps[flow.submit_index()]
     return {
@@ -356,7 +366,9 @@ def _walk(
     timeout: float | None,
     browser_path: str | None,
     log: Callable[[str], None],
+    replay: dict[str, Any],
 ) -> _Walked:
+    """`replay`: what a replay adds to the run's Settings (browser, trace, retries)."""
     from assistant.pipeline import Settings, submit
 
     server = None
@@ -380,7 +392,7 @@ def _walk(
             site_home = Path(home)
     try:
         if server is not None and base_url is not None and flow.requires_login:
-            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path})
+            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path}, replay["browser"])
         outcome = submit(
             case,
             flow,
@@ -393,6 +405,7 @@ def _walk(
                 out=evidence,
                 browser_path=browser_path,
                 log=log,
+                **replay,
             ),
         )
     finally:

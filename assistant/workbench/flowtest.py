@@ -1,6 +1,6 @@
 """`assistant flow test`: run a flow against its replica with its sample case.
 
-A flow's `test:` block names a replica (tests/sites/<flow>/), a sample case and
+A flow's `test:` block names a replica (flows/replicas/<flow>/), a sample case and
 the pattern the confirmation number must match. The test starts the replica
 on 127.0.0.1, submits the case through the real browser exactly as
 `assistant submit` does, and passes only when the number the flow read from
@@ -55,7 +55,15 @@ def perform(page, flow: Flow, steps: Sequence[StepBase], base_url: str, evidence
     runner.run_steps(steps)
 
 
-def log_in_for_test(flow: Flow, base_url: str, home: Path, scratch: Path, browser_options: dict) -> None:
+def log_in_for_test(
+    flow: Flow, base_url: str, home: Path, scratch: Path, browser_options: dict, lent: Any = None
+) -> None:
+    """Log in to the replica as the person would and save the session in `home`.
+
+    `lent` (assistant.run.browser.Started) is a running browser: the login gets a context
+    of its own in it, and the browser stays up."""
+    from contextlib import ExitStack
+
     from playwright.sync_api import sync_playwright
 
     from assistant.language.urls import Policy, origin_of
@@ -69,26 +77,32 @@ def log_in_for_test(flow: Flow, base_url: str, home: Path, scratch: Path, browse
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
     from assistant.run.scratch import run_folder
 
-    choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
+    if lent is not None:
+        choice = lent.choice
+    else:
+        choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
     guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
     guard.start_gate_if_local(choice)
-    with run_folder(home), guard, sync_playwright() as playwright:
-        browser = browsers.connect(playwright, choice, headless=True)
-        try:
-            context = browser.new_context(**guard.context_options())
-            guard.install(context)
-            page = context.new_page()
-            guard.page = page
-            state = login.capture(
-                page,
-                flow,
-                base_url,
-                flow.timeout,
-                act=lambda p: perform(p, flow, login_steps, base_url, scratch / "login", guard),
-                guard=guard,
-            )
-        finally:
-            browser.close()
+    with run_folder(home), guard, ExitStack() as stack:
+        if lent is not None:
+            browser = lent.browser
+        else:
+            playwright = stack.enter_context(sync_playwright())
+            browser = browsers.connect(playwright, choice, headless=True)
+            stack.callback(browser.close)
+        context = browser.new_context(**guard.context_options())
+        stack.callback(context.close)
+        guard.install(context)
+        page = context.new_page()
+        guard.page = page
+        state = login.capture(
+            page,
+            flow,
+            base_url,
+            flow.timeout,
+            act=lambda p: perform(p, flow, login_steps, base_url, scratch / "login", guard),
+            guard=guard,
+        )
     login.save(home, flow, state)
 
 
@@ -100,11 +114,17 @@ def run(
     timeout: float | None = None,
     browser_path: str | None = None,
     failures: Path | None = None,
+    lent: Any = None,
+    trace: bool = False,
+    retries: int = 0,
 ) -> FlowTestResult:
     """Run one flow's test. Raises InputError when the flow or its test block is unusable.
 
     The run's temporary folder is removed whatever happens; a failed run's evidence is
-    kept in `keep`, else in `failures` (a folder per run), else nowhere."""
+    kept in `keep`, else in `failures` (a folder per run), else nowhere. `lent`
+    (assistant.run.browser.Started) is a running browser, in which the test opens contexts of
+    its own (`assistant replay`); `trace` records a Playwright trace into home/traces/ of what
+    `keep` keeps; `retries` tries a failed step before the submit again."""
     from assistant.language.case import load_case
 
     started = time.monotonic()
@@ -127,7 +147,8 @@ def run(
     else:
         failed_to = keep
     try:
-        return _run(flow, path, test, case, scratch, log, keep, failed_to, timeout, browser_path, started)
+        replay = {"browser": lent, "trace": trace, "retries": retries}
+        return _run(flow, path, test, case, scratch, log, keep, failed_to, timeout, browser_path, started, replay)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -144,7 +165,9 @@ def _run(
     timeout: float | None,
     browser_path: str | None,
     started: float,
+    replay: dict[str, Any],
 ) -> FlowTestResult:
+    """`replay`: what a replay adds to the run's Settings (browser, trace, retries)."""
     from assistant.pipeline import Settings, submit
     from assistant.sites.replica import open_replica
 
@@ -156,7 +179,7 @@ def _run(
         url = server.url
         log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
         if flow.requires_login:
-            log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path})
+            log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path}, replay["browser"])
         holder: dict[str, Any] = {}
 
         def act_for_person(message: str) -> None:
@@ -176,6 +199,7 @@ def _run(
             person_watches=bool(test.human_steps),
             on_page=lambda page: holder.__setitem__("page", page),
             log=log,
+            **replay,
         )
         try:
             outcome = submit(case, flow, settings)

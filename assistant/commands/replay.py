@@ -1,0 +1,155 @@
+"""`assistant replay`: replay flows at scale, on pytest and pytest-xdist (assistant.testing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from assistant.commands.common import exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.errors import ExitStatus
+
+
+@click.command("replay")
+@click.argument("flows", nargs=-1)
+@click.option("--live", is_flag=True, help="Walk the live sites up to, never including, the submit click.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, metavar="N", show_default=True, help="Browsers in parallel."
+)
+@click.option("--shard", metavar="I/N", help="Replay only shard I of N (flows sorted by id, every N-th from the I-th).")
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    metavar="N",
+    default=0,
+    show_default=True,
+    help="Tries again a failed step before submit (never the submit).",
+)
+@click.option(
+    "--trace",
+    type=click.Choice(["on", "off", "retain-on-failure"]),
+    default="off",
+    show_default=True,
+    help="Playwright trace per flow, kept in --output.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("replay-results"),
+    show_default=True,
+    help="Per failed flow: failure.png, page.html, step.txt (the step, its flow file:line) and trace.zip.",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here (one test case per flow)."
+)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report here.")
+@click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
+@click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
+@click.option("--browser-endpoint", metavar="WS_URL", help="A `playwright run-server` or a browser grid, ws://….")
+@click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222.")
+@click.option("--list", "list_only", is_flag=True, help="Only list the flows this run (or shard) would replay.")
+@json_option
+@pass_ctx
+@handles_errors
+def replay(
+    obj,
+    flows,
+    live,
+    workers,
+    shard,
+    retries,
+    trace,
+    output,
+    junit,
+    html_file,
+    timeout,
+    browser_path,
+    browser_endpoint,
+    cdp,
+    list_only,
+    as_json,
+) -> None:
+    """Replay flows headlessly against their replicas (all flows with a test: block if none named).
+
+    \b
+    Every flow is one pytest test; --workers N runs N browsers at once
+    (pytest-xdist), each reused for its flows with a new context per flow.
+    --live walks the live sites instead, up to but never including the submit
+    click: nothing is sent. Exit code 0 only if every flow passed.
+
+    \b
+    Across machines: give each the same flows and --shard 1/N … N/N, and
+    --junit FILE for the CI to merge; --browser-endpoint or --cdp to use a
+    browser that runs elsewhere.
+    """
+    from assistant.commands.common import info
+    from assistant.testing.replay import Options, parse_shard
+    from assistant.testing.replay import replay as run
+
+    options = Options(
+        flows=flows,
+        live=live,
+        workers=workers,
+        shard=parse_shard(shard) if shard else None,
+        retries=retries,
+        trace=trace,
+        output=output.resolve(),
+        junit=junit,
+        timeout=timeout,
+        browser_path=browser_path,
+        browser_endpoint=browser_endpoint,
+        cdp=cdp,
+        home=obj.home if live else None,
+    )
+
+    def show(record, done: int, total: int) -> None:
+        if as_json:
+            return
+        count = f"[{done}/{total}]"
+        if record.ok:
+            number = record.confirmation or ("nothing submitted" if record.mode == "live" else "")
+            click.secho(f"ok    {record.flow:<24} {number:<18} {record.seconds:6.1f} s  {count}", fg="green")
+            return
+        first = (record.message.splitlines() or ["failed"])[0]
+        click.secho(f"FAIL  {record.flow:<24} {count} {first}", fg="red")
+        if record.step_file:
+            click.echo(f"      output: {Path(record.step_file).parent}")
+
+    if list_only:
+        from assistant.testing.replay import selection
+
+        chosen, mine = selection(options, note=info)
+        if as_json:
+            print_json({"chosen": len(chosen), "shard": shard, "flows": [e.__dict__ for e in mine]})
+        else:
+            for entry in mine:
+                click.echo(f"{entry.id:<24} {entry.file}")
+        return
+    summary = run(options, on_record=show, note=info)
+    if html_file is not None:
+        from assistant.testing.report import write_html
+
+        write_html(html_file, summary, options)
+    passed, failed = summary.counts()
+    where = f" (shard {options.shard[0]}/{options.shard[1]} of {summary.chosen} flows)" if options.shard else ""
+    if as_json:
+        print_json(
+            {
+                "passed": passed,
+                "failed": failed,
+                "seconds": summary.seconds,
+                "workers": workers,
+                "shard": shard,
+                "live": live,
+                "flows": [r.public() for r in summary.records],
+            }
+        )
+    else:
+        colour = "green" if summary.ok else "red"
+        click.secho(f"{passed} passed, {failed} failed in {summary.seconds:.1f} s{where}", fg=colour, bold=True)
+        if junit:
+            click.echo(f"junit: {junit}")
+        if html_file:
+            click.echo(f"report: {html_file}")
+    if not summary.ok:
+        exit_with(ExitStatus.RUN_FAILED)

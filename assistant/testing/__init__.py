@@ -1,0 +1,1 @@
+"""Tools for testers: replaying flows at scale (`assistant replay`) and pytest plugins."""

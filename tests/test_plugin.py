@@ -1,0 +1,105 @@
+"""The testers' pytest plugin, used the way a tester uses it: this suite has it loaded (pytest11)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+from helpers import REPO
+from smtp_server import free_port
+
+from assistant.errors import AssistantError
+
+
+def test_run_flow_files_through_the_flows_replica(flow, replica, case_factory, run_flow, evidence_dir):
+    kuper = flow("kuper-support")
+    outcome = run_flow(kuper, case_factory(kuper, order_id="99887766"))
+    assert outcome.status == "confirmed"
+    [ticket] = replica(kuper).received
+    assert ticket.number == outcome.confirmation and outcome.confirmation.isdigit()
+    assert outcome.evidence_dir.is_relative_to(evidence_dir) and (outcome.evidence_dir / "manifest.json").is_file()
+    assert "99887766" in (outcome.evidence_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_run_flow_files_to_the_demo_portal_given_as_base_url(demo_portal, run_flow, case_factory):
+    outcome = run_flow("demo", case_factory("demo", subject="Charged twice"), base_url=demo_portal.url)
+    assert outcome.confirmation.startswith("DEMO-")
+    assert [t.number for t in demo_portal.received] == [outcome.confirmation]
+
+
+def test_a_failing_run_names_its_step_and_flow_line(tmp_path, flow, replica, run_flow):
+    text = (REPO / "flows" / "demo.yaml").read_text(encoding="utf-8")
+    assert '"#order_number"' in text
+    broken = tmp_path / "demo.yaml"
+    broken.write_text(text.replace('"#order_number"', '"#order-number-gone"'), encoding="utf-8")
+    shutil.copytree(REPO / "flows" / "samples", tmp_path / "samples")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if '"#order_number"' in l)
+    with pytest.raises(AssistantError) as failed:
+        run_flow(flow(broken), timeout=1)
+    assert f"{broken}:{line}" in str(failed.value)
+    assert replica(flow(broken)).received == []  # nothing was submitted
+
+
+REMOTE_CONFTEST = """\
+import json, os
+import pytest
+
+@pytest.fixture(scope="session")
+def connect_options():
+    options = {"endpoint": os.environ["PW_ENDPOINT"]}
+    if os.environ.get("REMOTE_LAUNCH"):  # which browser the run-server starts (it takes it with --unsafe)
+        options["headers"] = {"x-playwright-launch-options": os.environ["REMOTE_LAUNCH"]}
+    return options
+"""
+
+
+def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, browser_choice):
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
+    )
+    try:
+        line = server.stdout.readline()
+        assert "Listening on ws://" in line, line
+        theirs = tmp_path / "theirs"
+        theirs.mkdir()
+        (theirs / "conftest.py").write_text(REMOTE_CONFTEST)
+        (theirs / "test_remote.py").write_text(
+            "def test_demo(run_flow, replica, browser):\n"
+            "    outcome = run_flow('demo')\n"
+            "    assert [t.number for t in replica('demo').received] == [outcome.confirmation]\n"
+            "    assert browser.browser_type.name == 'chromium'\n"
+        )
+        env = {**os.environ, "PW_ENDPOINT": f"ws://127.0.0.1:{port}/"}
+        if browser_choice.kind in ("system", "path"):
+            env["REMOTE_LAUNCH"] = json.dumps({"executablePath": browser_choice.target, "args": browser_choice.args})
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=theirs,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "1 passed" in done.stdout
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("name", ["harder-login", "harder-captcha"])
+def test_run_flow_logs_in_and_acts_for_the_person_as_the_flows_test_block_says(name, flow, replica, run_flow):
+    hard = flow(REPO / "tests" / "flows" / f"{name}.yaml")
+    outcome = run_flow(hard)
+    assert outcome.status == "confirmed"
+    assert [t.number for t in replica(hard).received] == [outcome.confirmation]
