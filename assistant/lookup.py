@@ -246,7 +246,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key, "lookup": wanted},
                 flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=flow.path),
-                environment=session.environment,
+                environment=session.settle_environment(),
                 actions=actions,
                 signer=signer(settings.home),
                 tsa_url=settings.tsa,

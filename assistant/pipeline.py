@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from assistant import __version__, channels
+from assistant import __version__, channels, paths
 from assistant.casework.matter import before_filing, claim_check, journal_extras, refuse_duplicate
 from assistant.channels.base import Delivery, Filing, Settings
 from assistant.errors import AssistantError, InputError, RunFailed
@@ -319,7 +319,7 @@ def _file(
         filing.package.finish(
             tool=f"support-assistant {__version__}",
             case={**case.summary(), "fingerprint": key},
-            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=flow.path),
+            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=paths.shown(flow.path)),
             environment=delivery.environment,
             actions=delivery.actions,
             submission=SubmissionRef(
@@ -332,6 +332,7 @@ def _file(
             ),
             request=delivery.request,
             fitting=fitting,
+            form=delivery.form,
             signer=signer(settings.home),
             tsa_url=settings.tsa,
             render_pdf=render_pdf,
@@ -464,7 +465,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
                 tool=f"support-assistant {__version__}",
                 case={**case.summary(), "fingerprint": key},
                 request={"subject": request.subject, "body": request.body},
-                environment=session.environment,
+                environment=session.settle_environment(),
                 actions=actions,
                 signer=signer(settings.home),
                 tsa_url=settings.tsa,

@@ -69,7 +69,7 @@ def install() -> None:
 
     import assistant.pipeline as pipeline
     from assistant.commands import submit as submit_command
-    from assistant.run import browser, capture, environment, runner
+    from assistant.run import browser, capture, environment, runner, session
     from evidence import bundle, keys, package, report, stamp
     from evidence.scrub import Secrets
 
@@ -97,6 +97,9 @@ def install() -> None:
     timer(capture.Capturer, "_fast_viewport_png", "  step PNG (CDP captureScreenshot)")
     timer(Page, "screenshot", "  Playwright screenshot (captures)")
     timer(capture.Capturer, "_snapshots", "  HTML + MHTML snapshots")
+    timer(capture.Capturer, "_reflect", "  form values into the snapshot, textareas whole")
+    timer(capture.Capturer, "before_click", "form read right before the click")
+    timer(capture.Capturer, "submitted_form", "form record (after the number)")
     timer(capture.Capturer, "_server", "  server/TLS details")
     timer(capture.Capturer, "_title", "  page title")
     timer(stamp, "add_text_chunks", "  PNG text chunks")
@@ -108,6 +111,7 @@ def install() -> None:
     timer(report, "contact_sheet", "  contact sheet")
     timer(report, "render_html", "  report.html")
     timer(capture.Capturer, "close", "  capturer close (context, HAR, logs)")
+    timer(session.BrowserSession, "settle_environment", "environment: command line, TLS, address")
     timer(package.EvidencePackage, "_seal", "  manifest + signature")
     timer(package.EvidencePackage, "write_sums", "  SHA256SUMS")
     timer(bundle, "make_zip", "zip", moment=True)

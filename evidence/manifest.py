@@ -47,6 +47,19 @@ class Action(Model):
     uploaded: list[Uploaded] = Field(default_factory=list, description="the files an upload step sent")
 
 
+class TlsCheck(Model):
+    """How the browser judged one HTTPS origin's certificate."""
+
+    origin: str
+    validated: bool = Field(description="the browser checked the certificate and accepted it")
+    security_state: str | None = Field(None, description="Chromium's verdict: secure, insecure, neutral, …")
+    how: str = Field(description="what decided it, e.g. 'Chromium, certificate errors refused'")
+    protocol: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
+    valid_to: AwareDatetime | None = None
+
+
 class Environment(Model):
     os: str
     os_version: str
@@ -65,6 +78,16 @@ class Environment(Model):
     timezone: str | None = None
     utc_offset: str | None = None
     reported_device: dict[str, Any] | None = Field(None, description="the device the person reported")
+    headless: bool | None = None
+    launch_args: list[str] | None = Field(
+        None, description="the browser's command line as it reported it (home folder written as ~)"
+    )
+    certificate_errors: str | None = Field(None, description="how certificate errors were treated")
+    tls: list[TlsCheck] = Field(default_factory=list, description="each HTTPS origin the pages loaded")
+    proxy: str | None = Field(None, description="the proxy the browser's requests went through, if any")
+    outward_address: str | None = Field(
+        None, description="the address the sites saw this machine connect from, or why it is not known"
+    )
 
 
 class Times(Model):
@@ -128,6 +151,61 @@ class Fitting(Model):
     size: int
 
 
+class SentFile(Model):
+    """A file the form carried: its name as sent, and the attachment it was made from."""
+
+    name: str
+    size: int = Field(ge=0)
+    media_type: str | None = None
+    sha256: str | None = Field(None, description="SHA-256 of the file handed to the upload field")
+    path: str | None = Field(None, description="package path of that attachment")
+
+
+class FormField(Model):
+    """One control of the submitted form, as the page held it right before the click."""
+
+    label: str | None = None
+    name: str | None = None
+    type: str
+    value: str | list[str] | None = Field(None, description="'[masked]' for passwords and secrets")
+    masked: bool = False
+    checked: bool | None = None
+    files: list[SentFile] = Field(default_factory=list)
+
+
+class BodyPart(Model):
+    """One name=value of the request body (urlencoded or multipart)."""
+
+    name: str
+    value: str | None = None
+    file: SentFile | None = None
+    masked: bool = False
+
+
+class SentRequest(Model):
+    """The request the submit click produced, as the browser sent it."""
+
+    method: str
+    url: str
+    content_type: str | None = None
+    content_length: int | None = Field(None, description="the Content-Length header the browser sent")
+    body_size: int | None = Field(None, description="the body's size: its text plus the sizes of its files")
+    parts: list[BodyPart] = Field(default_factory=list)
+    text: str | None = Field(None, description="a body that is neither urlencoded nor multipart (JSON, text)")
+    sent_at: AwareDatetime | None = None
+    note: str | None = None
+
+
+class SubmittedForm(Model):
+    """What was typed and sent: the form's fields at the click and the request it made."""
+
+    read_at: AwareDatetime = Field(description="UTC time the fields were read, right before the submit click")
+    page_url: str | None = None
+    fields: list[FormField] = Field(default_factory=list)
+    request: SentRequest | None = Field(None, description="absent when no request was seen")
+    note: str | None = None
+
+
 class Manifest(Model):
     format: Literal[1] = MANIFEST_FORMAT
     tool: str
@@ -140,6 +218,7 @@ class Manifest(Model):
     actions: list[Action]
     submission: SubmissionRef | None = None
     fitting: list[Fitting] = Field(default_factory=list)
+    form: SubmittedForm | None = Field(None, description="the submitted form and the request it made (web forms)")
     signer: SignerRef | None = None
     timestamp_authority: str | None = Field(None, description="RFC 3161 authority asked for manifest.tsr")
     files: list[FileEntry]

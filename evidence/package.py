@@ -21,7 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef, Times
+from .manifest import (
+    Action,
+    Environment,
+    FileEntry,
+    Fitting,
+    FlowRef,
+    Manifest,
+    SignerRef,
+    SubmissionRef,
+    SubmittedForm,
+    Times,
+)
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -179,6 +190,7 @@ class EvidencePackage:
         submission: SubmissionRef | None = None,
         request: dict[str, str] | None = None,
         fitting: list[Fitting] | None = None,
+        form: SubmittedForm | None = None,
         signer: Signer | None = None,
         tsa_url: str | None = None,
         render_pdf: Callable[[Path], bytes | None] | None = None,
@@ -208,6 +220,7 @@ class EvidencePackage:
             actions=actions,
             submission=submission,
             fitting=fitting or [],
+            form=form,
             signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
             timestamp_authority=tsa_url,
         )

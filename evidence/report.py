@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .manifest import FileEntry, Manifest
+from .manifest import FileEntry, Manifest, SentFile
 from .times import CLOCK_TOLERANCE, Clocks, describe_difference, local_text, offset_text, utc_text, zone
 
 if TYPE_CHECKING:
@@ -238,6 +238,28 @@ def _environment(manifest: Manifest) -> list[str]:
     if "utc_offset" in data:
         data["utc_offset"] = f"UTC{data['utc_offset']}"
     data["os"] = " ".join(str(x) for x in (data.pop("os", ""), data.pop("os_version", "")) if x)
+    if data.get("launch_args"):
+        # A switch like --disable-features=A,B,C is one long word: it may break after "," and "=".
+        data["launch_args"] = " ".join(a.replace(",", ",\u200b").replace("=", "=\u200b") for a in data["launch_args"])
+    if "headless" in data:
+        data["headless"] = "yes (no window)" if data["headless"] else "no (a visible window)"
+    checks = data.pop("tls", [])
+    for check in env.tls:  # one line per HTTPS origin
+        verdict = "validated" if check.validated else "NOT validated"
+        details = "; ".join(
+            x
+            for x in (
+                check.how,
+                check.protocol,
+                f"subject {check.subject}" if check.subject else "",
+                f"issuer {check.issuer}" if check.issuer else "",
+                f"valid to {utc_text(check.valid_to, seconds=False)}" if check.valid_to else "",
+            )
+            if x
+        )
+        data[f"certificate of {check.origin}"] = f"{verdict} ({details})"
+    if not checks:
+        data["certificates"] = "none recorded (no HTTPS page was loaded)"
     labels = {
         "locale": "browser locale (the person's)",
         "timezone": "browser time zone (the person's)",
@@ -302,6 +324,7 @@ def render_html(manifest: Manifest) -> str:
             f"<h2>Request as sent</h2><h3>{_e(manifest.request.get('subject'))}</h3>"
             f"<pre>{_e(manifest.request.get('body'))}</pre>"
         )
+    parts.append(submitted_form(manifest))
     if manifest.actions:
         first = manifest.actions[0].started_at
         zone_name, tz = _timeline_zone(clocks, first)
@@ -406,6 +429,73 @@ def render_html(manifest: Manifest) -> str:
     )
     parts.append("</body></html>\n")
     return "".join(parts)
+
+
+def submitted_form(manifest: Manifest) -> str:
+    """The "Submitted form" section: each field as the page held it at the click, and the request it made."""
+    form = manifest.form
+    if form is None:
+        return ""
+
+    def shown(value: object) -> str:
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        return f"<pre>{_e(value)}</pre>" if isinstance(value, str) and "\n" in value else _e(value)
+
+    def file_cell(f: SentFile) -> str:
+        return f"{_e(f.name)} ({f.size} bytes)<br><span class='hash'>SHA-256 {_e(f.sha256 or 'unknown')}</span>" + (
+            f"<br><span class='note'>= {_e(f.path)}</span>" if f.path else ""
+        )
+
+    out = [
+        "<h2>Submitted form</h2>",
+        f"<p class='note'>The fields as the page held them right before the submit click "
+        f"({_e(utc_text(form.read_at))}), on <code>{_e(form.page_url)}</code>. "
+        "Passwords and secrets are masked.</p>",
+        # Fixed columns: a long hash or a long line of the text wraps instead of widening the page.
+        "<table style='table-layout:fixed'><col style='width:24%'><col style='width:18%'><col>"
+        "<thead><tr><th>field</th><th>name</th><th>value</th></tr></thead>",
+    ]
+    for item in form.fields:
+        if item.files:
+            value = "<br>".join(file_cell(f) for f in item.files)
+        elif item.checked is not None:
+            value = f"{'checked' if item.checked else 'not checked'} ({_e(item.value)})"
+        else:
+            value = shown(item.value)
+        out.append(
+            f"<tr><td>{_e(item.label or item.name)}</td><td><code>{_e(item.name)}</code> "
+            f"<span class='note'>{_e(item.type)}</span></td><td>{value}</td></tr>"
+        )
+    out.append("</table>")
+    request = form.request
+    if request is None:
+        out.append(f"<p class='note'>{_e(form.note or 'No request was seen after the click.')}</p>")
+        return "".join(out)
+    out.append(
+        f"<h3>The request the click made</h3><p><b>{_e(request.method)}</b> <code>{_e(request.url)}</code><br>"
+        f"<span class='note'>{_e(request.content_type)}; Content-Length {_e(request.content_length)}; "
+        f"sent {_e(utc_text(request.sent_at) if request.sent_at else '?')}. "
+        f"{_e(request.note)}</span></p>"
+    )
+    if request.parts:
+        out.append(
+            "<table style='table-layout:fixed'><col style='width:24%'><col>"
+            "<thead><tr><th>part</th><th>value</th></tr></thead>"
+        )
+        held = {f.name: f.value for f in form.fields if isinstance(f.value, str) and "\n" in f.value}
+        for part in request.parts:
+            value = file_cell(part.file) if part.file is not None else shown(part.value)
+            if part.file is None and part.value and held.get(part.name) == part.value.replace("\r\n", "\n"):
+                # A long text once is enough: the same words, with the line breaks browsers send.
+                value = (
+                    "<span class='note'>the text of the field above, line for line (sent with CRLF line breaks)</span>"
+                )
+            out.append(f"<tr><td><code>{_e(part.name)}</code></td><td>{value}</td></tr>")
+        out.append("</table>")
+    elif request.text:
+        out.append(f"<pre>{_e(request.text)}</pre>")
+    return "".join(out)
 
 
 # Where finish() keeps the timestamp over the files captured before the report (see package.py).

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from assistant.language.flow import Flow
     from evidence import Action, Environment, EvidencePackage
     from evidence.fit import Fitted
+    from evidence.manifest import SubmittedForm
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Delivery:
     actions: list[Action] = field(default_factory=list)
     environment: Environment | None = None
     request: dict[str, str] | None = None  # the subject and text that went to the provider
+    form: SubmittedForm | None = None  # the web form's fields at the click and the request it made
     error: BaseException | None = None  # raised by the pipeline once the evidence is sealed
 
 

@@ -21,6 +21,7 @@ from assistant.run import login
 from assistant.run.capture import CaptureSettings, check_masks
 from assistant.run.netguard import Guard
 from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
+from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
 
 
@@ -117,6 +118,7 @@ class WebForm:
             if settings.on_page is not None:
                 settings.on_page(page)
             capturer = browser.capturer
+            capturer.known_files(self._known_files())
             options = RunOptions(
                 dry_run=settings.dry_run,
                 headed=settings.headed or settings.person_watches,
@@ -132,6 +134,8 @@ class WebForm:
                 packaged=filing.packaged,
                 guard=guard,
                 on_confirmation=self._number_read,
+                before_click=capturer.before_click,
+                page_html=capturer.page_html,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -152,8 +156,10 @@ class WebForm:
                 confirmation_url=result.confirmation_url,
                 submitted_at=result.submitted_at,
                 actions=result.actions,
-                environment=browser.environment,
+                environment=browser.settle_environment(),
                 request=self.context["request"],
+                # Only a click that was made has a form it sent (or that the browser refused to send).
+                form=capturer.submitted_form(result.sent) if result.submitted or result.sent else None,
                 error=error,
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies
@@ -162,6 +168,17 @@ class WebForm:
         self.outcome = delivery.outcome
         delivery.error = self._told(error, result.confirmation)
         return delivery
+
+    def _known_files(self) -> list[KnownFile]:
+        """Each file an upload step may hand to the page, by the name the browser sends, with the
+        hash of its copy in the package."""
+        known = []
+        for packaged in self.filing.packaged.values():
+            entry = self.filing.package.entry(packaged)
+            if entry is not None:
+                name = packaged.rsplit("/", 1)[-1]
+                known.append(KnownFile(name, entry.size, entry.sha256, packaged, entry.media_type))
+        return known
 
     @staticmethod
     def _outcome(result: RunResult, journalled: bool, error: BaseException | None) -> str:

@@ -19,7 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
+from assistant.run import formstate
+from assistant.run.sent import KnownFile, SentRecorder, mend_har
 from evidence import EvidencePackage, stamp
+from evidence.manifest import SubmittedForm
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 from evidence.times import Clocks
 
@@ -131,6 +134,7 @@ class Capturer:
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
         self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
         self._capture_sessions: dict[int, Any] = {}  # see _capture
+        self._worlds: dict[int, int] = {}  # page → its isolated world's context (_in_world)
         self._har_dir = Path(workdir) / "network"
         self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.har_path = self._har_dir / "run.har"
@@ -140,6 +144,12 @@ class Capturer:
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
         self.peer: Callable[[str], dict | None] | None = None
         self.watching = True
+        # What the submit click sent (assistant.run.sent), and the files the run may upload,
+        # named in snapshots and in the form's record by size and SHA-256 (known_files).
+        self.sent = SentRecorder()
+        self.tls: dict[str, dict[str, Any]] = {}  # https origin → how Chromium judged its certificate
+        self.files: list[KnownFile] = []
+        self._form: tuple[Any, Any] | None = None  # (the request seen, its record), for the HAR
         self._opening = False  # inside new_page(), which watches the network of its page itself
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
@@ -249,6 +259,22 @@ class Capturer:
             self._spare_sessions.append(self._cdp[key])
         self._cdp[key] = session
         self._network_on.add(key)
+        self.sent.listen(session)
+        session.on("Network.responseReceived", self._judged)
+
+    def _judged(self, event: dict[str, Any]) -> None:
+        """Chromium's verdict on an HTTPS origin's certificate, for the capture environment."""
+        response = event.get("response") or {}
+        parts = urlsplit(str(response.get("url", "")))
+        if parts.scheme != "https":
+            return
+        origin = f"https://{parts.netloc}"
+        if origin in self.tls and self.tls[origin].get("securityState") == response.get("securityState"):
+            return
+        self.tls[origin] = {
+            "securityState": response.get("securityState"),
+            "details": response.get("securityDetails") or {},
+        }
 
     def mask(self, locator) -> None:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
@@ -262,14 +288,35 @@ class Capturer:
     # ------------------------------------------------------------- capture
 
     def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
+        if role == STEP_ROLE:
+            return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
+        # A capture people read: the form's values in its snapshots, each long field whole
+        # (written in by the page measure of the fast path, or on their own before Playwright's).
+        try:
+            return self._shoot(
+                page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line, reflect=True
+            )
+        finally:
+            self._evaluate(page, formstate.UNDO)
+
+    def _shoot(
+        self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None, reflect: bool = False
+    ) -> str:
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
         target = element if element is not None else page
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
         raw = title = None
+        before = self._reflection() if reflect else None
         if not masks and element is None and self.settings.device is None:
-            raw, title = self._fast_full_png(page) if full_page else (self._fast_viewport_png(page), None)
+            if full_page:
+                raw, title = self._fast_full_png(page, before=before)
+                before = None if raw is not None else before
+            else:
+                raw = self._fast_viewport_png(page)
+        if before is not None:
+            self._reflect(page)
         if raw is None:
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
@@ -322,6 +369,98 @@ class Capturer:
         )
         return path
 
+    def _in_world(self, page, expression: str, *, wait: bool = False, timeout: int = 5_000) -> Any:
+        """Evaluate in an isolated world of the page's main frame, out of reach of the page's own
+        scripts. The world is made once per document and kept (two round trips saved on every
+        capture); a navigation destroys it, and the next call makes a new one. Raises when the
+        page has no document to evaluate in."""
+        session = self._session(page)
+        if session is None:
+            raise RuntimeError("no CDP session")
+        key = id(page)
+        for attempt in range(2):
+            world = self._worlds.get(key)
+            if world is None:
+                frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+                made = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
+                world = self._worlds[key] = int(made["executionContextId"])
+            try:
+                answer = session.send(
+                    "Runtime.evaluate",
+                    {
+                        "expression": expression,
+                        "contextId": world,
+                        "awaitPromise": wait,
+                        "returnByValue": True,
+                        "timeout": timeout,
+                    },
+                )
+            except Exception:
+                self._worlds.pop(key, None)  # the document it lived in is gone
+                if attempt:
+                    raise
+                continue
+            return answer.get("result", {}).get("value")
+        return None
+
+    def _evaluate(self, page, expression: str) -> Any:
+        try:
+            return self._in_world(page, expression)
+        except Exception:  # the page moved on: nothing of ours is left on it
+            return None
+
+    def _reflection(self) -> str:
+        files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
+        return formstate.reflect(files, sorted(self.secrets.values), expand=True)
+
+    def _reflect(self, page) -> bool:
+        """Write the form's live values into its attributes and stretch its textareas (formstate)."""
+        if self._evaluate(page, self._reflection()) is None:
+            self._note("a page's form values could not be written into its snapshot")
+            return False
+        return True
+
+    def page_html(self, page) -> bytes:
+        """The page's HTML with the values its form holds (as in every capture's snapshot), secrets
+        scrubbed. Raises when the page cannot be read."""
+        reflected = self._reflect(page)
+        try:
+            return self.secrets.bytes(page.content().encode("utf-8"))
+        finally:
+            if reflected:
+                self._evaluate(page, formstate.UNDO)
+
+    # ------------------------------------------------------------- the form
+
+    def known_files(self, files: list[KnownFile]) -> None:
+        """The files the run may hand to an upload field, with their attachments' hashes."""
+        self.files = list(files)
+
+    def before_click(self, page, submit) -> None:
+        """Right before the submit click: read the form as the page holds it, and watch what it sends."""
+        fields: list[dict[str, Any]] = []
+        entries: list[list[Any]] = []
+        error = None
+        try:
+            answer = submit.first.evaluate(formstate.READ_FORM, timeout=2000)
+            fields, entries = list(answer.get("fields") or []), list(answer.get("entries") or [])
+        except Exception as exc:  # the click goes ahead; the record says what is missing
+            error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        try:
+            url = page.url
+        except Exception:
+            url = None
+        self.sent.arm(fields, entries, url, error)
+
+    def submitted_form(self, sent: list[str]) -> SubmittedForm | None:
+        """The form's record: its fields at the click, and the request the click produced
+        (`sent`: the outcome watch's "METHOD URL" of what left the browser)."""
+        form = self.sent.record(sent, self.files, self.secrets)
+        seen = self.sent.chosen(sent)
+        if form is not None and form.request is not None and seen is not None:
+            self._form = (seen, form.request)
+        return form
+
     def _fast_viewport_png(self, page) -> bytes | None:
         """The viewport as a lossless PNG straight from Chromium, compressed for speed.
 
@@ -331,7 +470,7 @@ class Capturer:
         """
         return self._screenshot(page, {})
 
-    def _fast_full_png(self, page) -> tuple[bytes | None, str | None]:
+    def _fast_full_png(self, page, *, before: str | None = None) -> tuple[bytes | None, str | None]:
         """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
 
         As Playwright does: wait for the page's fonts and measure the page in a world of
@@ -341,23 +480,10 @@ class Capturer:
         is left as it was on screen, as in the step screenshots. The title comes with the
         measure, as page.title() would read it, without a round trip of its own.
         """
-        session = self._session(page)
-        if session is None:
-            return None, None
+        # `before` (the form's values written in) runs first, in the same round trip.
+        expression = f"({before}, {PAGE_SIZE})" if before else PAGE_SIZE
         try:
-            frame = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
-            world = session.send("Page.createIsolatedWorld", {"frameId": frame, "worldName": "support-assistant"})
-            answer = session.send(
-                "Runtime.evaluate",
-                {
-                    "expression": PAGE_SIZE,
-                    "contextId": world["executionContextId"],
-                    "awaitPromise": True,
-                    "returnByValue": True,
-                    "timeout": 10_000,
-                },
-            )
-            width, height, view_width, view_height, title = answer["result"]["value"]
+            width, height, view_width, view_height, title = self._in_world(page, expression, wait=True, timeout=10_000)
         except Exception:  # no document yet, or it went away: Playwright's way decides
             return None, None
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
@@ -574,6 +700,8 @@ class Capturer:
                 e for e in log.get("entries", []) if not e.get("request", {}).get("url", "").startswith("file:")
             ]
             log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
+            if self._form is not None and not mend_har(har, *self._form):
+                self._note("the network log has no entry for the form's request to give its body to")
             har = scrub_har(har, self.secrets)  # first: it learns the tokens the logs below may repeat
         self._add_jsonl("logs/console.jsonl", self._scrubbed_rows(self.console), now)
         self._add_jsonl("logs/page-errors.jsonl", self._scrubbed_rows(self.errors), now)

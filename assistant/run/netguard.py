@@ -365,6 +365,7 @@ class Gate:
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
         self._closed = False
         self._peers: dict[tuple[str, int], dict[str, Any]] = {}
+        self._locals: dict[str, str] = {}  # "host:port" → this machine's address on the connection to it
         self._thread = threading.Thread(target=self._serve, name="netguard-gate", daemon=True)
         self._thread.start()
 
@@ -385,7 +386,12 @@ class Gate:
         _no_delay(upstream)
         address = upstream.getpeername()
         self._peers[(host, port)] = {"ipAddress": address[0], "port": address[1]}
+        self._locals[f"{host}:{port}"] = upstream.getsockname()[0]
         return upstream
+
+    def local_addresses(self) -> dict[str, str]:
+        """For each site connected to: the address this machine connected from."""
+        return dict(self._locals)
 
     def close(self) -> None:
         self._closed = True

@@ -72,6 +72,11 @@ class RunOptions:
     # Handed (number, confirmation page URL) the moment the number is read, before
     # the confirmation capture and the packaging: the person waits for nothing else.
     on_confirmation: Callable[[str, str | None], None] | None = None
+    # Handed (page, the submit button) right before the click: reads the form as the page holds
+    # it and starts recording what the click sends (Capturer.before_click).
+    before_click: Callable[[Any, Any], None] | None = None
+    # The page's HTML with its form's values in it (Capturer.page_html); else page.content().
+    page_html: Callable[[Any], bytes] | None = None
 
 
 @dataclass
@@ -85,6 +90,7 @@ class RunResult:
     # After the click (assistant.run.outcome): confirmed | rejected | unknown | not_sent.
     outcome: str | None = None
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown, not_sent)
+    sent: list[str] = field(default_factory=list)  # "METHOD URL" of what the click sent, first first
 
 
 class StepFailure(RunFailed):
@@ -223,6 +229,8 @@ class Runner:
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
                 self.options.before_submit()
+                if self.options.before_click is not None:
+                    self.options.before_click(self.page, self._locate(step.args))
                 watch = SendWatch(self.page, lambda url: host_allowed(url, self.policy)).start()
                 try:
                     self._click_submit(index, step, watch)
@@ -230,6 +238,7 @@ class Runner:
                     self._confirm(watch, step, baseline)
                 finally:
                     watch.stop()
+                    self.result.sent = watch.sent + list(watch.sending.values())
                 return self.result
             self._run_step_trying(index, step, photo_follows=self._photo_follows(index))
         return self.result
@@ -542,7 +551,10 @@ class Runner:
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
-            html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
+            if self.options.page_html is not None:
+                html = self.options.page_html(self.page)
+            else:
+                html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
             self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
             saved.append("failure/page.html")
         except Exception:

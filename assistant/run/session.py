@@ -92,6 +92,7 @@ class BrowserSession:
         self.context: BrowserContext | None = None
         self.page: Page | None = None
         self.environment: Environment | None = None
+        self._ignore_https_errors = False
 
     @classmethod
     def for_case(
@@ -190,6 +191,7 @@ class BrowserSession:
                 options.update(guard.context_options())
             if self.storage_state is not None:
                 options["storage_state"] = self.storage_state
+            self._ignore_https_errors = bool(options.get("ignore_https_errors"))
             context = browser.new_context(**options)
             self.context = context
             if self.started is not None:  # the lent browser outlives the run: its context must not
@@ -207,6 +209,8 @@ class BrowserSession:
                 browser_source=self.choice.describe(),
                 emulated_device=self.settings.device,
                 reported_device=self.reported_device,
+                # A browser started elsewhere (--cdp, --browser-endpoint) tells its own mode later.
+                headless=self.headless if self.choice.kind not in ("cdp", "endpoint") else None,
             )
         except BaseException:
             stack.close()
@@ -215,6 +219,35 @@ class BrowserSession:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stack.close()
+
+    def settle_environment(self) -> Environment:
+        """The capture environment with what the run has learnt: the browser's command line, how
+        each HTTPS certificate was judged, the proxy, the address this machine connected from.
+        Call it before sealing, while the browser is open."""
+        from assistant.run import environment
+
+        assert self.environment is not None and self.browser is not None
+        gate = self.guard.gate if self.guard is not None else None
+        remote = self.choice.kind in ("cdp", "endpoint") and gate is None
+        if gate is not None:
+            proxy = (
+                f"{gate.url}: this run's host guard, a checking relay on this machine; "
+                "it connects to each allowed site directly, through no other proxy"
+            )
+        elif remote:
+            proxy = "not known: the browser runs on another machine, with its own settings"
+        else:
+            proxy = "none: the browser connected to the sites directly"
+        return environment.complete(
+            self.environment,
+            self.browser,
+            passed_args=list(self.choice.args),
+            remote=remote,
+            ignore_https_errors=self._ignore_https_errors,
+            tls=self.capturer.tls,
+            proxy=proxy,
+            local_addresses=gate.local_addresses() if gate is not None else None,
+        )
 
     def render_pdf(self) -> Callable[[Path], bytes | None]:
         """report.html → report.pdf in this context (see capture.render_pdf)."""
