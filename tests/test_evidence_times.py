@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -274,9 +275,12 @@ def test_date_inputs_render_in_the_persons_format(portal, browser_choice, tmp_pa
             # A field's name is its part ("День") and then the input's own label.
             return [(n["name"]["value"].split()[0], n.get("value", {}).get("value")) for n in spins]
 
-    ru = fields_drawn("ru")
+    # On a thread of its own, as a run's session starts its own Playwright: this thread may
+    # already hold pytest-playwright's (one thread, one sync Playwright).
+    with ThreadPoolExecutor(1) as thread:
+        ru = thread.submit(fields_drawn, "ru").result()
+        en = thread.submit(fields_drawn, "en").result()
     assert ru == [("День", 20), ("Месяц", 11), ("Год", 2026), ("Часы", 14), ("Минуты", 35)]
-    en = fields_drawn("en")
     assert [name for name, _ in en][:3] == ["Month", "Day", "Year"] and ("AM/PM", 2) in en
 
 
@@ -385,25 +389,19 @@ def test_a_browser_without_the_persons_language_files_is_named(tmp_path):
     assert not lacks_language(choice, "ru-RU")
 
 
-def test_russian_case_report_fits_the_printed_page(russian, browser_choice):
+def test_russian_case_report_fits_the_printed_page(russian, browser):
     """report.html drawn by Chromium as it prints (A4 less the margins, 190 mm = 718 px): nothing
     is wider than the page, so no URL or hash is cut off at the edge of the PDF."""
-    from playwright.sync_api import sync_playwright
-
-    from assistant.run.browser import connect
-
-    with sync_playwright() as playwright:
-        browser = connect(playwright, browser_choice)
-        try:
-            page = browser.new_page(viewport={"width": 718, "height": 1000})
-            page.emulate_media(media="print")
-            page.goto((russian / "report.html").as_uri(), wait_until="load")
-            widest = page.evaluate(
-                """() => Math.max(...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))"""
-            )
-            picture = page.screenshot(full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 718, "height": 1000})
+    try:
+        page.emulate_media(media="print")
+        page.goto((russian / "report.html").as_uri(), wait_until="load")
+        widest = page.evaluate(
+            """() => Math.max(...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))"""
+        )
+        picture = page.screenshot(full_page=True)
+    finally:
+        page.close()
     assert widest <= 718, widest
     drawn = Image.open(io.BytesIO(picture))
     assert drawn.width == 718 and drawn.height > 3000  # the whole report, drawn
