@@ -266,9 +266,25 @@ class Store:
         self.path = home / "assistant.db"
         self.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.db.execute("PRAGMA synchronous=FULL")  # the journal is what stops a double submission
         self._migrate()
+
+    def _use_wal(self) -> None:
+        # Turning a new database to WAL needs it to itself, and SQLite answers "database is
+        # locked" at once, without waiting, when another process opens it at that moment
+        # (two first runs started together): wait as long as any other lock would be waited for.
+        import time
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -369,3 +369,30 @@ def test_cases_say_each_outcome_plainly_and_only_live_ones_have_a_due_date(tmp_p
     finally:
         store.close()
     assert [r["status"] for r in submissions(home)] == ["rejected", "pending", "pending"]
+
+
+def test_first_runs_started_together_all_open_the_new_journal(tmp_path):
+    """Turning a new database to WAL once failed at once with "database is locked" for a
+    second process opening it at that moment (two first runs at the same time)."""
+    import threading
+
+    from assistant.store import Store
+
+    failures: list[str] = []
+    for attempt in range(60):
+        home = tmp_path / f"home-{attempt}"
+        start = threading.Barrier(3)
+
+        def open_journal(home=home, start=start) -> None:
+            start.wait()
+            try:
+                Store(home).db.close()
+            except Exception as exc:
+                failures.append(repr(exc))
+
+        threads = [threading.Thread(target=open_journal) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []

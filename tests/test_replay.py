@@ -27,6 +27,9 @@ from assistant.workbench.authoring import Places, new
 # Delays inside the test replicas; --timeout is shorter, so only a second try finds the element.
 LATE_MS = 4000
 STEP_TIMEOUT = "2"
+# The send button comes later still: after the steps before it however slow the machine (they
+# may take seconds under load), yet within what three more 2 s tries would have waited.
+LATE_SEND_MS = 7000
 EMAIL_STEP = 'selector: "#email"'
 
 
@@ -60,7 +63,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def scaffold(tmp: Path, name: str, *, late: str | None = None) -> Path:
+def scaffold(tmp: Path, name: str, *, late: str | None = None, late_ms: int = LATE_MS) -> Path:
     """A flow + replica made by `flow new`; `late` names a field the replica's form adds only
     LATE_MS after the page loads (a slow script, the kind of thing --retries is for)."""
     new(name, Places(tmp / "flows", tmp / "sites"))
@@ -71,7 +74,7 @@ def scaffold(tmp: Path, name: str, *, late: str | None = None) -> Path:
         html = html.replace(element, '<span id="late-slot"></span>')
         script = (
             f"<script>setTimeout(() => {{ document.getElementById('late-slot').outerHTML = {json.dumps(element)}; }}, "
-            f"{LATE_MS});</script>\n</body>"
+            f"{late_ms});</script>\n</body>"
         )
         form.write_text(html.replace("</body>", script), encoding="utf-8")
     return tmp / "flows" / f"{name}.yaml"
@@ -237,7 +240,7 @@ def test_a_broken_replica_fails_with_its_step_screenshot_page_and_trace_and_the_
 
 def test_retries_try_a_step_before_submit_again_but_never_the_submit(tmp_path):
     late_field = scaffold(tmp_path, "late-field", late="subject")
-    late_send = scaffold(tmp_path, "late-send", late="send")
+    late_send = scaffold(tmp_path, "late-send", late="send", late_ms=LATE_SEND_MS)
     out = tmp_path / "out"
     once = replay(str(late_field), "--timeout", STEP_TIMEOUT, "--output", str(out), "--json", home=tmp_path / "h1")
     assert once.returncode == 1
