@@ -60,3 +60,29 @@ def submissions(home: Path) -> list[dict]:
 def json_out(done: subprocess.CompletedProcess):
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def start_run_server() -> tuple[subprocess.Popen, int]:
+    """A `playwright run-server --unsafe` on 127.0.0.1 (it then starts the browser a client names)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
+    )
+    line = server.stdout.readline() if server.stdout else ""
+    assert "Listening on ws://" in line, line
+    return server, port
+
+
+def stop_run_server(server: subprocess.Popen) -> None:
+    import signal
+
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=10)

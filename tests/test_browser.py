@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import json_out, run_cli, write_case
+from helpers import json_out, run_cli, start_run_server, stop_run_server, write_case
 
 from assistant.run import browser as browsers
 
@@ -67,17 +66,8 @@ def test_bad_endpoint_url_is_refused():
 
 
 def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
-    )
+    server, port = start_run_server()
     try:
-        line = server.stdout.readline()
-        assert "Listening on ws://" in line, line
         env = {}
         if browser_choice.kind in ("system", "path"):
             env["ASSISTANT_REMOTE_BROWSER_PATH"] = browser_choice.target
@@ -99,8 +89,7 @@ def test_submit_through_a_playwright_run_server(portal, tmp_path, browser_choice
         )
         assert result["confirmation"] == portal.received[0].number
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_run_server(server)
 
 
 def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choice):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
 import pytest
-from helpers import REPO
-from smtp_server import free_port
+from helpers import REPO, start_run_server, stop_run_server
 
 from assistant.errors import AssistantError
 
@@ -59,17 +57,8 @@ def connect_options():
 
 
 def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, browser_choice):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
-    )
+    server, port = start_run_server()
     try:
-        line = server.stdout.readline()
-        assert "Listening on ws://" in line, line
         theirs = tmp_path / "theirs"
         theirs.mkdir()
         (theirs / "conftest.py").write_text(REMOTE_CONFTEST)
@@ -93,8 +82,7 @@ def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, 
         assert done.returncode == 0, done.stdout + done.stderr
         assert "1 passed" in done.stdout
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_run_server(server)
 
 
 @pytest.mark.parametrize("name", ["harder-login", "harder-captcha"])

@@ -4,20 +4,17 @@ failure output, JUnit, the HTML report, --live, and a browser elsewhere (run-ser
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, start_run_server, stop_run_server
 
 from assistant.language.flow import all_flow_files, find_flow, load_flow
 from assistant.run import browser as browsers
@@ -299,17 +296,8 @@ def test_live_walks_the_site_up_to_the_submit_click_and_sends_nothing(tmp_path):
 
 
 def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own group: `python -m playwright` leaves node running when only it is ended
-    )
+    server, port = start_run_server()
     try:
-        line = server.stdout.readline()
-        assert "Listening on ws://" in line, line
         env = {}
         if browser_choice.kind in ("system", "path"):
             # Playwright's own browser download is not available everywhere: the --unsafe
@@ -341,8 +329,7 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
             with zipfile.ZipFile(record["trace"]) as trace:
                 assert any(name.endswith(".trace") for name in trace.namelist())
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_run_server(server)
 
 
 def test_replay_through_a_running_chrome_over_cdp(tmp_path, browser_choice):
