@@ -13,8 +13,13 @@ PHONE_CALL = {"number": "T-1001", "date": "2026-11-20", "channel": "phone"}
 
 
 def deadline_passes(home: Path) -> None:
-    """Time passes: every answer the provider owes is now overdue."""
-    past = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    """Time passes: every answer the provider owes is now overdue.
+
+    Due times stay in the provider's zone (Moscow), as the journal writes them: a request's date is
+    cited on the provider's calendar, which a UTC due time would move back a day late in the evening.
+    """
+    moscow = dt.timezone(dt.timedelta(hours=3))
+    past = (dt.datetime.now(moscow) - dt.timedelta(days=1)).isoformat()
     with sqlite3.connect(home / "assistant.db") as db:
         db.execute("UPDATE submissions SET due_at=?", (past,))
 
