@@ -144,16 +144,25 @@ def test_a_flow_pack_that_names_no_package_is_a_note(tmp_path):
     assert "note: flow pack 'odd' (acme-flow-pack 1.0): 'acme_flows:flows' is not a package name" in done.stderr
 
 
-def test_another_flows_package_first_on_the_path_is_named_not_taken_for_the_bundled_one(tmp_path):
-    (tmp_path / "flows").mkdir()
-    (tmp_path / "flows" / "__init__.py").write_text("")
+def test_a_flows_folder_where_the_command_runs_is_not_taken_for_the_bundled_flows(tmp_path):
+    """With `python -m assistant` the current folder is first on sys.path; a person's own
+    flows/ folder there (a namespace package to Python, or a package) must not hide the bundled flows."""
+    flow_copy(tmp_path / "flows", "mine")
+    flow_copy(tmp_path / "flows", "demo")
+    env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "flow", "list"],  # `python -m` puts the current folder first
+        [sys.executable, "-m", "assistant", "flow", "list", "--paths", "--json"],
         cwd=tmp_path,
-        env={**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
+        env=env,
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"the `flows` package found at {tmp_path / 'flows'} is not the assistant's bundled flows" in done.stderr
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert ("bundled", str(REPO / "flows")) in [(p["from"], p["path"]) for p in shown["places"]]
+    assert "mine" not in {row["id"] for row in shown["flows"]}
+    (tmp_path / "flows" / "__init__.py").write_text("")
+    again = subprocess.run(done.args, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert again.returncode == 0 and json.loads(again.stdout) == shown, again.stderr

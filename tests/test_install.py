@@ -148,6 +148,29 @@ def test_the_installed_package_runs_the_demo_from_another_folder(installed, tmp_
     assert "ok    kuper-support" in tested.stdout
 
 
+def test_a_folder_named_flows_where_it_is_run_does_not_hide_the_bundled_flows(installed, tmp_path):
+    """`python -m assistant` puts the current folder first on sys.path: a person's own flows/
+    folder (here one that even looks like a package with a demo flow) must not be taken for the
+    bundled flows."""
+    there = tmp_path / "there"
+    (there / "flows").mkdir(parents=True)
+    (there / "flows" / "__init__.py").write_text("")
+    (there / "flows" / "demo.yaml").write_text("id: demo\n")
+    done = subprocess.run(
+        [str(installed.bin / "python"), "-m", "assistant", "flow", "list", "--paths", "--json"],
+        cwd=there,
+        env=installed.env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    [bundled] = [p for p in shown["places"] if p["from"] == "bundled"]
+    assert Path(bundled["path"]).is_relative_to(installed.root)
+    assert "kuper-support" in {row["id"] for row in shown["flows"]}
+
+
 PACK_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]

@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import InputError
 
@@ -95,6 +96,9 @@ def bundled() -> Path:
     """The flows that ship with the assistant (package data of the `flows` package)."""
     from importlib.resources import files
 
+    found = _beside_the_assistant()
+    if found is not None:
+        return found
     try:
         root = files("flows")
     except ModuleNotFoundError:
@@ -112,6 +116,41 @@ def bundled() -> Path:
             "is there a folder named flows with an __init__.py in the current folder?"
         )
     return root
+
+
+def _beside_the_assistant() -> Path | None:
+    """The `flows` package installed with this assistant, found without importing the name.
+
+    `flows` is a plain name: with `python -m assistant`, the current folder comes first on
+    sys.path, and a person's own folder called flows/ (a namespace package, or one with an
+    __init__.py) would win a plain import. The installer puts `flows` where it put `assistant`
+    (site-packages, or the editable install's mapping), so that is where it is looked for."""
+    import sys
+    from importlib.machinery import PathFinder
+
+    import assistant
+
+    def regular(spec: Any) -> Path | None:
+        origin = getattr(spec, "origin", None)
+        if spec is None or not origin or not str(origin).endswith("__init__.py"):
+            return None  # not found, or a namespace package
+        root = Path(origin).parent
+        return root if (root / "demo.yaml").is_file() else None
+
+    installed_in = Path(assistant.__file__).resolve().parent.parent  # the import root, e.g. site-packages
+    found = regular(PathFinder.find_spec("flows", [str(installed_in)]))
+    if found is not None:
+        return found
+    for finder in sys.meta_path:  # e.g. setuptools' editable-install finder
+        if finder is PathFinder or not hasattr(finder, "find_spec"):
+            continue
+        try:
+            found = regular(finder.find_spec("flows", None))
+        except Exception:  # a third-party finder's failure is not ours to report
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def user_folder(home: Path | None = None) -> Path:
