@@ -5,12 +5,19 @@ for each. Both are run as whole commands (fresh processes, as a tester or CI
 runs them) over the same flows: every flow with a `test:` block, copied
 `--copies` times under new ids so that there is work enough to spread.
 
+The commands take turns (naive, 1 worker, 2 workers, … then again) for
+`--rounds` rounds, and the median of each is printed, so that a slow moment of
+the machine falls on all of them alike.
+
 Printed:
   * wall time, flows per minute and the speed-up over the naive way for each,
-    and the CPU time of the whole process tree (which, unlike wall time,
-    hardly depends on what else the machine runs);
+    and the CPU time the whole machine spent meanwhile (/proc/stat: Chromium's
+    renderers are not the command's children once their zygote is, so the
+    command's own rusage misses most of them; run it on a quiet machine);
   * the peak memory (PSS) of the whole process tree (Python, Playwright's
-    drivers, the browsers) and what each worker past the first adds;
+    drivers, the browsers) and what each worker past the first adds, from a
+    separate, untimed run of each (reading every process's smaps costs about
+    50 ms of CPU a time, which would slow the timed runs down);
   * per flow, the time one flow takes inside a replay (one worker: its browser
     already running) against the same flow's `flow test` time less a browser
     launch (measured alone), and their ratio.
@@ -19,7 +26,7 @@ Targets (issue "Testers and distribution"): >= 1.8x the naive way at 2
 workers on a 2-core machine, and per-flow cost in replay <= 1.2x the flow's
 `flow test` time without its browser launch.
 
-    .venv/bin/python bench/bench_replay.py [--copies 3]
+    .venv/bin/python bench/bench_replay.py [--copies 3] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -28,13 +35,11 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -72,35 +77,37 @@ def tree_memory(root: int) -> int:
     return total
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(wall seconds, CPU seconds, peak memory (PSS) of the process tree, stdout) of one command.
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
-    CPU time is the growth of this process's RUSAGE_CHILDREN: the command and every descendant
-    it reaped (the xdist workers, Playwright's drivers, which reap the browsers). Unlike wall
-    time it hardly depends on what else the machine runs."""
-    peak = 0
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, machine CPU seconds meanwhile, stdout) of one command."""
+    busy = machine_busy()
     start = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, tree_memory(child.pid))
-            stop.wait(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out = child.communicate()[0].decode("utf-8", "replace")
+    done = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(args[2:5])}… failed (exit {child.returncode}):\n{out}")
-    return wall, cpu, peak, out
+    cpu = machine_busy() - busy
+    out = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args[2:5])}… failed (exit {done.returncode}):\n{out}")
+    return wall, cpu, out
+
+
+def peak_memory(args: list[str], env: dict[str, str]) -> int:
+    """The peak memory (PSS) of one command's process tree, sampled every 0.2 s."""
+    peak = 0
+    child = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env
+    )
+    while child.poll() is None:
+        peak = max(peak, tree_memory(child.pid))
+        time.sleep(0.2)
+    return peak
 
 
 def copies_of_the_flows(folder: Path, copies: int) -> dict[str, str]:
@@ -146,6 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=3, help="Copies of each flow (default 3).")
     parser.add_argument("--workers", default="1,2,4", help="Worker counts to try (default 1,2,4).")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of all the commands in turn (default 3).")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as scratch:
         flows = Path(scratch) / "flows"
@@ -153,25 +161,47 @@ def main() -> None:
         files = [str(flows / f"{name}.yaml") for name in sorted(originals)]
         env = {**os.environ, "ASSISTANT_HOME": str(Path(scratch) / "home"), "NO_COLOR": "1"}
         print(
-            f"{len(files)} flows ({len(set(originals.values()))} flows x {options.copies} copies), {os.cpu_count()} cores"
+            f"{len(files)} flows ({len(set(originals.values()))} flows x {options.copies} copies), "
+            f"{os.cpu_count()} cores, {options.rounds} rounds"
         )
-
-        naive_wall, naive_cpu, naive_peak, naive_out = run([*ASSISTANT, "flow", "test", *files, "--json"], env)
-        naive = {r["flow"]: r["seconds"] for r in json.loads(naive_out)}
-        rows = [("naive: flow test, a browser per flow", naive_wall, naive_cpu, naive_peak)]
-        per_flow: dict[str, float] = {}
+        commands = {"naive: flow test, a browser per flow": [*ASSISTANT, "flow", "test", *files, "--json"]}
         for workers in [int(w) for w in options.workers.split(",")]:
             out_dir = Path(scratch) / f"out-{workers}"
-            wall, cpu, peak, out = run(
-                [*ASSISTANT, "replay", *files, "--workers", str(workers), "--output", str(out_dir), "--json"], env
-            )
-            rows.append((f"replay --workers {workers}", wall, cpu, peak))
-            if workers == 1:
-                records = json.loads(out)["flows"]
-                first = min(records, key=lambda r: r["flow"])  # sorted by id: the first paid the launch
-                per_flow = {r["flow"]: r["seconds"] for r in records if r is not first}
+            commands[f"replay --workers {workers}"] = [
+                *ASSISTANT,
+                "replay",
+                *files,
+                "--workers",
+                str(workers),
+                "--output",
+                str(out_dir),
+                "--json",
+            ]
+        walls: dict[str, list[float]] = {label: [] for label in commands}
+        cpus: dict[str, list[float]] = {label: [] for label in commands}
+        naive: dict[str, list[float]] = {}
+        per_flow: dict[str, list[float]] = {}
+        for _ in range(options.rounds):
+            for label, args in commands.items():
+                wall, cpu, out = run(args, env)
+                walls[label].append(wall)
+                cpus[label].append(cpu)
+                if label.startswith("naive"):
+                    for r in json.loads(out):
+                        naive.setdefault(r["flow"], []).append(r["seconds"])
+                elif label == "replay --workers 1":
+                    records = json.loads(out)["flows"]
+                    first = min(records, key=lambda r: r["flow"])  # sorted by id: the first paid the launch
+                    for r in records:
+                        if r is not first:
+                            per_flow.setdefault(r["flow"], []).append(r["seconds"])
+        peaks = {label: peak_memory(args, env) for label, args in commands.items()}
         launch = launch_seconds()
 
+    rows = [
+        (label, statistics.median(walls[label]), statistics.median(cpus[label]), peaks[label]) for label in commands
+    ]
+    naive_wall, naive_cpu = rows[0][1], rows[0][2]
     print()
     print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     print(f"{'':40} {'wall s':>8} {'flows/min':>10} {'vs naive':>9} {'CPU s':>7} {'CPU/flow':>9} {'peak MB':>9}")
@@ -183,14 +213,13 @@ def main() -> None:
         )
         if label == "replay --workers 1":
             base_peak = peak
+    print("wall s of each round: " + "; ".join(f"{k}: {', '.join(f'{w:.1f}' for w in v)}" for k, v in walls.items()))
     if base_peak is not None:
         for label, _, _, peak in rows:
             found = re.search(r"--workers (\d+)", label)
             if found and int(found.group(1)) > 1:
                 extra = int(found.group(1)) - 1
                 print(f"memory per extra worker ({label}): {(peak - base_peak) / extra / 2**20:.0f} MB")
-    # CPU time hardly depends on the load; on a machine of its own, the work of all workers
-    # together cannot finish sooner than their CPU time over the cores.
     for label, _, cpu, _ in rows[1:]:
         print(f"{label}: CPU per flow {cpu / naive_cpu:.2f}x the naive way's")
 
@@ -199,8 +228,8 @@ def main() -> None:
     print(f"{'flow':22} {'flow test s':>12} {'- launch':>9} {'in replay':>10} {'ratio':>6}")
     ratios = []
     for flow_id in sorted(set(originals.values())):
-        tested = statistics.median(s for name, s in naive.items() if originals[name] == flow_id)
-        replayed_times = [s for name, s in per_flow.items() if originals[name] == flow_id]
+        tested = statistics.median(t for name, ts in naive.items() if originals[name] == flow_id for t in ts)
+        replayed_times = [t for name, ts in per_flow.items() if originals[name] == flow_id for t in ts]
         if not replayed_times:
             continue
         replayed = statistics.median(replayed_times)

@@ -153,6 +153,30 @@ def test_help_does_not_import_playwright():
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_launched_chromium_keeps_playwrights_disabled_features_and_opens_no_omnibox_popups(browser_choice):
+    """Chromium keeps only the last --disable-features: ours must repeat Playwright's own list,
+    and add the omnibox's WebUI popups, which cost a renderer per context."""
+    if browser_choice.kind not in ("system", "path"):
+        pytest.fail("needs a Chrome/Chromium launched with the assistant's arguments")
+    with browsers.open_browser() as (_, browser, _choice):
+        context = browser.new_context()
+        context.new_page().goto("data:text/html,<p>hello</p>")
+        cdp = browser.new_browser_cdp_session()
+        targets = [t["url"] for t in cdp.send("Target.getTargets")["targetInfos"]]
+        [pid] = [p["id"] for p in cdp.send("SystemInfo.getProcessInfo")["processInfo"] if p["type"] == "browser"]
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        context.close()
+    assert not [url for url in targets if "omnibox" in url], targets
+    last = [a for a in argv if a.startswith("--disable-features=")][-1]
+    disabled = set(last.split("=", 1)[1].split(","))
+    assert {"WebUIOmniboxPopup", "WebUIOmniboxAimPopup"} <= disabled
+    playwrights = set(browsers.playwright_disabled_features())
+    assert len(playwrights) >= 5 and playwrights <= disabled, playwrights - disabled
+    # The first is the driver's own: what was read of it (or the copy, if it could not be) is it.
+    first = [a for a in argv if a.startswith("--disable-features=")][0]
+    assert playwrights == set(first.split("=", 1)[1].split(","))
+
+
 def test_playwright_managed_chromium_is_found_where_playwright_installs_it(tmp_path, monkeypatch):
     import json
 

@@ -68,6 +68,9 @@ class Settings:
     tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
     locale: str | None = None  # the browser's locale (default: from the case's language)
     trace: bool = False
+    # report.pdf, printed by the browser: about a fifth of a replayed flow's CPU. A replay, which
+    # keeps no package, goes without; report.html has the same content.
+    report_pdf: bool = True
     trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None

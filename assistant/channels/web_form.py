@@ -164,7 +164,8 @@ class WebForm:
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies
             guard.allow_files_under(filing.outdir)  # report.pdf is rendered from file:// in this context
-            filing.seal(delivery, render_pdf=browser.render_pdf(), before_seal=browser.before_seal)
+            render_pdf = browser.render_pdf() if filing.settings.report_pdf else None
+            filing.seal(delivery, render_pdf=render_pdf, before_seal=browser.before_seal)
         self.outcome = delivery.outcome
         delivery.error = self._told(error, result.confirmation)
         return delivery

@@ -12,9 +12,11 @@ Playwright is imported inside functions only: `assistant --help` must stay fast.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +47,30 @@ SYSTEM_BROWSER_PATHS = (
 # A system Chromium must not phone home: this machine's network is closed and
 # real users do not want update checks in their evidence's network log.
 QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
+# Chrome and Chromium (not Playwright's headless shell) open each new context in a window with
+# an omnibox, and pre-render its two WebUI popups in a renderer of their own: about 0.6 s of CPU
+# per context, a fifth of a whole replayed flow. Nothing here types into the omnibox; without
+# them Chromium falls back to its native popup.
+QUIET_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+# What Playwright 1.65's driver disables itself: the fallback if its list cannot be read.
+PLAYWRIGHT_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
 DEBIAN_LOCALES = Path("/usr/lib/chromium/locales")  # Debian's Chromium; other languages: chromium-l10n
 
 
@@ -73,12 +99,44 @@ class Started:
     choice: BrowserChoice
 
 
-def launch_args(executable: str | None) -> list[str]:
+def launch_args(executable: str | None, *, features: bool = True) -> list[str]:
+    """Arguments for a Chrome/Chromium executable. `features`: add the QUIET_FEATURES, which must
+    carry the list of the Playwright that launches it (see playwright_disabled_features)."""
     args = list(QUIET_ARGS)
     # Chromium refuses to start as root without --no-sandbox.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
+    if features:
+        args.append("--disable-features=" + ",".join(dict.fromkeys((*playwright_disabled_features(), *QUIET_FEATURES))))
     return args
+
+
+@functools.cache
+def playwright_disabled_features() -> tuple[str, ...]:
+    """The features the installed Playwright's driver disables when it launches Chromium.
+
+    Chromium keeps only the last --disable-features it is given, and Playwright puts the caller's
+    arguments after its own: a list of ours replaces Playwright's unless it repeats it. The
+    driver's list changes between versions, so it is read from the driver itself (its bundle,
+    a few ms); PLAYWRIGHT_FEATURES if that cannot be done."""
+    try:
+        import playwright
+
+        lib = Path(playwright.__file__).parent / "driver" / "package" / "lib"
+        for name in ("coreBundle.js", "server/chromium/chromiumSwitches.js"):
+            try:
+                data = (lib / name).read_bytes()
+            except OSError:
+                continue
+            start = data.find(b"disabledFeatures = [")
+            end = data.find(b"]", start)
+            if start >= 0 and end > start:
+                found = re.findall(rb'"([A-Za-z0-9_]+)"', data[start:end])
+                if found:
+                    return tuple(f.decode("ascii") for f in found)
+    except Exception:  # an unusual install: the copy below is close enough to launch with
+        pass
+    return PLAYWRIGHT_FEATURES
 
 
 def _playwright_cache() -> Path:
@@ -216,7 +274,8 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
         remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
         if remote_exe:
             options["executablePath"] = remote_exe
-            options["args"] = launch_args(remote_exe)
+            # The remote Playwright's own feature list is not known here: leave it in place.
+            options["args"] = launch_args(remote_exe, features=False)
         return chromium.connect(
             choice.target,
             slow_mo=slow_mo,

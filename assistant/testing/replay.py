@@ -37,6 +37,9 @@ from assistant.testing.replay_plugin import LIST_NAME, TRACE_MODES, FlowRecord, 
 class Entry:
     id: str
     file: str
+    steps: int | None = (
+        None  # how long its replay may take, roughly (its steps and its log-in's); None: it does not load
+    )
 
 
 @dataclass
@@ -109,7 +112,8 @@ def choose(names: Sequence[str], *, live: bool, note: Callable[[str], None] = la
             if not live and flow.test is None:
                 note(f"{flow.id}: no test: block; not replayed")
                 continue
-        entries.setdefault(flow.id, Entry(flow.id, str(path)))
+        steps = len(flow.steps) + (len(flow.test.login_steps) if flow.test is not None else 0)
+        entries.setdefault(flow.id, Entry(flow.id, str(path), steps))
     return sorted(entries.values(), key=lambda e: e.id)
 
 
@@ -271,7 +275,11 @@ def replay(
         options.output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="replay-") as folder:
         listing = Path(folder) / LIST_NAME
-        listing.write_text(json.dumps([e.__dict__ for e in mine], ensure_ascii=False), encoding="utf-8")
+        # Those that do not load first (they fail at once), then the longest first: workers that
+        # take the next flow as they come free then end close together, where id order could
+        # leave one worker alone on the long ones at the end.
+        ordered = sorted(mine, key=lambda e: (e.steps is not None, -(e.steps or 0), e.id))
+        listing.write_text(json.dumps([e.__dict__ for e in ordered], ensure_ascii=False), encoding="utf-8")
         (Path(folder) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         collector = Collector(on_record, len(mine))
         kept = io.StringIO()

@@ -260,7 +260,11 @@ def replay_flow(
         else:
             from assistant.workbench.flowtest import run
 
-            result = run(flow_file, keep=scratch, timeout=timeout, lent=lent, trace=tracing, retries=retries)
+            # What a failure leaves is kept below (screenshot, page, step, trace), not the package:
+            # its report.pdf would be printed for nothing.
+            result = run(
+                flow_file, keep=scratch, timeout=timeout, lent=lent, trace=tracing, retries=retries, report_pdf=False
+            )
             evidence = scratch / "evidence"
             record.ok, record.confirmation, record.message = result.ok, result.confirmation, result.message
     except AssistantError as exc:

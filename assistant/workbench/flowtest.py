@@ -117,6 +117,7 @@ def run(
     lent: Any = None,
     trace: bool = False,
     retries: int = 0,
+    report_pdf: bool = True,
 ) -> FlowTestResult:
     """Run one flow's test. Raises InputError when the flow or its test block is unusable.
 
@@ -124,7 +125,8 @@ def run(
     kept in `keep`, else in `failures` (a folder per run), else nowhere. `lent`
     (assistant.run.browser.Started) is a running browser, in which the test opens contexts of
     its own (`assistant replay`); `trace` records a Playwright trace into home/traces/ of what
-    `keep` keeps; `retries` tries a failed step before the submit again."""
+    `keep` keeps; `retries` tries a failed step before the submit again; `report_pdf`: False
+    leaves the package without its report.pdf (a replay keeps no package)."""
     from assistant.language.case import load_case
 
     started = time.monotonic()
@@ -147,7 +149,7 @@ def run(
     else:
         failed_to = keep
     try:
-        replay = {"browser": lent, "trace": trace, "retries": retries}
+        replay = {"browser": lent, "trace": trace, "retries": retries, "report_pdf": report_pdf}
         return _run(flow, path, test, case, scratch, log, keep, failed_to, timeout, browser_path, started, replay)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
