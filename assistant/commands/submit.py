@@ -298,10 +298,10 @@ def demo(obj: Ctx, serve, port, faults, as_json, **settings):
             click.echo(f"demo portal: {portal.url}/  (Ctrl-C to stop)")
             if chosen is not None:
                 click.echo(f"faults: {chosen.describe()}")
-            try:
-                import threading
+            from assistant.sites.web import until_interrupted
 
-                threading.Event().wait()
+            try:
+                until_interrupted()
             except KeyboardInterrupt:
                 return
         info(

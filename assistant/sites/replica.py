@@ -104,7 +104,7 @@ from urllib.parse import quote
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WSGIResponse
 
-from assistant.sites.web import MAX_BODY, FormError, FormRequest, LocalServer, hang_up
+from assistant.sites.web import MAX_BODY, FormError, FormRequest, LocalServer, hang_up, until_interrupted
 
 __all__ = [
     "Markup",
@@ -406,7 +406,7 @@ def serve(spec: str | Path, port: int = 0, on_ready: Callable[[Any], None] | Non
     server.start()
     try:
         (on_ready or (lambda s: print(f"replica at {s.url}/ (Ctrl-C to stop)", flush=True)))(server)
-        threading.Event().wait()
+        until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:

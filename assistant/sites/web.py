@@ -192,6 +192,17 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def until_interrupted() -> None:
+    """Block until Ctrl-C (SIGINT), for a server run in the foreground.
+
+    A wait without a timeout is not woken when the signal lands on one of the servers'
+    threads (Linux hands a process's signal to any of its threads): Python runs its handler
+    only when the main thread next runs Python code, which then never happens. Short waits let it."""
+    pause = threading.Event()
+    while not pause.wait(0.2):
+        pass
+
+
 class LocalServer:
     """A WSGI app served in a background thread, on 127.0.0.1 and a free port unless told otherwise.
 

@@ -33,14 +33,13 @@ module (the server's life, and ``python -m assistant.sites.demo.portal``).
 from __future__ import annotations
 
 import argparse
-import threading
 from collections.abc import Callable
 
 from assistant.errors import ExitStatus
 from assistant.sites.demo.app import PortalApp
 from assistant.sites.demo.faults import Faults
 from assistant.sites.demo.forms import ReceivedFile, Ticket
-from assistant.sites.web import LocalServer
+from assistant.sites.web import LocalServer, until_interrupted
 
 __all__ = ["DemoPortal", "Faults", "Ticket", "ReceivedFile", "serve_forever", "main"]
 
@@ -100,9 +99,7 @@ def serve_forever(
             on_ready(portal)
         else:
             print(f"DemoMarket support portal at {portal.url}/ (Ctrl-C to stop)", flush=True)
-        stop = threading.Event()
-        while not stop.wait(0.5):
-            pass
+        until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
