@@ -216,6 +216,9 @@ def test_demo_serve_takes_faults_and_says_each_answer(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "demo", "--serve", "--faults", "reject=1,seed=3"],
         env=env,
+        # Ctrl-C as at a terminal: a test run started in the background (`make test &`, a
+        # script's `cmd &`) hands its children SIGINT ignored, and Python then keeps it so.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
