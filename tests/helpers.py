@@ -8,6 +8,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -86,3 +88,47 @@ def stop_run_server(server: subprocess.Popen) -> None:
 
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=10)
+
+
+@contextmanager
+def tls_page(folder: Path) -> Iterator[tuple[object, object]]:
+    """(server, certificate): a page served over HTTPS at https://localhost:PORT/ with a
+    self-signed certificate, which a browser lets through only if told to ignore the error."""
+    import ssl
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.sites.web import LocalServer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+    @Request.application
+    def app(request: Request) -> Response:
+        return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    with LocalServer(app, ssl_context=context) as server:
+        yield server, cert

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -107,45 +106,13 @@ def test_capture_refuses_non_http_urls(tmp_path):
 
 
 def test_tls_certificate_and_server_address_are_kept(tmp_path, browser):
-    import ssl
-    from datetime import datetime, timedelta
-
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    from werkzeug.wrappers import Request, Response
+    from helpers import tls_page
 
     from assistant.run.capture import Capturer, CaptureSettings
-    from assistant.sites.web import LocalServer
     from evidence import EvidencePackage
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-
-    @Request.application
-    def app(request: Request) -> Response:
-        return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    with LocalServer(app, ssl_context=context) as server:
+    with tls_page(tmp_path) as (server, cert):
         package = EvidencePackage(tmp_path / "pkg")
         capturer = Capturer(package, case_ref="tls test", settings=CaptureSettings(), workdir=tmp_path / "run")
         browser_context = browser.new_context(ignore_https_errors=True, **capturer.context_kwargs())

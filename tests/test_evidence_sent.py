@@ -272,46 +272,13 @@ def test_the_body_comes_from_the_browser_when_it_has_it(tmp_path, browser, encty
 def test_certificates_are_judged_per_origin_and_the_flag_is_named(tmp_path, browser):
     """A self-signed certificate let through only because the context ignores certificate errors
     is recorded as not validated, naming the flag."""
-    import ssl
-    from datetime import UTC, datetime, timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    from werkzeug.wrappers import Request, Response
+    from helpers import tls_page
 
     from assistant.run import environment
     from assistant.run.capture import Capturer, CaptureSettings
-    from assistant.sites.web import LocalServer
     from evidence import EvidencePackage
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-
-    @Request.application
-    def app(request: Request) -> Response:
-        return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    with LocalServer(app, ssl_context=context) as server:
+    with tls_page(tmp_path) as (server, _cert):
         capturer = Capturer(
             EvidencePackage(tmp_path / "pkg"), case_ref="tls", settings=CaptureSettings(), workdir=tmp_path / "run"
         )
