@@ -41,6 +41,23 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class SmtpSettings:
+    """Where the email channel sends from: the --smtp-* options as one value. Here, not in the
+    email channel, because every filing command builds one from its options before anything
+    else, and this module imports nothing heavy."""
+
+    host: str | None = None
+    port: int | None = None
+    security: str = "starttls"  # starttls | tls | none
+    user: str | None = None
+    sender: str | None = None  # From address; default: the case's contact email
+    timeout: float = 30
+
+    def port_or_default(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587}.get(self.security, 25)
+
+
+@dataclass
 class Settings:
     """How the person asked for this run: the command's options, and the prompts it may use."""
 
@@ -84,7 +101,7 @@ class Settings:
     kind: str = "request"  # request | followup: a follow-up skips the one-channel rule
     to: str | None = None  # provider address for a generic email flow
     eml_only: bool = False  # email: write the .eml instead of sending it
-    smtp: Any = None  # assistant.channels.email.SmtpSettings
+    smtp: SmtpSettings | None = None  # the email channel's server (--smtp-*)
     # A browser the command started while the flow and case loaded (assistant.run.warmup.Warmup),
     # for the run's session to take instead of launching its own.
     warm: Any = None

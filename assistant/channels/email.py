@@ -22,7 +22,6 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.casework.compose import FittedFile, Request, compose, fitted_files
-from assistant.channels.base import Delivery, Filing
+from assistant.channels.base import Delivery, Filing, SmtpSettings
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
 from evidence import Action, Environment
@@ -41,19 +40,6 @@ if TYPE_CHECKING:
 
 KEYRING_SERVICE = "support-assistant-smtp"
 PASSWORD_ENV = "ASSISTANT_SMTP_PASSWORD"
-
-
-@dataclass
-class SmtpSettings:
-    host: str | None = None
-    port: int | None = None
-    security: str = "starttls"  # starttls | tls | none
-    user: str | None = None
-    sender: str | None = None  # From address; default: the case's contact email
-    timeout: float = 30
-
-    def port_or_default(self) -> int:
-        return self.port or {"tls": 465, "starttls": 587}.get(self.security, 25)
 
 
 def password_for(smtp: SmtpSettings) -> str:

@@ -56,7 +56,7 @@ def email_options(func):
 
 def take_email_options(settings: dict) -> dict:
     """Turn the smtp_* options into one SmtpSettings (imported only when used)."""
-    from assistant.channels.email import SmtpSettings
+    from assistant.channels.base import SmtpSettings
 
     values = {key: settings.pop(key, None) for key in SMTP_KEYS}
     settings["smtp"] = SmtpSettings(

@@ -56,7 +56,7 @@ def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: di
     (Warmup.claim starts the browser again in the right language)."""
     import re
 
-    from assistant.run.zones import LOCALES
+    from assistant.run.browser import LOCALES
 
     if settings.get("locale"):
         return str(settings["locale"])
@@ -94,6 +94,7 @@ def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict, lo
         obj.home, choice, headless=not settings.get("headed"), slowmo=settings.get("slowmo") or 0, locale=locale
     )
     try:
+        warm.import_driver()
         with ThreadPoolExecutor(1, thread_name_prefix="load") as worker:
             flow_loaded = worker.submit(load_flow)
             case_loaded = None if interactive() else worker.submit(load_case)

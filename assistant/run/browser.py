@@ -71,6 +71,9 @@ PLAYWRIGHT_FEATURES = (
     "msForceBrowserSignIn",
     "msEdgeUpdateLaunchServicesPreferredVersion",
 )
+# The browser's locale for a case's language. Here, not beside the clocks in assistant.run.zones,
+# because a command reads it before starting the browser: this module is light to import.
+LOCALES = {"ru": "ru-RU", "en": "en-US"}
 DEBIAN_LOCALES = Path("/usr/lib/chromium/locales")  # Debian's Chromium; other languages: chromium-l10n
 
 

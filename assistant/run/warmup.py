@@ -50,7 +50,17 @@ class Warmup:
         self.browser: Any = None
         self._folder = ExitStack()
 
+    def import_driver(self) -> None:
+        """Import Playwright's Python side, before other threads start loading (see start_driver)."""
+        try:
+            import playwright.sync_api  # noqa: F401
+        except Exception:  # start_driver fails too, and the session reports why
+            pass
+
     def start_driver(self) -> None:
+        """Start Playwright's driver. Call import_driver first, before other threads load: the
+        import is the one part of this that needs the interpreter throughout, and while it
+        shares it with a loading thread the driver starts about 100 ms later."""
         try:
             self._folder.enter_context(run_folder(self.home))
             from playwright.sync_api import sync_playwright

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from assistant.run.browser import LOCALES
 from evidence import Times
 from evidence.times import Clocks, offset_text, zone
 
 if TYPE_CHECKING:
     from assistant.language.case import Case
 
-LOCALES = {"ru": "ru-RU", "en": "en-US"}
 # A Russian person's offset names their zone: Russia keeps one zone per offset all year.
 RUSSIAN_ZONES = {
     2: "Europe/Kaliningrad",
