@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import json_out, run_cli, start_run_server, stop_run_server, write_case
 
+from assistant.language import catalog
 from assistant.run import browser as browsers
 
 
@@ -148,6 +149,26 @@ def test_help_does_not_import_playwright():
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('playwright', 'pydantic', 'ruamel') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_submit_reaches_the_browser_start_before_loading_anything_heavy(tmp_path):
+    """The browser starts while the case, the flow and the run's modules load on another thread:
+    whatever the command imports before the start is time the person waits on top."""
+    case = catalog.bundled() / "samples" / "demo-case.yaml"
+    code = (
+        "import sys\n"
+        "from assistant.run.warmup import Warmup\n"
+        "def at_start(self):\n"
+        "    heavy = [m for m in ('playwright.sync_api', 'pydantic', 'ruamel', 'evidence', 'assistant.channels.email',\n"
+        "             'assistant.language.case', 'PIL') if m in sys.modules]\n"
+        "    print('HEAVY', heavy, flush=True)\n"
+        "    raise SystemExit(0)\n"
+        "Warmup.import_driver = at_start\n"
+        "from assistant.cli import main\n"
+        f"main(['--home', {str(tmp_path)!r}, 'submit', 'demo', '--case', {str(case)!r}, '--dry-run'])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
