@@ -227,9 +227,10 @@ class EvidencePackage:
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
-            from .tsa import TimestampError
 
             if tsa_url:
+                from .tsa import TimestampError  # ~30 ms of imports a run without an authority never needs
+
                 try:
                     fields["times"] = self._timestamp_captures(tsa_url, times, warn)
                 except TimestampError as exc:
