@@ -265,9 +265,10 @@ def sheet_picture(
             shot = opened.convert("RGB")
     ratio = width / shot.width
     keep = min(shot.height, int(width * 1.4 / ratio))  # at most 1.4 × the width, from the top
-    top = shot.crop((0, 0, shot.width, keep)) if keep < shot.height else shot
-    small = top.convert("RGB").resize(
-        (width, max(1, int(top.height * ratio))), Image.Resampling.BILINEAR, reducing_gap=2.0
+    # The top part is resized in place (box), not cut out first; reducing by a whole factor
+    # before the filter (reducing_gap 1) makes it a quarter of the work, the same to the eye.
+    small = (shot if shot.mode == "RGB" else shot.convert("RGB")).resize(
+        (width, max(1, int(keep * ratio))), Image.Resampling.BILINEAR, box=(0, 0, shot.width, keep), reducing_gap=1.0
     )
     return with_banner(small, fields, SHEET_TEXT)
 
