@@ -1130,3 +1130,29 @@ def test_a_literal_goto_the_flow_does_not_allow_fails_validation(tmp_path, url, 
     assert result.exit_code == 2 and f"{path}:{line}:5: steps[0].goto" in result.output and message in result.output, (
         result.output
     )
+
+
+@pytest.mark.parametrize("kind", ["file", "device", "proc", "under-a-file"])
+def test_a_home_folder_nothing_can_be_kept_in_is_refused_in_one_line(tmp_path, kind):
+    """--home (or ASSISTANT_HOME) that is a file, a device, a folder of /proc, or a path under a
+    file: one line naming it and what to do, exit 2, before anything runs."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder\n")
+    home = {
+        "file": a_file,
+        "device": Path("/dev/null"),
+        "proc": Path(f"/proc/{os.getpid()}"),
+        "under-a-file": a_file / "home",
+    }[kind]
+    workspace(tmp_path)
+    for args in (
+        ("cases", "list"),
+        ("check", "--case", str(tmp_path / "demo-case.yaml")),
+        ("submit", "demo", "--case", str(tmp_path / "demo-case.yaml"), "--base-url", "http://127.0.0.1:9", "--yes"),
+    ):
+        result = invoke(*args, home=home)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.exit_code == 2 and len(lines) == 1, (args, result.output)
+        assert lines[0].startswith(f"error: home folder {home}: ") and "--home DIR or ASSISTANT_HOME" in lines[0]
+    assert a_file.read_text() == "not a folder\n"

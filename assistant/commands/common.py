@@ -16,16 +16,42 @@ from assistant.errors import ExitStatus
 
 class Ctx:
     def __init__(self, home: str | None, flows: tuple[str, ...] = ()):
-        self._home = home
         from assistant.language import catalog
+        from assistant.paths import home as home_of
 
-        catalog.configure(flows, self.home if home else None)
+        self._home = home
+        self._checked: Path | None = None
+        catalog.configure(flows, home_of(home) if home else None)
 
     @property
     def home(self) -> Path:
-        from assistant.paths import home
+        """The home folder, made if it is missing; refused in one line (exit 2) if nothing
+        can be kept there, before a command starts anything."""
+        if self._checked is None:
+            self._checked = usable_home(self._home)
+        return self._checked
 
-        return home(self._home)
+
+def usable_home(explicit: str | None) -> Path:
+    import os
+    import tempfile
+
+    from assistant.errors import InputError
+    from assistant.paths import home
+
+    path = home(explicit)
+    advice = "give a folder you can write to with --home DIR or ASSISTANT_HOME"
+    if path.exists() and not path.is_dir():
+        raise InputError(f"home folder {path}: not a folder; {advice}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # Permissions alone do not tell (root passes them; /proc, a read-only disk): try.
+        handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"home folder {path}: nothing can be kept there ({exc.strerror or exc}); {advice}") from None
+    return path
 
 
 pass_ctx = click.make_pass_decorator(Ctx, ensure=True)

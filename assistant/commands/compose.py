@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.commands.common import exit_with, handles_errors, json_option, print_json
+from assistant.commands.common import Ctx, exit_with, handles_errors, json_option, print_json
 from assistant.errors import ExitStatus, printable
 
 
@@ -73,11 +73,10 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
     """
     from assistant.casework.check import errors, lint
     from assistant.casework.matter import matter_of
-    from assistant.paths import home
     from assistant.store import Store
 
     case, flow = _load(case_file, flow_id)
-    store = Store(home(ctx.find_root().params.get("home")))
+    store = Store(ctx.ensure_object(Ctx).home)
     try:
         findings = lint(case, flow, store.open_on_matter(matter_of(case, flow)))
     finally:
