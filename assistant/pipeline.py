@@ -14,7 +14,9 @@ uses of these two. The pipeline is the only part that writes the journal.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,6 +157,18 @@ def bundle(package: EvidencePackage, home: Path, out_given: bool) -> Path:
     target = home / "bundles" / f"{package.root.name}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     return package.bundle(target)
+
+
+def discard_unused(package: EvidencePackage, created: bool) -> None:
+    """Remove a package folder this run made that holds no evidence: a run that stopped before
+    anything was captured (the browser would not start, an option it could not read) leaves
+    only copies of the case's own files, which prove nothing and would pile up unsealed."""
+    try:
+        package.flush()
+    except OSError:
+        pass
+    if created and all(f.role in ("attachment", "attachment-fitted") for f in package.files):
+        shutil.rmtree(package.root, ignore_errors=True)
 
 
 def signer(home: Path) -> Any:
@@ -357,6 +371,7 @@ def _file(
     )
     channel = channel_class(filing)
     channel.prepare()
+    created = not outdir.exists()
     filing.package, filing.packaged, found = open_package(outdir, case, fitted, flow.id, settings.log)
     fitting.extend(found)
     try:
@@ -364,6 +379,8 @@ def _file(
     except BaseException as exc:
         if not sealed:  # a channel that broke before sealing: what was journalled still says so
             journal.settle(Delivery(outcome="failed", error=exc))
+            if journal.id is None:
+                discard_unused(filing.package, created)
         raise
     if not sealed:
         broken = RunFailed(f"the {flow.channel} channel did not seal the evidence package in {outdir}")
@@ -412,6 +429,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     outdir = evidence_dir(settings.home, settings.out, "capture", key)
     log = settings.log
     with run_folder(settings.home) as workdir:
+        created = not outdir.exists()
         package = EvidencePackage(outdir)
         capture = CaptureSettings.chosen(
             settings.home,
@@ -436,7 +454,12 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
         )
         actions: list[Action] = []
         failures: list[str] = []
-        with session:
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(session)
+            except BaseException:  # no browser, or an option it could not read: nothing captured
+                discard_unused(package, created)
+                raise
             page = session.page
             assert page is not None and session.environment is not None
             for index, url in enumerate(urls):

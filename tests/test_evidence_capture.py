@@ -198,3 +198,26 @@ def test_what_cannot_be_fitted_is_refused_before_anything_is_sent(tmp_path, port
     )
     assert done.returncode == 2 and "demo-receipt.pdf" in done.stderr and "image/jpeg" in done.stderr
     assert portal.received == []
+
+
+def test_a_mask_the_browser_cannot_read_is_bad_input_before_any_page_and_leaves_nothing(tmp_path):
+    home = tmp_path / "home"
+    result = run_cli("demo", "--mask", "###", home=home)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "--mask '###': not a selector the browser can read" in lines[0]
+    assert "step 1/" not in result.stderr  # refused before the flow's first step
+    assert list((home / "evidence").glob("*")) == []  # no folder holding only copies of the case's files
+    assert "no cases yet" in run_cli("cases", "list", home=home).stdout
+
+
+def test_a_browser_that_will_not_start_leaves_no_evidence_folder(tmp_path, site):
+    home = tmp_path / "home"
+    case = write_case(tmp_path)
+    for args in (
+        ("capture", f"{site.url}/", "--case", str(case)),
+        ("submit", "demo", "--case", str(case), "--base-url", "http://127.0.0.1:9", "--yes"),
+    ):
+        result = run_cli(*args, "--browser-path", "/bin/true", home=home)
+        assert result.returncode == 4 and "could not start" in result.stderr, (args, result.stderr)
+        assert list((home / "evidence").glob("*")) == [], args

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import NoBrowser
+from assistant.errors import InputError, NoBrowser
 from assistant.run import browser as browsers
 from assistant.run.capture import Capturer, CaptureSettings, context_options, render_pdf
 from assistant.run.zones import person_clock
@@ -201,6 +201,7 @@ class BrowserSession:
             self.capturer.start(context)
             page = self.capturer.new_page(context)
             self.page = page
+            self._check_masks(page)
             if guard is not None:
                 guard.page = page
             self.environment = environment.capture(
@@ -216,6 +217,21 @@ class BrowserSession:
             stack.close()
             raise
         return self
+
+    def _check_masks(self, page: Page) -> None:
+        """Each --mask as the browser reads it, on the blank page, before any site is opened: a
+        selector it cannot parse would otherwise fail the run at its first capture."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for selector in self.settings.masks:
+            try:
+                page.locator(selector).count()
+            except PlaywrightError as exc:
+                reason = str(exc).strip().splitlines()[0].split(": ", 1)[-1]
+                raise InputError(
+                    f"--mask {selector!r}: not a selector the browser can read ({reason}); "
+                    "give a CSS selector such as '#card-number'"
+                ) from None
 
     def __exit__(self, *exc_info: object) -> None:
         self._stack.close()
