@@ -382,6 +382,11 @@ def render_html(manifest: Manifest) -> str:
                 f"URL: {_url(shot.meta.get('url'))}<br>Page title: {_e(shot.meta.get('title'))}<br>"
                 f"SHA-256 original: <span class='hash'>{_e(shot.sha256)}</span>"
                 + (f"<br>SHA-256 stamped: <span class='hash'>{_e(stamped.sha256)}</span>" if stamped else "")
+                + (
+                    f"<br><span class='warn'>Only part of the page: {_e(shot.meta['cut'])}</span>"
+                    if shot.meta.get("cut")
+                    else ""
+                )
                 + "</figcaption></figure>"
             )
         parts.append("</section>")

@@ -23,6 +23,9 @@ PAGES = {
 <script>console.log("page says hello"); setTimeout(() => {{ throw new Error("boom on purpose") }}, 0);</script>
 </body></html>""",
     "/second": "<!doctype html><title>Second</title><p>second page</p>",
+    # A page that makes itself far bigger than anyone could read: 120,000 px tall and 9,000 wide.
+    "/huge": "<!doctype html><title>Huge</title><body style='margin:0'>"
+    "<div id='card' style='width:9000px;height:120000px;background:linear-gradient(#fc0,#06c)'>top</div>",
 }
 
 
@@ -221,3 +224,17 @@ def test_a_browser_that_will_not_start_leaves_no_evidence_folder(tmp_path, site)
         result = run_cli(*args, "--browser-path", "/bin/true", home=home)
         assert result.returncode == 4 and "could not start" in result.stderr, (args, result.stderr)
         assert list((home / "evidence").glob("*")) == [], args
+
+
+@pytest.mark.parametrize("extra", [(), ("--mask", "#card")], ids=["chromium-capture", "playwright-capture"])
+def test_a_huge_page_is_captured_up_to_the_limits_and_the_manifest_says_so(tmp_path, site, extra):
+    from assistant.run.capture import MAX_CAPTURE_HEIGHT, MAX_CAPTURE_WIDTH
+
+    out, manifest = capture(tmp_path, site, *extra, urls=("/huge",))
+    shot = next(f for f in manifest.files if f.path == "screenshots/001-capture.png")
+    with Image.open(out / shot.path) as image:
+        assert image.size == (MAX_CAPTURE_WIDTH, MAX_CAPTURE_HEIGHT)
+    assert shot.meta["cut"].startswith("the page is 9000×120000 CSS px; this capture keeps its top-left 3840×20000")
+    assert "Only part of the page: the page is 9000×120000 CSS px" in (out / "report.html").read_text(encoding="utf-8")
+    assert shot.meta["stamped"] in {f.path for f in manifest.files}  # small enough to stamp
+    assert verify(out).ok

@@ -39,6 +39,14 @@ PAGE_SIZE = """(async () => {
 })()"""
 
 
+# The most of a page one capture keeps, in CSS pixels, from its top-left corner. A page can
+# make itself any size (a 200,000 px tall one took 12 s and 7 MB, and no reader opens it);
+# these are ten screens of a long form and a 4K screen's width, and the manifest says so
+# whenever a page was bigger.
+MAX_CAPTURE_WIDTH = 3840
+MAX_CAPTURE_HEIGHT = 20_000
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -140,6 +148,7 @@ class Capturer:
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
+        self._cut: str | None = None  # how the capture being taken was cut to the limits, if it was
         # Through the host guard's proxy the browser sees the proxy's address; this
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
         self.peer: Callable[[str], dict | None] | None = None
@@ -308,6 +317,7 @@ class Capturer:
         if masks:
             kwargs.update(mask=masks, mask_color="#000000")
         raw = title = None
+        self._cut = None
         before = self._reflection() if reflect else None
         if not masks and element is None and self.settings.device is None:
             if full_page:
@@ -318,6 +328,10 @@ class Capturer:
         if before is not None:
             self._reflect(page)
         if raw is None:
+            if full_page and element is None:
+                clip = self._clip_of_big_page(page)
+                if clip is not None:
+                    kwargs["clip"] = clip
             raw = target.screenshot(type="png", **kwargs)
         taken = utcnow()
         url = self.secrets.url(page.url)
@@ -342,6 +356,8 @@ class Capturer:
             "stamped": stamped_path,
             "masked": list(self.settings.masks),
         }
+        if self._cut is not None:
+            meta["cut"] = self._cut
         meta.update(self._server(page))
         if role == STEP_ROLE:
             # The running record after each action: timestamped and hashed, but the
@@ -488,12 +504,36 @@ class Capturer:
             return None, None
         if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
             return None, None
+        width, height = self._within_limits(width, height)
         if width <= view_width and height <= view_height:
             raw = self._screenshot(page, {})
         else:
             clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
             raw = self._screenshot(page, {"clip": clip, "captureBeyondViewport": True})
         return raw, title if isinstance(title, str) and raw is not None else None
+
+    def _within_limits(self, width: int, height: int) -> tuple[int, int]:
+        """The page's size cut to what one capture keeps; the cut is noted for the manifest."""
+        kept = (min(width, MAX_CAPTURE_WIDTH), min(height, MAX_CAPTURE_HEIGHT))
+        if kept != (width, height):
+            self._cut = (
+                f"the page is {width}×{height} CSS px; this capture keeps its top-left {kept[0]}×{kept[1]} "
+                f"(a capture is at most {MAX_CAPTURE_WIDTH}×{MAX_CAPTURE_HEIGHT})"
+            )
+            self._note(self._cut)
+        return kept
+
+    def _clip_of_big_page(self, page) -> dict[str, float] | None:
+        """For Playwright's full-page screenshot (masks, emulated devices): a clip to the limits
+        when the page is bigger than them, else None (the whole page)."""
+        try:
+            width, height, *_ = self._in_world(page, PAGE_SIZE, wait=True, timeout=10_000)
+        except Exception:  # Playwright measures the page itself
+            return None
+        if not (isinstance(width, int) and isinstance(height, int)):
+            return None
+        kept = self._within_limits(width, height)
+        return None if kept == (width, height) else {"x": 0, "y": 0, "width": kept[0], "height": kept[1]}
 
     def _screenshot(self, page, params: dict[str, Any]) -> bytes | None:
         """Chromium's fast PNG of the page; None when unavailable or the page moved on meanwhile."""
