@@ -23,6 +23,9 @@ PAGES = {
 <script>console.log("page says hello"); setTimeout(() => {{ throw new Error("boom on purpose") }}, 0);</script>
 </body></html>""",
     "/second": "<!doctype html><title>Second</title><p>second page</p>",
+    # Windows that open windows: 12 a page, without a click.
+    "/cascade": "<!doctype html><title>Cascade</title><p>opening</p>"
+    "<script>for (let i = 0; i < 12; i++) window.open('/cascade?' + Math.random())</script>",
     # A page that makes itself far bigger than anyone could read: 120,000 px tall and 9,000 wide.
     "/huge": "<!doctype html><title>Huge</title><body style='margin:0'>"
     "<div id='card' style='width:9000px;height:120000px;background:linear-gradient(#fc0,#06c)'>top</div>",
@@ -238,3 +241,33 @@ def test_a_huge_page_is_captured_up_to_the_limits_and_the_manifest_says_so(tmp_p
     assert "Only part of the page: the page is 9000×120000 CSS px" in (out / "report.html").read_text(encoding="utf-8")
     assert shot.meta["stamped"] in {f.path for f in manifest.files}  # small enough to stamp
     assert verify(out).ok
+
+
+def test_a_page_that_opens_windows_without_a_click_opens_none(tmp_path, site):
+    """The assistant's browser keeps Chromium's pop-up blocker on, as a person's does (Playwright
+    turns it off): a cascade of windows never opened kept a capture from ever ending."""
+    out, manifest = capture(tmp_path, site, urls=("/cascade",))
+    assert [a.status for a in manifest.actions] == ["ok"]
+    har = json.loads((out / "logs/network.har").read_text(encoding="utf-8"))
+    opened = [e for e in har["log"]["entries"] if "/cascade?" in e["request"]["url"]]
+    assert opened == []
+
+
+def test_past_a_few_windows_each_new_one_is_closed_at_once(tmp_path, browser, site):
+    """A browser with the blocker off (pytest-playwright's, a --cdp one): the capturer closes each
+    window past MAX_PAGES, so the cascade stops and the run can end."""
+    from assistant.run.capture import MAX_PAGES, Capturer, CaptureSettings
+    from evidence import EvidencePackage
+
+    notes: list[str] = []
+    package = EvidencePackage(tmp_path / "pkg")
+    capturer = Capturer(package, case_ref="pop", settings=CaptureSettings(), workdir=tmp_path / "run", log=notes.append)
+    context = browser.new_context(**capturer.context_kwargs())
+    capturer.start(context)
+    page = capturer.new_page(context)
+    page.goto(f"{site.url}/cascade")
+    page.wait_for_timeout(1500)  # the cascade runs on its own: give it time to grow
+    assert len(context.pages) <= MAX_PAGES
+    assert any(f"more than {MAX_PAGES} windows" in n for n in notes), notes
+    capturer.shoot(page, "after", full_page=True, role="capture")
+    capturer.close(context)

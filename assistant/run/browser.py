@@ -273,7 +273,7 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
     if choice.kind == "endpoint":
         # A run-server started with --unsafe honours these launch options; a
         # plain one ignores executablePath and uses its own managed browser.
-        options: dict = {"headless": headless}
+        options: dict = {"headless": headless, "ignoreDefaultArgs": ["--disable-popup-blocking"]}
         remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
         if remote_exe:
             options["executablePath"] = remote_exe
@@ -288,7 +288,15 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
         return chromium.connect_over_cdp(choice.target, slow_mo=slow_mo)
     executable = None if choice.kind == "managed" else choice.target
     return chromium.launch(
-        executable_path=executable, args=choice.args, headless=headless, slow_mo=slow_mo, env=language_env(locale)
+        executable_path=executable,
+        args=choice.args,
+        # Playwright turns Chromium's pop-up blocker off; a person's browser has it on. With it
+        # off, a page can open windows without a click, each opening more (a 20-a-page cascade
+        # never let a capture end). Windows a click opens still open.
+        ignore_default_args=["--disable-popup-blocking"],
+        headless=headless,
+        slow_mo=slow_mo,
+        env=language_env(locale),
     )
 
 

@@ -47,6 +47,10 @@ MAX_CAPTURE_WIDTH = 3840
 MAX_CAPTURE_HEIGHT = 20_000
 
 
+# Windows a run keeps open at once: its own page, a report page and a few the site opens.
+MAX_PAGES = 8
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -186,6 +190,19 @@ class Capturer:
 
     def watch(self, page) -> None:
         if not self.watching:
+            return
+        # A browser whose pop-up blocker is off (--cdp, a remote one) lets a page open windows
+        # that open more: past a few, each new one is closed at once, so that a run can end.
+        try:
+            crowded = len(page.context.pages) > MAX_PAGES
+        except Exception:
+            crowded = False
+        if crowded:
+            self._note(f"the site opened more than {MAX_PAGES} windows; each one after that was closed at once")
+            try:
+                page.close()
+            except Exception:  # closed already
+                pass
             return
 
         def on_console(message):
