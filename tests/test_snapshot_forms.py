@@ -178,6 +178,39 @@ def test_a_page_with_quotes_in_names_and_a_country_list_still_drafts_a_valid_flo
     assert result["ok"], result
 
 
+MOJIBAKE_FORM = """<html><body><form method="post" action="/send">
+  <label for="t">Тема</label>
+  <select id="t" name="topic" required><option value="">—</option><option value="1">Оплата</option>
+    <option value="2">Доставка</option></select>
+  <label for="n">Имя\u0085 и\u2028фамилия</label><input id="n" name="na\u0090me">
+  <label for="m">Сообщение</label><textarea id="m" name="m" required></textarea>
+  <input type="hidden" name="k\u009fey" value="v\u0001al">
+  <button type="submit">Отправить</button>
+</form></body></html>"""
+
+
+def test_a_page_in_the_wrong_encoding_still_drafts_a_flow_that_loads_and_passes(tmp_path):
+    """A page sent without a charset is read as windows-1252: its Cyrillic becomes mojibake with
+    C1 control characters, which YAML refuses even in quotes. The draft writes them as escapes
+    (names, values) or ? (comments), loads, and passes its test."""
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.sites.web import LocalServer
+
+    @Request.application
+    def app(request):
+        return Response(MOJIBAKE_FORM.encode("utf-8"), content_type="text/html")  # no charset
+
+    with LocalServer(app) as server:
+        done = run_cli("flow", "snapshot", f"{server.url}/form", "mojibake", *places(tmp_path), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    flow = tmp_path / "flows" / "mojibake.yaml"
+    validated = run_cli("flow", "validate", str(flow), home=tmp_path / "home")
+    assert validated.returncode == 0, validated.stderr
+    [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=tmp_path / "home"))
+    assert result["ok"], result
+
+
 def test_the_confirmation_page_keeps_the_providers_address_and_loses_the_persons():
     from assistant.workbench.confirmation import PHONE, scrub
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
+from assistant.workbench.drafting import yaml_escape
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -144,10 +145,6 @@ def _form_selector(page, form) -> str:
     return f"form >> nth={index}"
 
 
-def _yaml_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
 def snapshot(
     url: str,
     name: str,
@@ -236,8 +233,8 @@ def snapshot(
     for key, info in categories.items():
         category_lines += [
             f"  {key}:",
-            f'    label: "{_yaml_escape(info["label"])}"',
-            f'    form_value: "{_yaml_escape(info["form_value"])}"',
+            f'    label: "{yaml_escape(info["label"])}"',
+            f'    form_value: "{yaml_escape(info["form_value"])}"',
             "    deadline: { business_days: 3 }  # TODO: the provider's answer time, with its source",
         ]
     extensions = (
@@ -254,13 +251,13 @@ def snapshot(
             "homepage": f"{final_parts.scheme}://{final_parts.netloc}/",
             # With its port when it has one, so the homepage is an origin the flow allows.
             "host": (final_parts.hostname or "") + (f":{final_parts.port}" if final_parts.port else ""),
-            "title": _yaml_escape(title),
+            "title": yaml_escape(title),
             "categories": "\n".join(category_lines),
             "steps": "\n".join(drafted.steps),
             "media_types": ", ".join(rules.media_types),
             "extensions": extensions,
             "max_files": str(rules.max_files),
-            "rejected": _yaml_escape(rejected),
+            "rejected": yaml_escape(rejected),
             "replica": _relative(site, flow_path.parent),
             "case": _relative(case, flow_path.parent),
         },

@@ -73,8 +73,36 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")[:40].strip("-")
 
 
-def _yaml_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+def _printable(c: str) -> bool:
+    """A character YAML lets stand as it is: no control character, no line break."""
+    n = ord(c)
+    return (
+        0x20 <= n <= 0x7E or 0xA0 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD or n >= 0x10000
+    ) and c not in "\u2028\u2029"
+
+
+def yaml_escape(value: str) -> str:
+    """value for inside a "…" YAML string, exactly: a page's names and values can hold control
+    characters (a page in the wrong encoding: Latin-1 mojibake of Cyrillic brings C1 controls),
+    which YAML refuses even in quotes, so they are written as escapes."""
+    out = []
+    for c in value:
+        if c in '\\"':
+            out.append("\\" + c)
+        elif _printable(c):
+            out.append(c)
+        elif ord(c) < 0x100:
+            out.append(f"\\x{ord(c):02x}")
+        elif ord(c) < 0x10000:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    return "".join(out)
+
+
+def display(text: str) -> str:
+    """A page's text for a comment in a draft: one line, any character YAML refuses shown as ?."""
+    return "".join(c if _printable(c) else "?" for c in " ".join(text.split()))
 
 
 def _words(field_: dict[str, Any]) -> str:
@@ -166,12 +194,12 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     """The steps for the form's fields, the categories and the submit selector."""
     out = Draft()
     lines = out.steps
-    form_css = _yaml_escape(form_selector)
+    form_css = yaml_escape(form_selector)
     lines += [
-        f'  - goto: "{{{{ base_url }}}}{_yaml_escape(url_path)}"',
+        f'  - goto: "{{{{ base_url }}}}{yaml_escape(url_path)}"',
         f'  - wait_for: {{ selector: "{form_css}" }}',
     ]
-    fields = [{**f, "label": " ".join(f["label"].split()).rstrip(" *")} for f in fields]
+    fields = [{**f, "label": display(f["label"]).rstrip(" *")} for f in fields]
     selects = [f for f in fields if f["tag"] == "select" and any(o["value"] for o in f["options"])]
     radios: dict[str, list[dict[str, Any]]] = {}
     for f in fields:
@@ -194,8 +222,8 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     done_radio: set[str] = set()
     for f in fields:
         # Names and labels come from someone else's page: one line, and safe inside a "…" YAML string.
-        tag, kind, sel = f["tag"], f["type"], _yaml_escape(_selector(f, form_selector))
-        what = " ".join((f["label"] or f.get("legend") or f["name"] or f["id"]).split())
+        tag, kind, sel = f["tag"], f["type"], yaml_escape(_selector(f, form_selector))
+        what = display(f["label"] or f.get("legend") or f["name"] or f["id"])
         note = f"  # {what[:60]}" if what else ""
         if (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind in ("submit", "image")):
             out.submit = out.submit or sel
@@ -211,10 +239,10 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 lines.append(f'  - select: {{ selector: "{sel}", value: "{{{{ category.form_value }}}}" }}{note}')
             elif f["selected"]:
                 shown = next((o["text"] for o in f["options"] if o["value"] == f["selected"]), f["selected"])
-                lines.append(f'  # {what[:50]}: left as the page pre-selects it ("{_yaml_escape(shown)}")')
+                lines.append(f'  # {what[:50]}: left as the page pre-selects it ("{yaml_escape(shown)}")')
             elif f["required"]:
                 lines.append(
-                    f'  - select: {{ selector: "{sel}", value: "{_yaml_escape(options[0]["value"])}" }}'
+                    f'  - select: {{ selector: "{sel}", value: "{yaml_escape(options[0]["value"])}" }}'
                     f"  # TODO: required, no default; choose{note}"
                 )
             else:
@@ -225,15 +253,15 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 continue
             done_radio.add(name)
             group = radios.get(name, [f])
-            legend = " ".join((f.get("legend") or name).split())
+            legend = display(f.get("legend") or name)
             if name == topic_name and not out.categories:
                 out.categories = _categories([(r["value"], r["label"]) for r in group])
                 inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
-                target = _yaml_escape(f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']")
+                target = yaml_escape(f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']")
                 lines.append(f'  - check: "{target}"  # {legend[:60]}')
             elif any(r["checked"] for r in group):
                 shown = next(r["label"] or r["value"] for r in group if r["checked"])
-                lines.append(f'  # {legend[:50]}: left as the page pre-selects it ("{_yaml_escape(shown)}")')
+                lines.append(f'  # {legend[:50]}: left as the page pre-selects it ("{yaml_escape(shown)}")')
             elif any(r["required"] for r in group):
                 lines.append(f'  - check: "{sel}"  # TODO: required, no default; the right choice? {legend[:50]}')
             else:
@@ -250,9 +278,9 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
             if guess is not None:
                 value, why = guess
                 tail = f"  # {why}" + (f": {f['label'][:50]}" if f["label"] else "")
-                lines.append(f'  - fill: {{ selector: "{sel}", value: "{_yaml_escape(value)}" }}{tail}')
+                lines.append(f'  - fill: {{ selector: "{sel}", value: "{yaml_escape(value)}" }}{tail}')
             elif f["value"]:
-                lines.append(f'  # {what[:50]}: left with the page\'s value ("{_yaml_escape(f["value"][:40])}")')
+                lines.append(f'  # {what[:50]}: left with the page\'s value ("{yaml_escape(f["value"][:40])}")')
             elif f["required"]:
                 lines.append(
                     f'  - fill: {{ selector: "{sel}", value: "{{{{ request.subject }}}}" }}'
