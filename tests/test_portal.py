@@ -14,6 +14,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from assistant.sites.demo.portal import DemoPortal
+from assistant.sites.web import MAX_PARTS
 
 SUBJECT = "Двойное списание за заказ"
 DESCRIPTION = (
@@ -407,7 +408,7 @@ def test_malformed_parts_and_too_many_parts_are_400(portal: DemoPortal):
         (b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n", "Content-Disposition"),
         (b"no boundary at all", "PREAMBLE"),
         (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "no name"),
-        (part * 101 + b"--b--\r\n", "more than 100 parts"),
+        (part * (MAX_PARTS + 1) + b"--b--\r\n", f"more than {MAX_PARTS} parts"),
     ]:
         req = urllib.request.Request(
             portal.url + "/support/new",

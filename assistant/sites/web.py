@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 MAX_BODY = 30 * 1024 * 1024  # the largest request body a local site reads
-MAX_PARTS = 100  # multipart parts per request
+MAX_PARTS = 1000  # multipart parts per request (werkzeug's own default: a long real form has a few hundred)
 # What is read of a refused body before the connection closes, so that the
 # browser, still sending, sees the answer rather than a reset connection.
 REFUSED_BODY_READ = 4 * 1024 * 1024
