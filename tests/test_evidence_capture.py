@@ -26,6 +26,9 @@ PAGES = {
     # Windows that open windows: 12 a page, without a click.
     "/cascade": "<!doctype html><title>Cascade</title><p>opening</p>"
     "<script>for (let i = 0; i < 12; i++) window.open('/cascade?' + Math.random())</script>",
+    # A form whose page hangs for good once typed into: a script that never returns.
+    "/hang": "<!doctype html><title>Hang</title><form><input id='email' name='email'><button>Send</button>"
+    "</form><script>email.addEventListener('input', () => { while (true) {} })</script>",
     # A page that makes itself far bigger than anyone could read: 120,000 px tall and 9,000 wide.
     "/huge": "<!doctype html><title>Huge</title><body style='margin:0'>"
     "<div id='card' style='width:9000px;height:120000px;background:linear-gradient(#fc0,#06c)'>top</div>",
@@ -271,3 +274,40 @@ def test_past_a_few_windows_each_new_one_is_closed_at_once(tmp_path, browser, si
     assert any(f"more than {MAX_PAGES} windows" in n for n in notes), notes
     capturer.shoot(page, "after", full_page=True, role="capture")
     capturer.close(context)
+
+
+HANGING_FLOW = """format: 1
+id: hang
+name: "A page that hangs when typed into"
+homepage: "{{ base_url }}/hang"
+allowed_hosts: [127.0.0.1]
+channel: web_form
+verified_live: null
+notes: A hostile page for the tests.
+categories:
+  general: { label: General question, deadline: { business_days: 3 } }
+attachments: { max_files: 3 }
+steps:
+  - goto: "{{ base_url }}/hang"
+  - fill: { selector: "#email", value: "{{ case.contacts.email }}", timeout: 3 }
+  - submit: "form button"
+success:
+  text: "thanks"
+confirmation:
+  selector: "#n"
+"""
+
+
+def test_a_page_whose_script_never_returns_ends_the_run_in_seconds_and_says_so(tmp_path, site):
+    """Chromium answers no capture of a page whose script holds its thread, and a CDP call has no
+    timeout: the failure capture used to wait for ever. Now the run ends, naming the cause."""
+    flow = tmp_path / "hang.yaml"
+    flow.write_text(HANGING_FLOW, encoding="utf-8")
+    case = write_case(tmp_path, provider="hang", category="general")
+    home = tmp_path / "home"
+    result = run_cli("submit", str(flow), "--case", str(case), "--base-url", site.url, "--yes", home=home, timeout=90)
+    assert result.returncode == 1, result.stderr
+    assert "step 2 (fill selector='#email') failed: the page stopped answering" in result.stderr
+    [folder] = (home / "evidence").iterdir()
+    assert "the page stopped answering" in (folder / "failure/error.txt").read_text(encoding="utf-8")
+    assert verify(folder).ok  # sealed all the same

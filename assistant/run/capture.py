@@ -47,6 +47,15 @@ MAX_CAPTURE_WIDTH = 3840
 MAX_CAPTURE_HEIGHT = 20_000
 
 
+# How long a page may go without answering before it is taken for hung (a script that never
+# returns): Chromium then answers no capture and the run would wait for ever.
+ANSWER_TIMEOUT_MS = 10_000
+
+
+class PageNotAnswering(RuntimeError):
+    """The page's scripts hold its thread: nothing can be read or photographed from it."""
+
+
 # Windows a run keeps open at once: its own page, a report page and a few the site opens.
 MAX_PAGES = 8
 
@@ -144,7 +153,7 @@ class Capturer:
         self._servers: dict[int, tuple[Any, dict[str, Any]]] = {}  # page → (its document's response, details)
         self._cdp: dict[int, Any] = {}
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
-        self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, detached at close()
+        self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, kept until the context closes
         self._capture_sessions: dict[int, Any] = {}  # see _capture
         self._worlds: dict[int, int] = {}  # page → its isolated world's context (_in_world)
         self._har_dir = Path(workdir) / "network"
@@ -152,6 +161,7 @@ class Capturer:
         self.har_path = self._har_dir / "run.har"
         self._trace = False
         self._notes: set[str] = set()
+        self._hung: set[int] = set()  # pages found not answering (_check_answering)
         self._cut: str | None = None  # how the capture being taken was cut to the limits, if it was
         # Through the host guard's proxy the browser sees the proxy's address; this
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
@@ -328,6 +338,7 @@ class Capturer:
     def _shoot(
         self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None, reflect: bool = False
     ) -> str:
+        self._check_answering(page)
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
         target = element if element is not None else page
         kwargs: dict[str, Any] = {} if element is not None else {"full_page": full_page}
@@ -402,15 +413,37 @@ class Capturer:
         )
         return path
 
+    def _check_answering(self, page) -> None:
+        """Raise PageNotAnswering for a page whose scripts hold its thread. The captures below
+        talk to the page through CDP, which has no timeout: on such a page they would wait for
+        ever. Playwright's own wait has one, and costs about 2 ms on a page that answers."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        key = id(page)
+        if key not in self._hung:
+            try:
+                page.wait_for_function("() => true", timeout=ANSWER_TIMEOUT_MS)
+                return
+            except PlaywrightTimeout:
+                self._hung.add(key)
+            except Exception:  # closed, or navigating: the capture says what it finds
+                return
+        raise PageNotAnswering(
+            f"the page stopped answering: a script on it ran for over {ANSWER_TIMEOUT_MS // 1000} s without "
+            "returning, so nothing more could be read or photographed from it"
+        )
+
     def _in_world(self, page, expression: str, *, wait: bool = False, timeout: int = 5_000) -> Any:
         """Evaluate in an isolated world of the page's main frame, out of reach of the page's own
         scripts. The world is made once per document and kept (two round trips saved on every
         capture); a navigation destroys it, and the next call makes a new one. Raises when the
         page has no document to evaluate in."""
+        key = id(page)
+        if key in self._hung:  # would wait for ever (see _check_answering)
+            raise PageNotAnswering("the page stopped answering")
         session = self._session(page)
         if session is None:
             raise RuntimeError("no CDP session")
-        key = id(page)
         for attempt in range(2):
             world = self._worlds.get(key)
             if world is None:
@@ -456,6 +489,7 @@ class Capturer:
     def page_html(self, page) -> bytes:
         """The page's HTML with the values its form holds (as in every capture's snapshot), secrets
         scrubbed. Raises when the page cannot be read."""
+        self._check_answering(page)
         reflected = self._reflect(page)
         try:
             return self.secrets.bytes(page.content().encode("utf-8"))
@@ -738,12 +772,8 @@ class Capturer:
         if self._trace:
             self._keep_trace(context, now)
         self._learn_cookies(context)
-        for session in [*self._cdp.values(), *self._spare_sessions, *self._capture_sessions.values()]:
-            try:
-                if session is not None:
-                    session.detach()
-            except Exception:
-                pass
+        # The page's CDP sessions end with the context. Detaching them first waited for ever on a
+        # page whose scripts hold its thread.
         try:
             context.close()
         except Exception:

@@ -21,6 +21,7 @@ from assistant.errors import Declined, InputError, OutcomeUnknown, Rejected, Run
 from assistant.language import templating
 from assistant.language.flow import Flow, StepBase, Target, step_strings
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
+from assistant.run.capture import PageNotAnswering
 from assistant.run.outcome import Refusal, SendWatch, quote, read_declared, read_refusal
 from evidence import Action, EvidencePackage
 from evidence.fit import media_type
@@ -128,6 +129,7 @@ class Runner:
         self.package = package
         self.options = options
         self.result = RunResult(vars=self.context["vars"])
+        self.hung: str | None = None  # why the page stopped answering, once a failure capture found it so
         self._shots = 0
         self._uploaded: list[Uploaded] = []
         self._seen: list[Refusal] | None = None  # the refusal read last time: one that holds still counts
@@ -401,6 +403,8 @@ class Runner:
                 self.result.actions.append(action)
                 raise _TryAgain(failed) from None
             action.files = self._save_failure(step, action.error)
+            if self.hung:
+                action.error = f"{self.hung}; {action.error}"
             self.result.actions.append(action)
             if blocked:
                 where = f"{self.flow.where(step)}: step {index + 1} ({description})"
@@ -533,11 +537,9 @@ class Runner:
         serialise a page mid-navigation (each waits out its own 30 s timeout): stop it first, so
         the failure evidence takes a moment instead of minutes."""
         try:
-            session = self.page.context.new_cdp_session(self.page)
-            try:
-                session.send("Page.stopLoading")
-            finally:
-                session.detach()
+            # Not detached after: the session ends with the context, and detaching waits for ever
+            # on a page whose scripts hold its thread (a failure this capture may be about).
+            self.page.context.new_cdp_session(self.page).send("Page.stopLoading")
         except Exception:  # not Chromium, or the page is gone: the captures below cope
             pass
 
@@ -548,6 +550,9 @@ class Runner:
         self._stop_loading()
         try:
             saved.append(self._shoot("failure", full_page=True, step=step, role="failure"))
+        except PageNotAnswering as exc:  # the likelier cause of the failure: say it first
+            self.hung = str(exc)
+            error = f"{exc}; {error}"
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
