@@ -90,23 +90,23 @@ def stop_run_server(server: subprocess.Popen) -> None:
     server.wait(timeout=10)
 
 
-@contextmanager
-def tls_page(folder: Path) -> Iterator[tuple[object, object]]:
-    """(server, certificate): a page served over HTTPS at https://localhost:PORT/ with a
-    self-signed certificate, which a browser lets through only if told to ignore the error."""
-    import ssl
+def self_signed(directory: Path, host: str = "127.0.0.1", prefix: str = "smtp") -> tuple[Path, Path]:
+    """(certificate, key) files for host (an IP address or a name), self-signed: trusted only
+    where it is named as a CA (SSL_CERT_FILE), refused by a browser unless told to ignore it."""
+    import ipaddress
     from datetime import UTC, datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    from werkzeug.wrappers import Request, Response
 
-    from assistant.sites.web import LocalServer
-
+    try:
+        alt: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alt = x509.DNSName(host)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
@@ -114,21 +114,38 @@ def tls_page(folder: Path) -> Iterator[tuple[object, object]]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([alt]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(
+    cert_path, key_path = directory / f"{prefix}-cert.pem", directory / f"{prefix}-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+    return cert_path, key_path
+
+
+@contextmanager
+def tls_page(folder: Path) -> Iterator[tuple[object, object]]:
+    """(server, certificate): a page served over HTTPS at https://localhost:PORT/ with a
+    self-signed certificate, which a browser lets through only if told to ignore the error."""
+    import ssl
+
+    from cryptography import x509
+    from werkzeug.wrappers import Request, Response
+
+    from assistant.sites.web import LocalServer
+
+    cert_path, key_path = self_signed(folder, "localhost", prefix="tls")
 
     @Request.application
     def app(request: Request) -> Response:
         return Response(b"<title>TLS page</title><p>secure</p>", content_type="text/html")
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    context.load_cert_chain(cert_path, key_path)
     with LocalServer(app, ssl_context=context) as server:
-        yield server, cert
+        yield server, x509.load_pem_x509_certificate(cert_path.read_bytes())

@@ -548,13 +548,10 @@ class Capturer:
         measure, as page.title() would read it, without a round trip of its own.
         """
         # `before` (the form's values written in) runs first, in the same round trip.
-        expression = f"({before}, {PAGE_SIZE})" if before else PAGE_SIZE
-        try:
-            width, height, view_width, view_height, title = self._in_world(page, expression, wait=True, timeout=10_000)
-        except Exception:  # no document yet, or it went away: Playwright's way decides
+        measured = self._measure(page, f"({before}, {PAGE_SIZE})" if before else PAGE_SIZE)
+        if measured is None:  # Playwright's way decides
             return None, None
-        if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
-            return None, None
+        width, height, view_width, view_height, title = measured
         width, height = self._within_limits(width, height)
         if width <= view_width and height <= view_height:
             raw = self._screenshot(page, {})
@@ -562,6 +559,17 @@ class Capturer:
             clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
             raw = self._screenshot(page, {"clip": clip, "captureBeyondViewport": True})
         return raw, title if isinstance(title, str) and raw is not None else None
+
+    def _measure(self, page, expression: str) -> tuple[int, int, int, int, Any] | None:
+        """(width, height, window width, window height, title) of the page by PAGE_SIZE, or None
+        when it has no document yet, went away, or gave something else than sizes."""
+        try:
+            width, height, view_width, view_height, title = self._in_world(page, expression, wait=True, timeout=10_000)
+        except Exception:
+            return None
+        if not all(isinstance(v, int) and v > 0 for v in (width, height, view_width, view_height)):
+            return None
+        return width, height, view_width, view_height, title
 
     def _within_limits(self, width: int, height: int) -> tuple[int, int]:
         """The page's size cut to what one capture keeps; the cut is noted for the manifest."""
@@ -577,12 +585,10 @@ class Capturer:
     def _clip_of_big_page(self, page) -> dict[str, float] | None:
         """For Playwright's full-page screenshot (masks, emulated devices): a clip to the limits
         when the page is bigger than them, else None (the whole page)."""
-        try:
-            width, height, *_ = self._in_world(page, PAGE_SIZE, wait=True, timeout=10_000)
-        except Exception:  # Playwright measures the page itself
+        measured = self._measure(page, PAGE_SIZE)
+        if measured is None:  # Playwright measures the page itself
             return None
-        if not (isinstance(width, int) and isinstance(height, int)):
-            return None
+        width, height = measured[:2]
         kept = self._within_limits(width, height)
         return None if kept == (width, height) else {"x": 0, "y": 0, "width": kept[0], "height": kept[1]}
 
