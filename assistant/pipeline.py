@@ -416,7 +416,9 @@ def _file(
 def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     """`assistant capture`: a sealed package from pages alone, with no form and no submission."""
     from assistant.casework.compose import compose
+    from assistant.language.urls import Policy
     from assistant.run.capture import CaptureSettings, check_masks, utcnow
+    from assistant.run.netguard import Guard
     from assistant.run.session import BrowserSession, find_browser
 
     for url in urls:
@@ -448,6 +450,9 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
             workdir=workdir,
             headed=settings.headed,
             slowmo=settings.slowmo,
+            # Any address the person gives: the guard's proxy is there to look names up, and its
+            # page guard to keep WebRTC off (see assistant.run.netguard).
+            guard=Guard(Policy.open("capture"), log=log),
             log=log,
             tz=settings.tz,
             locale=settings.locale,

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
 
-from assistant.run.browser import discover
+from assistant.run.browser import discover, launch_args
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +23,11 @@ def browser_type_launch_args(browser_type_launch_args, browser_choice):
     # so tests run where Playwright's own download is unavailable.
     if browser_choice.kind in ("managed", "endpoint", "cdp"):
         return browser_type_launch_args
+    # Its own contexts (the `page` fixture) do not go through the host guard: it looks names up.
     return {
         **browser_type_launch_args,
         "executable_path": browser_choice.target,
-        "args": browser_choice.args,
+        "args": launch_args(browser_choice.target, lookups=True),
     }
 
 

@@ -104,7 +104,7 @@ def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choi
             "--remote-debugging-port=0",
             f"--user-data-dir={profile}",
             "--remote-debugging-address=127.0.0.1",
-            *browsers.launch_args(browser_choice.target),
+            *browsers.launch_args(browser_choice.target, lookups=True),
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,

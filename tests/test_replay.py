@@ -342,7 +342,7 @@ def test_replay_through_a_running_chrome_over_cdp(tmp_path, browser_choice):
             "--remote-debugging-port=0",
             f"--user-data-dir={tmp_path / 'profile'}",
             "--remote-debugging-address=127.0.0.1",
-            *browsers.launch_args(browser_choice.target),
+            *browsers.launch_args(browser_choice.target, lookups=True),
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,

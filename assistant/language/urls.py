@@ -178,6 +178,7 @@ class Policy:
     hosts: list[Origin]
     resources: list[Origin] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    anywhere: bool = False  # every http(s) origin (Policy.open)
 
     @classmethod
     def for_flow(cls, flow: Flow, extra_origins: Iterable[str] = ()) -> Policy:
@@ -187,7 +188,16 @@ class Policy:
         resources = [parse_entry(e) for e in flow.allowed_resources]
         return cls(flow.id, line, hosts, resources, extra)
 
+    @classmethod
+    def open(cls, what: str) -> Policy:
+        """Every http(s) origin: pages a person asks for by address (`assistant capture`, a
+        snapshot's page), where nothing secret is typed. Their browser still goes through the
+        host guard's proxy, which is what looks host names up (see assistant.run.browser)."""
+        return cls(what, 0, [], anywhere=True)
+
     def allows(self, scheme: str, host: str, port: int) -> bool:
+        if self.anywhere:
+            return scheme in DEFAULT_PORTS or scheme in WS_SCHEMES
         return any(o.matches(scheme, host, port) for o in self.hosts)
 
     def allows_resource(self, scheme: str, host: str, port: int) -> bool:

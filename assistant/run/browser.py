@@ -50,8 +50,9 @@ QUIET_ARGS = ("--disable-background-networking", "--disable-component-update")
 # Chrome and Chromium (not Playwright's headless shell) open each new context in a window with
 # an omnibox, and pre-render its two WebUI popups in a renderer of their own: about 0.6 s of CPU
 # per context, a fifth of a whole replayed flow. Nothing here types into the omnibox; without
-# them Chromium falls back to its native popup.
-QUIET_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+# them Chromium falls back to its native popup. Autofill asks Google about every form a page
+# shows, through the page's own proxy: the host guard refused it, and listed it, on every run.
+QUIET_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "AutofillServerCommunication")
 # What Playwright 1.65's driver disables itself: the fallback if its list cannot be read.
 PLAYWRIGHT_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",
@@ -71,6 +72,17 @@ PLAYWRIGHT_FEATURES = (
     "msForceBrowserSignIn",
     "msEdgeUpdateLaunchServicesPreferredVersion",
 )
+# A page must reach no host around the host guard (assistant.run.netguard), and the guard is a
+# proxy: what does not go through a proxy is what leaks. Measured in this project's Chromium, a
+# page that had read a typed password sent it by WebRTC in a TURN user name, in ~100 STUN checks
+# after a forged answer, and as a DNS query for a STUN server named after it.
+# WebRTC only through the proxy, which takes no UDP: no candidate, no datagram, no lookup
+# (--force-webrtc-ip-handling-policy did not hold).
+WEBRTC_ARG = "--webrtc-ip-handling-policy=disable_non_proxied_udp"
+# No host name is looked up by the browser itself: every context of a run goes through the guard's
+# proxy, which looks up only what it lets through. Also silences Chromium's own lookups of
+# update.googleapis.com, accounts.google.com, … on every start. The proxy itself is 127.0.0.1.
+NO_LOOKUPS_ARG = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 # The browser's locale for a case's language. Here, not beside the clocks in assistant.run.zones,
 # because a command reads it before starting the browser: this module is light to import.
 LOCALES = {"ru": "ru-RU", "en": "en-US"}
@@ -102,10 +114,14 @@ class Started:
     choice: BrowserChoice
 
 
-def launch_args(executable: str | None, *, features: bool = True) -> list[str]:
+def launch_args(executable: str | None, *, features: bool = True, lookups: bool = False) -> list[str]:
     """Arguments for a Chrome/Chromium executable. `features`: add the QUIET_FEATURES, which must
-    carry the list of the Playwright that launches it (see playwright_disabled_features)."""
-    args = list(QUIET_ARGS)
+    carry the list of the Playwright that launches it (see playwright_disabled_features).
+    `lookups`: the browser may look host names up itself, for contexts that do not go through
+    the host guard's proxy (a tester's own pages, a browser on another machine)."""
+    args = [*QUIET_ARGS, WEBRTC_ARG]
+    if not lookups:
+        args.append(NO_LOOKUPS_ARG)
     # Chromium refuses to start as root without --no-sandbox.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--no-sandbox")
@@ -229,7 +245,7 @@ def discover(
     tried.append("--browser-endpoint / --cdp: not set")
     managed = _managed_chromium()
     if managed:
-        return BrowserChoice("managed", managed, "playwright install", [])
+        return BrowserChoice("managed", managed, "playwright install", launch_args(None))
     tried.append("Playwright-managed Chromium: not installed")
     system = _system_chromium()
     if system:
@@ -277,8 +293,9 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
         remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
         if remote_exe:
             options["executablePath"] = remote_exe
-            # The remote Playwright's own feature list is not known here: leave it in place.
-            options["args"] = launch_args(remote_exe, features=False)
+            # The remote Playwright's own feature list is not known here: leave it in place. The
+            # browser there cannot reach this machine's host guard, so it looks names up itself.
+            options["args"] = launch_args(remote_exe, features=False, lookups=True)
         return chromium.connect(
             choice.target,
             slow_mo=slow_mo,

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
+from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG
 
 GATE_MARK = "support-assistant"
 # The gate's own answer when the site closed the connection without answering (X-Gateway-Error marks it).
@@ -38,6 +39,30 @@ UPSTREAM_SILENT = (
     % (GATE_MARK.encode(), len(_UPSTREAM_SILENT_BODY), _UPSTREAM_SILENT_BODY)
 )
 SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
+# What the page guard calls when a page reaches for a channel it turned off.
+REPORT_BINDING = "__supportAssistantRefused"
+# WebRTC and WebTransport connect outside any proxy and are not routed. A browser this tool
+# launches already keeps WebRTC to the proxy (browser.WEBRTC_ARG), which takes none of it; a
+# browser it did not launch (--cdp, --browser-endpoint) may not. So in every frame of every
+# page, whatever the browser, they are turned off before the page's own scripts run: the names
+# are made read-only and unremovable, and a constructor throws as in a browser whose policy
+# forbids them. Playwright's init scripts run in every frame, blank and srcdoc frames and
+# pop-ups included; workers have no RTCPeerConnection.
+PAGE_GUARD = (
+    r"""(() => {
+  const report = (name) => { try { const f = globalThis.REPORT_BINDING; if (typeof f === 'function') f(name); } catch (e) {} };
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'WebTransport']) {
+    if (!(name in globalThis)) continue;
+    const refused = function () {
+      report(name);
+      throw new DOMException(name + ' is turned off while support-assistant runs', 'NotAllowedError');
+    };
+    try {
+      Object.defineProperty(globalThis, name, {value: refused, writable: false, configurable: false, enumerable: false});
+    } catch (e) {}
+  }
+})();"""
+).replace("REPORT_BINDING", REPORT_BINDING)
 
 
 # -------------------------------------------------------------------- guard
@@ -50,6 +75,12 @@ KIND_WORDS = {
     "frame": "to load a frame from",
     "socket": "to open a WebSocket to",
     "scheme": "to open",
+}
+# Channels the page guard turns off, as a note names them.
+CHANNEL_WORDS = {
+    "RTCPeerConnection": "a WebRTC connection",
+    "webkitRTCPeerConnection": "a WebRTC connection",
+    "WebTransport": "a WebTransport session",
 }
 
 
@@ -74,6 +105,8 @@ def outside(policy: Policy) -> re.Pattern:
     end, so `http://host:80801/` or `http://host@elsewhere/` are not taken for `http://host`;
     whatever the pattern does not recognise (another spelling, user@host, a wildcard label
     with unusual characters) matches it, and _judge decides."""
+    if policy.anywhere:
+        return re.compile(r"^(?!(?:https?|wss?)://)")  # only other schemes are judged
     prefixes = []
     for origin in policy.hosts:
         for scheme in sorted(origin.schemes):
@@ -121,7 +154,16 @@ class Guard:
         return self
 
     def start_gate_if_local(self, choice) -> bool:
-        """The checking proxy, where the browser can reach it (this machine); False if not."""
+        """The checking proxy, where the browser can reach it (this machine); False if not.
+        Notes in the log what the browser's own flags do not hold (see held_by_flags)."""
+        webrtc, lookups = held_by_flags(choice)
+        unheld = []
+        if not webrtc:
+            unheld.append("WebRTC and WebTransport are turned off by a script inside every page, not by its flags")
+        if not lookups:
+            unheld.append("it looks host names up itself, so a page could make it send a name to a DNS server")
+        if unheld:
+            self.log("note: this browser was not started by the assistant: " + "; ".join(unheld))
         if not browser_is_local(choice):
             return False
         self.start_gate()
@@ -151,6 +193,8 @@ class Guard:
         # (the gate still checks their connections).
         context.route(outside(self.policy), self._on_route)
         context.route_web_socket(lambda url: True, self._on_socket)
+        context.expose_binding(REPORT_BINDING, self._on_refused_channel)
+        context.add_init_script(PAGE_GUARD)
         # What the gate turned away comes back as a failed request or its 403: told by what it was.
         context.on("requestfailed", self._on_failed)
         context.on("response", self._on_response)
@@ -242,6 +286,36 @@ class Guard:
             return
         what, stop = self._classify(request, request.method.upper(), request.resource_type)
         self._record(request, scheme, display(scheme, host, port), what, stop=stop)
+
+    def _on_refused_channel(self, source, name) -> None:
+        """The page guard turned a WebRTC or WebTransport connection away: listed, and noted once.
+        Not a stop: fraud-prevention scripts on real login pages probe WebRTC for the machine's
+        addresses. What the page meant to connect to is not kept (its server names can carry data)."""
+        try:
+            what = CHANNEL_WORDS.get(str(name), "a connection the guard does not route")
+            try:
+                host = urlsplit(source["frame"].url).netloc or "-"
+            except Exception:
+                host = "-"
+            with self._lock:
+                self.blocked.append(
+                    {
+                        "time": _now(),
+                        "url": str(name) if str(name) in CHANNEL_WORDS else "?",
+                        "method": "-",
+                        "resource_type": "webrtc" if "RTC" in str(name) else "webtransport",
+                        "host": host,
+                        "kind": "channel",
+                        "stopped": False,
+                    }
+                )
+                if what not in self._noted:
+                    self._noted.add(what)
+                    self.log(
+                        f"note: a page on {host} tried to open {what}; they are off during a run, nothing was sent"
+                    )
+        except Exception:
+            pass
 
     def _on_socket(self, ws) -> None:
         try:
@@ -338,6 +412,13 @@ class Guard:
 
 
 # -------------------------------------------------------------------- gate
+
+
+def held_by_flags(choice) -> tuple[bool, bool]:
+    """(WebRTC kept to the proxy, no host name looked up by the browser), as far as the browser's
+    own command-line flags hold them: only for a browser started here with launch_args."""
+    launched = choice.kind in ("path", "system", "managed")
+    return launched and WEBRTC_ARG in choice.args, launched and NO_LOOKUPS_ARG in choice.args
 
 
 def browser_is_local(choice) -> bool:

@@ -149,7 +149,7 @@ class BrowserSession:
             if guard is not None:
                 if guard.start_gate_if_local(self.choice) and guard.gate is not None:
                     self.capturer.peer = guard.gate.peer
-                else:
+                elif not guard.policy.anywhere:
                     self.log(
                         f"note: the browser at {self.choice.target} is on another machine: hosts are checked by "
                         "its routes only, and a redirect to another host is not stopped before it connects"

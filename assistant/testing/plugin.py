@@ -50,7 +50,7 @@ def discovered_browser() -> object:
         --browser-channel, or an executable_path given in the launch args, is left as it is."""
         if "channel" in browser_type_launch_args or "executable_path" in browser_type_launch_args:
             return browser_type_launch_args
-        from assistant.run.browser import BrowserNotFound, discover
+        from assistant.run.browser import BrowserNotFound, discover, launch_args
 
         try:
             choice = discover()
@@ -58,7 +58,10 @@ def discovered_browser() -> object:
             return browser_type_launch_args  # pytest-playwright says what is missing
         if choice.kind not in ("path", "system"):
             return browser_type_launch_args
-        return {**browser_type_launch_args, "executable_path": choice.target, "args": choice.args}
+        # A tester's own pages do not go through the host guard's proxy: this browser looks host
+        # names up itself (the runs it is lent to say so in their log).
+        args = launch_args(choice.target, lookups=True)
+        return {**browser_type_launch_args, "executable_path": choice.target, "args": args}
 
     plugin = ModuleType("support_assistant_browser")
     plugin.browser_type_launch_args = browser_type_launch_args  # type: ignore[attr-defined]
@@ -188,6 +191,7 @@ def run_flow(
     browser: Any,
     new_context: Callable[..., Any],
     browser_context_args: dict[str, Any],
+    browser_type_launch_args: dict[str, Any],
     connect_options: dict[str, Any] | None,
 ) -> Callable[..., Outcome]:
     """run_flow(flow, case=None, *, base_url=None, **settings) -> the run's Outcome.
@@ -207,7 +211,10 @@ def run_flow(
         endpoint = connect_options.get("endpoint") or connect_options.get("ws_endpoint")
         choice = BrowserChoice("endpoint", str(endpoint), "pytest-playwright connect_options")
     else:
-        choice = BrowserChoice("path", browser.browser_type.executable_path, "pytest-playwright")
+        # With the arguments it was launched with: the host guard tells from them what the
+        # browser's own flags hold (assistant.run.netguard.held_by_flags).
+        args = [str(a) for a in browser_type_launch_args.get("args") or []]
+        choice = BrowserChoice("path", browser.browser_type.executable_path, "pytest-playwright", args)
     lent = Started(playwright, LentBrowser(browser, new_context, browser_context_args), choice)
     runs = iter(range(1, 10_000))
 

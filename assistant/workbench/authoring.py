@@ -176,18 +176,27 @@ def snapshot(
     from playwright.sync_api import Error as PlaywrightError
 
     from assistant.errors import RunFailed
+    from assistant.language.urls import Policy
+    from assistant.run.netguard import Guard
     from assistant.run.scratch import run_folder
 
+    # Any page the maintainer names; through the guard's proxy all the same, which looks host
+    # names up for the browser (which looks none up itself), with WebRTC off in the page.
+    guard = Guard(Policy.open("snapshot"), log=log)
     with (
         run_folder(home) if home is not None else nullcontext(),
+        guard,
         browsers.open_browser(browser_path) as (
             _,
             browser,
-            _choice,
+            choice,
         ),
     ):
         try:
-            page = browser.new_page()
+            guard.start_gate_if_local(choice)
+            context = browser.new_context(**guard.context_options())
+            guard.install(context)
+            page = context.new_page()
             log(f"opening {url} …")
             page.goto(url, wait_until="load", timeout=timeout * 1000)
             final = page.url
