@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from assistant import __version__, channels, paths
+from assistant.casework.attachments import limits_of, refusal_words, stage
 from assistant.casework.matter import before_filing, claim_check, journal_extras, refuse_duplicate
 from assistant.channels.base import Delivery, Filing, Settings
 from assistant.errors import AssistantError, InputError, RunFailed
@@ -122,22 +123,12 @@ def base_url_for(flow: Flow, given: str | None) -> str:
 def fit_attachments(case: Case, flow: Flow, workdir: Path) -> list[Fitted]:
     """The files to upload: the case's own when they meet the flow's limits, else fitted
     copies (JPEG, smaller, merged). Refuses only what cannot be fitted."""
-    from evidence.fit import CannotFit, Limits, fit
+    from evidence.fit import CannotFit, fit
 
-    limits = flow.attachments
-    extensions = list(limits.extensions) if limits.extensions is not None else None
     try:
-        return fit(
-            list(case.attachments),
-            Limits(list(limits.media_types), limits.max_bytes, limits.max_files, extensions, limits.latin_names),
-            workdir,
-        )
+        return fit(list(case.attachments), limits_of(flow), workdir)
     except CannotFit as exc:
-        named = f" named {', '.join(extensions)}" if extensions is not None else ""
-        raise InputError(
-            f"case: attachments: {exc} ({flow.id} takes {', '.join(limits.media_types)}{named}, "
-            f"at most {limits.max_bytes} bytes each, {limits.max_files} files)"
-        ) from None
+        raise InputError(f"case: attachments: {refusal_words(exc, flow)}") from None
 
 
 # ------------------------------------------------------------------ the package
@@ -220,8 +211,10 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
     if not (settings.yes or settings.dry_run or settings.interactive):
         raise InputError("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse")
     channel_class = channels.find(flow.channel)
-    key = case.fingerprint()
     with run_folder(settings.home) as workdir:
+        # The one read of the person's files: everything after reads these copies.
+        case = stage(case, workdir / "attachments")
+        key = case.fingerprint()
         fitted = fit_attachments(case, flow, workdir / "fitted")
         store = Store(settings.home)
         try:
@@ -254,7 +247,7 @@ class _Journal:
         flow, settings = self.flow, self.settings
         self.id = self.store.begin(
             case_key=self.key,
-            case=self.case.model_dump(mode="json"),
+            case=self.case.as_filed(),
             flow={"id": flow.id, "version": flow.version, "sha256": flow.sha256, "channel": flow.channel},
             evidence_dir=str(self.outdir),
             message_id=message_id,

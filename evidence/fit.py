@@ -126,8 +126,30 @@ def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:
     )
 
 
+def unconvertible(name: str, kind: str, limits: Limits) -> str:
+    """Why a file that fit() cannot re-encode (not a PNG or JPEG image) is refused."""
+    what = "is too big" if kind in limits.media_types else f"is {kind}"
+    return (
+        f"{name} {what} and cannot be converted: the form takes {', '.join(limits.media_types)} "
+        f"up to {limits.max_bytes} bytes. Attach a smaller file or a screenshot of it instead"
+    )
+
+
+def precheck(paths: list[Path], limits: Limits) -> None:
+    """Raise CannotFit for what fit() could never make fit, judged from each file's size and first
+    bytes alone, before anything reads it whole: a file fit() cannot re-encode that is larger than
+    the form takes. Checking a case and filing it ask this, so they give the same verdict."""
+    if paths and limits.max_files == 0:
+        raise CannotFit("the form takes no attachments")
+    for path in paths:
+        kind = media_type(path)
+        if kind not in IMAGE_TYPES and path.stat().st_size > limits.max_bytes:
+            raise CannotFit(unconvertible(path.name, kind, limits))
+
+
 def fit(paths: list[Path], limits: Limits, outdir: Path) -> list[Fitted]:
     """What to attach instead of paths. Raises CannotFit with a sentence a person can act on."""
+    precheck(paths, limits)
     items = [Fitted(p, media_type(p), [p]) for p in paths]
     if fits([(f.path, f.media_type) for f in items], limits):
         return items
@@ -227,11 +249,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                 f"and a {kind} file cannot be given one of them. Attach it in a kind the form takes"
             )
     if kind not in IMAGE_TYPES:
-        what = "is too big" if kind in limits.media_types else f"is {kind}"
-        raise CannotFit(
-            f"{name} {what} and cannot be converted: the form takes {', '.join(limits.media_types)} "
-            f"up to {limits.max_bytes} bytes. Attach a smaller file or a screenshot of it instead"
-        )
+        raise CannotFit(unconvertible(name, kind, limits))
     from PIL import Image
 
     image = Image.open(item.path)

@@ -164,6 +164,14 @@ def lint(
             )
             break
 
+    # -- files the provider cannot take: the same verdict submit gives, from their sizes alone
+    if flow is not None and case.attachments:
+        from assistant.casework.attachments import refusal
+
+        refused = refusal(case, flow)
+        if refused:
+            err("attachments", refused, "attach files the form takes, or fewer pages")
+
     # -- warnings
     subject = case.subject or suggest_subject(case.description)
     count = subject_words(subject)

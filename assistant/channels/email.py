@@ -69,7 +69,7 @@ def recipient(flow: Flow, to: str | None) -> str:
     address = to or (flow.email.address if flow.email else None)
     if not address:
         raise InputError(f"flow {flow.id} has no provider address: pass --to support@provider.example")
-    if not EMAIL.match(address):
+    if not EMAIL.fullmatch(address):
         raise InputError(f"--to: '{address}' is not an email address like support@example.com")
     return address
 
@@ -97,19 +97,30 @@ def build_message(
     prefix = flow.email.subject_prefix if flow.email else ""
     sender = sender or case.contacts.email
     message = EmailMessage()
-    message["Subject"] = f"{prefix}{request.subject}"
-    message["From"] = formataddr((case.contacts.full_name, sender))
-    message["To"] = to
+    # A subject is one line whatever a template made of it; the case's own fields are refused
+    # with a line break when the case is read (language.case.Line).
+    header(message, "Subject", " ".join(f"{prefix}{request.subject}".split()))
+    header(message, "From", formataddr((case.contacts.full_name, sender)))
+    header(message, "To", to)
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    header(message, "Message-ID", make_msgid(domain=sender.rsplit("@", 1)[-1]))
     if case.contacts.email != sender:
-        message["Reply-To"] = case.contacts.email
+        header(message, "Reply-To", case.contacts.email)
     message["Content-Language"] = request.language
     message.set_content(request.body, charset="utf-8")
     for path in attachments:
         main, _, sub = media_type(path).partition("/")
         message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream", filename=path.name)
     return message, request
+
+
+def header(message: EmailMessage, name: str, value: str) -> None:
+    """Set a header; a value Python's email package refuses (a line break slipped past the
+    checks) is bad input naming the header, never a traceback, and nothing is sent."""
+    try:
+        message[name] = value
+    except ValueError as exc:
+        raise InputError(f"email {name}: {value[:80]!r} cannot be a header ({exc}); nothing was sent") from None
 
 
 def _open(smtp: SmtpSettings) -> smtplib.SMTP:
@@ -161,6 +172,8 @@ class Email:
         filing = self.filing
         case, flow, settings = filing.case, filing.flow, filing.settings
         self.to = recipient(flow, settings.to)
+        if self.smtp.sender is not None and not EMAIL.fullmatch(self.smtp.sender):
+            raise InputError(f"--smtp-from: {self.smtp.sender!r} is not an email address like you@example.com")
         fit_total(flow, filing.attachments)
         self.message, self.request = build_message(
             case, flow, filing.attachments, to=self.to, sender=self.smtp.sender, fitted=fitted_files(filing.fitted)

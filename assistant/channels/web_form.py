@@ -9,6 +9,7 @@ report is rendered in it).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from assistant.casework.compose import FittedFile, compose, fitted_files
@@ -32,12 +33,14 @@ def template_context(
     attachments: list[Any] | None = None,
     fitted: dict[str, FittedFile] | None = None,
 ) -> dict[str, Any]:
-    """What a flow's `{{ … }}` templates may read: plain data only (paths become text)."""
+    """What a flow's `{{ … }}` templates may read: plain data only. Files are there by name, never
+    by their place on this machine (a template's text may be typed into the page); an upload step
+    hands the page the file a name stands for (RunOptions.uploads)."""
     category = flow.categories[case.category]
     files = list(case.attachments) if attachments is None else attachments
     request = compose(case, files, flow=flow, fitted=fitted)
     return {
-        "case": {**case.model_dump(mode="python"), "attachments": [str(p) for p in case.attachments]},
+        "case": {**case.model_dump(mode="python"), "attachments": [p.name for p in case.attachments]},
         "category": {
             "key": case.category,
             "label": category.label,
@@ -45,7 +48,7 @@ def template_context(
             "deadline": str(category.deadline),
         },
         "request": {"subject": request.subject, "body": request.body},
-        "attachments": [str(p) for p in files],
+        "attachments": [Path(p).name for p in files],
         "base_url": base_url,
         "vars": {},
     }
@@ -132,6 +135,7 @@ class WebForm:
                 secrets=capturer.secrets,
                 mask=capturer.mask,
                 packaged=filing.packaged,
+                uploads={path.name: path for path in filing.attachments},
                 guard=guard,
                 on_confirmation=self._number_read,
                 before_click=capturer.before_click,

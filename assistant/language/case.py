@@ -12,20 +12,46 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 from assistant.errors import InputError
 from assistant.language import yamlsource
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # use with fullmatch: $ would let a newline through
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    # These go into an email's headers (Subject, From) and into a form's one-line fields as they are:
+    # a line break there would start a header of the page's or the case's choosing (Bcc:).
+    if CONTROL.search(value):
+        raise ValueError("must be one line: no line breaks, tabs or control characters")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_one_line)]
 
 # A case file may come from anyone (a shared example, a script): caps keep a
 # hostile one to a clear error instead of a hang.
 MAX_TEXT = 100_000  # characters in any one string
 MAX_ITEMS = 200  # steps_taken, previous_requests
 MAX_ATTACHMENTS = 50
+# The largest file a case may attach, and all of them together, decided from their sizes before
+# anything reads them: no provider's form takes more (a form's own limit is usually 5-25 MB), and
+# every file is copied once into the run's folder and once into the evidence package.
+MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+MAX_ATTACHMENTS_BYTES = 200 * 1024 * 1024
 
 
 class Strict(BaseModel):
@@ -33,14 +59,14 @@ class Strict(BaseModel):
 
 
 class Contacts(Strict):
-    full_name: str = Field(min_length=2, description="Full name, as on the account")
-    phone: str = Field(description="Phone number tied to the account")
-    email: str = Field(description="Email address for the answer")
+    full_name: Line = Field(min_length=2, description="Full name, as on the account")
+    phone: Line = Field(description="Phone number tied to the account")
+    email: Line = Field(description="Email address for the answer")
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not EMAIL.match(value):
+        if not EMAIL.fullmatch(value):
             raise ValueError(f"'{value}' is not an email address like name@example.com")
         return value
 
@@ -54,15 +80,15 @@ class Contacts(Strict):
 
 
 class Device(Strict):
-    model: str | None = Field(None, description="Device model, e.g. iPhone 13 or Samsung Galaxy S23")
-    os: str | None = Field(None, description="Operating system, e.g. iOS or Android")
-    os_version: str | None = Field(None, description="OS version, e.g. 17.5")
-    app_version: str | None = Field(None, description="App version, if the problem is in an app")
-    browser: str | None = None
+    model: Line | None = Field(None, description="Device model, e.g. iPhone 13 or Samsung Galaxy S23")
+    os: Line | None = Field(None, description="Operating system, e.g. iOS or Android")
+    os_version: Line | None = Field(None, description="OS version, e.g. 17.5")
+    app_version: Line | None = Field(None, description="App version, if the problem is in an app")
+    browser: Line | None = None
 
 
 class PreviousRequest(Strict):
-    number: str = Field(description="The request number the provider gave (or the email's Message-ID)")
+    number: Line = Field(description="The request number the provider gave (or the email's Message-ID)")
     date: dt.date | None = Field(None, description="When it was filed")
     channel: str | None = Field(None, description="web_form, email, phone, chat, …")
     due: dt.date | None = Field(None, description="When the answer was due")
@@ -75,10 +101,10 @@ class Case(Strict):
         pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Flow id of the provider, e.g. demo or kuper-support"
     )
     category: str = Field(description="One of the flow's categories, e.g. payment or technical")
-    subject: str | None = Field(None, description="Short statement of the problem, 5-7 words")
+    subject: Line | None = Field(None, description="Short statement of the problem, 5-7 words")
     description: str = Field(min_length=20, description="What happened, in detail")
-    order_id: str | None = Field(None, description="Order or contract number")
-    account: str | None = Field(None, description="Account login, if it differs from the email")
+    order_id: Line | None = Field(None, description="Order or contract number")
+    account: Line | None = Field(None, description="Account login, if it differs from the email")
     incident_at: AwareDatetime = Field(
         description="When the problem happened, with time zone, e.g. 2026-11-20T14:35:00+03:00"
     )
@@ -96,6 +122,10 @@ class Case(Strict):
     )
 
     _source: Any = PrivateAttr(None)
+    # Set when a run copies the attachments into its own folder (assistant.casework.attachments):
+    # `attachments` then names the copies, which is all the run reads; these are the person's paths.
+    _originals: list[Path] | None = PrivateAttr(None)
+    _digests: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("attachments")
     @classmethod
@@ -117,9 +147,25 @@ class Case(Strict):
     def fingerprint(self) -> str:
         """Identifies this request: the same case run twice has the same fingerprint."""
         payload = self.model_dump(mode="json", exclude={"attachments"})
-        payload["attachments"] = [hashlib.sha256(p.read_bytes()).hexdigest() for p in self.attachments]
+        payload["attachments"] = [self.digest(p) for p in self.attachments]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
+
+    def digest(self, path: Path) -> str:
+        """SHA-256 of an attachment, read in pieces (a case's file may be large), once per case."""
+        from evidence.package import sha256_file
+
+        key = str(path)
+        if key not in self._digests:
+            self._digests[key] = sha256_file(path)
+        return self._digests[key]
+
+    def as_filed(self) -> dict[str, Any]:
+        """The case as the journal keeps it: with the person's own file paths, not a run's copies."""
+        data = self.model_dump(mode="json")
+        if self._originals is not None:
+            data["attachments"] = [str(p) for p in self._originals]
+        return data
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -229,8 +275,11 @@ SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
 def _resolve_attachments(
     case: Case, base: Path, source: yamlsource.Source, *, from_file: int = 0, home: Path | None = None
 ) -> Case:
-    """Each attachment as a resolved regular file the person chose; see contained_attachment."""
+    """Each attachment as a resolved regular file the person chose; see contained_attachment.
+    Sizes are judged from the file system before a byte is read (a sparse 1 GB file reads fast
+    and fills memory all the same)."""
     resolved = []
+    total = 0
     for index, path in enumerate(case.attachments):
         line, col = source.position(("attachments", index))
         in_file = index < from_file
@@ -238,6 +287,18 @@ def _resolve_attachments(
         full = contained_attachment(
             path, base if in_file else Path.cwd(), where, in_file=in_file, home=home, case_name=Path(source.path).name
         )
+        size = full.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:
+            raise InputError(
+                f"{where}: {path} is {megabytes(size)}; a case attaches files of up to "
+                f"{megabytes(MAX_ATTACHMENT_BYTES)}: attach the pages or the picture that show the problem"
+            )
+        total += size
+        if total > MAX_ATTACHMENTS_BYTES:
+            raise InputError(
+                f"{where}: with {path} the attachments come to {megabytes(total)}; a case attaches "
+                f"up to {megabytes(MAX_ATTACHMENTS_BYTES)} in all: leave out what does not show the problem"
+            )
         try:
             with open(full, "rb") as handle:
                 head = handle.read(16)
@@ -253,6 +314,10 @@ def _resolve_attachments(
         resolved.append(full)
     case.attachments = resolved
     return case
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size < 1024**3 else f"{size / 1024**3:.1f} GB"
 
 
 def _under_system_tree(path: Path) -> bool:

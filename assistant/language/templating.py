@@ -19,7 +19,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-EXPR = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+# One expression: no "}}" inside, so that a text of several ("{{ a }} | {{ b }}") is never read as one.
+EXPR = re.compile(r"\{\{\s*((?:(?!\}\}).)*?)\s*\}\}")
 PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*|\[\d{1,6}\])*$")
 PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[\d+\]")
 PLAIN = (str, int, float, bool, type(None), date, datetime)

@@ -23,7 +23,7 @@ from assistant.language.flow import Flow, StepBase, Target, step_strings
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
 from assistant.run.capture import PageNotAnswering
 from assistant.run.outcome import Refusal, SendWatch, quote, read_declared, read_refusal
-from evidence import Action, EvidencePackage
+from evidence import Action, EvidencePackage, inert
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 FIELD_ACTIONS = ("fill", "select", "check", "upload")
 # Steps that only wait or check.
 QUIET_STEPS = ("wait_for", "assert_visible", "assert_text")
+
+
+# How long a fill waits to see whether its field is a password field before typing (it usually
+# is on the page already; one that appears later is asked about after the fill only).
+PRE_FILL_LOOK_MS = 500
 
 
 def utcnow() -> datetime:
@@ -64,6 +69,9 @@ class RunOptions:
     mask: Callable[[Any], None] | None = None
     # Fitted attachment path → its path in the evidence package, for the manifest.
     packaged: dict[str, str] = field(default_factory=dict)
+    # The files an upload step may hand to the page, by the name the flow's templates see (they
+    # never see a local path): the run's own copies of the case's files, fitted where needed.
+    uploads: dict[str, Path] = field(default_factory=dict)
     # Origins this run may reach besides the flow's allowed_hosts (--base-url,
     # a replica); the loaded flow itself is never changed.
     extra_origins: tuple[str, ...] = ()
@@ -560,7 +568,10 @@ class Runner:
                 html = self.options.page_html(self.page)
             else:
                 html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
-            self.package.add_bytes("failure/page.html", html, "text/html", role="failure", captured_at=now)
+            made = inert.html(html)
+            self.package.add_bytes(
+                "failure/page.html", made.data, "text/html", role="failure", captured_at=now, meta=made.meta()
+            )
             saved.append("failure/page.html")
         except Exception:
             pass
@@ -608,24 +619,27 @@ class Runner:
 
     def _do_fill(self, args, step):
         locator, value = self._locate(args), str(self._render(args.value))
-        if args.secret:
-            self.options.secrets.add(value)
-            if self.options.mask is not None:
-                self.options.mask(locator)
+        # A password field is asked before the fill too: a page may turn it into a text field the
+        # moment it is typed into, and echo it. (A field not there yet is asked after only.)
+        secret = args.secret or self._may_be_password(locator, timeout=PRE_FILL_LOOK_MS, unknown=False)
+        if secret:
+            self.options.secrets.add_typed(value)
+        if args.secret and self.options.mask is not None:
+            self.options.mask(locator)
         locator.fill(value, timeout=self._timeout_ms(args))
         # Nothing is written between the fill and this check (the HAR only when the run ends),
         # and asking after the fill does not wait a second time for a field that never appears.
-        if not args.secret and self._may_be_password(locator):
-            self.options.secrets.add(value)
+        if not secret and self._may_be_password(locator):
+            self.options.secrets.add_typed(value)
 
     @staticmethod
-    def _may_be_password(locator) -> bool:
+    def _may_be_password(locator, *, timeout: float = 2000, unknown: bool = True) -> bool:
         # The attribute, not the property: an input's type property is "password" exactly when
         # its type attribute is, in any case, and reading the attribute costs a tenth as much.
         try:
-            kind = locator.get_attribute("type", timeout=2000)
-        except Exception:  # gone already (the page moved on): unknown, so kept out of the evidence
-            return True
+            kind = locator.get_attribute("type", timeout=timeout)
+        except Exception:  # not there (yet, or any more): after the fill, kept out of the evidence
+            return unknown
         return kind is not None and kind.lower() == "password"
 
     def _do_select(self, args, step):
@@ -642,19 +656,22 @@ class Runner:
     def _do_upload(self, args, step):
         # The flow model already takes only {{ attachments }}; this is the last line:
         # nothing but the run's own (fitted) attachments reaches the page.
-        allowed = [str(p) for p in self.context.get("attachments") or []]
         files = self._render(args.files)
         files = [files] if isinstance(files, str) else list(files)
-        chosen = []
+        chosen: list[Path] = []
         for item in files:
-            if str(item) not in allowed:
+            path = self.options.uploads.get(str(item))
+            if path is None:
                 self._input_error(step, f"{item} is not one of the case's attachments; a flow uploads only those")
-            if args.types is None or any(_type_matches(media_type(Path(item)), t) for t in args.types):
-                chosen.append(str(item))
+                continue
+            if args.types is None or any(_type_matches(media_type(path), t) for t in args.types):
+                chosen.append(path)
+        # Copies in the run's own folder (casework.attachments.stage): what the browser reads when
+        # the form is sent is what is hashed here.
         self._locate(args).set_input_files(chosen, timeout=self._timeout_ms(args))
-        for item in chosen:
-            data = Path(item).read_bytes()
-            name = self.options.packaged.get(item, f"attachments/{item.rsplit('/', 1)[-1]}")
+        for path in chosen:
+            data = path.read_bytes()
+            name = self.options.packaged.get(str(path), f"attachments/{path.name}")
             self._uploaded.append(Uploaded(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
 
     def _do_press(self, args, step):
