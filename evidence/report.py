@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .inert import describe as inert_words
 from .manifest import FileEntry, Manifest, SentFile
 from .times import CLOCK_TOLERANCE, Clocks, describe_difference, local_text, offset_text, utc_text, zone
 
@@ -270,6 +271,25 @@ def _environment(manifest: Manifest) -> list[str]:
     return parts
 
 
+def _snapshots(shot: FileEntry, by_path: dict[str, FileEntry]) -> str:
+    """The page behind a picture, as kept: made inert (evidence.inert), with what it was."""
+    kept = [by_path[p] for p in (shot.meta.get("html"), shot.meta.get("mhtml")) if p in by_path]
+    if not kept:
+        return ""
+    lines = []
+    for entry in kept:
+        made = entry.meta.get("inert") or {}
+        if made:
+            lines.append(
+                f"<br>Page snapshot {_e(entry.path)}: made inert (scripts, handlers and outside references "
+                f"taken out: {_e(inert_words(made.get('removed') or {}))}); the page as captured had SHA-256 "
+                f"<span class='hash'>{_e(made.get('original_sha256'))}</span>"
+            )
+        else:
+            lines.append(f"<br>Page snapshot {_e(entry.path)}")
+    return "".join(lines)
+
+
 def render_html(manifest: Manifest) -> str:
     by_path = {f.path: f for f in manifest.files}
     case = manifest.case
@@ -387,6 +407,7 @@ def render_html(manifest: Manifest) -> str:
                     if shot.meta.get("cut")
                     else ""
                 )
+                + _snapshots(shot, by_path)
                 + "</figcaption></figure>"
             )
         parts.append("</section>")

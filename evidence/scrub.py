@@ -111,6 +111,7 @@ class Secrets:
         self._forms: list[str] = []  # longest first, so a value is replaced before a part of it
         self._raw: list[bytes] = []  # the same, encoded, for snapshots
         self.values: set[str] = set()
+        self.typed: set[str] = set()  # what the run itself typed (add_typed): a page may show it
         for value in values:
             self.add(value)
 
@@ -132,6 +133,13 @@ class Secrets:
         self._forms += [form for form in forms if len(form) >= MIN_SECRET and form not in known]
         self._forms.sort(key=len, reverse=True)
         self._raw = [form.encode("utf-8") for form in self._forms]
+
+    def add_typed(self, value: str) -> None:
+        """A value the run typed into a password or secret field: scrubbed like any other, and
+        looked for on the page itself, where a page may echo it (see Capturer's masking)."""
+        self.add(value)
+        if value in self.values:  # not too short to be one
+            self.typed.add(value)
 
     def __bool__(self) -> bool:
         return bool(self.values)

@@ -3,7 +3,7 @@
 One instance on 127.0.0.1 plays the provider, one on 127.0.0.2 the attacker.
 Each logs every request it receives (method, path, body), so a test can
 assert the attacker heard *nothing*. Pages are registered per test as plain
-HTML strings (or a (status, headers, body) tuple for redirects).
+HTML strings (or a (status, headers, body) tuple for redirects, or a werkzeug Response).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class AttackSite:
         page = self.pages.get(environ["REQUEST_URI"].split("?")[0], None)
         if callable(page):
             page = page(hit)
+        if isinstance(page, Response):  # a test's own answer (a stream, say)
+            return page(environ, start_response)
         status, headers, text = (
             page if isinstance(page, tuple) else (200, {}, page) if page is not None else (404, {}, "not here")
         )

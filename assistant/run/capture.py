@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import shutil
 import ssl
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from assistant.errors import InputError
 from assistant.run import formstate
 from assistant.run.sent import KnownFile, SentRecorder, mend_har
-from evidence import EvidencePackage, stamp
+from evidence import EvidencePackage, inert, stamp
 from evidence.manifest import SubmittedForm
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 from evidence.times import Clocks
@@ -45,6 +46,42 @@ PAGE_SIZE = """(async () => {
 # whenever a page was bigger.
 MAX_CAPTURE_WIDTH = 3840
 MAX_CAPTURE_HEIGHT = 20_000
+
+
+# Where a page shows a value the run typed (a password it retyped into a text field and echoed,
+# a secret in a placeholder or an attribute): the boxes of the elements, text runs and form
+# fields that hold it, in the window's coordinates, with the scroll and the pixel ratio.
+SECRET_BOXES = r"""(secrets) => {
+  const has = (s) => typeof s === 'string' && s.length > 0 && secrets.some((x) => s.includes(x));
+  const boxes = [];
+  const add = (r) => { if (r && r.width > 0 && r.height > 0) boxes.push([r.left, r.top, r.width, r.height]); };
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++) for (const el of roots[i].querySelectorAll('*')) if (el.shadowRoot) roots.push(el.shadowRoot);
+  for (const root of roots) {
+    for (const el of root.querySelectorAll('*')) {
+      let hit = 'value' in el && has(el.value);
+      if (!hit) for (const a of el.attributes) if (has(a.value)) { hit = true; break; }
+      if (hit) add(el.getBoundingClientRect());
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!has(n.data)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      for (const r of range.getClientRects()) add(r);
+    }
+  }
+  // Split across elements (<b>s3</b>cret): each element whose text holds it while none of its
+  // own parts (text or element) does. Only where the page's text holds it at all.
+  if (roots.some((r) => has((r === document ? document.documentElement : r).textContent))) {
+    for (const root of roots) for (const el of root.querySelectorAll('*')) {
+      if (has(el.textContent) && ![...el.childNodes].some((c) => has(c.textContent))) add(el.getBoundingClientRect());
+    }
+  }
+  return {dpr: devicePixelRatio, x: scrollX, y: scrollY, boxes};
+}"""
+# Black boxes are this much bigger than what they cover, in CSS px (antialiased edges, a caret).
+MASK_MARGIN = 2
 
 
 # How long a page may go without answering before it is taken for hung (a script that never
@@ -241,9 +278,15 @@ class Capturer:
             if response.request.resource_type == "document" and response.frame == page.main_frame:
                 self._documents[id(page)] = response
 
+        def on_download(download):
+            # The context takes none (netguard.Guard.context_options): nothing reaches the disk.
+            name = self.secrets.text(str(download.suggested_filename or "a file"))[:80]
+            self._note(f"the page started a download ({name!r}); a run takes no downloads, nothing was saved")
+
         page.on("console", on_console)
         page.on("pageerror", on_error)
         page.on("response", on_response)
+        page.on("download", on_download)
         # For a page the site opens (a popup) this is the earliest moment, and its first load
         # may be missed; new_page() makes sure of it for the pages a run opens itself (and
         # does it alone: a second session with Network enabled would cost a page's start).
@@ -361,6 +404,7 @@ class Capturer:
                 if clip is not None:
                     kwargs["clip"] = clip
             raw = target.screenshot(type="png", **kwargs)
+        raw = self._mask_typed(page, raw, full_page=full_page and element is None, element=element)
         taken = utcnow()
         url = self.secrets.url(page.url)
         title = title if title is not None else self._title(page)
@@ -412,6 +456,81 @@ class Capturer:
             clocks=self.clocks,
         )
         return path
+
+    def _mask_typed(self, page, raw: bytes, *, full_page: bool, element) -> bytes:
+        """The picture with every place the page shows a value the run typed blacked out.
+
+        Measured right after the picture is taken, while the page is as it was photographed
+        (a form's values written in, textareas stretched). The main frame is searched in a world
+        of our own, out of reach of the page's scripts; frames inside it through their own.
+        A page that cannot be searched is blacked out whole: it may show the secret."""
+        typed = sorted(self.secrets.typed)
+        if not typed:
+            return raw
+        try:
+            found = self._secret_boxes(page, typed, full_page=full_page, element=element)
+        except Exception:
+            found = None
+        from PIL import Image, ImageDraw
+
+        with Image.open(io.BytesIO(raw)) as opened:
+            picture = opened.convert("RGB")
+        draw = ImageDraw.Draw(picture)
+        if found is None:
+            self._note("a page could not be searched for a typed secret: its picture is blacked out whole")
+            draw.rectangle((0, 0, picture.width, picture.height), fill="#000000")
+        else:
+            ratio, dx, dy, boxes = found
+            if not boxes:
+                return raw
+            for x, y, w, h in boxes:
+                left, top = (x - dx - MASK_MARGIN) * ratio, (y - dy - MASK_MARGIN) * ratio
+                right, bottom = (x - dx + w + MASK_MARGIN) * ratio, (y - dy + h + MASK_MARGIN) * ratio
+                draw.rectangle((left, top, right, bottom), fill="#000000")
+        out = io.BytesIO()
+        picture.save(out, "PNG", compress_level=1)
+        return out.getvalue()
+
+    def _secret_boxes(
+        self, page, typed: list[str], *, full_page: bool, element
+    ) -> tuple[float, float, float, list[list[float]]] | None:
+        """(pixel ratio, dx, dy, boxes): boxes in the window's coordinates, and the point of the
+        window where the picture starts (the page's top-left for the whole page, the element's
+        corner, or the window's own); None when the page cannot be measured."""
+        main = self._in_world(page, f"({SECRET_BOXES})({json.dumps(typed)})", timeout=5_000)
+        if not isinstance(main, dict):
+            return None
+        boxes = [list(map(float, b)) for b in main.get("boxes") or []]
+        for frame in page.frames:
+            if frame == page.main_frame:
+                continue
+            try:
+                handle = frame.wait_for_function(
+                    f"(s) => JSON.stringify(({SECRET_BOXES})(s))", arg=typed, timeout=ANSWER_TIMEOUT_MS
+                )
+                inner = json.loads(handle.json_value())
+            except Exception:
+                if frame.is_detached():
+                    continue
+                return None
+            if not inner.get("boxes"):
+                continue
+            holder = frame.frame_element()
+            box = holder.bounding_box()
+            edge = holder.evaluate("(e) => [e.clientLeft, e.clientTop]")
+            if box is None:
+                continue
+            left, top = box["x"] + edge[0], box["y"] + edge[1]
+            boxes += [[left + x, top + y, w, h] for x, y, w, h in inner["boxes"]]
+        dx = dy = 0.0
+        if element is not None:
+            corner = element.bounding_box()
+            if corner is None:
+                return None
+            dx, dy = corner["x"], corner["y"]
+        elif full_page:  # the picture starts at the page's top-left, scrolled out of the window
+            dx, dy = -float(main.get("x") or 0), -float(main.get("y") or 0)
+        return float(main.get("dpr") or 1), dx, dy, boxes
 
     def _check_answering(self, page) -> None:
         """Raise PageNotAnswering for a page whose scripts hold its thread. The captures below
@@ -738,10 +857,15 @@ class Capturer:
         out: dict[str, str] = {}
         self._learn_cookies(page.context)
         try:
-            html = self.secrets.bytes(page.content().encode("utf-8"))
+            made = inert.html(self.secrets.bytes(page.content().encode("utf-8")))
             out["html"] = f"pages/{stem}.html"
             self.package.add_bytes(
-                out["html"], html, "text/html", role="page", captured_at=taken, meta={"url": self.secrets.url(page.url)}
+                out["html"],
+                made.data,
+                "text/html",
+                role="page",
+                captured_at=taken,
+                meta={"url": self.secrets.url(page.url), **made.meta()},
             )
         except Exception as exc:
             self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
@@ -754,15 +878,15 @@ class Capturer:
             captured = None
         if captured is not None:
             try:
-                mhtml = self.secrets.bytes(captured["data"].encode("utf-8"))
+                archive = inert.mhtml(captured["data"].encode("utf-8"), self.secrets)
                 out["mhtml"] = f"pages/{stem}.mhtml"
                 self.package.add_bytes(
                     out["mhtml"],
-                    mhtml,
+                    archive.data,
                     "multipart/related",
                     role="page",
                     captured_at=taken,
-                    meta={"url": self.secrets.url(page.url)},
+                    meta={"url": self.secrets.url(page.url), **archive.meta()},
                 )
             except Exception as exc:
                 self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")

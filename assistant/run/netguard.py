@@ -144,6 +144,7 @@ class Guard:
         self._noted: set[str] = set()
         self._files: Path | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self.gate: Gate | None = None
 
     # ---------------------------------------------------------- installing
@@ -170,8 +171,36 @@ class Guard:
         return True
 
     def close(self) -> None:
+        self._closing.set()
         if self.gate is not None:
             self.gate.close()
+
+    def watch_disk(self, measure: Callable[[], int], limit: int, every: float = 1.0) -> None:
+        """Stop the run (a violation, as for a blocked host) once `measure()` passes `limit`
+        bytes: what the page made the browser write to this machine's disk."""
+
+        def watch() -> None:
+            while not self._closing.wait(every):
+                try:
+                    used = measure()
+                except Exception:  # a folder removed under it: the next look tells
+                    continue
+                if used > limit:
+                    with self._lock:
+                        self._add(
+                            {
+                                "time": _now(),
+                                "url": "-",
+                                "method": "-",
+                                "resource_type": "disk",
+                                "host": f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit} bytes",
+                                "kind": "disk",
+                                "stopped": True,
+                            }
+                        )
+                    return
+
+        threading.Thread(target=watch, name="netguard-disk", daemon=True).start()
 
     def __enter__(self) -> Guard:
         return self
@@ -180,8 +209,9 @@ class Guard:
         self.close()
 
     def context_options(self) -> dict[str, Any]:
-        """new_context() arguments: no service workers (their requests bypass routes); the gate."""
-        options: dict[str, Any] = {"service_workers": "block"}
+        """new_context() arguments: no service workers (their requests bypass routes), no
+        downloads (a page pushed 400 MB into the home in one run); the gate."""
+        options: dict[str, Any] = {"service_workers": "block", "accept_downloads": False}
         if self.gate is not None:
             options.update(self.gate.context_options())
         return options
@@ -393,6 +423,11 @@ class Guard:
             return None
         if row["kind"] == "scheme":
             return f"blocked: the page tried to open a {row['host']} URL, which a flow never opens"
+        if row["kind"] == "disk":
+            return (
+                f"stopped: the browser wrote more than {row['host']} to this machine's disk during the run "
+                "(what the page stored); nothing more was written"
+            )
         return f"blocked: the page tried {KIND_WORDS[row['kind']]} {row['host']} (not in {self.policy.where()})"
 
     def jsonl(self) -> bytes:

@@ -25,10 +25,38 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RUN = re.compile(r"^run-(\d+)-")
+# What a run's browser may write to this machine's disk (its profile, the network log, what a
+# page stores), the case's own files aside: past it the run is stopped (netguard.Guard.watch_disk).
+# Downloads are refused outright; a run with none of this writes a few MB.
+BROWSER_BYTES = 512 * 1024 * 1024
+CASE_FILES = ("attachments", "fitted")  # the case's copies in a run folder: sized before they are written
 LINK = re.compile(r"^assistant-run-(\d+)-")
 # Chromium's socket is TMPDIR + "/org.chromium.Chromium.XXXXXX/SingletonSocket" (45 bytes), at most 107
 # in all; keep a margin for longer names in other Chromium versions.
 MAX_TMPDIR = 48
+
+
+def browser_usage(workdir: Path) -> int:
+    """Bytes in this process's run folders (a warm start has one of its own beside `workdir`),
+    the case's own files aside."""
+    total = 0
+    stack = [f for f in workdir.parent.glob(f"run-{os.getpid()}-*") if f.is_dir()]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # removed meanwhile
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in CASE_FILES or Path(entry.path).parent.parent != workdir.parent:
+                        stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total
 
 
 def _alive(pid: int) -> bool:

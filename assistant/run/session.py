@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError, NoBrowser
 from assistant.run import browser as browsers
+from assistant.run import scratch
 from assistant.run.capture import Capturer, CaptureSettings, context_options, render_pdf
 from assistant.run.zones import person_clock
 from evidence import Environment
@@ -86,6 +87,7 @@ class BrowserSession:
         self.storage_state = storage_state
         self.reported_device = reported_device
         self.log = log
+        self.workdir = workdir
         self.capturer = Capturer(package, case_ref=case_ref, settings=capture, workdir=workdir, log=log, clocks=clocks)
         self._stack = ExitStack()
         self.browser: Browser | None = None
@@ -155,6 +157,7 @@ class BrowserSession:
                         "its routes only, and a redirect to another host is not stopped before it connects"
                     )
                 stack.enter_context(guard)
+                guard.watch_disk(lambda: scratch.browser_usage(self.workdir), scratch.BROWSER_BYTES)
             if self.started is not None:  # lent for this run: a context of our own, the browser stays up
                 # It was started once for many runs: the context has the case's locale and zone,
                 # the browser's own language (date field formats) is whatever it was started with.
