@@ -131,3 +131,26 @@ def test_help_lists_every_exit_status(tmp_path):
     epilog = " ".join(done.stdout.split("Exit codes:", 1)[1].split())
     for status in ExitStatus:
         assert f"{status.value} {status.description}" in epilog, status
+
+
+def test_every_test_the_security_table_names_exists():
+    """Each Security row names the tests that prove it (`file.py::name`, or `::name` for the
+    file named last before it): a renamed or removed test must not leave a promise unproved."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Security", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line.rsplit("|", 2)[-2]]
+    assert len(rows) >= 10
+    missing = []
+    current = None
+    for row in rows:
+        proof = row.rsplit("|", 2)[-2]
+        for file, name in re.findall(r"`(?:(test_\w+\.py))?(?:::(\w+))?", proof):
+            if file:
+                current = REPO / "tests" / file
+                assert current.is_file(), f"{file} (named in the Security table) does not exist"
+            if name:
+                assert current is not None, f"::{name} names no file"
+                source = current.read_text(encoding="utf-8")
+                if not re.search(rf"^def {name}\(", source, re.M):
+                    missing.append(f"{current.name}::{name}")
+    assert missing == []

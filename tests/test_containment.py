@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -637,6 +638,42 @@ def test_validate_check_and_submit_never_run_a_replica_site_py(portal, tmp_path)
     # `flow test` is what runs a replica, and it does run this one.
     run_cli("flow", "test", str(path), "--timeout", "1", home=home, env=env)
     assert (evil / "IMPORTED").exists()
+
+
+def test_replica_code_from_outside_the_assistant_is_named_before_it_runs(tmp_path):
+    """flow test, replay and flow serve name the site.py they are about to import, once a run;
+    the assistant's own replicas need no such word."""
+    evil = tmp_path / "flows" / "evil-site"
+    evil.mkdir(parents=True)
+    (evil / "site.py").write_text(EVIL_SITE)
+    text = (REPO / "flows" / "1cupis-feedback.yaml").read_text(encoding="utf-8")
+    replica = next(line for line in text.splitlines() if line.strip().startswith("replica:"))
+    env, path = flows_env(tmp_path, "1cupis-feedback", text.replace(replica, '  replica: "evil-site"'))
+    shutil.copytree(REPO / "flows" / "samples", tmp_path / "flows" / "samples")
+    home = tmp_path / "home"
+    named = f"note: running {(evil / 'site.py').resolve()}: 1cupis-feedback's test site, Python from outside"
+    for command in (["flow", "test", str(path), "--timeout", "1"], ["replay", "1cupis-feedback", "--timeout", "1"]):
+        (evil / "IMPORTED").unlink(missing_ok=True)
+        done = run_cli(*command, home=home, env=env)
+        assert done.stderr.count(named) == 1, done.stderr
+        assert (evil / "IMPORTED").exists()  # and it did run, after the note
+    server = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "flow", "serve", "1cupis-feedback"],
+        env={**os.environ, "ASSISTANT_HOME": str(home), **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert named in server.stderr.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    done = run_cli("flow", "test", "demo", home=home)  # bundled: builtin:demo
+    assert done.returncode == 0 and "note: running" not in done.stderr, done.stderr
+    done = run_cli("flow", "test", "1cupis-feedback", home=home)  # bundled, with a site.py of its own
+    assert done.returncode == 0 and "note: running" not in done.stderr, done.stderr
 
 
 def test_a_typed_password_is_scrubbed_from_error_messages_too(tmp_path):

@@ -375,14 +375,16 @@ def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> Non
 @handles_errors
 def serve(name, port) -> None:
     """Run flow NAME's replica on 127.0.0.1 until Ctrl-C, to look at it in a browser."""
+    from assistant.commands.common import info
     from assistant.errors import InputError
     from assistant.language.flow import find_flow, load_flow
     from assistant.sites.replica import serve as run
-    from assistant.workbench.flowtest import replica_spec
+    from assistant.workbench.flowtest import announce_code, replica_spec
 
     loaded = load_flow(find_flow(name))
     if loaded.test is None:
         raise InputError(f"{loaded.path}: no test: block naming a replica")
+    announce_code(loaded, info)
     run(replica_spec(loaded), port, on_ready=lambda s: click.echo(f"{loaded.id} replica: {s.url}/  (Ctrl-C to stop)"))
 
 

@@ -90,6 +90,7 @@ def choose(names: Sequence[str], *, live: bool, note: Callable[[str], None] = la
     """The flows to replay, sorted by id. Named flows must exist (InputError otherwise); a flow
     file that does not load is kept, so that it fails as a test, naming its problem."""
     from assistant.language.flow import all_flow_files, find_flow, load_flow
+    from assistant.workbench.flowtest import announce_code
 
     if names:
         files = [find_flow(name) for name in names]
@@ -113,6 +114,8 @@ def choose(names: Sequence[str], *, live: bool, note: Callable[[str], None] = la
                 note(f"{flow.id}: no test: block; not replayed")
                 continue
         steps = len(flow.steps) + (len(flow.test.login_steps) if flow.test is not None else 0)
+        if flow.id not in entries and not live:
+            announce_code(flow, note)  # here, before the workers import it, where the person sees it
         entries.setdefault(flow.id, Entry(flow.id, str(path), steps))
     return sorted(entries.values(), key=lambda e: e.id)
 

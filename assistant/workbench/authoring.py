@@ -389,8 +389,9 @@ def _walk(
             if flow.test is None:
                 raise InputError(f"{flow.path}: no replica named (test: block); pass --live or --base-url URL")
             from assistant.sites.replica import open_replica
-            from assistant.workbench.flowtest import log_in_for_test, replica_spec
+            from assistant.workbench.flowtest import announce_code, log_in_for_test, replica_spec
 
+            announce_code(flow, log)
             server = open_replica(replica_spec(flow)).start()
             base_url = server.url  # allowed for this run: submit() adds base_url's origin
             site_home = scratch / "home"

@@ -44,6 +44,40 @@ def replica_spec(flow: Flow) -> str | Path:
     return flow.beside(spec)
 
 
+def outside_code(flow: Flow) -> Path | None:
+    """The site.py a flow's test runs when it does not come with the assistant (a flow pack's,
+    HOME/flows', one from --flows or a clone): code someone else may have written."""
+    if flow.test is None:
+        return None
+    spec = replica_spec(flow)
+    if isinstance(spec, str):
+        return None
+    from assistant.language.catalog import bundled
+
+    code = (Path(spec) / "site.py").resolve()
+    try:
+        if bundled().resolve() in code.parents:
+            return None
+    except InputError:  # no bundled flows installed: nothing is the assistant's own
+        pass
+    return code
+
+
+_ANNOUNCED: set[Path] = set()
+
+
+def announce_code(flow: Flow, echo: Callable[[str], None]) -> None:
+    """Say which replica code is about to run, before it is imported, once per file a process."""
+    code = outside_code(flow)
+    if code is None or code in _ANNOUNCED:
+        return
+    _ANNOUNCED.add(code)
+    echo(
+        f"note: running {code}: {flow.id}'s test site, Python from outside the assistant that runs "
+        "with your rights; read a replica you did not write before testing its flow"
+    )
+
+
 def perform(page, flow: Flow, steps: Sequence[StepBase], base_url: str, evidence: Path, guard=None) -> None:
     """Do a person's part (log in, solve a CAPTCHA) with the flow language's own steps."""
     from assistant.language.urls import origin_of
@@ -174,6 +208,7 @@ def _run(
     from assistant.sites.replica import open_replica
 
     home = scratch / "home"
+    announce_code(flow, log)
     server = open_replica(replica_spec(flow))
     server.start()
     outcome = None
