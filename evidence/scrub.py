@@ -112,6 +112,7 @@ class Secrets:
         self._raw: list[bytes] = []  # the same, encoded, for snapshots
         self.values: set[str] = set()
         self.typed: set[str] = set()  # what the run itself typed (add_typed): a page may show it
+        self._typed_forms: set[str] = set()
         for value in values:
             self.add(value)
 
@@ -120,15 +121,7 @@ class Secrets:
         if len(value) < max(min_length, MIN_SECRET) or value in self.values:
             return
         self.values.add(value)
-        forms = {
-            value,
-            quote(value, safe=""),
-            quote(value),
-            quote_plus(value),
-            html.escape(value),
-            json.dumps(value)[1:-1],
-            json.dumps(value, ensure_ascii=False)[1:-1],
-        }
+        forms = Secrets._forms_of([value])
         known = set(self._forms)
         self._forms += [form for form in forms if len(form) >= MIN_SECRET and form not in known]
         self._forms.sort(key=len, reverse=True)
@@ -140,6 +133,27 @@ class Secrets:
         self.add(value)
         if value in self.values:  # not too short to be one
             self.typed.add(value)
+            self._typed_forms = Secrets._forms_of(self.typed)
+
+    def holds_typed(self, text: str) -> bool:
+        """Whether `text` holds a typed value, as it is or encoded (a URL made of a password)."""
+        return any(form in text for form in self._typed_forms)
+
+    @staticmethod
+    def _forms_of(values: Iterable[str]) -> set[str]:
+        """Each value as it may appear written down: raw, URL-, form-, HTML- and JSON-encoded."""
+        forms: set[str] = set()
+        for value in values:
+            forms |= {
+                value,
+                quote(value, safe=""),
+                quote(value),
+                quote_plus(value),
+                html.escape(value),
+                json.dumps(value)[1:-1],
+                json.dumps(value, ensure_ascii=False)[1:-1],
+            }
+        return {form for form in forms if len(form) >= MIN_SECRET}
 
     def __bool__(self) -> bool:
         return bool(self.values)

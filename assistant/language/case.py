@@ -160,6 +160,15 @@ class Case(Strict):
             self._digests[key] = sha256_file(path)
         return self._digests[key]
 
+    def with_copies(self, copies: list[Path], digests: dict[str, str]) -> Case:
+        """This case with its attachments replaced by a run's copies of them (and their SHA-256,
+        by path), remembering the person's own paths for the journal (as_filed)."""
+        staged = self.model_copy(update={"attachments": copies})
+        staged._source = self._source
+        staged._originals = list(self.attachments) if self._originals is None else self._originals
+        staged._digests = dict(digests)
+        return staged
+
     def as_filed(self) -> dict[str, Any]:
         """The case as the journal keeps it: with the person's own file paths, not a run's copies."""
         data = self.model_dump(mode="json")

@@ -139,6 +139,9 @@ class Guard:
         self.policy = policy
         self.log = log
         self.page = None  # the run's own page; main-frame navigations of others are pop-ups
+        # The run's secrets (evidence.scrub.Secrets, the capturer's): a request to an
+        # allowed_resources host that carries a typed one is refused like data to another host.
+        self.secrets: Any = None
         self.blocked: list[dict[str, Any]] = []
         self.violation: dict[str, Any] | None = None
         self._noted: set[str] = set()
@@ -270,10 +273,19 @@ class Guard:
         method = request.method.upper()
         kind = request.resource_type
         if method == "GET" and kind in SUBRESOURCES and self.policy.allows_resource(scheme, host, port):
-            return True
+            if not self._carries_secret(url):
+                return True
+            # A picture's address made of a typed password: a resource host takes pictures, not data.
+            self._record(request, scheme, display(scheme, host, port), "data", stop=True)
+            return False
         what, stop = self._classify(request, method, kind)
         self._record(request, scheme, display(scheme, host, port), what, stop=stop)
         return False
+
+    def _carries_secret(self, url: str) -> bool:
+        """Whether a URL holds a value the run typed into a password or secret field (as it is,
+        or URL-encoded: the forms evidence.scrub.Secrets knows)."""
+        return self.secrets is not None and bool(self.secrets.holds_typed(url))
 
     def _classify(self, request, method: str, kind: str) -> tuple[str, bool]:
         if request.is_navigation_request():

@@ -200,6 +200,7 @@ class BrowserSession:
             if self.started is not None:  # the lent browser outlives the run: its context must not
                 stack.callback(_close_quietly, context)
             if guard is not None:
+                guard.secrets = self.capturer.secrets
                 guard.install(context)
             self.capturer.start(context)
             page = self.capturer.new_page(context)
