@@ -283,7 +283,12 @@ def test_the_number_is_handed_over_before_the_confirmation_capture(portal, page,
         if fails:
             raise BrokenPipeError("stdout closed")
 
-    options = RunOptions(extra_origins=(origin_of(portal.url),), on_confirmation=on_confirmation, log=notes.append)
+    options = RunOptions(
+        extra_origins=(origin_of(portal.url),),
+        on_confirmation=on_confirmation,
+        log=notes.append,
+        uploads={path.name: path for path in case.attachments},  # what an upload step may hand over, by name
+    )
     result = Runner(page, flow, build_context(case, flow, portal.url), package, options).run()
 
     ((number, url, files_then),) = seen
