@@ -145,18 +145,26 @@ def banner_fields(
 
 
 def _fit_text(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int) -> str:
-    if draw.textlength(text, font=fnt) <= width:
+    # No glyph is narrower than a pixel: what is past `width` characters never shows. A page
+    # chooses its title (a 1 MB one took minutes to cut a character at a time): cut, then bisect.
+    if len(text) <= width and draw.textlength(text, font=fnt) <= width:
         return text
-    while text and draw.textlength(text + "…", font=fnt) > width:
-        text = text[:-1]
-    return text + "…"
+    text = text[: max(width, 1)]
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if draw.textlength(text[:mid] + "…", font=fnt) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
 
 
 def _wrap(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int, max_lines: int = 3) -> list[str]:
     """Break text into lines that fit width (at spaces where it can, anywhere in a URL);
     the last allowed line ends with … if text is longer still."""
     lines: list[str] = []
-    rest = text
+    rest = text[: max(width, 1) * (max_lines + 1)]  # more never shows (see _fit_text)
     while rest and len(lines) < max_lines:
         if draw.textlength(rest, font=fnt) <= width:
             lines.append(rest)

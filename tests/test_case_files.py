@@ -209,3 +209,12 @@ def test_templates_see_file_names_never_where_the_files_are(tmp_path):
         sent = server.received[0].fields["msg"]
     assert sent.startswith("demo-app-error.png demo-receipt.pdf | demo-app-error.png demo-receipt.pdf | ")
     assert str(tmp_path) not in sent and str(tmp_path / "home") not in sent and "/tmp" not in sent
+
+
+def test_a_file_name_with_a_line_break_is_bad_input(tmp_path):
+    odd = tmp_path / "receipt\nBcc: x@example.com.pdf"
+    odd.write_bytes(b"%PDF-1.4\n")
+    case = case_listing(tmp_path, [odd.name])
+    done = run_cli("check", "--case", str(case), home=tmp_path / "home")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "case.yaml:" in done.stderr and "control character in the name; rename the file" in done.stderr

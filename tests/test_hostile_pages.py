@@ -269,3 +269,20 @@ def test_the_disk_watch_stops_a_run_that_writes_past_its_limit(tmp_path):
             "stopped: the browser wrote more than 1024 bytes to this machine's disk during the run "
             "(what the page stored); nothing more was written"
         )
+
+
+def test_a_page_that_floods_its_console_and_its_title_is_kept_to_bounds(tmp_path, provider):
+    provider.pages["/form"] = FORM + (
+        "<script>for (let i = 0; i < 12000; i++) console.log('spam ' + i);"
+        " console.log('x'.repeat(2000000)); document.title = 'T'.repeat(1000000);</script>"
+    )
+    done = submit(tmp_path, provider)
+    assert done.returncode == 0, done.stderr
+    assert "the page wrote more than 10000 console messages; the rest are not kept" in done.stderr
+    out = tmp_path / "evidence"
+    rows = (out / "logs" / "console.jsonl").read_text().splitlines()
+    assert len(rows) == 10_000
+    manifest = json.loads((out / "manifest.json").read_text())
+    titles = [f["meta"]["title"] for f in manifest["files"] if f["role"] == "screenshot" and f["meta"].get("title")]
+    assert titles and all(len(t) < 10_100 and t.endswith("more characters not kept]") for t in titles)
+    assert (out / "manifest.json").stat().st_size < 2_000_000

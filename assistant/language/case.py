@@ -134,6 +134,8 @@ class Case(Strict):
         for path in paths:
             if not yamlsource.openable(str(path)):
                 raise ValueError(f"'{str(path)[:80]}' is not a file name this system can open")
+            if CONTROL.search(path.name):  # the name goes into an email header and a form's upload
+                raise ValueError(f"{str(path)[:80]!r}: a line break or control character in the name; rename the file")
         return paths
 
     def where(self, *loc: Any) -> str:

@@ -93,6 +93,19 @@ class PageNotAnswering(RuntimeError):
     """The page's scripts hold its thread: nothing can be read or photographed from it."""
 
 
+# What a page can make a run keep of its console and errors, and of its title and address in
+# each capture's record: a page chooses their size (a 1 MB title, a console message a
+# millisecond), and the evidence keeps them whole up to these.
+MAX_LOG_ROWS = 10_000
+MAX_TEXT = 10_000
+
+
+def _cut(text: Any) -> Any:
+    if isinstance(text, str) and len(text) > MAX_TEXT:
+        return text[:MAX_TEXT] + f"… [{len(text) - MAX_TEXT} more characters not kept]"
+    return text
+
+
 # Windows a run keeps open at once: its own page, a report page and a few the site opens.
 MAX_PAGES = 8
 
@@ -253,24 +266,28 @@ class Capturer:
             return
 
         def on_console(message):
+            if self._full(self.console, "console messages"):
+                return
             location = message.location or {}
             self.console.append(
                 {
                     "time": utcnow().isoformat(),
                     "type": message.type,
-                    "text": message.text,
-                    "url": location.get("url"),
+                    "text": _cut(message.text),
+                    "url": _cut(location.get("url")),
                     "line": location.get("lineNumber"),
                 }
             )
 
         def on_error(error):
+            if self._full(self.errors, "page errors"):
+                return
             self.errors.append(
                 {
                     "time": utcnow().isoformat(),
-                    "url": page.url,
-                    "message": str(error),
-                    "stack": getattr(error, "stack", None),
+                    "url": _cut(page.url),
+                    "message": _cut(str(error)),
+                    "stack": _cut(getattr(error, "stack", None)),
                 }
             )
 
@@ -359,6 +376,13 @@ class Capturer:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
         self._secret_fields.append(locator)
 
+    def _full(self, rows: list[dict], what: str) -> bool:
+        """True once a page has filled a log to its bound (it could fill memory and the package)."""
+        if len(rows) < MAX_LOG_ROWS:
+            return False
+        self._note(f"the page wrote more than {MAX_LOG_ROWS} {what}; the rest are not kept")
+        return True
+
     def _note(self, message: str) -> None:
         if message not in self._notes:
             self._notes.add(message)
@@ -406,9 +430,9 @@ class Capturer:
             raw = target.screenshot(type="png", **kwargs)
         raw = self._mask_typed(page, raw, full_page=full_page and element is None, element=element)
         taken = utcnow()
-        url = self.secrets.url(page.url)
+        url = _cut(self.secrets.url(page.url))
         title = title if title is not None else self._title(page)
-        title = self.secrets.text(title) if title is not None else None
+        title = _cut(self.secrets.text(title)) if title is not None else None
         original = stamp.add_text_chunks(
             raw,
             {
