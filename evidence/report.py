@@ -407,6 +407,12 @@ def render_html(manifest: Manifest) -> str:
                     if shot.meta.get("cut")
                     else ""
                 )
+                + (
+                    f"<br><span class='warn'>Blacked out: {_e(shot.meta['secret_hidden'])} place(s) where the page "
+                    "showed a password or secret typed in this run</span>"
+                    if shot.meta.get("secret_hidden")
+                    else ""
+                )
                 + _snapshots(shot, by_path)
                 + "</figcaption></figure>"
             )

@@ -126,6 +126,11 @@ def test_a_password_the_page_retypes_and_echoes_is_in_no_file_and_in_no_picture(
     first, *later = shots
     assert magenta_pixels(first) > 50  # the control line: the count sees magenta text
     assert {p.name: magenta_pixels(p) for p in later} == {p.name: 0 for p in later}
+    # The record and the report say the picture was blacked out there.
+    manifest = json.loads((out / "manifest.json").read_text())
+    typed = next(f for f in manifest["files"] if f["path"] == "screenshots/002-typed.png")
+    assert typed["meta"]["secret_hidden"] >= 5
+    assert "place(s) where the page showed a password or secret typed in this run" in (out / "report.html").read_text()
 
 
 HOSTILE_SNAPSHOT = """

@@ -428,7 +428,7 @@ class Capturer:
                 if clip is not None:
                     kwargs["clip"] = clip
             raw = target.screenshot(type="png", **kwargs)
-        raw = self._mask_typed(page, raw, full_page=full_page and element is None, element=element)
+        raw, hidden = self._mask_typed(page, raw, full_page=full_page and element is None, element=element)
         taken = utcnow()
         url = _cut(self.secrets.url(page.url))
         title = title if title is not None else self._title(page)
@@ -454,6 +454,8 @@ class Capturer:
         }
         if self._cut is not None:
             meta["cut"] = self._cut
+        if hidden:
+            meta["secret_hidden"] = hidden  # places showing a typed secret, blacked out (or "all")
         meta.update(self._server(page))
         if role == STEP_ROLE:
             # The running record after each action: timestamped and hashed, but the
@@ -481,8 +483,9 @@ class Capturer:
         )
         return path
 
-    def _mask_typed(self, page, raw: bytes, *, full_page: bool, element) -> bytes:
-        """The picture with every place the page shows a value the run typed blacked out.
+    def _mask_typed(self, page, raw: bytes, *, full_page: bool, element) -> tuple[bytes, int | str]:
+        """The picture with every place the page shows a value the run typed blacked out, and how
+        many places (or "all").
 
         Measured right after the picture is taken, while the page is as it was photographed
         (a form's values written in, textareas stretched). The main frame is searched in a world
@@ -490,30 +493,32 @@ class Capturer:
         A page that cannot be searched is blacked out whole: it may show the secret."""
         typed = sorted(self.secrets.typed)
         if not typed:
-            return raw
+            return raw, 0
         try:
             found = self._secret_boxes(page, typed, full_page=full_page, element=element)
         except Exception:
             found = None
+        if found is not None and not found[3]:
+            return raw, 0
         from PIL import Image, ImageDraw
 
         with Image.open(io.BytesIO(raw)) as opened:
             picture = opened.convert("RGB")
         draw = ImageDraw.Draw(picture)
+        hidden: int | str = "all"
         if found is None:
             self._note("a page could not be searched for a typed secret: its picture is blacked out whole")
             draw.rectangle((0, 0, picture.width, picture.height), fill="#000000")
         else:
             ratio, dx, dy, boxes = found
-            if not boxes:
-                return raw
+            hidden = len(boxes)
             for x, y, w, h in boxes:
                 left, top = (x - dx - MASK_MARGIN) * ratio, (y - dy - MASK_MARGIN) * ratio
                 right, bottom = (x - dx + w + MASK_MARGIN) * ratio, (y - dy + h + MASK_MARGIN) * ratio
                 draw.rectangle((left, top, right, bottom), fill="#000000")
         out = io.BytesIO()
         picture.save(out, "PNG", compress_level=1)
-        return out.getvalue()
+        return out.getvalue(), hidden
 
     def _secret_boxes(
         self, page, typed: list[str], *, full_page: bool, element
