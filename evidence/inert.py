@@ -33,6 +33,7 @@ import email.policy
 import hashlib
 from dataclasses import dataclass, field
 from email.message import Message
+from html import escape as html_escape
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -185,13 +186,30 @@ def _set_text(part: Message, text: str, charset: str) -> None:
     part.set_payload(quoprimime.body_encode(data.decode("latin-1"), maxlinelen=76, eol="\r\n"))
 
 
+# Parse, clean, write out, and again, until the text no longer changes. Lexbor writes the text of
+# a <style>, <xmp>, <iframe> or <noembed> inside <svg> or <math> back out unescaped, where a browser
+# escapes it: text that was harmless in the tree ("&lt;meta http-equiv=refresh…") would be markup
+# when the file is read again. The next round reads the file as a browser would, and cleans that.
+ROUNDS = 4
+
+
 def _clean_document(text: str, policy: str, counts: dict[str, int], *, keep: Any) -> str:
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(text)
-    root = tree.root
-    if root is not None:
-        _clean(root, counts, keep)
+    for _ in range(ROUNDS):
+        tree = LexborHTMLParser(text)
+        root = tree.root
+        if root is not None:
+            _clean(root, counts, keep)
+        cleaned = tree.html or ""
+        if cleaned == text:
+            break
+        text = cleaned
+    else:  # it never settled: what the page wrote is kept as text, not as a page
+        _count(counts, "page kept as text only")
+        body = tree.body.text(separator="\n") if tree.body is not None else ""
+        text = f"<!DOCTYPE html><html><head></head><body><pre>{html_escape(body)}</pre></body></html>"
+        tree = LexborHTMLParser(text)
     head = tree.head
     if head is not None:
         guard = LexborHTMLParser(
@@ -203,8 +221,7 @@ def _clean_document(text: str, policy: str, counts: dict[str, int], *, keep: Any
                 first.insert_before(meta)
             else:
                 head.insert_child(meta)
-    serialized = tree.html or ""
-    return serialized
+    return tree.html or ""
 
 
 def _count(counts: dict[str, int], what: str) -> None:

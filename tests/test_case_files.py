@@ -105,9 +105,11 @@ def test_a_folder_swapped_on_the_way_to_a_file_is_refused(tmp_path):
 
 def test_what_is_staged_is_the_file_as_checked_with_its_own_time(tmp_path):
     from assistant.casework.attachments import stage
+    from assistant.language.case import load_case
 
-    case = _loaded(tmp_path)
-    os.utime(case.attachments[0], (1_700_000_000, 1_700_000_000))
+    case_file = write_case(tmp_path)
+    os.utime(tmp_path / "demo-app-error.png", (1_700_000_000, 1_700_000_000))
+    case = load_case(case_file, home=tmp_path / "home")
     staged = stage(case, tmp_path / "run")
     copy = staged.attachments[0]
     assert copy.parent == tmp_path / "run" and copy.name == case.attachments[0].name
@@ -218,3 +220,53 @@ def test_a_file_name_with_a_line_break_is_bad_input(tmp_path):
     done = run_cli("check", "--case", str(case), home=tmp_path / "home")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "case.yaml:" in done.stderr and "control character in the name; rename the file" in done.stderr
+
+
+def test_a_hard_link_to_a_file_elsewhere_is_refused(tmp_path):
+    """A second name for a file inside the case's folder says nothing of where the file is: a
+    hard link to the home's signing key would pass any check of the path."""
+    home = tmp_path / "home"
+    (home / "keys").mkdir(parents=True)
+    key = home / "keys" / "evidence-ed25519.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    folder = tmp_path / "case"
+    folder.mkdir()
+    os.link(key, folder / "receipt.pdf")
+    done = run_cli("check", "--case", str(case_listing(folder, ["receipt.pdf"])), home=home)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "case.yaml:" in done.stderr and "has 2 names on this disk (a hard link)" in done.stderr
+
+
+def test_a_pipe_in_place_of_a_checked_file_is_refused_at_once(tmp_path):
+    from assistant.language.case import open_once
+
+    pipe = tmp_path / "receipt.pdf"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match="is not a regular file"):
+        open_once(pipe, "case.yaml:9:3: attachments[0]")  # returns at once: nothing opened it for writing
+
+
+def test_another_file_renamed_in_after_the_check_is_not_copied(tmp_path):
+    from assistant.casework.attachments import stage
+
+    case = _loaded(tmp_path)
+    checked = case.attachments[1]  # demo-receipt.pdf
+    impostor = tmp_path / "impostor.pdf"
+    impostor.write_bytes(b"%PDF-1.4\n% not the receipt the case was checked with\n")
+    impostor.rename(checked)
+    with pytest.raises(InputError, match=r"demo-receipt\.pdf changed after the case was checked \(another file"):
+        stage(case, tmp_path / "run")
+
+
+def test_a_small_file_holding_a_huge_picture_is_refused_before_it_is_decoded(tmp_path):
+    from PIL import Image
+
+    case = write_case(tmp_path)
+    Image.new("1", (13_300, 13_300)).save(tmp_path / "demo-app-error.png")  # a few KB on disk
+    done, peak = peak_rss_mb(
+        [sys.executable, "-m", "assistant", "check", "--case", str(case)],
+        {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"},
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is a picture of 13300 × 13300 pixels; a case attaches pictures of up to 89 megapixels" in done.stderr
+    assert peak < 250, peak

@@ -142,6 +142,8 @@ HOSTILE_SNAPSHOT = """
 <svg width="10" height="10"><image href="ATTACKER/svg.png"/><script>OPENED && fetch('ATTACKER/svg-script')</script></svg>
 <iframe srcdoc="<script>top.OPENED && fetch('ATTACKER/srcdoc')</script>"></iframe>
 <noscript><p title="</noscript><img src='ATTACKER/mxss'>"></p></noscript>
+<svg width="0" height="0"><style>&lt;meta http-equiv=refresh content="0;url=ATTACKER/svg-style-refresh"&gt;</style></svg>
+<math><style>&lt;b&gt;&lt;a href="ATTACKER/math-style-click" style="position:fixed;inset:0"&gt;x&lt;/a&gt;</style></math>
 <script>
   if (OPENED) { fetch('ATTACKER/opened'); new Image().src = 'ATTACKER/opened-img'; }
 </script>"""
@@ -163,6 +165,8 @@ def test_snapshots_are_inert_when_opened_and_the_manifest_keeps_the_originals_ha
     for path in opened:
         page.goto(path.as_uri())
         page.wait_for_timeout(300)
+        page.mouse.click(5, 5)  # a link a parser trick would lay over the page goes nowhere
+        page.wait_for_timeout(200)
         if path.suffix == ".html":
             assert "<script" not in path.read_text().lower()
     time.sleep(0.5)
@@ -205,13 +209,14 @@ def test_inert_snapshots_of_a_hostile_page_fetch_nothing_when_opened(tmp_path, a
     target.write_bytes(made.data)
     page.goto(target.as_uri())
     page.wait_for_timeout(800)
-    page.locator("#b").click(timeout=2000, no_wait_after=True)  # a form post is refused too
+    page.locator("#b").dispatch_event("click")  # a form post is refused too
+    page.mouse.click(5, 5)  # and a link a parser trick would lay over the page goes nowhere
     page.wait_for_timeout(300)
     assert attacker.log == [], [h.path for h in attacker.log]
     if kind == "html":
         assert made.removed["script"] >= 3 and made.removed["handler"] >= 2
     else:  # Chromium's archive keeps no script or handler itself; the refresh put into it goes
-        assert made.removed["meta refresh"] == 1 and "script" not in made.removed
+        assert made.removed["meta refresh"] >= 1 and "script" not in made.removed
 
 
 def test_a_pushed_download_is_refused_and_never_reaches_the_disk(tmp_path, provider):

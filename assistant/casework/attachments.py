@@ -15,15 +15,12 @@ same one without reading a large file whole.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat
-import sys
 from pathlib import Path
 
 from assistant.errors import InputError
-from assistant.language.case import MAX_ATTACHMENT_BYTES, Case, megabytes
+from assistant.language.case import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_BYTES, Case, identity, megabytes, open_once
 from assistant.language.flow import Flow
 from evidence.fit import CannotFit, Limits, precheck
 
@@ -58,18 +55,22 @@ def refusal(case: Case, flow: Flow) -> str | None:
 
 def stage(case: Case, folder: Path) -> Case:
     """The case with its attachments copied into `folder` (the run's own, private): each file
-    opened once, checked to be the file the case was loaded with, copied and hashed. Names stay
-    as the person gave them; a name given twice gets -2, -3 before its ending."""
+    opened once, checked to be the very file the case was loaded with (same file, size and time),
+    copied and hashed. Names stay as the person gave them; a name given twice gets -2, -3."""
     if not case.attachments:
         return case
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     copies: list[Path] = []
     digests: dict[str, str] = {}
     taken: set[str] = set()
+    total = 0
     for index, original in enumerate(case.attachments):
         where = f"{case.where('attachments', index)}: attachments[{index}]"
         target = folder / _unique(original.name, taken)
-        digests[str(target)] = _copy(original, target, where)
+        digests[str(target)], size = _copy(case, original, target, where)
+        total += size
+        if total > MAX_ATTACHMENTS_BYTES:
+            raise InputError(f"{where}: the attachments grew past {megabytes(MAX_ATTACHMENTS_BYTES)}; nothing was sent")
         copies.append(target)
     return case.with_copies(copies, digests)
 
@@ -84,24 +85,15 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _copy(original: Path, target: Path, where: str) -> str:
-    changed = f"{where}: {original} changed after the case was checked"
-    # No link followed in the last part; a FIFO swapped in does not hold the run (O_NONBLOCK).
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+def _copy(case: Case, original: Path, target: Path, where: str) -> tuple[str, int]:
+    source, info = open_once(original, where)
     try:
-        source = os.open(original, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"{changed} (it is now a link); nothing was sent: check the case's folder") from None
-        raise InputError(f"{where}: cannot read {original}: {exc.strerror}; nothing was sent") from None
-    try:
-        info = os.fstat(source)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{changed} (it is no longer a regular file); nothing was sent")
-        opened = _path_of(source)
-        if opened is not None and opened != original:
-            raise InputError(f"{changed} (a folder on its way now leads to {opened}); nothing was sent")
-        os.set_blocking(source, True)
+        checked = case.checked_as(original)
+        if checked is not None and identity(info) != checked:
+            raise InputError(
+                f"{where}: {original} changed after the case was checked (another file, or other bytes); "
+                "nothing was sent: check the file and run again"
+            )
         digest = hashlib.sha256()
         copied = 0
         with open(target, "xb") as out:
@@ -109,7 +101,8 @@ def _copy(original: Path, target: Path, where: str) -> str:
                 copied += len(chunk)
                 if copied > MAX_ATTACHMENT_BYTES:
                     raise InputError(
-                        f"{changed} (it grew past {megabytes(MAX_ATTACHMENT_BYTES)} while it was read); nothing was sent"
+                        f"{where}: {original} changed after the case was checked (it grew past "
+                        f"{megabytes(MAX_ATTACHMENT_BYTES)} while it was read); nothing was sent"
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -118,22 +111,4 @@ def _copy(original: Path, target: Path, where: str) -> str:
         os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
     finally:
         os.close(source)
-    return digest.hexdigest()
-
-
-def _path_of(fd: int) -> Path | None:
-    """The path the open file has now, as the kernel knows it; None where it cannot tell."""
-    if sys.platform.startswith("linux"):
-        try:
-            return Path(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            return None
-    if sys.platform == "darwin":
-        import fcntl
-
-        try:
-            raw = fcntl.fcntl(fd, 50, b"\0" * 1024)  # F_GETPATH
-            return Path(raw.split(b"\0", 1)[0].decode())
-        except OSError:
-            return None
-    return None
+    return digest.hexdigest(), copied

@@ -7,12 +7,16 @@ missing required fields are asked for, one by one.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 from pydantic import (
     AfterValidator,
@@ -126,6 +130,9 @@ class Case(Strict):
     # `attachments` then names the copies, which is all the run reads; these are the person's paths.
     _originals: list[Path] | None = PrivateAttr(None)
     _digests: dict[str, str] = PrivateAttr(default_factory=dict)
+    # What each attachment was when the case was checked (identity()), by resolved path: a run
+    # copies only the same file.
+    _checked: dict[str, tuple[int, ...]] = PrivateAttr(default_factory=dict)
 
     @field_validator("attachments")
     @classmethod
@@ -169,7 +176,12 @@ class Case(Strict):
         staged._source = self._source
         staged._originals = list(self.attachments) if self._originals is None else self._originals
         staged._digests = dict(digests)
+        staged._checked = {}
         return staged
+
+    def checked_as(self, path: Path) -> tuple[int, ...] | None:
+        """The attachment's identity when the case was checked (see identity), if it was."""
+        return self._checked.get(str(path))
 
     def as_filed(self) -> dict[str, Any]:
         """The case as the journal keeps it: with the person's own file paths, not a run's copies."""
@@ -290,6 +302,7 @@ def _resolve_attachments(
     Sizes are judged from the file system before a byte is read (a sparse 1 GB file reads fast
     and fills memory all the same)."""
     resolved = []
+    identities: dict[str, tuple[int, ...]] = {}
     total = 0
     for index, path in enumerate(case.attachments):
         line, col = source.position(("attachments", index))
@@ -298,32 +311,33 @@ def _resolve_attachments(
         full = contained_attachment(
             path, base if in_file else Path.cwd(), where, in_file=in_file, home=home, case_name=Path(source.path).name
         )
-        size = full.stat().st_size
-        if size > MAX_ATTACHMENT_BYTES:
-            raise InputError(
-                f"{where}: {path} is {megabytes(size)}; a case attaches files of up to "
-                f"{megabytes(MAX_ATTACHMENT_BYTES)}: attach the pages or the picture that show the problem"
-            )
-        total += size
-        if total > MAX_ATTACHMENTS_BYTES:
-            raise InputError(
-                f"{where}: with {path} the attachments come to {megabytes(total)}; a case attaches "
-                f"up to {megabytes(MAX_ATTACHMENTS_BYTES)} in all: leave out what does not show the problem"
-            )
-        try:
-            with open(full, "rb") as handle:
+        source_fd, info = open_once(full, where, path)
+        with os.fdopen(source_fd, "rb") as handle:
+            size = info.st_size
+            if size > MAX_ATTACHMENT_BYTES:
+                raise InputError(
+                    f"{where}: {path} is {megabytes(size)}; a case attaches files of up to "
+                    f"{megabytes(MAX_ATTACHMENT_BYTES)}: attach the pages or the picture that show the problem"
+                )
+            total += size
+            if total > MAX_ATTACHMENTS_BYTES:
+                raise InputError(
+                    f"{where}: with {path} the attachments come to {megabytes(total)}; a case attaches "
+                    f"up to {megabytes(MAX_ATTACHMENTS_BYTES)} in all: leave out what does not show the problem"
+                )
+            try:
                 head = handle.read(16)
-        except OSError as exc:
-            raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
-        if not head:
-            raise InputError(f"{where}: {path} is empty; attach the file itself")
-        problem = _unreadable_image(full)
-        if problem:
-            raise InputError(
-                f"{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG"
-            )
+            except OSError as exc:
+                raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+            if not head:
+                raise InputError(f"{where}: {path} is empty; attach the file itself")
+            if full.suffix.lower() in IMAGE_SUFFIXES:
+                handle.seek(0)
+                _check_image(handle, where, path)
+        identities[str(full)] = identity(info)
         resolved.append(full)
     case.attachments = resolved
+    case._checked = identities
     return case
 
 
@@ -379,8 +393,6 @@ def contained_attachment(
             f"{where}: {path} is inside the assistant's own folder ({own}), which holds its "
             "database, keys and sessions; attach a copy of the document from elsewhere"
         )
-    import stat
-
     mode = real.stat().st_mode
     if stat.S_ISDIR(mode):
         raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
@@ -392,17 +404,84 @@ def contained_attachment(
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 
 
-def _unreadable_image(path: Path) -> str | None:
-    """Why an image attachment cannot be decoded (a truncated or mislabelled file), or None."""
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        return None
+def _check_image(handle: BinaryIO, where: str, path: Path) -> None:
+    """An image attachment must decode whole (a truncated or mislabelled file does not), and be
+    no bigger in pixels than Pillow decodes without a warning (~89 megapixels): a 700 KB file can
+    hold 13,300 × 13,300 pixels, 680 MB once decoded."""
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
+        with Image.open(handle) as image:
+            pixels = image.width * image.height
+            if pixels > (Image.MAX_IMAGE_PIXELS or pixels):
+                raise InputError(
+                    f"{where}: {path} is a picture of {image.width} × {image.height} pixels; a case attaches "
+                    f"pictures of up to {(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels: export it smaller"
+                )
             image.load()  # decodes every byte: catches truncated files that verify() lets through
+    except InputError:
+        raise
     except Exception as exc:  # Pillow raises several types for broken files
-        return str(exc).split("\n")[0] or type(exc).__name__
+        problem = str(exc).split("\n")[0] or type(exc).__name__
+        raise InputError(
+            f"{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG"
+        ) from None
+
+
+def identity(info: os.stat_result) -> tuple[int, ...]:
+    """What tells that a file is still the one that was checked: the same file, size and time."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def open_once(path: Path, where: str, shown: Path | str | None = None) -> tuple[int, os.stat_result]:
+    """(file descriptor, its stat) of an attachment, opened without following a link in its last
+    part and without waiting on a pipe, and checked to be the regular file at `path` (a folder on
+    its way swapped for a link shows in where the kernel says it is) with no other name on this
+    disk (a hard link would take a file from outside the case's folder, the home's keys among
+    them). Raises InputError saying what changed."""
+    shown = shown if shown is not None else path
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    changed = f"{where}: {shown} changed after the case was checked"
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{changed} (it is now a link); nothing was sent: check the case's folder") from None
+        raise InputError(f"{where}: cannot read {shown}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{where}: {shown} is not a regular file (a device, pipe or socket); attach a saved file")
+        opened = _path_of(fd)
+        if opened is not None and opened != path:
+            raise InputError(f"{changed} (a folder on its way now leads to {opened}); nothing was sent")
+        if info.st_nlink > 1:
+            raise InputError(
+                f"{where}: {shown} has {info.st_nlink} names on this disk (a hard link), so it may be a file "
+                "from elsewhere; attach a copy of it instead"
+            )
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def _path_of(fd: int) -> Path | None:
+    """The path an open file has now, as the kernel knows it; None where it cannot tell."""
+    if sys.platform.startswith("linux"):
+        try:
+            return Path(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            return None
+    if sys.platform == "darwin":
+        import fcntl
+
+        try:
+            raw = fcntl.fcntl(fd, 50, b"\0" * 1024)  # F_GETPATH
+            return Path(raw.split(b"\0", 1)[0].decode())
+        except OSError:
+            return None
     return None
 
 

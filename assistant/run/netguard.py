@@ -47,10 +47,16 @@ REPORT_BINDING = "__supportAssistantRefused"
 # page, whatever the browser, they are turned off before the page's own scripts run: the names
 # are made read-only and unremovable, and a constructor throws as in a browser whose policy
 # forbids them. Playwright's init scripts run in every frame, blank and srcdoc frames and
-# pop-ups included; workers have no RTCPeerConnection.
+# pop-ups included. Workers have no RTCPeerConnection, but do have WebTransport, and no init
+# script runs in them: there only the proxy holds it (a browser on this machine); see README,
+# "Known limits", for a browser on another machine.
 PAGE_GUARD = (
     r"""(() => {
-  const report = (name) => { try { const f = globalThis.REPORT_BINDING; if (typeof f === 'function') f(name); } catch (e) {} };
+  const bound = globalThis.REPORT_BINDING;  // the page may replace the global later, not this
+  const report = (name) => {
+    try { const f = typeof bound === 'function' ? bound : globalThis.REPORT_BINDING; if (typeof f === 'function') f(name); }
+    catch (e) {}
+  };
   for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'WebTransport']) {
     if (!(name in globalThis)) continue;
     const refused = function () {
