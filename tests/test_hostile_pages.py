@@ -94,6 +94,10 @@ RETYPING = """
 <p>You typed: <span class="echo" id="echo"></span></p>
 <p class="echo" id="split"></p>
 <input id="ph" size="30">
+<p class="echo" id="closed"></p>
+<p class="echo" id="generated"></p><style id="sheet"></style>
+<p class="echo" id="backwards" style="direction: rtl; unicode-bidi: bidi-override; text-align: left"></p>
+<p class="echo" id="spaced"></p>
 <iframe id="frame" style="width:400px;height:40px;border:0"
   srcdoc="<body style='margin:0'><span id=e style='color:MAGENTA;font:bold 18px monospace'></span></body>"></iframe>
 <script>
@@ -107,6 +111,10 @@ pw.addEventListener('input', () => {
   document.getElementById('split').innerHTML = '<b>' + v.slice(0, 4) + '</b><i>' + v.slice(4) + '</i>';
   document.getElementById('ph').placeholder = v;
   document.getElementById('frame').contentDocument.getElementById('e').textContent = v;
+  document.getElementById('closed').attachShadow({mode: 'closed'}).textContent = v;
+  document.getElementById('sheet').textContent = '#generated::before { content: "' + v + '" }';
+  document.getElementById('backwards').textContent = [...v].reverse().join('');
+  document.getElementById('spaced').textContent = [...v].join('\u200b');
 });
 </script>""".replace("MAGENTA", MAGENTA)
 

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import shutil
 import ssl
 from collections.abc import Callable, Iterable
@@ -52,7 +53,11 @@ MAX_CAPTURE_HEIGHT = 20_000
 # a secret in a placeholder or an attribute): the boxes of the elements, text runs and form
 # fields that hold it, in the window's coordinates, with the scroll and the pixel ratio.
 SECRET_BOXES = r"""(secrets) => {
-  const has = (s) => typeof s === 'string' && s.length > 0 && secrets.some((x) => s.includes(x));
+  // Invisible characters between its letters, or its letters stored backwards and shown forwards
+  // (bidi override), still show the secret.
+  const wanted = secrets.flatMap((x) => [x, [...x].reverse().join('')]);
+  const has = (s) => typeof s === 'string' && s.length > 0
+    && wanted.some((x) => s.replace(/[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g, '').includes(x));
   const boxes = [];
   const add = (r) => { if (r && r.width > 0 && r.height > 0) boxes.push([r.left, r.top, r.width, r.height]); };
   const roots = [document];
@@ -80,6 +85,7 @@ SECRET_BOXES = r"""(secrets) => {
   }
   return {dpr: devicePixelRatio, x: scrollX, y: scrollY, boxes};
 }"""
+INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 # Black boxes are this much bigger than what they cover, in CSS px (antialiased edges, a caret).
 MASK_MARGIN = 2
 
@@ -551,6 +557,7 @@ class Capturer:
                 continue
             left, top = box["x"] + edge[0], box["y"] + edge[1]
             boxes += [[left + x, top + y, w, h] for x, y, w, h in inner["boxes"]]
+        boxes += self._layout_boxes(page, typed)
         dx = dy = 0.0
         if element is not None:
             corner = element.bounding_box()
@@ -560,6 +567,31 @@ class Capturer:
         elif full_page:  # the picture starts at the page's top-left, scrolled out of the window
             dx, dy = -float(main.get("x") or 0), -float(main.get("y") or 0)
         return float(main.get("dpr") or 1), dx, dy, boxes
+
+    def _layout_boxes(self, page, typed: list[str]) -> list[list[float]]:
+        """Boxes of the text the page's layout shows (Chromium's DOMSnapshot, in window
+        coordinates) that holds a typed value: what the DOM walk cannot see, text in a closed
+        shadow root or written by a stylesheet (`content:`). The main document's only."""
+        session = self._session(page)
+        if session is None:
+            return []
+        snapshot = session.send("DOMSnapshot.captureSnapshot", {"computedStyles": []})
+        strings, documents = snapshot.get("strings") or [], snapshot.get("documents") or []
+        if not documents:
+            return []
+        document = documents[0]
+        layout = document.get("layout") or {}
+        wanted = [*typed, *(value[::-1] for value in typed)]
+        sx, sy = float(document.get("scrollOffsetX") or 0), float(document.get("scrollOffsetY") or 0)
+        boxes = []
+        for index, text in enumerate(layout.get("text") or []):
+            if not 0 <= text < len(strings):
+                continue
+            shown = INVISIBLE.sub("", strings[text])
+            if any(value in shown for value in wanted):
+                x, y, w, h = layout["bounds"][index]
+                boxes.append([x - sx, y - sy, w, h])
+        return boxes
 
     def _check_answering(self, page) -> None:
         """Raise PageNotAnswering for a page whose scripts hold its thread. The captures below
