@@ -180,7 +180,10 @@ def test_billion_laughs_is_refused_fast_and_small(tmp_path, kind):
         r"write the value out\n",
         stderr,
     ), stderr
-    assert seconds < 1.0 and mb < 100
+    # As fast as checking a valid file, measured here a moment before (a loaded machine slows both),
+    # and small: the aliases are refused while reading, never expanded.
+    assert seconds < 2 * base_seconds + 0.5, (seconds, base_seconds)
+    assert mb < 100
 
 
 def test_a_file_over_1_mb_is_refused_before_parsing(tmp_path):
@@ -216,19 +219,22 @@ def test_100k_steps_are_refused_by_the_size_cap_and_520_by_the_count_cap(tmp_pat
 
 def test_too_many_values_or_too_long_a_value_is_refused_while_reading(tmp_path):
     """Under the size cap, a file of 100,000 tiny values (or one value of 100,001 characters)
-    is refused while its events are read, before the slow composing: in under a second."""
+    is refused while its events are read, before the slow composing: as fast as a valid file."""
     crowded = tmp_path / "crowded.yaml"
     crowded.write_text(
         demo_text().replace("timeout: 15", "timeout: 15\nextra: [" + "1," * 100_000 + "1]"), encoding="utf-8"
     )
     assert crowded.stat().st_size < 1_048_576
+    _, base_seconds, _, _ = measure("flow", "validate", str(DEMO_FLOW))
     code, seconds, mb, stderr = measure("flow", "validate", str(crowded))
     assert code == 2 and re.fullmatch(
         rf"{re.escape(str(crowded))}:\d+:\d+: more than 10000 values; "
         r"a flow/case file is not that big\n",
         stderr,
     ), stderr
-    assert seconds < 1.0 and mb < 100, (seconds, mb)
+    # About as fast as checking a valid file, measured here a moment before (a loaded machine slows both).
+    assert seconds < 2 * base_seconds + 0.5, (seconds, base_seconds)
+    assert mb < 100, (seconds, mb)
     long = tmp_path / "long.yaml"
     text = demo_text().replace("name: DemoMarket", "name: " + "x" * 100_001 + " DemoMarket")
     long.write_text(text, encoding="utf-8")

@@ -14,8 +14,6 @@ from pathlib import Path
 from assistant.casework.compose import compose
 from assistant.language.case import Case
 
-TARGETS = ("regulator", "claim", "review")
-
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>

@@ -126,9 +126,6 @@ def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")(func)
 
 
-BROWSER_OPTIONS = ("headed", "slowmo", "browser_path", "browser_endpoint", "cdp", "timeout")
-
-
 def browser_options(func):
     options = [
         click.option("--headed", is_flag=True, help="Show the browser window (headless by default)."),

@@ -47,7 +47,6 @@ __all__ = ["KINDS", "REJECTED", "Faults", "Hit"]
 
 # The faults a post can be given, besides "none".
 KINDS = ("error500", "reset", "hang", "reject")
-BEFORE_STORING = ("error500", "reject")  # nothing is stored
 REJECTED = "We could not accept your request: please try again later."
 MAX_LATENCY = 60.0
 # However long a client waits, a hung answer ends after this: a server thread is not held for ever.
