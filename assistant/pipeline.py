@@ -216,14 +216,11 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
         case = stage(case, workdir / "attachments")
         key = case.fingerprint()
         fitted = fit_attachments(case, flow, workdir / "fitted")
-        store = Store(settings.home)
-        try:
+        with Store(settings.home) as store:
             if not settings.force and not settings.dry_run:
                 refuse_duplicate(store, key)
             before_filing(case, flow, settings)  # check, and one request per matter
             return _file(channel_class, case, flow, settings, base_url, key, fitted, workdir, store)
-        finally:
-            store.close()
 
 
 class _Journal:

@@ -136,8 +136,7 @@ def before_filing(case: Case, flow: Flow, settings) -> None:
 
     kind = getattr(settings, "kind", "request")
     to = getattr(settings, "to", None)
-    store = Store(settings.home)
-    try:
+    with Store(settings.home) as store:
         open_ones = [] if kind == "followup" else store.open_on_matter(matter_of(case, flow, to))
         findings = lint(case, flow, open_ones)
         problems = errors(findings)
@@ -152,5 +151,3 @@ def before_filing(case: Case, flow: Flow, settings) -> None:
             )
         if kind != "followup" and not settings.force and not settings.dry_run:
             refuse_same_matter(store, case, flow, to)
-    finally:
-        store.close()

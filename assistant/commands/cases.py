@@ -129,11 +129,8 @@ def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
     """List cases, oldest first, with their latest request number and due date."""
     from assistant.casework.tracking import case_view
 
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         views = [case_view(store, c) for c in store.cases() if not (only_open and c["status"] == "closed")]
-    finally:
-        store.close()
     if as_json:
         print_json(views)
         return
@@ -161,12 +158,9 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
     """Everything about CASE (its number, or any of its request numbers)."""
     from assistant.casework.tracking import case_view
 
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         row = case_row(store, case)
         view = case_view(store, row)
-    finally:
-        store.close()
     if as_json:
         print_json(view)
         return
@@ -219,12 +213,9 @@ def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
     if not (number or text):
         raise InputError("give --number N (their request number) and/or --text/--file (what they said)")
     moment = _now(received_at).isoformat()
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         found = case_row(store, case)
         store.add_reply(found["id"], number=number, text=text, received_at=moment)
-    finally:
-        store.close()
     click.echo(f"case {found['id']}: reply recorded" + (f"; its number is now {number}" if number else ""))
 
 
@@ -237,15 +228,12 @@ def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
 @handles_errors
 def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
     """Show CASE's status and history, or set it to NEW_STATUS."""
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         found = case_row(store, case)
         if new_status:
             store.set_status(found["id"], new_status, note)
             found = store.case(found["id"])
         history = store.history(found["id"])
-    finally:
-        store.close()
     if as_json:
         print_json({"case": found["id"], "status": found["status"], "history": history})
         return
@@ -261,12 +249,9 @@ def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
 @handles_errors
 def close(obj: Ctx, case: str, note) -> None:
     """Close CASE: solved, or given up. The matter can be filed again afterwards."""
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         found = case_row(store, case)
         store.set_status(found["id"], "closed", note)
-    finally:
-        store.close()
     click.echo(f"case {found['id']}: closed")
 
 
@@ -277,12 +262,9 @@ def close(obj: Ctx, case: str, note) -> None:
 @handles_errors
 def add_note(obj: Ctx, case: str, text: str) -> None:
     """Add a note to CASE (a call you made, what the agent said)."""
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         found = case_row(store, case)
         store.add_note(found["id"], text)
-    finally:
-        store.close()
     click.echo(f"case {found['id']}: note added")
 
 
@@ -295,11 +277,8 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
     """Cases overdue or due within a day, with the next action for each."""
     from assistant.casework.tracking import due as list_due
 
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         rows = list_due(store, _now(now_value))
-    finally:
-        store.close()
     if as_json:
         print_json(rows)
         return
@@ -327,11 +306,8 @@ def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
     from assistant.casework.tracking import outcome
 
     moment = _sent_at(sent_at)
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         marked = record_sent(store, case_row(store, case), moment)
-    finally:
-        store.close()
     sub = marked.submission
     if as_json:
         print_json(
@@ -488,8 +464,7 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
         raise InputError("give either --number N (they have it) or --not-filed (they do not), not both")
     if number is not None:
         number = _checked_number(number)
-    store = _open_store(obj)
-    try:
+    with _open_store(obj) as store:
         found = case_row(store, case)
         sub = _pending_one(store, found, submission_id)
         result: dict = {"case": found["id"], "submission": _record(sub), "resolved_by": None, "lookup": None}
@@ -539,8 +514,6 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
             )
         settled = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
         result |= {"submission": _record(settled), "resolved_by": how}
-    finally:
-        store.close()
     _said(result | {"message": message}, as_json)
 
 

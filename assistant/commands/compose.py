@@ -76,11 +76,8 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
     from assistant.store import Store
 
     case, flow = _load(case_file, flow_id)
-    store = Store(ctx.ensure_object(Ctx).home)
-    try:
+    with Store(ctx.ensure_object(Ctx).home) as store:
         findings = lint(case, flow, store.open_on_matter(matter_of(case, flow)))
-    finally:
-        store.close()
     bad = errors(findings)
     if as_json:
         print_json({"ok": not bad, "findings": [f.public() for f in findings]})

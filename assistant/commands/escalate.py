@@ -37,8 +37,7 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
     from assistant.run.browser import html_to_pdf
     from assistant.store import Store
 
-    store = Store(obj.home)
-    try:
+    with Store(obj.home) as store:
         row = case_row(store, case)
         filed, flow = stored_case_and_flow(store, row)
         folder = Path(out) if out else obj.home / "escalations" / f"case-{row['id']}"
@@ -47,8 +46,6 @@ def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
         store.add_note(row["id"], f"drafted {target}: {paths.get('pdf') or paths['text']} (not sent)")
         if row["status"] != "closed":
             store.set_status(row["id"], "escalated", f"{target} drafted")
-    finally:
-        store.close()
     if as_json:
         print_json({"case": row["id"], "to": target, **paths})
         return

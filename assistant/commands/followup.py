@@ -29,12 +29,9 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
     from assistant.language.flow import find_flow, load_flow
     from assistant.store import Store
 
-    store = Store(obj.home)
-    try:
+    with Store(obj.home) as store:
         row = case_row(store, case)
         repeat, latest = followup_case(store, row, force=settings["force"])
-    finally:
-        store.close()
     flow = load_flow(find_flow(latest.flow_id))
     settings = take_email_options(settings)
     if flow.channel == "email" and not settings.get("to") and flow.email and not flow.email.address:

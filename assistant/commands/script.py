@@ -30,12 +30,9 @@ def script(obj: Ctx, case, channel, lang, as_json):
         from assistant.commands.cases import case_row
         from assistant.store import Store
 
-        store = Store(obj.home)
-        try:
+        with Store(obj.home) as store:
             row = case_row(store, case)
             filed, flow = stored_case_and_flow(store, row)
-        finally:
-            store.close()
     text = compose(filed, flow=flow, lang=lang, kind=channel).body
     if as_json:
         print_json({"channel": channel, "text": text})
