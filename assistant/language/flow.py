@@ -33,6 +33,7 @@ from pydantic import (
 
 from assistant.errors import InputError
 from assistant.language import templating, yamlsource
+from assistant.language.urls import Policy, UnsafeURL, parse_entry, parse_url
 
 FLOW_FORMAT: Final = 1
 
@@ -236,8 +237,6 @@ class PauseArgs(Strict):
 
 
 def _origin_entry(value: str) -> str:
-    from assistant.language.urls import parse_entry
-
     parse_entry(value)  # ValueError says what is wrong with it
     return value
 
@@ -248,8 +247,6 @@ OriginEntry = Annotated[str, AfterValidator(_origin_entry)]
 def _page_url(value: str) -> str:
     # A template ({{ base_url }}/) is rendered and checked at run time, like a goto.
     if "{{" not in value:
-        from assistant.language.urls import parse_url
-
         parse_url(value)  # UnsafeURL is a ValueError saying what is wrong
     return value
 
@@ -843,8 +840,6 @@ class Flow(Strict):
     @model_validator(mode="after")
     def _literal_urls_are_allowed(self) -> Flow:
         """A URL written out in full must be one the run may open: said at validation, not mid-run."""
-        from assistant.language.urls import Policy, UnsafeURL
-
         policy = Policy.for_flow(self)
         places: list[tuple[yamlsource.Loc, str | None]] = [(("homepage",), self.homepage)]
         places += [(("steps", i, "goto", "url"), s.args.url) for i, s in enumerate(self.steps) if s.kind == "goto"]
@@ -866,8 +861,6 @@ class Flow(Strict):
         lookup = self.lookup
         if lookup is None:
             return self
-        from assistant.language.urls import Policy, UnsafeURL
-
         policy = Policy.for_flow(self)
         shape = lookup_context_shape()
         defined: dict[str, str] = {}

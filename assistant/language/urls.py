@@ -14,10 +14,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from assistant.language.flow import Flow
+
+class DeclaresHosts(Protocol):
+    """What a Policy reads of a flow (assistant.language.flow.Flow): its id, the hosts it
+    declares, and where they are written. A protocol, so this module needs nothing of flow.py."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def allowed_hosts(self) -> Iterable[str]: ...
+
+    @property
+    def allowed_resources(self) -> Iterable[str]: ...
+
+    def position(self, loc: Any) -> tuple[int, int]: ...
+
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # WebSockets belong to the origin of the page's scheme.
@@ -181,7 +195,7 @@ class Policy:
     anywhere: bool = False  # every http(s) origin (Policy.open)
 
     @classmethod
-    def for_flow(cls, flow: Flow, extra_origins: Iterable[str] = ()) -> Policy:
+    def for_flow(cls, flow: DeclaresHosts, extra_origins: Iterable[str] = ()) -> Policy:
         line = flow.position(("allowed_hosts",))[0]
         extra = [o for o in extra_origins if o]
         hosts = [parse_entry(e) for e in [*flow.allowed_hosts, *extra]]
