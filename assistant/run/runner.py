@@ -441,8 +441,11 @@ class Runner:
         return self.options.secrets.text(text)
 
     def _explain(self, exc: Exception, step: StepBase) -> str:
+        # Here, not at the top: a run imports Playwright's API only once its browser is starting.
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if type(exc).__name__ == "TimeoutError":
+        if isinstance(exc, PlaywrightTimeout):
             seconds = self._timeout_ms(step.args) / 1000
             if step.kind == "goto":  # no element is looked for: the page itself did not come
                 return (
