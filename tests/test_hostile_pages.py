@@ -243,10 +243,18 @@ def test_a_pushed_download_is_refused_and_never_reaches_the_disk(tmp_path, provi
     peak = [0]
     stop = threading.Event()
 
+    def size_of(path: Path) -> int:
+        try:
+            return path.stat().st_size if path.is_file() and not path.is_symlink() else 0
+        except OSError:  # removed between the listing and the look
+            return 0
+
     def watch() -> None:
         while not stop.wait(0.1):
-            size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file() and not p.is_symlink())
-            peak[0] = max(peak[0], size)
+            try:
+                peak[0] = max(peak[0], sum(size_of(p) for p in home.rglob("*")))
+            except OSError:  # a folder removed while it was listed: the next look counts
+                continue
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
