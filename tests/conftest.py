@@ -32,6 +32,24 @@ def browser_type_launch_args(browser_type_launch_args, browser_choice):
 
 
 @pytest.fixture
+def provider():
+    """An attack site playing the provider, on 127.0.0.1 (tests/attack_site.py)."""
+    from attack_site import AttackSite
+
+    with AttackSite("127.0.0.1") as site:
+        yield site
+
+
+@pytest.fixture
+def attacker():
+    """An attack site on 127.0.0.2 that logs every request: a test asserts it heard nothing."""
+    from attack_site import AttackSite
+
+    with AttackSite("127.0.0.2") as site:
+        yield site
+
+
+@pytest.fixture
 def portal():
     from assistant.sites.demo.portal import DemoPortal
 

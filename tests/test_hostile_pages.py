@@ -45,18 +45,6 @@ confirmation: { selector: "#ticket" }
 """.replace("PASSWORD", PASSWORD)
 
 
-@pytest.fixture
-def provider():
-    with AttackSite("127.0.0.1") as site:
-        yield site
-
-
-@pytest.fixture
-def attacker():
-    with AttackSite("127.0.0.2") as site:
-        yield site
-
-
 def submit(tmp_path: Path, provider: AttackSite, *, timeout: float = 120):
     flows = tmp_path / "flows"
     flows.mkdir(exist_ok=True)

@@ -40,18 +40,6 @@ FILL_AND_SEND = """\
 
 
 @pytest.fixture
-def provider():
-    with AttackSite("127.0.0.1") as site:
-        yield site
-
-
-@pytest.fixture
-def attacker():
-    with AttackSite("127.0.0.2") as site:
-        yield site
-
-
-@pytest.fixture
 def other_port():
     with AttackSite("127.0.0.1") as site:
         yield site

@@ -915,19 +915,13 @@ class Capturer:
         return path
 
     def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
+        """The page behind a capture as HTML and as an MHTML archive, both made inert."""
         out: dict[str, str] = {}
         self._learn_cookies(page.context)
+        url = self.secrets.url(page.url)
         try:
             made = inert.html(self.secrets.bytes(page.content().encode("utf-8")))
-            out["html"] = f"pages/{stem}.html"
-            self.package.add_bytes(
-                out["html"],
-                made.data,
-                "text/html",
-                role="page",
-                captured_at=taken,
-                meta={"url": self.secrets.url(page.url), **made.meta()},
-            )
+            out["html"] = self._keep_page(f"pages/{stem}.html", made, "text/html", url, taken)
         except Exception as exc:
             self._note(f"no HTML snapshot: {str(exc).splitlines()[0]}")
         try:
@@ -940,18 +934,16 @@ class Capturer:
         if captured is not None:
             try:
                 archive = inert.mhtml(captured["data"].encode("utf-8"), self.secrets)
-                out["mhtml"] = f"pages/{stem}.mhtml"
-                self.package.add_bytes(
-                    out["mhtml"],
-                    archive.data,
-                    "multipart/related",
-                    role="page",
-                    captured_at=taken,
-                    meta={"url": self.secrets.url(page.url), **archive.meta()},
-                )
+                out["mhtml"] = self._keep_page(f"pages/{stem}.mhtml", archive, "multipart/related", url, taken)
             except Exception as exc:
                 self._note(f"no MHTML snapshot: {str(exc).splitlines()[0]}")
         return out
+
+    def _keep_page(self, path: str, made: inert.Inert, media_type: str, url: str | None, taken: datetime) -> str:
+        self.package.add_bytes(
+            path, made.data, media_type, role="page", captured_at=taken, meta={"url": url, **made.meta()}
+        )
+        return path
 
     # --------------------------------------------------------------- finish
 
