@@ -32,8 +32,8 @@ from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
 from assistant.run.zones import person_clock
-from assistant.store import Store
-from evidence import Action, EvidencePackage, Fitting, FlowRef, SubmissionRef
+from assistant.store import Status, Store
+from evidence import Action, EvidencePackage, FilingOutcome, Fitting, FlowRef, SubmissionRef
 from evidence.fit import media_type
 
 if TYPE_CHECKING:
@@ -77,6 +77,29 @@ class Captured:
 
 
 # ------------------------------------------------------------------ checks
+
+
+# What the journal says of a submission once its evidence package records what happened.
+# Pending and drafted are what `begin` wrote: those outcomes leave the row as it is.
+JOURNAL_AS: dict[FilingOutcome, Status] = {
+    FilingOutcome.CONFIRMED: Status.CONFIRMED,
+    FilingOutcome.REJECTED: Status.REJECTED,
+    FilingOutcome.UNKNOWN: Status.PENDING,
+    FilingOutcome.DRAFTED: Status.DRAFTED,
+    FilingOutcome.NOT_SUBMITTED: Status.NOT_FILED,
+    FilingOutcome.FAILED: Status.PENDING,
+    FilingOutcome.PENDING: Status.PENDING,
+}
+
+
+def told(delivery: Delivery) -> str:
+    """`Outcome.status`, the word the person (and `--json`) is given: the package's outcome, save
+    that a run that stopped or drafted by the person's choice says which choice."""
+    if delivery.error is None and delivery.dry_run:
+        return "dry_run"
+    if delivery.error is None and delivery.outcome is FilingOutcome.DRAFTED:
+        return "eml_written"
+    return str(delivery.outcome)
 
 
 def _same_provider(flow_id: str, flow: Flow) -> bool:
@@ -248,7 +271,7 @@ class _Journal:
             flow={"id": flow.id, "version": flow.version, "sha256": flow.sha256, "channel": flow.channel},
             evidence_dir=str(self.outdir),
             message_id=message_id,
-            status="drafted" if draft else "pending",
+            status=Status.DRAFTED if draft else Status.PENDING,
             check=claim_check(self.case, flow, force=settings.force, kind=settings.kind),
             **journal_extras(self.case, flow, settings.kind, settings.to),
         )
@@ -267,18 +290,16 @@ class _Journal:
         (a capture of the confirmation page, say): the error is kept beside it."""
         if self.id is None:
             return
-        if delivery.outcome == "drafted":  # stays drafted: the person has not sent it yet
-            return self._note(delivery.error)
-        if delivery.confirmation:
+        status = JOURNAL_AS[delivery.outcome]
+        if delivery.confirmation and status is not Status.DRAFTED:  # the number read is what counts
             self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
-            return self._note(delivery.error)
-        if delivery.outcome == "rejected":
+        elif status is Status.REJECTED:
             self.store.reject(self.id, delivery.reason or "refused; no reason shown")
             return
-        if delivery.outcome == "not_submitted":  # journalled, then nothing left the browser
+        elif status is Status.NOT_FILED:  # journalled, then nothing left the browser
             self.store.not_filed(self.id, delivery.reason or str(delivery.error or "nothing was sent"))
             return
-        self._note(delivery.error)
+        self._note(delivery.error)  # a draft stays drafted, an unknown stays pending
 
     def _note(self, error: BaseException | None) -> None:
         assert self.id is not None
@@ -368,20 +389,20 @@ def _file(
         delivery = channel.deliver()
     except BaseException as exc:
         if not sealed:  # a channel that broke before sealing: what was journalled still says so
-            journal.settle(Delivery(outcome="failed", error=exc))
+            journal.settle(Delivery(outcome=FilingOutcome.FAILED, error=exc))
             if journal.id is None:
                 discard_unused(filing.package, created)
         raise
     if not sealed:
         broken = RunFailed(f"the {flow.channel} channel did not seal the evidence package in {outdir}")
-        journal.settle(Delivery(outcome="failed", error=broken))
+        journal.settle(Delivery(outcome=FilingOutcome.FAILED, error=broken))
         raise broken
     evidence_zip = bundle(filing.package, settings.home, settings.out is not None)
     if journal.id is not None and (outdir / "manifest.json").is_file():
         digest = hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
         store.set_submission(journal.id, manifest_sha256=digest)
     outcome = Outcome(
-        status=delivery.status if delivery.error is None else delivery.outcome,
+        status=told(delivery),
         flow_id=flow.id,
         evidence_dir=outdir,
         confirmation=delivery.confirmation,

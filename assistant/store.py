@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +143,20 @@ MIGRATIONS = {
     """,
 }
 
-# What the journal may say of a submission (see the module docstring); the live ones block a resend.
-SUBMISSION_STATUSES = ("pending", "confirmed", "rejected", "drafted", "not_filed")
-LIVE = ("pending", "confirmed")
+
+class Status(StrEnum):
+    """What the journal says of a submission (see the module docstring). The schema's CHECK
+    holds the same words (tests/test_outcome_decision.py compares them)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    DRAFTED = "drafted"
+    NOT_FILED = "not_filed"
+
+
+# The live ones count as a request at the provider and block a resend.
+LIVE = (Status.PENDING, Status.CONFIRMED)
 
 CASE_STATUSES = ("open", "answered", "escalated", "closed")
 
@@ -225,7 +237,7 @@ class Submission:
     flow_id: str
     flow_version: str
     flow_sha256: str
-    status: str
+    status: Status
     confirmation: str | None
     confirmation_url: str | None
     submitted_at: str
@@ -239,6 +251,9 @@ class Submission:
     manifest_sha256: str | None = None
     due_at: str | None = None
     settled_at: str | None = None  # when it became rejected, not_filed, or a draft marked sent
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
     @property
     def live(self) -> bool:
@@ -340,7 +355,7 @@ class Store:
         kind: str = "request",
         due_at: str | None = None,
         message_id: str | None = None,
-        status: str = "pending",
+        status: Status = Status.PENDING,
         check: Callable[[Claims], None] | None = None,
     ) -> int:
         """Journal a submission as pending (or drafted), under the open case for its matter (or a new case).
@@ -349,10 +364,10 @@ class Store:
         `BEGIN IMMEDIATE` transaction as the insert and may raise to refuse: two runs
         of one case racing here end with one row and one refusal, never two clicks.
         """
-        if status not in ("pending", "drafted"):
+        if status not in (Status.PENDING, Status.DRAFTED):
             raise ValueError("a submission begins as pending, or drafted when the person sends it")
         matter = matter or matter_key(case["provider"], case.get("order_id"), case_key)
-        if status == "drafted":
+        if status is Status.DRAFTED:
             due_at = None  # no clock until the person says it was sent
         stamp = now()
         case_json = json.dumps(case, ensure_ascii=False, sort_keys=True)

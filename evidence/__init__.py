@@ -5,7 +5,18 @@ be checked by anyone, with nothing but this folder or plain `sha256sum` and
 `openssl`.
 """
 
-from .manifest import Action, Environment, FileEntry, Fitting, FlowRef, Manifest, SignerRef, SubmissionRef, Times
+from .manifest import (
+    Action,
+    Environment,
+    FileEntry,
+    FilingOutcome,
+    Fitting,
+    FlowRef,
+    Manifest,
+    SignerRef,
+    SubmissionRef,
+    Times,
+)
 from .package import EvidencePackage
 
 __all__ = [
@@ -13,6 +24,7 @@ __all__ = [
     "Environment",
     "EvidencePackage",
     "FileEntry",
+    "FilingOutcome",
     "Fitting",
     "FlowRef",
     "Manifest",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -118,15 +119,24 @@ class FlowRef(Model):
     file: str
 
 
+class FilingOutcome(StrEnum):
+    """What happened at the provider, as the package records it."""
+
+    CONFIRMED = "confirmed"  # accepted: the success check held and the number was read
+    REJECTED = "rejected"  # the provider (or the browser) refused it: nothing was filed
+    UNKNOWN = "unknown"  # the request left this machine and no confirmation came
+    DRAFTED = "drafted"  # written for the person to send (an .eml), not sent by this run
+    NOT_SUBMITTED = "not_submitted"  # stopped before the irreversible act (dry run, declined)
+    FAILED = "failed"  # broke before the irreversible act
+    PENDING = "pending"  # only in packages made before "unknown" existed
+
+
 class SubmissionRef(Model):
     dry_run: bool
     submitted_at: AwareDatetime | None = None
     confirmation: str | None = None
     confirmation_url: str | None = None
-    # confirmed: accepted, the number read; rejected: refused, nothing filed; unknown:
-    # sent, no confirmation; drafted: written for the person to send; pending: packages
-    # made before "unknown" existed.
-    outcome: Literal["confirmed", "rejected", "unknown", "drafted", "pending", "not_submitted", "failed"]
+    outcome: FilingOutcome
     # Why, in the provider's (or the browser's) own words for a rejection; what was seen for unknown.
     reason: str | None = None
 

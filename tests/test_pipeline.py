@@ -20,7 +20,7 @@ from assistant.errors import InputError, RunFailed
 from assistant.language.case import load_case
 from assistant.language.flow import find_flow, load_flow
 from assistant.pipeline import Settings, submit
-from evidence import verify
+from evidence import FilingOutcome, verify
 
 
 class Recorder:
@@ -46,7 +46,7 @@ class Recorder:
         if self.mode == "number-then-crash":
             filing.confirmed("FAX-1", None)
             raise RuntimeError("the confirmation page could not be photographed")
-        delivery = Delivery(outcome="confirmed", confirmation="FAX-1", environment=this_machine())
+        delivery = Delivery(outcome=FilingOutcome.CONFIRMED, confirmation="FAX-1", environment=this_machine())
         if self.mode == "no-seal":
             return delivery
         before_seal = None

@@ -12,20 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from assistant.store import Store, Submission
+from assistant.store import Status, Store, Submission
 
 # The journal's status of a submission, in the words the person reads (and `--json`'s `outcome`).
-OUTCOMES = {
-    "confirmed": "accepted",
-    "rejected": "rejected",
-    "pending": "unknown",
-    "drafted": "drafted",
-    "not_filed": "not_filed",
+OUTCOMES: dict[Status, str] = {
+    Status.CONFIRMED: "accepted",
+    Status.REJECTED: "rejected",
+    Status.PENDING: "unknown",
+    Status.DRAFTED: "drafted",
+    Status.NOT_FILED: "not_filed",
 }
 
 
 def outcome(sub: Submission) -> str:
-    return OUTCOMES.get(sub.status, sub.status)
+    return OUTCOMES[sub.status]
 
 
 def said(sub: Submission) -> str:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 if TYPE_CHECKING:
     from assistant.language.case import Case
     from assistant.language.flow import Flow
-    from evidence import Action, Environment, EvidencePackage
+    from evidence import Action, Environment, EvidencePackage, FilingOutcome
     from evidence.fit import Fitted
     from evidence.manifest import SubmittedForm
 
@@ -111,17 +111,9 @@ class Settings:
 class Delivery:
     """What happened at the provider, as far as this run can tell."""
 
-    # The manifest's word for what happened at the provider:
-    #   confirmed      accepted: the success check held and the number was read
-    #   rejected       the provider (or the browser) refused it: nothing was filed (reason: their words)
-    #   unknown        the request left this machine and no confirmation came (reason: what was seen)
-    #   drafted        written for the person to send (an .eml), not sent by this run
-    #   not_submitted  stopped before the irreversible act (dry run, refused, declined)
-    #   failed         broke before the irreversible act
-    outcome: str
-    reason: str | None = None
-    # What the person is told: confirmed | dry_run | eml_written.
-    status: str = "confirmed"
+    outcome: FilingOutcome  # the manifest's word for what happened at the provider
+    reason: str | None = None  # the provider's words (rejected), or what was seen (unknown)
+    dry_run: bool = False  # stopped before the irreversible act because the person asked to
     confirmation: str | None = None
     confirmation_url: str | None = None
     submitted_at: datetime | None = None

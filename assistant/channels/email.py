@@ -32,7 +32,7 @@ from assistant.casework.compose import FittedFile, Request, compose, fitted_file
 from assistant.channels.base import Delivery, Filing, SmtpSettings
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
-from evidence import Action, Environment
+from evidence import Action, Environment, FilingOutcome
 from evidence.fit import media_type
 
 if TYPE_CHECKING:
@@ -209,8 +209,8 @@ class Email:
         message_id = str(message["Message-ID"])
         filing.package.add_bytes("message.eml", bytes(message), "message/rfc822", role="message")
         delivery = Delivery(
-            outcome="not_submitted",
-            status="dry_run",
+            outcome=FilingOutcome.NOT_SUBMITTED,
+            dry_run=settings.dry_run,
             environment=this_machine(),
             request={"subject": str(message["Subject"]), "body": self.request.body},
         )
@@ -226,7 +226,7 @@ class Email:
         delivery.submitted_at = datetime.now(UTC)
         if settings.eml_only:
             filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
-            delivery.outcome, delivery.status, delivery.confirmation = "drafted", "eml_written", message_id
+            delivery.outcome, delivery.confirmation = FilingOutcome.DRAFTED, message_id
             self._act(delivery, "draft", f"written as message.eml for the person to send to {self.to}; not sent")
             self._seal(delivery)
             return delivery
@@ -242,13 +242,13 @@ class Email:
             )
             refusal = smtp_refusal(exc)
             if refusal is not None:  # the server answered "no": it did not take the message
-                delivery.outcome, delivery.reason = "rejected", refusal
+                delivery.outcome, delivery.reason = FilingOutcome.REJECTED, refusal
                 delivery.error = Rejected(
                     f"rejected by the mail server {smtp.host}: {refusal} Nothing was sent; fix the address or "
                     f"the settings and send again.\nevidence: {filing.outdir}"
                 )
             else:  # the connection broke mid-way: the message may have gone
-                delivery.outcome = "unknown"
+                delivery.outcome = FilingOutcome.UNKNOWN
                 delivery.reason = f"the connection to {smtp.host} broke while sending: {exc}"
                 delivery.error = OutcomeUnknown(
                     f"sent, but not confirmed: {delivery.reason}. It may or may not have been delivered: it is "
@@ -257,7 +257,7 @@ class Email:
                 )
             self._seal(delivery)
             return delivery
-        delivery.outcome, delivery.status, delivery.confirmation = "confirmed", "confirmed", message_id
+        delivery.outcome, delivery.confirmation = FilingOutcome.CONFIRMED, message_id
         self._act(delivery, "send", f"{sending}: accepted", started=started)
         self._seal(delivery)
         return delivery

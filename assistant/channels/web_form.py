@@ -21,9 +21,19 @@ from assistant.language.urls import Policy, origin_of
 from assistant.run import login
 from assistant.run.capture import CaptureSettings, check_masks
 from assistant.run.netguard import Guard
+from assistant.run.outcome import AfterClick
 from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
 from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
+from evidence import FilingOutcome
+
+# What the runner saw after the click, as the evidence package records it.
+FILED_AS: dict[AfterClick, FilingOutcome] = {
+    AfterClick.CONFIRMED: FilingOutcome.CONFIRMED,
+    AfterClick.REJECTED: FilingOutcome.REJECTED,
+    AfterClick.UNKNOWN: FilingOutcome.UNKNOWN,
+    AfterClick.NOT_SENT: FilingOutcome.NOT_SUBMITTED,
+}
 
 
 def template_context(
@@ -72,7 +82,7 @@ class WebForm:
             trace_in_package=settings.trace_in_package,
         )
         self.session: dict[str, Any] | None = None
-        self.outcome = "not_submitted"
+        self.outcome = FilingOutcome.NOT_SUBMITTED
 
     def prepare(self) -> None:
         flow, settings = self.filing.flow, self.filing.settings
@@ -155,7 +165,7 @@ class WebForm:
             delivery = Delivery(
                 outcome=self._outcome(result, journalled, error),
                 reason=result.reason,
-                status="dry_run" if settings.dry_run else "confirmed",
+                dry_run=settings.dry_run,
                 confirmation=result.confirmation,
                 confirmation_url=result.confirmation_url,
                 submitted_at=result.submitted_at,
@@ -186,17 +196,17 @@ class WebForm:
         return known
 
     @staticmethod
-    def _outcome(result: RunResult, journalled: bool, error: BaseException | None) -> str:
+    def _outcome(result: RunResult, journalled: bool, error: BaseException | None) -> FilingOutcome:
         """The manifest's word for what happened, from what the runner saw after the click."""
         if result.confirmation:
-            return "confirmed"
+            return FilingOutcome.CONFIRMED
         if not journalled:  # stopped before the click: by choice, by another run, or broken
-            return "not_submitted" if error is None or isinstance(error, (Declined, AlreadySubmitted)) else "failed"
-        if result.outcome == "rejected":
-            return "rejected"
-        if result.outcome == "not_sent" or not result.submitted and isinstance(error, (Declined, AlreadySubmitted)):
-            return "not_submitted"
-        return "unknown"
+            stopped = error is None or isinstance(error, (Declined, AlreadySubmitted))
+            return FilingOutcome.NOT_SUBMITTED if stopped else FilingOutcome.FAILED
+        declined = isinstance(error, (Declined, AlreadySubmitted))
+        if result.outcome is not AfterClick.REJECTED and not result.submitted and declined:
+            return FilingOutcome.NOT_SUBMITTED
+        return FILED_AS[result.outcome or AfterClick.UNKNOWN]
 
     def _told(self, error: BaseException | None, number: str | None) -> BaseException | None:
         """What the person is told: what happened at the provider, what to do, where the evidence is."""
@@ -208,7 +218,7 @@ class WebForm:
             )
         if isinstance(error, Rejected):
             return Rejected(f"{error}\nevidence: {outdir}")
-        if self.outcome == "not_submitted" and isinstance(error, StepFailure) and error.after_submit:
+        if self.outcome is FilingOutcome.NOT_SUBMITTED and isinstance(error, StepFailure) and error.after_submit:
             return type(error)(f"{error}\nevidence: {outdir}", after_submit=True)  # nothing left the browser
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(

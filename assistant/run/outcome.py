@@ -1,12 +1,19 @@
 """What happened after the submit click, decided from what the browser saw.
 
-Three outcomes, never a guess from a timeout alone:
+Four outcomes (`AfterClick`), never a guess from a timeout alone:
 
     confirmed  the flow's success check held and the number was read;
     rejected   the provider (or the browser) refused it, and the page says why:
                the form is still there with an error on it, or no request ever
                left the browser and a field is marked invalid;
-    unknown    a request left the browser and no confirmation came.
+    unknown    a request left the browser and no confirmation came;
+    not_sent   nothing left the browser, and the page says no reason.
+
+The decision is `decide(look)`, a pure function of one `Look` at the page: the
+runner takes a look, asks `decide`, reads what it asks for (`Need`: the page's
+words are read only when they can change the answer, since each is a script run
+in the page), and turns the `Verdict` into what the person is told. Its rules,
+in order, are a table in tests/test_outcome_decision.py.
 
 `SendWatch` follows the page's network from just before the click: whether a
 request that could carry the form (a navigation, a POST, a fetch with data, a
@@ -20,6 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.run.netguard import GATE_MARK
@@ -320,3 +328,147 @@ def read_declared(scope: Any, selector: str | None, text: str | None) -> list[Re
 def quote(refusals: list[Refusal], limit: int = 400) -> str:
     text = "; ".join(str(r) for r in refusals)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AfterClick(StrEnum):
+    """What the runner saw happen at the provider after the submit click."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    NOT_SENT = "not_sent"
+
+
+class Why(StrEnum):
+    """Which rule decided: the runner words its message from it."""
+
+    GUARD_STOPPED_IT = "the click's only request went to a host the flow does not allow"
+    FLOW_SAYS_REJECTED = "the flow's `rejected:` check shows"
+    BROWSER_REFUSED = "nothing left the browser and a field is marked invalid"
+    CONNECTION_BROKE = "the connection broke before the provider answered"
+    FORM_WITH_ERROR = "the form came back with the site's error on it"
+    CLOSED_SILENTLY = "the provider closed the connection without answering"
+    SERVER_ERROR = "the provider's server answered 5xx"
+    CLIENT_ERROR = "the provider answered 4xx with no form"
+    TIME_UP_GUARD = "time is up, and the guard stopped something the page tried"
+    TIME_UP_NOTHING_SENT = "time is up, and nothing left the browser"
+    TIME_UP_NO_ANSWER = "time is up, and the answer has not come"
+    TIME_UP_NOT_SUCCESS = "time is up, and the answer is not the success page"
+
+
+class Need(Enum):
+    """What `decide` must see before it can answer: the runner reads it off the page."""
+
+    DECLARED = "the flow's `rejected:` check"
+    FORM_SHOWN = "whether the submit button is still shown"
+    INVALID = "fields the browser or the site marks invalid"
+    REFUSALS = "the site's refusal beside the form"
+    PAGE_WORDS = "the error page's words"
+
+
+# A refusal counts once it has held for this long after the click (a form's script may mark a
+# field invalid for a moment while it sends).
+SETTLE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Look:
+    """One look at the page after the click. The first fields come from `SendWatch` and the
+    guard, at no cost; the rest stay None until `decide` asks for them (`Need`)."""
+
+    elapsed: float
+    left_browser: bool
+    in_flight: bool = False
+    navigating: bool = False  # the document's answer is on its way: the page cannot be read
+    stopped: str | None = None  # what the guard stopped, in its words
+    broken: bool = False  # the page is the browser's own error page
+    status: int | None = None  # the HTTP status of the document's answer after the click
+    silent_close: bool = False  # the gate stood in for a site that closed without a word
+    declares_rejected: bool = False  # the flow has a `rejected:` check
+    time_up: bool = False  # the success check's time has run out
+    # Read on demand. Refusals are those not on the page before the click (its baseline).
+    declared: tuple[Refusal, ...] | None = None
+    form_shown: bool | None = None
+    invalid: tuple[Refusal, ...] | None = None
+    refusals: tuple[Refusal, ...] | None = None
+    previous: tuple[Refusal, ...] | None = None  # the refusals of the look before this one
+    page_words: tuple[Refusal, ...] | None = None
+    heading: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: AfterClick
+    why: Why
+    refusals: tuple[Refusal, ...] = ()
+    sent: bool = True  # did a request leave the browser (a refusal by the browser did not)
+
+
+def decide(look: Look) -> Verdict | Need | None:
+    """The outcome this look shows; a `Need` when a reading of the page must come first; None
+    while the page does not tell yet (look again, until `time_up`)."""
+    answer = _shown(look)
+    if answer is None and look.time_up:
+        return _time_up(look)
+    return answer
+
+
+def after_failed_step(left_browser: bool) -> AfterClick:
+    """A step after the click failed (or the click itself): whether anything left decides."""
+    return AfterClick.UNKNOWN if left_browser else AfterClick.NOT_SENT
+
+
+def _client_error(status: int | None) -> bool:
+    return status is not None and 400 <= status < 500
+
+
+def _shown(look: Look) -> Verdict | Need | None:
+    if look.stopped and not look.left_browser and not look.in_flight and look.elapsed >= SETTLE_SECONDS:
+        return Verdict(AfterClick.NOT_SENT, Why.GUARD_STOPPED_IT, sent=False)
+    if look.navigating:
+        return None
+    if look.declares_rejected:
+        if look.declared is None:
+            return Need.DECLARED
+        if look.declared:
+            return Verdict(AfterClick.REJECTED, Why.FLOW_SAYS_REJECTED, look.declared, sent=look.left_browser)
+    if look.form_shown is None:
+        return Need.FORM_SHOWN
+    if not look.left_browser:
+        if look.elapsed >= SETTLE_SECONDS and look.form_shown:
+            if look.invalid is None:
+                return Need.INVALID
+            if look.invalid:
+                return Verdict(AfterClick.REJECTED, Why.BROWSER_REFUSED, look.invalid, sent=False)
+        return None
+    if look.in_flight:
+        return None
+    if look.broken:
+        return Verdict(AfterClick.UNKNOWN, Why.CONNECTION_BROKE)
+    if look.form_shown:
+        if look.refusals is None:
+            return Need.REFUSALS
+        # A refusal beside the form counts when it holds still for two looks, or the site said 4xx.
+        if look.refusals and (look.refusals == look.previous or _client_error(look.status)):
+            return Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, look.refusals)
+        return None
+    if look.silent_close:
+        return Verdict(AfterClick.UNKNOWN, Why.CLOSED_SILENTLY)
+    if look.status is not None and look.status >= 500:
+        return Verdict(AfterClick.UNKNOWN, Why.SERVER_ERROR)
+    if _client_error(look.status):
+        if look.page_words is None:
+            return Need.PAGE_WORDS
+        words = look.page_words or (Refusal(None, look.heading or f"HTTP {look.status}"),)
+        return Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, words)
+    return None
+
+
+def _time_up(look: Look) -> Verdict:
+    if look.stopped:
+        return Verdict(AfterClick.UNKNOWN, Why.TIME_UP_GUARD, sent=look.left_browser)
+    if not look.left_browser:
+        return Verdict(AfterClick.NOT_SENT, Why.TIME_UP_NOTHING_SENT, sent=False)
+    if look.in_flight:
+        return Verdict(AfterClick.UNKNOWN, Why.TIME_UP_NO_ANSWER)
+    return Verdict(AfterClick.UNKNOWN, Why.TIME_UP_NOT_SUCCESS)

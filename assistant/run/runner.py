@@ -12,7 +12,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,20 @@ from assistant.language import templating
 from assistant.language.flow import Flow, StepBase, Target, step_strings
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
 from assistant.run.capture import PageNotAnswering
-from assistant.run.outcome import Refusal, SendWatch, quote, read_declared, read_refusal
+from assistant.run.outcome import (
+    AfterClick,
+    Look,
+    Need,
+    Refusal,
+    SendWatch,
+    Verdict,
+    Why,
+    after_failed_step,
+    decide,
+    quote,
+    read_declared,
+    read_refusal,
+)
 from evidence import Action, EvidencePackage, inert
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
@@ -96,8 +109,7 @@ class RunResult:
     submitted_at: datetime | None = None
     confirmation: str | None = None
     confirmation_url: str | None = None
-    # After the click (assistant.run.outcome): confirmed | rejected | unknown | not_sent.
-    outcome: str | None = None
+    outcome: AfterClick | None = None  # decided by assistant.run.outcome
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown, not_sent)
     sent: list[str] = field(default_factory=list)  # "METHOD URL" of what the click sent, first first
 
@@ -298,10 +310,12 @@ class Runner:
                 self._seen = None
                 for _ in range(2):  # twice: a refusal on the page is read once it holds still
                     self._check_refusal(watch, self._locate(submit.args), baseline, line)
-                if not watch.left_browser:
-                    self.result.outcome, self.result.reason = "not_sent", f"{exc}; {watch.summary()}"
+                self.result.outcome, self.result.reason = (
+                    after_failed_step(watch.left_browser),
+                    f"{exc}; {watch.summary()}",
+                )
+                if self.result.outcome is AfterClick.NOT_SENT:
                     raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed") from None
-                self.result.outcome, self.result.reason = "unknown", f"{exc}; {watch.summary()}"
                 raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}") from None
 
     def _click_submit(self, index: int, step: StepBase, watch: SendWatch) -> None:
@@ -319,11 +333,9 @@ class Runner:
                 clicked.error = f"the click sent the form, then waited in vain for the next page: {clicked.error}"
                 self.result.submitted, self.result.submitted_at = True, clicked.started_at
                 return
+            self.result.outcome, self.result.reason = after_failed_step(watch.left_browser), f"{exc}; {watch.summary()}"
             if watch.left_browser:
-                self.result.outcome, self.result.reason = "unknown", f"{exc}; {watch.summary()}"
                 raise
-            self.result.outcome = "not_sent"
-            self.result.reason = f"{exc}; {watch.summary()}"
             if isinstance(exc, Blocked) and exc.where and exc.blocked:
                 text = (
                     f"{exc.where}: {exc.blocked}. The click was made, but nothing left the browser (what the form "
@@ -798,11 +810,11 @@ class Runner:
             raise
         except Exception as exc:
             error = self._hide(str(exc).strip().splitlines()[0])
-            self.result.outcome = "unknown"
+            self.result.outcome = AfterClick.UNKNOWN
             self.result.reason = f"the success check held but the number could not be read: {error}"
             self._outcome_evidence(action, self.result.reason)
             raise OutcomeUnknown(f"{self.result.reason}. The provider most likely has the request") from None
-        self.result.outcome = "confirmed"
+        self.result.outcome = AfterClick.CONFIRMED
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
         if self.options.on_confirmation is not None:
@@ -855,93 +867,117 @@ class Runner:
             except Exception as exc:  # not yet; or mid-navigation ("context was destroyed")
                 if "has been closed" in str(exc):  # the page, context or browser is gone
                     raise
-            self._check_refusal(watch, submit, baseline, line)
-            if time.monotonic() < deadline:
-                continue
-            blocked = self.guard.message() if self.guard is not None else None
-            if blocked:
-                self.result.outcome = "unknown"
-                self.result.reason = blocked
-                raise Blocked(
-                    self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", blocked, True),
-                    after_submit=True,
-                )
-            seconds = f"{timeout_ms / 1000:g} s"
-            if not watch.left_browser:
-                self.result.outcome = "not_sent"
-                self.result.reason = f"{watch.summary()} in {seconds} after the click, and the page shows no reason"
-                raise StepFailure(
-                    f"{self.flow.path}:{line}: the submit click sent nothing: {self.result.reason} (a dialog, a "
-                    "CAPTCHA, a button that needs something else first?). Nothing was filed; see failure/page.html",
-                    after_submit=True,
-                )
-            self.result.outcome = "unknown"
-            state = "it is still waiting for the answer" if watch.in_flight else "the answer was not the success page"
-            self.result.reason = f"{watch.summary()}; no {what} within {seconds}: {state}"
-            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
+            time_up = time.monotonic() >= deadline
+            self._check_refusal(watch, submit, baseline, line, time_up=time_up, what=what, timeout_ms=timeout_ms)
+            if time_up:  # decide() answers once time is up: this line is never reached
+                raise AssertionError("no outcome decided when the success check's time ran out")
 
-    def _check_refusal(self, watch: SendWatch, submit: Locator, baseline: set[str], line: int) -> None:
-        """Raise Rejected or OutcomeUnknown once the page shows which; return while it does not yet."""
-        stopped = self.guard.message() if self.guard is not None and self.guard.violation is not None else None
-        if stopped and not watch.left_browser and not watch.in_flight and watch.elapsed >= 0.5:
-            # The click's only request went to a host the flow does not allow, and the guard stopped it.
-            text = (
+    def _check_refusal(
+        self,
+        watch: SendWatch,
+        submit: Locator,
+        baseline: set[str],
+        line: int,
+        *,
+        time_up: bool = False,
+        what: str = "",
+        timeout_ms: float = 0,
+    ) -> None:
+        """Raise Rejected, OutcomeUnknown, Blocked or StepFailure once the page shows which
+        (assistant.run.outcome.decide); return while it does not yet."""
+        status = watch.document_status
+        look = Look(
+            elapsed=watch.elapsed,
+            left_browser=watch.left_browser,
+            in_flight=watch.in_flight,
+            navigating=watch.navigating,
+            stopped=self.guard.message() if self.guard is not None else None,
+            status=status,
+            silent_close=watch.silent_close,
+            declares_rejected=self.flow.rejected is not None,
+            time_up=time_up,
+            previous=tuple(self._seen) if self._seen else None,
+        )
+        verdict = decide(look)
+        while isinstance(verdict, Need):
+            look = self._read_for(verdict, look, submit, baseline)
+            verdict = decide(look)
+        if look.refusals is not None:  # a refusal that holds still for two looks counts
+            self._seen = list(look.refusals) or None
+        if verdict is not None:
+            self._tell(verdict, watch, line, what, timeout_ms)
+
+    def _read_for(self, need: Need, look: Look, submit: Locator, baseline: set[str]) -> Look:
+        """The reading of the page `decide` asked for."""
+
+        def fresh(found: list[Refusal]) -> tuple[Refusal, ...]:
+            return tuple(r for r in found if r.message not in baseline)
+
+        if need is Need.DECLARED:
+            declared = self.flow.rejected
+            assert declared is not None
+            scope = self._scope(declared.frame)
+            selector, text = self._render_quietly(declared.selector), self._render_quietly(declared.text)
+            return replace(look, declared=tuple(read_declared(scope, selector, text)))
+        if need is Need.FORM_SHOWN:
+            try:
+                shown = submit.first.is_visible()
+            except Exception:
+                shown = False
+            return replace(look, form_shown=shown, broken=self.page.url.startswith("chrome-error://"))
+        if need is Need.INVALID:
+            return replace(look, invalid=fresh(read_refusal(self.page, submit, browser=True)))
+        if need is Need.REFUSALS:
+            return replace(look, refusals=fresh(read_refusal(self.page, submit, browser=False)))
+        words = tuple(read_refusal(self.page, None, browser=False))
+        return replace(look, page_words=words, heading=None if words else self._heading())
+
+    def _tell(self, verdict: Verdict, watch: SendWatch, line: int, what: str, timeout_ms: float) -> None:
+        """Record the verdict and raise what the person is told."""
+        why, sent = verdict.why, watch.summary()
+        result = self.result
+        result.outcome = verdict.outcome
+        if verdict.outcome is AfterClick.REJECTED:
+            words = self._hide(quote(list(verdict.refusals)))
+            result.reason = words
+            who = "rejected by the provider" if verdict.sent else "not sent: the form refused it in the browser"
+            raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
+        stopped = self.guard.message() if self.guard is not None else None
+        if why is Why.GUARD_STOPPED_IT:
+            result.reason = (
                 f"{self.flow.path}:{line}: after the submit click: {stopped}. The click was made, but nothing "
                 "left the browser (what the form sent went to that host and was stopped there), so nothing was filed"
             )
-            self.result.outcome, self.result.reason = "not_sent", text
-            raise Blocked(text, after_submit=True)
-        if watch.navigating:  # nothing on the page can be read until the answer comes
-            return
-        declared = self.flow.rejected
-        if declared is not None:
-            scope = self._scope(declared.frame)
-            shown = read_declared(scope, self._render_quietly(declared.selector), self._render_quietly(declared.text))
-            if shown:
-                self._reject(shown, line, sent=watch.left_browser)
-        try:
-            form_shown = submit.first.is_visible()
-        except Exception:
-            form_shown = False
-        if not watch.left_browser:
-            # Nothing went out: a field the browser (or the site's script) marks invalid stopped it.
-            if watch.elapsed >= 0.5 and form_shown:
-                fresh = [r for r in read_refusal(self.page, submit, browser=True) if r.message not in baseline]
-                if fresh:
-                    self._reject(fresh, line, sent=False)
-            return
-        if watch.in_flight:
-            return
-        url = self.page.url
-        if url.startswith("chrome-error://"):
-            self.result.outcome = "unknown"
-            self.result.reason = f"{watch.summary()}, and the connection broke before the provider answered"
-            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
-        status = watch.document_status
-        if form_shown:
-            fresh = [r for r in read_refusal(self.page, submit, browser=False) if r.message not in baseline]
-            if fresh and (fresh == self._seen or (status is not None and 400 <= status < 500)):
-                self._reject(fresh, line, sent=True)
-            self._seen = fresh or None
-            return
-        if watch.silent_close:
-            self.result.outcome = "unknown"
-            self.result.reason = (
-                f"{watch.summary()}, and the provider closed the connection without answering: it may have "
-                "stored the request before it did"
+            raise Blocked(result.reason, after_submit=True)
+        if why is Why.TIME_UP_GUARD:
+            assert stopped is not None
+            result.reason = stopped
+            raise Blocked(
+                self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", stopped, True),
+                after_submit=True,
             )
-            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
-        if status is not None and status >= 500:
-            self.result.outcome = "unknown"
-            self.result.reason = (
-                f"{watch.summary()}; the provider's server answered HTTP {status} ({self._title() or 'an error page'})"
-                ", which does not say whether it stored the request"
+        seconds = f"{timeout_ms / 1000:g} s"
+        if why is Why.TIME_UP_NOTHING_SENT:
+            result.reason = f"{sent} in {seconds} after the click, and the page shows no reason"
+            raise StepFailure(
+                f"{self.flow.path}:{line}: the submit click sent nothing: {result.reason} (a dialog, a "
+                "CAPTCHA, a button that needs something else first?). Nothing was filed; see failure/page.html",
+                after_submit=True,
             )
-            raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}")
-        if status is not None and 400 <= status < 500:
-            words = read_refusal(self.page, None, browser=False)
-            heading = self._heading()
-            self._reject(words or [Refusal(None, heading or f"HTTP {status}")], line, sent=True)
+        result.reason = {
+            Why.TIME_UP_NO_ANSWER: f"{sent}; no {what} within {seconds}: it is still waiting for the answer",
+            Why.TIME_UP_NOT_SUCCESS: f"{sent}; no {what} within {seconds}: the answer was not the success page",
+            Why.CONNECTION_BROKE: f"{sent}, and the connection broke before the provider answered",
+            Why.CLOSED_SILENTLY: (
+                f"{sent}, and the provider closed the connection without answering: it may have stored the "
+                "request before it did"
+            ),
+            Why.SERVER_ERROR: (
+                f"{sent}; the provider's server answered HTTP {watch.document_status} "
+                f"({self._title() or 'an error page'}), which does not say whether it stored the request"
+            ),
+        }[why]
+        raise OutcomeUnknown(f"sent, but not confirmed: {result.reason}")
 
     def _heading(self) -> str | None:
         try:
@@ -949,13 +985,6 @@ class Runner:
             return " ".join(heading.inner_text(timeout=500).split()) if heading.count() else self._title()
         except Exception:
             return self._title()
-
-    def _reject(self, refusals: list[Refusal], line: int, *, sent: bool) -> None:
-        words = self._hide(quote(refusals))
-        self.result.outcome = "rejected"
-        self.result.reason = words
-        who = "rejected by the provider" if sent else "not sent: the form refused it in the browser"
-        raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
 
 
 def _type_matches(kind: str, pattern: str) -> bool:
