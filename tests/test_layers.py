@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,24 +84,76 @@ def layer(module: str) -> str:
     return parts[1]
 
 
-def violations(edges: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[str]:
-    found = []
-    for source, targets in sorted(edges.items()):
-        mine = layer(source)
-        for target in sorted(targets):
-            theirs = layer(target)
-            if theirs == "evidence" or target == source:
-                continue
-            if mine == "channels.*" and theirs == "channels.*":
-                found.append(f"{source} imports {target}: a channel never imports another channel")
-            elif theirs != mine and theirs not in allowed.get(mine, set()):
-                found.append(f"{source} ({mine}) imports {target} ({theirs})")
-    return found
-
-
 def graph(*, at_run_time: bool = False) -> dict[str, set[str]]:
     known = modules()
     return {name: imports(name, path, known, at_run_time=at_run_time) for name, path in known.items()}
+
+
+def layer_modules(known: dict[str, Path]) -> dict[str, list[str]]:
+    """Each layer's modules as import-linter module expressions."""
+    found: dict[str, set[str]] = {}
+    for name in known:
+        mine = layer(name)
+        parts = name.split(".")
+        if mine in ("base", "cli", "channels", "channels.base", "channels.*", "store", "pipeline", "lookup"):
+            expression = name  # single modules (a channel is its own module)
+        else:  # a package and everything in it
+            expression = ".".join(parts[:2]) + (".**" if len(parts) > 2 else "")
+        found.setdefault(mine, set()).add(expression)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def contracts() -> str:
+    """The `.importlinter` file this rule makes: one forbidden contract per layer (direct imports,
+    as the rule says), the channels independent of each other, the evidence library alone."""
+    allowed = rule()
+    members = layer_modules(modules())
+    out = [
+        "# Made from docs/ARCHITECTURE.md's ```layers block by `python tests/test_layers.py`;",
+        "# tests/test_layers.py fails when the two disagree. `lint-imports` (make lint) checks the code.",
+        "[importlinter]",
+        "root_packages =",
+        "    assistant",
+        "    evidence",
+        "",
+    ]
+    for name in allowed:
+        mine = members.get(name, [])
+        forbidden = [m for other in allowed if other not in allowed[name] | {name} for m in members.get(other, [])]
+        if not mine or not forbidden:
+            continue
+        out += [
+            f"[importlinter:contract:{name.replace('*', 'each')}]",
+            f"name = {name} imports only: {' '.join(sorted(allowed[name])) or 'nothing of the assistant'}",
+            "type = forbidden",
+            "as_packages = false",
+            "allow_indirect_imports = true",
+            "source_modules =",
+            *(f"    {m}" for m in mine),
+            "forbidden_modules =",
+            *(f"    {m}" for m in forbidden),
+            "",
+        ]
+    out += [
+        "[importlinter:contract:channels-apart]",
+        "name = a channel never imports another channel",
+        "type = independence",
+        "modules =",
+        *(f"    {m}" for m in members["channels.*"]),
+        "",
+        "[importlinter:contract:evidence-alone]",
+        "name = the evidence library never imports the assistant",
+        "type = forbidden",
+        "source_modules =",
+        "    evidence",
+        "forbidden_modules =",
+        "    assistant",
+        "",
+    ]
+    return "\n".join(out)
+
+
+CONFIG = ROOT / ".importlinter"
 
 
 def test_every_assistant_package_is_in_the_rule():
@@ -108,26 +164,62 @@ def test_every_assistant_package_is_in_the_rule():
         assert below <= set(allowed), f"{DOC.name}: {name} names unknown layers {sorted(below - set(allowed))}"
 
 
-def test_imports_follow_the_documented_layers():
-    assert violations(graph(), rule()) == []
+def test_the_import_linter_contracts_are_the_documented_rule():
+    assert CONFIG.read_text(encoding="utf-8") == contracts(), (
+        f"{CONFIG.name} differs from {DOC.name}'s rule: run `python tests/test_layers.py` to write it again"
+    )
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--config", str(root / CONFIG.name), "--no-cache"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def source_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two packages' sources alone, for imports that break the rule to be added to."""
+    root = tmp_path_factory.mktemp("src")
+    for package in ("assistant", "evidence"):
+        shutil.copytree(ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(CONFIG, root / CONFIG.name)
+    return root
+
+
+def test_the_code_keeps_the_contracts(source_copy: Path):
+    done = lint_imports(source_copy)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(
-    ("source", "target"),
+    ("source", "target", "contract"),
     [
-        ("assistant.run.runner", "assistant.store"),  # the runner never journals
-        ("assistant.channels.email", "assistant.pipeline"),  # the circle this rule was made to end
-        ("assistant.channels.email", "assistant.channels.web_form"),
-        ("assistant.language.flow", "assistant.run.browser"),
-        ("assistant.store", "assistant.casework.compose"),
-        ("assistant.sites.replica", "assistant.language.flow"),
+        ("assistant.run.runner", "assistant.store", "run imports only"),  # the runner never journals
+        ("assistant.channels.email", "assistant.pipeline", "channels.* imports only"),  # the circle this rule ended
+        ("assistant.channels.email", "assistant.channels.web_form", "a channel never imports another channel"),
+        ("assistant.language.flow", "assistant.run.browser", "language imports only"),
+        ("assistant.store", "assistant.casework.compose", "store imports only"),
+        ("assistant.sites.replica", "assistant.language.flow", "sites imports only"),
+        ("evidence.verify", "assistant.paths", "the evidence library never imports the assistant"),
     ],
 )
-def test_the_checker_catches_an_import_that_breaks_the_rule(source, target):
-    edges = graph()
-    assert violations(edges, rule()) == []
-    edges[source] = edges[source] | {target}
-    assert len(violations(edges, rule())) == 1
+def test_the_checker_catches_an_import_that_breaks_the_rule(source_copy: Path, source, target, contract):
+    path = source_copy / (source.replace(".", "/") + ".py")
+    original = path.read_text(encoding="utf-8")
+    try:
+        # Inside a function, where a lazy import hides from a reader: the rule still sees it.
+        path.write_text(original + f"\n\ndef _sneak():\n    import {target}  # noqa\n", encoding="utf-8")
+        done = lint_imports(source_copy)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert done.returncode == 1, done.stdout + done.stderr
+    broken = [line for line in done.stdout.splitlines() if "BROKEN" in line]
+    assert len(broken) == 1 and contract in broken[0], done.stdout
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -177,11 +269,6 @@ def test_no_import_cycle_among_assistant_modules():
     assert cycles(edges) == [["assistant.casework.tracking", "assistant.store"]]
 
 
-def test_the_evidence_library_never_imports_the_assistant():
-    known = modules("evidence")
-    assistant = {name for name in modules()}
-    offenders = {
-        name: sorted(t for t in imports(name, path, {**known, **modules()}) if t in assistant)
-        for name, path in known.items()
-    }
-    assert {k: v for k, v in offenders.items() if v} == {}
+if __name__ == "__main__":  # write .importlinter from the documented rule
+    CONFIG.write_text(contracts(), encoding="utf-8")
+    print(f"wrote {CONFIG}")
