@@ -2,8 +2,9 @@
 
 Business days come from the `holidays` library's country calendars, which
 follow each year's official transfers (in Russia the government decree that
-moves days off, e.g. 3 January 2026 to 9 January 2026); a hand-written list
-would be wrong by next year.
+moves days off, e.g. 3 January 2026 to 9 January 2026, and the Saturdays it
+makes working days); a hand-written list would be wrong by next year. The
+counting is the library's too (`is_working_day`, `get_nth_working_day`).
 
 Convention: a request counts from the provider's next business day after the
 day it was filed (in the provider's time zone), and the deadline is the end of
@@ -16,11 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    import holidays
 
 
 @lru_cache(maxsize=16)
-def _calendar(country: str, year: int):
+def _calendar(country: str, year: int) -> holidays.HolidayBase:
     import holidays
 
     try:
@@ -30,21 +35,13 @@ def _calendar(country: str, year: int):
 
 
 def is_business_day(day: dt.date, country: str = "RU") -> bool:
-    calendar = _calendar(country, day.year)
-    if day in getattr(calendar, "weekend_workdays", set()):  # a Saturday made a working day by decree
-        return True
-    return day.weekday() not in calendar.weekend and day not in calendar
+    """A working day on the country's calendar (a Saturday made one by decree counts)."""
+    return _calendar(country, day.year).is_working_day(day)
 
 
 def add_business_days(start: dt.date, days: int, country: str = "RU") -> dt.date:
     """The date of the `days`-th business day after `start` (start itself does not count)."""
-    day = start
-    counted = 0
-    while counted < days:
-        day += dt.timedelta(days=1)
-        if is_business_day(day, country):
-            counted += 1
-    return day
+    return _calendar(country, start.year).get_nth_working_day(start, days) if days > 0 else start
 
 
 def due_at(
