@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup browser demo lint test bench bench-replay clean
+.PHONY: setup browser demo lint docs test bench bench-replay clean
 
 setup: $(STAMP) browser
 
@@ -28,7 +28,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: setup lint
+# The manual as a site, in .venv/site; --strict: a broken link or a page left out fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: setup lint docs
 	$(BIN)/python -m pytest
 
 # Byte-compiled first, as `pip install` leaves an installed package (an editable

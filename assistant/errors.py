@@ -2,7 +2,7 @@
 
 `ExitStatus` is the one list of exit codes: the error classes, `assistant
 --help` and every command that exits with a number take theirs from it, and a
-test holds the README's table to it.
+test holds docs/exit-codes.md's table to it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def printable(text: str) -> str:
 
 
 class ExitStatus(enum.IntEnum):
-    """How the program ended; each member carries the line `--help` and the README show for it."""
+    """How the program ended; each member carries the line `--help` and docs/exit-codes.md show for it."""
 
     description: str
 

@@ -7,7 +7,7 @@ Layout of a finished package:
   manifest.tsr     RFC 3161 timestamp response for SHA-256(manifest.json) (with --tsa)
   SHA256SUMS       every file but itself and its signature, for `sha256sum -c`
   SHA256SUMS.sig   Ed25519 signature over the bytes of SHA256SUMS: the by-hand check
-                   (README) checks it first, so a rewritten line cannot pass `sha256sum -c`
+                   (docs/evidence.md) checks it first, so a rewritten line cannot pass `sha256sum -c`
   report.html, report.pdf, report/contact-sheet.jpg, screenshots/, pages/, logs/, …
 """
 

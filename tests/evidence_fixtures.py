@@ -41,9 +41,9 @@ BY_HAND_MARKER = "<!-- by-hand check:"
 
 
 def readme_by_hand_block() -> str:
-    """The README's "check a package by hand" block: the fenced block right after its marker."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    assert text.count(BY_HAND_MARKER) == 1, "the README marks exactly one by-hand block"
+    """docs/evidence.md's "check a package by hand" block: the fenced block right after its marker."""
+    text = (REPO / "docs" / "evidence.md").read_text(encoding="utf-8")
+    assert text.count(BY_HAND_MARKER) == 1, "docs/evidence.md marks exactly one by-hand block"
     after = text.split(BY_HAND_MARKER, 1)[1].split("-->", 1)[1]
     found = re.match(r"\s*```bash\n(.*?)```", after, re.S)
     assert found, "the by-hand marker is followed by a ```bash block"
@@ -51,7 +51,7 @@ def readme_by_hand_block() -> str:
 
 
 def run_by_hand(folder: Path) -> subprocess.CompletedProcess:
-    """The README's block, exactly as written, run by bash in the package folder."""
+    """The by-hand block, exactly as written, run by bash in the package folder."""
     return subprocess.run(["bash", "-c", readme_by_hand_block()], cwd=folder, capture_output=True, text=True)
 
 

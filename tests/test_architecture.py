@@ -114,15 +114,15 @@ def test_no_private_names_across_modules():
     assert not stale, f"allowed but no longer used; drop from PRIVATE_USES_ALLOWED: {sorted(stale)}"
 
 
-def _readme_exit_codes() -> list[tuple[int, str]]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+def _documented_exit_codes() -> list[tuple[int, str]]:
+    text = (REPO / "docs" / "exit-codes.md").read_text(encoding="utf-8")
+    section = text.split("# Exit codes", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| *(\d+) *\| *(.+?) *\|$", section, re.MULTILINE)
     return [(int(code), meaning.replace("`", "")) for code, meaning in rows]
 
 
-def test_readme_exit_code_table_is_exit_status():
-    assert _readme_exit_codes() == [(status.value, status.description.replace("`", "")) for status in ExitStatus]
+def test_the_documented_exit_code_table_is_exit_status():
+    assert _documented_exit_codes() == [(status.value, status.description.replace("`", "")) for status in ExitStatus]
 
 
 def test_help_lists_every_exit_status(tmp_path):
@@ -136,8 +136,8 @@ def test_help_lists_every_exit_status(tmp_path):
 def test_every_test_the_security_table_names_exists():
     """Each Security row names the tests that prove it (`file.py::name`, or `::name` for the
     file named last before it): a renamed or removed test must not leave a promise unproved."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    table = text.split("## Security", 1)[1].split("\n## ", 1)[0]
+    text = (REPO / "docs" / "security.md").read_text(encoding="utf-8")
+    table = text.split("# Security", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line.rsplit("|", 2)[-2]]
     assert len(rows) >= 10
     missing = []
@@ -154,3 +154,13 @@ def test_every_test_the_security_table_names_exists():
                 if not re.search(rf"^def {name}\(", source, re.M):
                     missing.append(f"{current.name}::{name}")
     assert missing == []
+
+
+def test_the_readme_is_a_front_door_and_its_links_lead_somewhere():
+    """README stays short (the manual is docs/); every page it or the manual names exists."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 300
+    linked = re.findall(r"\]\(([^)#]+)\)", text)
+    assert linked and all((REPO / target).is_file() for target in linked), linked
+    nav = re.findall(r":\s*(\S+\.md)\s*$", (REPO / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    assert sorted(nav) == sorted(p.name for p in (REPO / "docs").glob("*.md")), "a page is missing from mkdocs.yml"

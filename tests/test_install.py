@@ -250,17 +250,17 @@ def test_a_flow_pack_that_cannot_be_found_is_a_note_not_a_failure(installed, tmp
     assert "demo" in listed.stdout
 
 
-def readme_example() -> str:
-    """The README's example test, exactly as a tester would copy it."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+def documented_example() -> str:
+    """docs/testing.md's example test, exactly as a tester would copy it."""
+    text = (REPO / "docs" / "testing.md").read_text(encoding="utf-8")
     [block] = [b for b in text.split("```python\n")[1:] if b.startswith("# test_support_flows.py")]
     return block.split("```")[0]
 
 
-def test_the_readme_example_passes_when_copied_into_another_repository(installed, tmp_path):
+def test_the_documented_example_passes_when_copied_into_another_repository(installed, tmp_path):
     theirs = tmp_path / "their-repo"
     theirs.mkdir()
-    (theirs / "test_support_flows.py").write_text(readme_example(), encoding="utf-8")
+    (theirs / "test_support_flows.py").write_text(documented_example(), encoding="utf-8")
     done = subprocess.run(
         [str(installed.bin / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tracing", "on"],
         cwd=theirs,

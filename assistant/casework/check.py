@@ -1,6 +1,6 @@
 """Lint a request before it is sent, against what gets requests ignored.
 
-The rules come from the source documents (../shared/DOMAIN.md): anonymous
+The rules come from the source documents (docs/support-requests.md): anonymous
 requests, missing identifiers, no date of the problem, profanity or a rude
 tone, and a repeat of an open request with no new facts are ignored (errors);
 a long or vague subject, no evidence, no device on a technical problem and no

@@ -1,7 +1,7 @@
 """The request text a provider reads, built from the case and a template.
 
 The structure follows what the source documents ask of a request that gets
-answered (../shared/DOMAIN.md): a 5-7 word subject, a greeting, the situation
+answered (docs/support-requests.md): a 5-7 word subject, a greeting, the situation
 with dates and times, steps already taken, the desired outcome (the demands,
 for a complaint), the evidence attached (names, capture times, hashes),
 identifiers, the device, earlier request numbers, contacts.
