@@ -18,17 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import __version__
 from assistant.channels.base import Settings
 from assistant.errors import InputError, RunFailed
 from assistant.language import templating
 from assistant.language.case import Case
 from assistant.language.flow import Flow, Lookup
 from assistant.language.urls import Policy, UnsafeURL, origin_of
-from assistant.pipeline import base_url_for, bundle, evidence_dir, signer
+from assistant.pipeline import base_url_for, bundle, evidence_dir, seal_package
 from assistant.run.scratch import run_folder
-from assistant.run.zones import person_clock
-from evidence import Action, EvidencePackage, FlowRef
+from evidence import Action, EvidencePackage
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -242,20 +240,17 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
                 error = exc
             capturer.collect_stamped()
             guard.allow_files_under(outdir)  # report.pdf is rendered from file:// in this context
-            package.finish(
-                tool=f"support-assistant {__version__}",
-                case={**case.summary(), "fingerprint": key, "lookup": wanted},
-                flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=flow.path),
+            seal_package(
+                package,
+                case,
+                key,
+                settings,
+                flow=flow,
+                case_extra={"lookup": wanted},
                 environment=session.settle_environment(),
                 actions=actions,
-                signer=signer(settings.home),
-                tsa_url=settings.tsa,
                 render_pdf=session.render_pdf(),
                 before_seal=session.before_seal,
-                warn=settings.log,
-                times=person_clock(case, provider_zone=flow.timezone, tz=settings.tz, locale=settings.locale).times(
-                    flow.timezone
-                ),
             )
         looked.evidence_dir = outdir
         looked.evidence_zip = bundle(package, settings.home, False)

@@ -33,11 +33,12 @@ from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
 from assistant.run.zones import person_clock
 from assistant.store import Status, Store
-from evidence import Action, EvidencePackage, FilingOutcome, Fitting, FlowRef, SubmissionRef
+from evidence import Action, Environment, EvidencePackage, FilingOutcome, Fitting, FlowRef, SubmissionRef
 from evidence.fit import media_type
 
 if TYPE_CHECKING:
     from evidence.fit import Fitted
+    from evidence.manifest import SubmittedForm
 
 __all__ = ["Outcome", "Settings", "base_url_for", "capture", "submit"]
 
@@ -191,6 +192,49 @@ def signer(home: Path) -> Any:
     return Signer.load_or_create(home / "keys" / "evidence-ed25519.pem")
 
 
+def seal_package(
+    package: EvidencePackage,
+    case: Case,
+    key: str,
+    settings: Settings,
+    *,
+    environment: Environment,
+    actions: list[Action],
+    flow: Flow | None = None,
+    case_extra: dict[str, Any] | None = None,
+    submission: SubmissionRef | None = None,
+    request: dict[str, str] | None = None,
+    fitting: list[Fitting] | None = None,
+    form: SubmittedForm | None = None,
+    render_pdf: Callable[[Path], bytes | None] | None = None,
+    before_seal: Callable[[], None] | None = None,
+    report: bool = True,
+) -> None:
+    """Seal a run's package: the one place a filing, a capture and a lookup are sealed, so that
+    each records the tool, the case, the flow, the person's clocks and the signature alike."""
+    zone = flow.timezone if flow is not None else None
+    package.finish(
+        tool=f"support-assistant {__version__}",
+        case={**case.summary(), "fingerprint": key, **(case_extra or {})},
+        flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=paths.shown(flow.path))
+        if flow is not None
+        else None,
+        environment=environment,
+        actions=actions,
+        submission=submission,
+        request=request,
+        fitting=fitting,
+        form=form,
+        signer=signer(settings.home),
+        tsa_url=settings.tsa,
+        render_pdf=render_pdf,
+        report=report,
+        before_seal=before_seal,
+        warn=settings.log,
+        times=person_clock(case, provider_zone=zone, tz=settings.tz, locale=settings.locale).times(zone),
+    )
+
+
 def open_package(
     outdir: Path, case: Case, fitted: list[Fitted], flow_id: str, log: Callable[[str], None]
 ) -> tuple[EvidencePackage, dict[str, str], list[Fitting]]:
@@ -325,7 +369,6 @@ def _file(
     store: Store,
 ) -> Outcome:
     outdir = evidence_dir(settings.home, settings.out, flow.id, key)
-    clock = person_clock(case, provider_zone=flow.timezone, tz=settings.tz, locale=settings.locale)
     journal = _Journal(store, case, flow, settings, key, outdir)
     sealed: list[Delivery] = []
     fitting: list[Fitting] = []
@@ -341,10 +384,12 @@ def _file(
         journal.settle(delivery)
         sealed.append(delivery)
         assert delivery.environment is not None
-        filing.package.finish(
-            tool=f"support-assistant {__version__}",
-            case={**case.summary(), "fingerprint": key},
-            flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=paths.shown(flow.path)),
+        seal_package(
+            filing.package,
+            case,
+            key,
+            settings,
+            flow=flow,
             environment=delivery.environment,
             actions=delivery.actions,
             submission=SubmissionRef(
@@ -358,13 +403,9 @@ def _file(
             request=delivery.request,
             fitting=fitting,
             form=delivery.form,
-            signer=signer(settings.home),
-            tsa_url=settings.tsa,
             render_pdf=render_pdf,
-            report=report,
             before_seal=before_seal,
-            warn=settings.log,
-            times=clock.times(flow.timezone),
+            report=report,
         )
 
     filing = Filing(
@@ -500,18 +541,16 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
                 actions.append(action)
             request = compose(case, [p.name for p in case.attachments])
             session.capturer.collect_stamped()  # the report shows the stamped copies
-            package.finish(
-                tool=f"support-assistant {__version__}",
-                case={**case.summary(), "fingerprint": key},
-                request={"subject": request.subject, "body": request.body},
+            seal_package(
+                package,
+                case,
+                key,
+                settings,
                 environment=session.settle_environment(),
                 actions=actions,
-                signer=signer(settings.home),
-                tsa_url=settings.tsa,
+                request={"subject": request.subject, "body": request.body},
                 render_pdf=session.render_pdf(),
                 before_seal=session.before_seal,
-                warn=log,
-                times=person_clock(case, tz=settings.tz, locale=settings.locale).times(None),
             )
         evidence_zip = bundle(package, settings.home, settings.out is not None)
     if failures and len(failures) == len(urls):
