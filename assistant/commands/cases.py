@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from typing import IO, TYPE_CHECKING, Any, Unpack
+
 import click
 
-from assistant.commands.common import Ctx, browser_options, handles_errors, info, json_option, pass_ctx, print_json
+from assistant.commands.common import (
+    BrowserOptions,
+    Ctx,
+    browser_options,
+    handles_errors,
+    info,
+    interactive,
+    json_option,
+    pass_ctx,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from assistant.casework.resolve import Answer, ListRead, LookUp
+    from assistant.language.case import Case
+    from assistant.language.flow import Flow
+    from assistant.store import Store, Submission
+    from evidence.times import Clocks
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
 STATE_COLOURS = {
@@ -20,13 +41,13 @@ STATE_COLOURS = {
 NO_NUMBER = {"rejected": "(rejected)", "unknown": "(outcome unknown)", "drafted": "(draft, not sent)"}
 
 
-def _open_store(obj: Ctx):
+def _open_store(obj: Ctx) -> Store:
     from assistant.store import Store
 
     return Store(obj.home)
 
 
-def case_row(store, ref: str) -> dict:
+def case_row(store: Store, ref: str) -> dict[str, Any]:
     from assistant.errors import InputError
 
     found = store.find_case(ref)
@@ -35,9 +56,11 @@ def case_row(store, ref: str) -> dict:
     return found
 
 
-def _reference(sub: dict) -> str:
+def _reference(sub: dict[str, Any]) -> str:
     """A submission's number for the list; a plain word for one that has none."""
-    number = sub.get("confirmation") or (sub.get("message_id") if sub.get("outcome") == "accepted" else None)
+    number: str | None = sub.get("confirmation") or (
+        sub.get("message_id") if sub.get("outcome") == "accepted" else None
+    )
     return number or NO_NUMBER.get(sub.get("outcome", ""), "(no number yet)")
 
 
@@ -45,7 +68,7 @@ def _when(stamp: str | None) -> str:
     return (stamp or "")[:16].replace("T", " ")
 
 
-def _clocks(row: dict):
+def _clocks(row: dict[str, Any]) -> Clocks:
     """The provider's and the person's clocks for a case's times (evidence.times.Clocks): the
     flow's zone, and the zone of the case's incident_at offset."""
     import datetime as dt
@@ -70,7 +93,7 @@ def _clocks(row: dict):
     return Clocks(person_zone=person, provider_zone=provider_zone, language=language)
 
 
-def _on_clocks(clocks, stamp: str | None) -> str:
+def _on_clocks(clocks: Clocks, stamp: str | None) -> str:
     """A journal time as people read it: the provider's and the person's clock, and UTC."""
     import datetime as dt
 
@@ -94,7 +117,7 @@ def _due(stamp: str | None) -> str:
     return format_datetime(dt.datetime.fromisoformat(stamp), "en")
 
 
-def _now(value: str | None, option: str = "--now"):
+def _now(value: str | None, option: str = "--now") -> dt.datetime:
     """The moment an option names (an ISO time with a zone), or now."""
     import datetime as dt
 
@@ -125,7 +148,7 @@ def cases(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
+def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False) -> None:
     """List cases, oldest first, with their latest request number and due date."""
     from assistant.casework.tracking import case_view
 
@@ -154,7 +177,7 @@ def list_cases(obj: Ctx, as_json: bool, only_open: bool = False) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def show(obj: Ctx, case: str, as_json: bool) -> None:
+def show(obj: Ctx, /, case: str, as_json: bool) -> None:
     """Everything about CASE (its number, or any of its request numbers)."""
     from assistant.casework.tracking import case_view
 
@@ -204,7 +227,9 @@ def show(obj: Ctx, case: str, as_json: bool) -> None:
 @click.option("--at", "received_at", metavar="WHEN", help="When it came (ISO date and time; default: now).")
 @pass_ctx
 @handles_errors
-def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
+def reply(
+    obj: Ctx, /, case: str, number: str | None, text: str | None, text_file: IO[str] | None, received_at: str | None
+) -> None:
     """Record the provider's answer to CASE (and the number they gave it)."""
     from assistant.errors import InputError
 
@@ -226,13 +251,15 @@ def reply(obj: Ctx, case: str, number, text, text_file, received_at) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
+def status(obj: Ctx, /, case: str, new_status: str | None, note: str | None, as_json: bool) -> None:
     """Show CASE's status and history, or set it to NEW_STATUS."""
     with _open_store(obj) as store:
         found = case_row(store, case)
         if new_status:
             store.set_status(found["id"], new_status, note)
-            found = store.case(found["id"])
+            changed = store.case(found["id"])
+            assert changed is not None  # found a moment ago, and a case is never deleted
+            found = changed
         history = store.history(found["id"])
     if as_json:
         print_json({"case": found["id"], "status": found["status"], "history": history})
@@ -247,7 +274,7 @@ def status(obj: Ctx, case: str, new_status, note, as_json: bool) -> None:
 @click.option("--note", metavar="TEXT", help="How it ended, e.g. 'refunded on 25.11'.")
 @pass_ctx
 @handles_errors
-def close(obj: Ctx, case: str, note) -> None:
+def close(obj: Ctx, /, case: str, note: str | None) -> None:
     """Close CASE: solved, or given up. The matter can be filed again afterwards."""
     with _open_store(obj) as store:
         found = case_row(store, case)
@@ -260,7 +287,7 @@ def close(obj: Ctx, case: str, note) -> None:
 @click.argument("text")
 @pass_ctx
 @handles_errors
-def add_note(obj: Ctx, case: str, text: str) -> None:
+def add_note(obj: Ctx, /, case: str, text: str) -> None:
     """Add a note to CASE (a call you made, what the agent said)."""
     with _open_store(obj) as store:
         found = case_row(store, case)
@@ -273,7 +300,7 @@ def add_note(obj: Ctx, case: str, text: str) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def due(obj: Ctx, now_value, as_json: bool) -> None:
+def due(obj: Ctx, /, now_value: str | None, as_json: bool) -> None:
     """Cases overdue or due within a day, with the next action for each."""
     from assistant.casework.tracking import due as list_due
 
@@ -300,7 +327,7 @@ def due(obj: Ctx, now_value, as_json: bool) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
+def mark_sent(obj: Ctx, /, case: str, sent_at: str | None, as_json: bool) -> None:
     """Record that you sent CASE's draft (the .eml from `--eml-only`): its deadline starts then."""
     from assistant.casework.drafts import mark_sent as record_sent
     from assistant.casework.tracking import outcome
@@ -325,57 +352,24 @@ def mark_sent(obj: Ctx, case: str, sent_at: str | None, as_json: bool) -> None:
         click.secho(f"warning: {marked.warning}", err=True, fg="yellow")
 
 
-def _sent_at(value: str | None):
+def _sent_at(value: str | None) -> dt.datetime:
     return _now(value, option="--at")
 
 
 # ------------------------------------------------------------------ resolve
 # Named `resolve`, not `status`: `cases status` sets the case's own state (open, answered, …);
 # this settles one submission whose outcome is unknown, which is a different question.
-
-NO_TERMINAL_HINT = (
-    "pass --number N (the number from the provider's email or status page) or --not-filed (they do not have it)"
-)
+# What it decides is assistant.casework.resolve's; here are the flags, the browser, the prompt and the words.
 
 
-def _pending_one(store, found: dict, submission_id: int | None):
-    """The pending submission to settle; None when there is nothing to resolve."""
-    from assistant.errors import InputError
+def _ask_person(sub: Submission, flow: Flow | None, seen: str | None) -> Answer:
+    """On a terminal: what the person found (its number, not filed, or not known yet)."""
+    from assistant.casework.resolve import Answer, checked_number, started
+    from assistant.store import Status
 
-    subs = store.submissions_of(found["id"])
-    if submission_id is not None:
-        chosen = next((s for s in subs if s.id == submission_id), None)
-        if chosen is None:
-            ids = ", ".join(str(s.id) for s in subs) or "none"
-            raise InputError(f"--submission: {submission_id} is not a submission of case {found['id']} (its: {ids})")
-        return chosen if chosen.status == "pending" else None
-    pending = [s for s in subs if s.status == "pending"]
-    if len(pending) > 1:
-        listed = "; ".join(f"{s.id} ({s.flow_id}, started {_when(s.submitted_at)} UTC)" for s in pending)
-        raise InputError(f"case {found['id']} has {len(pending)} submissions pending: {listed}; pass --submission ID")
-    return pending[0] if pending else None
-
-
-def _journalled_case(sub):
-    import json
-
-    from pydantic import ValidationError
-
-    from assistant.errors import InputError
-    from assistant.language.case import Case
-
-    try:
-        return Case.model_validate(json.loads(sub.case_json))
-    except (ValueError, ValidationError) as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(f"submission {sub.id}: the case journalled with it cannot be read ({first})") from None
-
-
-def _ask_person(sub, flow, seen: str | None) -> tuple[str, str | None]:
-    """On a terminal: ('confirmed', number), ('not_filed', None) or ('pending', None)."""
     provider = (flow.provider or flow.name) if flow is not None else sub.provider
     click.secho(
-        f"\nsubmission {sub.id} ({sub.channel}, {sub.flow_id}, started {_when(sub.submitted_at)} UTC) may have "
+        f"\nsubmission {sub.id} ({sub.channel}, {sub.flow_id}, started {started(sub)} UTC) may have "
         f"reached {provider}: the click happened, no confirmation was read.",
         err=True,
         bold=True,
@@ -388,42 +382,25 @@ def _ask_person(sub, flow, seen: str | None) -> tuple[str, str | None]:
     click.echo("  p  I do not know yet: leave it pending", err=True)
     choice = click.prompt("Your answer", type=click.Choice(["n", "x", "p"]), show_choices=True, err=True)
     if choice == "x":
-        return "not_filed", None
+        return Answer(Status.NOT_FILED)
     if choice == "p":
-        return "pending", None
+        return Answer(Status.PENDING)
     number = ""
     while not number:
         number = click.prompt("Its number", err=True).strip()
-    return "confirmed", _checked_number(number)
+    return Answer(Status.CONFIRMED, checked_number(number))
 
 
-def _checked_number(number: str) -> str:
-    from assistant.errors import InputError
+def _look_up(obj: Ctx, base_url: str | None, browser: BrowserOptions) -> LookUp:
+    """The provider's list, read in a browser with this command's options."""
 
-    number = number.strip()
-    if not number or len(number) > 200 or any(ch in number for ch in "\r\n\t"):
-        raise InputError(f"--number: {number[:40]!r} is not a request number; give it as the provider wrote it")
-    return number
+    def look(case: Case, flow: Flow, key: str) -> ListRead:
+        from assistant.lookup import look_up
+        from assistant.pipeline import Settings
 
+        return look_up(case, flow, key, Settings(home=obj.home, base_url=base_url, log=info, **browser))
 
-def _lookup_said(looked, known: dict[str, int]) -> str:
-    """What the provider's list showed, for the person (one line)."""
-    if not looked.found:
-        return (
-            f"The provider's list ({looked.url}) shows {looked.items} request(s), none with {looked.wanted!r}; "
-            "a request sent minutes ago may not be listed yet."
-        )
-    parts = []
-    for f in looked.found:
-        if f.number is None:
-            parts.append(f"one whose number could not be read ({f.problem})")
-        elif f.number in known:
-            parts.append(f"{f.number} (already journalled, case {known[f.number]})")
-        else:
-            parts.append(f.number)
-    return f"The provider's list ({looked.url}) shows {len(looked.found)} request(s) with {looked.wanted!r}: " + (
-        ", ".join(parts) + "."
-    )
+    return look
 
 
 @cases.command("resolve")
@@ -437,7 +414,18 @@ def _lookup_said(looked, known: dict[str, int]) -> str:
 @json_option
 @pass_ctx
 @handles_errors
-def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_url, as_json, **browser) -> None:
+def resolve(
+    obj: Ctx,
+    /,
+    case: str,
+    number: str | None,
+    not_filed: bool,
+    submission_id: int | None,
+    note: str | None,
+    base_url: str | None,
+    as_json: bool,
+    **browser: Unpack[BrowserOptions],
+) -> None:
     """Settle a submission of CASE whose outcome is unknown.
 
     A submission is journalled as pending right before the submit click; when no
@@ -458,73 +446,51 @@ def resolve(obj: Ctx, case: str, number, not_filed, submission_id, note, base_ur
 
     Nothing pending: says "nothing to resolve" and exits 0.
     """
-    from assistant.errors import AlreadySubmitted, InputError
+    from assistant.casework.resolve import claimed, find_out, pending_one, settle
+    from assistant.store import Status
 
-    if number is not None and not_filed:
-        raise InputError("give either --number N (they have it) or --not-filed (they do not), not both")
-    if number is not None:
-        number = _checked_number(number)
+    said = claimed(number, not_filed)
     with _open_store(obj) as store:
         found = case_row(store, case)
-        sub = _pending_one(store, found, submission_id)
-        result: dict = {"case": found["id"], "submission": _record(sub), "resolved_by": None, "lookup": None}
+        sub = pending_one(store, found["id"], submission_id)
+        result: dict[str, Any] = {"case": found["id"], "submission": _record(sub), "resolved_by": None, "lookup": None}
         if sub is None:
             message = f"case {found['id']}: nothing to resolve: no submission of it is pending"
             if submission_id is not None:
                 message = f"case {found['id']}: nothing to resolve: submission {submission_id} is not pending"
             _said(result | {"message": message}, as_json)
             return
-        how, url = "you", None
-        if number is not None:
-            outcome = "confirmed"
-        elif not_filed:
-            outcome = "not_filed"
-        else:
-            outcome, number, url, how = _find_out(obj, store, sub, base_url, browser, result)
-        if outcome == "pending":
+        answer = said or find_out(store, sub, _look_up(obj, base_url, browser), _ask_person if interactive() else None)
+        result["lookup"] = answer.lookup
+        if answer.outcome == Status.PENDING:
             _said(
                 result | {"message": f"case {found['id']}: submission {sub.id} left pending"},
                 as_json,
             )
             return
-        detail = f": {note}" if note else ""
-        if outcome == "confirmed":
-            assert number is not None
-            where = f", read on {url}" if url else ""
-            evidence = (result["lookup"] or {}).get("evidence_dir")
-            told = f"submission {sub.id} resolved by {how}: filed, number {number}{where}" + (
-                f" (evidence of the lookup: {evidence})" if evidence else ""
-            )
-            done = store.resolve_filed(sub.id, number, url, told + detail)
+        settled = settle(store, found["id"], sub, answer, note)
+        if answer.outcome == Status.CONFIRMED:
             message = (
-                f"case {found['id']}: submission {sub.id} resolved by {how}: the provider has it as {number}; "
-                "it is confirmed and a resend will be refused as already submitted"
+                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: the provider has it as "
+                f"{answer.number}; it is confirmed and a resend will be refused as already submitted"
             )
         else:
-            told = f"submission {sub.id} resolved by {how}: not filed"
-            done = store.resolve_not_filed(sub.id, told + detail)
             message = (
-                f"case {found['id']}: submission {sub.id} resolved by {how}: not filed; "
+                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: not filed; "
                 "it no longer blocks a resend (submit the case again, no --force needed)"
             )
-        if not done:
-            now = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
-            raise AlreadySubmitted(
-                f"submission {sub.id} is no longer pending (now {now.status}, settled by another run); nothing changed"
-            )
-        settled = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
-        result |= {"submission": _record(settled), "resolved_by": how}
+        result |= {"submission": _record(settled), "resolved_by": answer.by}
     _said(result | {"message": message}, as_json)
 
 
-def _record(sub) -> dict | None:
+def _record(sub: Submission | None) -> dict[str, Any] | None:
     """A submission as `--json` shows it (as mark-sent does): its journal row and its outcome."""
     from assistant.casework.tracking import outcome
 
     return None if sub is None else {**sub.public(), "outcome": outcome(sub)}
 
 
-def _said(result: dict, as_json: bool) -> None:
+def _said(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(result)
         return
@@ -532,65 +498,3 @@ def _said(result: dict, as_json: bool) -> None:
     lookup = result.get("lookup")
     if lookup and lookup.get("evidence_dir"):
         click.echo(f"evidence of the lookup: {lookup['evidence_dir']}")
-
-
-def _find_out(obj: Ctx, store, sub, base_url, browser: dict, result: dict) -> tuple[str, str | None, str | None, str]:
-    """(outcome, number, page URL, who said so): from the provider's list if the flow has a
-    lookup and it finds exactly one request not journalled yet, else from the person."""
-    from assistant.commands.common import interactive
-    from assistant.errors import InputError, NoBrowser, RunFailed
-    from assistant.language.flow import find_flow, load_flow
-
-    flow = None
-    seen: str | None = None
-    try:
-        flow = load_flow(find_flow(sub.flow_id))
-    except InputError as exc:
-        seen = f"The flow {sub.flow_id} cannot be loaded to look it up ({str(exc).splitlines()[0]})."
-    if flow is not None and flow.lookup is not None:
-        from assistant.lookup import look_up
-        from assistant.pipeline import Settings
-
-        try:
-            looked = look_up(
-                _journalled_case(sub),
-                flow,
-                sub.case_key,
-                Settings(home=obj.home, base_url=base_url, log=info, **browser),
-            )
-        except (InputError, RunFailed, NoBrowser) as exc:
-            if not interactive():
-                kind = next(k for k in (InputError, NoBrowser, RunFailed) if isinstance(exc, k))
-                raise kind(f"{exc}\nSettle it without the lookup: {NO_TERMINAL_HINT}.") from None
-            seen = f"The lookup did not work: {str(exc).splitlines()[0].removeprefix('lookup: ')}"
-        else:
-            known = {s.confirmation: s.case_id for s in store.all() if s.confirmation}
-            fresh = [n for n in looked.numbers if n not in known]
-            unread = [f for f in looked.found if f.number is None]
-            result["lookup"] = {
-                "url": looked.url,
-                "match": looked.wanted,
-                "items": looked.items,
-                "found": [
-                    {"number": f.number, "text": f.text, "problem": f.problem, "journalled": f.number in known}
-                    for f in looked.found
-                ],
-                "evidence_dir": str(looked.evidence_dir),
-                "evidence_zip": str(looked.evidence_zip) if looked.evidence_zip else None,
-            }
-            if len(fresh) == 1 and not unread:
-                return "confirmed", fresh[0], looked.url, "lookup"
-            seen = _lookup_said(looked, known)
-            if len(fresh) > 1:
-                seen += " More than one could be yours, so none was chosen."
-    if not interactive():
-        if flow is not None and flow.lookup is None:
-            seen = f"The flow {sub.flow_id} has no lookup: block to read the provider's list."
-        said = [
-            f"case {sub.case_id}: submission {sub.id}'s outcome is unknown.",
-            seen,
-            f"Settle it: {NO_TERMINAL_HINT}.",
-        ]
-        raise InputError(" ".join(s for s in said if s))
-    outcome, number = _ask_person(sub, flow, seen)
-    return outcome, number, None, "you"

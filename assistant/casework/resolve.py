@@ -1,0 +1,246 @@
+"""What became of a submission whose outcome is unknown: what `assistant cases resolve` decides.
+
+A pending submission is settled by the number the person gives, by their word
+that nothing was filed, by the provider's own list of their requests (a flow's
+`lookup:` block), or by asking them. Reading that list takes the browser and
+asking takes a terminal, both the command's: it hands them in as callables, and
+without a terminal there is no one to ask. What is decided here is which
+answer holds, and what the journal records of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, TypedDict
+
+from pydantic import ValidationError
+
+from assistant.errors import AlreadySubmitted, InputError, NoBrowser, RunFailed
+from assistant.language.case import Case
+from assistant.language.flow import Flow, find_flow, load_flow
+from assistant.store import Status, Store, Submission
+
+NO_TERMINAL_HINT = (
+    "pass --number N (the number from the provider's email or status page) or --not-filed (they do not have it)"
+)
+
+# The journal's words for what became of it; PENDING: nobody knows yet, it stays as it was.
+Verdict = Literal[Status.CONFIRMED, Status.NOT_FILED, Status.PENDING]
+
+
+class FoundRecord(TypedDict):
+    number: str | None
+    text: str
+    problem: str | None
+    journalled: bool  # the number is already some submission's in the journal
+
+
+class LookupRecord(TypedDict):
+    """What the provider's list showed, as `cases resolve --json` gives it."""
+
+    url: str | None
+    match: str
+    items: int
+    found: list[FoundRecord]
+    evidence_dir: str
+    evidence_zip: str | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What became of a pending submission, and who said so."""
+
+    outcome: Verdict
+    number: str | None = None  # the provider's, when they have it
+    url: str | None = None  # the page the number was read on
+    by: Literal["you", "lookup"] = "you"
+    lookup: LookupRecord | None = None  # what the provider's list showed, when it was read
+
+
+class ListItem(Protocol):
+    """An item of the provider's list that matched (assistant.lookup.Found)."""
+
+    @property
+    def number(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def problem(self) -> str | None: ...
+
+
+class ListRead(Protocol):
+    """The provider's list as the lookup read it (assistant.lookup.Looked)."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def wanted(self) -> str: ...
+    @property
+    def items(self) -> int: ...
+    @property
+    def found(self) -> Sequence[ListItem]: ...
+    @property
+    def evidence_dir(self) -> Path | None: ...
+    @property
+    def evidence_zip(self) -> Path | None: ...
+    @property
+    def numbers(self) -> list[str]: ...
+
+
+# Reads the provider's list for the journalled case, its flow and its case key, in the browser.
+LookUp = Callable[[Case, Flow, str], ListRead]
+# Asks the person on a terminal: the submission, its flow if it loads, and what was seen of it so far.
+Ask = Callable[[Submission, Flow | None, str | None], Answer]
+
+
+def started(sub: Submission) -> str:
+    """When the submission was started, to the minute, in UTC as the journal keeps it."""
+    return sub.submitted_at[:16].replace("T", " ")
+
+
+def checked_number(number: str) -> str:
+    number = number.strip()
+    if not number or len(number) > 200 or any(ch in number for ch in "\r\n\t"):
+        raise InputError(f"--number: {number[:40]!r} is not a request number; give it as the provider wrote it")
+    return number
+
+
+def claimed(number: str | None, not_filed: bool) -> Answer | None:
+    """What the person said with --number or --not-filed; None: neither, it is to be found out.
+    Refused before the journal is opened, so the flags are checked whatever the case."""
+    if number is not None and not_filed:
+        raise InputError("give either --number N (they have it) or --not-filed (they do not), not both")
+    if number is not None:
+        return Answer(Status.CONFIRMED, checked_number(number))
+    if not_filed:
+        return Answer(Status.NOT_FILED)
+    return None
+
+
+def pending_one(store: Store, case_id: int, submission_id: int | None) -> Submission | None:
+    """The pending submission to settle; None when there is nothing to resolve."""
+    subs = store.submissions_of(case_id)
+    if submission_id is not None:
+        chosen = next((s for s in subs if s.id == submission_id), None)
+        if chosen is None:
+            ids = ", ".join(str(s.id) for s in subs) or "none"
+            raise InputError(f"--submission: {submission_id} is not a submission of case {case_id} (its: {ids})")
+        return chosen if chosen.status == "pending" else None
+    pending = [s for s in subs if s.status == "pending"]
+    if len(pending) > 1:
+        listed = "; ".join(f"{s.id} ({s.flow_id}, started {started(s)} UTC)" for s in pending)
+        raise InputError(f"case {case_id} has {len(pending)} submissions pending: {listed}; pass --submission ID")
+    return pending[0] if pending else None
+
+
+def _journalled_case(sub: Submission) -> Case:
+    try:
+        return Case.model_validate(json.loads(sub.case_json))
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"submission {sub.id}: the case journalled with it cannot be read ({first})") from None
+
+
+def _lookup_said(looked: ListRead, known: dict[str, int | None]) -> str:
+    """What the provider's list showed, for the person (one line)."""
+    if not looked.found:
+        return (
+            f"The provider's list ({looked.url}) shows {looked.items} request(s), none with {looked.wanted!r}; "
+            "a request sent minutes ago may not be listed yet."
+        )
+    parts = []
+    for f in looked.found:
+        if f.number is None:
+            parts.append(f"one whose number could not be read ({f.problem})")
+        elif f.number in known:
+            parts.append(f"{f.number} (already journalled, case {known[f.number]})")
+        else:
+            parts.append(f.number)
+    return f"The provider's list ({looked.url}) shows {len(looked.found)} request(s) with {looked.wanted!r}: " + (
+        ", ".join(parts) + "."
+    )
+
+
+def _record(looked: ListRead, known: dict[str, int | None]) -> LookupRecord:
+    return {
+        "url": looked.url,
+        "match": looked.wanted,
+        "items": looked.items,
+        "found": [
+            {"number": f.number, "text": f.text, "problem": f.problem, "journalled": f.number in known}
+            for f in looked.found
+        ],
+        "evidence_dir": str(looked.evidence_dir),
+        "evidence_zip": str(looked.evidence_zip) if looked.evidence_zip else None,
+    }
+
+
+def find_out(store: Store, sub: Submission, look_up: LookUp, ask: Ask | None) -> Answer:
+    """From the provider's list if the flow has a lookup and it finds exactly one request not
+    journalled yet, else from the person. ask is None without a terminal: then an answer the
+    list does not give is an InputError naming the flags that give it."""
+    flow = None
+    seen: str | None = None
+    record: LookupRecord | None = None
+    try:
+        flow = load_flow(find_flow(sub.flow_id))
+    except InputError as exc:
+        seen = f"The flow {sub.flow_id} cannot be loaded to look it up ({str(exc).splitlines()[0]})."
+    if flow is not None and flow.lookup is not None:
+        try:
+            looked = look_up(_journalled_case(sub), flow, sub.case_key)
+        except (InputError, RunFailed, NoBrowser) as exc:
+            if ask is None:
+                kind = next(k for k in (InputError, NoBrowser, RunFailed) if isinstance(exc, k))
+                raise kind(f"{exc}\nSettle it without the lookup: {NO_TERMINAL_HINT}.") from None
+            seen = f"The lookup did not work: {str(exc).splitlines()[0].removeprefix('lookup: ')}"
+        else:
+            known = {s.confirmation: s.case_id for s in store.all() if s.confirmation}
+            fresh = [n for n in looked.numbers if n not in known]
+            unread = [f for f in looked.found if f.number is None]
+            record = _record(looked, known)
+            if len(fresh) == 1 and not unread:
+                return Answer(Status.CONFIRMED, fresh[0], looked.url, "lookup", record)
+            seen = _lookup_said(looked, known)
+            if len(fresh) > 1:
+                seen += " More than one could be yours, so none was chosen."
+    if ask is None:
+        if flow is not None and flow.lookup is None:
+            seen = f"The flow {sub.flow_id} has no lookup: block to read the provider's list."
+        said = [
+            f"case {sub.case_id}: submission {sub.id}'s outcome is unknown.",
+            seen,
+            f"Settle it: {NO_TERMINAL_HINT}.",
+        ]
+        raise InputError(" ".join(s for s in said if s))
+    answer = ask(sub, flow, seen)
+    return Answer(answer.outcome, answer.number, None, "you", record)
+
+
+def settle(store: Store, case_id: int, sub: Submission, answer: Answer, note: str | None) -> Submission:
+    """Record a confirmed or not-filed answer, with the note in the case's history; the
+    submission as the journal then holds it. AlreadySubmitted, changing nothing, when another
+    run settled it first."""
+    if answer.outcome == Status.PENDING:
+        raise ValueError("a pending answer settles nothing")
+    detail = f": {note}" if note else ""
+    if answer.outcome == Status.CONFIRMED:
+        assert answer.number is not None
+        where = f", read on {answer.url}" if answer.url else ""
+        evidence = answer.lookup["evidence_dir"] if answer.lookup else None
+        told = f"submission {sub.id} resolved by {answer.by}: filed, number {answer.number}{where}" + (
+            f" (evidence of the lookup: {evidence})" if evidence else ""
+        )
+        done = store.resolve_filed(sub.id, answer.number, answer.url, told + detail)
+    else:
+        told = f"submission {sub.id} resolved by {answer.by}: not filed"
+        done = store.resolve_not_filed(sub.id, told + detail)
+    if not done:
+        now = next(s for s in store.submissions_of(case_id) if s.id == sub.id)
+        raise AlreadySubmitted(
+            f"submission {sub.id} is no longer pending (now {now.status}, settled by another run); nothing changed"
+        )
+    return next(s for s in store.submissions_of(case_id) if s.id == sub.id)
