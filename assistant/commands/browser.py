@@ -17,7 +17,7 @@ def browser() -> None:
 @click.option("--browser-endpoint", metavar="WS_URL")
 @click.option("--cdp", metavar="URL")
 @handles_errors
-def find(browser_path, browser_endpoint, cdp) -> None:
+def find(browser_path: str | None, browser_endpoint: str | None, cdp: str | None) -> None:
     """Show which browser would be used, and why."""
     from assistant.errors import NoBrowser
     from assistant.run.browser import BrowserNotFound, discover

@@ -6,12 +6,45 @@ import functools
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, ParamSpec, TypedDict, TypeVar
 
 import click
 
 from assistant.errors import ExitStatus
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# A command function, before or after click's decorators have made it a Command.
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BrowserOptions(TypedDict):
+    """What browser_options adds to a command's keyword arguments, named as pipeline.Settings names them."""
+
+    headed: bool
+    slowmo: float
+    browser_path: str | None
+    browser_endpoint: str | None
+    cdp: str | None
+    timeout: float | None
+
+
+class EvidenceOptions(TypedDict):
+    """What evidence_options adds to a command's keyword arguments, named as pipeline.Settings names them."""
+
+    device: str | None
+    masks: tuple[str, ...]
+    tsa: str | None
+    trace: bool
+    trace_in_package: bool
+    tz: str | None
+    locale: str | None
+
+
+class RunOptions(BrowserOptions, EvidenceOptions):
+    """Both: the options of a command that captures pages in a browser."""
 
 
 class Ctx:
@@ -60,8 +93,8 @@ pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
 class Bounded(click.FloatRange):
     """A number within bounds, and a number at all: FloatRange lets nan and inf through."""
 
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number: float = super().convert(value, param, ctx)
         if number != number or number in (float("inf"), float("-inf")):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
@@ -99,11 +132,11 @@ def fail(exc: Exception) -> NoReturn:
     exit_with(code)
 
 
-def handles_errors(func):
+def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the assistant's own errors into a red one-line message and their exit code."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from assistant.errors import AssistantError
 
         try:
@@ -122,11 +155,11 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def json_option(func):
+def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")(func)
 
 
-def browser_options(func):
+def browser_options(func: F) -> F:
     options = [
         click.option("--headed", is_flag=True, help="Show the browser window (headless by default)."),
         click.option(
@@ -150,7 +183,7 @@ def browser_options(func):
     return func
 
 
-def _time_zone(ctx, param, value: str | None) -> str | None:
+def _time_zone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
     from evidence.times import zone
@@ -162,7 +195,7 @@ def _time_zone(ctx, param, value: str | None) -> str | None:
     return value
 
 
-def _locale(ctx, param, value: str | None) -> str | None:
+def _locale(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     import re
 
     if value is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", value):
@@ -170,7 +203,7 @@ def _locale(ctx, param, value: str | None) -> str | None:
     return value
 
 
-def evidence_options(func):
+def evidence_options(func: F) -> F:
     """How the evidence is captured: as which device, what to hide, trusted time, a trace, whose clock."""
     options = [
         click.option(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from assistant.commands.common import Ctx, exit_with, handles_errors, json_option, print_json
 from assistant.errors import ExitStatus, printable
 
+if TYPE_CHECKING:
+    from assistant.language.case import Case
+    from assistant.language.flow import Flow
 
-def _load(case_file: str, flow_id: str | None):
+
+def _load(case_file: str, flow_id: str | None) -> tuple[Case, Flow]:
     from assistant.errors import InputError
     from assistant.language.case import load_case
     from assistant.language.flow import find_flow, load_flow

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 import click
 
-SMTP_KEYS = ("smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from")
+from assistant.commands.common import F
+
+if TYPE_CHECKING:
+    from assistant.channels.base import SmtpSettings
 
 
-def email_options(func):
+class EmailOptions(TypedDict):
+    """What email_options adds to a command's keyword arguments."""
+
+    to: str | None
+    eml_only: bool
+    smtp_host: str | None
+    smtp_port: int | None
+    smtp_security: str
+    smtp_user: str | None
+    smtp_from: str | None
+
+
+class EmailSettings(TypedDict):
+    """The same, as pipeline.Settings takes them: the smtp_* options are one SmtpSettings."""
+
+    to: str | None
+    eml_only: bool
+    smtp: SmtpSettings
+
+
+def email_options(func: F) -> F:
     options = [
         click.option(
             "--to", metavar="ADDRESS", help="Email flows: the provider's address (for the generic `email` flow)."
@@ -54,16 +79,15 @@ def email_options(func):
     return func
 
 
-def take_email_options(settings: dict) -> dict:
-    """Turn the smtp_* options into one SmtpSettings (imported only when used)."""
+def email_settings(options: EmailOptions) -> EmailSettings:
+    """The smtp_* options as one SmtpSettings (imported only when used)."""
     from assistant.channels.base import SmtpSettings
 
-    values = {key: settings.pop(key, None) for key in SMTP_KEYS}
-    settings["smtp"] = SmtpSettings(
-        host=values["smtp_host"],
-        port=values["smtp_port"],
-        security=values["smtp_security"] or "starttls",
-        user=values["smtp_user"],
-        sender=values["smtp_from"],
+    smtp = SmtpSettings(
+        host=options["smtp_host"],
+        port=options["smtp_port"],
+        security=options["smtp_security"] or "starttls",
+        user=options["smtp_user"],
+        sender=options["smtp_from"],
     )
-    return settings
+    return {"to": options["to"], "eml_only": options["eml_only"], "smtp": smtp}

@@ -25,7 +25,17 @@ from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx
 @json_option
 @pass_ctx
 @handles_errors
-def escalate(obj: Ctx, case, target, lang, out, no_pdf, browser_path, as_json):
+def escalate(
+    obj: Ctx,
+    /,
+    case: str,
+    target: str,
+    lang: str | None,
+    out: str | None,
+    no_pdf: bool,
+    browser_path: str | None,
+    as_json: bool,
+) -> None:
     """Draft, without sending, a complaint to the regulator, a pre-trial claim or a public review.
 
     The draft holds the case facts, the timeline of requests and the evidence

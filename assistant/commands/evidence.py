@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import click
 
 from assistant.commands.common import (
     Ctx,
+    RunOptions,
     browser_options,
     evidence_options,
     exit_with,
@@ -19,6 +20,9 @@ from assistant.commands.common import (
     print_json,
 )
 from assistant.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from evidence.verify import Result
 
 
 @click.group("evidence")
@@ -52,7 +56,7 @@ def _existing(path: str) -> Path:
 )
 @json_option
 @handles_errors
-def verify(path, tsa_ca, expect_key, as_json):
+def verify(path: str, tsa_ca: tuple[str, ...], expect_key: str | None, as_json: bool) -> None:
     """Check every hash, the signature and the timestamp of the package at PATH.
 
     Exit code 0 only when everything holds; otherwise 1, naming each changed,
@@ -121,7 +125,7 @@ def _say(text: object, **style: Any) -> None:
     click.secho(printable(str(text)).replace("\n", " "), **style)
 
 
-def _print_result(result) -> None:
+def _print_result(result: Result) -> None:
     if result.ok:
         _say(f"OK: {result.path}", fg="green", bold=True)
         _say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
@@ -153,7 +157,7 @@ def _print_result(result) -> None:
 @click.argument("path")
 @json_option
 @handles_errors
-def show(path, as_json):
+def show(path: str, as_json: bool) -> None:
     """Summarise the package at PATH: case, submission, screenshots, signer, time."""
     import json
     import tempfile
@@ -277,7 +281,9 @@ def show(path, as_json):
 @json_option
 @pass_ctx
 @handles_errors
-def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
+def capture(
+    obj: Ctx, /, urls: tuple[str, ...], case_file: str, out: str | None, as_json: bool, **settings: Unpack[RunOptions]
+) -> None:
     """Capture the pages at URLS as a signed evidence package, without submitting anything."""
     from assistant.language.case import load_case
     from assistant.pipeline import Settings
@@ -287,7 +293,7 @@ def capture(obj: Ctx, urls, case_file, out, as_json, masks, **settings):
     done = capture_pages(
         list(urls),
         case,
-        Settings(home=obj.home, out=Path(out) if out else None, masks=tuple(masks), log=info, **settings),
+        Settings(home=obj.home, out=Path(out) if out else None, log=info, **settings),
     )
     folder, bundle, failures = done.evidence_dir, done.evidence_zip, done.failures
     if as_json:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from assistant.commands.common import exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.commands.common import Ctx, F, exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
 from assistant.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from assistant.language.flow import Flow
+    from assistant.workbench.authoring import Places
+    from assistant.workbench.flowtest import FlowTestResult
 
 
 @click.group("flow")
@@ -25,7 +30,7 @@ def flow() -> None:
 
 @flow.command("schema")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
-def schema(output) -> None:
+def schema(output: str | None) -> None:
     """Print the flow file JSON Schema (for editor completion; see README "Provider flows")."""
     import json
 
@@ -43,7 +48,7 @@ def schema(output) -> None:
 @flow.command("validate")
 @click.argument("files", nargs=-1)
 @handles_errors
-def validate(files) -> None:
+def validate(files: tuple[str, ...]) -> None:
     """Check flow files (or ids; all flows if none); print each problem as file:line:column: field: message.
 
     Also checks that a flow's test: block names a replica folder with a
@@ -160,7 +165,7 @@ def list_flows(paths: bool, as_json: bool) -> None:
 @json_option
 @pass_ctx
 @handles_errors
-def test(obj, flows, keep, timeout, as_json) -> None:
+def test(obj: Ctx, /, flows: tuple[str, ...], keep: str | None, timeout: float | None, as_json: bool) -> None:
     """Run flows against their replicas with their sample cases (all flows if none named).
 
     FLOW is a flow id (kuper-support) or a flow file. Each test starts the
@@ -183,7 +188,7 @@ def test(obj, flows, keep, timeout, as_json) -> None:
                 info(f"{loaded.id}: no test: block ({loaded.channel}); not tested here")
                 continue
             paths.append(path)
-    results = []
+    results: list[FlowTestResult] = []
     for path in paths:
         target = Path(keep) / Path(path).stem if keep else None
         result = run(path, log=info, keep=target, timeout=timeout, failures=Path(obj.home) / "flowtests")
@@ -203,7 +208,7 @@ def test(obj, flows, keep, timeout, as_json) -> None:
         exit_with(ExitStatus.RUN_FAILED)
 
 
-def _places(flows_dir, sites_dir):
+def _places(flows_dir: str | None, sites_dir: str | None) -> Places:
     from assistant.workbench.authoring import Places
 
     return Places.default(flows_dir, sites_dir)
@@ -218,7 +223,7 @@ PLACE_OPTIONS = [
 ]
 
 
-def place_options(func):
+def place_options(func: F) -> F:
     for option in reversed(PLACE_OPTIONS):
         func = option(func)
     return func
@@ -228,7 +233,7 @@ def place_options(func):
 @click.argument("name")
 @place_options
 @handles_errors
-def new(name, flows_dir, sites_dir, force) -> None:
+def new(name: str, flows_dir: str | None, sites_dir: str | None, force: bool) -> None:
     """Scaffold flow NAME with a replica and a sample case that pass `flow test` at once.
 
     Then make the replica look like the real form and the flow fit it (see
@@ -260,7 +265,18 @@ def new(name, flows_dir, sites_dir, force) -> None:
 @pass_ctx
 @handles_errors
 def snapshot(
-    obj, url, name, form_selector, evidence_dir, number, browser_path, timeout, flows_dir, sites_dir, force
+    obj: Ctx,
+    /,
+    url: str,
+    name: str | None,
+    form_selector: str | None,
+    evidence_dir: str | None,
+    number: str | None,
+    browser_path: str | None,
+    timeout: float,
+    flows_dir: str | None,
+    sites_dir: str | None,
+    force: bool,
 ) -> None:
     """Save the form at URL as the start of replica NAME, and draft flow NAME from its fields.
 
@@ -335,7 +351,17 @@ def snapshot(
 @json_option
 @pass_ctx
 @handles_errors
-def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> None:
+def check(
+    obj: Ctx,
+    /,
+    name: str,
+    live: bool,
+    base_url: str | None,
+    case_file: str | None,
+    headed: bool,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
     """Walk flow NAME up to, not including, its submit step, and find the submit button.
 
     Every selector before the submit click must work and the submit button
@@ -373,7 +399,7 @@ def check(obj, name, live, base_url, case_file, headed, timeout, as_json) -> Non
 @click.argument("name")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one).")
 @handles_errors
-def serve(name, port) -> None:
+def serve(name: str, port: int) -> None:
     """Run flow NAME's replica on 127.0.0.1 until Ctrl-C, to look at it in a browser."""
     from assistant.commands.common import info
     from assistant.errors import InputError
@@ -388,7 +414,7 @@ def serve(name, port) -> None:
     run(replica_spec(loaded), port, on_ready=lambda s: click.echo(f"{loaded.id} replica: {s.url}/  (Ctrl-C to stop)"))
 
 
-def _validate_test_block(loaded) -> None:
+def _validate_test_block(loaded: Flow) -> None:
     from assistant.errors import InputError
     from assistant.language.case import load_case
     from assistant.workbench.flowtest import replica_spec

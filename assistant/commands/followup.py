@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Unpack
 
 import click
 
 from assistant.commands.common import Ctx, handles_errors, pass_ctx
-from assistant.commands.email_options import take_email_options
-from assistant.commands.submit import filing_options
+from assistant.commands.submit import FilingOptions, filing_options, filing_settings
 
 
 @click.command("followup")
@@ -16,7 +16,9 @@ from assistant.commands.submit import filing_options
 @filing_options
 @pass_ctx
 @handles_errors
-def followup(obj: Ctx, case, base_url, out, as_json, **settings):
+def followup(
+    obj: Ctx, /, case: str, base_url: str | None, out: str | None, as_json: bool, **options: Unpack[FilingOptions]
+) -> None:
     """File the repeat complaint marked "on inaction" (На бездействие) for CASE.
 
     It cites every earlier request number and date and goes through the same
@@ -31,9 +33,9 @@ def followup(obj: Ctx, case, base_url, out, as_json, **settings):
 
     with Store(obj.home) as store:
         row = case_row(store, case)
-        repeat, latest = followup_case(store, row, force=settings["force"])
+        repeat, latest = followup_case(store, row, force=options["force"])
     flow = load_flow(find_flow(latest.flow_id))
-    settings = take_email_options(settings)
+    settings = filing_settings(options)
     if flow.channel == "email" and not settings.get("to") and flow.email and not flow.email.address:
         # a generic email flow: the address is part of the matter ("email:ADDRESS|ORDER")
         settings["to"] = row["matter"].split("|", 1)[0].removeprefix("email:") or None

@@ -23,7 +23,16 @@ from assistant.commands.common import Ctx, handles_errors, info, json_option, pa
 @json_option
 @pass_ctx
 @handles_errors
-def login(obj: Ctx, provider, base_url, wait, browser_path, cdp, as_json) -> None:
+def login(
+    obj: Ctx,
+    /,
+    provider: str,
+    base_url: str | None,
+    wait: float,
+    browser_path: str | None,
+    cdp: str | None,
+    as_json: bool,
+) -> None:
     """Open a browser window at PROVIDER's login page and save your session once you are in.
 
     PROVIDER is a flow with `requires_login: true` (e.g. one listed by

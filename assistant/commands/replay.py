@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from assistant.commands.common import exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
+from assistant.commands.common import Ctx, exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
 from assistant.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from assistant.testing.replay_plugin import FlowRecord
 
 
 @click.command("replay")
@@ -52,22 +56,23 @@ from assistant.errors import ExitStatus
 @pass_ctx
 @handles_errors
 def replay(
-    obj,
-    flows,
-    live,
-    workers,
-    shard,
-    retries,
-    trace,
-    output,
-    junit,
-    html_file,
-    timeout,
-    browser_path,
-    browser_endpoint,
-    cdp,
-    list_only,
-    as_json,
+    obj: Ctx,
+    /,
+    flows: tuple[str, ...],
+    live: bool,
+    workers: int,
+    shard: str | None,
+    retries: int,
+    trace: str,
+    output: Path,
+    junit: Path | None,
+    html_file: Path | None,
+    timeout: float | None,
+    browser_path: str | None,
+    browser_endpoint: str | None,
+    cdp: str | None,
+    list_only: bool,
+    as_json: bool,
 ) -> None:
     """Replay flows headlessly against their replicas (all flows with a test: block if none named).
 
@@ -102,7 +107,7 @@ def replay(
         home=obj.home if live else None,
     )
 
-    def show(record, done: int, total: int) -> None:
+    def show(record: FlowRecord, done: int, total: int) -> None:
         if as_json:
             return
         count = f"[{done}/{total}]"

@@ -16,7 +16,7 @@ from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx
 @json_option
 @pass_ctx
 @handles_errors
-def script(obj: Ctx, case, channel, lang, as_json):
+def script(obj: Ctx, /, case: str, channel: str, lang: str | None, as_json: bool) -> None:
     """Print a phone script (in order: who you are, the request number, the facts, what you
     want) or a short chat message for CASE: a case number from `assistant cases`, or a case file."""
     from assistant.casework.compose import compose

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Unpack
 
 import click
 
 from assistant.commands.common import (
+    BrowserOptions,
     Ctx,
+    F,
+    RunOptions,
     browser_options,
     evidence_options,
     handles_errors,
@@ -17,7 +22,50 @@ from assistant.commands.common import (
     pass_ctx,
     print_json,
 )
-from assistant.commands.email_options import email_options, take_email_options
+from assistant.commands.email_options import EmailOptions, EmailSettings, email_options, email_settings
+
+if TYPE_CHECKING:
+    from assistant.channels.base import SmtpSettings
+    from assistant.language.case import Case
+    from assistant.language.flow import Flow
+    from assistant.run.warmup import Warmup
+
+
+class FilingOptions(RunOptions, EmailOptions):
+    """What filing_options adds to a command's keyword arguments, but for --base-url, --out and --json."""
+
+    dry_run: bool
+    yes: bool
+    force: bool
+
+
+class FilingSettings(RunOptions, EmailSettings):
+    """The same, as pipeline.Settings takes them."""
+
+    dry_run: bool
+    yes: bool
+    force: bool
+
+
+class DemoOptions(RunOptions):
+    """What demo takes besides its own options: the browser's, the evidence's and --dry-run."""
+
+    dry_run: bool
+
+
+class RunSettings(RunOptions, total=False):
+    """What run_submission hands on to pipeline.Settings: a filing command's options and what it adds."""
+
+    dry_run: bool
+    yes: bool
+    force: bool
+    base_url: str | None
+    out: Path | None
+    warm: Warmup | None
+    kind: str
+    to: str | None
+    eml_only: bool
+    smtp: SmtpSettings
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -36,7 +84,7 @@ def ask(field: str, description: str) -> str:
     return click.prompt(f"{field}" + (f" ({description})" if description else ""), err=True)
 
 
-def confirm(summary: dict) -> bool:
+def confirm(summary: dict[str, Any]) -> bool:
     click.secho("\nAbout to submit:", err=True, bold=True)
     for key, value in summary.items():
         if isinstance(value, list):
@@ -50,7 +98,7 @@ def pause(message: str) -> None:
     click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
 
 
-def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: dict) -> str:
+def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: Mapping[str, object]) -> str:
     """The person's locale before the case is loaded, for the browser that starts meanwhile:
     --locale, else the case's `language:` as written. A wrong guess costs only the warm start
     (Warmup.claim starts the browser again in the right language)."""
@@ -71,7 +119,15 @@ def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: di
     return LOCALES.get(language or "en", "en-US")
 
 
-def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict, locale: str | None = None):
+def load_while_browser_starts(
+    obj: Ctx,
+    load_flow: Callable[[], Flow],
+    load_case: Callable[[], Case],
+    settings: BrowserOptions,
+    locale: str | None = None,
+    *,
+    eml_only: bool = False,
+) -> tuple[Flow, Case, Warmup | None]:
     """(flow, case, warm): loaded on a worker thread while this one starts the browser.
 
     The person waits for the number from the moment they press Enter; Playwright's
@@ -84,7 +140,7 @@ def load_while_browser_starts(obj: Ctx, load_flow, load_case, settings: dict, lo
     from assistant.run.browser import BrowserNotFound, discover
     from assistant.run.warmup import Warmup
 
-    if settings.get("eml_only"):
+    if eml_only:
         return load_flow(), load_case(), None
     try:
         choice = discover(settings.get("browser_path"), settings.get("browser_endpoint"), settings.get("cdp"))
@@ -119,7 +175,7 @@ def _import_run() -> None:
     import evidence.keys  # noqa: F401
 
 
-def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
+def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> None:
     import gc
 
     from assistant.pipeline import Settings
@@ -182,7 +238,30 @@ def run_submission(obj: Ctx, case, flow, *, as_json: bool, **settings) -> None:
         click.secho(outcome.confirmation or "", bold=True)
 
 
-def filing_options(func):
+def filing_settings(options: FilingOptions) -> FilingSettings:
+    """A filing command's options as run_submission takes them."""
+    return {
+        "headed": options["headed"],
+        "slowmo": options["slowmo"],
+        "browser_path": options["browser_path"],
+        "browser_endpoint": options["browser_endpoint"],
+        "cdp": options["cdp"],
+        "timeout": options["timeout"],
+        "device": options["device"],
+        "masks": options["masks"],
+        "tsa": options["tsa"],
+        "trace": options["trace"],
+        "trace_in_package": options["trace_in_package"],
+        "tz": options["tz"],
+        "locale": options["locale"],
+        "dry_run": options["dry_run"],
+        "yes": options["yes"],
+        "force": options["force"],
+        **email_settings(options),
+    }
+
+
+def filing_options(func: F) -> F:
     """The options of every command that files a request (submit, followup): one list, so they cannot drift."""
     options = [
         click.option(
@@ -219,19 +298,29 @@ def filing_options(func):
 @filing_options
 @pass_ctx
 @handles_errors
-def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settings):
+def submit(
+    obj: Ctx,
+    /,
+    provider: str,
+    case_file: str | None,
+    sets: tuple[str, ...],
+    base_url: str | None,
+    out: str | None,
+    as_json: bool,
+    **options: Unpack[FilingOptions],
+) -> None:
     """Submit a support request to PROVIDER (a flow id, e.g. demo) and save the ticket number.
 
     Missing case fields are asked for on a terminal. Without a terminal, pass
     --yes to submit or --dry-run to rehearse.
     """
 
-    def flow():
+    def flow() -> Flow:
         from assistant.language.flow import find_flow, load_flow
 
         return load_flow(find_flow(provider))
 
-    def case():
+    def case() -> Case:
         from assistant.language.case import load_case
 
         return load_case(
@@ -242,9 +331,11 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
             home=obj.home,
         )
 
-    settings = take_email_options(settings)
+    settings = filing_settings(options)
     hint = locale_hint(case_file, parse_sets(sets), settings)
-    loaded_flow, loaded_case, warm = load_while_browser_starts(obj, flow, case, settings, hint)
+    loaded_flow, loaded_case, warm = load_while_browser_starts(
+        obj, flow, case, settings, hint, eml_only=settings["eml_only"]
+    )
     try:
         run_submission(
             obj,
@@ -276,7 +367,9 @@ def submit(obj: Ctx, provider, case_file, sets, base_url, out, as_json, **settin
 @json_option
 @pass_ctx
 @handles_errors
-def demo(obj: Ctx, serve, port, faults, as_json, **settings):
+def demo(
+    obj: Ctx, /, serve: bool, port: int, faults: str | None, as_json: bool, **settings: Unpack[DemoOptions]
+) -> None:
     """Start the built-in demo support portal and submit a sample case to it."""
     from assistant.errors import InputError
     from assistant.language import catalog

@@ -20,11 +20,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+    from assistant.errors import NoBrowser
 
 SYSTEM_BROWSER_NAMES = (
     "chromium",
@@ -109,8 +114,8 @@ class Started:
     """A browser started once and lent to many runs, each in a context of its own
     (`assistant replay`: one per worker). Whoever started it closes it."""
 
-    playwright: Any
-    browser: Any
+    playwright: Playwright
+    browser: Any  # a Browser, or pytest-playwright's lent stand-in for one (assistant.testing.plugin)
     choice: BrowserChoice
 
 
@@ -257,7 +262,7 @@ def discover(
     )
 
 
-def language_env(locale: str | None) -> dict[str, str] | None:
+def language_env(locale: str | None) -> dict[str, str | float | bool] | None:
     """The environment that makes Chromium speak the person's language where the page cannot
     choose: date and time inputs follow the browser's UI language (from LANGUAGE, not from the
     context's emulated locale), e.g. 20.11.2026 and 14:35 for ru-RU. It needs the browser's
@@ -282,14 +287,21 @@ def lacks_language(choice: BrowserChoice, locale: str) -> bool:
     return not any((folder / name).exists() for name in (f"{locale.split('-', 1)[0]}.pak", f"{locale}.pak"))
 
 
-def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo: float = 0, locale: str | None = None):
+def connect(
+    playwright: Playwright,
+    choice: BrowserChoice,
+    *,
+    headless: bool = True,
+    slow_mo: float = 0,
+    locale: str | None = None,
+) -> Browser:
     """Return a Playwright Browser for the choice. Caller owns closing it.
     locale: the person's, for what only the browser's own language decides (see language_env)."""
     chromium = playwright.chromium
     if choice.kind == "endpoint":
         # A run-server started with --unsafe honours these launch options; a
         # plain one ignores executablePath and uses its own managed browser.
-        options: dict = {"headless": headless, "ignoreDefaultArgs": ["--disable-popup-blocking"]}
+        options: dict[str, Any] = {"headless": headless, "ignoreDefaultArgs": ["--disable-popup-blocking"]}
         remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
         if remote_exe:
             options["executablePath"] = remote_exe
@@ -317,7 +329,7 @@ def connect(playwright, choice: BrowserChoice, *, headless: bool = True, slow_mo
     )
 
 
-def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool):
+def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool) -> NoBrowser:
     """The NoBrowser error for a browser that would not start, saying why where we can tell."""
     from assistant.errors import NoBrowser
 
@@ -340,7 +352,7 @@ def _is_debian_like() -> bool:
     return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
 
 
-def _apt_install(packages: list[str], echo=print) -> None:
+def _apt_install(packages: list[str], echo: Callable[[str], None] = print) -> None:
     """Debian's packages, when we may (root on Debian/Ubuntu with apt-get); else nothing."""
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
@@ -358,7 +370,7 @@ def open_browser(
     *,
     headless: bool = True,
     slow_mo: float = 0,
-) -> Iterator[tuple[Any, Any, BrowserChoice]]:
+) -> Iterator[tuple[Playwright, Browser, BrowserChoice]]:
     """(playwright, browser, choice) for a short job; the browser is closed after it.
 
     Not found or not startable ends with NoBrowser (exit code 4) and the reason."""
@@ -382,7 +394,7 @@ def open_browser(
             browser.close()
 
 
-def ensure_font(echo=print) -> None:
+def ensure_font(echo: Callable[[str], None] = print) -> None:
     """The screenshot banner needs a font with Cyrillic (DejaVu Sans); install it if missing.
 
     Separate from the browser: a machine can have Chrome and still lack the font."""
@@ -400,7 +412,7 @@ def ensure_font(echo=print) -> None:
         echo(f"font: {exc}")
 
 
-def ensure_locales(choice: BrowserChoice, echo=print) -> None:
+def ensure_locales(choice: BrowserChoice, echo: Callable[[str], None] = print) -> None:
     """Debian's Chromium ships English only; without its other languages a Russian person's
     date fields would show 11/20/2026 (see language_env). Install them (chromium-l10n)."""
     if choice.kind not in ("system", "path") or not DEBIAN_LOCALES.is_dir():
@@ -413,7 +425,7 @@ def ensure_locales(choice: BrowserChoice, echo=print) -> None:
         echo("browser languages: English only; date fields show US formats (install chromium-l10n)")
 
 
-def install(echo=print) -> BrowserChoice:
+def install(echo: Callable[[str], None] = print) -> BrowserChoice:
     """Make sure a browser is available: Playwright's download, else Debian's chromium."""
     ensure_font(echo)
     try:

@@ -17,16 +17,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from assistant.errors import InputError
 from assistant.run import formstate
-from assistant.run.sent import KnownFile, SentRecorder, mend_har
+from assistant.run.sent import KnownFile, Seen, SentRecorder, mend_har
 from evidence import EvidencePackage, inert, stamp
-from evidence.manifest import SubmittedForm
+from evidence.manifest import SentRequest, SubmittedForm
 from evidence.scrub import MIN_COOKIE, Secrets, scrub_har
 from evidence.times import Clocks
+
+if TYPE_CHECKING:
+    from playwright.sync_api import (
+        BrowserContext,
+        CDPSession,
+        ConsoleMessage,
+        Download,
+        Error,
+        Frame,
+        Locator,
+        Page,
+        Playwright,
+        Response,
+    )
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
 # The full page's size as Playwright's full_page screenshot measures it, the window's and
@@ -154,7 +168,7 @@ class CaptureSettings:
 
 
 def context_options(
-    playwright, settings: CaptureSettings, *, locale: str, timezone_id: str | None = None
+    playwright: Playwright, settings: CaptureSettings, *, locale: str, timezone_id: str | None = None
 ) -> dict[str, Any]:
     """new_context() arguments: a Playwright device descriptor, or a desktop window; in the
     person's language and time zone, so dates on the page read as the person sees them."""
@@ -198,19 +212,19 @@ class Capturer:
         unscrubbed HAR and trace live there until close() and go with it."""
         self.package = package
         self.secrets = secrets if secrets is not None else Secrets()
-        self._secret_fields: list[Any] = []
+        self._secret_fields: list[Locator] = []
         self.case_ref = case_ref
         self.clocks = clocks  # the provider's and the person's, for the banners
         self.settings = settings
         self.log = log
-        self.console: list[dict] = []
-        self.errors: list[dict] = []
-        self._documents: dict[int, Any] = {}
-        self._servers: dict[int, tuple[Any, dict[str, Any]]] = {}  # page → (its document's response, details)
-        self._cdp: dict[int, Any] = {}
+        self.console: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self._documents: dict[int, Response] = {}
+        self._servers: dict[int, tuple[Response, dict[str, Any]]] = {}  # page → (its document's response, details)
+        self._cdp: dict[int, CDPSession | None] = {}
         self._network_on: set[int] = set()  # pages whose session in _cdp has Network enabled
-        self._spare_sessions: list[Any] = []  # sessions replaced in _cdp, kept until the context closes
-        self._capture_sessions: dict[int, Any] = {}  # see _capture
+        self._spare_sessions: list[CDPSession] = []  # sessions replaced in _cdp, kept until the context closes
+        self._capture_sessions: dict[int, CDPSession] = {}  # see _capture
         self._worlds: dict[int, int] = {}  # page → its isolated world's context (_in_world)
         self._har_dir = Path(workdir) / "network"
         self._har_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -221,14 +235,14 @@ class Capturer:
         self._cut: str | None = None  # how the capture being taken was cut to the limits, if it was
         # Through the host guard's proxy the browser sees the proxy's address; this
         # gives the server's own (netguard.Gate.peer), for the evidence to be true.
-        self.peer: Callable[[str], dict | None] | None = None
+        self.peer: Callable[[str], dict[str, Any] | None] | None = None
         self.watching = True
         # What the submit click sent (assistant.run.sent), and the files the run may upload,
         # named in snapshots and in the form's record by size and SHA-256 (known_files).
         self.sent = SentRecorder()
         self.tls: dict[str, dict[str, Any]] = {}  # https origin → how Chromium judged its certificate
         self.files: list[KnownFile] = []
-        self._form: tuple[Any, Any] | None = None  # (the request seen, its record), for the HAR
+        self._form: tuple[Seen, SentRequest] | None = None  # (the request seen, its record), for the HAR
         self._opening = False  # inside new_page(), which watches the network of its page itself
         try:
             stamp.font(16)  # before anything happens, not at the first screenshot
@@ -248,13 +262,13 @@ class Capturer:
         # pages themselves are kept as HTML/MHTML snapshots per capture.
         return {"record_har_path": str(self.har_path), "record_har_content": "omit"}
 
-    def start(self, context) -> None:
+    def start(self, context: BrowserContext) -> None:
         context.on("page", self.watch)
         if self.settings.trace:
             context.tracing.start(screenshots=True, snapshots=True, sources=False)
             self._trace = True
 
-    def watch(self, page) -> None:
+    def watch(self, page: Page) -> None:
         if not self.watching:
             return
         # A browser whose pop-up blocker is off (--cdp, a remote one) lets a page open windows
@@ -271,7 +285,7 @@ class Capturer:
                 pass
             return
 
-        def on_console(message):
+        def on_console(message: ConsoleMessage) -> None:
             if self._full(self.console, "console messages"):
                 return
             location = message.location or {}
@@ -285,7 +299,7 @@ class Capturer:
                 }
             )
 
-        def on_error(error):
+        def on_error(error: Error) -> None:
             if self._full(self.errors, "page errors"):
                 return
             self.errors.append(
@@ -297,11 +311,11 @@ class Capturer:
                 }
             )
 
-        def on_response(response):
+        def on_response(response: Response) -> None:
             if response.request.resource_type == "document" and response.frame == page.main_frame:
                 self._documents[id(page)] = response
 
-        def on_download(download):
+        def on_download(download: Download) -> None:
             # The context takes none (netguard.Guard.context_options): nothing reaches the disk.
             name = self.secrets.text(str(download.suggested_filename or "a file"))[:80]
             self._note(f"the page started a download ({name!r}); a run takes no downloads, nothing was saved")
@@ -316,7 +330,7 @@ class Capturer:
         if not self._opening:
             self._watch_network(page)
 
-    def new_page(self, context):
+    def new_page(self, context: BrowserContext) -> Page:
         """A page of `context` whose first load is already watched for its TLS certificate.
 
         Under Playwright's sync API the "page" handler (watch) runs in a greenlet of its own:
@@ -335,7 +349,7 @@ class Capturer:
             self._watch_network(page)
         return page
 
-    def _watch_network(self, page) -> None:
+    def _watch_network(self, page: Page) -> None:
         """Give `page` a CDP session with Network enabled, unless it has one already.
 
         watch() and new_page() may both be here for the same page, each in its own greenlet,
@@ -357,8 +371,9 @@ class Capturer:
             except Exception:
                 self._spare_sessions.append(session)
             return
-        if self._cdp.get(key) is not None:  # made meanwhile for a screenshot, maybe in use: kept till close()
-            self._spare_sessions.append(self._cdp[key])
+        made = self._cdp.get(key)
+        if made is not None:  # made meanwhile for a screenshot, maybe in use: kept till close()
+            self._spare_sessions.append(made)
         self._cdp[key] = session
         self._network_on.add(key)
         self.sent.listen(session)
@@ -378,11 +393,11 @@ class Capturer:
             "details": response.get("securityDetails") or {},
         }
 
-    def mask(self, locator) -> None:
+    def mask(self, locator: Locator) -> None:
         """A field the flow filled with a secret: blacked out in every later screenshot."""
         self._secret_fields.append(locator)
 
-    def _full(self, rows: list[dict], what: str) -> bool:
+    def _full(self, rows: list[dict[str, Any]], what: str) -> bool:
         """True once a page has filled a log to its bound (it could fill memory and the package)."""
         if len(rows) < MAX_LOG_ROWS:
             return False
@@ -396,7 +411,16 @@ class Capturer:
 
     # ------------------------------------------------------------- capture
 
-    def shoot(self, page, stem: str, *, full_page: bool, role: str, element=None, flow_line: int | None = None) -> str:
+    def shoot(
+        self,
+        page: Page,
+        stem: str,
+        *,
+        full_page: bool,
+        role: str,
+        element: Locator | None = None,
+        flow_line: int | None = None,
+    ) -> str:
         if role == STEP_ROLE:
             return self._shoot(page, stem, full_page=full_page, role=role, element=element, flow_line=flow_line)
         # A capture people read: the form's values in its snapshots, each long field whole
@@ -409,7 +433,15 @@ class Capturer:
             self._evaluate(page, formstate.UNDO)
 
     def _shoot(
-        self, page, stem: str, *, full_page: bool, role: str, element, flow_line: int | None, reflect: bool = False
+        self,
+        page: Page,
+        stem: str,
+        *,
+        full_page: bool,
+        role: str,
+        element: Locator | None,
+        flow_line: int | None,
+        reflect: bool = False,
     ) -> str:
         self._check_answering(page)
         masks = [page.locator(selector) for selector in self.settings.masks] + self._secret_fields
@@ -489,7 +521,9 @@ class Capturer:
         )
         return path
 
-    def _mask_typed(self, page, raw: bytes, *, full_page: bool, element) -> tuple[bytes, int | str]:
+    def _mask_typed(
+        self, page: Page, raw: bytes, *, full_page: bool, element: Locator | None
+    ) -> tuple[bytes, int | str]:
         """The picture with every place the page shows a value the run typed blacked out, and how
         many places (or "all").
 
@@ -527,7 +561,7 @@ class Capturer:
         return out.getvalue(), hidden
 
     def _secret_boxes(
-        self, page, typed: list[str], *, full_page: bool, element
+        self, page: Page, typed: list[str], *, full_page: bool, element: Locator | None
     ) -> tuple[float, float, float, list[list[float]]] | None:
         """(pixel ratio, dx, dy, boxes): boxes in the window's coordinates, and the point of the
         window where the picture starts (the page's top-left for the whole page, the element's
@@ -568,7 +602,7 @@ class Capturer:
             dx, dy = -float(main.get("x") or 0), -float(main.get("y") or 0)
         return float(main.get("dpr") or 1), dx, dy, boxes
 
-    def _layout_boxes(self, page, typed: list[str]) -> list[list[float]]:
+    def _layout_boxes(self, page: Page, typed: list[str]) -> list[list[float]]:
         """Boxes of the text the page's layout shows (Chromium's DOMSnapshot, in window
         coordinates) that holds a typed value: what the DOM walk cannot see, text in a closed
         shadow root or written by a stylesheet (`content:`). The main document's only."""
@@ -583,7 +617,7 @@ class Capturer:
         layout = document.get("layout") or {}
         wanted = [*typed, *(value[::-1] for value in typed)]
         sx, sy = float(document.get("scrollOffsetX") or 0), float(document.get("scrollOffsetY") or 0)
-        boxes = []
+        boxes: list[list[float]] = []
         for index, text in enumerate(layout.get("text") or []):
             if not 0 <= text < len(strings):
                 continue
@@ -593,7 +627,7 @@ class Capturer:
                 boxes.append([x - sx, y - sy, w, h])
         return boxes
 
-    def _check_answering(self, page) -> None:
+    def _check_answering(self, page: Page) -> None:
         """Raise PageNotAnswering for a page whose scripts hold its thread. The captures below
         talk to the page through CDP, which has no timeout: on such a page they would wait for
         ever. Playwright's own wait has one, and costs about 2 ms on a page that answers."""
@@ -613,7 +647,7 @@ class Capturer:
             "returning, so nothing more could be read or photographed from it"
         )
 
-    def _in_world(self, page, expression: str, *, wait: bool = False, timeout: int = 5_000) -> Any:
+    def _in_world(self, page: Page, expression: str, *, wait: bool = False, timeout: int = 5_000) -> Any:
         """Evaluate in an isolated world of the page's main frame, out of reach of the page's own
         scripts. The world is made once per document and kept (two round trips saved on every
         capture); a navigation destroys it, and the next call makes a new one. Raises when the
@@ -649,7 +683,7 @@ class Capturer:
             return answer.get("result", {}).get("value")
         return None
 
-    def _evaluate(self, page, expression: str) -> Any:
+    def _evaluate(self, page: Page, expression: str) -> Any:
         try:
             return self._in_world(page, expression)
         except Exception:  # the page moved on: nothing of ours is left on it
@@ -659,14 +693,14 @@ class Capturer:
         files = [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files]
         return formstate.reflect(files, sorted(self.secrets.values), expand=True)
 
-    def _reflect(self, page) -> bool:
+    def _reflect(self, page: Page) -> bool:
         """Write the form's live values into its attributes and stretch its textareas (formstate)."""
         if self._evaluate(page, self._reflection()) is None:
             self._note("a page's form values could not be written into its snapshot")
             return False
         return True
 
-    def page_html(self, page) -> bytes:
+    def page_html(self, page: Page) -> bytes:
         """The page's HTML with the values its form holds (as in every capture's snapshot), secrets
         scrubbed. Raises when the page cannot be read."""
         self._check_answering(page)
@@ -683,7 +717,7 @@ class Capturer:
         """The files the run may hand to an upload field, with their attachments' hashes."""
         self.files = list(files)
 
-    def before_click(self, page, submit) -> None:
+    def before_click(self, page: Page, submit: Locator) -> None:
         """Right before the submit click: read the form as the page holds it, and watch what it sends."""
         fields: list[dict[str, Any]] = []
         entries: list[list[Any]] = []
@@ -708,7 +742,7 @@ class Capturer:
             self._form = (seen, form.request)
         return form
 
-    def _fast_viewport_png(self, page) -> bytes | None:
+    def _fast_viewport_png(self, page: Page) -> bytes | None:
         """The viewport as a lossless PNG straight from Chromium, compressed for speed.
 
         A run takes one of these after every action; Chromium's fast PNG encoding
@@ -717,7 +751,7 @@ class Capturer:
         """
         return self._screenshot(page, {})
 
-    def _fast_full_png(self, page, *, before: str | None = None) -> tuple[bytes | None, str | None]:
+    def _fast_full_png(self, page: Page, *, before: str | None = None) -> tuple[bytes | None, str | None]:
         """The whole page with the pixels of Playwright's full_page screenshot, for less, and its title.
 
         As Playwright does: wait for the page's fonts and measure the page in a world of
@@ -740,7 +774,7 @@ class Capturer:
             raw = self._screenshot(page, {"clip": clip, "captureBeyondViewport": True})
         return raw, title if isinstance(title, str) and raw is not None else None
 
-    def _measure(self, page, expression: str) -> tuple[int, int, int, int, Any] | None:
+    def _measure(self, page: Page, expression: str) -> tuple[int, int, int, int, Any] | None:
         """(width, height, window width, window height, title) of the page by PAGE_SIZE, or None
         when it has no document yet, went away, or gave something else than sizes."""
         try:
@@ -762,7 +796,7 @@ class Capturer:
             self._note(self._cut)
         return kept
 
-    def _clip_of_big_page(self, page) -> dict[str, float] | None:
+    def _clip_of_big_page(self, page: Page) -> dict[str, float] | None:
         """For Playwright's full-page screenshot (masks, emulated devices): a clip to the limits
         when the page is bigger than them, else None (the whole page)."""
         measured = self._measure(page, PAGE_SIZE)
@@ -772,7 +806,7 @@ class Capturer:
         kept = self._within_limits(width, height)
         return None if kept == (width, height) else {"x": 0, "y": 0, "width": kept[0], "height": kept[1]}
 
-    def _screenshot(self, page, params: dict[str, Any]) -> bytes | None:
+    def _screenshot(self, page: Page, params: dict[str, Any]) -> bytes | None:
         """Chromium's fast PNG of the page; None when unavailable or the page moved on meanwhile."""
         try:
             shot = self._capture(page, "Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True, **params})
@@ -781,7 +815,7 @@ class Capturer:
             return None
         return None if shot is None else base64.b64decode(shot["data"])
 
-    def _capture(self, page, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    def _capture(self, page: Page, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """A CDP capture of the document on screen; None if the page navigated meanwhile.
 
         Chromium never answers Page.captureScreenshot or Page.captureSnapshot asked of a
@@ -797,7 +831,7 @@ class Capturer:
             session = self._capture_sessions[key] = page.context.new_cdp_session(page)
         navigated = False
 
-        def on_navigated(frame) -> None:
+        def on_navigated(frame: Frame) -> None:
             nonlocal navigated
             if frame.parent_frame is None and not navigated:
                 navigated = True
@@ -836,13 +870,13 @@ class Capturer:
                 self.package.thumbnails[stamped_path] = small
 
     @staticmethod
-    def _title(page) -> str | None:
+    def _title(page: Page) -> str | None:
         try:
             return page.title()
         except Exception:
             return None
 
-    def _server(self, page) -> dict[str, Any]:
+    def _server(self, page: Page) -> dict[str, Any]:
         """Final URL, server IP and TLS details of the document on screen."""
         response = self._documents.get(id(page))
         out: dict[str, Any] = {"final_url": self.secrets.url(page.url)}
@@ -856,7 +890,7 @@ class Capturer:
             self._servers[id(page)] = (response, details)
         return {**out, **details}
 
-    def _server_details(self, page, response) -> tuple[dict[str, Any], bool]:
+    def _server_details(self, page: Page, response: Response) -> tuple[dict[str, Any], bool]:
         out: dict[str, Any] = {}
         try:
             out["http_status"] = response.status
@@ -875,7 +909,7 @@ class Capturer:
             return out, False
         return out, True
 
-    def _session(self, page):
+    def _session(self, page: Page) -> CDPSession | None:
         key = id(page)
         if key not in self._cdp:
             try:
@@ -885,7 +919,7 @@ class Capturer:
                 self._note(f"no CDP session ({str(exc).splitlines()[0]}): no MHTML snapshots or certificates")
         return self._cdp[key]
 
-    def _certificate(self, page, url: str) -> str | None:
+    def _certificate(self, page: Page, url: str) -> str | None:
         parts = urlsplit(url)
         if parts.scheme != "https":
             return None
@@ -914,7 +948,7 @@ class Capturer:
         )
         return path
 
-    def _snapshots(self, page, stem: str, taken: datetime) -> dict[str, str]:
+    def _snapshots(self, page: Page, stem: str, taken: datetime) -> dict[str, str]:
         """The page behind a capture as HTML and as an MHTML archive, both made inert."""
         out: dict[str, str] = {}
         self._learn_cookies(page.context)
@@ -947,7 +981,7 @@ class Capturer:
 
     # --------------------------------------------------------------- finish
 
-    def close(self, context) -> None:
+    def close(self, context: BrowserContext) -> None:
         """Stop the trace, close the context (which writes the HAR), keep logs, network and stamped copies."""
         self.collect_stamped()
         self._stamper.close()
@@ -991,7 +1025,7 @@ class Capturer:
         shutil.rmtree(self._har_dir, ignore_errors=True)
         self.package.flush()
 
-    def _learn_cookies(self, context) -> None:
+    def _learn_cookies(self, context: BrowserContext) -> None:
         """The session itself: its values are scrubbed wherever they turn up."""
         try:
             for cookie in context.cookies():
@@ -999,7 +1033,7 @@ class Capturer:
         except Exception:  # the context is closing; the HAR still lists its cookies
             pass
 
-    def _scrubbed_rows(self, rows: list[dict]) -> list[dict]:
+    def _scrubbed_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for row in rows:
             row = self.secrets.deep(row)
@@ -1008,7 +1042,7 @@ class Capturer:
             out.append(row)
         return out
 
-    def _keep_trace(self, context, now: datetime) -> None:
+    def _keep_trace(self, context: BrowserContext, now: datetime) -> None:
         trace = self._har_dir / "trace.zip"
         try:
             context.tracing.stop(path=str(trace))
@@ -1040,7 +1074,7 @@ class Capturer:
             f"open it with `playwright show-trace {kept}`"
         )
 
-    def _add_jsonl(self, path: str, rows: list[dict], now: datetime) -> None:
+    def _add_jsonl(self, path: str, rows: list[dict[str, Any]], now: datetime) -> None:
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
         self.package.add_bytes(
             path, body, "application/x-ndjson", role="log", captured_at=now, meta={"entries": len(rows)}
@@ -1048,7 +1082,7 @@ class Capturer:
 
 
 def render_pdf(
-    context, capturer: Capturer | None = None, log: Callable[[str], None] = lambda m: None
+    context: BrowserContext, capturer: Capturer | None = None, log: Callable[[str], None] = lambda m: None
 ) -> Callable[[Path], bytes | None]:
     """report.html → report.pdf in the browser context that took the screenshots.
 
@@ -1060,7 +1094,7 @@ def render_pdf(
     def render(html: Path) -> bytes | None:
         if capturer is not None:
             capturer.watching = False
-        page = None
+        page: Page | None = None
         try:
             page = context.new_page()
             page.goto(html.resolve().as_uri(), wait_until="load")

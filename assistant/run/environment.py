@@ -8,10 +8,13 @@ import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence import Environment
 from evidence.manifest import TlsCheck
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 def _os_version() -> str:
@@ -26,11 +29,11 @@ def _os_version() -> str:
 
 
 def capture(
-    browser,
-    page,
+    browser: Browser,
+    page: Page,
     *,
     browser_source: str,
-    reported_device: dict | None,
+    reported_device: dict[str, Any] | None,
     emulated_device: str | None = None,
     headless: bool | None = None,
 ) -> Environment:
@@ -65,7 +68,7 @@ def capture(
     )
 
 
-def command_line(browser, *, local: bool) -> list[str] | None:
+def command_line(browser: Browser, *, local: bool) -> list[str] | None:
     """The browser's own command line, home folder as ~: as Chromium gives it to an automation
     client, or else (a browser on this machine) read from its process."""
     argv: list[str] | None = None
@@ -97,7 +100,7 @@ def command_line(browser, *, local: bool) -> list[str] | None:
 
 def complete(
     environment: Environment,
-    browser,
+    browser: Browser,
     *,
     passed_args: list[str],
     remote: bool,

@@ -101,7 +101,7 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
     if path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         record["state"]["cookies"]
     except (ValueError, KeyError, TypeError):
         raise SessionMissing(f"{path}: not a saved session (damaged?); run `assistant login {flow.id}` again") from None

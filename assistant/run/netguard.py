@@ -20,11 +20,19 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
-from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG
+from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG, BrowserChoice
+
+if TYPE_CHECKING:
+    import socket
+
+    from playwright.sync_api import BrowserContext, Page, Request, Response, Route, WebSocketRoute
+
+    from evidence import EvidencePackage
+    from evidence.scrub import Secrets
 
 GATE_MARK = "support-assistant"
 # The gate's own answer when the site closed the connection without answering (X-Gateway-Error marks it).
@@ -102,7 +110,7 @@ def _endpoint(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 
 
-def outside(policy: Policy) -> re.Pattern:
+def outside(policy: Policy) -> re.Pattern[str]:
     """A pattern for every URL that is not on one of the policy's allowed origins.
 
     Matched by Playwright's driver (JavaScript) and again by its Python side, on the
@@ -144,10 +152,10 @@ class Guard:
     def __init__(self, policy: Policy, log: Callable[[str], None] = lambda m: None):
         self.policy = policy
         self.log = log
-        self.page = None  # the run's own page; main-frame navigations of others are pop-ups
-        # The run's secrets (evidence.scrub.Secrets, the capturer's): a request to an
-        # allowed_resources host that carries a typed one is refused like data to another host.
-        self.secrets: Any = None
+        self.page: Page | None = None  # the run's own page; main-frame navigations of others are pop-ups
+        # The run's secrets (the capturer's): a request to an allowed_resources host that
+        # carries a typed one is refused like data to another host.
+        self.secrets: Secrets | None = None
         self.blocked: list[dict[str, Any]] = []
         self.violation: dict[str, Any] | None = None
         self._noted: set[str] = set()
@@ -163,7 +171,7 @@ class Guard:
         self.gate = Gate(self)
         return self
 
-    def start_gate_if_local(self, choice) -> bool:
+    def start_gate_if_local(self, choice: BrowserChoice) -> bool:
         """The checking proxy, where the browser can reach it (this machine); False if not.
         Notes in the log what the browser's own flags do not hold (see held_by_flags)."""
         webrtc, lookups = held_by_flags(choice)
@@ -214,7 +222,7 @@ class Guard:
     def __enter__(self) -> Guard:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def context_options(self) -> dict[str, Any]:
@@ -225,7 +233,7 @@ class Guard:
             options.update(self.gate.context_options())
         return options
 
-    def install(self, context) -> Guard:
+    def install(self, context: BrowserContext | Page) -> Guard:
         """Guard a BrowserContext (or, where the context is not ours to change, one Page)."""
         # Every request but those to an allowed origin comes to _on_route; those it would only
         # let through, and Playwright lets them through itself, without a round trip to Python
@@ -245,7 +253,7 @@ class Guard:
 
     # ------------------------------------------------------------ deciding
 
-    def _on_route(self, route, request) -> None:
+    def _on_route(self, route: Route, request: Request) -> None:
         try:
             allowed = self._judge(request)
         except Exception:  # a request we cannot even describe does not leave
@@ -258,7 +266,7 @@ class Guard:
         except Exception:
             pass  # the page closed meanwhile; the request went nowhere
 
-    def _judge(self, request) -> bool:
+    def _judge(self, request: Request) -> bool:
         url = request.url
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -293,7 +301,7 @@ class Guard:
         or URL-encoded: the forms evidence.scrub.Secrets knows)."""
         return self.secrets is not None and bool(self.secrets.holds_typed(url))
 
-    def _classify(self, request, method: str, kind: str) -> tuple[str, bool]:
+    def _classify(self, request: Request, method: str, kind: str) -> tuple[str, bool]:
         if request.is_navigation_request():
             try:
                 frame = request.frame
@@ -311,7 +319,7 @@ class Guard:
             return "data", True
         return kind, False
 
-    def _on_failed(self, request) -> None:
+    def _on_failed(self, request: Request) -> None:
         try:
             if "BLOCKED_BY_CLIENT" in (request.failure or ""):
                 return  # the route's own abort, recorded there
@@ -319,14 +327,14 @@ class Guard:
         except Exception:
             pass
 
-    def _on_response(self, response) -> None:
+    def _on_response(self, response: Response) -> None:
         try:
             if response.status == 403 and response.headers.get("x-blocked-by") == GATE_MARK:
                 self._late(response.request)
         except Exception:
             pass
 
-    def _late(self, request) -> None:
+    def _late(self, request: Request) -> None:
         scheme, host, port = _endpoint(request.url)
         if scheme not in DEFAULT_PORTS:
             return
@@ -335,7 +343,7 @@ class Guard:
         what, stop = self._classify(request, request.method.upper(), request.resource_type)
         self._record(request, scheme, display(scheme, host, port), what, stop=stop)
 
-    def _on_refused_channel(self, source, name) -> None:
+    def _on_refused_channel(self, source: dict[str, Any], name: object) -> None:
         """The page guard turned a WebRTC or WebTransport connection away: listed, and noted once.
         Not a stop: fraud-prevention scripts on real login pages probe WebRTC for the machine's
         addresses. What the page meant to connect to is not kept (its server names can carry data)."""
@@ -365,7 +373,7 @@ class Guard:
         except Exception:
             pass
 
-    def _on_socket(self, ws) -> None:
+    def _on_socket(self, ws: WebSocketRoute) -> None:
         try:
             scheme, host, port = _endpoint(ws.url)
             if scheme in DEFAULT_PORTS and self.policy.allows(scheme, host, port):
@@ -387,8 +395,8 @@ class Guard:
         except Exception:
             pass
 
-    def _record(self, request, scheme: str, host: str, kind: str, *, stop: bool) -> None:
-        row = {
+    def _record(self, request: Request, scheme: str, host: str, kind: str, *, stop: bool) -> None:
+        row: dict[str, Any] = {
             "time": _now(),
             "url": _origin_only(request.url),
             "method": request.method,
@@ -451,7 +459,7 @@ class Guard:
     def jsonl(self) -> bytes:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.blocked).encode("utf-8")
 
-    def save(self, package) -> None:
+    def save(self, package: EvidencePackage) -> None:
         """Keep the list of blocked requests with the evidence (none: no file)."""
         if self.blocked:
             package.add_bytes(
@@ -467,14 +475,14 @@ class Guard:
 # -------------------------------------------------------------------- gate
 
 
-def held_by_flags(choice) -> tuple[bool, bool]:
+def held_by_flags(choice: BrowserChoice) -> tuple[bool, bool]:
     """(WebRTC kept to the proxy, no host name looked up by the browser), as far as the browser's
     own command-line flags hold them: only for a browser started here with launch_args."""
     launched = choice.kind in ("path", "system", "managed")
     return launched and WEBRTC_ARG in choice.args, launched and NO_LOOKUPS_ARG in choice.args
 
 
-def browser_is_local(choice) -> bool:
+def browser_is_local(choice: BrowserChoice) -> bool:
     """Can this browser reach a proxy on 127.0.0.1 here? (A remote one could not.)"""
     if choice.kind not in ("endpoint", "cdp"):
         return True
@@ -513,7 +521,7 @@ class Gate:
         key = (host, port)
         return self._peers.get(key)
 
-    def _connect(self, host: str, port: int):
+    def _connect(self, host: str, port: int) -> socket.socket:
         import socket
 
         upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
@@ -537,7 +545,7 @@ class Gate:
     def __enter__(self) -> Gate:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -------------------------------------------------------------- serving
@@ -555,8 +563,8 @@ class Gate:
         policy = self.guard.policy
         return any(policy.allows(s, host, port) or policy.allows_resource(s, host, port) for s in schemes)
 
-    def _handle(self, client) -> None:
-        upstream = None
+    def _handle(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
         try:
             reader = _Reader(client)
             head = _read_head(reader)
@@ -629,7 +637,7 @@ class Gate:
                     pass
 
 
-def _no_delay(sock) -> None:
+def _no_delay(sock: socket.socket) -> None:
     # A request head and its body, or an answer relayed in pieces, are small writes
     # in a row: with Nagle's algorithm each can wait for the peer's delayed ACK.
     import socket
@@ -643,7 +651,7 @@ def _no_delay(sock) -> None:
 class _Reader:
     """Lines and exact byte counts from a socket, keeping what was read ahead."""
 
-    def __init__(self, sock):
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = b""
 
@@ -673,7 +681,7 @@ class _Reader:
         return data
 
 
-def _read_head(reader) -> tuple[str, list[tuple[str, str]]] | None:
+def _read_head(reader: _Reader) -> tuple[str, list[tuple[str, str]]] | None:
     lines = []
     total = 0
     while True:
@@ -700,7 +708,7 @@ def _split_target(target: str) -> tuple[str, int]:
     return host.lower(), int(port)
 
 
-def _send_body(reader, upstream, headers: list[tuple[str, str]]) -> None:
+def _send_body(reader: _Reader, upstream: socket.socket, headers: list[tuple[str, str]]) -> None:
     values = {k.lower(): v for k, v in headers}
     if "chunked" in values.get("transfer-encoding", "").lower():
         while True:
@@ -723,7 +731,7 @@ def _send_body(reader, upstream, headers: list[tuple[str, str]]) -> None:
         remaining -= len(chunk)
 
 
-def _pipe(client, upstream, pending: bytes) -> None:
+def _pipe(client: socket.socket, upstream: socket.socket, pending: bytes) -> None:
     """Relay a CONNECT tunnel both ways until either side closes."""
     import selectors
 

@@ -157,7 +157,7 @@ class SendWatch:
         if not self.allowed(socket.url):
             return
 
-        def frame_sent(payload: Any) -> None:
+        def frame_sent(payload: str | bytes) -> None:
             self.frames_sent += 1
 
         socket.on("framesent", frame_sent)

@@ -15,11 +15,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.errors import Declined, InputError, OutcomeUnknown, Rejected, RunFailed
 from assistant.language import templating
-from assistant.language.flow import Flow, StepBase, Target, step_strings
+from assistant.language.flow import (
+    AssertTextArgs,
+    CheckArgs,
+    ExtractArgs,
+    FillArgs,
+    Flow,
+    GotoArgs,
+    PauseArgs,
+    PressArgs,
+    ScreenshotArgs,
+    SelectArgs,
+    StepBase,
+    Target,
+    UploadArgs,
+    WaitForArgs,
+    step_strings,
+)
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
 from assistant.run.capture import PageNotAnswering
 from assistant.run.outcome import (
@@ -43,6 +59,8 @@ from evidence.scrub import Secrets
 
 if TYPE_CHECKING:
     from playwright.sync_api import FrameLocator, Locator, Page
+
+    from assistant.run.netguard import Guard
 
 
 # Steps that change a field of the page, not the page itself.
@@ -79,7 +97,7 @@ class RunOptions:
     # (added by the capturer): scrubbed from every message and file of the run.
     secrets: Secrets = field(default_factory=Secrets)
     # Blacks out a field holding a secret in every later screenshot (Capturer.mask).
-    mask: Callable[[Any], None] | None = None
+    mask: Callable[[Locator], None] | None = None
     # Fitted attachment path → its path in the evidence package, for the manifest.
     packaged: dict[str, str] = field(default_factory=dict)
     # The files an upload step may hand to the page, by the name the flow's templates see (they
@@ -90,15 +108,15 @@ class RunOptions:
     extra_origins: tuple[str, ...] = ()
     # The browser-side route guard of the page's context (netguard.Guard); the
     # runner turns what it blocked into a 'blocked:' failure after each step.
-    guard: Any = None
+    guard: Guard | None = None
     # Handed (number, confirmation page URL) the moment the number is read, before
     # the confirmation capture and the packaging: the person waits for nothing else.
     on_confirmation: Callable[[str, str | None], None] | None = None
     # Handed (page, the submit button) right before the click: reads the form as the page holds
     # it and starts recording what the click sends (Capturer.before_click).
-    before_click: Callable[[Any, Any], None] | None = None
+    before_click: Callable[[Page, Locator], None] | None = None
     # The page's HTML with its form's values in it (Capturer.page_html); else page.content().
-    page_html: Callable[[Any], bytes] | None = None
+    page_html: Callable[[Page], bytes] | None = None
 
 
 @dataclass
@@ -359,7 +377,7 @@ class Runner:
 
     def _describe(self, step: StepBase) -> str:
         args = step.args
-        label = getattr(args, "label_text", None)
+        label: str | None = getattr(args, "label_text", None)
         if label:
             return label
         if isinstance(args, Target):
@@ -497,11 +515,10 @@ class Runner:
         if self.guard is None:
             return
         self._title()  # a round trip: route events queued before it are handled first
-        if self.guard.violation is not None:
+        blocked = self.guard.message()  # None while nothing was stopped
+        if blocked is not None:
             raise Blocked(
-                self._blocked_text(
-                    f"{self.flow.where(step)}: before step {index + 1} (submit)", self.guard.message(), False
-                )
+                self._blocked_text(f"{self.flow.where(step)}: before step {index + 1} (submit)", blocked, False)
             )
 
     # ------------------------------------------------------------ evidence
@@ -616,7 +633,7 @@ class Runner:
             return scope.get_by_placeholder(self._render(target.placeholder), exact=target.exact)
         return scope.get_by_test_id(self._render(target.test_id))
 
-    def _do_goto(self, args, step):
+    def _do_goto(self, args: GotoArgs, step: StepBase) -> None:
         url = str(self._render(args.url))
         try:
             self.policy.check(url)  # again: a URL made of extracted vars is known only now
@@ -624,15 +641,15 @@ class Runner:
             raise RunFailed(f"refused: {exc}") from None
         self.page.goto(url, wait_until=args.wait_until, timeout=self._timeout_ms(args))
 
-    def _do_click(self, args, step):
+    def _do_click(self, args: Target, step: StepBase) -> None:
         self._locate(args).click(timeout=self._timeout_ms(args))
 
-    def _do_submit(self, args, step):
+    def _do_submit(self, args: Target, step: StepBase) -> None:
         # Return once the click is made: waiting inside the click for the page it sends off would
         # turn an answer that hangs into a failed click. The outcome watch waits for the answer.
         self._locate(args).click(timeout=self._timeout_ms(args), no_wait_after=True)
 
-    def _do_fill(self, args, step):
+    def _do_fill(self, args: FillArgs, step: StepBase) -> None:
         locator, value = self._locate(args), str(self._render(args.value))
         # A password field is asked before the fill too: a page may turn it into a text field the
         # moment it is typed into, and echo it. (A field not there yet is asked after only.)
@@ -648,7 +665,7 @@ class Runner:
             self.options.secrets.add_typed(value)
 
     @staticmethod
-    def _may_be_password(locator, *, timeout: float = 2000, unknown: bool = True) -> bool:
+    def _may_be_password(locator: Locator, *, timeout: float = 2000, unknown: bool = True) -> bool:
         # The attribute, not the property: an input's type property is "password" exactly when
         # its type attribute is, in any case, and reading the attribute costs a tenth as much.
         try:
@@ -657,18 +674,18 @@ class Runner:
             return unknown
         return kind is not None and kind.lower() == "password"
 
-    def _do_select(self, args, step):
+    def _do_select(self, args: SelectArgs, step: StepBase) -> None:
         locator = self._locate(args)
         if args.value is not None:
             locator.select_option(value=str(self._render(args.value)), timeout=self._timeout_ms(args))
         else:
             locator.select_option(label=str(self._render(args.option)), timeout=self._timeout_ms(args))
 
-    def _do_check(self, args, step):
+    def _do_check(self, args: CheckArgs, step: StepBase) -> None:
         locator = self._locate(args)
         (locator.check if args.checked else locator.uncheck)(timeout=self._timeout_ms(args))
 
-    def _do_upload(self, args, step):
+    def _do_upload(self, args: UploadArgs, step: StepBase) -> None:
         # The flow model already takes only {{ attachments }}; this is the last line:
         # nothing but the run's own (fitted) attachments reaches the page.
         files = self._render(args.files)
@@ -689,7 +706,7 @@ class Runner:
             name = self.options.packaged.get(str(path), f"attachments/{path.name}")
             self._uploaded.append(Uploaded(path=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)))
 
-    def _do_press(self, args, step):
+    def _do_press(self, args: PressArgs, step: StepBase) -> None:
         if args.selector:
             self.page.locator(self._render(args.selector)).press(args.key, timeout=self._timeout_ms(args))
         else:
@@ -698,7 +715,16 @@ class Runner:
     def _scope(self, frame: str | None) -> Page | FrameLocator:
         return self.page.frame_locator(self._render(frame)) if frame else self.page
 
-    def _wait(self, *, selector=None, text=None, url=None, state="visible", timeout_ms: float, frame=None) -> None:
+    def _wait(
+        self,
+        *,
+        selector: str | None = None,
+        text: str | None = None,
+        url: str | None = None,
+        state: Literal["visible", "attached", "hidden", "detached"] = "visible",
+        timeout_ms: float,
+        frame: str | None = None,
+    ) -> None:
         scope = self._scope(frame)
         if selector is not None:
             self._visible_first(scope.locator(self._render(selector)), state).wait_for(state=state, timeout=timeout_ms)
@@ -713,7 +739,7 @@ class Runner:
         # waiting for it to be visible means any visible copy.
         return locator.filter(visible=True).first if state == "visible" else locator.first
 
-    def _do_wait_for(self, args, step):
+    def _do_wait_for(self, args: WaitForArgs, step: StepBase) -> None:
         self._wait(
             selector=args.selector,
             text=args.text,
@@ -723,16 +749,16 @@ class Runner:
             frame=args.frame,
         )
 
-    def _do_screenshot(self, args, step):
+    def _do_screenshot(self, args: ScreenshotArgs, step: StepBase) -> list[str]:
         element = self.page.locator(self._render(args.selector)) if args.selector else None
         return [self._shoot(args.name, full_page=args.full_page, step=step, element=element)]
 
-    def _do_assert_visible(self, args, step):
+    def _do_assert_visible(self, args: Target, step: StepBase) -> None:
         from playwright.sync_api import expect
 
         expect(self._locate(args)).to_be_visible(timeout=self._timeout_ms(args))
 
-    def _do_assert_text(self, args, step):
+    def _do_assert_text(self, args: AssertTextArgs, step: StepBase) -> None:
         from playwright.sync_api import expect
 
         locator, timeout = self._locate(args), self._timeout_ms(args)
@@ -745,7 +771,9 @@ class Runner:
         else:
             expect(locator).to_be_visible(timeout=timeout)
 
-    def _read(self, source: str, selector: str | None, attribute: str | None, timeout_ms: float, frame=None) -> str:
+    def _read(
+        self, source: str, selector: str | None, attribute: str | None, timeout_ms: float, frame: str | None = None
+    ) -> str:
         if source == "url":
             return self.page.url
         if source == "title":
@@ -766,11 +794,11 @@ class Runner:
             raise RunFailed(f"{what}: {raw.strip()[:120]!r} does not match /{regex}/")
         return (found.group(1) if found.groups() else found.group(0)).strip()
 
-    def _do_extract(self, args, step):
+    def _do_extract(self, args: ExtractArgs, step: StepBase) -> None:
         raw = self._read(args.source, args.selector, args.attribute, self._timeout_ms(args), args.frame)
         self.context["vars"][args.var] = self._match(raw, args.regex, f"extract vars.{args.var}")
 
-    def _do_pause_for_human(self, args, step):
+    def _do_pause_for_human(self, args: PauseArgs, step: StepBase) -> None:
         message = self._render(args.message)
         if not self.options.headed or self.options.ask_human is None:
             raise RunFailed(f"this step needs a person ({message}); run again with --headed on a machine with a screen")

@@ -25,11 +25,14 @@ import base64
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 from evidence.manifest import BodyPart, FormField, SentFile, SentRequest, SubmittedForm
 from evidence.scrub import Secrets, scrub_body, secret
+
+if TYPE_CHECKING:
+    from playwright.sync_api import CDPSession
 
 MASKED = "[masked]"
 _NO_BODY = ("GET", "HEAD", "OPTIONS")
@@ -77,7 +80,7 @@ class SentRecorder:
         self.page_url: str | None = None
         self.read_error: str | None = None
 
-    def listen(self, session: Any) -> None:
+    def listen(self, session: CDPSession) -> None:
         session.on("Network.requestWillBeSent", lambda event: self._request(session, event))
         session.on("Network.requestWillBeSentExtraInfo", lambda event: self._extra(session, event))
         session.on("Network.loadingFailed", lambda event: self._failed(event))
@@ -89,7 +92,7 @@ class SentRecorder:
         self.read_at = datetime.now(UTC)
         self.armed = True
 
-    def _request(self, session: Any, event: dict[str, Any]) -> None:
+    def _request(self, session: CDPSession, event: dict[str, Any]) -> None:
         if not self.armed:
             return
         request = event.get("request") or {}
@@ -121,7 +124,7 @@ class SentRecorder:
         self._by_id[key] = seen
         self._fetch(session, key)
 
-    def _extra(self, session: Any, event: dict[str, Any]) -> None:
+    def _extra(self, session: CDPSession, event: dict[str, Any]) -> None:
         # The headers as sent (Content-Length among them); they may come before the request itself.
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         key = str(event.get("requestId", ""))
@@ -138,7 +141,7 @@ class SentRecorder:
         if seen is not None:
             seen.error = seen.error or event.get("errorText")
 
-    def _fetch(self, session: Any, key: str) -> None:
+    def _fetch(self, session: CDPSession, key: str) -> None:
         """Ask Chromium for a body the event did not carry, while it still has it."""
         seen = self._by_id.get(key)
         if seen is None or not seen.has_body or seen.body is not None or seen.method in _NO_BODY or seen.asked >= 2:
@@ -324,7 +327,10 @@ def _escape_name(name: str) -> str:
 def _disposition(value: str) -> tuple[str, str | None]:
     name = re.search(r'(?:^|;)\s*name="([^"]*)"', value, re.I)
     filename = re.search(r'(?:^|;)\s*filename="([^"]*)"', value, re.I)
-    unescape = lambda s: s.replace("%22", '"').replace("%0A", "\n").replace("%0D", "\r")  # noqa: E731
+
+    def unescape(s: str) -> str:
+        return s.replace("%22", '"').replace("%0A", "\n").replace("%0D", "\r")
+
     return (unescape(name.group(1)) if name else "", unescape(filename.group(1)) if filename else None)
 
 

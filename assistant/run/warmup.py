@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.run import browser as browsers
 from assistant.run.scratch import run_folder
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 
 class Warmup:
@@ -46,8 +49,8 @@ class Warmup:
         self.headless = headless
         self.slowmo = slowmo
         self.locale = locale
-        self.playwright: Any = None
-        self.browser: Any = None
+        self.playwright: Playwright | None = None
+        self.browser: Browser | None = None
         self._folder = ExitStack()
 
     def import_driver(self) -> None:
@@ -81,7 +84,7 @@ class Warmup:
 
     def claim(
         self, choice: browsers.BrowserChoice, *, headless: bool, slowmo: float, locale: str | None = None
-    ) -> tuple[Any, Any] | None:
+    ) -> tuple[Playwright, Browser] | None:
         """(playwright, browser) if this warm start is the one asked for; the caller then owns both.
 
         Otherwise the warm start is stopped first: one thread can hold only one sync
@@ -91,6 +94,7 @@ class Warmup:
         if self.browser is None or not wanted or not self.browser.is_connected():
             self.stop()
             return None
+        assert self.playwright is not None  # a browser is launched only by a started driver
         claimed = (self.playwright, self.browser)
         self.playwright = self.browser = None
         return claimed
