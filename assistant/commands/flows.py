@@ -31,7 +31,7 @@ def flow() -> None:
 @flow.command("schema")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 def schema(output: str | None) -> None:
-    """Print the flow file JSON Schema (for editor completion; see README "Provider flows")."""
+    """Print the flow file JSON Schema (for editor completion; see docs/flows.md, "Provider flows")."""
     import json
 
     from assistant.language.flow import schema as make
@@ -83,7 +83,7 @@ def list_flows(paths: bool, as_json: bool) -> None:
     """List the provider flows this assistant knows.
 
     \b
-    Flows are looked for, first place first (README, "Where flows come from"):
+    Flows are looked for, first place first (docs/flows.md, "Where flows come from"):
       --flows DIR, ASSISTANT_FLOWS, HOME/flows, flow packs (installed
       distributions registering `support_assistant.flows`), the bundled flows.
     A flow id found in two places is taken from the first; the note says so.

@@ -169,10 +169,14 @@ def load_while_browser_starts(
 
 
 def _import_run() -> None:
-    # The signing key's code too: signing comes after the number, where the person would wait for it.
+    # The signing key's code and the report's templates too: sealing comes after the number,
+    # where the person would wait for them.
     import assistant.channels.web_form
     import assistant.pipeline  # noqa: F401
     import evidence.keys  # noqa: F401
+    from evidence import report
+
+    report.prepare()
 
 
 def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> None:

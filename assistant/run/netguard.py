@@ -56,7 +56,7 @@ REPORT_BINDING = "__supportAssistantRefused"
 # are made read-only and unremovable, and a constructor throws as in a browser whose policy
 # forbids them. Playwright's init scripts run in every frame, blank and srcdoc frames and
 # pop-ups included. Workers have no RTCPeerConnection, but do have WebTransport, and no init
-# script runs in them: there only the proxy holds it (a browser on this machine); see README,
+# script runs in them: there only the proxy holds it (a browser on this machine); see docs/security.md,
 # "Known limits", for a browser on another machine.
 PAGE_GUARD = (
     r"""(() => {
