@@ -10,6 +10,8 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -82,22 +84,43 @@ def verify(path: str | Path, *, tsa_ca: list[bytes] | None = None, expect_key: s
     timestamp authority must chain to. Whatever the folder or zip holds, the answer is a
     Result: a hostile package is a list of problems, never an exception."""
     path = Path(path)
-    if path.is_file() and zipfile.is_zipfile(path):
-        with tempfile.TemporaryDirectory(prefix="evidence-verify-") as tmp:
-            result = Result(str(path))
-            try:
-                safe_extract(path, Path(tmp) / "package")
-            except UnsafeArchive as exc:
-                result.add(path.name, f"refused to unpack: {exc}")
-                return result
-            inner = verify_folder(Path(tmp) / "package", tsa_ca=tsa_ca, expect_key=expect_key)
-            inner.path = str(path)
-            return inner
-    if not path.is_dir():
+    try:
+        with unpacked(path) as root:
+            result = verify_folder(root, tsa_ca=tsa_ca, expect_key=expect_key)
+            result.path = str(path)
+            return result
+    except UnsafeArchive as exc:
         result = Result(str(path))
-        result.add(path.name, "not a package folder or a zip")
-        return result
-    return verify_folder(path, tsa_ca=tsa_ca, expect_key=expect_key)
+        result.add(path.name, f"refused to unpack: {exc}")
+    except NotAPackage as exc:
+        result = Result(str(path))
+        result.add(path.name, str(exc))
+    return result
+
+
+class NotAPackage(ValueError):
+    """Neither a package folder nor a zip of one."""
+
+
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The package's folder: the folder itself, or a zip unpacked safely (evidence.bundle) into a
+    temporary folder that is removed afterwards. UnsafeArchive for a zip that is not safe."""
+    if path.is_file() and zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory(prefix="evidence-") as tmp:
+            yield safe_extract(path, Path(tmp) / "package")
+        return
+    if not path.is_dir():
+        raise NotAPackage("not a package folder or a zip")
+    yield path
+
+
+class ManifestError(ValueError):
+    """manifest.json is not one this tool could have made; `reason` says why, in a few words."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 MAX_MANIFEST = 64 * 1024**2  # a manifest of a long run is well under 1 MiB
@@ -115,20 +138,31 @@ def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: 
     return result
 
 
+def read_manifest(root: Path) -> tuple[Manifest, bytes]:
+    """The package's manifest and its bytes (what the signature covers). OSError when it cannot be
+    read, ManifestError when it is not a manifest."""
+    text = (root / MANIFEST).read_bytes()
+    if len(text) > MAX_MANIFEST:
+        raise ManifestError(
+            f"{len(text)} bytes: not a manifest this tool made (at most {MAX_MANIFEST})",
+            f"{len(text)} bytes, more than {MAX_MANIFEST}",
+        )
+    try:
+        return Manifest.model_validate(json.loads(text)), text
+    except (ValueError, ValidationError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ManifestError(f"not a valid manifest ({reason})", reason) from None
+
+
 def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expect_key: str | None) -> None:
     on_disk = set(files_of(root))
     if MANIFEST not in on_disk:
         result.add(MANIFEST, "missing")
         return
-    text = (root / MANIFEST).read_bytes()
-    if len(text) > MAX_MANIFEST:
-        result.add(MANIFEST, f"{len(text)} bytes: not a manifest this tool made (at most {MAX_MANIFEST})")
-        return
     try:
-        manifest = Manifest.model_validate(json.loads(text))
-    except (ValueError, ValidationError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        result.add(MANIFEST, f"not a valid manifest ({reason})")
+        manifest, text = read_manifest(root)
+    except ManifestError as exc:
+        result.add(MANIFEST, str(exc))
         return
     result.manifest = manifest
     _check_sums(root, manifest, on_disk, result)

@@ -159,35 +159,32 @@ def _print_result(result: Result) -> None:
 @handles_errors
 def show(path: str, as_json: bool) -> None:
     """Summarise the package at PATH: case, submission, screenshots, signer, time."""
-    import json
-    import tempfile
     import zipfile
 
     from assistant.errors import InputError, printable
-    from evidence import Manifest
-    from evidence.bundle import UnsafeArchive, files_of, safe_extract
+    from evidence.bundle import UnsafeArchive, files_of
     from evidence.report import SHOT_ROLES
     from evidence.times import zone
+    from evidence.verify import ManifestError, NotAPackage, read_manifest, unpacked
 
     target = _existing(path)
     where = printable(path)
-    with tempfile.TemporaryDirectory(prefix="evidence-show-") as tmp:
-        root = target
-        try:
-            if target.is_file():
-                if not zipfile.is_zipfile(target):
-                    raise InputError(f"{where}: not a zip")
-                root = safe_extract(target, Path(tmp) / "p")
-            elif not target.is_dir():
-                raise InputError(f"{where}: not a package folder or a zip")
+    if target.is_file() and not zipfile.is_zipfile(target):
+        raise InputError(f"{where}: not a zip")
+    try:
+        with unpacked(target) as root:
             files_of(root)  # refuses a symlink or a FIFO anywhere inside, as verify does
-            manifest = Manifest.model_validate(json.loads((root / "manifest.json").read_bytes()))
-        except UnsafeArchive as exc:
-            raise InputError(f"{where}: refused: {printable(str(exc))}") from None
-        except (OSError, ValueError, RecursionError) as exc:
-            reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            raise InputError(f"{where}: no readable manifest.json ({reason})") from None
-        stamped = _token(root)
+            manifest, _ = read_manifest(root)
+            stamped = _token(root)
+    except NotAPackage:
+        raise InputError(f"{where}: not a package folder or a zip") from None
+    except UnsafeArchive as exc:
+        raise InputError(f"{where}: refused: {printable(str(exc))}") from None
+    except ManifestError as exc:
+        raise InputError(f"{where}: no readable manifest.json ({printable(exc.reason)})") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise InputError(f"{where}: no readable manifest.json ({reason})") from None
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary: dict[str, Any] = {
         "path": str(target),
