@@ -148,7 +148,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
     whatever happened; a failure is raised after it, naming it.
     """
     from assistant.run import login
-    from assistant.run.capture import CaptureSettings, check_masks, utcnow
+    from assistant.run.capture import check_masks, utcnow
     from assistant.run.netguard import Guard
     from assistant.run.runner import Runner, RunOptions
     from assistant.run.session import BrowserSession, find_browser
@@ -160,9 +160,9 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
     extra = [origin_of(base_url)] if settings.base_url else []
     context = context_for(case, flow, base_url)
     wanted = _precheck(lookup, flow, context, Policy.for_flow(flow, extra))
-    check_masks(list(settings.masks))
+    check_masks(list(settings.evidence.masks))
     saved = login.load(settings.home, flow) if flow.requires_login else None
-    choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
+    choice = find_browser(settings.browser)
 
     outdir = evidence_dir(settings.home, None, f"lookup-{flow.id}", key)
     timeout_ms = (settings.timeout or flow.timeout) * 1000
@@ -170,27 +170,18 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
         package = EvidencePackage(outdir)
         guard = Guard(Policy.for_flow(flow, extra), log=settings.log)
         session = BrowserSession.for_case(
-            choice,
             package,
             case,
             key,
-            capture=CaptureSettings.chosen(
-                settings.home,
-                device=settings.device,
-                masks=settings.masks,
-                tsa=settings.tsa,
-                trace=settings.trace,
-                trace_in_package=settings.trace_in_package,
-            ),
+            home=settings.home,
+            browser=settings.browser,
+            evidence=settings.evidence,
             workdir=workdir,
-            headed=settings.headed,
-            slowmo=settings.slowmo,
             guard=guard,
+            choice=choice,
             storage_state=saved["state"] if saved else None,
-            log=settings.log,
             provider_zone=flow.timezone,
-            tz=settings.tz,
-            locale=settings.locale,
+            log=settings.log,
         )
         error: BaseException | None = None
         looked = Looked(url=None, wanted=wanted, items=0)
@@ -199,7 +190,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
             assert page is not None and session.environment is not None
             capturer = session.capturer
             options = RunOptions(
-                headed=settings.headed,
+                headed=settings.browser.headed,
                 timeout=settings.timeout,
                 ask_human=settings.ask_human,
                 log=settings.log,

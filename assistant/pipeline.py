@@ -226,12 +226,14 @@ def seal_package(
         fitting=fitting,
         form=form,
         signer=signer(settings.home),
-        tsa_url=settings.tsa,
+        tsa_url=settings.evidence.tsa,
         render_pdf=render_pdf,
         report=report,
         before_seal=before_seal,
         warn=settings.log,
-        times=person_clock(case, provider_zone=zone, tz=settings.tz, locale=settings.locale).times(zone),
+        times=person_clock(case, provider_zone=zone, tz=settings.evidence.tz, locale=settings.evidence.locale).times(
+            zone
+        ),
     )
 
 
@@ -469,7 +471,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     """`assistant capture`: a sealed package from pages alone, with no form and no submission."""
     from assistant.casework.compose import compose
     from assistant.language.urls import Policy
-    from assistant.run.capture import CaptureSettings, check_masks, utcnow
+    from assistant.run.capture import check_masks, utcnow
     from assistant.run.netguard import Guard
     from assistant.run.session import BrowserSession, find_browser
 
@@ -477,37 +479,27 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(f"{url!r}: not an http(s) URL; give the full address, e.g. https://example.com/page")
-    check_masks(list(settings.masks))
-    choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
+    check_masks(list(settings.evidence.masks))
+    choice = find_browser(settings.browser)
     key = case.fingerprint()
     outdir = evidence_dir(settings.home, settings.out, "capture", key)
     log = settings.log
     with run_folder(settings.home) as workdir:
         created = not outdir.exists()
         package = EvidencePackage(outdir)
-        capture = CaptureSettings.chosen(
-            settings.home,
-            device=settings.device,
-            masks=settings.masks,
-            tsa=settings.tsa,
-            trace=settings.trace,
-            trace_in_package=settings.trace_in_package,
-        )
         session = BrowserSession.for_case(
-            choice,
             package,
             case,
             key,
-            capture=capture,
+            home=settings.home,
+            browser=settings.browser,
+            evidence=settings.evidence,
             workdir=workdir,
-            headed=settings.headed,
-            slowmo=settings.slowmo,
             # Any address the person gives: the guard's proxy is there to look names up, and its
             # page guard to keep WebRTC off (see assistant.run.netguard).
             guard=Guard(Policy.open("capture"), log=log),
+            choice=choice,
             log=log,
-            tz=settings.tz,
-            locale=settings.locale,
         )
         actions: list[Action] = []
         failures: list[str] = []

@@ -164,3 +164,16 @@ def test_the_readme_is_a_front_door_and_its_links_lead_somewhere():
     assert linked and all((REPO / target).is_file() for target in linked), linked
     nav = re.findall(r":\s*(\S+\.md)\s*$", (REPO / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
     assert sorted(nav) == sorted(p.name for p in (REPO / "docs").glob("*.md")), "a page is missing from mkdocs.yml"
+
+
+def test_only_the_run_package_starts_playwright():
+    """One way to open a browser: BrowserSession (evidence kept) or guarded_page (a login), both in
+    assistant/run/; no command, workbench or testing module starts Playwright on its own."""
+    starts = []
+    for path in sorted((REPO / "assistant").rglob("*.py")):
+        if "run" in path.relative_to(REPO / "assistant").parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("sync_playwright"):
+                starts.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert starts == []

@@ -32,6 +32,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from assistant.run.settings import BrowserSettings, EvidenceSettings
+
 if TYPE_CHECKING:
     from assistant.language.case import Case
     from assistant.language.flow import Flow
@@ -57,6 +59,19 @@ class SmtpSettings:
         return self.port or {"tls": 465, "starttls": 587}.get(self.security, 25)
 
 
+# Each settings group's fields, by the names the commands' options give them.
+BROWSER_OPTIONS = {
+    "browser_path": "path",
+    "browser_endpoint": "endpoint",
+    "cdp": "cdp",
+    "headed": "headed",
+    "slowmo": "slowmo",
+    "lent": "lent",
+    "warm": "warm",
+}
+EVIDENCE_OPTIONS = ("device", "masks", "tsa", "trace", "trace_in_package", "tz", "locale", "report_pdf")
+
+
 @dataclass
 class Settings:
     """How the person asked for this run: the command's options, and the prompts it may use."""
@@ -66,29 +81,13 @@ class Settings:
     dry_run: bool = False
     yes: bool = False
     force: bool = False
-    headed: bool = False
-    slowmo: float = 0
     timeout: float | None = None
     out: Path | None = None
-    browser_path: str | None = None
-    browser_endpoint: str | None = None
-    cdp: str | None = None
     interactive: bool = False
-    device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
-    masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
-    tsa: str | None = None  # RFC 3161 timestamp authority URL
-    # A browser already started and lent to this run (assistant.run.browser.Started): the run
-    # opens a context of its own in it and leaves it running (replay: one browser per worker).
-    browser: Any = None
     # Tries again a step before the submit step that failed, up to this many times; never the submit.
     retries: int = 0
-    tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
-    locale: str | None = None  # the browser's locale (default: from the case's language)
-    trace: bool = False
-    # report.pdf, printed by the browser: about a fifth of a replayed flow's CPU. A replay, which
-    # keeps no package, goes without; report.html has the same content.
-    report_pdf: bool = True
-    trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
@@ -102,9 +101,14 @@ class Settings:
     to: str | None = None  # provider address for a generic email flow
     eml_only: bool = False  # email: write the .eml instead of sending it
     smtp: SmtpSettings | None = None  # the email channel's server (--smtp-*)
-    # A browser the command started while the flow and case loaded (assistant.run.warmup.Warmup),
-    # for the run's session to take instead of launching its own.
-    warm: Any = None
+
+    @classmethod
+    def of(cls, **options: Any) -> Settings:
+        """Settings from options named as the commands name them (`browser_path`, `headed`,
+        `tsa`, …, and `lent`, `warm`): the browser's and the evidence's go into their groups."""
+        browser = {field: options.pop(name) for name, field in BROWSER_OPTIONS.items() if name in options}
+        evidence = {name: options.pop(name) for name in EVIDENCE_OPTIONS if name in options}
+        return cls(browser=BrowserSettings(**browser), evidence=EvidenceSettings(**evidence), **options)
 
 
 @dataclass

@@ -288,7 +288,7 @@ class Email:
 
     def _seal(self, delivery: Delivery) -> None:
         """Seal as a web run does: with report.html and, printed by the browser, report.pdf."""
-        self.filing.seal(delivery, render_pdf=report_pdf(self.filing.settings.browser_path, self.filing.log))
+        self.filing.seal(delivery, render_pdf=report_pdf(self.filing.settings.browser.path, self.filing.log))
 
 
 def report_pdf(browser_path: str | None, log: Callable[[str], None]) -> Callable[[Path], bytes | None]:

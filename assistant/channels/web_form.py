@@ -19,7 +19,7 @@ from assistant.language.case import Case
 from assistant.language.flow import Flow
 from assistant.language.urls import Policy, origin_of
 from assistant.run import login
-from assistant.run.capture import CaptureSettings, check_masks
+from assistant.run.capture import check_masks
 from assistant.run.netguard import Guard
 from assistant.run.outcome import AfterClick
 from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
@@ -69,17 +69,8 @@ class WebForm:
 
     def __init__(self, filing: Filing) -> None:
         self.filing = filing
-        settings = filing.settings
         self.context = template_context(
             filing.case, filing.flow, filing.base_url, filing.attachments, fitted_files(filing.fitted)
-        )
-        self.capture = CaptureSettings.chosen(
-            settings.home,
-            device=settings.device,
-            masks=settings.masks,
-            tsa=settings.tsa,
-            trace=settings.trace,
-            trace_in_package=settings.trace_in_package,
         )
         self.session: dict[str, Any] | None = None
         self.outcome = FilingOutcome.NOT_SUBMITTED
@@ -87,12 +78,9 @@ class WebForm:
     def prepare(self) -> None:
         flow, settings = self.filing.flow, self.filing.settings
         # A flow behind a login wall needs a saved session before anything is launched or written.
-        check_masks(list(settings.masks))
+        check_masks(list(settings.evidence.masks))
         self.session = login.load(settings.home, flow) if flow.requires_login else None
-        if settings.browser is not None:
-            self.choice = settings.browser.choice
-        else:
-            self.choice = find_browser(settings.browser_path, settings.browser_endpoint, settings.cdp)
+        self.choice = find_browser(settings.browser)
 
     def deliver(self) -> Delivery:
         filing = self.filing
@@ -101,22 +89,18 @@ class WebForm:
         extra = [origin_of(filing.base_url)] if settings.base_url else []
         guard = Guard(Policy.for_flow(flow, extra), log=settings.log)
         browser = BrowserSession.for_case(
-            self.choice,
             filing.package,
             case,
             filing.key,
-            capture=self.capture,
+            home=settings.home,
+            browser=settings.browser,
+            evidence=settings.evidence,
             workdir=filing.workdir,
-            headed=settings.headed,
-            slowmo=settings.slowmo,
             guard=guard,
+            choice=self.choice,
             storage_state=self.session["state"] if self.session else None,
-            started=settings.browser,
-            log=settings.log,
             provider_zone=flow.timezone,
-            tz=settings.tz,
-            locale=settings.locale,
-            warm=settings.warm,
+            log=settings.log,
         )
         journalled = False
 
@@ -134,7 +118,7 @@ class WebForm:
             capturer.known_files(self._known_files())
             options = RunOptions(
                 dry_run=settings.dry_run,
-                headed=settings.headed or settings.person_watches,
+                headed=settings.browser.headed or settings.person_watches,
                 timeout=settings.timeout,
                 retries=settings.retries,
                 confirm_submit=self._confirm,
@@ -178,7 +162,7 @@ class WebForm:
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies
             guard.allow_files_under(filing.outdir)  # report.pdf is rendered from file:// in this context
-            render_pdf = browser.render_pdf() if filing.settings.report_pdf else None
+            render_pdf = browser.render_pdf() if filing.settings.evidence.report_pdf else None
             filing.seal(delivery, render_pdf=render_pdf, before_seal=browser.before_seal)
         self.outcome = delivery.outcome
         delivery.error = self._told(error, result.confirmation)

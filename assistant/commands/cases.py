@@ -398,7 +398,7 @@ def _look_up(obj: Ctx, base_url: str | None, browser: BrowserOptions) -> LookUp:
         from assistant.lookup import look_up
         from assistant.pipeline import Settings
 
-        return look_up(case, flow, key, Settings(home=obj.home, base_url=base_url, log=info, **browser))
+        return look_up(case, flow, key, Settings.of(home=obj.home, base_url=base_url, log=info, **browser))
 
     return look
 

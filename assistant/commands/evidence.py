@@ -290,7 +290,7 @@ def capture(
     done = capture_pages(
         list(urls),
         case,
-        Settings(home=obj.home, out=Path(out) if out else None, log=info, **settings),
+        Settings.of(home=obj.home, out=Path(out) if out else None, log=info, **settings),
     )
     folder, bundle, failures = done.evidence_dir, done.evidence_zip, done.failures
     if as_json:

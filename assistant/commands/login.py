@@ -40,14 +40,12 @@ def login(
     the assistant's home, readable only by you (0600); flows that need it use
     it from then on. Run this again when a flow says the session has expired.
     """
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
     from assistant.errors import InputError, NoBrowser
     from assistant.language.flow import find_flow, load_flow
     from assistant.pipeline import base_url_for
     from assistant.run import browser as browsers
     from assistant.run import login as sessions
+    from assistant.run.session import guarded_page
 
     flow = load_flow(find_flow(provider))
     if flow.login is None:
@@ -64,38 +62,8 @@ def login(
         choice = browsers.discover(browser_path, None, cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
-    guard.start_gate_if_local(choice)
-    from assistant.run.scratch import run_folder
-
-    # The browser profile holds the session's cookies until it closes: keep it in the home, not /tmp.
-    with run_folder(obj.home), guard, sync_playwright() as playwright:
-        try:
-            browser = browsers.connect(playwright, choice, headless=False)
-        except PlaywrightError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise NoBrowser(
-                f"could not open a browser window ({first}). Logging in needs a screen: run this where "
-                "you can see a browser, or start Chrome yourself with --remote-debugging-port=9222 and "
-                "pass --cdp http://127.0.0.1:9222"
-            ) from None
-        owned = choice.kind != "cdp"
-        try:
-            # In a Chrome the person started, log in in their own window's profile.
-            context = (
-                browser.contexts[0]
-                if not owned and browser.contexts
-                else browser.new_context(**guard.context_options())
-            )
-            page = context.new_page()
-            guard.page = page
-            # In the person's own Chrome only this tab is guarded: their other tabs are their business.
-            guard.install(context if owned else page)
-            state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
-            if not owned:
-                page.close()
-        finally:
-            if owned:
-                browser.close()
+    with guarded_page(choice, guard, obj.home, headless=False) as page:
+        state = sessions.capture(page, flow, site, wait, log=info, guard=guard)
     path = sessions.save(obj.home, flow, state)
     if as_json:
         print_json({"flow": flow.id, "session": flow.session_name(), "file": str(path)})

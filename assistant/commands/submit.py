@@ -203,7 +203,7 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
         outcome = do_submit(
             case,
             flow,
-            Settings(
+            Settings.of(
                 home=obj.home,
                 interactive=interactive(),
                 confirm=confirm,

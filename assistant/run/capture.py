@@ -13,7 +13,7 @@ import json
 import re
 import shutil
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
         Playwright,
         Response,
     )
+
+    from assistant.run.settings import EvidenceSettings
 
 STEP_ROLE = "step"  # the screenshot the runner takes after every action
 # The full page's size as Playwright's full_page screenshot measures it, the window's and
@@ -146,23 +148,14 @@ class CaptureSettings:
     trace_dir: Path | None = None
 
     @classmethod
-    def chosen(
-        cls,
-        home: Path,
-        *,
-        device: str | None,
-        masks: Iterable[str],
-        tsa: str | None,
-        trace: bool,
-        trace_in_package: bool,
-    ) -> CaptureSettings:
-        """From the command's evidence options; a trace kept in the package is a trace too."""
+    def chosen(cls, home: Path, evidence: EvidenceSettings) -> CaptureSettings:
+        """From the run's evidence settings; a trace kept in the package is a trace too."""
         return cls(
-            device=device,
-            masks=list(masks),
-            tsa=tsa,
-            trace=trace or trace_in_package,
-            trace_in_package=trace_in_package,
+            device=evidence.device,
+            masks=list(evidence.masks),
+            tsa=evidence.tsa,
+            trace=evidence.trace or evidence.trace_in_package,
+            trace_in_package=evidence.trace_in_package,
             trace_dir=home / "traces",
         )
 

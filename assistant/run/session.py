@@ -9,8 +9,8 @@ once for both, and closes everything in the right order whatever happens.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +28,16 @@ if TYPE_CHECKING:
 
     from assistant.language.case import Case
     from assistant.run.netguard import Guard
+    from assistant.run.settings import BrowserSettings, EvidenceSettings
     from assistant.run.warmup import Warmup
 
 
-def find_browser(path: str | None, endpoint: str | None, cdp: str | None) -> browsers.BrowserChoice:
+def find_browser(settings: BrowserSettings) -> browsers.BrowserChoice:
     """The browser a run will use; refuses before anything is launched or written."""
+    if settings.lent is not None:
+        return settings.lent.choice
     try:
-        return browsers.discover(path, endpoint, cdp)
+        return browsers.discover(settings.path, settings.endpoint, settings.cdp)
     except browsers.BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
 
@@ -99,44 +102,42 @@ class BrowserSession:
     @classmethod
     def for_case(
         cls,
-        choice: browsers.BrowserChoice,
         package: EvidencePackage,
         case: Case,
         key: str,
         *,
-        capture: CaptureSettings,
+        home: Path,
+        browser: BrowserSettings,
+        evidence: EvidenceSettings,
         workdir: Path,
-        headed: bool,
-        slowmo: float = 0,
-        guard: Guard | None = None,
+        guard: Guard,
+        choice: browsers.BrowserChoice | None = None,
         storage_state: dict[str, Any] | None = None,
-        started: browsers.Started | None = None,
-        log: Callable[[str], None] = lambda m: None,
         provider_zone: str | None = None,
-        tz: str | None = None,
-        locale: str | None = None,
-        warm: Warmup | None = None,
+        log: Callable[[str], None] = lambda m: None,
     ) -> BrowserSession:
-        """A session whose stamps name the case, in the person's language, locale and time zone
-        (with the provider's beside it), with its reported device."""
-        clock = person_clock(case, provider_zone=provider_zone, tz=tz, locale=locale)
+        """The one way a run that keeps evidence opens its browser (a filing, a capture, a
+        lookup): the browser its settings choose (or `choice`, found earlier), behind `guard`,
+        its stamps naming the case, in the person's language, locale and time zone (with the
+        provider's beside it), with the person's reported device."""
+        clock = person_clock(case, provider_zone=provider_zone, tz=evidence.tz, locale=evidence.locale)
         return cls(
-            choice,
+            choice or find_browser(browser),
             package,
-            capture=capture,
+            capture=CaptureSettings.chosen(home, evidence),
             case_ref=case_reference(case.subject, case.order_id, key),
             workdir=workdir,
             locale=clock.locale,
             timezone_id=clock.zone,
             clocks=clock.clocks(provider_zone),
-            headless=not headed,
-            slowmo=slowmo,
+            headless=not browser.headed,
+            slowmo=browser.slowmo,
             guard=guard,
             storage_state=storage_state,
             reported_device=case.device.model_dump(exclude_none=True) if case.device else None,
-            started=started,
+            started=browser.lent,
             log=log,
-            warm=warm,
+            warm=browser.warm,
         )
 
     def __enter__(self) -> BrowserSession:
@@ -280,3 +281,55 @@ class BrowserSession:
         self.capturer.close(self.context)
         if self.guard is not None:
             self.guard.save(self.package)
+
+
+@contextmanager
+def guarded_page(
+    choice: browsers.BrowserChoice,
+    guard: Guard,
+    home: Path,
+    *,
+    headless: bool,
+    lent: browsers.Started | None = None,
+) -> Iterator[Page]:
+    """A page behind `guard` that records no evidence: for logging in, by the person in a window
+    (`assistant login`) or by a flow test's scripted steps. The other way to open a browser
+    beside BrowserSession; both connect through assistant.run.browser.
+
+    In a Chrome the person started (`--cdp`) the login happens in their own profile's window,
+    and only the new tab is guarded: their other tabs are their business."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    guard.start_gate_if_local(choice)
+    # The browser profile holds the session's cookies until it closes: it goes in the home, not /tmp.
+    with scratch.run_folder(home), guard, ExitStack() as stack:
+        if lent is not None:
+            browser = lent.browser
+        else:
+            playwright = stack.enter_context(sync_playwright())
+            try:
+                browser = browsers.connect(playwright, choice, headless=headless)
+            except PlaywrightError as exc:
+                first = str(exc).strip().splitlines()[0]
+                if headless:
+                    raise NoBrowser(f"could not start the browser ({first})") from None
+                raise NoBrowser(
+                    f"could not open a browser window ({first}). Logging in needs a screen: run this where "
+                    "you can see a browser, or start Chrome yourself with --remote-debugging-port=9222 and "
+                    "pass --cdp http://127.0.0.1:9222"
+                ) from None
+            if choice.kind != "cdp":
+                stack.callback(browser.close)
+        persons = lent is None and choice.kind == "cdp"
+        if persons and browser.contexts:
+            context = browser.contexts[0]
+        else:
+            context = browser.new_context(**guard.context_options())
+            stack.callback(_close_quietly, context)
+        page = context.new_page()
+        guard.page = page
+        guard.install(page if persons else context)
+        yield page
+        if persons:
+            page.close()

@@ -248,11 +248,11 @@ def run_flow(
         return submit(
             parsed,
             loaded,
-            Settings(
+            Settings.of(
                 home=Path(home),
                 base_url=url,
                 out=evidence_dir / f"{loaded.id}-{number}",
-                browser=lent,
+                lent=lent,
                 **options,
             ),
         )

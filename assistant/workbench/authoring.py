@@ -338,7 +338,7 @@ def check(
     # throwaway home goes with the temporary folder.
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     evidence = evidence or Path(home) / "checks" / f"{stamp}-{flow.id}"
-    replay = {"browser": lent, "trace": trace, "retries": retries}
+    replay = {"lent": lent, "trace": trace, "retries": retries}
     with tempfile.TemporaryDirectory(prefix=f"flowcheck-{flow.id}-") as scratch_name:
         outcome = _walk(
             flow, case, Path(scratch_name), evidence, live, base_url, home, headed, timeout, browser_path, log, replay
@@ -374,7 +374,7 @@ def _walk(
     log: Callable[[str], None],
     replay: dict[str, Any],
 ) -> _Walked:
-    """`replay`: what a replay adds to the run's Settings (browser, trace, retries)."""
+    """`replay`: what a replay adds to the run's Settings (the lent browser, trace, retries)."""
     from assistant.pipeline import Settings, submit
 
     server = None
@@ -399,11 +399,11 @@ def _walk(
             site_home = Path(home)
     try:
         if server is not None and base_url is not None and flow.requires_login:
-            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path}, replay["browser"])
+            log_in_for_test(flow, base_url, site_home, scratch, {"browser_path": browser_path}, replay["lent"])
         outcome = submit(
             case,
             flow,
-            Settings(
+            Settings.of(
                 home=site_home,
                 base_url=base_url,
                 dry_run=True,

@@ -96,39 +96,22 @@ def log_in_for_test(
 
     `lent` (assistant.run.browser.Started) is a running browser: the login gets a context
     of its own in it, and the browser stays up."""
-    from contextlib import ExitStack
-
-    from playwright.sync_api import sync_playwright
-
     from assistant.language.urls import Policy, origin_of
     from assistant.run import browser as browsers
     from assistant.run import login
     from assistant.run.netguard import Guard
+    from assistant.run.session import guarded_page
 
     assert flow.test is not None
     login_steps = flow.test.login_steps
     if not login_steps:
         raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
-    from assistant.run.scratch import run_folder
-
     if lent is not None:
         choice = lent.choice
     else:
         choice = browsers.discover(browser_options.get("browser_path"), browser_options.get("browser_endpoint"))
     guard = Guard(Policy.for_flow(flow, [origin_of(base_url)]))
-    guard.start_gate_if_local(choice)
-    with run_folder(home), guard, ExitStack() as stack:
-        if lent is not None:
-            browser = lent.browser
-        else:
-            playwright = stack.enter_context(sync_playwright())
-            browser = browsers.connect(playwright, choice, headless=True)
-            stack.callback(browser.close)
-        context = browser.new_context(**guard.context_options())
-        stack.callback(context.close)
-        guard.install(context)
-        page = context.new_page()
-        guard.page = page
+    with guarded_page(choice, guard, home, headless=True, lent=lent) as page:
         state = login.capture(
             page,
             flow,
@@ -183,7 +166,7 @@ def run(
     else:
         failed_to = keep
     try:
-        replay = {"browser": lent, "trace": trace, "retries": retries, "report_pdf": report_pdf}
+        replay = {"lent": lent, "trace": trace, "retries": retries, "report_pdf": report_pdf}
         return _run(flow, path, test, case, scratch, log, keep, failed_to, timeout, browser_path, started, replay)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -203,7 +186,7 @@ def _run(
     started: float,
     replay: dict[str, Any],
 ) -> FlowTestResult:
-    """`replay`: what a replay adds to the run's Settings (browser, trace, retries)."""
+    """`replay`: what a replay adds to the run's Settings (the lent browser, trace, retries)."""
     from assistant.pipeline import Settings, submit
     from assistant.sites.replica import open_replica
 
@@ -216,7 +199,7 @@ def _run(
         url = server.url
         log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
         if flow.requires_login:
-            log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path}, replay["browser"])
+            log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path}, replay["lent"])
         holder: dict[str, Any] = {}
 
         def act_for_person(message: str) -> None:
@@ -224,7 +207,7 @@ def _run(
                 raise InputError(f"{flow.path}: the flow pauses for a person ({message}); add test.human_steps")
             perform(holder["page"], flow, test.human_steps, url, scratch / "human")
 
-        settings = Settings(
+        settings = Settings.of(
             home=home,
             base_url=url,
             yes=True,

@@ -1,0 +1,49 @@
+"""A run's settings, grouped by what they are about: which browser, and what the evidence keeps.
+
+Frozen: a run reads them and never changes them. Every command that opens a browser builds
+them from its options (assistant.commands.common) before anything starts, so this module
+imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.run.browser import Started
+    from assistant.run.warmup import Warmup
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """Which browser a run uses and how it is shown (--browser-path, --browser-endpoint, --cdp,
+    --headed, --slowmo)."""
+
+    path: str | None = None
+    endpoint: str | None = None
+    cdp: str | None = None
+    headed: bool = False
+    slowmo: float = 0
+    # A browser already started and lent to this run (a replay worker's, a tester's): the run opens
+    # a context of its own in it and leaves it running.
+    lent: Started | None = None
+    # A browser the command started while the flow and case loaded, for the run to take.
+    warm: Warmup | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """What the evidence keeps, and on whose clock (--device, --mask, --tsa, --trace,
+    --trace-in-package, --tz, --locale)."""
+
+    device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
+    masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
+    tsa: str | None = None  # RFC 3161 timestamp authority URL
+    trace: bool = False
+    trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
+    tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
+    locale: str | None = None  # the browser's locale (default: from the case's language)
+    # report.pdf, printed by the browser: about a fifth of a replayed flow's CPU. A replay, which
+    # keeps no package, goes without; report.html has the same content.
+    report_pdf: bool = True
