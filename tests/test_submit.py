@@ -271,22 +271,25 @@ def test_the_number_is_handed_over_before_the_confirmation_capture(portal, page,
     from assistant.channels.web_form import template_context as build_context
     from assistant.language.flow import load_flow
     from assistant.language.urls import origin_of
-    from assistant.run.runner import Runner, RunOptions
+    from assistant.run.runner import RunHooks, Runner, RunOptions
     from evidence import EvidencePackage
 
     case, flow = load_case(write_case(tmp_path)), load_flow(DEMO_FLOW)
     package = EvidencePackage(tmp_path / "pkg")
     seen, notes = [], []
 
-    def on_confirmation(number, url):
-        seen.append((number, url, [f.path for f in package.files]))
-        if fails:
-            raise BrokenPipeError("stdout closed")
+    class Hooks(RunHooks):
+        def number_read(self, number, url):
+            seen.append((number, url, [f.path for f in package.files]))
+            if fails:
+                raise BrokenPipeError("stdout closed")
+
+        def log(self, message):
+            notes.append(message)
 
     options = RunOptions(
         extra_origins=(origin_of(portal.url),),
-        on_confirmation=on_confirmation,
-        log=notes.append,
+        hooks=Hooks(),
         uploads={path.name: path for path in case.attachments},  # what an upload step may hand over, by name
     )
     result = Runner(page, flow, build_context(case, flow, portal.url), package, options).run()

@@ -9,6 +9,7 @@ report is rendered in it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from assistant.run import login
 from assistant.run.capture import check_masks
 from assistant.run.netguard import Guard
 from assistant.run.outcome import AfterClick
-from assistant.run.runner import Blocked, Runner, RunOptions, RunResult, StepFailure
+from assistant.run.runner import Blocked, RunHooks, Runner, RunOptions, RunResult, StepFailure
 from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
 from evidence import FilingOutcome
@@ -121,19 +122,11 @@ class WebForm:
                 headed=settings.browser.headed or settings.person_watches,
                 timeout=settings.timeout,
                 retries=settings.retries,
-                confirm_submit=self._confirm,
-                before_submit=before_submit,
-                ask_human=settings.ask_human,
-                log=settings.log,
-                shoot=capturer.shoot,
-                secrets=capturer.secrets,
-                mask=capturer.mask,
+                hooks=_FilingHooks(self, before_submit),
+                recorder=capturer,
                 packaged=filing.packaged,
                 uploads={path.name: path for path in filing.attachments},
                 guard=guard,
-                on_confirmation=self._number_read,
-                before_click=capturer.before_click,
-                page_html=capturer.page_html,
             )
             runner = Runner(page, flow, self.context, filing.package, options)
             error: BaseException | None = None
@@ -239,3 +232,29 @@ class WebForm:
                 "evidence": str(filing.outdir),
             }
         )
+
+
+class _FilingHooks(RunHooks):
+    """A filing's part in its run: ask, journal, tell the number, let the person act."""
+
+    def __init__(self, channel: WebForm, journal: Callable[[], None]) -> None:
+        self.channel, self.journal = channel, journal
+        self.settings = channel.filing.settings
+
+    def log(self, message: str) -> None:
+        self.settings.log(message)
+
+    def confirm_submit(self) -> bool:
+        return self.channel._confirm()
+
+    def before_submit(self) -> None:
+        self.journal()
+
+    def ask_human(self, message: str) -> bool:
+        if self.settings.ask_human is None:
+            return False
+        self.settings.ask_human(message)
+        return True
+
+    def number_read(self, number: str, url: str | None) -> None:
+        self.channel._number_read(number, url)

@@ -1,8 +1,9 @@
 """Runs a flow's steps on a Playwright page, recording every action as evidence.
 
-The runner knows nothing of the store or the CLI: the caller hands it
-callbacks for the moments that matter (ask before submitting, journal right
-before the click), so data flows one way: case + flow → runner → evidence →
+The runner knows nothing of the store or the CLI: the caller hands it its
+`RunHooks` for the moments that matter (ask before submitting, journal right
+before the click, the number the moment it is read) and a `Recorder` that
+keeps the pictures, so data flows one way: case + flow → runner → evidence →
 submission record.
 """
 
@@ -11,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.errors import Declined, InputError, OutcomeUnknown, Rejected, RunFailed
 from assistant.language import templating
@@ -78,7 +79,65 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+class Recorder(Protocol):
+    """Keeps the evidence of the run's page: assistant.run.capture.Capturer is the one there is.
+    A run without one (a flow test acting for the person) keeps bare pictures and snapshots."""
+
+    # What the run typed into password and `secret: true` fields, and cookie values: scrubbed
+    # from every message and file of the run.
+    secrets: Secrets
+
+    def shoot(
+        self,
+        page: Page,
+        stem: str,
+        *,
+        full_page: bool,
+        role: str,
+        element: Locator | None = None,
+        flow_line: int | None = None,
+    ) -> str:
+        """Take and keep one picture (masks, stamped copy, page snapshots); its package path."""
+        ...
+
+    def mask(self, locator: Locator) -> None:
+        """Black out a field holding a secret in every later picture."""
+        ...
+
+    def before_click(self, page: Page, submit: Locator) -> None:
+        """Right before the submit click: read the form as the page holds it, and start
+        recording what the click sends."""
+        ...
+
+    def page_html(self, page: Page) -> bytes:
+        """The page's HTML with its form's values in it."""
+        ...
+
+
+class RunHooks:
+    """The moments of a run its caller takes part in: one method each, with the default written
+    here (as pytest's hookspecs). A caller subclasses and overrides the ones it implements."""
+
+    def log(self, message: str) -> None:
+        """A line of progress for the person."""
+
+    def confirm_submit(self) -> bool:
+        """Asked right before the submit step: False stops the run (Declined), nothing sent."""
+        return True
+
+    def before_submit(self) -> None:
+        """Right before the irreversible click, once the evidence so far is on disk: journal it."""
+
+    def ask_human(self, message: str) -> bool:
+        """Wait while the person does what `message` asks (a CAPTCHA); False: nobody to ask."""
+        return False
+
+    def number_read(self, number: str, url: str | None) -> None:
+        """The confirmation number, the moment it is read, before the confirmation page's picture
+        and the packaging: the person waits for nothing else."""
+
+
+@dataclass(frozen=True)
 class RunOptions:
     dry_run: bool = False
     headed: bool = False
@@ -86,18 +145,8 @@ class RunOptions:
     # A step before the submit step that fails (a Playwright error, not a refusal or a blocked
     # host) is tried again up to this many times; the submit step and those after it never are.
     retries: int = 0
-    confirm_submit: Callable[[], bool] = lambda: True
-    before_submit: Callable[[], None] = lambda: None
-    ask_human: Callable[[str], None] | None = None
-    log: Callable[[str], None] = lambda message: None
-    # Takes and keeps one screenshot (assistant.run.capture.Capturer.shoot: masks,
-    # stamped copy, page snapshots); without it the runner keeps the bare PNG.
-    shoot: Callable[..., str] | None = None
-    # What the run typed into password and `secret: true` fields, and cookie values
-    # (added by the capturer): scrubbed from every message and file of the run.
-    secrets: Secrets = field(default_factory=Secrets)
-    # Blacks out a field holding a secret in every later screenshot (Capturer.mask).
-    mask: Callable[[Locator], None] | None = None
+    hooks: RunHooks = field(default_factory=RunHooks)
+    recorder: Recorder | None = None
     # Fitted attachment path → its path in the evidence package, for the manifest.
     packaged: dict[str, str] = field(default_factory=dict)
     # The files an upload step may hand to the page, by the name the flow's templates see (they
@@ -109,14 +158,6 @@ class RunOptions:
     # The browser-side route guard of the page's context (netguard.Guard); the
     # runner turns what it blocked into a 'blocked:' failure after each step.
     guard: Guard | None = None
-    # Handed (number, confirmation page URL) the moment the number is read, before
-    # the confirmation capture and the packaging: the person waits for nothing else.
-    on_confirmation: Callable[[str, str | None], None] | None = None
-    # Handed (page, the submit button) right before the click: reads the form as the page holds
-    # it and starts recording what the click sends (Capturer.before_click).
-    before_click: Callable[[Page, Locator], None] | None = None
-    # The page's HTML with its form's values in it (Capturer.page_html); else page.content().
-    page_html: Callable[[Page], bytes] | None = None
 
 
 @dataclass
@@ -166,6 +207,9 @@ class Runner:
         self.context.setdefault("vars", {})
         self.package = package
         self.options = options
+        self.hooks = options.hooks
+        self.recorder = options.recorder
+        self.secrets = options.recorder.secrets if options.recorder is not None else Secrets()
         self.result = RunResult(vars=self.context["vars"])
         self.hung: str | None = None  # why the page stopped answering, once a failure capture found it so
         self._shots = 0
@@ -261,16 +305,16 @@ class Runner:
                 if self.options.dry_run:
                     self._shoot("review-before-submit", full_page=True, step=step, role="review")
                     self._find_submit(index, step)
-                    self.options.log("dry run: stopped before the submit step; nothing was sent")
+                    self.hooks.log("dry run: stopped before the submit step; nothing was sent")
                     return self.result
-                if not self.options.confirm_submit():
+                if not self.hooks.confirm_submit():
                     raise Declined("not submitted: you declined at the prompt")
                 # Before the click that cannot be undone: every file of the evidence so far is on disk.
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
-                self.options.before_submit()
-                if self.options.before_click is not None:
-                    self.options.before_click(self.page, self._locate(step.args))
+                self.hooks.before_submit()
+                if self.recorder is not None:
+                    self.recorder.before_click(self.page, self._locate(step.args))
                 watch = SendWatch(self.page, lambda url: host_allowed(url, self.policy)).start()
                 try:
                     self._click_submit(index, step, watch)
@@ -291,7 +335,7 @@ class Runner:
                 self._run_step(index, step, after_submit=False, photo_follows=photo_follows, last_try=attempt == tries)
                 return
             except _TryAgain as again:
-                self.options.log(f"{again} (try {attempt}/{tries}); trying the step again")
+                self.hooks.log(f"{again} (try {attempt}/{tries}); trying the step again")
                 self.page.wait_for_timeout(250 * attempt)
 
     def _photo_follows(self, index: int) -> bool:
@@ -383,7 +427,7 @@ class Runner:
         if isinstance(args, Target):
             return f"{step.kind} {args.describe_target(self._render_quietly)}"
         if step.kind == "goto":
-            return f"goto {self.options.secrets.url(str(self._render_quietly(args.url)))}"
+            return f"goto {self.secrets.url(str(self._render_quietly(args.url)))}"
         if step.kind == "wait_for":
             what = next(f"{k}={getattr(args, k)!r}" for k in ("selector", "text", "url") if getattr(args, k))
             return f"wait for {what}"
@@ -411,7 +455,7 @@ class Runner:
         before = self.page.url
         description = self._hide(self._describe(step))
         label, total = self._progress or ("step", len(self.flow.steps))
-        self.options.log(f"{label} {index + 1}/{total}: {description}")
+        self.hooks.log(f"{label} {index + 1}/{total}: {description}")
         action = Action(
             index=index,
             kind=step.kind,
@@ -419,7 +463,7 @@ class Runner:
             flow_line=step.line,
             started_at=started,
             ended_at=started,
-            url_before=self.options.secrets.url(before),
+            url_before=self.secrets.url(before),
         )
         try:
             files = getattr(self, f"_do_{step.kind}")(step.args, step) or []
@@ -463,12 +507,12 @@ class Runner:
     def _url(self) -> str | None:
         """The page's address as it may be written down (secret parameters scrubbed)."""
         try:
-            return self.options.secrets.url(self.page.url)
+            return self.secrets.url(self.page.url)
         except Exception:
             return None
 
     def _hide(self, text: str) -> str:
-        return self.options.secrets.text(text)
+        return self.secrets.text(text)
 
     def _explain(self, exc: Exception, step: StepBase) -> str:
         # Here, not at the top: a run imports Playwright's API only once its browser is starting.
@@ -532,9 +576,9 @@ class Runner:
         role: str = "screenshot",
         element: Locator | None = None,
     ) -> str:
-        if self.options.shoot is not None:
+        if self.recorder is not None:
             self._shots += 1
-            return self.options.shoot(
+            return self.recorder.shoot(
                 self.page,
                 f"{self._shots:03d}-{name}",
                 full_page=full_page,
@@ -563,7 +607,7 @@ class Runner:
             except Exception as exc:  # mid-navigation: "Unable to capture screenshot"
                 error = exc
                 self.page.wait_for_timeout(200 * (attempt + 1))
-        self.options.log(f"note: no screenshot after {step.kind}: {str(error).splitlines()[0]}")
+        self.hooks.log(f"note: no screenshot after {step.kind}: {str(error).splitlines()[0]}")
         return None
 
     def _title(self) -> str | None:
@@ -596,10 +640,10 @@ class Runner:
         except Exception:
             pass  # the page may be gone; the error text below still lands
         try:
-            if self.options.page_html is not None:
-                html = self.options.page_html(self.page)
+            if self.recorder is not None:
+                html = self.recorder.page_html(self.page)
             else:
-                html = self.options.secrets.bytes(self.page.content().encode("utf-8"))
+                html = self.secrets.bytes(self.page.content().encode("utf-8"))
             made = inert.html(html)
             self.package.add_bytes(
                 "failure/page.html", made.data, "text/html", role="failure", captured_at=now, meta=made.meta()
@@ -655,14 +699,14 @@ class Runner:
         # moment it is typed into, and echo it. (A field not there yet is asked after only.)
         secret = args.secret or self._may_be_password(locator, timeout=PRE_FILL_LOOK_MS, unknown=False)
         if secret:
-            self.options.secrets.add_typed(value)
-        if args.secret and self.options.mask is not None:
-            self.options.mask(locator)
+            self.secrets.add_typed(value)
+        if args.secret and self.recorder is not None:
+            self.recorder.mask(locator)
         locator.fill(value, timeout=self._timeout_ms(args))
         # Nothing is written between the fill and this check (the HAR only when the run ends),
         # and asking after the fill does not wait a second time for a field that never appears.
         if not secret and self._may_be_password(locator):
-            self.options.secrets.add_typed(value)
+            self.secrets.add_typed(value)
 
     @staticmethod
     def _may_be_password(locator: Locator, *, timeout: float = 2000, unknown: bool = True) -> bool:
@@ -800,9 +844,8 @@ class Runner:
 
     def _do_pause_for_human(self, args: PauseArgs, step: StepBase) -> None:
         message = self._render(args.message)
-        if not self.options.headed or self.options.ask_human is None:
+        if not self.options.headed or not self.hooks.ask_human(message):
             raise RunFailed(f"this step needs a person ({message}); run again with --headed on a machine with a screen")
-        self.options.ask_human(message)
 
     # --------------------------------------------------------- confirmation
 
@@ -845,14 +888,13 @@ class Runner:
         self.result.outcome = AfterClick.CONFIRMED
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
-        if self.options.on_confirmation is not None:
-            try:
-                self.options.on_confirmation(number, self.result.confirmation_url)
-            except Exception as exc:  # showing the number must not cost its evidence
-                self.options.log(f"note: could not hand over the number at once: {str(exc).splitlines()[0]}")
+        try:
+            self.hooks.number_read(number, self.result.confirmation_url)
+        except Exception as exc:  # showing the number must not cost its evidence
+            self.hooks.log(f"note: could not hand over the number at once: {str(exc).splitlines()[0]}")
         if self.guard is not None and self.guard.violation is not None:
             # The provider already answered; what the confirmation page then tried was stopped.
-            self.options.log(f"note: {self.guard.message()}, after the provider confirmed the request")
+            self.hooks.log(f"note: {self.guard.message()}, after the provider confirmed the request")
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         self.result.actions.append(action)
