@@ -59,6 +59,12 @@ def portal():
 
 def pytest_addoption(parser):
     parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Write tests/golden/*/*.err again from what the commands print now (read the diff).",
+    )
+    parser.addoption(
         "--fuzz-long",
         action="store_true",
         default=False,
