@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 
@@ -25,7 +26,6 @@ def shown(path: str | Path) -> str:
     Relative to the folder the command runs in (flows/demo.yaml) or to the home folder
     (~/flows/x.yaml); any other path that names the user (/tmp/pytest-of-anna/…) is cut to
     its last part."""
-    import getpass
 
     resolved = Path(path).expanduser().resolve()
     for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -289,7 +290,6 @@ class Store:
         # Turning a new database to WAL needs it to itself, and SQLite answers "database is
         # locked" at once, without waiting, when another process opens it at that moment
         # (two first runs started together): wait as long as any other lock would be waited for.
-        import time
 
         deadline = time.monotonic() + 10
         while True:

@@ -32,6 +32,7 @@ import email
 import email.policy
 import hashlib
 from dataclasses import dataclass, field
+from email import quoprimime
 from email.message import Message
 from html import escape as html_escape
 from typing import Any, Protocol
@@ -178,7 +179,6 @@ def _replace_header(message: Message, name: str, value: str) -> None:
 
 def _set_text(part: Message, text: str, charset: str) -> None:
     """The part's payload re-encoded, quoted-printable as Chromium writes it (still legible)."""
-    from email import quoprimime
 
     data = text.encode(charset, "replace")
     del part["Content-Transfer-Encoding"]

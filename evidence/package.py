@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -107,8 +108,6 @@ class EvidencePackage:
         bundle() flush first, and so should anyone about to read the files or to do
         something that cannot be undone without them."""
         if self._writer is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-writer")
 
     def flush(self) -> None:

@@ -17,8 +17,10 @@ import io
 import os
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +63,6 @@ def font_path() -> Path:
         if Path(candidate).is_file():
             return Path(candidate)
     # matplotlib ships DejaVu Sans; use it if it happens to be installed (found, not imported: that takes seconds).
-    from importlib.util import find_spec
 
     spec = find_spec("matplotlib")
     if spec is not None and spec.origin:
@@ -319,7 +320,6 @@ class Stamper:
     it finishes (`results`)."""
 
     def __init__(self, workers: int = 2) -> None:
-        from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stamp")
         self._pending: list[tuple[object, Future[tuple[bytes, object]]]] = []

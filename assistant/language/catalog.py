@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.machinery import PathFinder
+from importlib.metadata import entry_points
+from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +99,6 @@ def configure(flows: Sequence[str | Path] = (), home: Path | None = None) -> Non
 
 def bundled() -> Path:
     """The flows that ship with the assistant (package data of the `flows` package)."""
-    from importlib.resources import files
 
     found = _beside_the_assistant()
     if found is not None:
@@ -125,8 +129,6 @@ def _beside_the_assistant() -> Path | None:
     sys.path, and a person's own folder called flows/ (a namespace package, or one with an
     __init__.py) would win a plain import. The installer puts `flows` where it put `assistant`
     (site-packages, or the editable install's mapping), so that is where it is looked for."""
-    import sys
-    from importlib.machinery import PathFinder
 
     import assistant
 
@@ -162,7 +164,6 @@ def user_folder(home: Path | None = None) -> Path:
 @functools.cache  # what is installed does not change while the program runs
 def packs() -> tuple[list[Place], list[str]]:
     """Folders of the installed flow packs, and a note for each that could not be found."""
-    from importlib.metadata import entry_points
 
     places: list[Place] = []
     notes: list[str] = []
@@ -200,7 +201,6 @@ def search(extra: Sequence[Path] = (), home: Path | None = None) -> Search:
 
 def _package_folder(value: str) -> tuple[Path | None, str]:
     """The folder of package `value` (dotted), found without running any of its code."""
-    from importlib.util import find_spec
 
     if ":" in value or not all(part.isidentifier() for part in value.split(".")):
         return None, f"{value!r} is not a package name (name the package that holds the flow files)"

@@ -14,7 +14,9 @@ dates, lists, mappings) and nothing else is ever reachable or returned.
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -216,7 +218,6 @@ class ListOf:
 
 def shape_of(annotation: Any) -> Any:
     """The shape of a pydantic model (or a field's annotation): its fields, nested models too."""
-    import typing
 
     fields = getattr(annotation, "model_fields", None)
     if isinstance(annotation, type) and fields is not None:
@@ -257,7 +258,6 @@ def check_name(path: str, shape: dict[str, Any]) -> str | None:
 
 
 def _close(word: str, choices: list[str]) -> str | None:
-    import difflib
 
     found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return found[0] if found else None

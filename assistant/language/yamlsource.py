@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,7 +368,6 @@ def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
 
 def models_of(annotation: Any) -> list[type[BaseModel]]:
     """The models an annotation names: itself, or those inside Annotated, unions, lists and dicts."""
-    import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import re
+import selectors
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
 from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG, BrowserChoice
@@ -271,8 +274,6 @@ class Guard:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "file" and self._files is not None:
-            from urllib.request import url2pathname
-
             path = Path(url2pathname(parts.path)).resolve()
             if path == self._files or self._files in path.parents:
                 return True
@@ -500,7 +501,6 @@ class Gate:
     """
 
     def __init__(self, guard: Guard):
-        import socket
 
         self.guard = guard
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -522,7 +522,6 @@ class Gate:
         return self._peers.get(key)
 
     def _connect(self, host: str, port: int) -> socket.socket:
-        import socket
 
         upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
         _no_delay(upstream)
@@ -640,7 +639,6 @@ class Gate:
 def _no_delay(sock: socket.socket) -> None:
     # A request head and its body, or an answer relayed in pieces, are small writes
     # in a row: with Nagle's algorithm each can wait for the peer's delayed ACK.
-    import socket
 
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -733,7 +731,6 @@ def _send_body(reader: _Reader, upstream: socket.socket, headers: list[tuple[str
 
 def _pipe(client: socket.socket, upstream: socket.socket, pending: bytes) -> None:
     """Relay a CONNECT tunnel both ways until either side closes."""
-    import selectors
 
     if pending:  # sent by the browser right behind the CONNECT
         upstream.sendall(pending)

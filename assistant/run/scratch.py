@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -95,7 +96,6 @@ def _short(folder: Path) -> Path | None:
     """A short name for `folder` when Chromium could not put its socket in it."""
     if len(str(folder)) <= MAX_TMPDIR:
         return None
-    import secrets
 
     system = Path(tempfile.gettempdir())
     for _ in range(10):

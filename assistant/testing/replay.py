@@ -16,8 +16,10 @@ exactly once, and their shards differ in size by one flow at most.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
+import os
 import re
 import sys
 import tempfile
@@ -242,7 +244,6 @@ def check_options(options: Options) -> None:
 def _without_pytest_addopts():
     """A CI's PYTEST_ADDOPTS is meant for its own test suite (a --junitxml, -x, a coverage
     plugin), not for the replay's pytest run, nor for the workers that inherit the environment."""
-    import os
 
     held = os.environ.pop("PYTEST_ADDOPTS", None)
     try:
@@ -253,7 +254,6 @@ def _without_pytest_addopts():
 
 
 def _has_xdist() -> bool:
-    import importlib.util
 
     return importlib.util.find_spec("xdist") is not None
 

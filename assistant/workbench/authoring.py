@@ -9,10 +9,14 @@ including, the submit click, on the replica or on the live site.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,7 +62,6 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
 
 
 def _relative(target: Path, start: Path) -> str:
-    import os
 
     return Path(os.path.relpath(target, start)).as_posix()
 
@@ -171,7 +174,6 @@ def snapshot(
     site = places.site(name)
     flow_path = places.flow(name)
     _refuse_existing([site / "form.html"], force)
-    from contextlib import nullcontext
 
     from playwright.sync_api import Error as PlaywrightError
 
@@ -322,8 +324,6 @@ def check(
     `lent` is a running browser (assistant.run.browser.Started), `trace` records a Playwright
     trace into <home>/traces/, `retries` tries a failed step again, and `evidence` is where the
     evidence goes (default: a new folder in the home's checks/)."""
-    import tempfile
-    from datetime import UTC, datetime
 
     from assistant.language.case import load_case
     from assistant.language.flow import load_flow

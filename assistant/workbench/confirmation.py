@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from io import StringIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -254,7 +255,6 @@ def _locate(html: str, number: str, avoid: list[str], browser_path: str | None, 
 
 def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, today: date) -> None:
     """Set the blocks in the flow file, keeping its comments and layout elsewhere."""
-    from io import StringIO
 
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
