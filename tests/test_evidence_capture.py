@@ -234,7 +234,7 @@ def test_a_browser_that_will_not_start_leaves_no_evidence_folder(tmp_path, site)
 
 @pytest.mark.parametrize("extra", [(), ("--mask", "#card")], ids=["chromium-capture", "playwright-capture"])
 def test_a_huge_page_is_captured_up_to_the_limits_and_the_manifest_says_so(tmp_path, site, extra):
-    from assistant.run.capture import MAX_CAPTURE_HEIGHT, MAX_CAPTURE_WIDTH
+    from assistant.run.pictures import MAX_CAPTURE_HEIGHT, MAX_CAPTURE_WIDTH
 
     out, manifest = capture(tmp_path, site, *extra, urls=("/huge",))
     shot = next(f for f in manifest.files if f.path == "screenshots/001-capture.png")
