@@ -69,7 +69,7 @@ def install() -> None:
 
     import assistant.pipeline as pipeline
     from assistant.commands import submit as submit_command
-    from assistant.run import browser, capture, environment, runner, session
+    from assistant.run import browser, capture, environment, network, pictures, runner, session, snapshots
     from evidence import bundle, keys, package, report, stamp
     from evidence.scrub import Secrets
 
@@ -82,7 +82,7 @@ def install() -> None:
     timer(BrowserContext, "close", "context close (writes the HAR)")
     timer(capture.Capturer, "new_page", "new page + CDP Network.enable")
     timer(BrowserContext, "new_page", "  context.new_page")
-    timer(capture.Capturer, "_watch_network", "  CDP session + Network.enable")
+    timer(network.Network, "watch", "  CDP session + Network.enable")
     timer(environment, "capture", "environment")
     for kind in ("goto", "click", "submit", "fill", "select", "check", "upload", "wait_for"):
         timer(runner.Runner, f"_do_{kind}", "page actions")
@@ -94,13 +94,13 @@ def install() -> None:
     timer(runner.Runner, "_confirm", "success wait + number + confirmation capture", moment=True)
     timer(runner.Runner, "run", "runner.run", moment=True)
     timer(capture.Capturer, "shoot", "Capturer.shoot (all)")
-    timer(capture.Capturer, "_fast_viewport_png", "  step PNG (CDP captureScreenshot)")
+    timer(pictures.Pictures, "_fast_viewport_png", "  step PNG (CDP captureScreenshot)")
     timer(Page, "screenshot", "  Playwright screenshot (captures)")
-    timer(capture.Capturer, "_snapshots", "  HTML + MHTML snapshots")
-    timer(capture.Capturer, "_reflect", "  form values into the snapshot, textareas whole")
+    timer(snapshots.Snapshots, "take", "  HTML + MHTML snapshots")
+    timer(snapshots.Snapshots, "write_form", "  form values into the snapshot, textareas whole")
     timer(capture.Capturer, "before_click", "form read right before the click")
     timer(capture.Capturer, "submitted_form", "form record (after the number)")
-    timer(capture.Capturer, "_server", "  server/TLS details")
+    timer(network.Network, "server", "  server/TLS details")
     timer(capture.Capturer, "_title", "  page title")
     timer(stamp, "add_text_chunks", "  PNG text chunks")
     timer(stamp, "stamp_image", "stamping (worker threads)")
