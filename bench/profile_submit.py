@@ -140,6 +140,7 @@ def install() -> None:
         return timed
 
     capture.render_pdf = render_pdf
+    session.render_pdf = render_pdf  # imported by name there
 
     original_echo = submit_command.click.secho
 
