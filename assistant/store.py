@@ -29,6 +29,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import InputError
+
 SCHEMA_VERSION = 3
 
 MIGRATIONS = {
@@ -317,8 +319,6 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
-                from assistant.errors import InputError
-
                 raise InputError(
                     f"{self.path} was written by a newer version (schema {version}); upgrade the assistant"
                 )

@@ -31,6 +31,7 @@ from pydantic import (
 
 from assistant.errors import InputError
 from assistant.language import yamlsource
+from assistant.paths import home as default_home
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # use with fullmatch: $ would let a newline through
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -357,7 +358,6 @@ def contained_attachment(
     A case file may be shared, so what it names must stay in its own folder;
     nothing comes from the assistant's home (its database, keys, sessions) or
     from /proc, /sys, /dev, and nothing that is not a plain file (a FIFO would hang)."""
-    from assistant.paths import home as default_home
 
     outside = f"{where}: {path} is outside the case's folder; copy the file next to {case_name}"
     if in_file and (path.is_absolute() or ".." in path.parts or str(path).startswith("~")):

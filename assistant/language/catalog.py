@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
+from assistant.paths import home as home_dir
 
 GROUP = "support_assistant.flows"
 SUFFIXES = (".yaml", ".yml")
@@ -156,7 +157,6 @@ def _beside_the_assistant() -> Path | None:
 
 
 def user_folder(home: Path | None = None) -> Path:
-    from assistant.paths import home as home_dir
 
     return (home or (_home[0] if _home else home_dir())) / "flows"
 

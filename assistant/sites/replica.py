@@ -104,6 +104,7 @@ from urllib.parse import quote
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as WSGIResponse
 
+from assistant.errors import InputError
 from assistant.sites.web import MAX_BODY, FormError, FormRequest, LocalServer, hang_up, until_interrupted
 
 __all__ = [
@@ -360,14 +361,10 @@ def load_site(directory: str | Path) -> Site:
     directory = Path(directory).resolve()
     path = directory / "site.py"
     if not path.is_file():
-        from assistant.errors import InputError
-
         raise InputError(f"{directory}: no site.py here; a replica folder holds site.py and its templates")
     name = f"_replica_{re.sub(r'[^A-Za-z0-9_]', '_', directory.name)}_{secrets.token_hex(4)}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        from assistant.errors import InputError
-
         raise InputError(f"{path}: Python cannot load this file as a module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -377,8 +374,6 @@ def load_site(directory: str | Path) -> Site:
         sys.modules.pop(name, None)
     site = getattr(module, "site", None)
     if not isinstance(site, Site):
-        from assistant.errors import InputError
-
         raise InputError(f"{path}: defines no `site = Site(__file__)`")
     return site
 
@@ -394,8 +389,6 @@ def open_replica(spec: str | Path, port: int = 0):
 
         return DemoPortal(port=port) if port else DemoPortal()
     if isinstance(spec, str) and ":" in spec:
-        from assistant.errors import InputError
-
         raise InputError(f"{spec!r} is not a replica: name a folder holding site.py, or builtin:demo")
     return ReplicaServer(load_site(spec), port=port)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import InputError
+from assistant.errors import InputError, NoBrowser, RunFailed
 from assistant.testing.replay_plugin import LIST_NAME, TRACE_MODES, FlowRecord, record_of
 
 
@@ -235,8 +235,6 @@ def check_options(options: Options) -> None:
     try:  # a wrong browser option is the command's error, not every flow's failure
         discover(options.browser_path, options.browser_endpoint, options.cdp)
     except BrowserNotFound as exc:
-        from assistant.errors import NoBrowser
-
         raise NoBrowser(str(exc)) from None
 
 
@@ -295,8 +293,6 @@ def replay(
     if summary.pytest_exit == pytest.ExitCode.INTERRUPTED and not collector.collection_failed:
         raise KeyboardInterrupt
     if summary.pytest_exit not in (0, 1, 5):
-        from assistant.errors import RunFailed
-
         sys.stderr.write(kept.getvalue())
 
         raise RunFailed(f"pytest stopped the replay (its exit code {summary.pytest_exit}); its message is above")

@@ -30,6 +30,8 @@ from typing import Any
 
 import pytest
 
+from assistant.errors import AssistantError
+
 LIST_NAME = "flows"  # the list file's name: JUnit's classname for every flow
 TRACE_MODES = ("off", "on", "retain-on-failure")
 PROPERTY = "replay."  # the prefix of the result's fields among a report's user_properties
@@ -225,7 +227,6 @@ def replay_flow(
     """Replay one flow in a browser lent by `browser()`; what failed goes to output/<flow id>/.
 
     Never raises for what the flow, its replica or the site did: that is the record's message."""
-    from assistant.errors import AssistantError
     from assistant.language.flow import load_flow
 
     started = time.monotonic()
