@@ -8,6 +8,7 @@ including, the submit click, on the replica or on the live site.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,8 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString
+
 from assistant.errors import InputError
-from assistant.workbench.drafting import yaml_escape
+from assistant.workbench import drafting
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -165,7 +170,6 @@ def snapshot(
     The browser's temporary files go to a run folder in `home` (removed after), as for a submission."""
 
     from assistant.run import browser as browsers
-    from assistant.workbench import drafting
 
     check_name(name)
     parts = urlsplit(url)
@@ -240,44 +244,138 @@ def snapshot(
     _write_sample_case(places, name, first, rules.media_types, attach=rules.max_files > 0)
     if not categories:
         categories = {"general": {"label": "General question", "form_value": "general"}}
-    category_lines = []
-    for key, info in categories.items():
-        category_lines += [
-            f"  {key}:",
-            f'    label: "{yaml_escape(info["label"])}"',
-            f'    form_value: "{yaml_escape(info["form_value"])}"',
-            "    deadline: { business_days: 3 }  # TODO: the provider's answer time, with its source",
-        ]
-    extensions = (
-        f"  extensions: [{', '.join(rules.extensions)}]  # the names the file field's accept= allows\n"
-        if rules.extensions
-        else ""
-    )
     final_parts = urlsplit(final)
-    text = _fill(
-        (SCAFFOLD / "snapshot_flow.yaml").read_text(encoding="utf-8"),
-        {
-            "name": name,
-            "url": final,
-            "homepage": f"{final_parts.scheme}://{final_parts.netloc}/",
-            # With its port when it has one, so the homepage is an origin the flow allows.
-            "host": (final_parts.hostname or "") + (f":{final_parts.port}" if final_parts.port else ""),
-            "title": yaml_escape(title),
-            "categories": "\n".join(category_lines),
-            "steps": "\n".join(drafted.steps),
-            "media_types": ", ".join(rules.media_types),
-            "extensions": extensions,
-            "max_files": str(rules.max_files),
-            "rejected": yaml_escape(rejected),
-            "replica": _relative(site, flow_path.parent),
-            "case": _relative(case, flow_path.parent),
-        },
+    text = drafted_flow(
+        name,
+        drafted,
+        categories,
+        rules,
+        url=final,
+        title=title,
+        homepage=f"{final_parts.scheme}://{final_parts.netloc}/",
+        # With its port when it has one, so the homepage is an origin the flow allows.
+        host=(final_parts.hostname or "") + (f":{final_parts.port}" if final_parts.port else ""),
+        rejected=rejected,
+        replica=_relative(site, flow_path.parent),
+        case=_relative(case, flow_path.parent),
     )
     flow_path.parent.mkdir(parents=True, exist_ok=True)
     flow_path.write_text(text, encoding="utf-8")
     if drafted.todo:
         log(f"left out (nothing in a case says what goes there): {'; '.join(drafted.todo)}")
     return written + [flow_path, case]
+
+
+def drafted_flow(
+    name: str,
+    drafted: drafting.Draft,
+    categories: dict[str, dict[str, str]],
+    rules: drafting.AttachmentRules,
+    *,
+    url: str,
+    title: str,
+    homepage: str,
+    host: str,
+    rejected: str,
+    replica: str,
+    case: str,
+) -> str:
+    """The drafted flow's YAML: the scaffold read with ruamel's round trip (its comments kept),
+    every value from the page set on the document, so a quote, a `#` or a line break in a
+    page's title, label or address stays text; a page's words in a comment are one printable
+    line (drafting.display)."""
+    template = (SCAFFOLD / "snapshot_flow.yaml").read_text(encoding="utf-8")
+    template = template.split("\n", 2)[2].replace("{{name}}", name)  # a checked name: letters, digits, -
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # long selectors stay on one line
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.add_representer(type(None), _null)
+    doc = yaml.load(template)
+    doc.yaml_set_start_comment(
+        f"{name}: drafted by `assistant flow snapshot` from {drafting.display(url)}\n"
+        f'("{drafting.display(title)}"). Check every TODO, then `assistant flow test {name}`.'
+    )
+    doc["name"] = DoubleQuotedScalarString(title)
+    doc["homepage"] = homepage
+    doc["allowed_hosts"] = _flow_seq([host])
+    doc["notes"] = _folded(
+        f"Form captured from {' '.join(url.split())}. TODO: what is known and from where; the "
+        f"confirmation page was never seen, so success/confirmation below describe the replica's "
+        f"(replicas/{name}/done.html) until someone files one real request and runs `assistant flow "
+        f"snapshot {name} --confirmation EVIDENCE_DIR` on its evidence."
+    )
+    shown = CommentedMap()
+    for key, info in categories.items():
+        entry = CommentedMap(
+            label=DoubleQuotedScalarString(info["label"]),
+            form_value=DoubleQuotedScalarString(info["form_value"]),
+            deadline=_flow_map(business_days=3),
+        )
+        entry.yaml_add_eol_comment("TODO: the provider's answer time, with its source", "deadline")
+        shown[key] = entry
+    doc["categories"] = shown
+    attachments = doc["attachments"]
+    attachments["media_types"] = _flow_seq(rules.media_types)
+    if rules.extensions:
+        attachments.insert(1, "extensions", _flow_seq(rules.extensions))
+        attachments.yaml_add_eol_comment("the names the file field's accept= allows", "extensions")
+    attachments["max_files"] = rules.max_files
+    steps = CommentedSeq()
+    waiting: list[str] = []  # comment lines that go before the next step
+    for line in drafted.steps:
+        if line.step is None:
+            waiting.append(line.comment or "")
+            continue
+        ((kind, args),) = line.step.items()
+        if isinstance(args, dict):
+            value: Any = _flow_map(**args)
+        else:  # a selector or an address may start with # or [: quoted; a picture's name is a word
+            value = args if kind == "screenshot" else DoubleQuotedScalarString(args)
+        item = CommentedMap({kind: value})
+        if line.comment:
+            item.yaml_add_eol_comment(line.comment, kind)
+        steps.append(item)
+        if waiting:
+            steps.yaml_set_comment_before_after_key(len(steps) - 1, before="\n".join(waiting), indent=2)
+            waiting = []
+    doc["steps"] = steps
+    doc["rejected"]["selector"] = DoubleQuotedScalarString(rejected)
+    doc["test"]["replica"] = replica
+    doc["test"]["case"] = case
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def _null(representer: Any, value: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def _folded(text: str, width: int = 76) -> FoldedScalarString:
+    """Text written as a folded block (`>-`), broken at spaces near `width`."""
+    folded = FoldedScalarString(text)
+    positions, start = [], 0
+    while len(text) - start > width:
+        cut = text.rfind(" ", start, start + width)
+        if cut <= start:
+            break
+        positions.append(cut)
+        start = cut + 1
+    folded.fold_pos = positions
+    return folded
+
+
+def _flow_seq(items: list[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _flow_map(**values: Any) -> CommentedMap:
+    shown = CommentedMap((k, DoubleQuotedScalarString(v) if isinstance(v, str) else v) for k, v in values.items())
+    shown.fa.set_flow_style()
+    return shown
 
 
 def _dollars(text: str) -> str:

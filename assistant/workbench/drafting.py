@@ -81,25 +81,6 @@ def _printable(c: str) -> bool:
     ) and c not in "\u2028\u2029"
 
 
-def yaml_escape(value: str) -> str:
-    """value for inside a "…" YAML string, exactly: a page's names and values can hold control
-    characters (a page in the wrong encoding: Latin-1 mojibake of Cyrillic brings C1 controls),
-    which YAML refuses even in quotes, so they are written as escapes."""
-    out = []
-    for c in value:
-        if c in '\\"':
-            out.append("\\" + c)
-        elif _printable(c):
-            out.append(c)
-        elif ord(c) < 0x100:
-            out.append(f"\\x{ord(c):02x}")
-        elif ord(c) < 0x10000:
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(f"\\U{ord(c):08x}")
-    return "".join(out)
-
-
 def display(text: str) -> str:
     """A page's text for a comment in a draft: one line, any character YAML refuses shown as ?."""
     return "".join(c if _printable(c) else "?" for c in " ".join(text.split()))
@@ -151,8 +132,16 @@ def value_for(field_: dict[str, Any]) -> tuple[str, str] | None:
 
 
 @dataclass
+class Line:
+    """One line of the drafted steps: a step with a comment after it, or a comment alone."""
+
+    step: dict[str, Any] | None
+    comment: str | None = None
+
+
+@dataclass
 class Draft:
-    steps: list[str] = field(default_factory=list)
+    steps: list[Line] = field(default_factory=list)
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)  # fields left out, by label
     submit: str = ""
@@ -194,11 +183,15 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     """The steps for the form's fields, the categories and the submit selector."""
     out = Draft()
     lines = out.steps
-    form_css = yaml_escape(form_selector)
-    lines += [
-        f'  - goto: "{{{{ base_url }}}}{yaml_escape(url_path)}"',
-        f'  - wait_for: {{ selector: "{form_css}" }}',
-    ]
+
+    def step(kind: str, args: Any, comment: str | None = None) -> None:
+        lines.append(Line({kind: args}, comment))
+
+    def note(comment: str) -> None:
+        lines.append(Line(None, comment))
+
+    step("goto", "{{ base_url }}" + url_path)
+    step("wait_for", {"selector": form_selector})
     fields = [{**f, "label": display(f["label"]).rstrip(" *")} for f in fields]
     selects = [f for f in fields if f["tag"] == "select" and any(o["value"] for o in f["options"])]
     radios: dict[str, list[dict[str, Any]]] = {}
@@ -221,10 +214,11 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
     topic_name = topic[2] if topic and (topic[0] >= 2 or topic[1] == 0) else None
     done_radio: set[str] = set()
     for f in fields:
-        # Names and labels come from someone else's page: one line, and safe inside a "…" YAML string.
-        tag, kind, sel = f["tag"], f["type"], yaml_escape(_selector(f, form_selector))
+        # Names and labels come from someone else's page: values stay data (the YAML writer quotes
+        # them), and what goes into a comment is one printable line (display).
+        tag, kind, sel = f["tag"], f["type"], _selector(f, form_selector)
         what = display(f["label"] or f.get("legend") or f["name"] or f["id"])
-        note = f"  # {what[:60]}" if what else ""
+        about = what[:60] or None
         if (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind in ("submit", "image")):
             out.submit = out.submit or sel
             continue
@@ -236,15 +230,13 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 continue
             if f["name"] == topic_name and not out.categories:
                 out.categories = _categories([(o["value"], o["text"]) for o in options])
-                lines.append(f'  - select: {{ selector: "{sel}", value: "{{{{ category.form_value }}}}" }}{note}')
+                step("select", {"selector": sel, "value": "{{ category.form_value }}"}, about)
             elif f["selected"]:
                 shown = next((o["text"] for o in f["options"] if o["value"] == f["selected"]), f["selected"])
-                lines.append(f'  # {what[:50]}: left as the page pre-selects it ("{yaml_escape(shown)}")')
+                note(f'{what[:50]}: left as the page pre-selects it ("{display(shown)}")')
             elif f["required"]:
-                lines.append(
-                    f'  - select: {{ selector: "{sel}", value: "{yaml_escape(options[0]["value"])}" }}'
-                    f"  # TODO: required, no default; choose{note}"
-                )
+                comment = "TODO: required, no default; choose" + (f" {about}" if about else "")
+                step("select", {"selector": sel, "value": options[0]["value"]}, comment)
             else:
                 out.todo.append(what)
         elif kind == "radio":
@@ -257,41 +249,37 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
             if name == topic_name and not out.categories:
                 out.categories = _categories([(r["value"], r["label"]) for r in group])
                 inside = f"{form_selector} >> " if ">>" in form_selector else f"{form_selector} "
-                target = yaml_escape(f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']")
-                lines.append(f'  - check: "{target}"  # {legend[:60]}')
+                step("check", f"{inside}[name='{name}'][value='{{{{ category.form_value }}}}']", legend[:60])
             elif any(r["checked"] for r in group):
                 shown = next(r["label"] or r["value"] for r in group if r["checked"])
-                lines.append(f'  # {legend[:50]}: left as the page pre-selects it ("{yaml_escape(shown)}")')
+                note(f'{legend[:50]}: left as the page pre-selects it ("{display(shown)}")')
             elif any(r["required"] for r in group):
-                lines.append(f'  - check: "{sel}"  # TODO: required, no default; the right choice? {legend[:50]}')
+                step("check", sel, f"TODO: required, no default; the right choice? {legend[:50]}")
             else:
                 out.todo.append(legend)
         elif kind == "checkbox":
             if f["required"] or _has(_words(f), CONSENT_WORDS):
-                lines.append(f'  - check: "{sel}"{note}')
+                step("check", sel, about)
             elif not f["checked"]:
                 out.todo.append(what)
         elif kind == "file":
-            lines.append(f'  - upload: {{ selector: "{sel}", files: "{{{{ attachments }}}}" }}{note}')
+            step("upload", {"selector": sel, "files": "{{ attachments }}"}, about)
         else:
             guess = value_for(f)
             if guess is not None:
                 value, why = guess
-                tail = f"  # {why}" + (f": {f['label'][:50]}" if f["label"] else "")
-                lines.append(f'  - fill: {{ selector: "{sel}", value: "{yaml_escape(value)}" }}{tail}')
+                step("fill", {"selector": sel, "value": value}, why + (f": {f['label'][:50]}" if f["label"] else ""))
             elif f["value"]:
-                lines.append(f'  # {what[:50]}: left with the page\'s value ("{yaml_escape(f["value"][:40])}")')
+                note(f'{what[:50]}: left with the page\'s value ("{display(f["value"][:40])}")')
             elif f["required"]:
-                lines.append(
-                    f'  - fill: {{ selector: "{sel}", value: "{{{{ request.subject }}}}" }}'
-                    f"  # TODO: required and not recognised; choose what goes here{note}"
-                )
+                comment = "TODO: required and not recognised; choose what goes here" + (f" {about}" if about else "")
+                step("fill", {"selector": sel, "value": "{{ request.subject }}"}, comment)
             else:
                 out.todo.append(what)
     if out.todo:
-        lines.append("  # TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
-    lines.append("  - screenshot: filled-form")
-    lines.append(f'  - submit: "{out.submit or form_css + " [type=submit]"}"')
+        note("TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
+    step("screenshot", "filled-form")
+    step("submit", out.submit or form_selector + " [type=submit]")
     return out
 
 
