@@ -364,6 +364,7 @@ class Store:
         `BEGIN IMMEDIATE` transaction as the insert and may raise to refuse: two runs
         of one case racing here end with one row and one refusal, never two clicks.
         """
+        status = Status(status)  # a caller's plain "drafted" is the same word
         if status not in (Status.PENDING, Status.DRAFTED):
             raise ValueError("a submission begins as pending, or drafted when the person sends it")
         matter = matter or matter_key(case["provider"], case.get("order_id"), case_key)

@@ -247,19 +247,20 @@ def test_russian_case_contact_sheet_reads_at_100_percent(russian):
 def test_date_inputs_render_in_the_persons_format(portal, browser_choice, tmp_path):
     """The filled form's date and time as the browser draws them: day.month.year and 24 hours
     for a Russian person (the accessibility tree names the fields in the order drawn)."""
-    from assistant.run.capture import CaptureSettings
     from assistant.run.session import BrowserSession
+    from assistant.run.settings import BrowserSettings, EvidenceSettings
 
     def fields_drawn(language: str) -> list[tuple[str, object]]:
         case = load_case(write_case(tmp_path, language=language, incident_at="2026-11-20T14:35:00+03:00"))
         session = BrowserSession.for_case(
-            browser_choice,
             EvidencePackage(tmp_path / f"pkg-{language}"),
             case,
             "k" * 64,
-            capture=CaptureSettings(),
+            home=tmp_path / "home",
+            browser=BrowserSettings(),
+            evidence=EvidenceSettings(),
             workdir=tmp_path / f"work-{language}",
-            headed=False,
+            choice=browser_choice,
             provider_zone="Europe/Moscow",
         )
         with session:

@@ -173,18 +173,21 @@ def show(path: str, as_json: bool) -> None:
         raise InputError(f"{where}: not a zip")
     try:
         with unpacked(target) as root:
-            files_of(root)  # refuses a symlink or a FIFO anywhere inside, as verify does
-            manifest, _ = read_manifest(root)
+            try:
+                files_of(root)  # refuses a symlink or a FIFO anywhere inside, as verify does
+                manifest, _ = read_manifest(root)
+            except (UnsafeArchive, NotAPackage):
+                raise
+            except ManifestError as exc:
+                raise InputError(f"{where}: no readable manifest.json ({printable(exc.reason)})") from None
+            except (OSError, ValueError, RecursionError) as exc:
+                reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                raise InputError(f"{where}: no readable manifest.json ({reason})") from None
             stamped = _token(root)
     except NotAPackage:
         raise InputError(f"{where}: not a package folder or a zip") from None
     except UnsafeArchive as exc:
         raise InputError(f"{where}: refused: {printable(str(exc))}") from None
-    except ManifestError as exc:
-        raise InputError(f"{where}: no readable manifest.json ({printable(exc.reason)})") from None
-    except (OSError, ValueError, RecursionError) as exc:
-        reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise InputError(f"{where}: no readable manifest.json ({reason})") from None
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary: dict[str, Any] = {
         "path": str(target),

@@ -955,27 +955,39 @@ class Runner:
     ) -> None:
         """Raise Rejected, OutcomeUnknown, Blocked or StepFailure once the page shows which
         (assistant.run.outcome.decide); return while it does not yet."""
-        status = watch.document_status
-        look = Look(
+        look = self._watched(
+            Look(
+                elapsed=0,
+                left_browser=False,
+                declares_rejected=self.flow.rejected is not None,
+                time_up=time_up,
+                previous=tuple(self._seen) if self._seen else None,
+            ),
+            watch,
+        )
+        verdict = decide(look)
+        while isinstance(verdict, Need):
+            # The network moves while the page is read (a post may leave during a reading): each
+            # decision sees it as it is after the reading, never as it was before.
+            look = self._watched(self._read_for(verdict, look, submit, baseline), watch)
+            verdict = decide(look)
+        if look.refusals is not None:  # a refusal that holds still for two looks counts
+            self._seen = list(look.refusals) or None
+        if verdict is not None:
+            self._tell(verdict, look, watch, line, what, timeout_ms)
+
+    def _watched(self, look: Look, watch: SendWatch) -> Look:
+        """The look with what the network and the guard show now."""
+        return replace(
+            look,
             elapsed=watch.elapsed,
             left_browser=watch.left_browser,
             in_flight=watch.in_flight,
             navigating=watch.navigating,
             stopped=self.guard.message() if self.guard is not None else None,
-            status=status,
+            status=watch.document_status,
             silent_close=watch.silent_close,
-            declares_rejected=self.flow.rejected is not None,
-            time_up=time_up,
-            previous=tuple(self._seen) if self._seen else None,
         )
-        verdict = decide(look)
-        while isinstance(verdict, Need):
-            look = self._read_for(verdict, look, submit, baseline)
-            verdict = decide(look)
-        if look.refusals is not None:  # a refusal that holds still for two looks counts
-            self._seen = list(look.refusals) or None
-        if verdict is not None:
-            self._tell(verdict, watch, line, what, timeout_ms)
 
     def _read_for(self, need: Need, look: Look, submit: Locator, baseline: set[str]) -> Look:
         """The reading of the page `decide` asked for."""
@@ -1002,7 +1014,7 @@ class Runner:
         words = tuple(read_refusal(self.page, None, browser=False))
         return replace(look, page_words=words, heading=None if words else self._heading())
 
-    def _tell(self, verdict: Verdict, watch: SendWatch, line: int, what: str, timeout_ms: float) -> None:
+    def _tell(self, verdict: Verdict, look: Look, watch: SendWatch, line: int, what: str, timeout_ms: float) -> None:
         """Record the verdict and raise what the person is told."""
         why, sent = verdict.why, watch.summary()
         result = self.result
@@ -1012,7 +1024,7 @@ class Runner:
             result.reason = words
             who = "rejected by the provider" if verdict.sent else "not sent: the form refused it in the browser"
             raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
-        stopped = self.guard.message() if self.guard is not None else None
+        stopped = look.stopped
         if why is Why.GUARD_STOPPED_IT:
             result.reason = (
                 f"{self.flow.path}:{line}: after the submit click: {stopped}. The click was made, but nothing "
@@ -1043,7 +1055,7 @@ class Runner:
                 "request before it did"
             ),
             Why.SERVER_ERROR: (
-                f"{sent}; the provider's server answered HTTP {watch.document_status} "
+                f"{sent}; the provider's server answered HTTP {look.status} "
                 f"({self._title() or 'an error page'}), which does not say whether it stored the request"
             ),
         }[why]

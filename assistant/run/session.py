@@ -110,7 +110,7 @@ class BrowserSession:
         browser: BrowserSettings,
         evidence: EvidenceSettings,
         workdir: Path,
-        guard: Guard,
+        guard: Guard | None = None,
         choice: browsers.BrowserChoice | None = None,
         storage_state: dict[str, Any] | None = None,
         provider_zone: str | None = None,
