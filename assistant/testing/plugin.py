@@ -197,8 +197,9 @@ def run_flow(
     """run_flow(flow, case=None, *, base_url=None, **settings) -> the run's Outcome.
 
     Submits the case (a file, a loaded Case, or None for the flow's sample case) through the
-    flow to its replica, or to base_url, in pytest-playwright's browser. `settings` are the
-    pipeline's (assistant.pipeline.Settings: dry_run, timeout, masks, device, trace, ...).
+    flow to its replica, or to base_url, in pytest-playwright's browser. `settings` are named as
+    the commands' options are (dry_run, timeout, masks, device, trace, ...: assistant.pipeline
+    Settings.of puts each in its group).
     A run that fails raises the assistant's error, whose message names the failing step and
     its flow file:line; the evidence stays in evidence_dir either way."""
     from assistant.errors import InputError
