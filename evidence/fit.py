@@ -127,23 +127,28 @@ def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:
 
 
 def unconvertible(name: str, kind: str, limits: Limits) -> str:
-    """Why a file that fit() cannot re-encode (not a PNG or JPEG image) is refused."""
-    what = "is too big" if kind in limits.media_types else f"is {kind}"
+    """Why a file that fit() cannot re-encode (not a PNG or JPEG picture) is refused: its size, or
+    its kind, each with what to do about that one. (The caller says what the form takes.)"""
+    if kind in limits.media_types:
+        return f"{name} is too big and cannot be converted. Attach a smaller file or a screenshot of it instead"
     return (
-        f"{name} {what} and cannot be converted: the form takes {', '.join(limits.media_types)} "
-        f"up to {limits.max_bytes} bytes. Attach a smaller file or a screenshot of it instead"
+        f"{name} is {kind}, a kind the form does not take, and only PNG and JPEG pictures can be "
+        "converted. Attach it in a kind the form takes, or leave it out"
     )
 
 
 def precheck(paths: list[Path], limits: Limits) -> None:
     """Raise CannotFit for what fit() could never make fit, judged from each file's size and first
-    bytes alone, before anything reads it whole: a file fit() cannot re-encode that is larger than
-    the form takes. Checking a case and filing it ask this, so they give the same verdict."""
+    bytes alone, before anything reads it whole: a file fit() cannot re-encode (not a PNG or JPEG
+    picture) that is of a kind the form does not take, or larger than it takes. Checking a case and
+    filing it ask this, so they give the same verdict."""
     if paths and limits.max_files == 0:
         raise CannotFit("the form takes no attachments")
     for path in paths:
         kind = media_type(path)
-        if kind not in IMAGE_TYPES and path.stat().st_size > limits.max_bytes:
+        if kind in IMAGE_TYPES:
+            continue
+        if kind not in limits.media_types or path.stat().st_size > limits.max_bytes:
             raise CannotFit(unconvertible(path.name, kind, limits))
 
 

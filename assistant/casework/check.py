@@ -170,7 +170,7 @@ def lint(
 
         refused = refusal(case, flow)
         if refused:
-            err("attachments", refused, "attach files the form takes, or fewer pages")
+            err("attachments", refused, "attach only what the form takes")
 
     # -- warnings
     subject = case.subject or suggest_subject(case.description)
