@@ -25,7 +25,6 @@ from assistant.language.case import Case
 from assistant.language.flow import Flow, Lookup
 from assistant.language.urls import Policy, UnsafeURL, origin_of
 from assistant.pipeline import base_url_for, bundle, evidence_dir, seal_package
-from assistant.run.runner import RunHooks
 from assistant.run.scratch import run_folder
 from evidence import Action, EvidencePackage
 
@@ -151,7 +150,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
     from assistant.run import login
     from assistant.run.capture import check_masks, utcnow
     from assistant.run.netguard import Guard
-    from assistant.run.runner import Runner, RunOptions
+    from assistant.run.runner import PersonHooks, Runner, RunOptions
     from assistant.run.session import BrowserSession, find_browser
 
     lookup = flow.lookup
@@ -193,7 +192,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
             options = RunOptions(
                 headed=settings.browser.headed,
                 timeout=settings.timeout,
-                hooks=_LookupHooks(settings),
+                hooks=PersonHooks(settings.log, settings.ask_human),
                 recorder=capturer,
                 guard=guard,
                 extra_origins=tuple(extra),
@@ -251,19 +250,3 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
     if error is not None:
         raise error
     return looked
-
-
-class _LookupHooks(RunHooks):
-    """A lookup's part in its run: progress for the person, and the person for a CAPTCHA."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def log(self, message: str) -> None:
-        self.settings.log(message)
-
-    def ask_human(self, message: str) -> bool:
-        if self.settings.ask_human is None:
-            return False
-        self.settings.ask_human(message)
-        return True

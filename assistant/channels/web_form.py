@@ -23,7 +23,7 @@ from assistant.run import login
 from assistant.run.capture import check_masks
 from assistant.run.netguard import Guard
 from assistant.run.outcome import AfterClick
-from assistant.run.runner import Blocked, RunHooks, Runner, RunOptions, RunResult, StepFailure
+from assistant.run.runner import Blocked, PersonHooks, Runner, RunOptions, RunResult, StepFailure
 from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
 from evidence import FilingOutcome
@@ -234,27 +234,19 @@ class WebForm:
         )
 
 
-class _FilingHooks(RunHooks):
+class _FilingHooks(PersonHooks):
     """A filing's part in its run: ask, journal, tell the number, let the person act."""
 
     def __init__(self, channel: WebForm, journal: Callable[[], None]) -> None:
+        settings = channel.filing.settings
+        super().__init__(settings.log, settings.ask_human)
         self.channel, self.journal = channel, journal
-        self.settings = channel.filing.settings
-
-    def log(self, message: str) -> None:
-        self.settings.log(message)
 
     def confirm_submit(self) -> bool:
         return self.channel._confirm()
 
     def before_submit(self) -> None:
         self.journal()
-
-    def ask_human(self, message: str) -> bool:
-        if self.settings.ask_human is None:
-            return False
-        self.settings.ask_human(message)
-        return True
 
     def number_read(self, number: str, url: str | None) -> None:
         self.channel._number_read(number, url)

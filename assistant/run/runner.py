@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,6 +135,23 @@ class RunHooks:
     def number_read(self, number: str, url: str | None) -> None:
         """The confirmation number, the moment it is read, before the confirmation page's picture
         and the packaging: the person waits for nothing else."""
+
+
+class PersonHooks(RunHooks):
+    """Hooks for a run a person follows: its progress to their log, and a step that needs them
+    (a CAPTCHA) to their prompt, when there is one."""
+
+    def __init__(self, log: Callable[[str], None], ask_human: Callable[[str], None] | None) -> None:
+        self._log, self._ask_human = log, ask_human
+
+    def log(self, message: str) -> None:
+        self._log(message)
+
+    def ask_human(self, message: str) -> bool:
+        if self._ask_human is None:
+            return False
+        self._ask_human(message)
+        return True
 
 
 @dataclass(frozen=True)
