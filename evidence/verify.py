@@ -290,9 +290,10 @@ def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result
 
 
 def _span(delta: timedelta) -> str:
+    # Rounded, not floored: a token made a second after "21 days ago" is 21 days early, not 20.
     seconds = int(delta.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
+            count = (seconds + size // 2) // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} seconds"
