@@ -45,13 +45,15 @@ __all__ = ["Outcome", "Settings", "base_url_for", "capture", "submit"]
 
 @dataclass
 class Outcome:
-    # confirmed, dry_run, eml_written; or, with an error: rejected, unknown, not_submitted, failed
+    # confirmed, accepted (no number), dry_run, eml_written; or, with an error: rejected,
+    # unknown, not_submitted, failed
     status: str
     flow_id: str
     evidence_dir: Path
     confirmation: str | None = None
     confirmation_url: str | None = None
     submission_id: int | None = None
+    case_id: int | None = None
     screenshots: list[str] = field(default_factory=list)
     evidence_zip: Path | None = None
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown)
@@ -64,6 +66,7 @@ class Outcome:
             "confirmation": self.confirmation,
             "confirmation_url": self.confirmation_url,
             "submission_id": self.submission_id,
+            "case_id": self.case_id,
             "evidence_dir": str(self.evidence_dir),
             "screenshots": self.screenshots,
             "evidence_zip": str(self.evidence_zip) if self.evidence_zip else None,
@@ -84,6 +87,7 @@ class Captured:
 # Pending and drafted are what `begin` wrote: those outcomes leave the row as it is.
 JOURNAL_AS: dict[FilingOutcome, Status] = {
     FilingOutcome.CONFIRMED: Status.CONFIRMED,
+    FilingOutcome.ACCEPTED: Status.CONFIRMED,  # the journal's "confirmed" with no number
     FilingOutcome.REJECTED: Status.REJECTED,
     FilingOutcome.UNKNOWN: Status.PENDING,
     FilingOutcome.DRAFTED: Status.DRAFTED,
@@ -327,7 +331,7 @@ class _Journal:
         self.case_id = found.case_id if found else None
         return self.id
 
-    def confirmed(self, number: str, url: str | None) -> None:
+    def confirmed(self, number: str | None, url: str | None) -> None:
         if self.id is not None:
             self.store.confirm(self.id, number, url)
 
@@ -337,7 +341,8 @@ class _Journal:
         if self.id is None:
             return
         status = JOURNAL_AS[delivery.outcome]
-        if delivery.confirmation and status is not Status.DRAFTED:  # the number read is what counts
+        if (delivery.confirmation and status is not Status.DRAFTED) or delivery.outcome is FilingOutcome.ACCEPTED:
+            # The number read (or the success page with none) is what counts, whatever failed after it.
             self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
         elif status is Status.REJECTED:
             self.store.reject(self.id, delivery.reason or "refused; no reason shown")
@@ -451,6 +456,7 @@ def _file(
         confirmation=delivery.confirmation,
         confirmation_url=delivery.confirmation_url,
         submission_id=journal.id,
+        case_id=journal.case_id,
         screenshots=[
             f.path for f in filing.package.files if f.media_type == "image/png" and f.role not in ("stamped",)
         ],

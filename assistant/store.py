@@ -5,7 +5,9 @@ A submission is written as `pending` *before* the submit click, then settled:
     pending    the click may have happened and no answer was read (a crash, a
                timeout after the request left): the outcome is unknown. It
                blocks a blind resubmission until `assistant cases resolve`.
-    confirmed  the provider accepted it and its number was read.
+    confirmed  the provider accepted it: its number was read, or its page gives
+               none (`confirmation` NULL: "accepted, no number yet" until the
+               number arrives by email, `assistant cases number`).
     rejected   the provider (or the browser) refused it; nothing was filed.
     drafted    written for the person to send themselves (an .eml): no clock yet;
                `assistant cases mark-sent` makes it confirmed when they have sent it.
@@ -259,6 +261,12 @@ class Submission:
         self.status = Status(self.status)
 
     @property
+    def reference(self) -> str | None:
+        """What the provider knows it by: its number, else the email's Message-ID; None for a
+        request accepted by a page that gave no number, until `assistant cases number`."""
+        return self.confirmation or self.message_id
+
+    @property
     def live(self) -> bool:
         """Counts as a request at the provider (or possibly so): blocks a resend on its matter."""
         return self.status in LIVE
@@ -432,7 +440,8 @@ class Store:
             )
             return _row_id(cursor)
 
-    def confirm(self, submission_id: int, number: str, url: str | None) -> None:
+    def confirm(self, submission_id: int, number: str | None, url: str | None) -> None:
+        """The provider accepted it: with its number, or (None) with a page that gives none."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE submissions SET status='confirmed', confirmation=?, confirmation_url=?, "
@@ -636,7 +645,7 @@ class Store:
         )
         db.execute("UPDATE cases SET updated_at=? WHERE id=?", (stamp, case_id))
 
-    def resolve_filed(self, submission_id: int, number: str, url: str | None, note: str) -> bool:
+    def resolve_filed(self, submission_id: int, number: str | None, url: str | None, note: str) -> bool:
         """A pending submission the provider did receive, its number found afterwards (on their
         own list, or in their email): confirmed (settled_at says when it was resolved), its
         deadline as journalled, the note in the case's history. False, changing nothing, if it
@@ -651,6 +660,22 @@ class Store:
                 "settled_at=? WHERE id=?",
                 (number, url, stamp, stamp, submission_id),
             )
+            self._history_note(db, row["case_id"], note)
+        return True
+
+    def record_number(self, submission_id: int, number: str, note: str) -> bool:
+        """The number of a request accepted without one (a thank-you page, a draft sent by
+        email), when the provider's email brings it; the case's status stays. False, changing
+        nothing, unless it is accepted and has no number of the provider's own yet."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT id, case_id FROM submissions WHERE id=? AND status='confirmed' "
+                "AND (confirmation IS NULL OR confirmation = message_id)",
+                (submission_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE submissions SET confirmation=? WHERE id=?", (number, submission_id))
             self._history_note(db, row["case_id"], note)
         return True
 

@@ -123,6 +123,7 @@ class FilingOutcome(StrEnum):
     """What happened at the provider, as the package records it."""
 
     CONFIRMED = "confirmed"  # accepted: the success check held and the number was read
+    ACCEPTED = "accepted"  # the success check held; the provider's page gave no number
     REJECTED = "rejected"  # the provider (or the browser) refused it: nothing was filed
     UNKNOWN = "unknown"  # the request left this machine and no confirmation came
     DRAFTED = "drafted"  # written for the person to send (an .eml), not sent by this run

@@ -382,7 +382,10 @@ def _filing_rows(manifest: Manifest) -> list[tuple[str, object]]:
         rows += [
             ("outcome", sub.outcome + (" (dry run)" if sub.dry_run else "")),
             ("why", sub.reason),
-            ("request number", sub.confirmation),
+            (
+                "request number",
+                sub.confirmation or ("none given on the provider's page" if sub.outcome == "accepted" else None),
+            ),
         ]
     return rows
 

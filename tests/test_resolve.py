@@ -150,7 +150,7 @@ def test_number_from_the_person_without_a_terminal_and_the_flags_it_needs(silent
     assert "The flow demo has no lookup: block" in asked.stderr and "pass --number N" in asked.stderr
 
     both = run_cli("cases", "resolve", "1", "--number", "DEMO-1", "--not-filed", home=home, env=env)
-    assert both.returncode == 2 and "not both" in both.stderr and len(both.stderr.strip().splitlines()) == 1
+    assert both.returncode == 2 and "give one of" in both.stderr and len(both.stderr.strip().splitlines()) == 1
     blank = run_cli("cases", "resolve", "1", "--number", " ", home=home, env=env)
     assert blank.returncode == 2 and "--number" in blank.stderr
     unknown = run_cli("cases", "resolve", "9", "--not-filed", home=home, env=env)
@@ -168,6 +168,23 @@ def test_number_from_the_person_without_a_terminal_and_the_flags_it_needs(silent
     assert any(f"resolved by you: filed, number {filed}: from their email" in n for n in history(home))
     refused = submit(silent_portal.url, case, home, env=env)
     assert refused.returncode == 3 and f"already submitted: {filed}" in refused.stderr
+
+
+def test_accepted_with_no_number_blocks_a_resend_and_takes_the_number_later(silent_portal, tmp_path):
+    home, case, env = tmp_path / "home", write_case(tmp_path), flows_without_lookup(tmp_path)
+    pending_submission(silent_portal.url, case, home, env=env)
+    done = run_cli("cases", "resolve", "1", "--accepted", "--note", "their email: received", home=home, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "the provider has it, with no number yet" in done.stdout and "cases number 1 NUMBER" in done.stdout
+    row = submissions(home)[0]
+    assert (row["status"], row["confirmation"]) == ("confirmed", None)
+    assert any("accepted with no number: their email: received" in n for n in history(home))
+    refused = submit(silent_portal.url, case, home, env=env)
+    assert refused.returncode == 3 and "accepted, the provider gave no number" in refused.stderr
+    assert len(silent_portal.received) == 1
+    filed = silent_portal.received[0].number
+    assert run_cli("cases", "number", "1", filed, home=home).returncode == 0
+    assert submissions(home)[0]["confirmation"] == filed
 
 
 def test_two_matching_requests_on_the_list_are_not_guessed(silent_portal, tmp_path):
@@ -199,7 +216,7 @@ def test_on_a_terminal_the_person_is_asked(silent_portal, tmp_path):
         dimensions=(50, 200),
     )
     child.expect("may have reached DemoMarket")
-    child.expect(r"Your answer \(n, x, p\):")
+    child.expect(r"Your answer \(n, a, x, p\):")
     child.sendline("n")
     child.expect("Its number:")
     child.sendline("  DEMO-000777 ")

@@ -154,7 +154,8 @@ def lint(
         except ValueError:
             continue
         if _facts(before) == _facts(case.model_dump(mode="json")):
-            number = previous.confirmation or previous.message_id or f"submission {previous.id} (outcome unknown)"
+            state = "accepted, no number" if previous.status == "confirmed" else "outcome unknown"
+            number = previous.reference or f"submission {previous.id} ({state})"
             err(
                 "description",
                 f"repeats the open request {number} ({previous.channel}, "

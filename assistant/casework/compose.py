@@ -297,7 +297,10 @@ def context_for(
         evidence_lines.append(f"{item['name']} ({note}{dated}; SHA-256 {item['sha256']})")
 
     def reference(prev, dated: str) -> str:
-        text = ("№ " if ru else "No. ") + prev.number
+        if prev.number:
+            text = ("№ " if ru else "No. ") + prev.number
+        else:  # accepted by a page that gave no number: the date and channel say which request
+            text = "обращение (номер не присвоен)" if ru else "my request (no number was given)"
         if prev.date:
             text += (" от " if ru else dated) + format_date(prev.date, lang)
         if prev.channel:
@@ -344,7 +347,7 @@ def context_for(
             else ""
         ),
         "overdue_since": format_date(max(dues), lang) if dues else "",
-        "numbers": ", ".join(p.number for p in case.previous_requests),
+        "numbers": ", ".join(p.number for p in case.previous_requests if p.number),
         "today": format_date(today, lang),
         "summary": (case.subject or suggest_subject(case.description)).rstrip(".") + ".",
     }

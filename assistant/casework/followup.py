@@ -37,14 +37,16 @@ def _attachment(path: str, subs: list[Submission]) -> Path | None:
 def earlier_requests(store: Store, case_id: int, base: list[dict[str, Any]] | None = None) -> list[PreviousRequest]:
     """Every request on this matter: those the person listed, then each one filed here."""
     out: list[PreviousRequest] = [PreviousRequest.model_validate(p) for p in base or []]
-    seen = {p.number for p in out}
+    seen = {p.number for p in out if p.number}
     for sub in store.submissions_of(case_id):
-        number = sub.confirmation or sub.message_id
-        # Only what reached the provider (or may have) is an earlier request; a draft never sent,
-        # a rejected form and one found not filed are not.
-        if not sub.live or not number or number in seen:
+        number = sub.reference
+        # Only what the provider has is an earlier request; a draft never sent, a rejected form,
+        # one found not filed and one whose outcome is unknown are not. One accepted by a page
+        # that gave no number is, cited by its date and channel.
+        if not sub.live or (number is None and sub.status != "confirmed") or (number and number in seen):
             continue
-        seen.add(number)
+        if number:
+            seen.add(number)
         submitted = parse(sub.submitted_at)
         due = parse(sub.due_at)
         out.append(
@@ -116,7 +118,7 @@ def followup_case(
     where = standing(case_row, subs, store.replies(case_row["id"]), now or dt.datetime.now(dt.UTC))
     if where["state"] not in ("overdue", "answered") and not force:
         raise AlreadySubmitted(
-            f"case {case_row['id']}: the answer to {latest.confirmation or latest.message_id} is due "
+            f"case {case_row['id']}: the answer to {latest.reference or 'the request'} is due "
             f"{(where['due_at'] or '')[:16].replace('T', ' ')} ({where['state']}); a repeat before the deadline "
             "is ignored. Pass --force to send it anyway."
         )

@@ -48,8 +48,10 @@ def _when(stamp: str) -> str:
 def describe(sub: Submission) -> str:
     if sub.status == "pending":
         number = f"submission {sub.id}, outcome unknown"
+    elif sub.status == "confirmed" and sub.reference is None:
+        number = f"submission {sub.id}, accepted with no number"
     else:
-        number = sub.confirmation or sub.message_id or f"submission {sub.id}"
+        number = sub.reference or f"submission {sub.id}"
     return f"{number} through {sub.channel} ({sub.flow_id}, filed {_when(sub.submitted_at)})"
 
 
@@ -57,7 +59,8 @@ def already_filed(sub: Submission) -> AlreadySubmitted:
     """The refusal to send a case again while a submission of it is live: what is known, what to do."""
     if sub.status == "confirmed":
         return AlreadySubmitted(
-            f"already submitted: {sub.confirmation} ({sub.flow_id}, {sub.submitted_at}); "
+            f"already submitted: {sub.reference or 'accepted, the provider gave no number'} "
+            f"({sub.flow_id}, {sub.submitted_at}); "
             f"evidence in {sub.evidence_dir}. Nothing was sent again; pass --force to file a new request."
         )
     return AlreadySubmitted(
@@ -117,7 +120,7 @@ def claim_check(case: Case, flow: Flow, *, force: bool, kind: str = "request") -
         if sub is None:
             return
         if sub.status == "confirmed":
-            state = f"confirmed as {sub.confirmation or sub.message_id}"
+            state = f"confirmed as {sub.reference}" if sub.reference else "accepted, no number"
         else:
             state = "pending, outcome not known yet"
         which = "of this case" if sub is claims.same_case else f"on {what_matter(case)}"

@@ -24,7 +24,8 @@ from assistant.language.flow import Flow, find_flow, load_flow
 from assistant.store import Status, Store, Submission
 
 NO_TERMINAL_HINT = (
-    "pass --number N (the number from the provider's email or status page) or --not-filed (they do not have it)"
+    "pass --number N (the number from the provider's email or status page), --accepted (they have it but gave "
+    "no number) or --not-filed (they do not have it)"
 )
 
 # The journal's words for what became of it; PENDING: nobody knows yet, it stays as it was.
@@ -108,13 +109,17 @@ def checked_number(number: str) -> str:
     return number
 
 
-def claimed(number: str | None, not_filed: bool) -> Answer | None:
-    """What the person said with --number or --not-filed; None: neither, it is to be found out.
-    Refused before the journal is opened, so the flags are checked whatever the case."""
-    if number is not None and not_filed:
-        raise InputError("give either --number N (they have it) or --not-filed (they do not), not both")
+def claimed(number: str | None, not_filed: bool, *, accepted: bool = False) -> Answer | None:
+    """What the person said with --number, --accepted or --not-filed; None: none of them, it is
+    to be found out. Refused before the journal is opened, so the flags are checked whatever the case."""
+    if sum((number is not None, not_filed, accepted)) > 1:
+        raise InputError(
+            "give one of --number N (they have it), --accepted (they have it, no number) or --not-filed (they do not)"
+        )
     if number is not None:
         return Answer(Status.CONFIRMED, checked_number(number))
+    if accepted:
+        return Answer(Status.CONFIRMED)
     if not_filed:
         return Answer(Status.NOT_FILED)
     return None
@@ -227,8 +232,10 @@ def settle(store: Store, case_id: int, sub: Submission, answer: Answer, note: st
     if answer.outcome == Status.PENDING:
         raise ValueError("a pending answer settles nothing")
     detail = f": {note}" if note else ""
-    if answer.outcome == Status.CONFIRMED:
-        assert answer.number is not None
+    if answer.outcome == Status.CONFIRMED and answer.number is None:
+        told = f"submission {sub.id} resolved by {answer.by}: filed, accepted with no number"
+        done = store.resolve_filed(sub.id, None, None, told + detail)
+    elif answer.outcome == Status.CONFIRMED:
         where = f", read on {answer.url}" if answer.url else ""
         evidence = answer.lookup["evidence_dir"] if answer.lookup else None
         told = f"submission {sub.id} resolved by {answer.by}: filed, number {answer.number}{where}" + (

@@ -31,8 +31,13 @@ def outcome(sub: Submission) -> str:
 def said(sub: Submission) -> str:
     """What happened to one submission, plainly, with what to do when it is up to the person."""
     case = sub.case_id
+    if sub.status == "confirmed" and sub.reference is None:
+        return (
+            "accepted, no number yet: the provider's page gave none. When their email brings it, "
+            f"`assistant cases number {case} NUMBER`"
+        )
     if sub.status == "confirmed":
-        return f"accepted: {sub.confirmation or sub.message_id}"
+        return f"accepted: {sub.reference}"
     if sub.status == "rejected":
         return f"rejected: {sub.last_error or 'no reason shown'}; nothing was filed, fix the case and submit again"
     if sub.status == "pending":
@@ -119,7 +124,7 @@ def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], no
             out["next_action"] = f"file a repeat complaint on inaction: `assistant followup {ref}`"
     elif left <= dt.timedelta(days=1):
         out["state"] = "due soon"
-        number = latest.confirmation or latest.message_id or "its number"
+        number = latest.reference or f"the request accepted {latest.submitted_at[:10]}"
         out["next_action"] = (
             f"wait for the answer to {number}; if none comes by the due time, `assistant followup {ref}`"
         )
@@ -145,7 +150,7 @@ def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
                     "provider": case["provider"],
                     "order_id": case["order_id"],
                     "subject": case["subject"],
-                    "number": latest.confirmation or latest.message_id,
+                    "number": latest.reference,
                     "channel": latest.channel,
                     "kind": latest.kind,
                     "submitted_at": latest.submitted_at,

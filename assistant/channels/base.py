@@ -91,8 +91,9 @@ class Settings:
     confirm: Callable[[dict[str, Any]], bool] = lambda summary: True
     ask_human: Callable[[str], None] | None = None
     log: Callable[[str], None] = lambda message: None
-    # Told the confirmation number the moment it is read, before the evidence is sealed.
-    on_confirmation: Callable[[str, str | None], None] | None = None
+    # Told the confirmation number the moment it is read (None: accepted, the page gives none),
+    # before the evidence is sealed.
+    on_confirmation: Callable[[str | None, str | None], None] | None = None
     on_page: Callable[[Any], None] | None = None  # sees the page before the flow runs (flow tests)
     # A person can see and use this browser although it was not launched headed
     # (a --cdp Chrome on their screen; a flow test acting for the person).
@@ -151,7 +152,7 @@ class Filing:
     seal: Callable[..., None]
     # Journals the provider's number (and the page it was read on) the moment it is read,
     # before anyone is told it and before anything else can fail.
-    confirmed: Callable[[str, str | None], None]
+    confirmed: Callable[[str | None, str | None], None]
     # Opened by the pipeline after prepare(), with the case's attachments in it.
     package: EvidencePackage = field(init=False)
     packaged: dict[str, str] = field(init=False)  # fitted file path → its path in the package

@@ -31,6 +31,7 @@ from evidence import FilingOutcome
 # What the runner saw after the click, as the evidence package records it.
 FILED_AS: dict[AfterClick, FilingOutcome] = {
     AfterClick.CONFIRMED: FilingOutcome.CONFIRMED,
+    AfterClick.ACCEPTED: FilingOutcome.ACCEPTED,
     AfterClick.REJECTED: FilingOutcome.REJECTED,
     AfterClick.UNKNOWN: FilingOutcome.UNKNOWN,
     AfterClick.NOT_SENT: FilingOutcome.NOT_SUBMITTED,
@@ -211,7 +212,7 @@ class WebForm:
             )
         return error
 
-    def _number_read(self, number: str, url: str | None) -> None:
+    def _number_read(self, number: str | None, url: str | None) -> None:
         self.filing.confirmed(number, url)  # the journal first: a number shown is never a number lost
         if self.filing.settings.on_confirmation is not None:
             self.filing.settings.on_confirmation(number, url)
@@ -248,5 +249,5 @@ class _FilingHooks(PersonHooks):
     def before_submit(self) -> None:
         self.journal()
 
-    def number_read(self, number: str, url: str | None) -> None:
+    def number_read(self, number: str | None, url: str | None) -> None:
         self.channel._number_read(number, url)

@@ -38,7 +38,12 @@ STATE_COLOURS = {
     "not filed": "yellow",
 }
 # What the list shows instead of a number when the latest request has none.
-NO_NUMBER = {"rejected": "(rejected)", "unknown": "(outcome unknown)", "drafted": "(draft, not sent)"}
+NO_NUMBER = {
+    "rejected": "(rejected)",
+    "unknown": "(outcome unknown)",
+    "drafted": "(draft, not sent)",
+    "accepted": "(accepted, no number yet)",
+}
 
 
 def _open_store(obj: Ctx) -> Store:
@@ -197,7 +202,7 @@ def show(obj: Ctx, /, case: str, as_json: bool) -> None:
     clocks = _clocks(row)
     click.secho("requests", bold=True)
     for s in view["submissions"]:
-        number = s["confirmation"] or "(no number yet)"
+        number = s["confirmation"] or NO_NUMBER.get(s["outcome"], "(no number yet)")
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
         click.echo(
             f"  {_on_clocks(clocks, s['submitted_at'])}\n      {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
@@ -217,6 +222,43 @@ def show(obj: Ctx, /, case: str, as_json: bool) -> None:
     click.secho("history", bold=True)
     for h in view["history"]:
         click.echo(f"  {_on_clocks(clocks, h['at'])}\n      {h['status']:<9} {h['note'] or ''}")
+
+
+@cases.command("number")
+@click.argument("case")
+@click.argument("number")
+@click.option("--submission", "submission_id", type=int, metavar="ID", help="Which request, if several have none.")
+@json_option
+@pass_ctx
+@handles_errors
+def number_(obj: Ctx, /, case: str, number: str, submission_id: int | None, as_json: bool) -> None:
+    """Record NUMBER for CASE's request the provider accepted without one.
+
+    Many support forms answer "Thank you, we will contact you" and send the
+    request's number later by email. The request is journalled as accepted
+    with no number; this gives it the number. The case's status and deadline
+    stay as they are (an answer on the substance is `cases reply`)."""
+    from assistant.casework.resolve import checked_number
+    from assistant.errors import InputError
+
+    number = checked_number(number)
+    with _open_store(obj) as store:
+        found = case_row(store, case)
+        waiting = [s for s in store.submissions_of(found["id"]) if s.status == "confirmed" and s.reference is None]
+        if submission_id is not None:
+            waiting = [s for s in waiting if s.id == submission_id]
+        if len(waiting) != 1:
+            subs = store.submissions_of(found["id"])
+            listed = ", ".join(f"{s.id} ({_reference(_record(s) or {})})" for s in subs) or "none"
+            problem = "none of its requests is" if not waiting else f"{len(waiting)} of its requests are"
+            more = "; pass --submission ID" if len(waiting) > 1 else ""
+            raise InputError(f"case {found['id']}: {problem} accepted with no number (its requests: {listed}){more}")
+        sub = waiting[0]
+        if not store.record_number(sub.id, number, f"submission {sub.id}: the provider's number is {number}"):
+            raise InputError(f"submission {sub.id} changed meanwhile (another command); nothing recorded")
+        settled = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
+    message = f"case {found['id']}: submission {sub.id} is now {number}"
+    _said({"case": found["id"], "submission": _record(settled), "message": message}, as_json)
 
 
 @cases.command("reply")
@@ -378,9 +420,12 @@ def _ask_person(sub: Submission, flow: Flow | None, seen: str | None) -> Answer:
         click.echo(seen, err=True)
     click.echo("Look for it in your email or on the provider's site, then say what you found:", err=True)
     click.echo("  n  they have it: I have its number", err=True)
+    click.echo("  a  they have it, with no number (a thank-you page or email that gives none)", err=True)
     click.echo("  x  it was not filed: they do not have it", err=True)
     click.echo("  p  I do not know yet: leave it pending", err=True)
-    choice = click.prompt("Your answer", type=click.Choice(["n", "x", "p"]), show_choices=True, err=True)
+    choice = click.prompt("Your answer", type=click.Choice(["n", "a", "x", "p"]), show_choices=True, err=True)
+    if choice == "a":
+        return Answer(Status.CONFIRMED)
     if choice == "x":
         return Answer(Status.NOT_FILED)
     if choice == "p":
@@ -406,6 +451,7 @@ def _look_up(obj: Ctx, base_url: str | None, browser: BrowserOptions) -> LookUp:
 @cases.command("resolve")
 @click.argument("case")
 @click.option("--number", metavar="N", help="They have it: the number from their email or status page.")
+@click.option("--accepted", is_flag=True, help="They have it but gave no number (a thank-you page, an email).")
 @click.option("--not-filed", "not_filed", is_flag=True, help="They do not have it: nothing was filed.")
 @click.option("--submission", "submission_id", type=int, metavar="ID", help="Which one, if several are pending.")
 @click.option("--note", metavar="TEXT", help="Where you found the answer (kept in the case's history).")
@@ -419,6 +465,7 @@ def resolve(
     /,
     case: str,
     number: str | None,
+    accepted: bool,
     not_filed: bool,
     submission_id: int | None,
     note: str | None,
@@ -437,6 +484,8 @@ def resolve(
     \b
     In order:
       --number N     they have it, as N: confirmed, a resend is refused
+      --accepted     they have it, with no number yet: accepted, a resend is
+                     refused; `cases number` records the number later
       --not-filed    they do not have it: a resend is allowed without --force
       (neither)      if the flow has a `lookup:` block, read the provider's own
                      list of your requests in the browser and take the number
@@ -449,7 +498,7 @@ def resolve(
     from assistant.casework.resolve import claimed, find_out, pending_one, settle
     from assistant.store import Status
 
-    said = claimed(number, not_filed)
+    said = claimed(number, not_filed, accepted=accepted)
     with _open_store(obj) as store:
         found = case_row(store, case)
         sub = pending_one(store, found["id"], submission_id)
@@ -469,7 +518,13 @@ def resolve(
             )
             return
         settled = settle(store, found["id"], sub, answer, note)
-        if answer.outcome == Status.CONFIRMED:
+        if answer.outcome == Status.CONFIRMED and answer.number is None:
+            message = (
+                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: the provider has it, with no "
+                f"number yet; a resend will be refused as already submitted. When the number comes: "
+                f"assistant cases number {found['id']} NUMBER"
+            )
+        elif answer.outcome == Status.CONFIRMED:
             message = (
                 f"case {found['id']}: submission {sub.id} resolved by {answer.by}: the provider has it as "
                 f"{answer.number}; it is confirmed and a resend will be refused as already submitted"

@@ -179,6 +179,9 @@ def _import_run() -> None:
     report.prepare()
 
 
+ACCEPTED_NO_NUMBER = "accepted by the provider (its page gives no request number)"
+
+
 def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> None:
     import gc
 
@@ -190,11 +193,14 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
     gc.freeze()
     shown: list[str] = []
 
-    def show_number(number: str, url: str | None) -> None:
+    def show_number(number: str | None, url: str | None) -> None:
         # The person's answer, the moment the provider gives it; sealing the evidence follows.
-        click.secho("submitted; keep this number:", fg="green")
-        click.secho(number, bold=True)
-        shown.append(number)
+        if number is None:
+            click.secho(ACCEPTED_NO_NUMBER, fg="green")
+        else:
+            click.secho("submitted; keep this number:", fg="green")
+            click.secho(number, bold=True)
+        shown.append(number or "")
         info("sealing the evidence package…")
 
     from assistant.errors import AssistantError
@@ -236,6 +242,15 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
             fg="yellow",
         )
         click.secho(outcome.confirmation or "", bold=True)
+        return
+    if outcome.status == "accepted":
+        if "" not in shown:
+            click.secho(ACCEPTED_NO_NUMBER, fg="green")
+        which = f" {outcome.case_id}" if outcome.case_id else " CASE"
+        click.echo(
+            "The provider's page gives no request number; the confirmation page is in the evidence. "
+            f"When their email brings a number: assistant cases number{which} NUMBER"
+        )
         return
     if outcome.confirmation not in shown:
         click.secho("submitted; keep this number:", fg="green")

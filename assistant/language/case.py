@@ -93,7 +93,11 @@ class Device(Strict):
 
 
 class PreviousRequest(Strict):
-    number: Line = Field(description="The request number the provider gave (or the email's Message-ID)")
+    number: Line | None = Field(
+        None,
+        description="The request number the provider gave (or the email's Message-ID); none for a request "
+        "the provider accepted without giving one",
+    )
     date: dt.date | None = Field(None, description="When it was filed")
     channel: str | None = Field(None, description="web_form, email, phone, chat, …")
     due: dt.date | None = Field(None, description="When the answer was due")

@@ -551,6 +551,27 @@ class Confirmation(Strict):
         return self
 
 
+def _confirmation_tag(value: Any) -> str:
+    return "none" if isinstance(value, str) else "rule"
+
+
+def _only_none(value: Any) -> Any:
+    if value != "none":
+        raise ValueError(
+            f"{value!r}: write where the number is read ({{selector: ..., regex: ...}}), "
+            "or the word none when the provider's page gives no number"
+        )
+    return value
+
+
+# Where the number is read, or the word `none`: the provider's page gives no number. Chosen by
+# the value's shape, so a mistyped rule is told its own error, not also "should be 'none'".
+ConfirmationRule: TypeAlias = Annotated[
+    Union[Annotated[Confirmation, Tag("rule")], Annotated[Literal["none"], BeforeValidator(_only_none), Tag("none")]],  # noqa: UP007
+    Discriminator(_confirmation_tag),
+]
+
+
 class Login(Strict):
     """How a person logs in, for flows behind a login wall (`assistant login FLOW`)."""
 
@@ -573,7 +594,11 @@ class FlowTest(Strict):
         "or 'builtin:demo' for the embedded demo portal. `flow test` runs that folder's code"
     )
     case: str = Field(description="the sample case file, in this file's folder (e.g. samples/NAME-case.yaml)")
-    confirmation: str = Field(description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'")
+    confirmation: str | None = Field(
+        None,
+        description="regex the whole confirmation number must match, e.g. 'FB-\\d{6}'; "
+        "none for a flow with `confirmation: none` (the test then expects accepted, no number)",
+    )
     login_steps: tuple[Step, ...] = Field(
         default_factory=tuple,
         max_length=MAX_STEPS,
@@ -614,7 +639,9 @@ class FlowTest(Strict):
 
     @field_validator("confirmation")
     @classmethod
-    def _regex(cls, value: str) -> str:
+    def _regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             re.compile(value)
         except re.error as exc:
@@ -689,7 +716,8 @@ class Lookup(Strict):
 class Flow(Strict):
     """A provider's support channel, described as data.
 
-    channel: web_form needs steps, success and confirmation; channel: email
+    channel: web_form needs steps, success and confirmation (`confirmation: none` when the
+    provider's page gives no number); channel: email
     needs an `email:` block and has no steps.
     """
 
@@ -764,7 +792,11 @@ class Flow(Strict):
     rejected: Refusal | None = Field(
         None, description="what the provider shows when it refuses the request; checked beside success"
     )
-    confirmation: Confirmation | None = None
+    confirmation: ConfirmationRule | None = Field(
+        None,
+        description="where the request number is read after success; 'none' when the provider's page gives "
+        'no number ("Thank you, we will contact you"): success alone then means accepted, with no number',
+    )
 
     _source: yamlsource.Source | None = PrivateAttr(None)
     _sha256: str = PrivateAttr("")
@@ -798,6 +830,20 @@ class Flow(Strict):
         return value
 
     @model_validator(mode="after")
+    def _test_expects_what_the_flow_reads(self) -> Flow:
+        if self.test is None or self.channel != "web_form":
+            return self
+        if self.confirmation == "none" and self.test.confirmation is not None:
+            raise yamlsource.At(
+                ("test", "confirmation"),
+                "this flow reads no number (confirmation: none): remove test.confirmation; "
+                "the test then expects the request accepted with no number",
+            )
+        if isinstance(self.confirmation, Confirmation) and self.test.confirmation is None:
+            raise yamlsource.At(("test",), "test needs confirmation: the regex the number must match, e.g. 'FB-\\d{6}'")
+        return self
+
+    @model_validator(mode="after")
     def _login_block(self) -> Flow:
         if self.requires_login and self.login is None:
             raise ValueError("requires_login: true needs a 'login:' block (url, logged_in)")
@@ -819,7 +865,7 @@ class Flow(Strict):
         after = {**full, "vars": dict(defined)}
         for name in ("success", "rejected", "confirmation"):
             part = getattr(self, name)
-            if part is not None:
+            if part is not None and part != "none":
                 for loc, value in _template_fields(part, (name,)):
                     _check_template(value, loc, after, vars_later=True)
         # Rendered before any step runs, with base_url only (login.py, submit.py).

@@ -1,8 +1,10 @@
 """What happened after the submit click, decided from what the browser saw.
 
-Four outcomes (`AfterClick`), never a guess from a timeout alone:
+Five outcomes (`AfterClick`), never a guess from a timeout alone:
 
     confirmed  the flow's success check held and the number was read;
+    accepted   the success check held and the page gives no number (the flow
+               says `confirmation: none`, or the number is not where it looks);
     rejected   the provider (or the browser) refused it, and the page says why:
                the form is still there with an error on it, or no request ever
                left the browser and a field is marked invalid;
@@ -334,6 +336,7 @@ class AfterClick(StrEnum):
     """What the runner saw happen at the provider after the submit click."""
 
     CONFIRMED = "confirmed"
+    ACCEPTED = "accepted"  # the success check held; the provider's page gives no number
     REJECTED = "rejected"
     UNKNOWN = "unknown"
     NOT_SENT = "not_sent"

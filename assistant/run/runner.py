@@ -23,6 +23,7 @@ from assistant.language import templating
 from assistant.language.flow import (
     AssertTextArgs,
     CheckArgs,
+    Confirmation,
     ExtractArgs,
     FillArgs,
     Flow,
@@ -132,9 +133,10 @@ class RunHooks:
         """Wait while the person does what `message` asks (a CAPTCHA); False: nobody to ask."""
         return False
 
-    def number_read(self, number: str, url: str | None) -> None:
-        """The confirmation number, the moment it is read, before the confirmation page's picture
-        and the packaging: the person waits for nothing else."""
+    def number_read(self, number: str | None, url: str | None) -> None:
+        """The provider accepted the request: its number the moment it is read (None: the page
+        gives none), before the confirmation page's picture and the packaging: the person waits
+        for nothing else."""
 
 
 class PersonHooks(RunHooks):
@@ -889,20 +891,11 @@ class Runner:
         self._seen = None
         try:
             self._await_outcome(watch, submit_locator, baseline, what, timeout_ms)  # the success check held
-            raw = self._read(confirmation.source, confirmation.selector, None, timeout_ms, confirmation.frame)
-            number = self._match(raw, confirmation.regex, "confirmation number")
-            if not number:
-                raise RunFailed("the confirmation number is empty")
         except (Rejected, OutcomeUnknown, StepFailure) as exc:
             self._outcome_evidence(action, str(exc))
             raise
-        except Exception as exc:
-            error = self._hide(str(exc).strip().splitlines()[0])
-            self.result.outcome = AfterClick.UNKNOWN
-            self.result.reason = f"the success check held but the number could not be read: {error}"
-            self._outcome_evidence(action, self.result.reason)
-            raise OutcomeUnknown(f"{self.result.reason}. The provider most likely has the request") from None
-        self.result.outcome = AfterClick.CONFIRMED
+        number = None if confirmation == "none" else self._number(confirmation, timeout_ms)
+        self.result.outcome = AfterClick.CONFIRMED if number else AfterClick.ACCEPTED
         self.result.confirmation = number
         self.result.confirmation_url = self._url()
         try:
@@ -914,8 +907,34 @@ class Runner:
             self.hooks.log(f"note: {self.guard.message()}, after the provider confirmed the request")
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
+        if not number:
+            action.description += "; the page gives no request number"
         self.result.actions.append(action)
         self._photographed(action.files)
+
+    # The success page is already shown when the number is read: it is there at once or not at all.
+    NUMBER_WAIT_MS = 3000
+
+    def _number(self, confirmation: Confirmation, timeout_ms: float) -> str | None:
+        """The number where the flow reads it; None, with a note on the result, when it is not
+        there: the success check held, so the provider accepted the request all the same."""
+        try:
+            wait = min(timeout_ms, self.NUMBER_WAIT_MS)
+            raw = self._read(confirmation.source, confirmation.selector, None, wait, confirmation.frame)
+            number = self._match(raw, confirmation.regex, "the number")
+            if number:
+                return number
+            error = "the number is empty"
+        except Exception as exc:
+            missing = "Timeout" in str(exc) and confirmation.source == "text"
+            error = f"no {confirmation.selector!r} on the page" if missing else self._hide(_plain(exc))
+        line = self.flow.position(("confirmation",))[0]
+        self.result.reason = (
+            f"the success check held, but no request number was found where the flow looks "
+            f"({self.flow.path}:{line}: {error}); the flow may need updating"
+        )
+        self.hooks.log(f"note: {self.result.reason}")
+        return None
 
     def _outcome_evidence(self, action: Action, error: str) -> None:
         action.status, action.error = "failed", self._hide(error)
@@ -1090,3 +1109,14 @@ def _type_matches(kind: str, pattern: str) -> bool:
     if pattern.endswith("/*"):
         return kind.startswith(pattern[:-1])
     return kind == pattern
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's first line in the person's words: Playwright's method name and its
+    timeout wording left out (its whole text goes to failure/error.txt)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^[A-Z]\w*\.\w+: ", "", text)  # "Locator.inner_text: …"
+    timeout = re.match(r"Timeout (\d+)ms exceeded", text)
+    if timeout:
+        return f"nothing there within {int(timeout.group(1)) / 1000:g} s"
+    return text

@@ -227,8 +227,27 @@ def _run(
             raise
         except AssistantError as exc:
             return _failed(flow, started, str(exc), scratch, failed_to)
-        number = outcome.confirmation or ""
         issued = [r.number for r in server.received]
+        if test.confirmation is None:  # confirmation: none: accepted, and the replica has it once
+            if outcome.status != "accepted" or outcome.confirmation is not None or len(issued) != 1:
+                return _failed(
+                    flow,
+                    started,
+                    f"expected the request accepted with no number and received once by the replica; "
+                    f"got {outcome.status} {outcome.confirmation or ''}, the replica received {len(issued)}",
+                    scratch,
+                    failed_to,
+                )
+            if keep:
+                _keep(scratch, keep)
+            return FlowTestResult(
+                flow.id, str(path), True, time.monotonic() - started, None, evidence_dir=str(keep) if keep else None
+            )
+        number = outcome.confirmation or ""
+        if not number:
+            return _failed(
+                flow, started, f"no number was read: {outcome.reason or 'the page gave none'}", scratch, failed_to
+            )
         if not re.fullmatch(test.confirmation, number):
             return _failed(
                 flow,
