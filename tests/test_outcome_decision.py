@@ -44,6 +44,24 @@ CASES: list[tuple[str, Look, Verdict | Need | None]] = [
         Look(elapsed=SETTLE_SECONDS / 2, left_browser=False, stopped="blocked evil.test", form_shown=True),
         None,
     ),
+    # The gate (or Chromium) could not connect, open the tunnel or finish TLS: not a byte left.
+    (
+        "unreachable-server-is-not-sent",
+        Look(elapsed=1.0, left_browser=False, unreachable="POST http://x/send: connection refused"),
+        Verdict(AfterClick.NOT_SENT, Why.UNREACHABLE, sent=False),
+    ),
+    (
+        "unreachable-but-another-request-left",
+        Look(elapsed=1.0, left_browser=True, unreachable="GET http://x/ping?a=1: connection refused", form_shown=False),
+        None,
+    ),
+    (
+        "unreachable-too-soon-to-say",
+        Look(
+            elapsed=SETTLE_SECONDS / 2, left_browser=False, unreachable="POST http://x/send: refused", form_shown=True
+        ),
+        None,
+    ),
     # While the document's answer is on its way, the page cannot be read: wait.
     ("navigating", Look(elapsed=1.0, left_browser=True, in_flight=True, navigating=True), None),
     # The flow's own `rejected:` check is read first, and counts whether or not anything left.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from io import StringIO
 from pathlib import Path
 
@@ -148,3 +149,44 @@ def test_flow_test_passes_a_no_number_flow_and_fails_one_that_reads_no_number(tm
     assert failed.returncode != 0
     [result] = json.loads(failed.stdout)
     assert not result["ok"] and "no number was read" in result["message"] and "#ticket" in result["message"]
+
+
+# ------------------------------------------------------------------ transport truth
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on: a connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def down_flow(folder: Path, scheme: str, port: int) -> None:
+    """The thanks flow, its form posting to a server that is down."""
+    text = (FLOWS / "realforms-thanks.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: realforms-thanks", "id: realforms-down")
+    text = text.replace("allowed_hosts: [127.0.0.1]", f'allowed_hosts: [127.0.0.1, "{scheme}://127.0.0.1:{port}"]')
+    text = text.replace('goto: "{{ base_url }}/thanks"', f'goto: "{{{{ base_url }}}}/down?scheme={scheme}&port={port}"')
+    text = text[: text.index("test:\n")]
+    folder.mkdir(exist_ok=True)
+    (folder / "realforms-down.yaml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_server_down_before_the_click_is_not_sent_and_a_resend_is_allowed(forms, tmp_path, scheme):
+    home, port = tmp_path / "home", dead_port()
+    down_flow(tmp_path / "flows", scheme, port)
+    env = {"ASSISTANT_FLOWS": str(tmp_path / "flows")}
+    case = case_for(tmp_path, "realforms-down")
+    done = file_it("realforms-down", case, home, forms, env=env)
+    assert done.returncode == ExitStatus.RUN_FAILED, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert line.startswith("error: not sent: the provider's site could not be reached (POST "), line
+    assert "Nothing was filed" in line and "sent, but" not in done.stderr and "may have it" not in done.stderr
+    if scheme == "http":
+        assert "connection refused" in line
+    [row] = submissions(home)
+    assert row["status"] == "not_filed", row
+    assert manifest_of(home)["submission"]["outcome"] == "not_submitted"
+    again = file_it("realforms-down", case, home, forms, env=env)
+    assert again.returncode == ExitStatus.RUN_FAILED and "already" not in again.stderr, "a resend is allowed"

@@ -21,6 +21,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -49,6 +50,33 @@ UPSTREAM_SILENT = (
     b"X-Gateway-Error: %s\r\nContent-Length: %d\r\n\r\n%s"
     % (GATE_MARK.encode(), len(_UPSTREAM_SILENT_BODY), _UPSTREAM_SILENT_BODY)
 )
+# The gate's answer when it could not open a connection to the site (refused, no such name,
+# unreachable, timed out): not a byte of the request reached it. X-Gateway-Stage says so to the
+# run (outcome.SendWatch), which then knows the request was not sent.
+NOT_CONNECTED = "not-connected"
+
+
+def not_connected_answer(target: str, reason: str, *, tunnel: bool) -> bytes:
+    title = f"Not sent: {target} could not be reached ({reason})"
+    body = b"" if tunnel else (f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>").encode()
+    return (
+        b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+        b"X-Gateway-Error: %s\r\nX-Gateway-Stage: %s\r\nX-Gateway-Reason: %s\r\nContent-Length: %d\r\n\r\n%s"
+        % (GATE_MARK.encode(), NOT_CONNECTED.encode(), reason.encode("ascii", "replace"), len(body), body)
+    )
+
+
+def connect_failure(exc: OSError) -> str:
+    """Why a connection to the site could not be opened, plainly."""
+    if isinstance(exc, socket.gaierror):
+        return "no such host name"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "no answer to the connection"
+    return (exc.strerror or type(exc).__name__).lower()
+
+
 SUBRESOURCES = frozenset({"image", "stylesheet", "font", "script", "media"})
 # What the page guard calls when a page reaches for a channel it turned off.
 REPORT_BINDING = "__supportAssistantRefused"
@@ -577,7 +605,11 @@ class Gate:
                     self.guard.refused(host, port)
                     client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     return
-                upstream = self._connect(host, port)
+                try:
+                    upstream = self._connect(host, port)
+                except OSError as exc:  # nothing of the request left: TLS had not even begun
+                    client.sendall(not_connected_answer(f"{host}:{port}", connect_failure(exc), tunnel=True))
+                    return
                 client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 _pipe(client, upstream, reader.take())
                 return
@@ -599,7 +631,11 @@ class Gate:
                     b"X-Blocked-By: %s\r\nContent-Length: %d\r\n\r\n%s" % (GATE_MARK.encode(), len(body), body)
                 )
                 return
-            upstream = self._connect(host, port)
+            try:
+                upstream = self._connect(host, port)
+            except OSError as exc:
+                client.sendall(not_connected_answer(f"{host}:{port}", connect_failure(exc), tunnel=False))
+                return
             path = parts.path or "/"
             if parts.query:
                 path += "?" + parts.query
@@ -609,8 +645,13 @@ class Gate:
                 if k.lower() not in ("proxy-connection", "connection", "keep-alive", "proxy-authorization")
             ]
             out = f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in kept)
-            upstream.sendall((out + "Connection: close\r\n\r\n").encode("latin-1"))
-            _send_body(reader, upstream, headers)
+            try:
+                upstream.sendall((out + "Connection: close\r\n\r\n").encode("latin-1"))
+                _send_body(reader, upstream, headers)
+            except OSError:
+                # Part of it may have reached the site: an answer of our own, or Chromium sends it again.
+                client.sendall(UPSTREAM_SILENT)
+                return
             # One request per connection: the answer runs until the server closes.
             relayed = False
             try:

@@ -32,14 +32,15 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
-from assistant.run.netguard import GATE_MARK
+from assistant.run.netguard import GATE_MARK, NOT_CONNECTED
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Request, Response, WebSocket
 
 # Failures that prove the request never reached the server: the browser did not
-# connect at all (or our own guard stopped it). Anything else (a reset, an empty
-# answer, an abort mid-way) may have reached it.
+# connect at all, the proxy tunnel or TLS never opened (nothing of the request is sent
+# before both), or our own guard stopped it. Anything else (a reset, an empty answer,
+# an abort mid-way) may have reached it.
 NOT_DELIVERED = (
     "net::ERR_CONNECTION_REFUSED",
     "net::ERR_NAME_NOT_RESOLVED",
@@ -47,7 +48,36 @@ NOT_DELIVERED = (
     "net::ERR_INTERNET_DISCONNECTED",
     "net::ERR_BLOCKED_BY_CLIENT",
     "net::ERR_BLOCKED_BY_RESPONSE",
+    "net::ERR_TUNNEL_CONNECTION_FAILED",
+    "net::ERR_PROXY_CONNECTION_FAILED",
+    "net::ERR_CONNECTION_TIMED_OUT",
+    "net::ERR_SSL_",
+    "net::ERR_CERT_",
+    "net::ERR_BAD_SSL_CLIENT_AUTH_CERT",
 )
+# Chromium's words for a request that never reached the server, as a person would say them.
+_NOT_DELIVERED_SAID = {
+    "net::ERR_CONNECTION_REFUSED": "connection refused",
+    "net::ERR_NAME_NOT_RESOLVED": "no such host name",
+    "net::ERR_ADDRESS_UNREACHABLE": "the address is unreachable",
+    "net::ERR_INTERNET_DISCONNECTED": "this machine is offline",
+    "net::ERR_TUNNEL_CONNECTION_FAILED": "no connection could be opened",
+    "net::ERR_PROXY_CONNECTION_FAILED": "no connection could be opened",
+    "net::ERR_CONNECTION_TIMED_OUT": "no answer to the connection",
+    "net::ERR_SSL_": "the secure connection (TLS) failed",
+    "net::ERR_CERT_": "its certificate was not trusted",
+    "net::ERR_BAD_SSL_CLIENT_AUTH_CERT": "the secure connection (TLS) failed",
+}
+
+
+def not_delivered_said(error: str) -> str:
+    """A failure that proves nothing reached the server, in plain words with Chromium's code."""
+    for code, said in _NOT_DELIVERED_SAID.items():
+        if error.startswith(code):
+            return f"{said}: {error.split()[0]}"
+    return error
+
+
 _SENDING_TYPES = ("xhr", "fetch", "eventsource", "ping", "websocket")
 
 
@@ -65,6 +95,7 @@ class SendWatch:
     frames_sent: int = 0
     silent_close: bool = False  # the document's answer is the gate's: the site closed without answering
     navigations: set[int] = field(default_factory=set)  # id(request) of the main frame's navigations
+    unreached: dict[int, str] = field(default_factory=dict)  # id(request) → why the gate could not connect
     _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def start(self) -> SendWatch:
@@ -100,6 +131,11 @@ class SendWatch:
         return bool(self.sent or self.sending or self.frames_sent)
 
     @property
+    def unreachable(self) -> str | None:
+        """Why a request that could carry the form did not reach the provider, when one did not."""
+        return self.undelivered[0] if self.undelivered else None
+
+    @property
     def in_flight(self) -> bool:
         return bool(self.sending)
 
@@ -130,7 +166,12 @@ class SendWatch:
 
     def _finished(self, request: Request) -> None:
         what = self.sending.pop(id(request), None)
-        if what is not None:
+        if what is None:
+            return
+        reason = self.unreached.pop(id(request), None)
+        if reason is not None:  # the gate answered for a site it could not connect to
+            self.undelivered.append(f"{what}: {reason}")
+        else:
             self.sent.append(what)
 
     def _failed(self, request: Request) -> None:
@@ -139,12 +180,17 @@ class SendWatch:
             return
         error = request.failure or ""
         if any(error.startswith(code) for code in NOT_DELIVERED):
-            self.undelivered.append(f"{what}: {error}")
+            self.undelivered.append(f"{what}: {not_delivered_said(error)}")
         else:
             self.sent.append(f"{what} ({error or 'failed'})")
 
     def _response(self, response: Response) -> None:
         request = response.request
+        headers = response.headers
+        if id(request) in self.sending and headers.get("x-gateway-stage") == NOT_CONNECTED:
+            if headers.get("x-gateway-error") == GATE_MARK:
+                self.unreached[id(request)] = headers.get("x-gateway-reason") or "could not connect"
+                return
         try:
             main = request.is_navigation_request() and request.frame == self.page.main_frame
         except Exception:
@@ -346,6 +392,7 @@ class Why(StrEnum):
     """Which rule decided: the runner words its message from it."""
 
     GUARD_STOPPED_IT = "the click's only request went to a host the flow does not allow"
+    UNREACHABLE = "the click's request could not reach the provider: no connection, no TLS"
     FLOW_SAYS_REJECTED = "the flow's `rejected:` check shows"
     BROWSER_REFUSED = "nothing left the browser and a field is marked invalid"
     CONNECTION_BROKE = "the connection broke before the provider answered"
@@ -384,6 +431,7 @@ class Look:
     in_flight: bool = False
     navigating: bool = False  # the document's answer is on its way: the page cannot be read
     stopped: str | None = None  # what the guard stopped, in its words
+    unreachable: str | None = None  # a request that could carry the form and never reached the provider
     broken: bool = False  # the page is the browser's own error page
     status: int | None = None  # the HTTP status of the document's answer after the click
     silent_close: bool = False  # the gate stood in for a site that closed without a word
@@ -428,6 +476,8 @@ def _client_error(status: int | None) -> bool:
 def _shown(look: Look) -> Verdict | Need | None:
     if look.stopped and not look.left_browser and not look.in_flight and look.elapsed >= SETTLE_SECONDS:
         return Verdict(AfterClick.NOT_SENT, Why.GUARD_STOPPED_IT, sent=False)
+    if look.unreachable and not look.left_browser and not look.in_flight and look.elapsed >= SETTLE_SECONDS:
+        return Verdict(AfterClick.NOT_SENT, Why.UNREACHABLE, sent=False)
     if look.navigating:
         return None
     if look.declares_rejected:

@@ -1021,6 +1021,7 @@ class Runner:
             in_flight=watch.in_flight,
             navigating=watch.navigating,
             stopped=self.guard.message() if self.guard is not None else None,
+            unreachable=watch.unreachable,
             status=watch.document_status,
             silent_close=watch.silent_close,
         )
@@ -1072,6 +1073,13 @@ class Runner:
             result.reason = stopped
             raise Blocked(
                 self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", stopped, True),
+                after_submit=True,
+            )
+        if why is Why.UNREACHABLE:
+            result.reason = f"the provider's site could not be reached ({look.unreachable})"
+            raise StepFailure(
+                f"not sent: {result.reason}. Nothing was filed; try again later (is the site up? is the address "
+                "right?)",
                 after_submit=True,
             )
         seconds = f"{timeout_ms / 1000:g} s"

@@ -2,6 +2,7 @@
 
 /thanks  a contact form whose answer is a thank-you page with no request number
          ("we will contact you within two working days"), as many form builders give.
+/down    the same form posting to ?scheme=S&port=P on 127.0.0.1: a server that is down at the click.
 
 Each accepts an order number like HX-2026-0042 and keeps what it received (site.received).
 """
@@ -16,7 +17,7 @@ ORDER = re.compile(r"^[A-Z]{2}-\d{4}-\d{4}$")
 
 @site.get("/thanks")
 def thanks_form(request):
-    return site.page("contact.html", action="/thanks", errors="", order=request.value("order"))
+    return site.page("contact.html", action="/thanks", errors="", order="")
 
 
 @site.post("/thanks")
@@ -35,3 +36,9 @@ def thanks_done(request):
         "Спасибо",
         "<h1>Спасибо! Ваше обращение принято.</h1><p>Мы свяжемся с вами в течение двух рабочих дней.</p>",
     )
+
+
+@site.get("/down")
+def down_form(request):
+    scheme, port = request.query["scheme"], int(request.query["port"])
+    return site.page("contact.html", action=f"{scheme}://127.0.0.1:{port}/send", errors="", order="")
