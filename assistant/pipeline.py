@@ -345,7 +345,7 @@ class _Journal:
             # The number read (or the success page with none) is what counts, whatever failed after it.
             self.store.confirm(self.id, delivery.confirmation, delivery.confirmation_url)
         elif status is Status.REJECTED:
-            self.store.reject(self.id, delivery.reason or "refused; no reason shown")
+            self.store.reject(self.id, delivery.reason or "refused; no reason shown", delivery.refusal)
             return
         elif status is Status.NOT_FILED:  # journalled, then nothing left the browser
             self.store.not_filed(self.id, delivery.reason or str(delivery.error or "nothing was sent"))
@@ -406,6 +406,7 @@ def _file(
                 confirmation_url=delivery.confirmation_url,
                 outcome=delivery.outcome,
                 reason=delivery.reason,
+                refusal=delivery.refusal,
             ),
             request=delivery.request,
             fitting=fitting,

@@ -33,7 +33,7 @@ from typing import Any
 
 from assistant.errors import InputError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS = {
     1: """
@@ -146,6 +146,10 @@ MIGRATIONS = {
     CREATE INDEX submissions_case_key ON submissions(case_key);
     CREATE INDEX submissions_case_id ON submissions(case_id);
     """,
+    # 4: what a rejection was about (evidence.RefusalKind), for the advice that fits it.
+    4: """
+    ALTER TABLE submissions ADD COLUMN refusal TEXT;
+    """,
 }
 
 
@@ -256,6 +260,7 @@ class Submission:
     manifest_sha256: str | None = None
     due_at: str | None = None
     settled_at: str | None = None  # when it became rejected, not_filed, or a draft marked sent
+    refusal: str | None = None  # a rejection's kind (evidence.RefusalKind): the advice that fits it
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -449,12 +454,13 @@ class Store:
                 (number, url, now(), submission_id),
             )
 
-    def reject(self, submission_id: int, reason: str) -> None:
+    def reject(self, submission_id: int, reason: str, refusal: str | None = None) -> None:
         """The provider or the browser refused it: nothing filed, no deadline, no block on a resend."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE submissions SET status='rejected', last_error=?, due_at=NULL, settled_at=? WHERE id=?",
-                (reason, now(), submission_id),
+                "UPDATE submissions SET status='rejected', last_error=?, refusal=?, due_at=NULL, settled_at=? "
+                "WHERE id=?",
+                (reason, refusal, now(), submission_id),
             )
 
     def mark_sent(self, submission_id: int, *, sent_at: str, due_at: str | None, note: str) -> bool:

@@ -132,6 +132,18 @@ class FilingOutcome(StrEnum):
     PENDING = "pending"  # only in packages made before "unknown" existed
 
 
+class RefusalKind(StrEnum):
+    """What a rejection was about, for the advice that fits it (one vocabulary for the run,
+    the package and the journal)."""
+
+    FIELDS = "fields"  # a value of the case: fix the case
+    SESSION = "session"  # the session or the form's security token: log in again, submit again
+    CAPTCHA = "captcha"  # the CAPTCHA answer: type it again
+    RATE_LIMIT = "rate_limit"  # too many requests: wait
+    NOT_FOUND = "not_found"  # the form posted to an address the site does not have: the flow
+    OTHER = "other"  # the provider's words say why
+
+
 class SubmissionRef(Model):
     dry_run: bool
     submitted_at: AwareDatetime | None = None
@@ -140,6 +152,7 @@ class SubmissionRef(Model):
     outcome: FilingOutcome
     # Why, in the provider's (or the browser's) own words for a rejection; what was seen for unknown.
     reason: str | None = None
+    refusal: RefusalKind | None = None  # what a rejection was about
 
 
 class SignerRef(Model):

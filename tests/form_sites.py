@@ -37,11 +37,16 @@ def real_site(name: str) -> ReplicaServer:
     @site.post(re.escape(info["action"]))
     def send(request):
         number = site.record(request, prefix=info["prefix"], digits=info["digits"])
-        return site.redirect(info["done"].replace("{number}", number))
+        answer = site.redirect(info["done"].replace("{number}", number))
+        if "{number}" not in info["done"]:  # a site that keeps the number out of the address
+            answer.cookies.append(f"last_request={number}; Path=/")
+        return answer
 
     @site.get(re.escape(done.path).replace(re.escape("{number}"), r"(?P<number>[^/]+)"))
     def thanks(request):
-        number = request.params.get("number") or request.query.get(key or "", "")
+        number = (
+            request.params.get("number") or request.query.get(key or "", "") or request.cookies.get("last_request", "")
+        )
         received = site.lookup(number)
         if received is None:
             return site.page_text("Not found", "<h1>Not found</h1>", status=404)

@@ -62,7 +62,7 @@ def test_schema_1_database_migrates_without_losing_rows(tmp_path):
 
     after = rows(path, "SELECT * FROM submissions ORDER BY id")
     assert [{k: r[k] for k in before[0]} for r in after] == before  # every old column and value kept
-    assert rows(path, "SELECT value FROM meta WHERE key='schema_version'") == [{"value": "3"}]
+    assert rows(path, "SELECT value FROM meta WHERE key='schema_version'") == [{"value": "4"}]
     # Same provider and order number (spaces and case aside) is one matter: two cases, not three.
     assert [
         (c["provider"], c["order_id"], c["language"], [s["confirmation"] for s in c["submissions"]]) for c in listed

@@ -18,9 +18,19 @@ import pytest
 from assistant.casework.tracking import OUTCOMES
 from assistant.channels.web_form import FILED_AS
 from assistant.pipeline import JOURNAL_AS
-from assistant.run.outcome import SETTLE_SECONDS, AfterClick, Look, Need, Refusal, Verdict, Why, decide
+from assistant.run.outcome import (
+    SETTLE_SECONDS,
+    AfterClick,
+    Look,
+    Need,
+    Refusal,
+    Verdict,
+    Why,
+    decide,
+    refusal_kind,
+)
 from assistant.store import Status, Store
-from evidence import FilingOutcome
+from evidence import FilingOutcome, RefusalKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +62,13 @@ CASES: list[tuple[str, Look, Verdict | Need | None]] = [
     ),
     (
         "unreachable-but-another-request-left",
-        Look(elapsed=1.0, left_browser=True, unreachable="GET http://x/ping?a=1: connection refused", form_shown=False),
+        Look(
+            elapsed=1.0,
+            left_browser=True,
+            unreachable="GET http://x/ping?a=1: connection refused",
+            form_shown=False,
+            login_shown=False,
+        ),
         None,
     ),
     (
@@ -128,12 +144,25 @@ CASES: list[tuple[str, Look, Verdict | Need | None]] = [
         replace(SENT, status=400, page_words=()),
         Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "HTTP 400"),)),
     ),
-    ("success-page-pending-its-check", replace(SENT, status=200), None),
-    ("redirected-elsewhere", replace(SENT, status=302), None),
+    # The answer is another page: a login form that holds still for two looks means the session ended.
+    ("answer-page-asks-for-login", replace(SENT, status=200), Need.LOGIN),
+    ("success-page-pending-its-check", replace(SENT, status=200, login_shown=False), None),
+    ("redirected-elsewhere", replace(SENT, status=302, login_shown=False), None),
+    ("login-page-first-sight", replace(SENT, status=200, login_shown=True), None),
+    (
+        "login-page-twice-asks-for-words",
+        replace(SENT, status=200, login_shown=True, previous_login=True),
+        Need.PAGE_WORDS,
+    ),
+    (
+        "login-page-twice",
+        replace(SENT, status=200, login_shown=True, previous_login=True, page_words=(), heading="Sign in"),
+        Verdict(AfterClick.REJECTED, Why.LOGIN_PAGE, (Refusal(None, "Sign in"),)),
+    ),
     # Time is up: the timeout alone never decides "rejected".
     (
         "time-up-guard-stopped-something",
-        replace(SENT, status=200, stopped="blocked tracker.test", time_up=True),
+        replace(SENT, status=200, stopped="blocked tracker.test", time_up=True, login_shown=False),
         Verdict(AfterClick.UNKNOWN, Why.TIME_UP_GUARD),
     ),
     (
@@ -148,7 +177,7 @@ CASES: list[tuple[str, Look, Verdict | Need | None]] = [
     ),
     (
         "time-up-answer-not-success",
-        replace(SENT, status=200, time_up=True),
+        replace(SENT, status=200, time_up=True, login_shown=False),
         Verdict(AfterClick.UNKNOWN, Why.TIME_UP_NOT_SUCCESS),
     ),
     (
@@ -184,6 +213,7 @@ def test_a_time_up_look_always_decides() -> None:
         Need.INVALID: {"invalid": ()},
         Need.REFUSALS: {"refusals": ()},
         Need.PAGE_WORDS: {"page_words": ()},
+        Need.LOGIN: {"login_shown": False},
     }
     for _, look, _ in CASES:
         look = replace(look, time_up=True)
@@ -234,3 +264,79 @@ def test_the_journal_accepts_exactly_its_statuses(tmp_path: Path) -> None:
             db.execute("UPDATE submissions SET status='accepted'")
     finally:
         db.close()
+
+
+# What a rejection is about, for the advice: the site's words, its status, and why it was decided.
+KINDS = [
+    ("field-error", Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, EMAIL), 200, RefusalKind.FIELDS),
+    (
+        "browser-blocked-a-field",
+        Verdict(AfterClick.REJECTED, Why.BROWSER_REFUSED, EMAIL, sent=False),
+        None,
+        RefusalKind.FIELDS,
+    ),
+    (
+        "django-csrf-page",
+        Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "Forbidden (403): CSRF verification failed."),)),
+        403,
+        RefusalKind.SESSION,
+    ),
+    (
+        "laravel-419",
+        Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "Page Expired"),)),
+        419,
+        RefusalKind.SESSION,
+    ),
+    ("login-page", Verdict(AfterClick.REJECTED, Why.LOGIN_PAGE, (Refusal(None, "Вход"),)), 200, RefusalKind.SESSION),
+    (
+        "session-expired-words-on-the-form",
+        Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, (Refusal(None, "Сессия истекла, обновите страницу"),)),
+        200,
+        RefusalKind.SESSION,
+    ),
+    (
+        "captcha-by-its-label",
+        Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, (Refusal("Код с картинки", "Неверный код"),)),
+        200,
+        RefusalKind.CAPTCHA,
+    ),
+    (
+        "captcha-in-english",
+        Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, (Refusal(None, "The CAPTCHA was incorrect."),)),
+        403,
+        RefusalKind.CAPTCHA,
+    ),
+    (
+        "too-many",
+        Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "Slow down"),)),
+        429,
+        RefusalKind.RATE_LIMIT,
+    ),
+    (
+        "too-many-in-words",
+        Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, (Refusal(None, "Слишком много попыток, повторите позже"),)),
+        200,
+        RefusalKind.RATE_LIMIT,
+    ),
+    (
+        "gone",
+        Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "Page not found"),)),
+        404,
+        RefusalKind.NOT_FOUND,
+    ),
+    (
+        "bad-request",
+        Verdict(AfterClick.REJECTED, Why.CLIENT_ERROR, (Refusal(None, "HTTP 400"),)),
+        400,
+        RefusalKind.OTHER,
+    ),
+]
+
+
+@pytest.mark.parametrize(("verdict", "status", "kind"), [k[1:] for k in KINDS], ids=[k[0] for k in KINDS])
+def test_a_refusal_is_told_by_what_it_is_about(verdict: Verdict, status: int | None, kind: RefusalKind) -> None:
+    assert refusal_kind(verdict, status) is kind
+
+
+def test_every_refusal_kind_is_in_the_table() -> None:
+    assert {k[3] for k in KINDS} == set(RefusalKind)

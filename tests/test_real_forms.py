@@ -190,3 +190,93 @@ def test_a_server_down_before_the_click_is_not_sent_and_a_resend_is_allowed(form
     assert manifest_of(home)["submission"]["outcome"] == "not_submitted"
     again = file_it("realforms-down", case, home, forms, env=env)
     assert again.returncode == ExitStatus.RUN_FAILED and "already" not in again.stderr, "a resend is allowed"
+
+
+# ------------------------------------------------------------------ refusals on every page, by kind
+
+
+def test_a_wizard_refusing_its_first_step_is_rejected_there_in_the_sites_words(forms, tmp_path):
+    home = tmp_path / "home"
+    before = len(forms.received)
+    bad = case_for(tmp_path, "realforms-wizard", "bad.yaml", order_id="HX-42")
+    done = file_it("realforms-wizard", bad, home, forms, "--json")
+    assert done.returncode == ExitStatus.REJECTED, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert "step 3 (click selector='#next')" in line, line
+    assert 'Номер заказа: "Enter a valid order number, like HX-2026-0042."' in line
+    assert "The form stopped at this step, before the submit. Nothing was filed; fix the case" in line
+    assert "step 4" not in done.stderr and "never appeared" not in done.stderr and "Timeout" not in done.stderr
+    told = json.loads(done.stdout)
+    assert told["status"] == "rejected"
+    assert submissions(home) == [], "nothing was journalled: the submit was never reached"
+    assert manifest_of(home)["submission"]["outcome"] == "rejected"
+    assert manifest_of(home)["submission"]["refusal"] == "fields"
+
+    good = file_it("realforms-wizard", case_for(tmp_path, "realforms-wizard"), home, forms, "--json")
+    assert good.returncode == ExitStatus.OK, good.stderr
+    assert json.loads(good.stdout)["confirmation"] == forms.received[-1].number
+    assert len(forms.received) == before + 1
+
+
+def shaped_flow(folder: Path, path: str, extra: str = "") -> str:
+    """The thanks flow on another of the replica's forms (`extra`: steps before the submit)."""
+    flow_id = f"realforms-{path}"
+    text = (FLOWS / "realforms-thanks.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: realforms-thanks", f"id: {flow_id}").replace("/thanks", f"/{path}")
+    text = text.replace('  - submit: "#send"', f'{extra}  - submit: "#send"')
+    text = text[: text.index("test:\n")]
+    folder.mkdir(exist_ok=True)
+    (folder / f"{flow_id}.yaml").write_text(text, encoding="utf-8")
+    return flow_id
+
+
+KINDS = {
+    # path: (steps it needs, the site's words quoted, the advice, the journal's refusal kind)
+    "expired": (
+        "",
+        '"Forbidden (403): CSRF verification failed. Request aborted."',
+        "the site no longer accepts this session or the form's security token; submit again",
+        "session",
+    ),
+    "session": ("", "Вход", "the site no longer accepts this session", "session"),
+    "captcha": (
+        '  - fill: { selector: "#id_captcha", value: "x7k2" }\n',
+        'Код с картинки: "Неверный код с картинки."',
+        "the CAPTCHA answer was not accepted; submit again with --headed and type it again",
+        "captcha",
+    ),
+    "busy": (
+        "",
+        "Слишком много запросов: Повторите через 2 минуты.",
+        "the site asks you to wait (Retry-After: 120); submit again later",
+        "rate_limit",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", list(KINDS))
+def test_a_refusal_that_is_not_about_the_case_gets_its_own_advice(forms, tmp_path, path):
+    extra, words, advice, kind = KINDS[path]
+    home = tmp_path / "home"
+    if path == "captcha":  # the captcha form has no e-mail or order fields
+        text = shaped_flow(tmp_path / "flows", path, extra)
+        flow_file = tmp_path / "flows" / f"{text}.yaml"
+        lines = [
+            line for line in flow_file.read_text().splitlines() if "#id_email" not in line and "#id_order" not in line
+        ]
+        flow_file.write_text("\n".join(lines) + "\n")
+        flow_id = text
+    else:
+        flow_id = shaped_flow(tmp_path / "flows", path, extra)
+    env = {"ASSISTANT_FLOWS": str(tmp_path / "flows")}
+    case = case_for(tmp_path, flow_id)
+    done = file_it(flow_id, case, home, forms, env=env)
+    assert done.returncode == ExitStatus.REJECTED, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert line.startswith("error: rejected by the provider: ") and words in line and advice in line, line
+    assert "fix the case" not in line
+    [row] = submissions(home)
+    assert (row["status"], row["refusal"]) == ("rejected", kind)
+    assert manifest_of(home)["submission"]["refusal"] == kind
+    shown = json.loads(run_cli("cases", "show", "1", "--json", home=home).stdout)
+    assert "fix the case" not in shown["submissions"][0]["said"]

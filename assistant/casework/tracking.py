@@ -24,6 +24,17 @@ OUTCOMES: dict[Status, str] = {
 }
 
 
+# What to do after a rejection, by what it was about (evidence.RefusalKind's words).
+AFTER_REFUSAL: dict[str, str] = {
+    "fields": "fix the case and submit again",
+    "session": "log in again if the form is behind a login, then submit again",
+    "captcha": "submit again with --headed and type the CAPTCHA again",
+    "rate_limit": "wait, then submit again",
+    "not_found": "the flow may need updating (the form's address is gone)",
+    "other": "do what the provider's words ask, then submit again",
+}
+
+
 def outcome(sub: Submission) -> str:
     return OUTCOMES[sub.status]
 
@@ -39,7 +50,8 @@ def said(sub: Submission) -> str:
     if sub.status == "confirmed":
         return f"accepted: {sub.reference}"
     if sub.status == "rejected":
-        return f"rejected: {sub.last_error or 'no reason shown'}; nothing was filed, fix the case and submit again"
+        todo = AFTER_REFUSAL.get(sub.refusal or "fields", AFTER_REFUSAL["fields"])
+        return f"rejected: {sub.last_error or 'no reason shown'}; nothing was filed, {todo}"
     if sub.status == "pending":
         error = f" (last error: {sub.last_error})" if sub.last_error else ""
         return (

@@ -37,7 +37,7 @@ from assistant.run.settings import BrowserSettings, EvidenceSettings
 if TYPE_CHECKING:
     from assistant.language.case import Case
     from assistant.language.flow import Flow
-    from evidence import Action, Environment, EvidencePackage, FilingOutcome
+    from evidence import Action, Environment, EvidencePackage, FilingOutcome, RefusalKind
     from evidence.fit import Fitted
     from evidence.manifest import SubmittedForm
 
@@ -118,6 +118,7 @@ class Delivery:
 
     outcome: FilingOutcome  # the manifest's word for what happened at the provider
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown)
+    refusal: RefusalKind | None = None  # what a rejection was about
     dry_run: bool = False  # stopped before the irreversible act because the person asked to
     confirmation: str | None = None
     confirmation_url: str | None = None

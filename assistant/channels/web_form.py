@@ -143,6 +143,7 @@ class WebForm:
             delivery = Delivery(
                 outcome=self._outcome(result, journalled, error),
                 reason=result.reason,
+                refusal=result.refusal,
                 dry_run=settings.dry_run,
                 confirmation=result.confirmation,
                 confirmation_url=result.confirmation_url,
@@ -178,7 +179,9 @@ class WebForm:
         """The manifest's word for what happened, from what the runner saw after the click."""
         if result.confirmation:
             return FilingOutcome.CONFIRMED
-        if not journalled:  # stopped before the click: by choice, by another run, or broken
+        if not journalled:  # stopped before the click: by choice, by another run, refused, or broken
+            if isinstance(error, Rejected):  # a wizard's step the site refused: nothing was filed
+                return FilingOutcome.REJECTED
             stopped = error is None or isinstance(error, (Declined, AlreadySubmitted))
             return FilingOutcome.NOT_SUBMITTED if stopped else FilingOutcome.FAILED
         declined = isinstance(error, (Declined, AlreadySubmitted))

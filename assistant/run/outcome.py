@@ -26,6 +26,7 @@ page in the person's terms: the field's label and the site's message.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.run.netguard import GATE_MARK, NOT_CONNECTED
+from evidence import RefusalKind
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Request, Response, WebSocket
@@ -96,6 +98,9 @@ class SendWatch:
     silent_close: bool = False  # the document's answer is the gate's: the site closed without answering
     navigations: set[int] = field(default_factory=set)  # id(request) of the main frame's navigations
     unreached: dict[int, str] = field(default_factory=dict)  # id(request) → why the gate could not connect
+    answered: int | None = None  # the latest HTTP status the provider gave a request that could carry the form
+    retry_after: str | None = None  # its Retry-After, when it said to wait
+    posted: bool = False  # a request with a body (a POST, a PUT) went to an allowed host
     _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def start(self) -> SendWatch:
@@ -158,6 +163,8 @@ class SendWatch:
         if not self.allowed(request.url) or not self._carries_data(request):
             return
         self.sending[id(request)] = f"{request.method} {request.url}"
+        if request.method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            self.posted = True
         try:
             if request.is_navigation_request() and request.frame == self.page.main_frame:
                 self.navigations.add(id(request))
@@ -191,6 +198,10 @@ class SendWatch:
             if headers.get("x-gateway-error") == GATE_MARK:
                 self.unreached[id(request)] = headers.get("x-gateway-reason") or "could not connect"
                 return
+        if id(request) in self.sending:
+            self.answered = response.status
+            if response.status in (429, 503) and headers.get("retry-after"):
+                self.retry_after = headers["retry-after"].strip()[:40]
         try:
             main = request.is_navigation_request() and request.frame == self.page.main_frame
         except Exception:
@@ -400,6 +411,7 @@ class Why(StrEnum):
     CLOSED_SILENTLY = "the provider closed the connection without answering"
     SERVER_ERROR = "the provider's server answered 5xx"
     CLIENT_ERROR = "the provider answered 4xx with no form"
+    LOGIN_PAGE = "the answer is a login page: the session ended"
     TIME_UP_GUARD = "time is up, and the guard stopped something the page tried"
     TIME_UP_NOTHING_SENT = "time is up, and nothing left the browser"
     TIME_UP_NO_ANSWER = "time is up, and the answer has not come"
@@ -414,6 +426,7 @@ class Need(Enum):
     INVALID = "fields the browser or the site marks invalid"
     REFUSALS = "the site's refusal beside the form"
     PAGE_WORDS = "the error page's words"
+    LOGIN = "whether the answer is a login page (a password field the form did not have)"
 
 
 # A refusal counts once it has held for this long after the click (a form's script may mark a
@@ -445,6 +458,8 @@ class Look:
     previous: tuple[Refusal, ...] | None = None  # the refusals of the look before this one
     page_words: tuple[Refusal, ...] | None = None
     heading: str | None = None
+    login_shown: bool | None = None  # a password field is shown that the page before the click lacked
+    previous_login: bool = False  # the look before this one saw it too
 
 
 @dataclass(frozen=True)
@@ -507,6 +522,17 @@ def _shown(look: Look) -> Verdict | Need | None:
         return None
     if look.silent_close:
         return Verdict(AfterClick.UNKNOWN, Why.CLOSED_SILENTLY)
+    if look.status is None or look.status < 400:
+        # A site whose session ended answers the post with its login page: nothing was filed. It
+        # counts once it holds for two looks (the success check runs between them).
+        if look.login_shown is None:
+            return Need.LOGIN
+        if look.login_shown and look.previous_login:
+            if look.page_words is None:
+                return Need.PAGE_WORDS
+            words = look.page_words or (Refusal(None, look.heading or "a login page"),)
+            return Verdict(AfterClick.REJECTED, Why.LOGIN_PAGE, words)
+        return None
     if look.status is not None and look.status >= 500:
         return Verdict(AfterClick.UNKNOWN, Why.SERVER_ERROR)
     if _client_error(look.status):
@@ -525,3 +551,40 @@ def _time_up(look: Look) -> Verdict:
     if look.in_flight:
         return Verdict(AfterClick.UNKNOWN, Why.TIME_UP_NO_ANSWER)
     return Verdict(AfterClick.UNKNOWN, Why.TIME_UP_NOT_SUCCESS)
+
+
+# What a refusal is about, from the site's words (labels and messages) and its HTTP status.
+_RATE_WORDS = re.compile(
+    r"too many (requests|attempts|submissions)|rate.?limit|slow down|слишком (много|часто)|"
+    r"повторите (попытку )?(через|позже)|превышен",
+    re.I,
+)
+_CAPTCHA_WORDS = re.compile(
+    r"captcha|капч|not a robot|не робот|код с картинки|символы с картинки|security code|"
+    r"characters (shown|in the image)|проверочн\w* код|код (проверки|подтверждения с картинки)",
+    re.I,
+)
+_SESSION_WORDS = re.compile(
+    r"csrf|xsrf|session (has )?(expired|timed out|ended)|token (is )?(invalid|expired|missing|mismatch)|"
+    r"(log|sign) ?in again|please (log|sign) in|page (has )?expired|сесси\w* (истекл|устарел|заверш)|"
+    r"войдите|авторизуйтесь|срок действия (страницы|формы|сессии)",
+    re.I,
+)
+_SESSION_STATUSES = (401, 403, 419, 440)
+
+
+def refusal_kind(verdict: Verdict, status: int | None) -> RefusalKind:
+    """What a rejection is about, for the advice: the field to fix, the session to renew,
+    the CAPTCHA to type again, the wait, or the flow's address. Pure; tested on its table."""
+    words = " ".join(f"{r.label or ''} {r.message}" for r in verdict.refusals)
+    if status == 429 or _RATE_WORDS.search(words):
+        return RefusalKind.RATE_LIMIT
+    if _CAPTCHA_WORDS.search(words):
+        return RefusalKind.CAPTCHA
+    if verdict.why is Why.LOGIN_PAGE or status in _SESSION_STATUSES or _SESSION_WORDS.search(words):
+        return RefusalKind.SESSION
+    if verdict.why is Why.CLIENT_ERROR and status in (404, 405, 410):
+        return RefusalKind.NOT_FOUND
+    if verdict.why in (Why.FORM_WITH_ERROR, Why.BROWSER_REFUSED, Why.FLOW_SAYS_REJECTED):
+        return RefusalKind.FIELDS
+    return RefusalKind.OTHER

@@ -53,8 +53,9 @@ from assistant.run.outcome import (
     quote,
     read_declared,
     read_refusal,
+    refusal_kind,
 )
-from evidence import Action, EvidencePackage, inert
+from evidence import Action, EvidencePackage, RefusalKind, inert
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
@@ -189,6 +190,7 @@ class RunResult:
     confirmation_url: str | None = None
     outcome: AfterClick | None = None  # decided by assistant.run.outcome
     reason: str | None = None  # the provider's words (rejected), or what was seen (unknown, not_sent)
+    refusal: RefusalKind | None = None  # what a rejection was about
     sent: list[str] = field(default_factory=list)  # "METHOD URL" of what the click sent, first first
 
 
@@ -234,6 +236,11 @@ class Runner:
         self._shots = 0
         self._uploaded: list[Uploaded] = []
         self._seen: list[Refusal] | None = None  # the refusal read last time: one that holds still counts
+        self._login_seen = False  # the last look saw a login page: one that holds still counts
+        # The last step before the submit that sent the form's data (a wizard's "Next"), with the
+        # refusals on the page before it: a later step that fails may be the site refusing it.
+        self._posted: tuple[int, StepBase, set[str]] | None = None
+        self._password_before = False  # the page had a password field before the click
         self._unphotographed: list[Action] = []  # field actions the next picture shows
         self._progress: tuple[str, int] | None = None  # (label, count) while run_steps runs a list of its own
         self.guard = options.guard
@@ -331,6 +338,7 @@ class Runner:
                 # Before the click that cannot be undone: every file of the evidence so far is on disk.
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
+                self._password_before = self._password_shown()
                 self.hooks.before_submit()
                 if self.recorder is not None:
                     self.recorder.before_click(self.page, self._locate(step.args))
@@ -347,15 +355,64 @@ class Runner:
         return self.result
 
     def _run_step_trying(self, index: int, step: StepBase, *, photo_follows: bool) -> None:
-        """A step before the submit, tried again after a failure when --retries allows."""
+        """A step before the submit, tried again after a failure when --retries allows. A click
+        that posts (a wizard's "Next") is answered by the site: its refusal is read at once."""
         tries = self.options.retries + 1
         for attempt in range(1, tries + 1):
+            watch = None
+            if step.kind in ("click", "press"):
+                baseline = {r.message for r in read_refusal(self.page, None, browser=False)}
+                watch = SendWatch(self.page, lambda url: host_allowed(url, self.policy)).start()
             try:
                 self._run_step(index, step, after_submit=False, photo_follows=photo_follows, last_try=attempt == tries)
-                return
+                if watch is not None and watch.posted:  # it sent the form's data, not just opened a page
+                    self._posted = (index, step, baseline)
+                    self._refused_at_step(watch)
             except _TryAgain as again:
                 self.hooks.log(f"{again} (try {attempt}/{tries}); trying the step again")
                 self.page.wait_for_timeout(250 * attempt)
+                continue
+            finally:
+                if watch is not None:
+                    watch.stop()
+            return
+
+    # A refusal read right after a posting step counts once it holds still this long.
+    STEP_REFUSAL_SETTLE_MS = 300
+
+    def _refused_at_step(self, watch: SendWatch | None = None) -> None:
+        """After a step before the submit that sent the form's data (a wizard's "Next"): the
+        site's refusal on the page it answered with, if any, is a rejection at that step."""
+        if self._posted is None:
+            return
+        index, step, baseline = self._posted
+        if watch is not None:  # the answer first: a page cannot be read while its document loads
+            deadline = time.monotonic() + self._timeout_ms(step.args) / 1000
+            while watch.in_flight and time.monotonic() < deadline:
+                self.page.wait_for_timeout(50)
+            try:
+                self.page.wait_for_load_state("domcontentloaded", timeout=self._timeout_ms(step.args))
+            except Exception:
+                return
+
+        def fresh() -> list[Refusal]:
+            return [r for r in read_refusal(self.page, None, browser=False) if r.message not in baseline]
+
+        found = fresh()
+        # Words on the next step's page are not a refusal: only the step that came back counts.
+        if not found or not self._came_back(index):
+            return
+        self.page.wait_for_timeout(self.STEP_REFUSAL_SETTLE_MS)
+        if fresh() != found:
+            return
+        words = self._hide(quote(found))
+        self.result.outcome, self.result.reason = AfterClick.REJECTED, words
+        self.result.refusal = refusal_kind(Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, tuple(found)), None)
+        where = f"{self.flow.where(step)}: step {index + 1} ({self._hide(self._describe(step))})"
+        advice = self._advice(self.result.refusal, None, None)
+        raise Rejected(
+            f"rejected by the provider at {where}: {words} The form stopped at this step, before the submit. {advice}"
+        )
 
     def _photo_follows(self, index: int) -> bool:
         """Will a screenshot step right after (waits and checks aside) photograph this step's result
@@ -503,10 +560,12 @@ class Runner:
                 action.error += "; tried again"  # the evidence keeps the failed try, without its pictures
                 self.result.actions.append(action)
                 raise _TryAgain(failed) from None
-            action.files = self._save_failure(step, action.error)
+            action.files = self._save_failure(step, action.error, exc)
             if self.hung:
                 action.error = f"{self.hung}; {action.error}"
             self.result.actions.append(action)
+            if not after_submit and not blocked:
+                self._refused_at_step()  # the step failed because the site refused the one before it
             if blocked:
                 where = f"{self.flow.where(step)}: step {index + 1} ({description})"
                 failure = Blocked(self._blocked_text(where, blocked, after_submit), after_submit=after_submit)
@@ -537,19 +596,19 @@ class Runner:
         # Here, not at the top: a run imports Playwright's API only once its browser is starting.
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # The browser's own wording (its method names, its call log) stays in failure/error.txt.
         if isinstance(exc, PlaywrightTimeout):
             seconds = self._timeout_ms(step.args) / 1000
             if step.kind == "goto":  # no element is looked for: the page itself did not come
                 return (
-                    f"timed out after {seconds:g} s ({text}); the page did not finish loading: check that the "
-                    "site is up, or give the step a longer timeout"
+                    f"timed out after {seconds:g} s: the page did not finish loading; check that the site is up, "
+                    "or give the step a longer timeout"
                 )
             return (
-                f"timed out after {seconds:g} s ({text}); the element never appeared: compare the "
-                "selector with the page (failure/page.html in the evidence, or `assistant flow check`)"
+                f"timed out after {seconds:g} s: the element never appeared; compare the selector with the page "
+                "(failure/page.html in the evidence, or `assistant flow check`)"
             )
-        return text
+        return _plain(exc)
 
     def _check_host(self, step: StepBase) -> None:
         if self.guard is not None and self.guard.violation is not None:
@@ -646,7 +705,9 @@ class Runner:
         except Exception:  # not Chromium, or the page is gone: the captures below cope
             pass
 
-    def _save_failure(self, step: StepBase | None, error: str) -> list[str]:
+    def _save_failure(self, step: StepBase | None, error: str, detail: BaseException | None = None) -> list[str]:
+        """The failure's picture, page and words; `detail`: the browser's own error, whose text is
+        for a maintainer (kept in failure/error.txt), not for the person's message."""
         saved = []
         now = utcnow()
         where = self.flow.where(step) if step else self.flow.path
@@ -670,8 +731,10 @@ class Runner:
             saved.append("failure/page.html")
         except Exception:
             pass
-        text = f"{where}\n{self._hide(error)}\nurl: {self._url()}\n".encode()
-        self.package.add_bytes("failure/error.txt", text, "text/plain", role="failure", captured_at=now)
+        text = f"{where}\n{self._hide(error)}\nurl: {self._url()}\n"
+        if detail is not None:
+            text += f"\nthe browser's error:\n{self._hide(str(detail).strip())}\n"
+        self.package.add_bytes("failure/error.txt", text.encode(), "text/plain", role="failure", captured_at=now)
         saved.append("failure/error.txt")
         return saved
 
@@ -998,6 +1061,7 @@ class Runner:
                 declares_rejected=self.flow.rejected is not None,
                 time_up=time_up,
                 previous=tuple(self._seen) if self._seen else None,
+                previous_login=self._login_seen,
             ),
             watch,
         )
@@ -1009,6 +1073,8 @@ class Runner:
             verdict = decide(look)
         if look.refusals is not None:  # a refusal that holds still for two looks counts
             self._seen = list(look.refusals) or None
+        if look.login_shown is not None:
+            self._login_seen = look.login_shown
         if verdict is not None:
             self._tell(verdict, look, watch, line, what, timeout_ms)
 
@@ -1048,8 +1114,10 @@ class Runner:
             return replace(look, invalid=fresh(read_refusal(self.page, submit, browser=True)))
         if need is Need.REFUSALS:
             return replace(look, refusals=fresh(read_refusal(self.page, submit, browser=False)))
+        if need is Need.LOGIN:
+            return replace(look, login_shown=not self._password_before and self._password_shown())
         words = tuple(read_refusal(self.page, None, browser=False))
-        return replace(look, page_words=words, heading=None if words else self._heading())
+        return replace(look, page_words=words, heading=None if words else self._gist())
 
     def _tell(self, verdict: Verdict, look: Look, watch: SendWatch, line: int, what: str, timeout_ms: float) -> None:
         """Record the verdict and raise what the person is told."""
@@ -1059,8 +1127,9 @@ class Runner:
         if verdict.outcome is AfterClick.REJECTED:
             words = self._hide(quote(list(verdict.refusals)))
             result.reason = words
+            result.refusal = refusal_kind(verdict, look.status or watch.answered)
             who = "rejected by the provider" if verdict.sent else "not sent: the form refused it in the browser"
-            raise Rejected(f"{who}: {words} Nothing was filed; fix the case and submit again.")
+            raise Rejected(f"{who}: {words} {self._advice(result.refusal, look.status, watch.retry_after)}")
         stopped = look.stopped
         if why is Why.GUARD_STOPPED_IT:
             result.reason = (
@@ -1105,10 +1174,69 @@ class Runner:
         }[why]
         raise OutcomeUnknown(f"sent, but not confirmed: {result.reason}")
 
-    def _heading(self) -> str | None:
+    def _advice(self, kind: RefusalKind, status: int | None, retry_after: str | None) -> str:
+        """What the person does about a rejection of this kind."""
+        flow = self.flow.id
+        if kind is RefusalKind.SESSION:
+            again = (
+                f"log in again (`assistant login {flow}`), then submit again"
+                if self.flow.requires_login
+                else "submit again: a fresh form brings a fresh token"
+            )
+            return f"Nothing was filed: the site no longer accepts this session or the form's security token; {again}."
+        if kind is RefusalKind.CAPTCHA:
+            return (
+                "Nothing was filed: the CAPTCHA answer was not accepted; submit again with --headed and type it again."
+            )
+        if kind is RefusalKind.RATE_LIMIT:
+            wait = f" (Retry-After: {retry_after})" if retry_after else ""
+            return f"Nothing was filed: the site asks you to wait{wait}; submit again later."
+        if kind is RefusalKind.NOT_FOUND:
+            return (
+                f"Nothing was filed: the form posted to an address the site does not have (HTTP {status}); "
+                f"the flow may need updating (`assistant flow check {flow}`)."
+            )
+        if kind is RefusalKind.OTHER:
+            return "Nothing was filed; do what the provider's words ask, then submit again."
+        return "Nothing was filed; fix the case and submit again."
+
+    def _came_back(self, index: int) -> bool:
+        """Is the page showing again a field filled right before step `index` (its form came back)?"""
+        steps = self.flow.steps
+        for before in range(index - 1, -1, -1):
+            step = steps[before]
+            if step.kind not in (*FIELD_ACTIONS, *QUIET_STEPS, "screenshot"):
+                break
+            if step.kind in FIELD_ACTIONS:
+                try:
+                    if self._locate(step.args).first.is_visible():
+                        return True
+                except Exception:  # mid-navigation, or a selector of another page
+                    continue
+        return False
+
+    def _password_shown(self) -> bool:
+        """Does the page show a password field (a login form)?"""
         try:
-            heading = self.page.locator("h1").first
-            return " ".join(heading.inner_text(timeout=500).split()) if heading.count() else self._title()
+            return self.page.locator("input[type=password]").filter(visible=True).count() > 0
+        except Exception:  # mid-navigation: the next look will tell
+            return False
+
+    _GIST = """() => {
+      const clean = (t) => (t || '').replace(/\\s+/g, ' ').trim();
+      const h1 = document.querySelector('h1');
+      const heading = clean(h1 && h1.innerText);
+      const para = [...document.querySelectorAll('p, pre, .error')]
+        .filter((el) => !(h1 && el.contains(h1)))
+        .map((el) => clean(el.innerText)).find((t) => t && t !== heading) || '';
+      return [heading || clean(document.title), para].filter(Boolean).join(': ').slice(0, 300);
+    }"""
+
+    def _gist(self) -> str | None:
+        """An error page in a line: its heading and its first words (Django's 403 page: "Forbidden
+        (403): CSRF verification failed. Request aborted.")."""
+        try:
+            return str(self.page.evaluate(self._GIST)) or self._title()
         except Exception:
             return self._title()
 

@@ -49,7 +49,7 @@ LOCATE_JS = r"""
   }
   const proof = sentences.find((s) => s.length >= 6 && s.length <= 120 && !s.includes(number)
     && !/\d{3,}/.test(s) && !avoid.some((a) => a && s.toLowerCase().includes(a.toLowerCase())));
-  return { selector, text, proof: proof || null, found: !!host };
+  return { selector, text, proof: proof || null, found: !!host, body: clean((document.body || {}).innerText) };
 }
 """
 
@@ -204,10 +204,20 @@ def capture(
         success = {"selector": found["selector"]}
     else:
         success = {"url": _glob(address, number)}
-    if found["selector"]:
-        confirmation = {"selector": found["selector"], "regex": _regex_in(found["text"] or "", number)}
+    if found["found"]:
+        # On the page: its own element when one names it uniquely, else the page's text with the
+        # words before the number. Never the address for a number the address does not hold.
+        selector = found["selector"] or "body"
+        text = found["text"] if found["selector"] else found["body"]
+        confirmation = {"selector": selector, "regex": _regex_in(text or "", number)}
     else:
         confirmation = {"from": "url", "regex": _regex_in(address, number)}
+    read = _read_rule(page.html, address, confirmation, browser_path, home)
+    if read != number:
+        raise InputError(
+            f"--confirmation: the rule learned from the page ({confirmation}) reads {read!r} there, not {number!r}; "
+            "nothing was written. Write the flow's confirmation: by hand (see docs/flows.md)"
+        )
     written = [site / "done.html"]
     (site / "done.html").write_text(template, encoding="utf-8")
     shape = number_shape(number)
@@ -218,9 +228,10 @@ def capture(
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta["number"] = {"prefix": number[: digits.start()], "digits": len(digits.group(1))}
         parts = urlsplit(address)
-        if in_address and parts.path:
+        if parts.path:
+            # The replica's done page at the real address: the number in it only when it is there.
             where = parts.path + (f"?{parts.query}" if parts.query else "")
-            meta["done"] = where.replace(number, "{number}")
+            meta["done"] = where.replace(number, "{number}") if in_address else where
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written.append(meta_path)
     else:
@@ -239,7 +250,8 @@ def _glob(address: str, number: str) -> str:
     return "**" + (parts.path + (f"?{parts.query}" if parts.query else "")).replace(number, "*")
 
 
-def _locate(html: str, number: str, avoid: list[str], browser_path: str | None, home: Path) -> dict[str, Any]:
+def _in_page(html: str, browser_path: str | None, home: Path, script: str, arg: Any) -> Any:
+    """`script` run on the saved page, in a browser with scripts off and the network closed."""
     from assistant.run import browser as browsers
     from assistant.run.scratch import run_folder
 
@@ -248,9 +260,33 @@ def _locate(html: str, number: str, avoid: list[str], browser_path: str | None, 
         context.route("**/*", lambda route: route.abort())  # the saved page may name the real site's files
         page = context.new_page()
         page.set_content(html, wait_until="domcontentloaded")
-        result: dict[str, Any] = page.evaluate(LOCATE_JS, [number, avoid])
+        result = page.evaluate(script, arg)
         context.close()
     return result
+
+
+def _locate(html: str, number: str, avoid: list[str], browser_path: str | None, home: Path) -> dict[str, Any]:
+    result: dict[str, Any] = _in_page(html, browser_path, home, LOCATE_JS, [number, avoid])
+    return result
+
+
+READ_JS = r"""
+(selector) => { const el = document.querySelector(selector); return el ? el.innerText : null; }
+"""
+
+
+def _read_rule(html: str, address: str, rule: dict[str, str], browser_path: str | None, home: Path) -> str | None:
+    """What the learned rule reads on the page it was learned from, as the runner would read it."""
+    if rule.get("from") == "url":
+        raw: str | None = address
+    else:
+        raw = _in_page(html, browser_path, home, READ_JS, rule["selector"])
+    if raw is None:
+        return None
+    found = re.search(rule["regex"], raw)
+    if not found:
+        return None
+    return (found.group(1) if found.groups() else found.group(0)).strip()
 
 
 def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, today: date) -> None:

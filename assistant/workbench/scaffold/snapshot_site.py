@@ -23,7 +23,10 @@ META = json.loads((Path(__file__).parent / "fields.json").read_text(encoding="ut
 FIELDS = [f for f in META["fields"] if f["name"] and f["type"] not in ("hidden", "submit", "button", "reset")]
 REQUIRED = [f for f in FIELDS if f["required"] and f["type"] not in ("file", "radio")]
 NUMBER = META.get("number", {"prefix": "REQ-", "digits": 6})
-DONE = META.get("done", "/replica-done/{number}")  # where the confirmation page is; {number} is the number
+# Where the confirmation page is; {number} is the number. A real site that keeps the number out of
+# the address is copied too: its done page finds the number in a cookie, so a flow that reads the
+# number from the address fails here as it would there.
+DONE = META.get("done", "/replica-done/{number}")
 DONE_PATH = urlsplit(DONE).path
 # The number in the address's path, or in one of its query parameters (?ticket={number}).
 QUERY_KEY = next((k for k, v in parse_qsl(urlsplit(DONE).query) if v == "{number}"), None)
@@ -75,12 +78,19 @@ def send(request):
         errors = Markup(f'<ul class="{escape(META.get("error_class", "form-errors"))}" role="alert">{items}</ul>')
         return site.page("form.html", status=422, title="Replica of " + META["url"], errors=errors)
     number = site.record(request, prefix=NUMBER["prefix"], digits=NUMBER["digits"])
-    return site.redirect(DONE.replace("{number}", number))
+    answer = site.redirect(DONE.replace("{number}", number))
+    if "{number}" not in DONE:
+        answer.cookies.append(f"replica_number={number}; Path=/; HttpOnly")
+    return answer
 
 
 @site.get(re.escape(DONE_PATH).replace(re.escape("{number}"), r"(?P<number>[^/]+)"))
 def done(request):
-    number = request.params.get("number") or request.query.get(QUERY_KEY or "number", "")
+    number = (
+        request.params.get("number")
+        or request.query.get(QUERY_KEY or "number", "")
+        or request.cookies.get("replica_number", "")
+    )
     if site.lookup(number) is None:
         return site.page_text("Not found", "<h1>No such request</h1>", status=404)
     return site.page("done.html", number=number)

@@ -3,13 +3,19 @@
 /thanks  a contact form whose answer is a thank-you page with no request number
          ("we will contact you within two working days"), as many form builders give.
 /down    the same form posting to ?scheme=S&port=P on 127.0.0.1: a server that is down at the click.
+/wizard  two steps: the order number ("Далее" posts it; a bad one is refused on step 1), then
+         the topic and the message; answers a ticket number WZ-000001, … on the final submit.
+/expired a form whose post is refused as Django refuses an expired CSRF token (403 page).
+/session a form whose post is answered with the login page: the session ended.
+/captcha a form with an image CAPTCHA whose answer is wrong: the form again, the error beside it.
+/busy    a form whose post is answered 429 Too Many Requests, Retry-After: 120.
 
 Each accepts an order number like HX-2026-0042 and keeps what it received (site.received).
 """
 
 import re
 
-from assistant.sites.replica import Markup, Site
+from assistant.sites.replica import Markup, Response, Site
 
 site = Site(__file__, title="Real forms")
 ORDER = re.compile(r"^[A-Z]{2}-\d{4}-\d{4}$")
@@ -42,3 +48,89 @@ def thanks_done(request):
 def down_form(request):
     scheme, port = request.query["scheme"], int(request.query["port"])
     return site.page("contact.html", action=f"{scheme}://127.0.0.1:{port}/send", errors="", order="")
+
+
+def _done(number):
+    return site.page_text("Thanks", f'<h1>Thank you! Your ticket number is <b id="ticket">{number}</b></h1>')
+
+
+@site.get("/wizard")
+def wizard_start(request):
+    return site.page("wizard1.html", errors="", order="")
+
+
+@site.post("/wizard/1")
+def wizard_first(request):
+    order = request.value("order")
+    if not ORDER.match(order):
+        errors = Markup('<ul class="errorlist"><li>Enter a valid order number, like HX-2026-0042.</li></ul>')
+        return site.page("wizard1.html", errors=errors, order=order)  # HTTP 200, step 1 again
+    return site.page("wizard2.html", order=order)
+
+
+@site.post("/wizard/2")
+def wizard_second(request):
+    return _done(site.record(request, prefix="WZ-"))
+
+
+def _form(action):
+    return site.page("contact.html", action=action, errors="", order="")
+
+
+@site.get("/expired")
+def expired_form(request):
+    return _form("/expired")
+
+
+@site.post("/expired")
+def expired_send(request):
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head><body>'
+        '<div id="summary"><h1>Forbidden <span>(403)</span></h1><p>CSRF verification failed. Request aborted.</p>'
+        "</div></body></html>"
+    )
+    return Response(403, body.encode())
+
+
+@site.get("/session")
+def session_form(request):
+    return _form("/session")
+
+
+@site.post("/session")
+def session_send(request):
+    return site.redirect("/login?next=/session")
+
+
+@site.get("/login")
+def login_page(request):
+    return site.page_text(
+        "Вход",
+        '<h1>Вход</h1><p>Сессия истекла. Войдите снова.</p><form method="post" action="/login">'
+        '<label>Логин <input name="username"></label><label>Пароль <input type="password" name="password"></label>'
+        '<button type="submit">Войти</button></form>',
+    )
+
+
+@site.get("/captcha")
+def captcha_form(request):
+    return site.page("captcha.html", errors="")
+
+
+@site.post("/captcha")
+def captcha_send(request):
+    errors = Markup('<ul class="errorlist"><li>Неверный код с картинки.</li></ul>')
+    return site.page("captcha.html", errors=errors)  # nobody types it right in a test
+
+
+@site.get("/busy")
+def busy_form(request):
+    return _form("/busy")
+
+
+@site.post("/busy")
+def busy_send(request):
+    body = "<h1>Слишком много запросов</h1><p>Повторите через 2 минуты.</p>"
+    page = site.page_text("429", body, status=429)
+    page.headers["Retry-After"] = "120"
+    return page
