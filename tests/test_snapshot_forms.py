@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_co
         [received] = server.received
     number = received.number
     assert (tmp_path / "ev" / "manifest.json").is_file(), done.stderr
+    drafted = flow.read_text()
     received_at = json.loads((tmp_path / "ev" / "manifest.json").read_text())["submission"]["confirmation_url"] or ""
     pages = json.loads((tmp_path / "ev" / "manifest.json").read_text())["files"]
     received_at = received_at or next(
@@ -138,6 +140,14 @@ def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_co
         home=home,
     )
     assert done.returncode == 0, done.stderr
+    # Only the lines it sets change: the rest of the file is the maintainer's, as they wrote it.
+    changed = [
+        line[1:].strip()
+        for line in difflib.unified_diff(drafted.splitlines(), flow.read_text().splitlines(), n=0, lineterm="")
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    ours = ("success:", "confirmation:", "text:", "selector:", "regex:", "from:", "url:", "verified_confirmation:")
+    assert changed and all(line.startswith(ours) for line in changed), changed
     page = (tmp_path / "sites" / name / "done.html").read_text()
     assert "$number" in page and number not in page
     assert "Boris" not in page and "boris@real.example" not in page

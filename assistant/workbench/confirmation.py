@@ -290,28 +290,54 @@ def _read_rule(html: str, address: str, rule: dict[str, str], browser_path: str 
 
 
 def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, today: date) -> None:
-    """Set the blocks in the flow file, keeping its comments and layout elsewhere."""
+    """Set the blocks in the flow file, and change no other line: its comments, quoting and
+    layout are the maintainer's. ruamel finds where each block is; the lines are edited as text."""
 
     from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
 
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    # `verified_live: null` stays written as the guide shows it, not as an empty value.
-    yaml.representer.add_representer(
-        type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", "null")
-    )
-    data = yaml.load(path.read_text(encoding="utf-8"))
-    data["success"] = CommentedMap(success)
-    data["confirmation"] = CommentedMap(confirmation)
-    data["test"]["confirmation"] = shape
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    data = YAML(typ="rt").load(text)
+    starts = sorted(data.lc.key(k)[0] for k in data)
+
+    def span(key: str) -> tuple[int, int]:
+        """The lines of a top-level key's block; the blank lines and the comments at the margin
+        after it (they are about the next block) left out."""
+        start = data.lc.key(key)[0]
+        end = next((s for s in starts if s > start), len(lines))
+        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+            end -= 1
+        return start, end
+
+    def block(key: str, value: Any) -> list[str]:
+        out = StringIO()
+        writer = YAML(typ="rt")
+        writer.width = 4096
+        writer.dump({key: value}, out)
+        return out.getvalue().splitlines(keepends=True)
+
+    edits: list[tuple[int, int, list[str]]] = []  # (first line, line after, new lines)
+    for key, value in (("success", success), ("confirmation", confirmation)):
+        if key in data:
+            edits.append((*span(key), block(key, value)))
+        else:
+            edits.append((len(lines), len(lines), block(key, value)))
+    quoted = "'" + shape.replace("'", "''") + "'"
+    test = data.get("test")
+    if test is not None and "confirmation" in test:
+        line, column = test.lc.key("confirmation")
+        edits.append((line, line + 1, [" " * column + f"confirmation: {quoted}\n"]))
+    elif test is not None:
+        end = span("test")[1]
+        edits.append((end, end, ["  confirmation: " + quoted + "\n"]))
+    stamp = [f"verified_confirmation: {today.isoformat()}\n"]
     if "verified_confirmation" in data:
-        data["verified_confirmation"] = today
+        edits.append((*span("verified_confirmation"), stamp))
     else:
-        data.insert(
-            list(data).index("verified_live") + 1 if "verified_live" in data else 0, "verified_confirmation", today
-        )
-    out = StringIO()
-    yaml.dump(data, out)
-    path.write_text(out.getvalue(), encoding="utf-8")
+        after = span("verified_live")[1] if "verified_live" in data else 0
+        edits.append((after, after, stamp))
+    for first, after, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        lines[first:after] = new
+    path.write_text("".join(lines), encoding="utf-8")
