@@ -258,3 +258,44 @@ def test_confirmation_capture_refuses_what_it_cannot_use_in_one_line(tmp_path):
     assert done.returncode == 2 and "pass --number" in done.stderr, done.stderr
     done = run_cli("flow", "snapshot", "../up", "--confirmation", str(empty), *places(tmp_path), home=home)
     assert done.returncode == 2 and "NAME" in done.stderr
+
+
+def test_a_captcha_a_number_field_and_a_back_button_are_drafted_as_a_person_would(tmp_path):
+    flow = snapshot("captcha-number", tmp_path)
+    text = flow.read_text()
+    loaded = load_flow(flow)
+    steps = {(s.kind, getattr(s.args, "selector", None)): s for s in loaded.steps}
+    # The CAPTCHA is the person's: never filled by the flow, a pause for them instead.
+    assert ("fill", "#f-code") not in steps and any(s.kind == "pause_for_human" for s in loaded.steps)
+    assert loaded.test is not None and [s.kind for s in loaded.test.human_steps] == ["fill"]
+    # A number field gets digits, not "HX-2026-0042".
+    assert steps[("fill", "#f-order")].args.value == "{{ case.order_id | digits }}"
+    # The send button, not "Назад", and a selector only it matches.
+    submit = loaded.steps[-1].args.selector
+    assert "Отправить" in submit and "[type=submit]" not in submit, submit
+    assert "image CAPTCHA" in text
+
+
+def test_a_login_page_captured_instead_of_the_form_is_said_so(tmp_path):
+    from assistant.sites.replica import ReplicaServer as Server
+
+    site = load_site(Path(__file__).parent / "sites" / "realforms")
+    with Server(site) as server:
+        done = run_cli(
+            "flow",
+            "snapshot",
+            f"{server.url}/account/contact",
+            "behind-login",
+            *places(tmp_path),
+            home=tmp_path / "home",
+        )
+    assert done.returncode == 0, done.stderr
+    assert "warning: the form captured has a password field: it looks like a login form" in done.stderr
+    assert f"(it opened {server.url}/login?next=/account/contact" in done.stderr and "--session" in done.stderr
+    text = (tmp_path / "flows" / "behind-login.yaml").read_text()
+    assert "password" not in text.split("steps:")[1].split("success:")[0].replace("a password field", "")
+
+
+def test_snapshot_with_a_session_no_one_saved_says_how_to_make_one(tmp_path):
+    done = run_cli("flow", "snapshot", "http://127.0.0.1:9/x", "x", "--session", "demo", home=tmp_path / "home")
+    assert done.returncode == 2 and "assistant login demo" in done.stderr, done.stderr

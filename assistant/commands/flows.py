@@ -259,6 +259,12 @@ def new(name: str, flows_dir: str | None, sites_dir: str | None, force: bool) ->
     help="Instead: take the real confirmation page from the evidence of one real submission.",
 )
 @click.option("--number", metavar="N", help="With --confirmation: the request number the page showed.")
+@click.option(
+    "--session",
+    "session_flow",
+    metavar="FLOW",
+    help="Open the page logged in, with the session `assistant login FLOW` saved (a form behind a login).",
+)
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
 @click.option("--timeout", type=seconds(1), default=30, show_default=True, metavar="SECONDS")
 @place_options
@@ -272,6 +278,7 @@ def snapshot(
     form_selector: str | None,
     evidence_dir: str | None,
     number: str | None,
+    session_flow: str | None,
     browser_path: str | None,
     timeout: float,
     flows_dir: str | None,
@@ -326,6 +333,13 @@ def snapshot(
         raise InputError("--number goes with --confirmation")
     from assistant.workbench.authoring import snapshot as take
 
+    state = None
+    if session_flow is not None:
+        from assistant.language.flow import find_flow, load_flow
+        from assistant.run import login as sessions
+
+        state = sessions.load(Path(obj.home), load_flow(find_flow(session_flow)))["state"]
+
     for path in take(
         url,
         name,
@@ -335,6 +349,7 @@ def snapshot(
         browser_path=browser_path,
         timeout=timeout,
         home=Path(obj.home),
+        storage_state=state,
         log=info,
     ):
         click.echo(f"wrote {path}")

@@ -64,6 +64,8 @@ FILTERS: dict[str, Callable[[Any, str | None], Any]] = {
     "lower": lambda v, a: str(v).lower(),
     "trim": lambda v, a: str(v).strip(),
     "string": lambda v, a: "" if v is None else str(v),
+    # An order number or a phone for a field that takes digits only (<input type=number>).
+    "digits": lambda v, a: re.sub(r"\D", "", "" if v is None else str(v)),
 }
 
 

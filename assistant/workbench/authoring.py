@@ -153,6 +153,31 @@ def _form_selector(page, form) -> str:
     return f"form >> nth={index}"
 
 
+def _submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:
+    """A selector for the form's submit button that matches it and nothing else on the page."""
+    if not button:
+        return None
+    inside = f"{form_css} >> " if ">>" in form_css else f"{form_css} "
+    candidates = []
+    if button["id"] and re.fullmatch(r"[A-Za-z][\w-]*", button["id"]):
+        candidates.append(f"#{button['id']}")
+    if button["name"] and re.fullmatch(r"[\w\[\]-]+", button["name"]):
+        candidates.append(f"{inside}{button['tag']}[name='{button['name']}']")
+    candidates.append(f"{inside}[type=submit]")
+    text = button["text"] or button["value"]
+    if text and '"' not in text and button["tag"] == "button":
+        candidates.append(f'{inside}button:has-text("{text}")')
+    elif text and '"' not in text:
+        candidates.append(f'{inside}input[value="{text}"]')
+    for candidate in candidates:
+        try:
+            if page.locator(candidate).count() == 1:
+                return candidate
+        except Exception:  # a selector this page cannot parse: the next one
+            continue
+    return None
+
+
 def snapshot(
     url: str,
     name: str,
@@ -163,11 +188,13 @@ def snapshot(
     browser_path: str | None = None,
     timeout: float = 30,
     home: Path | None = None,
+    storage_state: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda m: None,
 ) -> list[Path]:
     """Save a page's form as the start of a replica, and draft a flow for it if there is none.
 
-    The browser's temporary files go to a run folder in `home` (removed after), as for a submission."""
+    `storage_state`: a session saved by `assistant login`, for a form behind a login. The
+    browser's temporary files go to a run folder in `home` (removed after), as for a submission."""
 
     from assistant.run import browser as browsers
 
@@ -200,7 +227,10 @@ def snapshot(
     ):
         try:
             guard.start_gate_if_local(choice)
-            context = browser.new_context(**guard.context_options())
+            options = guard.context_options()
+            if storage_state is not None:
+                options["storage_state"] = storage_state
+            context = browser.new_context(**options)
             guard.install(context)
             page = context.new_page()
             log(f"opening {url} …")
@@ -209,6 +239,8 @@ def snapshot(
             form = _pick_form(page, form_selector)
             css = form_selector or _form_selector(page, form)
             fields = form.evaluate(drafting.FIELDS_JS)
+            captcha = form.evaluate(drafting.CAPTCHA_JS)
+            submit = _submit_selector(page, css, form.evaluate(drafting.SUBMIT_JS))
             form_html = form.evaluate("(f) => f.outerHTML")
             original = page.content()
             title = page.title()
@@ -236,7 +268,15 @@ def snapshot(
     if flow_path.exists() and not force:
         log(f"{flow_path} exists; left as it is (the fields are in {site / 'fields.json'})")
         return written
-    drafted = drafting.draft(fields, css, path)
+    drafted = drafting.draft(fields, css, path, submit=submit, captcha=captcha)
+    if drafted.login_form:
+        moved = f" (it opened {final}, not {url}: the site sent the browser to its login)" if final != url else ""
+        log(
+            f"warning: the form captured has a password field: it looks like a login form{moved}. If the support "
+            "form is behind a login, log in once with `assistant login FLOW` and snapshot again with --session FLOW"
+        )
+    if drafted.captcha:
+        log(f"note: {drafted.captcha} on the form: the draft pauses for a person there (submit with --headed)")
     categories = drafted.categories
     case = places.case(name)
     first = next(iter(categories), "general")
@@ -343,6 +383,11 @@ def drafted_flow(
     doc["rejected"]["selector"] = DoubleQuotedScalarString(rejected)
     doc["test"]["replica"] = replica
     doc["test"]["case"] = case
+    if drafted.human_steps:
+        doc["test"]["human_steps"] = CommentedSeq(
+            CommentedMap({kind: _flow_map(**args)}) for step in drafted.human_steps for kind, args in step.items()
+        )
+        doc["test"].yaml_add_eol_comment("what flow test does at pause_for_human, on the replica", "human_steps")
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()

@@ -43,6 +43,43 @@ TOPIC_WORDS_RU = ("тема", "категор", "вопрос", "тип", "пр�
 # A date or time is the incident's only when the label says so: "Due on" or a birth date is not.
 INCIDENT_WORDS = ("incident", "happen", "occur", "problem", "issue", "when did", "event", "noticed")
 INCIDENT_WORDS_RU = ("инцидент", "происш", "произош", "случил", "возник", "проблем", "неполад", "сбо")
+# A field a person types a CAPTCHA into: a flow never fills it; it pauses for the person.
+CAPTCHA_FIELD = re.compile(
+    r"captcha|капч|код с картинки|символы с картинки|проверочн|security code|verification code|anti-?spam",
+    re.I,
+)
+# The page's CAPTCHA widget, if any (run on the form): the common ones, then an image with a text box.
+CAPTCHA_JS = r"""
+(form) => {
+  const doc = form.ownerDocument;
+  const has = (sel) => !!doc.querySelector(sel);
+  if (has('.g-recaptcha, iframe[src*="recaptcha"], script[src*="recaptcha"]')) return 'reCAPTCHA';
+  if (has('.h-captcha, iframe[src*="hcaptcha"], script[src*="hcaptcha"]')) return 'hCaptcha';
+  if (has('.smart-captcha, iframe[src*="smartcaptcha"], script[src*="captcha-api.yandex"]')) return 'Yandex SmartCaptcha';
+  if (has('.cf-turnstile, script[src*="challenges.cloudflare.com/turnstile"]')) return 'Cloudflare Turnstile';
+  const image = [...form.querySelectorAll('img')].find((i) =>
+    /captcha|капч/i.test([i.src, i.alt, i.id, i.className].join(' ')));
+  return image ? 'an image CAPTCHA' : null;
+}
+"""
+# The form's own submit button: the last one that does not go back, cancel or reset, with a
+# selector only it matches on the page (a wizard's last step has "Back" beside "Send").
+SUBMIT_JS = r"""
+(form) => {
+  const doc = form.ownerDocument;
+  const inside = [...form.querySelectorAll('button, input[type=submit], input[type=image]')];
+  const outside = form.id ? [...doc.querySelectorAll(`[form="${CSS.escape(form.id)}"]`)] : [];
+  const submits = [...inside, ...outside].filter((b) =>
+    b.tagName === 'INPUT' || !b.getAttribute('type') || b.getAttribute('type').toLowerCase() === 'submit');
+  const back = /назад|back|previous|prev|отмен|cancel|reset|сброс|очист|clear/i;
+  const words = (b) => (b.innerText || b.value || b.getAttribute('aria-label') || '').trim();
+  const chosen = submits.filter((b) => !back.test(words(b) + ' ' + (b.name || '') + ' ' + (b.id || ''))).pop()
+    || submits.pop();
+  if (!chosen) return null;
+  return {id: chosen.id || '', name: chosen.getAttribute('name') || '', text: words(chosen).replace(/\s+/g, ' '),
+          tag: chosen.tagName.toLowerCase(), value: chosen.getAttribute('value') || ''};
+}
+"""
 CONSENT_WORDS = ("consent", "agree", "accept", "gdpr", "privacy", "terms", "соглас", "персональн", "политик")
 
 # Russian letters in category keys: keys are what a case's `category:` says, so they stay typeable.
@@ -145,6 +182,9 @@ class Draft:
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
     todo: list[str] = field(default_factory=list)  # fields left out, by label
     submit: str = ""
+    login_form: bool = False  # it has a password field: the page may be a login, not the support form
+    captcha: str | None = None  # the CAPTCHA a person solves at pause_for_human
+    human_steps: list[dict[str, Any]] = field(default_factory=list)  # what `flow test` does for them
 
 
 def _selector(field_: dict[str, Any], form_selector: str) -> str:
@@ -179,9 +219,17 @@ def _topic_score(field_: dict[str, Any]) -> int:
     return 2 if _has(words, TOPIC_WORDS + TOPIC_WORDS_RU) else 0
 
 
-def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Draft:
-    """The steps for the form's fields, the categories and the submit selector."""
-    out = Draft()
+def draft(
+    fields: list[dict[str, Any]],
+    form_selector: str,
+    url_path: str,
+    *,
+    submit: str | None = None,
+    captcha: str | None = None,
+) -> Draft:
+    """The steps for the form's fields, the categories and the submit selector (`submit`: one
+    the page was checked to match once; `captcha`: the page's CAPTCHA widget, if any)."""
+    out = Draft(captcha=captcha)
     lines = out.steps
 
     def step(kind: str, args: Any, comment: str | None = None) -> None:
@@ -264,6 +312,23 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 out.todo.append(what)
         elif kind == "file":
             step("upload", {"selector": sel, "files": "{{ attachments }}"}, about)
+        elif kind == "password":
+            out.login_form = True
+            note(f"{what[:50]}: a password field; a flow never fills one (a form behind a login: requires_login)")
+        elif CAPTCHA_FIELD.search(_words(f)):
+            out.captcha = out.captcha or "a CAPTCHA typed from a picture"
+            out.human_steps.append({"fill": {"selector": sel, "value": "replica"}})
+            note(f"{what[:50]}: the CAPTCHA; the person types it at pause_for_human (run with --headed)")
+        elif kind == "number":
+            guess = value_for(f)
+            if guess is not None and ("order_id" in guess[0] or "phone" in guess[0]):
+                value = guess[0].replace(' | default("")', "").replace(" }}", " | digits }}")
+                step("fill", {"selector": sel, "value": value}, f"{guess[1]}, digits only: the field takes numbers")
+            elif f["required"]:
+                comment = "TODO: required, takes a number; what goes here?" + (f" {about}" if about else "")
+                step("fill", {"selector": sel, "value": "1"}, comment)
+            else:
+                out.todo.append(what)
         else:
             guess = value_for(f)
             if guess is not None:
@@ -278,8 +343,16 @@ def draft(fields: list[dict[str, Any]], form_selector: str, url_path: str) -> Dr
                 out.todo.append(what)
     if out.todo:
         note("TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
+    if out.captcha:
+        step(
+            "pause_for_human",
+            "Solve the CAPTCHA in the browser window, then press Enter here",
+            f"{out.captcha}: a person solves it (assistant submit --headed)",
+        )
+        if not out.human_steps:  # a widget the replica does not have: nothing to do there
+            out.human_steps.append({"wait_for": {"selector": form_selector}})
     step("screenshot", "filled-form")
-    step("submit", out.submit or form_selector + " [type=submit]")
+    step("submit", submit or out.submit or form_selector + " [type=submit]")
     return out
 
 

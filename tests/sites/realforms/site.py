@@ -9,6 +9,7 @@
 /session a form whose post is answered with the login page: the session ended.
 /captcha a form with an image CAPTCHA whose answer is wrong: the form again, the error beside it.
 /busy    a form whose post is answered 429 Too Many Requests, Retry-After: 120.
+/account/contact  a page behind a login: without a session it sends the browser to /login.
 
 Each accepts an order number like HX-2026-0042 and keeps what it received (site.received).
 """
@@ -134,3 +135,8 @@ def busy_send(request):
     page = site.page_text("429", body, status=429)
     page.headers["Retry-After"] = "120"
     return page
+
+
+@site.get("/account/contact")
+def behind_login(request):
+    return site.redirect("/login?next=/account/contact")
