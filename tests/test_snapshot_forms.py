@@ -299,3 +299,31 @@ def test_a_login_page_captured_instead_of_the_form_is_said_so(tmp_path):
 def test_snapshot_with_a_session_no_one_saved_says_how_to_make_one(tmp_path):
     done = run_cli("flow", "snapshot", "http://127.0.0.1:9/x", "x", "--session", "demo", home=tmp_path / "home")
     assert done.returncode == 2 and "assistant login demo" in done.stderr, done.stderr
+
+
+def test_a_real_thank_you_page_with_no_number_becomes_confirmation_none(tmp_path):
+    """A real form whose thank-you page gives no number: learned as `confirmation: none`, and
+    the flow test then expects the request accepted with no number."""
+    name, home = "thanks-no-number", tmp_path / "home"
+    with real_site(name) as server:
+        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp_path), home=home)
+        assert done.returncode == 0, done.stderr
+        flow = tmp_path / "flows" / f"{name}.yaml"
+        sample = flow.parent / "samples" / f"{name}-case.yaml"
+        real = sample.with_name("real-case.yaml")
+        real.write_text(sample.read_text().replace("Anna Petrova", "Boris Realman"))
+        run_cli("submit", str(flow), "--case", str(real), "--yes", "--timeout", "3", "--out", str(tmp_path / "ev"), home=home)
+        assert len(server.received) == 1
+    asked = run_cli("flow", "snapshot", name, "--confirmation", str(tmp_path / "ev"), *places(tmp_path), home=home)
+    assert asked.returncode == 2 and "--no-number" in asked.stderr
+    done = run_cli(
+        "flow", "snapshot", name, "--confirmation", str(tmp_path / "ev"), "--no-number", *places(tmp_path), home=home
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = load_flow(flow)
+    assert loaded.confirmation == "none" and loaded.test is not None and loaded.test.confirmation is None
+    assert loaded.success is not None and loaded.success.text and "Boris" not in loaded.success.text
+    page = (tmp_path / "sites" / name / "done.html").read_text()
+    assert "Boris" not in page and "двух рабочих дней" in page
+    [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=home))
+    assert result["ok"] and result["confirmation"] is None, result

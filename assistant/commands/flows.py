@@ -260,6 +260,9 @@ def new(name: str, flows_dir: str | None, sites_dir: str | None, force: bool) ->
 )
 @click.option("--number", metavar="N", help="With --confirmation: the request number the page showed.")
 @click.option(
+    "--no-number", "no_number", is_flag=True, help="With --confirmation: the page thanked and showed no number."
+)
+@click.option(
     "--session",
     "session_flow",
     metavar="FLOW",
@@ -278,6 +281,7 @@ def snapshot(
     form_selector: str | None,
     evidence_dir: str | None,
     number: str | None,
+    no_number: bool,
     session_flow: str | None,
     browser_path: str | None,
     timeout: float,
@@ -293,11 +297,12 @@ def snapshot(
     `assistant flow test NAME` against the replica.
 
     \b
-    assistant flow snapshot NAME --confirmation EVIDENCE_DIR [--number N]
+    assistant flow snapshot NAME --confirmation EVIDENCE_DIR [--number N | --no-number]
     takes the provider's real confirmation page from the evidence folder of
     one real submission: saves it as the replica's done.html with the
     person's data replaced by the sample case's, drafts success: and
-    confirmation: from where the number sits, and sets verified_confirmation.
+    confirmation: from where the number sits (`confirmation: none` for a page
+    that gives none), and sets verified_confirmation.
     """
     from datetime import date
     from pathlib import Path
@@ -322,6 +327,7 @@ def snapshot(
             today=date.today(),
             browser_path=browser_path,
             home=Path(obj.home),
+            no_number=no_number,
             log=info,
         ):
             click.echo(f"wrote {path}")
@@ -329,8 +335,8 @@ def snapshot(
         return
     if name is None:
         raise InputError("give URL and NAME: assistant flow snapshot https://… acme-support")
-    if number is not None:
-        raise InputError("--number goes with --confirmation")
+    if number is not None or no_number:
+        raise InputError("--number and --no-number go with --confirmation")
     from assistant.workbench.authoring import snapshot as take
 
     state = None

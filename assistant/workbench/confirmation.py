@@ -166,8 +166,11 @@ def capture(
     today: date,
     browser_path: str | None,
     home: Path,
+    no_number: bool = False,
     log: Callable[[str], None] = lambda m: None,
 ) -> list[Path]:
+    """`no_number`: the page thanks and gives no number (`confirmation: none`); also assumed when
+    the run itself ended accepted with no number."""
     from assistant.language.case import load_case
     from assistant.language.flow import load_flow
 
@@ -176,20 +179,38 @@ def capture(
     flow = load_flow(flow_path)
     if flow.test is None:
         raise InputError(f"{flow_path}: no test: block naming a replica and a sample case")
+    if no_number and number:
+        raise InputError("give --number N (the number the page showed) or --no-number (it showed none), not both")
     case = load_case(flow.sample_case(), {"provider": flow.id})
     manifest = _read_manifest(folder)
     submission = manifest.get("submission") or {}
     number = number or submission.get("confirmation")
-    if not number:
+    no_number = no_number or (not number and submission.get("outcome") == "accepted")
+    if not number and not no_number:
         raise InputError(
             f"--confirmation: the run in {folder} did not read a request number (outcome "
-            f"{submission.get('outcome') or 'unknown'}); pass --number N as the page showed it"
+            f"{submission.get('outcome') or 'unknown'}); pass --number N as the page showed it, or --no-number "
+            "when the page thanks you and shows none"
         )
     page = confirmation_page(folder, manifest)
     address = unquote(page.url or submission.get("confirmation_url") or "")
     pairs = _personal(manifest, case)
-    template = scrub(page.html, number, pairs, str(case.contacts.email), urlsplit(flow.homepage).hostname or "")
     avoid = [a for pair in pairs for a in pair] + [str(case.contacts.email)]
+    provider = urlsplit(flow.homepage).hostname or ""
+    if no_number:
+        template = scrub(page.html, "\x00", pairs, str(case.contacts.email), provider)
+        found = _locate(page.html, "\x00", avoid, browser_path, home)  # a number no page holds: the proof only
+        if not found["proof"]:
+            raise InputError(
+                f"--confirmation: no sentence on the page ({page.url or 'no address'}) proves success without personal "
+                "data; write success: by hand (see docs/flows.md)"
+            )
+        written = _write_replica(site, template, None, address, False, log)
+        _update_flow(flow_path, {"text": found["proof"]}, "none", None, today)
+        log(f"success: {{'text': {found['proof']!r}}}; confirmation: none (the page gives no number)")
+        return [*written, flow_path]
+    assert number is not None
+    template = scrub(page.html, number, pairs, str(case.contacts.email), provider)
     found = _locate(page.html, number, avoid, browser_path, home)
     in_address = number in address
     if not found["found"] and not in_address:
@@ -218,20 +239,31 @@ def capture(
             f"--confirmation: the rule learned from the page ({confirmation}) reads {read!r} there, not {number!r}; "
             "nothing was written. Write the flow's confirmation: by hand (see docs/flows.md)"
         )
+    written = _write_replica(site, template, number, address, in_address, log)
+    _update_flow(flow_path, success, confirmation, number_shape(number), today)
+    written.append(flow_path)
+    log(f"success: {success}; confirmation: {confirmation}")
+    return written
+
+
+def _write_replica(
+    site: Path, template: str, number: str | None, address: str, in_address: bool, log: Callable[[str], None]
+) -> list[Path]:
+    """The real page as the replica's done.html, at the real address, giving numbers like the real one."""
     written = [site / "done.html"]
     (site / "done.html").write_text(template, encoding="utf-8")
-    shape = number_shape(number)
-    digits = re.search(r"(\d+)$", number)
+    digits = re.search(r"(\d+)$", number) if number else None
     meta_path = site / "fields.json"
     replica_reads_meta = meta_path.is_file() and 'META.get("number"' in (site / "site.py").read_text(encoding="utf-8")
-    if replica_reads_meta and digits:
+    if replica_reads_meta:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["number"] = {"prefix": number[: digits.start()], "digits": len(digits.group(1))}
+        if number and digits:
+            meta["number"] = {"prefix": number[: digits.start()], "digits": len(digits.group(1))}
         parts = urlsplit(address)
         if parts.path:
             # The replica's done page at the real address: the number in it only when it is there.
             where = parts.path + (f"?{parts.query}" if parts.query else "")
-            meta["done"] = where.replace(number, "{number}") if in_address else where
+            meta["done"] = where.replace(number, "{number}") if number and in_address else where
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written.append(meta_path)
     else:
@@ -239,9 +271,6 @@ def capture(
             f"note: make the replica's site.record give numbers like {number!r} "
             f"(prefix and digits=) and show done.html at the real address"
         )
-    _update_flow(flow_path, success, confirmation, shape, today)
-    written.append(flow_path)
-    log(f"success: {success}; confirmation: {confirmation}")
     return written
 
 
@@ -289,7 +318,7 @@ def _read_rule(html: str, address: str, rule: dict[str, str], browser_path: str 
     return (found.group(1) if found.groups() else found.group(0)).strip()
 
 
-def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, today: date) -> None:
+def _update_flow(path: Path, success: dict, confirmation: dict | str, shape: str | None, today: date) -> None:
     """Set the blocks in the flow file, and change no other line: its comments, quoting and
     layout are the maintainer's. ruamel finds where each block is; the lines are edited as text."""
 
@@ -324,12 +353,17 @@ def _update_flow(path: Path, success: dict, confirmation: dict, shape: str, toda
             edits.append((*span(key), block(key, value)))
         else:
             edits.append((len(lines), len(lines), block(key, value)))
-    quoted = "'" + shape.replace("'", "''") + "'"
     test = data.get("test")
-    if test is not None and "confirmation" in test:
+    if shape is None:  # no number: the test expects accepted with none
+        if test is not None and "confirmation" in test:
+            line = test.lc.key("confirmation")[0]
+            edits.append((line, line + 1, []))
+    elif test is not None and "confirmation" in test:
         line, column = test.lc.key("confirmation")
+        quoted = "'" + shape.replace("'", "''") + "'"
         edits.append((line, line + 1, [" " * column + f"confirmation: {quoted}\n"]))
     elif test is not None:
+        quoted = "'" + shape.replace("'", "''") + "'"
         end = span("test")[1]
         edits.append((end, end, ["  confirmation: " + quoted + "\n"]))
     stamp = [f"verified_confirmation: {today.isoformat()}\n"]
