@@ -57,6 +57,7 @@ def test_the_walk_through_passes_where_it_says_it_passes(tmp_path):
         "assistant submit acme-support",
         "assistant flow snapshot",
         "assistant flow test",
+        "assistant flow snapshot",
         ".venv/bin/python -m pytest",
     ], "the guide's steps changed: update this test with them"
     repo = tmp_path / "repo"
@@ -79,6 +80,8 @@ def test_the_walk_through_passes_where_it_says_it_passes(tmp_path):
         for command in commands:
             if " flow new " in f" {command} ":
                 continue  # the other way in, for a form that cannot be reached
+            if "--no-number" in command:
+                continue  # for a thank-you page with no number: the second walk, below
             if " flow serve " in f" {command} ":
                 serve_briefly(argv(command, replacements), repo, env)
                 continue
@@ -100,6 +103,28 @@ def test_the_walk_through_passes_where_it_says_it_passes(tmp_path):
                 assert done.stdout.startswith("ok    acme-support"), done.stdout
     flow = (repo / "flows" / "acme-support.yaml").read_text()
     assert "verified_confirmation: 20" in flow and 'form_value: "2"' in flow
+
+    # The same guide for a provider whose thank-you page gives no number: capture, one real
+    # request, learn the page with --no-number, and the test passes expecting none.
+    with real_site("thanks-no-number") as provider:
+        replacements = {GUIDE_URL: form_url(provider, "thanks-no-number"), "acme-support": "acme-thanks"}
+        replacements["real-run"] = "real-run-thanks"
+        for command in commands:
+            if command.startswith("assistant submit"):
+                sample = repo / "flows" / "samples" / "acme-thanks-case.yaml"
+                (repo / "my-case.yaml").write_text(sample.read_text().replace("Anna Petrova", "Ivan Sidorov"))
+                shutil.copy(sample.parent / "acme-thanks-screenshot.png", repo / "acme-thanks-screenshot.png")
+                done = run(command, replacements)
+                assert len(provider.received) == 1, done.stderr
+                continue
+            wanted = "flow snapshot https://" in command or "--no-number" in command
+            if not wanted:
+                continue
+            done = run(command, replacements)
+            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        done = run("assistant flow test acme-thanks", {})
+        assert done.returncode == 0 and done.stdout.startswith("ok    acme-thanks"), done.stdout + done.stderr
+    assert "confirmation: none" in (repo / "flows" / "acme-thanks.yaml").read_text()
 
 
 def serve_briefly(command: list[str], repo: Path, env: dict) -> None:

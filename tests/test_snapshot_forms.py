@@ -312,7 +312,18 @@ def test_a_real_thank_you_page_with_no_number_becomes_confirmation_none(tmp_path
         sample = flow.parent / "samples" / f"{name}-case.yaml"
         real = sample.with_name("real-case.yaml")
         real.write_text(sample.read_text().replace("Anna Petrova", "Boris Realman"))
-        run_cli("submit", str(flow), "--case", str(real), "--yes", "--timeout", "3", "--out", str(tmp_path / "ev"), home=home)
+        run_cli(
+            "submit",
+            str(flow),
+            "--case",
+            str(real),
+            "--yes",
+            "--timeout",
+            "3",
+            "--out",
+            str(tmp_path / "ev"),
+            home=home,
+        )
         assert len(server.received) == 1
     asked = run_cli("flow", "snapshot", name, "--confirmation", str(tmp_path / "ev"), *places(tmp_path), home=home)
     assert asked.returncode == 2 and "--no-number" in asked.stderr

@@ -195,7 +195,8 @@ def test(obj: Ctx, /, flows: tuple[str, ...], keep: str | None, timeout: float |
         results.append(result)
         if not as_json:
             if result.ok:
-                click.secho(f"ok    {result.flow:<22} {result.confirmation:<16} {result.seconds:5.1f} s", fg="green")
+                number = result.confirmation or "(no number)"  # confirmation: none: accepted without one
+                click.secho(f"ok    {result.flow:<22} {number:<16} {result.seconds:5.1f} s", fg="green")
             else:
                 click.secho(f"FAIL  {result.flow:<22} {result.message}", fg="red")
                 if result.evidence_dir:

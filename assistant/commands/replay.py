@@ -112,7 +112,7 @@ def replay(
             return
         count = f"[{done}/{total}]"
         if record.ok:
-            number = record.confirmation or ("nothing submitted" if record.mode == "live" else "")
+            number = record.confirmation or ("nothing submitted" if record.mode == "live" else "(no number)")
             click.secho(f"ok    {record.flow:<24} {number:<18} {record.seconds:6.1f} s  {count}", fg="green")
             return
         first = (record.message.splitlines() or ["failed"])[0]
