@@ -338,3 +338,51 @@ def test_a_real_thank_you_page_with_no_number_becomes_confirmation_none(tmp_path
     assert "Boris" not in page and "двух рабочих дней" in page
     [result] = json_out(run_cli("flow", "test", str(flow), "--json", home=home))
     assert result["ok"] and result["confirmation"] is None, result
+
+
+def test_a_wizard_is_snapshotted_step_by_step_into_a_replica_of_its_steps(tmp_path):
+    site = load_site(Path(__file__).parent / "sites" / "realforms")
+    with ReplicaServer(site) as server:
+        done = run_cli(
+            "flow",
+            "snapshot",
+            f"{server.url}/steps",
+            "two-steps",
+            "--steps",
+            "2",
+            *places(tmp_path),
+            home=tmp_path / "home",
+        )
+        assert done.returncode == 0, done.stderr
+        assert server.received == [], "only the first step's Next was clicked, never the send"
+    flow = load_flow(tmp_path / "flows" / "two-steps.yaml")
+    kinds = [(s.kind, getattr(s.args, "selector", None)) for s in flow.steps]
+    assert ("fill", "#s-email") in kinds and ("select", "#s-topic") in kinds
+    nexts = [i for i, s in enumerate(flow.steps) if s.kind == "click"]
+    assert len(nexts) == 1 and kinds.index(("fill", "#s-email")) < nexts[0] < kinds.index(("select", "#s-topic"))
+    assert {c.form_value for c in flow.categories.values()} == {"pay", "ship"}
+    submit = flow.steps[-1].args.selector
+    assert "Отправить" in submit, submit
+    assert (tmp_path / "sites" / "two-steps" / "form-2.html").is_file()
+    [result] = json_out(
+        run_cli("flow", "test", str(tmp_path / "flows" / "two-steps.yaml"), "--json", home=tmp_path / "home")
+    )
+    assert result["ok"], result
+
+
+def test_a_wizard_step_that_refuses_the_sample_case_is_said_in_its_words(tmp_path):
+    site = load_site(Path(__file__).parent / "sites" / "realforms")
+    with ReplicaServer(site) as server:
+        done = run_cli(
+            "flow",
+            "snapshot",
+            f"{server.url}/wizard",
+            "strict",
+            "--steps",
+            "2",
+            *places(tmp_path),
+            home=tmp_path / "home",
+        )
+    assert done.returncode == 2, done.stderr
+    assert "--steps: step 1 of the form refused the sample case" in done.stderr
+    assert "Enter a valid order number" in done.stderr and "Traceback" not in done.stderr

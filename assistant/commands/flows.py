@@ -253,6 +253,14 @@ def new(name: str, flows_dir: str | None, sites_dir: str | None, force: bool) ->
 @click.argument("name", required=False)
 @click.option("--form", "form_selector", metavar="SELECTOR", help="The form to capture (default: the biggest).")
 @click.option(
+    "--steps",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help='A wizard of N forms: each but the last is filled with the sample case and its "Next" clicked.',
+)
+@click.option(
     "--confirmation",
     "evidence_dir",
     type=click.Path(file_okay=False, exists=True),
@@ -280,6 +288,7 @@ def snapshot(
     url: str,
     name: str | None,
     form_selector: str | None,
+    steps: int,
     evidence_dir: str | None,
     number: str | None,
     no_number: bool,
@@ -357,6 +366,7 @@ def snapshot(
         timeout=timeout,
         home=Path(obj.home),
         storage_state=state,
+        steps=steps,
         log=info,
     ):
         click.echo(f"wrote {path}")

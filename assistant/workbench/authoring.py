@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -153,6 +154,118 @@ def _form_selector(page, form) -> str:
     return f"form >> nth={index}"
 
 
+@dataclass
+class FormStep:
+    """One form as captured: a single form, or one step of a wizard."""
+
+    css: str
+    fields: list[dict[str, Any]]
+    html: str
+    captcha: str | None
+    submit: str | None
+
+
+def _capture_form(page: Any, form_selector: str | None) -> FormStep:
+    form = _pick_form(page, form_selector)
+    css = form_selector or _form_selector(page, form)
+    return FormStep(
+        css=css,
+        fields=form.evaluate(drafting.FIELDS_JS),
+        html=form.evaluate("(f) => f.outerHTML"),
+        captcha=form.evaluate(drafting.CAPTCHA_JS),
+        submit=_submit_selector(page, css, form.evaluate(drafting.SUBMIT_JS)),
+    )
+
+
+def _draft_steps(forms: list[FormStep], path: str) -> drafting.Draft:
+    """One draft for the forms: a wizard's steps joined by its "Next" and a wait for the next form."""
+    out = drafting.Draft()
+    for number, form in enumerate(forms, 1):
+        last = number == len(forms)
+        part = drafting.draft(
+            form.fields,
+            form.css,
+            path,
+            submit=form.submit,
+            captcha=form.captcha,
+            first=number == 1,
+            last=last,
+            categories=not out.categories,
+        )
+        out.categories = out.categories or part.categories
+        out.todo += part.todo
+        out.login_form = out.login_form or part.login_form
+        out.captcha = out.captcha or part.captcha
+        out.human_steps += part.human_steps
+        lines = part.steps
+        if number > 1:
+            # The next step's own field, not the form (it may be the same <form> as the step before).
+            own = next(
+                (line.step for line in lines if line.step and next(iter(line.step)) in ("fill", "select", "upload")),
+                None,
+            )
+            if own is not None:
+                selector = next(iter(own.values()))["selector"]
+                lines = [drafting.Line({"wait_for": {"selector": selector}}), *lines[1:]]
+            out.steps.append(drafting.Line(None, f"step {number} of {len(forms)} of the form"))
+        out.steps += lines
+        if not last:
+            out.steps.append(drafting.Line({"click": part.submit}, f'"Next": step {number + 1} of the form'))
+        out.submit = part.submit
+    return out
+
+
+def _sample_values() -> dict[str, Any]:
+    """The scaffold's sample case as the templates see it, to fill a wizard's steps while it is
+    captured (the real site gets invented data, and only its "Next" is clicked, never the send)."""
+    text = _fill(
+        (SCAFFOLD / "case.yaml").read_text(encoding="utf-8"), {"name": "x", "category": "x", "attachment": "x"}
+    )
+    case = YAML(typ="safe").load(text)
+    return {"case": case, "request": {"subject": case["subject"], "body": case["description"]}}
+
+
+def _next_step(page: Any, forms: list[FormStep], number: int, timeout: float, log: Callable[[str], None]) -> None:
+    """Fill step `number` of a wizard with the sample case, click its "Next", wait for the next form."""
+    from assistant.errors import RunFailed
+    from assistant.language import templating
+    from assistant.run.outcome import quote, read_refusal
+
+    form = forms[-1]
+    part = drafting.draft(form.fields, form.css, "/", first=False, last=False)
+    context = _sample_values()
+    context["category"] = {"form_value": next((c["form_value"] for c in part.categories.values()), "")}
+    for line in part.steps:
+        if line.step is None:
+            continue
+        ((kind, args),) = line.step.items()
+        if kind == "fill":
+            page.locator(args["selector"]).first.fill(str(templating.render(args["value"], context)))
+        elif kind == "select":
+            page.locator(args["selector"]).first.select_option(str(templating.render(args["value"], context)))
+        elif kind == "check":
+            page.locator(templating.render(args if isinstance(args, str) else args["selector"], context)).first.check()
+    names = [f["name"] for f in form.fields]
+    page.locator(part.submit).first.click(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        try:
+            page.wait_for_load_state("load", timeout=timeout * 1000)
+            shown = _pick_form(page, None).evaluate("(f) => [...f.elements].map((e) => e.getAttribute('name') || '')")
+        except InputError:
+            continue
+        if [n for n in shown if n] != [n for n in names if n]:
+            return
+        refused = read_refusal(page, None, browser=True)
+        if refused:
+            raise InputError(
+                f"--steps: step {number} of the form refused the sample case: {quote(refused)}; capture from that "
+                "page by hand (--form), or make the sample case fit"
+            )
+    raise RunFailed(f'--steps: after step {number}\'s "Next" no other form appeared within {timeout:g} s')
+
+
 def _submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:
     """A selector for the form's submit button that matches it and nothing else on the page."""
     if not button:
@@ -189,6 +302,7 @@ def snapshot(
     timeout: float = 30,
     home: Path | None = None,
     storage_state: dict[str, Any] | None = None,
+    steps: int = 1,
     log: Callable[[str], None] = lambda m: None,
 ) -> list[Path]:
     """Save a page's form as the start of a replica, and draft a flow for it if there is none.
@@ -236,17 +350,18 @@ def snapshot(
             log(f"opening {url} …")
             page.goto(url, wait_until="load", timeout=timeout * 1000)
             final = page.url
-            form = _pick_form(page, form_selector)
-            css = form_selector or _form_selector(page, form)
-            fields = form.evaluate(drafting.FIELDS_JS)
-            captcha = form.evaluate(drafting.CAPTCHA_JS)
-            submit = _submit_selector(page, css, form.evaluate(drafting.SUBMIT_JS))
-            form_html = form.evaluate("(f) => f.outerHTML")
             original = page.content()
             title = page.title()
+            forms: list[FormStep] = []
+            for number in range(1, steps + 1):
+                forms.append(_capture_form(page, form_selector if number == 1 else None))
+                if number < steps:  # a wizard: the sample case's values, "Next", and the next form
+                    log(f"step {number} of {steps}: filling it with the sample case and going on …")
+                    _next_step(page, forms, number, timeout, log)
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(f"could not capture the form at {url}: {first}") from None
+    css, fields, form_html = forms[0].css, forms[0].fields, forms[0].html
     path = urlsplit(final).path or "/"
     rejected, error_class = drafting.refusal_marker(original, fields)
     site.mkdir(parents=True, exist_ok=True)
@@ -258,9 +373,18 @@ def snapshot(
         f"$errors\n{form_html}\n</body></html>\n"
     )
     (site / "form.html").write_text(page_html, encoding="utf-8")
-    meta = {"url": final, "path": path, "form": css, "error_class": error_class, "fields": fields}
-    (site / "fields.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    meta: dict[str, Any] = {"url": final, "path": path, "form": css, "error_class": error_class, "fields": fields}
     written = [site / "snapshot.html", site / "form.html", site / "fields.json"]
+    if len(forms) > 1:
+        # A wizard: each later step's form is served in turn (its post goes to /replica-step/N).
+        meta["steps"] = []
+        for number, step in enumerate(forms[1:], 2):
+            name_html = f"form-{number}.html"
+            step_html = page_html.replace(form_html, _local_form(step.html, f"/replica-step/{number}"))
+            (site / name_html).write_text(step_html, encoding="utf-8")
+            written.append(site / name_html)
+            meta["steps"].append({"form": step.css, "page": name_html, "fields": step.fields})
+    (site / "fields.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if force or not (site / "site.py").exists():
         shutil.copy(SCAFFOLD / "snapshot_site.py", site / "site.py")
         shutil.copy(SCAFFOLD / "site" / "done.html", site / "done.html")
@@ -268,7 +392,7 @@ def snapshot(
     if flow_path.exists() and not force:
         log(f"{flow_path} exists; left as it is (the fields are in {site / 'fields.json'})")
         return written
-    drafted = drafting.draft(fields, css, path, submit=submit, captcha=captcha)
+    drafted = _draft_steps(forms, path)
     if drafted.login_form:
         moved = f" (it opened {final}, not {url}: the site sent the browser to its login)" if final != url else ""
         log(
@@ -280,7 +404,7 @@ def snapshot(
     categories = drafted.categories
     case = places.case(name)
     first = next(iter(categories), "general")
-    rules = drafting.attachment_rules(fields)
+    rules = drafting.attachment_rules([f for form in forms for f in form.fields])
     _write_sample_case(places, name, first, rules.media_types, attach=rules.max_files > 0)
     if not categories:
         categories = {"general": {"label": "General question", "form_value": "general"}}

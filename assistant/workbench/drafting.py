@@ -226,9 +226,14 @@ def draft(
     *,
     submit: str | None = None,
     captcha: str | None = None,
+    first: bool = True,
+    last: bool = True,
+    categories: bool = True,
 ) -> Draft:
     """The steps for the form's fields, the categories and the submit selector (`submit`: one
-    the page was checked to match once; `captcha`: the page's CAPTCHA widget, if any)."""
+    the page was checked to match once; `captcha`: the page's CAPTCHA widget, if any). A
+    wizard's steps are drafted one form at a time: only the first opens the page, only the last
+    sends, and the topic is taken from the first form that has one (`categories`)."""
     out = Draft(captcha=captcha)
     lines = out.steps
 
@@ -238,7 +243,8 @@ def draft(
     def note(comment: str) -> None:
         lines.append(Line(None, comment))
 
-    step("goto", "{{ base_url }}" + url_path)
+    if first:
+        step("goto", "{{ base_url }}" + url_path)
     step("wait_for", {"selector": form_selector})
     fields = [{**f, "label": display(f["label"]).rstrip(" *")} for f in fields]
     selects = [f for f in fields if f["tag"] == "select" and any(o["value"] for o in f["options"])]
@@ -259,7 +265,7 @@ def draft(
         if len(group) > 1
     ]
     topic = max(candidates, key=lambda c: (c[0], -c[1]), default=None)
-    topic_name = topic[2] if topic and (topic[0] >= 2 or topic[1] == 0) else None
+    topic_name = topic[2] if topic and (topic[0] >= 2 or topic[1] == 0) and categories else None
     done_radio: set[str] = set()
     for f in fields:
         # Names and labels come from someone else's page: values stay data (the YAML writer quotes
@@ -343,6 +349,9 @@ def draft(
                 out.todo.append(what)
     if out.todo:
         note("TODO: fields left empty, as the case says nothing about them: " + "; ".join(out.todo))
+    if not last:
+        out.submit = submit or out.submit or form_selector + " [type=submit]"
+        return out
     if out.captcha:
         step(
             "pause_for_human",

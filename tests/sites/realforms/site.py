@@ -10,6 +10,8 @@
 /captcha a form with an image CAPTCHA whose answer is wrong: the form again, the error beside it.
 /busy    a form whose post is answered 429 Too Many Requests, Retry-After: 120.
 /account/contact  a page behind a login: without a session it sends the browser to /login.
+/steps   a two-step wizard to snapshot with --steps 2: e-mail and name, "Далее"; then the topic,
+         the message, "Назад" and "Отправить"; answers ST-000001, … on the last.
 
 Each accepts an order number like HX-2026-0042 and keeps what it received (site.received).
 """
@@ -140,3 +142,45 @@ def busy_send(request):
 @site.get("/account/contact")
 def behind_login(request):
     return site.redirect("/login?next=/account/contact")
+
+
+STEP1 = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>Шаг 1</title></head><body>
+<h1>Обращение: шаг 1 из 2</h1>$errors
+<form method="post" action="/steps/1" class="wizard">
+<input type="hidden" name="wizard_step" value="1">
+<p><label for="s-name">Имя *</label> <input id="s-name" name="name" required></p>
+<p><label for="s-email">Эл. почта *</label> <input id="s-email" name="email" type="email" required></p>
+<p><button type="submit" class="next">Далее</button></p></form></body></html>"""
+
+STEP2 = """<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"><title>Шаг 2</title></head><body>
+<h1>Обращение: шаг 2 из 2</h1>
+<form method="post" action="/steps/2" class="wizard">
+<input type="hidden" name="wizard_step" value="2">
+<p><label for="s-topic">Тема обращения *</label> <select id="s-topic" name="topic" required>
+<option value="">—</option><option value="pay">Оплата</option><option value="ship">Доставка</option></select></p>
+<p><label for="s-text">Сообщение *</label> <textarea id="s-text" name="text" required></textarea></p>
+<p><button type="submit" name="back" value="1">Назад</button> <button type="submit">Отправить</button></p>
+</form></body></html>"""
+
+
+def _html(text, **values):
+    return Response(200, text.replace("$errors", values.get("errors", "")).encode())
+
+
+@site.get("/steps")
+def steps_start(request):
+    return _html(STEP1)
+
+
+@site.post("/steps/1")
+def steps_first(request):
+    if not request.value("email") or not request.value("name"):
+        return _html(STEP1, errors='<ul class="errorlist"><li>Заполните имя и почту.</li></ul>')
+    return _html(STEP2)
+
+
+@site.post("/steps/2")
+def steps_second(request):
+    if request.value("back"):
+        return _html(STEP1)
+    return _done(site.record(request, prefix="ST-"))
