@@ -280,3 +280,6 @@ def test_a_refusal_that_is_not_about_the_case_gets_its_own_advice(forms, tmp_pat
     assert manifest_of(home)["submission"]["refusal"] == kind
     shown = json.loads(run_cli("cases", "show", "1", "--json", home=home).stdout)
     assert "fix the case" not in shown["submissions"][0]["said"]
+    again = file_it(flow_id, case, home, forms, env=env)  # nothing was filed: sent again, no --force
+    assert again.returncode == ExitStatus.REJECTED and "already" not in again.stderr, again.stderr
+    assert [r["status"] for r in submissions(home)] == ["rejected", "rejected"]
