@@ -146,9 +146,14 @@ MIGRATIONS = {
     CREATE INDEX submissions_case_key ON submissions(case_key);
     CREATE INDEX submissions_case_id ON submissions(case_id);
     """,
-    # 4: what a rejection was about (evidence.RefusalKind), for the advice that fits it.
+    # 4: what a rejection was about (evidence.RefusalKind), for the advice that fits it; and the
+    # indexes a case's history, replies and notes are read by (without them, each case read
+    # scanned the whole table: `assistant cases` grew with the square of the journal).
     4: """
     ALTER TABLE submissions ADD COLUMN refusal TEXT;
+    CREATE INDEX IF NOT EXISTS status_history_case_id ON status_history(case_id);
+    CREATE INDEX IF NOT EXISTS replies_case_id ON replies(case_id);
+    CREATE INDEX IF NOT EXISTS notes_case_id ON notes(case_id);
     """,
 }
 
@@ -280,6 +285,43 @@ class Submission:
         data = dict(self.__dict__)
         data.pop("case_json")
         return data
+
+
+@dataclass
+class CaseRecords:
+    """A case and what hangs off it, as `Store.every_case` reads them."""
+
+    case: dict[str, Any]
+    submissions: list[Submission]
+    replies: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+
+
+class _grouped:
+    """Rows ordered by case_id, handed out a case at a time as the cases are walked in order."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rows = iter(cursor)
+        self.next: dict[str, Any] | None = self._advance()
+
+    def _advance(self) -> dict[str, Any] | None:
+        row = next(self.rows, None)
+        return dict(row) if row is not None else None
+
+    def take(self, case_id: int) -> list[dict[str, Any]]:
+        while self.next is not None and self.next["case_id"] < case_id:  # rows of no listed case
+            self.next = self._advance()
+        out = []
+        while self.next is not None and self.next["case_id"] == case_id:
+            out.append(self.next)
+            self.next = self._advance()
+        return out
+
+
+def _without_case(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("case_id", None)
+    return row
 
 
 @dataclass
@@ -558,6 +600,33 @@ class Store:
         if row is None:
             row = self.db.execute("SELECT case_id FROM replies WHERE number=? LIMIT 1", (ref,)).fetchone()
         return self.case(int(row["case_id"])) if row and row["case_id"] is not None else None
+
+    def every_case(self, *, details: bool = True) -> Iterator[CaseRecords]:
+        """Every case with its records, oldest first, in one pass over each table: flat memory and
+        a handful of queries however many cases there are. `details=False` leaves the history and
+        the notes out (the list does not show them)."""
+        cases = self.db.execute("SELECT * FROM cases ORDER BY id")
+        subs = _grouped(self.db.execute("SELECT * FROM submissions WHERE case_id IS NOT NULL ORDER BY case_id, id"))
+        replies = _grouped(
+            self.db.execute(
+                "SELECT case_id, id, submission_id, number, text, received_at, recorded_at FROM replies "
+                "ORDER BY case_id, id"
+            )
+        )
+        history = notes = None
+        if details:
+            history = _grouped(self.db.execute("SELECT case_id, status, at, note FROM status_history ORDER BY case_id, id"))
+            notes = _grouped(self.db.execute("SELECT case_id, at, text FROM notes ORDER BY case_id, id"))
+        for row in cases:
+            case = dict(row)
+            key = case["id"]
+            yield CaseRecords(
+                case,
+                [Submission(**r) for r in subs.take(key)],
+                [_without_case(r) for r in replies.take(key)],
+                [_without_case(r) for r in history.take(key)] if history else [],
+                [_without_case(r) for r in notes.take(key)] if notes else [],
+            )
 
     def submissions_of(self, case_id: int) -> list[Submission]:
         rows = self.db.execute("SELECT * FROM submissions WHERE case_id=? ORDER BY id", (case_id,))

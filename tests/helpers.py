@@ -84,10 +84,26 @@ def start_run_server() -> tuple[subprocess.Popen, int]:
 
 
 def stop_run_server(server: subprocess.Popen) -> None:
+    """End the server's whole process group: `python -m playwright`, and the node driver under
+    it, which closes its browsers on SIGTERM and may outlive its parent while it does (or hang
+    there): whatever is left after a grace period is killed."""
     import signal
+    import time
 
-    os.killpg(server.pid, signal.SIGTERM)
+    group = server.pid
+    os.killpg(group, signal.SIGTERM)
     server.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)  # anyone left in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def self_signed(directory: Path, host: str = "127.0.0.1", prefix: str = "smtp") -> tuple[Path, Path]:

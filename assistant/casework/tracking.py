@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from assistant.store import Status, Store, Submission
+from assistant.store import CaseRecords, Status, Store, Submission
 
 # The journal's status of a submission, in the words the person reads (and `--json`'s `outcome`).
 OUTCOMES: dict[Status, str] = {
@@ -77,16 +77,21 @@ def parse(stamp: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def case_view(store: Store, case: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
-    """A case with its submissions, history, replies, notes, and where it stands."""
+def case_view(
+    store: Store, case: dict[str, Any], now: dt.datetime | None = None, records: CaseRecords | None = None
+) -> dict[str, Any]:
+    """A case with its submissions, history, replies, notes, and where it stands (`records`: as
+    `Store.every_case` read them, for a list of many; else read here)."""
     now = now or dt.datetime.now(dt.UTC)
-    subs = store.submissions_of(case["id"])
-    replies = store.replies(case["id"])
+    key = case["id"]
+    if records is None:
+        records = CaseRecords(case, store.submissions_of(key), store.replies(key), store.history(key), store.notes(key))
+    subs, replies = records.submissions, records.replies
     view = {k: v for k, v in case.items() if k != "case_json"}
     view["submissions"] = [{**s.public(), "outcome": outcome(s), "said": said(s)} for s in subs]
-    view["history"] = store.history(case["id"])
+    view["history"] = records.history
     view["replies"] = replies
-    view["notes"] = store.notes(case["id"])
+    view["notes"] = records.notes
     view.update(standing(case, subs, replies, now))
     return view
 
@@ -149,11 +154,11 @@ def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Cases overdue or due within a day, most urgent first."""
     now = now or dt.datetime.now(dt.UTC)
     rows = []
-    for case in store.cases():
+    for records in store.every_case(details=False):
+        case, subs = records.case, records.submissions
         if case["status"] == "closed":
             continue
-        subs = store.submissions_of(case["id"])
-        where = standing(case, subs, store.replies(case["id"]), now)
+        where = standing(case, subs, records.replies, now)
         latest = latest_live(subs)
         if where["state"] in ("overdue", "due soon") and latest is not None:
             rows.append(

@@ -155,26 +155,40 @@ def cases(ctx: click.Context, as_json: bool) -> None:
 @handles_errors
 def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False) -> None:
     """List cases, oldest first, with their latest request number and due date."""
+    import json
+
     from assistant.casework.tracking import case_view
 
+    shown = 0
     with _open_store(obj) as store:
-        views = [case_view(store, c) for c in store.cases() if not (only_open and c["status"] == "closed")]
+        # One case at a time, as the journal is read: a list of 100,000 cases in flat memory.
+        for records in store.every_case(details=as_json):
+            if only_open and records.case["status"] == "closed":
+                continue
+            view = case_view(store, records.case, records=records)
+            if as_json:  # a JSON array written as it goes, laid out as print_json lays one out
+                text = json.dumps(view, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
+                click.echo(("[" if not shown else ",") + "\n  " + text, nl=False)
+            else:
+                _list_line(view)
+            shown += 1
     if as_json:
-        print_json(views)
-        return
-    if not views:
+        click.echo("\n]" if shown else "[]")
+    elif not shown:
         click.echo("no open cases" if only_open else "no cases yet (try `assistant demo`)")
-        return
-    for v in views:
-        latest = v["submissions"][-1] if v["submissions"] else {}
-        number = _reference(latest)
-        status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
-        state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
-        due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
-        click.echo(
-            f"{v['id']:>4}  {status} {number:<18} {v['provider']:<14} {latest.get('channel', ''):<8} "
-            f"{due:<40} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
-        )
+
+
+def _list_line(v: dict[str, Any]) -> None:
+    """One case in the list."""
+    latest = v["submissions"][-1] if v["submissions"] else {}
+    number = _reference(latest)
+    status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
+    state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
+    due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
+    click.echo(
+        f"{v['id']:>4}  {status} {number:<18} {v['provider']:<14} {latest.get('channel', ''):<8} "
+        f"{due:<40} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
+    )
 
 
 @cases.command("show")

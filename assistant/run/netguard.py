@@ -563,11 +563,19 @@ class Gate:
         return dict(self._locals)
 
     def close(self) -> None:
+        """Stop listening, and end the thread that accepts: on Linux closing a listening socket
+        does not wake a thread blocked in accept(); shutting it down does."""
         self._closed = True
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self._server.close()
         except OSError:
             pass
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
     def __enter__(self) -> Gate:
         return self

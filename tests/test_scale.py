@@ -1,0 +1,73 @@
+"""At scale: what one run leaves behind must be nothing, however many runs a process makes."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from assistant.language.urls import Policy
+from assistant.run.netguard import Guard
+
+
+def test_a_closed_gate_leaves_no_thread_and_no_listening_port():
+    before = {t.ident for t in threading.enumerate() if t.name == "netguard-gate"}
+    ports = []
+    for _ in range(3):
+        with Guard(Policy.open("scale")) as guard:
+            guard.start_gate()
+            assert guard.gate is not None
+            ports.append(int(guard.gate.url.rsplit(":", 1)[1]))
+            socket.create_connection(("127.0.0.1", ports[-1]), timeout=5).close()  # it listens while open
+    left = [t for t in threading.enumerate() if t.name == "netguard-gate" and t.ident not in before]
+    assert left == [], "each closed gate ends its accepting thread"
+    for port in ports:
+        probe = socket.socket()
+        try:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still accepts connections"
+        finally:
+            probe.close()
+
+
+def test_listing_the_cases_reads_the_journal_in_the_same_few_queries_however_many_there_are(tmp_path):
+    """`assistant cases` at 100,000 cases took 820 s when each case cost four queries, three of
+    them full scans; now the count of queries does not grow with the journal."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from bench_cases import build
+
+    from assistant.casework.tracking import case_view, due
+    from assistant.store import Store
+
+    def queries(size: int) -> int:
+        home = tmp_path / str(size)
+        build(home, size)
+        with Store(home) as store:
+            seen: list[str] = []
+            store.db.set_trace_callback(seen.append)
+            views = [case_view(store, r.case, records=r) for r in store.every_case()]
+            due(store)
+            store.db.set_trace_callback(None)
+        assert len(views) == size and all(v["submissions"] for v in views)
+        return len(seen)
+
+    assert queries(10) == queries(200)
+
+
+def test_every_case_hands_each_case_its_own_records(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    from bench_cases import build
+
+    from assistant.store import Store
+
+    build(tmp_path, 30)
+    with Store(tmp_path) as store:
+        for records in store.every_case():
+            key = records.case["id"]
+            assert [s.id for s in records.submissions] == [s.id for s in store.submissions_of(key)]
+            assert records.replies == store.replies(key)
+            assert records.history == store.history(key)
+            assert records.notes == store.notes(key)
