@@ -615,7 +615,9 @@ class Store:
         )
         history = notes = None
         if details:
-            history = _grouped(self.db.execute("SELECT case_id, status, at, note FROM status_history ORDER BY case_id, id"))
+            history = _grouped(
+                self.db.execute("SELECT case_id, status, at, note FROM status_history ORDER BY case_id, id")
+            )
             notes = _grouped(self.db.execute("SELECT case_id, at, text FROM notes ORDER BY case_id, id"))
         for row in cases:
             case = dict(row)
