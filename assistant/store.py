@@ -154,6 +154,10 @@ MIGRATIONS = {
     CREATE INDEX IF NOT EXISTS status_history_case_id ON status_history(case_id);
     CREATE INDEX IF NOT EXISTS replies_case_id ON replies(case_id);
     CREATE INDEX IF NOT EXISTS notes_case_id ON notes(case_id);
+    CREATE INDEX IF NOT EXISTS submissions_confirmation ON submissions(confirmation);
+    CREATE INDEX IF NOT EXISTS submissions_message_id ON submissions(message_id);
+    CREATE INDEX IF NOT EXISTS submissions_due_at ON submissions(due_at);
+    CREATE INDEX IF NOT EXISTS cases_status ON cases(status, id);
     """,
 }
 
@@ -601,11 +605,48 @@ class Store:
             row = self.db.execute("SELECT case_id FROM replies WHERE number=? LIMIT 1", (ref,)).fetchone()
         return self.case(int(row["case_id"])) if row and row["case_id"] is not None else None
 
-    def every_case(self, *, details: bool = True) -> Iterator[CaseRecords]:
+    def count_cases(self) -> dict[str, int]:
+        """How many cases there are, open (not closed) and closed."""
+        row = self.db.execute(
+            "SELECT COUNT(*) AS every, COALESCE(SUM(status = 'closed'), 0) AS closed FROM cases"
+        ).fetchone()
+        return {"open": row["every"] - row["closed"], "closed": row["closed"]}
+
+    def some_cases(self, ids: list[int], *, details: bool = True) -> Iterator[CaseRecords]:
+        """These cases, in this order, each with its records (indexed reads: for a page of them)."""
+        for key in ids:
+            case = self.case(key)
+            if case is not None:
+                history, notes = (self.history(key), self.notes(key)) if details else ([], [])
+                yield CaseRecords(case, self.submissions_of(key), self.replies(key), history, notes)
+
+    def page_of_cases(self, limit: int) -> list[int]:
+        """The first `limit` cases to show: open ones first, oldest first, then closed ones."""
+        rows = self.db.execute("SELECT id FROM cases WHERE status != 'closed' ORDER BY id LIMIT ?", (limit,)).fetchall()
+        if len(rows) < limit:
+            rows += self.db.execute(
+                "SELECT id FROM cases WHERE status = 'closed' ORDER BY id LIMIT ?", (limit - len(rows),)
+            ).fetchall()
+        return [r["id"] for r in rows]
+
+    def due_candidates(self, before: str) -> list[int]:
+        """Cases not closed with a live submission due before `before` (ISO): a superset of those
+        overdue or due soon, found by the due index, for `assistant cases due` to judge."""
+        rows = self.db.execute(
+            "SELECT DISTINCT s.case_id FROM submissions s JOIN cases c ON c.id = s.case_id "
+            "WHERE s.due_at IS NOT NULL AND s.due_at < ? AND s.status IN ('pending', 'confirmed') "
+            "AND c.status != 'closed' ORDER BY s.case_id",
+            (before,),
+        )
+        return [r["case_id"] for r in rows]
+
+    def every_case(self, *, details: bool = True, closed: bool | None = None) -> Iterator[CaseRecords]:
         """Every case with its records, oldest first, in one pass over each table: flat memory and
         a handful of queries however many cases there are. `details=False` leaves the history and
-        the notes out (the list does not show them)."""
-        cases = self.db.execute("SELECT * FROM cases ORDER BY id")
+        the notes out (the list does not show them); `closed` picks the closed (True) or the open
+        (False) ones only."""
+        where = "" if closed is None else ("WHERE status = 'closed' " if closed else "WHERE status != 'closed' ")
+        cases = self.db.execute(f"SELECT * FROM cases {where}ORDER BY id")
         subs = _grouped(self.db.execute("SELECT * FROM submissions WHERE case_id IS NOT NULL ORDER BY case_id, id"))
         replies = _grouped(
             self.db.execute(

@@ -6,13 +6,17 @@ fifth), written straight into the journal's tables in one transaction each
 (the Store API journals one submission per fsynced transaction: right for a
 person, hours for a bench), then times, as fresh processes:
 
-  * `assistant cases`          the list
-  * `assistant cases --json`   every case with its history, replies and notes
-  * `assistant cases due`      what is overdue or due soon
+  * `assistant cases`                the list's first page (open cases first)
+  * `assistant cases due`            what is overdue or due soon
+  * `assistant cases show NUMBER`    one case, found by a request number
+  * `assistant cases --all`          every case
+  * `assistant cases --json --all`   every case with its history, replies and notes
 
 and prints each one's wall time, peak memory (max RSS of the process), and
 the growth factor from one size to the next (10x the cases should cost about
-10x the time: linear, not quadratic).
+10x the time: linear, not quadratic; a page, a due list and one case should
+not grow at all). Targets: `cases`, `cases due`, `cases show` under 0.5 s at
+100,000 cases; `cases --json --all` under 10 s in under 200 MB.
 
     .venv/bin/python bench/bench_cases.py [--sizes 1000,10000,100000]
 """
@@ -42,8 +46,11 @@ def build(home: Path, size: int) -> None:
     with db:
         db.executemany(
             "INSERT INTO cases(id, matter, provider, order_id, category, subject, language, status, created_at, "
-            "updated_at, case_json) VALUES (?, ?, 'demo', ?, 'payment', 'Charged twice', 'en', 'open', ?, ?, ?)",
-            ((i, f"demo:{i}", f"DM-{i}", NOW, NOW, case) for i in range(1, size + 1)),
+            "updated_at, case_json) VALUES (?, ?, 'demo', ?, 'payment', 'Charged twice', 'en', ?, ?, ?, ?)",
+            (
+                (i, f"demo:{i}", f"DM-{i}", "open" if i % 10 == 0 else "closed", NOW, NOW, case)
+                for i in range(1, size + 1)
+            ),
         )
         db.executemany(
             "INSERT INTO submissions(case_key, provider, category, subject, order_id, channel, flow_id, "
@@ -51,7 +58,7 @@ def build(home: Path, size: int) -> None:
             "kind, due_at) VALUES (?, 'demo', 'payment', 'Charged twice', ?, 'web_form', 'demo', '1', 'x', "
             "'confirmed', ?, ?, ?, ?, ?, 'request', ?)",
             (
-                (f"k{i}", f"DM-{i}", f"DEMO-{i:06d}", NOW, NOW, case, i, "2026-12-04T20:59:00+00:00")
+                (f"k{i}", f"DM-{i}", f"DEMO-{i:06d}", NOW, NOW, case, i, f"2026-12-{1 + i % 28:02d}T20:59:00+03:00")
                 for i in range(1, size + 1)
             ),
         )
@@ -89,7 +96,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
-    commands = {"cases": ["cases"], "cases --json": ["cases", "--json"], "cases due": ["cases", "due"]}
+    commands = {
+        "cases": ["cases"],
+        "cases due": ["cases", "due"],
+        "cases show": ["cases", "show", "DEMO-000777"],
+        "cases --all": ["cases", "--all"],
+        "cases --json --all": ["cases", "--json", "--all"],
+    }
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -99,7 +112,7 @@ def main() -> None:
             print(f"{size:>7} cases built in {time.perf_counter() - built:.1f} s", flush=True)
             for name, args in commands.items():
                 results[name].append(timed(args, home))
-    print(f"\n{'':<16}" + "".join(f"{size:>18,}" for size in sizes) + "   growth per 10x")
+    print(f"\n{'':<16}" + "".join(f"{size:>18,}" for size in sizes) + "   growth from size to size")
     for name, runs in results.items():
         cells = "".join(f"{wall:>9.2f} s {peak:>5.0f} MB" for wall, peak in runs)
         growth = ", ".join(f"{b[0] / a[0]:.1f}x" for a, b in zip(runs, runs[1:], strict=False))

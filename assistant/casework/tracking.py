@@ -154,10 +154,11 @@ def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Cases overdue or due within a day, most urgent first."""
     now = now or dt.datetime.now(dt.UTC)
     rows = []
-    for records in store.every_case(details=False):
+    # Due dates are written in the provider's zone (up to 14 hours from UTC): the index is asked
+    # with room for that, and each case found is judged exactly.
+    horizon = (now + dt.timedelta(days=1, hours=15)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    for records in store.some_cases(store.due_candidates(horizon), details=False):
         case, subs = records.case, records.submissions
-        if case["status"] == "closed":
-            continue
         where = standing(case, subs, records.replies, now)
         latest = latest_live(subs)
         if where["state"] in ("overdue", "due soon") and latest is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any, Unpack
 
 import click
@@ -9,6 +11,7 @@ import click
 from assistant.commands.common import (
     BrowserOptions,
     Ctx,
+    F,
     browser_options,
     handles_errors,
     info,
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
     from assistant.casework.resolve import Answer, ListRead, LookUp
     from assistant.language.case import Case
     from assistant.language.flow import Flow
-    from assistant.store import Store, Submission
+    from assistant.store import CaseRecords, Store, Submission
     from evidence.times import Clocks
 
 STATUS_COLOURS = {"open": "yellow", "answered": "green", "escalated": "magenta", "closed": None}
@@ -139,36 +142,63 @@ def _now(value: str | None, option: str = "--now") -> dt.datetime:
     return moment
 
 
+def list_options(func: F) -> F:
+    """The list's options, on `cases list` and on `cases` itself (which lists by default)."""
+    func = click.option("--all", "show_all", is_flag=True, help="Every case (open first), however many.")(func)
+    func = click.option(
+        "--limit",
+        type=click.IntRange(1),
+        default=50,
+        show_default=True,
+        metavar="N",
+        help="Show the first N: open cases first, oldest first, then closed ones.",
+    )(func)
+    return click.option("--open", "only_open", is_flag=True, help="Only cases not closed.")(func)
+
+
 @click.group("cases", invoke_without_command=True)
+@list_options
 @json_option
 @click.pass_context
-def cases(ctx: click.Context, as_json: bool) -> None:
+def cases(ctx: click.Context, as_json: bool, only_open: bool, limit: int, show_all: bool) -> None:
     """Requests you have filed, their deadlines and answers (default: list them)."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_cases, as_json=as_json)
+        ctx.invoke(list_cases, as_json=as_json, only_open=only_open, limit=limit, show_all=show_all)
 
 
 @cases.command("list")
-@click.option("--open", "only_open", is_flag=True, help="Only cases not closed.")
+@list_options
 @json_option
 @pass_ctx
 @handles_errors
-def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False) -> None:
-    """List cases, oldest first, with their latest request number and due date."""
+def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False, limit: int = 50, show_all: bool = False) -> None:
+    """List cases: open ones first, oldest first, with their latest request number and due date.
+
+    The first 50 by default (--limit N, or --all); --json writes them as a JSON array, one case
+    a line, as the journal is read: flat memory however many there are."""
     import json
 
     from assistant.casework.tracking import case_view
 
     shown = 0
     with _open_store(obj) as store:
-        # One case at a time, as the journal is read: a list of 100,000 cases in flat memory.
-        for records in store.every_case(details=as_json):
+        counts = store.count_cases()
+        total = counts["open"] if only_open else counts["open"] + counts["closed"]
+        if show_all:  # one pass over each table per group: 100,000 cases in flat memory
+            groups = [store.every_case(details=as_json, closed=False)]
+            if not only_open:
+                groups.append(store.every_case(details=as_json, closed=True))
+            everything: Iterable[CaseRecords] = itertools.chain(*groups)
+        else:
+            page = store.page_of_cases(min(limit, total)) if total else []
+            everything = store.some_cases(page, details=as_json)
+        for records in everything:
             if only_open and records.case["status"] == "closed":
                 continue
             view = case_view(store, records.case, records=records)
-            if as_json:  # a JSON array written as it goes, laid out as print_json lays one out
-                text = json.dumps(view, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
-                click.echo(("[" if not shown else ",") + "\n  " + text, nl=False)
+            if as_json:  # a JSON array written as it goes, one case a line (the C encoder: no indent)
+                text = json.dumps(view, ensure_ascii=False, default=str)
+                click.echo(("[" if not shown else ",") + "\n" + text, nl=False)
             else:
                 _list_line(view)
             shown += 1
@@ -176,6 +206,8 @@ def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False) -> None:
         click.echo("\n]" if shown else "[]")
     elif not shown:
         click.echo("no open cases" if only_open else "no cases yet (try `assistant demo`)")
+    elif shown < total:
+        info(f"{shown} of {total} cases shown (open ones first); --all for every one, --limit N for more")
 
 
 def _list_line(v: dict[str, Any]) -> None:
