@@ -71,3 +71,47 @@ def test_every_case_hands_each_case_its_own_records(tmp_path):
             assert records.replies == store.replies(key)
             assert records.history == store.history(key)
             assert records.notes == store.notes(key)
+
+
+def _listening_sockets() -> int:
+    """Sockets of this process in LISTEN (its fds matched to the kernel's TCP tables)."""
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            count += fields[3] == "0A" and fields[9] in inodes  # 0A: LISTEN
+    return count
+
+
+def test_fifty_flows_in_one_process_give_back_every_thread_descriptor_and_port():
+    """A replay worker runs flow after flow in one process: each run gives back what it took."""
+    import gc
+    import os
+
+    from assistant.run import browser as browsers
+    from assistant.workbench.flowtest import run
+
+    def taken() -> tuple[int, int, int]:
+        gc.collect()
+        return threading.active_count(), len(os.listdir("/proc/self/fd")), _listening_sockets()
+
+    flow = Path(__file__).parent.parent / "flows" / "demo.yaml"
+    with browsers.open_browser() as opened:
+        lent = browsers.Started(*opened)
+        counts = []
+        for _ in range(50):
+            result = run(flow, lent=lent, report_pdf=False)
+            assert result.ok, result.message
+            counts.append(taken())
+    first = counts[0]
+    assert all(c == first for c in counts), f"threads, descriptors, listening sockets after each run: {counts}"
