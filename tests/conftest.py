@@ -77,3 +77,67 @@ def pytest_addoption(parser):
         metavar="N",
         help="Soak runs against the faulty demo portal (tests/test_soak.py; default 50, the README's figure: 1000).",
     )
+
+
+# ------------------------------------------------------------------ nothing left running
+# Every process the suite starts (a browser, a driver, a run-server, a CLI run) inherits this
+# mark in its environment; when the session ends, any still running is a leak: it is named,
+# killed, and the session fails. A pytest run inside a test inherits the mark and leaves the
+# check to the session that set it.
+SESSION_MARK = "ASSISTANT_TEST_SESSION"
+
+
+def pytest_configure(config):
+    import os
+    import uuid
+
+    if SESSION_MARK not in os.environ:
+        os.environ[SESSION_MARK] = uuid.uuid4().hex
+        config.stash[_marks_key] = os.environ[SESSION_MARK]
+
+
+_marks_key = pytest.StashKey[str]()
+
+
+def _marked(mark: str) -> dict[int, str]:
+    """Processes other than this one whose environment carries the mark: pid → command line."""
+    import os
+
+    found = {}
+    needle = f"{SESSION_MARK}={mark}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
+                found[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import os
+    import signal
+    import time
+
+    mark = session.config.stash.get(_marks_key, None)
+    if mark is None:
+        return
+    deadline = time.monotonic() + 10  # what was just stopped may take a moment to go
+    left = _marked(mark)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _marked(mark)
+    if not left:
+        return
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = "\n".join(f"  {pid}: {command}" for pid, command in left.items())
+    if reporter is not None:
+        reporter.write_line(f"the test session left {len(left)} process(es) running (killed now):\n{lines}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
