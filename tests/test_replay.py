@@ -332,6 +332,49 @@ def test_replay_through_a_playwright_run_server(tmp_path, browser_choice):
         stop_run_server(server)
 
 
+def test_a_pool_of_run_servers_where_one_dies_mid_replay_runs_every_flow_once(tmp_path, browser_choice):
+    """Three `playwright run-server`s, two workers; the first worker's server is killed after the
+    first flow: that worker goes on with the next server that answers, and every flow has one result."""
+    import os
+    import sys
+
+    servers = [start_run_server() for _ in range(3)]
+    try:
+        env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "NO_COLOR": "1"}
+        if browser_choice.kind in ("system", "path"):
+            env["ASSISTANT_REMOTE_BROWSER_PATH"] = browser_choice.target
+        pool = [f"ws://127.0.0.1:{port}/" for _, port in servers]
+        flows = ["demo", "kuper-support", "kuper-complaint", "1cupis-feedback"]
+        args = [sys.executable, "-m", "assistant", "replay", *flows, "--workers", "2"]
+        args += ["--browser-endpoint", pool[0], "--browser-endpoint", f"{pool[1]},{pool[2]}"]
+        child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        lines = [child.stdout.readline()]
+        stop_run_server(servers[0][0])  # mid-replay: one flow has its result, the others do not
+        out, err = child.communicate(timeout=400)
+        lines += out.splitlines()
+        results = [line.split()[1] for line in lines if line.startswith(("ok ", "FAIL "))]
+        assert sorted(results) == sorted(flows), lines + [err]  # every flow, exactly once
+        passed = [line.split()[1] for line in lines if line.startswith("ok ")]
+        assert len(passed) >= 3, lines + [err]  # at most the flow running at the kill failed
+        assert child.returncode in (0, 1), err
+    finally:
+        for server, _ in servers[1:]:
+            stop_run_server(server)
+
+
+def test_a_pool_with_no_endpoint_that_answers_is_no_browser(tmp_path):
+    dead = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead.append(f"ws://127.0.0.1:{probe.getsockname()[1]}/")
+    done = replay("demo", "--browser-endpoint", ",".join(dead), home=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "none of the 2 browser endpoint(s) answers" in done.stderr
+    assert "nothing answers there" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_replay_through_a_running_chrome_over_cdp(tmp_path, browser_choice):
     if browser_choice.kind not in ("system", "path", "managed"):
         pytest.fail("needs a local browser executable")

@@ -49,7 +49,13 @@ if TYPE_CHECKING:
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report here.")
 @click.option("--timeout", type=seconds(0.1), metavar="SECONDS", help="Time each step may take.")
 @click.option("--browser-path", metavar="PATH", help="Chrome/Chromium executable (or ASSISTANT_BROWSER).")
-@click.option("--browser-endpoint", metavar="WS_URL", help="A `playwright run-server` or a browser grid, ws://….")
+@click.option(
+    "--browser-endpoint",
+    "browser_endpoints",
+    multiple=True,
+    metavar="WS_URL",
+    help="A `playwright run-server` or a browser grid, ws://…; give it again (or a comma list) for a pool.",
+)
 @click.option("--cdp", metavar="URL", help="An already running Chrome, e.g. http://127.0.0.1:9222.")
 @click.option("--list", "list_only", is_flag=True, help="Only list the flows this run (or shard) would replay.")
 @json_option
@@ -69,7 +75,7 @@ def replay(
     html_file: Path | None,
     timeout: float | None,
     browser_path: str | None,
-    browser_endpoint: str | None,
+    browser_endpoints: tuple[str, ...],
     cdp: str | None,
     list_only: bool,
     as_json: bool,
@@ -85,7 +91,9 @@ def replay(
     \b
     Across machines: give each the same flows and --shard 1/N … N/N, and
     --junit FILE for the CI to merge; --browser-endpoint or --cdp to use a
-    browser that runs elsewhere.
+    browser that runs elsewhere. A pool: --browser-endpoint again for each;
+    the workers take them in turn, and one whose browser goes away takes the
+    next that answers (exit 4 once none is left).
     """
     from assistant.commands.common import info
     from assistant.testing.replay import Options, parse_shard
@@ -102,7 +110,7 @@ def replay(
         junit=junit,
         timeout=timeout,
         browser_path=browser_path,
-        browser_endpoint=browser_endpoint,
+        browser_endpoints=browser_endpoints,
         cdp=cdp,
         home=obj.home if live else None,
     )
@@ -157,4 +165,7 @@ def replay(
         if html_file:
             click.echo(f"report: {html_file}")
     if not summary.ok:
-        exit_with(ExitStatus.RUN_FAILED)
+        from assistant.testing.replay_plugin import NO_BROWSER_LEFT
+
+        browserless = [r for r in summary.records if not r.ok and r.message.startswith(NO_BROWSER_LEFT)]
+        exit_with(ExitStatus.NO_BROWSER if browserless else ExitStatus.RUN_FAILED)

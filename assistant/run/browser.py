@@ -18,13 +18,15 @@ import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -392,6 +394,30 @@ def open_browser(
             yield playwright, browser, choice
         finally:
             browser.close()
+
+
+def endpoint_pool(values: Sequence[str]) -> list[str]:
+    """The endpoints given (each `--browser-endpoint`, or one with commas), checked, in order, once each."""
+    pool: list[str] = []
+    for value in values:
+        for endpoint in (part.strip() for part in value.split(",")):
+            if not endpoint:
+                continue
+            discover(endpoint=endpoint)  # BrowserNotFound for one that is not a ws:// URL
+            if endpoint not in pool:
+                pool.append(endpoint)
+    return pool
+
+
+def unreachable(endpoint: str, timeout: float = 3) -> str | None:
+    """Why nothing answers at the endpoint's host and port; None when something listens there."""
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    try:
+        socket.create_connection((parts.hostname or "", port), timeout=timeout).close()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def ensure_font(echo: Callable[[str], None] = print) -> None:

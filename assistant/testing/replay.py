@@ -56,7 +56,9 @@ class Options:
     junit: Path | None = None
     timeout: float | None = None
     browser_path: str | None = None
-    browser_endpoint: str | None = None
+    # A pool of remote browsers: each worker takes one (round-robin), and the next that answers
+    # when its own goes away.
+    browser_endpoints: Sequence[str] = ()
     cdp: str | None = None
     home: Path | None = None
 
@@ -177,11 +179,12 @@ def pytest_args(listing: Path, options: Options) -> list[str]:
         ("--replay-output", options.output),
         ("--replay-timeout", options.timeout),
         ("--replay-browser-path", options.browser_path),
-        ("--replay-browser-endpoint", options.browser_endpoint),
         ("--replay-cdp", options.cdp),
     ):
         if value is not None:
             args += [flag, str(value)]
+    for endpoint in options.browser_endpoints:
+        args += ["--replay-browser-endpoint", endpoint]
     if options.junit is not None:
         args += ["--junitxml", str(options.junit), "-o", "junit_suite_name=assistant-replay"]
     return args
@@ -219,7 +222,9 @@ class Collector:
             self.on_record(record, len(self.records), self.total)
 
 
-def check_options(options: Options) -> None:
+def check_options(options: Options, note: Callable[[str], None] = lambda m: None) -> Options:
+    """The options, checked; a pool of endpoints without those nothing answers at (each said).
+    NoBrowser (exit 4) when no browser can be had at all."""
     if options.trace not in TRACE_MODES:
         raise InputError(f"--trace: {options.trace!r} is not one of {', '.join(TRACE_MODES)}")
     if options.workers < 1:
@@ -230,12 +235,25 @@ def check_options(options: Options) -> None:
         raise InputError(
             "--workers needs pytest-xdist, which is not installed: `pip install pytest-xdist`, or run with --workers 1"
         )
-    from assistant.run.browser import BrowserNotFound, discover
+    from assistant.run.browser import BrowserNotFound, discover, endpoint_pool, unreachable
 
     try:  # a wrong browser option is the command's error, not every flow's failure
-        discover(options.browser_path, options.browser_endpoint, options.cdp)
+        pool = endpoint_pool(options.browser_endpoints)
+        discover(options.browser_path, pool[0] if pool else None, options.cdp)
     except BrowserNotFound as exc:
         raise NoBrowser(str(exc)) from None
+    if not pool:
+        return options
+    alive = []
+    for endpoint in pool:
+        why = unreachable(endpoint)
+        if why is None:
+            alive.append(endpoint)
+        else:
+            note(f"note: --browser-endpoint {endpoint}: nothing answers there ({why}); left out")
+    if not alive:
+        raise NoBrowser(f"--browser-endpoint: none of the {len(pool)} browser endpoint(s) answers; start them first")
+    return replace(options, browser_endpoints=tuple(alive))
 
 
 @contextlib.contextmanager
@@ -268,7 +286,7 @@ def replay(
 
     pytest's own output goes to `pytest_output` (a file); by default it is kept back and shown
     on stderr only if pytest itself broke down, as the line per flow says all the rest."""
-    check_options(options)
+    options = check_options(options, note)
     entries, mine = selection(options, note=note)
     summary = Summary(chosen=len(entries))
     started = time.monotonic()

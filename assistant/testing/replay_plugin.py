@@ -83,7 +83,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replay-output", metavar="DIR", help="Per failure: screenshot, page HTML, step, trace.")
     group.addoption("--replay-timeout", type=float, metavar="SECONDS", help="Time each step may take.")
     group.addoption("--replay-browser-path", metavar="PATH", help="Chrome/Chromium executable.")
-    group.addoption("--replay-browser-endpoint", metavar="WS_URL", help="A `playwright run-server` to use.")
+    group.addoption(
+        "--replay-browser-endpoint",
+        action="append",
+        default=[],
+        metavar="WS_URL",
+        help="A `playwright run-server` to use; again for a pool (the workers take them in turn).",
+    )
     group.addoption("--replay-cdp", metavar="URL", help="A running Chrome (remote debugging) to use.")
 
 
@@ -111,8 +117,23 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 # ------------------------------------------------------------------ the browser
 
 
-_LENT = pytest.StashKey[tuple[ExitStack, Any]]()
+_LENT = pytest.StashKey[tuple[ExitStack, Any, str | None]]()  # (its closer, the browser, its endpoint)
 _LAUNCHES = pytest.StashKey[int]()
+_GONE = pytest.StashKey[set[str]]()  # endpoints of the pool this process found gone
+# How a flow's failure begins when no browser was left to run it: the command's exit is then 4.
+NO_BROWSER_LEFT = "no browser left:"
+
+
+def _pool_order(config: pytest.Config) -> list[str | None]:
+    """The endpoints to try, this worker's own first (round-robin over the pool by worker number),
+    those found gone left out; [None] without a pool (the browser is found or started here)."""
+    pool: list[str] = config.getoption("replay_browser_endpoint") or []
+    if not pool:
+        return [None]
+    worker = getattr(config, "workerinput", {}).get("workerid", "gw0")
+    start = int(worker[2:]) % len(pool) if worker[2:].isdigit() else 0
+    gone = config.stash.setdefault(_GONE, set())
+    return [e for e in pool[start:] + pool[:start] if e not in gone]
 
 
 def launches(config: pytest.Config) -> int:
@@ -120,36 +141,65 @@ def launches(config: pytest.Config) -> int:
     return config.stash.get(_LAUNCHES, 0)
 
 
+def _answers(held: tuple[ExitStack, Any, str | None]) -> bool:
+    """Is the lent browser still there? A remote one of a pool is asked (a context opened and
+    closed: a round trip), as its server may have gone since the last flow without a word yet."""
+    browser = held[1].browser
+    if not browser.is_connected():
+        return False
+    if held[2] is None:
+        return True
+    try:
+        browser.new_context().close()
+    except Exception:  # the server went away: this flow takes the next endpoint, not this failure
+        return False
+    return True
+
+
 def lent_browser(config: pytest.Config) -> Any:
     """This process's browser (assistant.run.browser.Started), started at the first flow and
     again after one that was lost."""
     held = config.stash.get(_LENT, None)
-    if held is not None and not held[1].browser.is_connected():
+    if held is not None and not _answers(held):
         # It crashed, or the remote end went away: the next flows get a new one, not this failure.
+        # A pool's endpoint whose browser went away is not tried again by this process.
         del config.stash[_LENT]
+        if held[2] is not None:
+            config.stash.setdefault(_GONE, set()).add(held[2])
         try:
             held[0].close()
         except Exception:  # closing what is already gone; the new browser is what matters
             pass
         held = None
     if held is None:
+        from assistant.errors import NoBrowser
         from assistant.run.browser import Started, open_browser
 
-        stack = ExitStack()
-        try:
-            playwright, browser, choice = stack.enter_context(
-                open_browser(
-                    config.getoption("replay_browser_path"),
-                    config.getoption("replay_browser_endpoint"),
-                    config.getoption("replay_cdp"),
+        order = _pool_order(config)
+        failures = []
+        for endpoint in order:
+            stack = ExitStack()
+            try:
+                playwright, browser, choice = stack.enter_context(
+                    open_browser(config.getoption("replay_browser_path"), endpoint, config.getoption("replay_cdp"))
                 )
-            )
-        except BaseException:
-            stack.close()
-            raise
-        held = (stack, Started(playwright, browser, choice))
-        config.stash[_LENT] = held
-        config.stash[_LAUNCHES] = launches(config) + 1
+            except NoBrowser as exc:
+                stack.close()
+                if endpoint is None:
+                    raise
+                config.stash.setdefault(_GONE, set()).add(endpoint)
+                failures.append(f"{endpoint}: {str(exc).splitlines()[0]}")
+                continue
+            except BaseException:
+                stack.close()
+                raise
+            held = (stack, Started(playwright, browser, choice), endpoint)
+            config.stash[_LENT] = held
+            config.stash[_LAUNCHES] = launches(config) + 1
+            break
+        if held is None:
+            said = "; ".join(failures) or "every endpoint of the pool went away earlier in this run"
+            raise NoBrowser(f"{NO_BROWSER_LEFT} {said}")
     return held[1]
 
 
