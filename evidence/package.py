@@ -244,7 +244,12 @@ class EvidencePackage:
             draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
             html = reports.render_html(draft)
             self.add_bytes("report.html", html.encode("utf-8"), "text/html", role="report")
-            pdf = render_pdf(self.root / "report.html") if render_pdf is not None else None
+            pdf = None
+            if render_pdf is not None:
+                # The browser reads the report and its pictures from disk: they must all be there
+                # (the writer thread may still hold them; report.pdf went missing 1 run in 6).
+                self.flush()
+                pdf = render_pdf(self.root / "report.html")
             if pdf:
                 self.add_bytes("report.pdf", pdf, "application/pdf", role="report")
         if before_seal is not None:
