@@ -6,6 +6,7 @@ import io
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -263,3 +264,42 @@ def test_contact_sheet_from_pictures_made_while_stamping_is_the_same_file(tmp_pa
         "s/tall.jpg", stamp.stamp(png(640, 480), captured_at=at, url="http://a/", case_ref="c"), "image/jpeg"
     )
     assert "s/tall.jpg" not in package.thumbnails  # a replaced file's picture is not used
+
+
+def test_the_report_and_its_pictures_are_on_disk_before_the_pdf_is_printed(tmp_path, monkeypatch):
+    """report.pdf went missing in 1 run of 6: the browser was asked to print report.html while the
+    writer thread had not written it yet. A slow disk makes that certain, unless finish() waits."""
+    import time as clock
+
+    from evidence import package as packaging
+    from evidence.manifest import Environment
+    from evidence.package import EvidencePackage
+
+    slow_write = packaging._write_file
+
+    def slow(target, data):
+        clock.sleep(0.05)
+        slow_write(target, data)
+
+    monkeypatch.setattr(packaging, "_write_file", slow)
+    package = EvidencePackage(tmp_path / "package")
+    package.write_behind()
+    seen: dict[str, bool] = {}
+
+    def render(html: Path) -> bytes:
+        written = {f.path for f in package.files}
+        seen["report"] = html.is_file() and b"</html>" in html.read_bytes()
+        seen["all"] = all((package.root / path).is_file() for path in written)
+        return b"%PDF-1.4\n%%EOF\n"
+
+    for index in range(5):
+        package.add_bytes(f"pages/{index:03d}.html", b"<p>page</p>" * 100, "text/html", role="page")
+    package.finish(
+        tool="test",
+        case={"subject": "Card charged"},
+        environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
+        actions=[],
+        render_pdf=render,
+    )
+    assert seen == {"report": True, "all": True}
+    assert (package.root / "report.pdf").is_file()
