@@ -149,7 +149,17 @@ def safe_extract(
 
 
 def _extract(archive_path: Path, target: Path, max_total: int, max_ratio: float, max_files: int) -> Path:
+    with open(archive_path, "rb") as handle:
+        start = handle.read(4)
+    if start != b"PK\x03\x04":
+        # A zip is read from its end: bytes stitched in front (a PDF's first page, say) leave it
+        # readable while `file` and a viewer call it something else. This tool writes none.
+        raise UnsafeArchive("it does not begin with the package's first entry: something was put in front of the zip")
     with zipfile.ZipFile(archive_path) as archive:
+        if archive.comment:
+            # `unzip` prints a zip's comment as if it were part of the package; no signature covers it.
+            shown = archive.comment[:60].decode("utf-8", "replace").encode("ascii", "replace").decode()
+            raise UnsafeArchive(f"the zip carries a comment ({shown!r}) that no signature covers; this tool writes none")
         infos = archive.infolist()
         _check_entries(infos, max_total, max_ratio, max_files)
         target.mkdir(parents=True, exist_ok=True)

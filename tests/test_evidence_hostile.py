@@ -329,3 +329,29 @@ def test_fuzzed_seal_files_in_a_folder_end_in_one_line(tmp_path):
 
     check()
     assert seen["runs"] >= 120 and 1 in seen["codes"], seen
+
+
+@pytest.mark.parametrize("dressing", ["comment", "prefix"])
+def test_a_zip_dressed_up_with_a_comment_or_a_file_in_front_is_refused(tmp_path, dressing):
+    """`unzip` prints a zip comment ("Checked and certified by the provider's legal department")
+    as if it were part of the package, and 237 bytes of a PDF put before a zip make `file` call
+    it a PDF: neither is covered by a signature, and this tool writes neither."""
+    bundle = small_package(tmp_path / "package")
+    data = bundle.read_bytes()
+    forged = tmp_path / "forged.zip"
+    if dressing == "comment":
+        with zipfile.ZipFile(bundle, "a") as archive:
+            archive.comment = b"Checked and certified by the provider's legal department; refund approved."
+        forged.write_bytes(bundle.read_bytes())
+    else:
+        forged.write_bytes(b"%PDF-1.4\n" + b"%" * 228 + b"\n" + data)
+    assert (
+        invoke(
+            "evidence", "verify", str(bundle if dressing == "prefix" else tmp_path / "package"), home=tmp_path
+        ).exit_code
+        == 0
+    )
+    result = invoke("evidence", "verify", str(forged), home=tmp_path)
+    assert_one_line_and_clean(result, codes=(1,))
+    said = "comment" if dressing == "comment" else "something was put in front of the zip"
+    assert said in result.output, result.output
