@@ -159,7 +159,9 @@ def _extract(archive_path: Path, target: Path, max_total: int, max_ratio: float,
         if archive.comment:
             # `unzip` prints a zip's comment as if it were part of the package; no signature covers it.
             shown = archive.comment[:60].decode("utf-8", "replace").encode("ascii", "replace").decode()
-            raise UnsafeArchive(f"the zip carries a comment ({shown!r}) that no signature covers; this tool writes none")
+            raise UnsafeArchive(
+                f"the zip carries a comment ({shown!r}) that no signature covers; this tool writes none"
+            )
         infos = archive.infolist()
         _check_entries(infos, max_total, max_ratio, max_files)
         target.mkdir(parents=True, exist_ok=True)
