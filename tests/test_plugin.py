@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -44,15 +44,14 @@ def test_a_failing_run_names_its_step_and_flow_line(tmp_path, flow, replica, run
 
 
 REMOTE_CONFTEST = """\
-import json, os
+import os
 import pytest
+from assistant.testing.plugin import connect_options_for
 
 @pytest.fixture(scope="session")
 def connect_options():
-    options = {"endpoint": os.environ["PW_ENDPOINT"]}
-    if os.environ.get("REMOTE_LAUNCH"):  # which browser the run-server starts (it takes it with --unsafe)
-        options["headers"] = {"x-playwright-launch-options": os.environ["REMOTE_LAUNCH"]}
-    return options
+    # PW_ENDPOINTS: a pool, comma-separated; the first here is dead and is skipped.
+    return connect_options_for(os.environ["PW_ENDPOINTS"])
 """
 
 
@@ -68,9 +67,12 @@ def test_the_fixtures_run_in_a_browser_behind_a_playwright_run_server(tmp_path, 
             "    assert [t.number for t in replica('demo').received] == [outcome.confirmation]\n"
             "    assert browser.browser_type.name == 'chromium'\n"
         )
-        env = {**os.environ, "PW_ENDPOINT": f"ws://127.0.0.1:{port}/"}
-        if browser_choice.kind in ("system", "path"):
-            env["REMOTE_LAUNCH"] = json.dumps({"executablePath": browser_choice.target, "args": browser_choice.args})
+        with socket.socket() as probe:  # a port nothing listens on: the pool's dead endpoint
+            probe.bind(("127.0.0.1", 0))
+            dead = probe.getsockname()[1]
+        env = {**os.environ, "PW_ENDPOINTS": f"ws://127.0.0.1:{dead}/,ws://127.0.0.1:{port}/"}
+        if browser_choice.kind in ("system", "path"):  # which browser the run-server starts (--unsafe)
+            env["ASSISTANT_REMOTE_BROWSER_PATH"] = browser_choice.target
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
             cwd=theirs,

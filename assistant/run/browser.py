@@ -289,6 +289,20 @@ def lacks_language(choice: BrowserChoice, locale: str) -> bool:
     return not any((folder / name).exists() for name in (f"{locale.split('-', 1)[0]}.pak", f"{locale}.pak"))
 
 
+def remote_launch_headers(*, headless: bool = True) -> dict[str, str]:
+    """What a `playwright run-server` is told about the browser to launch. One started with
+    --unsafe honours these launch options; a plain one ignores executablePath and uses its own
+    managed browser. ASSISTANT_REMOTE_BROWSER_PATH names the executable on the server's machine."""
+    options: dict[str, Any] = {"headless": headless, "ignoreDefaultArgs": ["--disable-popup-blocking"]}
+    remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
+    if remote_exe:
+        options["executablePath"] = remote_exe
+        # The remote Playwright's own feature list is not known here: leave it in place. The
+        # browser there cannot reach this machine's host guard, so it looks names up itself.
+        options["args"] = launch_args(remote_exe, features=False, lookups=True)
+    return {"x-playwright-launch-options": json.dumps(options)}
+
+
 def connect(
     playwright: Playwright,
     choice: BrowserChoice,
@@ -301,20 +315,7 @@ def connect(
     locale: the person's, for what only the browser's own language decides (see language_env)."""
     chromium = playwright.chromium
     if choice.kind == "endpoint":
-        # A run-server started with --unsafe honours these launch options; a
-        # plain one ignores executablePath and uses its own managed browser.
-        options: dict[str, Any] = {"headless": headless, "ignoreDefaultArgs": ["--disable-popup-blocking"]}
-        remote_exe = os.environ.get("ASSISTANT_REMOTE_BROWSER_PATH")
-        if remote_exe:
-            options["executablePath"] = remote_exe
-            # The remote Playwright's own feature list is not known here: leave it in place. The
-            # browser there cannot reach this machine's host guard, so it looks names up itself.
-            options["args"] = launch_args(remote_exe, features=False, lookups=True)
-        return chromium.connect(
-            choice.target,
-            slow_mo=slow_mo,
-            headers={"x-playwright-launch-options": json.dumps(options)},
-        )
+        return chromium.connect(choice.target, slow_mo=slow_mo, headers=remote_launch_headers(headless=headless))
     if choice.kind == "cdp":
         return chromium.connect_over_cdp(choice.target, slow_mo=slow_mo)
     executable = None if choice.kind == "managed" else choice.target

@@ -15,6 +15,10 @@ unchanged on the runs they make:
 
 A run is the real thing: the same pipeline as `assistant submit` (journal, host
 guard, evidence package), in a home of the test's own.
+
+For browsers elsewhere, `connect_options_for(pool, worker_id)` is what to return
+from pytest-playwright's `connect_options` fixture: one endpoint of a pool per
+xdist worker, round-robin, the ones that do not answer skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +35,27 @@ import pytest
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
     from assistant.pipeline import Outcome
+
+
+def connect_options_for(pool: str | list[str], worker_id: str = "master") -> dict[str, Any]:
+    """pytest-playwright's connect_options for this worker: an endpoint of the pool (a list, or a
+    comma list), the worker's own by its number (gw0 the first, gw1 the second, …), or the next
+    that answers; with the launch options a `run-server --unsafe` takes (ASSISTANT_REMOTE_BROWSER_PATH).
+    NoBrowser when none answers."""
+    from assistant.errors import NoBrowser
+    from assistant.run.browser import endpoint_pool, remote_launch_headers, unreachable
+
+    endpoints = endpoint_pool([pool] if isinstance(pool, str) else pool)
+    if not endpoints:
+        raise NoBrowser("connect_options_for: no endpoint given")
+    start = int(worker_id[2:]) % len(endpoints) if worker_id[2:].isdigit() else 0
+    tried = []
+    for endpoint in endpoints[start:] + endpoints[:start]:
+        why = unreachable(endpoint)
+        if why is None:
+            return {"endpoint": endpoint, "headers": remote_launch_headers()}
+        tried.append(f"{endpoint}: {why}")
+    raise NoBrowser("none of the browser endpoints answers: " + "; ".join(tried))
 
 
 def pytest_configure(config: pytest.Config) -> None:
