@@ -63,6 +63,11 @@ def test_schema_1_database_migrates_without_losing_rows(tmp_path):
     after = rows(path, "SELECT * FROM submissions ORDER BY id")
     assert [{k: r[k] for k in before[0]} for r in after] == before  # every old column and value kept
     assert rows(path, "SELECT value FROM meta WHERE key='schema_version'") == [{"value": "4"}]
+    # Schema 4: every lookup by case has its index (a scan per case made `cases` quadratic).
+    indexes = {r["name"] for r in rows(path, "SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"status_history_case_id", "replies_case_id", "notes_case_id", "submissions_due_at"} <= indexes
+    plan = rows(path, "EXPLAIN QUERY PLAN SELECT status, at, note FROM status_history WHERE case_id=1 ORDER BY id")
+    assert any("USING INDEX status_history_case_id" in r["detail"] for r in plan), plan
     # Same provider and order number (spaces and case aside) is one matter: two cases, not three.
     assert [
         (c["provider"], c["order_id"], c["language"], [s["confirmation"] for s in c["submissions"]]) for c in listed
