@@ -60,11 +60,11 @@ def already_filed(sub: Submission) -> AlreadySubmitted:
     if sub.status == "confirmed":
         return AlreadySubmitted(
             f"already submitted: {sub.reference or 'accepted, the provider gave no number'} "
-            f"({sub.flow_id}, {sub.submitted_at}); "
+            f"({sub.flow_id}, filed {_when(sub.submitted_at)}); "
             f"evidence in {sub.evidence_dir}. Nothing was sent again; pass --force to file a new request."
         )
     return AlreadySubmitted(
-        f"a submission of this case started at {sub.submitted_at} has no known outcome "
+        f"a submission of this case started at {_when(sub.submitted_at)} has no known outcome "
         f"(last error: {sub.last_error or 'none recorded'}); the provider may have it. "
         f"Run `assistant cases resolve {sub.case_id}` to record what happened (their number, or that it "
         "was not filed); --force files another one anyway."
