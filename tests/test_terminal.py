@@ -47,3 +47,15 @@ def test_prompts_for_a_missing_contact_then_submits(portal, tmp_path):
     assert child.exitstatus == 0
     assert [t.number for t in portal.received] == [number]
     assert portal.received[0].fields["email"] == "anna@example.com"
+
+
+def test_ctrl_c_at_the_question_is_interrupted_130_and_nothing_is_sent(portal, tmp_path):
+    child = spawn(portal, write_case(tmp_path), tmp_path / "home")
+    child.expect(r"Submit this request now\? It cannot be undone \[y/N\]:")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    said = child.before
+    child.close()
+    assert child.exitstatus == 130, said
+    assert "interrupted" in said and "Aborted!" not in said and "Traceback" not in said
+    assert portal.received == [] and submissions(tmp_path / "home") == []

@@ -182,7 +182,7 @@ class WebForm:
         if not journalled:  # stopped before the click: by choice, by another run, refused, or broken
             if isinstance(error, Rejected):  # a wizard's step the site refused: nothing was filed
                 return FilingOutcome.REJECTED
-            stopped = error is None or isinstance(error, (Declined, AlreadySubmitted))
+            stopped = error is None or isinstance(error, (Declined, AlreadySubmitted, KeyboardInterrupt))
             return FilingOutcome.NOT_SUBMITTED if stopped else FilingOutcome.FAILED
         declined = isinstance(error, (Declined, AlreadySubmitted))
         if result.outcome is not AfterClick.REJECTED and not result.submitted and declined:

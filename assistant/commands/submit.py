@@ -90,12 +90,18 @@ def confirm(summary: dict[str, Any]) -> bool:
         if isinstance(value, list):
             value = ", ".join(value) or "none"
         click.echo(f"  {key:12} {value}", err=True)
-    return click.confirm("Submit this request now? It cannot be undone", default=False, err=True)
+    try:
+        return click.confirm("Submit this request now? It cannot be undone", default=False, err=True)
+    except click.exceptions.Abort:  # Ctrl-C at the prompt: interrupted (exit 130), nothing sent
+        raise KeyboardInterrupt from None
 
 
 def pause(message: str) -> None:
     click.secho(f"\n{message}", err=True, fg="yellow", bold=True)
-    click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
+    try:
+        click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
+    except click.exceptions.Abort:
+        raise KeyboardInterrupt from None
 
 
 def locale_hint(case_file: str | Path | None, sets: dict[str, str], settings: Mapping[str, object]) -> str:
