@@ -50,6 +50,7 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     checked_files: int = 0
     signer: str | None = None
+    key_checked: bool = False  # the signer is the key the reader expected (--key)
     timestamp: str | None = None
     timestamp_authority: str | None = None  # the URL the manifest says was asked
     timestamp_signer: str | None = None  # who signed the token: its certificate's subject
@@ -70,6 +71,7 @@ class Result:
             "ok": self.ok,
             "checked_files": self.checked_files,
             "signer_fingerprint": self.signer,
+            "key_checked": self.key_checked,
             "timestamp": self.timestamp,
             "timestamp_authority": self.timestamp_authority,
             "timestamp_signer": self.timestamp_signer,
@@ -232,8 +234,10 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     result.signer = actual
     if actual != manifest.signer.fingerprint:
         result.add(PUBLIC_KEY, f"is not the key manifest.json names ({manifest.signer.fingerprint[:16]}…): key swapped")
-    if expect_key and actual != expect_key.lower():
-        result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expect_key[:16]}…")
+    expected = expect_key.lower().replace(":", "") if expect_key else None
+    if expected and actual != expected:
+        result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expected[:16]}…")
+    result.key_checked = actual == expected
     if not keys.verify(pem, sig.read_bytes(), text):
         result.add(SIGNATURE, "does not verify: manifest.json or the signature was changed, or the key swapped")
     _check_sums_signature(root, manifest, pem, result)

@@ -287,6 +287,12 @@ def test_swapped_key_fails(demo, tmp_path):
     # 3. an expected key pinned on the command line
     done = run_cli("evidence", "verify", str(package_dir(demo)), "--key", "0" * 64, home=demo["home"])
     assert done.returncode == 1 and "signer.pub.pem" in done.stderr
+    # 4. the person's own fingerprint, from `evidence key` on their machine: checked, and said so
+    mine = run_cli("evidence", "key", home=demo["home"]).stdout.strip()
+    done = run_cli("evidence", "verify", str(package_dir(demo)), "--key", mine, home=demo["home"])
+    assert done.returncode == 0 and "key checked: it is the one you expected" in done.stdout, done.stdout
+    plain = run_cli("evidence", "verify", str(package_dir(demo)), home=demo["home"])
+    assert plain.returncode == 0 and "key NOT checked" in plain.stdout and "assistant evidence key" in plain.stdout
 
 
 def test_timestamp_from_an_untrusted_authority_fails(demo, tmp_path):

@@ -130,6 +130,14 @@ def _print_result(result: Result) -> None:
         _say(f"OK: {result.path}", fg="green", bold=True)
         _say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
         _say(f"  signed by Ed25519 key {result.signer}")
+        if result.key_checked:
+            _say("  key checked: it is the one you expected (--key)")
+        else:
+            _say(
+                "  key NOT checked: anyone can sign a package of their own making; ask the person for their "
+                "key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key",
+                fg="yellow",
+            )
         if result.timestamp:
             when = result.timestamp.replace("T", " ").replace("+00:00", " UTC")
             _say(f"  timestamp {when}, signed by {result.timestamp_signer}")
@@ -151,6 +159,27 @@ def _print_result(result: Result) -> None:
     _say(f"FAILED: {result.path}", fg="red", bold=True, err=True)
     for problem in result.problems:
         _say(f"  {problem}", fg="red", err=True)
+
+
+@evidence.command("key")
+@json_option
+@pass_ctx
+@handles_errors
+def key(obj: Ctx, /, as_json: bool) -> None:
+    """Print the fingerprint of this machine's signing key (made now if there is none yet).
+
+    Every package made here is signed with it; `assistant evidence verify PACKAGE --key
+    FINGERPRINT` then proves a package is yours, not one re-signed with someone else's key.
+    Give it through another channel than the package itself (your request's text, a letter)."""
+    from assistant.pipeline import signer
+
+    made = signer(Path(obj.home))
+    path = Path(obj.home) / "keys" / "evidence-ed25519.pem"
+    if as_json:
+        print_json({"fingerprint": made.fingerprint, "algorithm": "Ed25519", "key_file": str(path)})
+        return
+    click.echo(made.fingerprint)
+    info(f"Ed25519, SHA-256 of the public key; the private key is {path} (readable only by you)")
 
 
 @evidence.command("show")
