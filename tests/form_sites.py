@@ -17,7 +17,7 @@ from helpers import REPO
 from assistant.sites.replica import ReplicaServer, Site
 
 FORMS = REPO / "tests" / "forms"
-NAMES = sorted(p.name for p in FORMS.iterdir() if (p / "page.html").is_file())
+NAMES = sorted(p.name for p in FORMS.iterdir() if (p / "site.json").is_file())
 
 
 def meta(name: str) -> dict:
@@ -30,9 +30,12 @@ def real_site(name: str) -> ReplicaServer:
     done = urlsplit(info["done"])
     key = next((k for k, v in parse_qsl(done.query) if v == "{number}"), None)
 
+    # A form whose page is another's ("page_of": "wp-cf7"), with a confirmation page of its own.
+    page = f"../{info['page_of']}/page.html" if "page_of" in info else "page.html"
+
     @site.get(re.escape(info["path"]))
     def form(request):
-        return site.page("page.html")
+        return site.page(page)
 
     @site.post(re.escape(info["action"]))
     def send(request):

@@ -88,16 +88,16 @@ def test_radio_topics_consent_and_left_alone_fields(tmp_path):
     assert meta["path"] == "/help/contact"
 
 
-@pytest.mark.parametrize("name", ["django-helpdesk", "zendesk-request", "cb-thanks"])
-def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_confirmation(name, tmp_path):
-    """One real submission (to the site itself, by someone else than the sample case), then
-    `flow snapshot NAME --confirmation EVIDENCE_DIR`: the replica shows the real page with the
-    sample case's data, and the flow reads the number where the real site puts it."""
-    home = tmp_path / "home"
+def one_real_request(name: str, tmp: Path) -> tuple[Path, list]:
+    """The form snapshotted, then one genuine request through the draft (by someone else than
+    the sample case), its evidence kept in tmp/ev: (the flow file, what the site received).
+    The draft's success: is the replica's guess, so the real run may end unknown; the evidence
+    keeps the page the site showed anyway."""
+    home = tmp / "home"
     with real_site(name) as server:
-        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp_path), home=home)
+        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp), home=home)
         assert done.returncode == 0, done.stderr
-        flow = tmp_path / "flows" / f"{name}.yaml"
+        flow = tmp / "flows" / f"{name}.yaml"
         sample = flow.parent / "samples" / f"{name}-case.yaml"
         real = sample.with_name("real-case.yaml")
         real.write_text(
@@ -106,22 +106,21 @@ def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_co
             .replace("anna.petrova@example.com", "boris@real.example")
             .replace("Card charged twice for one order", "My real problem with order")
         )
-        # The draft's success: is the replica's guess, so the real run ends unknown, evidence kept.
         done = run_cli(
-            "submit",
-            str(flow),
-            "--case",
-            str(real),
-            "--yes",
-            "--timeout",
-            "3",
-            "--out",
-            str(tmp_path / "ev"),
-            home=home,
+            "submit", str(flow), "--case", str(real), "--yes", "--timeout", "3", "--out", str(tmp / "ev"), home=home
         )
-        [received] = server.received
+        assert (tmp / "ev" / "manifest.json").is_file(), done.stderr
+        return flow, list(server.received)
+
+
+@pytest.mark.parametrize("name", ["django-helpdesk", "zendesk-request", "cb-thanks"])
+def test_a_real_confirmation_page_becomes_the_replicas_and_drafts_success_and_confirmation(name, tmp_path):
+    """One real submission (to the site itself, by someone else than the sample case), then
+    `flow snapshot NAME --confirmation EVIDENCE_DIR`: the replica shows the real page with the
+    sample case's data, and the flow reads the number where the real site puts it."""
+    home = tmp_path / "home"
+    flow, [received] = one_real_request(name, tmp_path)
     number = received.number
-    assert (tmp_path / "ev" / "manifest.json").is_file(), done.stderr
     drafted = flow.read_text()
     received_at = json.loads((tmp_path / "ev" / "manifest.json").read_text())["submission"]["confirmation_url"] or ""
     pages = json.loads((tmp_path / "ev" / "manifest.json").read_text())["files"]
@@ -305,26 +304,8 @@ def test_a_real_thank_you_page_with_no_number_becomes_confirmation_none(tmp_path
     """A real form whose thank-you page gives no number: learned as `confirmation: none`, and
     the flow test then expects the request accepted with no number."""
     name, home = "thanks-no-number", tmp_path / "home"
-    with real_site(name) as server:
-        done = run_cli("flow", "snapshot", form_url(server, name), name, *places(tmp_path), home=home)
-        assert done.returncode == 0, done.stderr
-        flow = tmp_path / "flows" / f"{name}.yaml"
-        sample = flow.parent / "samples" / f"{name}-case.yaml"
-        real = sample.with_name("real-case.yaml")
-        real.write_text(sample.read_text().replace("Anna Petrova", "Boris Realman"))
-        run_cli(
-            "submit",
-            str(flow),
-            "--case",
-            str(real),
-            "--yes",
-            "--timeout",
-            "3",
-            "--out",
-            str(tmp_path / "ev"),
-            home=home,
-        )
-        assert len(server.received) == 1
+    flow, received = one_real_request(name, tmp_path)
+    assert len(received) == 1
     asked = run_cli("flow", "snapshot", name, "--confirmation", str(tmp_path / "ev"), *places(tmp_path), home=home)
     assert asked.returncode == 2 and "--no-number" in asked.stderr
     done = run_cli(
@@ -340,21 +321,17 @@ def test_a_real_thank_you_page_with_no_number_becomes_confirmation_none(tmp_path
     assert result["ok"] and result["confirmation"] is None, result
 
 
+def snapshot_wizard(path: str, name: str, tmp: Path):
+    """`flow snapshot --steps 2` of a wizard of tests/sites/realforms; (the command, what the site received)."""
+    with ReplicaServer(load_site(Path(__file__).parent / "sites" / "realforms")) as server:
+        done = run_cli("flow", "snapshot", f"{server.url}{path}", name, "--steps", "2", *places(tmp), home=tmp / "home")
+        return done, list(server.received)
+
+
 def test_a_wizard_is_snapshotted_step_by_step_into_a_replica_of_its_steps(tmp_path):
-    site = load_site(Path(__file__).parent / "sites" / "realforms")
-    with ReplicaServer(site) as server:
-        done = run_cli(
-            "flow",
-            "snapshot",
-            f"{server.url}/steps",
-            "two-steps",
-            "--steps",
-            "2",
-            *places(tmp_path),
-            home=tmp_path / "home",
-        )
-        assert done.returncode == 0, done.stderr
-        assert server.received == [], "only the first step's Next was clicked, never the send"
+    done, received = snapshot_wizard("/steps", "two-steps", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert received == [], "only the first step's Next was clicked, never the send"
     flow = load_flow(tmp_path / "flows" / "two-steps.yaml")
     kinds = [(s.kind, getattr(s.args, "selector", None)) for s in flow.steps]
     assert ("fill", "#s-email") in kinds and ("select", "#s-topic") in kinds
@@ -371,18 +348,7 @@ def test_a_wizard_is_snapshotted_step_by_step_into_a_replica_of_its_steps(tmp_pa
 
 
 def test_a_wizard_step_that_refuses_the_sample_case_is_said_in_its_words(tmp_path):
-    site = load_site(Path(__file__).parent / "sites" / "realforms")
-    with ReplicaServer(site) as server:
-        done = run_cli(
-            "flow",
-            "snapshot",
-            f"{server.url}/wizard",
-            "strict",
-            "--steps",
-            "2",
-            *places(tmp_path),
-            home=tmp_path / "home",
-        )
+    done, _ = snapshot_wizard("/wizard", "strict", tmp_path)
     assert done.returncode == 2, done.stderr
     assert "--steps: step 1 of the form refused the sample case" in done.stderr
     assert "Enter a valid order number" in done.stderr and "Traceback" not in done.stderr
