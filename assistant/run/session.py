@@ -239,7 +239,14 @@ class BrowserSession:
                 ) from None
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stack.close()
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self._stack.close()
+        except PlaywrightError as exc:
+            # Ctrl-C at a prompt reaches the driver and the browser too (one process group): they
+            # are gone before the run closes them. What the run decided stands; the evidence is sealed.
+            self.log(f"note: the browser was already gone when the run ended ({str(exc).strip().splitlines()[0]})")
 
     def settle_environment(self) -> Environment:
         """The capture environment with what the run has learnt: the browser's command line, how
