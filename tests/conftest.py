@@ -99,8 +99,13 @@ def pytest_configure(config):
 _marks_key = pytest.StashKey[str]()
 
 
+# Python's own helpers that end with the process that started them (this one), not leaks.
+OWN_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
 def _marked(mark: str) -> dict[int, str]:
-    """Processes other than this one whose environment carries the mark: pid → command line."""
+    """Processes other than this one whose environment carries the mark: pid → command line
+    (this process's own multiprocessing helpers aside)."""
     import os
 
     found = {}
@@ -110,7 +115,9 @@ def _marked(mark: str) -> dict[int, str]:
             continue
         try:
             if needle in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
-                found[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+                if not any(helper in command for helper in OWN_HELPERS):
+                    found[int(entry)] = command
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return found
