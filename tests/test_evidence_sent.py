@@ -122,6 +122,34 @@ def test_filled_form_capture_shows_the_whole_description(demo):
     assert Image.open(root / shot.path).size[1] > height + 600  # the rest of the form is there too
 
 
+NARROW = """<!doctype html><meta charset="utf-8"><title>narrow</title>
+<form><textarea id="t" name="t" rows="8">kept</textarea>
+<textarea id="bb" rows="3" style="box-sizing: border-box; width: 10em; padding: 9px; border-width: 7px"></textarea></form>"""
+
+# What a capture must show of a textarea: from its first line, nothing of it scrolled out of sight.
+WHOLE = """(el) => ({top: el.scrollTop, hidden: el.scrollHeight - el.clientHeight})"""
+
+
+def test_a_filled_textarea_is_pictured_from_its_first_line_whole(page):
+    """Filling leaves a long text scrolled to its end (the caret's line); the capture's stretch
+    shows it from "Здравствуйте!" to its last line, whatever the box's sizing (one sized by
+    `cols` narrows when its scrollbar goes, and wraps into more lines), and undoes it."""
+    text = (
+        "Здравствуйте!\n\n" + "18 ноября 2026 года в 21:10 (МСК) я вывел 15 000,00 ₽ на карту. " * 12 + "\nС уважением"
+    )
+    with PageServer({"/": NARROW}) as site:
+        page.goto(site.url + "/")
+        for selector in ("#t", "#bb"):
+            page.fill(selector, text)
+            box = page.locator(selector)
+            assert box.evaluate(WHOLE)["top"] > 0  # as a person's run leaves it
+            scrolled = box.evaluate("(el) => el.scrollTop")
+            page.evaluate(formstate.reflect([], [], expand=True))
+            assert box.evaluate(WHOLE) == {"top": 0, "hidden": 0}
+            page.evaluate(formstate.UNDO)
+            assert box.evaluate("(el) => el.scrollTop") == scrolled
+
+
 FORM = """<!doctype html><html><head>
 <meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'unsafe-inline'">
 <title>form</title></head><body>

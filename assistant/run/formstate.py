@@ -109,12 +109,22 @@ _REFLECT = (
           const box = style.boxSizing === 'border-box' ? edges : -['paddingTop', 'paddingBottom']
             .reduce((sum, k) => sum + parseFloat(style[k] || 0), 0);
           // Through the CSSOM: a page's Content-Security-Policy may refuse a written style attribute.
-          const height = `${el.scrollHeight + box}px`;
-          for (const [prop, value] of [['height', height], ['max-height', 'none'], ['overflow', 'hidden']]) {
+          const set = (prop, value) => {
             const before = [el.style.getPropertyValue(prop), el.style.getPropertyPriority(prop)];
             undo.push(() => (before[0] ? el.style.setProperty(prop, ...before) : el.style.removeProperty(prop)));
             el.style.setProperty(prop, value, 'important');
+          };
+          // The scrollbar goes first: a textarea sized by `cols` loses its room and wraps into more
+          // lines, so the height is measured after, and again while the text still overflows.
+          set('overflow', 'hidden');
+          set('max-height', 'none');
+          set('height', `${el.scrollHeight + box}px`);
+          for (let i = 0; i < 3 && el.scrollHeight > el.clientHeight + 1; i++) {
+            el.style.setProperty('height', `${el.scrollHeight + box}px`, 'important');
           }
+          // From its first line: filling left the caret's line, the last, in view.
+          el.scrollTop = 0;
+          el.scrollLeft = 0;
         }
       } else {
         setAttr(el, 'value', el.value);
