@@ -259,26 +259,32 @@ def _encode(out: Image.Image, fmt: str) -> bytes:
 # The contact sheet: two pictures side by side, each 600 px wide, with its own banner
 # drawn at 13 px (the stamped copy's banner, scaled down with the page, would be 5 px).
 SHEET_WIDTH = 600
+SHEET_TALLEST = 4  # times the width: a 600 px column of 2,400 px holds a long form whole, still legible
 SHEET_TEXT = 13
 
 
 def sheet_picture(
     shot: Image.Image | bytes | Path, fields: list[tuple[str, str]], width: int = SHEET_WIDTH
 ) -> Image.Image:
-    """One screenshot as the contact sheet shows it: scaled to width, a very tall page cut to
-    its top, and a banner legible at 100 %."""
+    """One screenshot as the contact sheet shows it: whole, scaled to width (a page taller than
+    SHEET_TALLEST times the width is scaled to that height instead, on a white cell as wide),
+    with a banner legible at 100 %. The sheet stands for the pictures where a form takes one
+    image: a cut page would hide what the person typed further down."""
     from PIL import Image
 
     if not isinstance(shot, Image.Image):
         with Image.open(io.BytesIO(shot) if isinstance(shot, bytes) else shot) as opened:
             shot = opened.convert("RGB")
-    ratio = width / shot.width
-    keep = min(shot.height, int(width * 1.4 / ratio))  # at most 1.4 × the width, from the top
-    # The top part is resized in place (box), not cut out first; reducing by a whole factor
-    # before the filter (reducing_gap 1) makes it a quarter of the work, the same to the eye.
+    ratio = min(width / shot.width, width * SHEET_TALLEST / shot.height)
+    size = (max(1, round(shot.width * ratio)), max(1, round(shot.height * ratio)))
+    # Reducing by a whole factor before the filter (reducing_gap 1) is a quarter of the work, the same to the eye.
     small = (shot if shot.mode == "RGB" else shot.convert("RGB")).resize(
-        (width, max(1, int(keep * ratio))), Image.Resampling.BILINEAR, box=(0, 0, shot.width, keep), reducing_gap=1.0
+        size, Image.Resampling.BILINEAR, reducing_gap=1.0
     )
+    if small.width < width:
+        cell = Image.new("RGB", (width, small.height), (255, 255, 255))
+        cell.paste(small, ((width - small.width) // 2, 0))
+        small = cell
     return with_banner(small, fields, SHEET_TEXT)
 
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence_fixtures import copy_package, make_demo_package, readme_by_hand_block, run_by_hand
 from helpers import run_cli
+from PIL import Image
 from tsa_server import TimestampServer
 
 from evidence import Manifest
@@ -227,6 +228,18 @@ def test_report_pdf_shows_every_screenshot_group_in_order(demo):
     assert pages_of == sorted(pages_of)
     assert sum(len(page.images) for page in reader.pages) >= len(groups)
     assert any("DEMO-" in t for t in texts) and any("How to verify" in t for t in texts)
+    # The pictures are plates, four to a page, each the stamped copy whole (a tall form scaled, not cut).
+    stamped = [f for f in manifest.files if f.path.startswith("screenshots/stamped/")]
+    plates = [page for page in reader.pages if page.images]
+    assert len(plates) == -(-len(stamped) // 4)
+    sizes = sorted(image.image.size for page in plates for image in page.images)
+    assert sizes == sorted(Image.open(folder / f.path).size for f in stamped)
+    # The sixty browser switches are in the manifest; the report says so in a line.
+    assert any("switches, listed in manifest.json" in t for t in texts)
+    # The report's own rendering never entered the network log of the filing.
+    har = json.loads((folder / "logs" / "network.har").read_text(encoding="utf-8"))
+    assert har["log"]["pages"] and not any(p["title"].endswith("— evidence") for p in har["log"]["pages"])
+    assert not any(e["request"]["url"].startswith("file:") for e in har["log"]["entries"])
 
 
 def test_any_changed_byte_in_any_file_fails_and_names_the_file(demo, tmp_path):

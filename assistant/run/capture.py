@@ -406,21 +406,25 @@ class Capturer:
 def render_pdf(
     context: BrowserContext, capturer: Capturer | None = None, log: Callable[[str], None] = lambda m: None
 ) -> Callable[[Path], bytes | None]:
-    """report.html → report.pdf in the browser context that took the screenshots.
+    """report.html → report.pdf in the browser that took the screenshots.
 
-    A page in the open context costs a third of a new context. The capturer is
-    told to look away: the report page is not evidence, and its file:// loads are
-    dropped from the network log.
+    In a context of its own, offline and with no scripts: the report is not evidence,
+    so it never enters the network log (HAR) of the context that recorded the filing.
+    A persistent profile's context has no browser to open another in; there the capturer
+    is told to look away and the report's file:// loads are dropped from the log.
     """
 
     def render(html: Path) -> bytes | None:
         from playwright.sync_api import Error as PlaywrightError
 
-        if capturer is not None:
-            capturer.watching = False
+        own: BrowserContext | None = None
         page: Page | None = None
         try:
-            page = context.new_page()
+            if context.browser is not None:
+                own = context.browser.new_context(offline=True, java_script_enabled=False)
+            elif capturer is not None:
+                capturer.watching = False
+            page = (own or context).new_page()
             page.goto(html.resolve().as_uri(), wait_until="load")
             return page.pdf(
                 format="A4",
@@ -431,8 +435,13 @@ def render_pdf(
             log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
             return None
         finally:
-            # The capturer's close() closes the context, and this page with it, next.
-            if page is not None and capturer is None:
-                page.close()
+            try:
+                if own is not None:
+                    own.close()
+                # Otherwise the capturer's close() closes the context, and this page with it, next.
+                elif page is not None and capturer is None:
+                    page.close()
+            except PlaywrightError:  # a browser gone meanwhile: nothing of the package depends on it
+                pass
 
     return render
