@@ -4,7 +4,9 @@ The rules come from the source documents (docs/support-requests.md): anonymous
 requests, missing identifiers, no date of the problem, profanity or a rude
 tone, and a repeat of an open request with no new facts are ignored (errors);
 a long or vague subject, no evidence, no device on a technical problem and no
-desired outcome slow the answer down (warnings). Every finding names the field
+desired outcome slow the answer down (warnings), and so would a request in a
+language other than the person's text; a time taken in this computer's zone is
+a guess the person should see (a warning too). Every finding names the field
 and says how to fix it.
 """
 
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from assistant.casework import profanity
 from assistant.casework.compose import subject_words, suggest_subject
-from assistant.language.case import Case
+from assistant.language.case import Case, text_language
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -47,6 +49,7 @@ ANONYMOUS = {
     "я",
 }
 TECHNICAL = ("technical", "tech", "app", "техн")
+LANGUAGES = {"ru": "Russian", "en": "English"}
 
 
 @dataclass
@@ -202,6 +205,22 @@ def lint(
             "desired_outcome",
             "does not say what you want",
             "add desired_outcome: e.g. a refund of the amount, a fix, an explanation",
+        )
+    zone = case.assumed_zone()
+    if zone is not None:
+        # The same file read on a computer set to another zone would be another moment.
+        warn(
+            "incident_at",
+            f"written without a time zone: taken in this computer's zone, {zone} ({case.incident_at.isoformat()})",
+            f"add timezone: {zone} (or your own zone) to the case, or write the offset",
+        )
+    written = text_language(case.own_text())
+    if written is not None and written != case.language:
+        warn(
+            "language",
+            f"is {case.language}, but the case is written in {LANGUAGES[written]}: the request would be "
+            f"{LANGUAGES[case.language]} around your {LANGUAGES[written]} sentences",
+            f"write language: {written}, or leave language: out and it follows your text",
         )
     return findings
 

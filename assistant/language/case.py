@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -26,11 +26,15 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from assistant.errors import InputError
 from assistant.language import yamlsource
+from assistant.language.dates import TakenZone, machine_zone, parse_day, parse_moment, zone_named
 from assistant.paths import home as default_home
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # use with fullmatch: $ would let a newline through
@@ -57,6 +61,22 @@ MAX_ATTACHMENTS = 50
 # every file is copied once into the run's folder and once into the evidence package.
 MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
 MAX_ATTACHMENTS_BYTES = 200 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- the person's language
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def text_language(texts: Iterable[str]) -> Literal["en", "ru"] | None:
+    """ru when most letters of the person's own words are Cyrillic, en when most are Latin
+    (a tie too); None when they hold no letters at all."""
+    text = " ".join(texts)
+    cyrillic, latin = len(CYRILLIC.findall(text)), len(LATIN.findall(text))
+    if not cyrillic and not latin:
+        return None
+    return "ru" if cyrillic > latin else "en"
 
 
 class Strict(BaseModel):
@@ -92,15 +112,24 @@ class Device(Strict):
     browser: Line | None = None
 
 
+# The schema says what a file may hold: dates as people write them are text, not only ISO 8601.
+AS_WRITTEN = WithJsonSchema({"type": "string"})
+
+
 class PreviousRequest(Strict):
     number: Line | None = Field(
         None,
         description="The request number the provider gave (or the email's Message-ID); none for a request "
         "the provider accepted without giving one",
     )
-    date: dt.date | None = Field(None, description="When it was filed")
+    date: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description="When it was filed, e.g. 01.12.2026")
     channel: str | None = Field(None, description="web_form, email, phone, chat, …")
-    due: dt.date | None = Field(None, description="When the answer was due")
+    due: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description="When the answer was due")
+
+    @field_validator("date", "due", mode="before")
+    @classmethod
+    def _as_people_write_it(cls, value: Any) -> Any:
+        return parse_day(value)
 
 
 class Case(Strict):
@@ -114,8 +143,15 @@ class Case(Strict):
     description: str = Field(min_length=20, description="What happened, in detail")
     order_id: Line | None = Field(None, description="Order or contract number")
     account: Line | None = Field(None, description="Account login, if it differs from the email")
-    incident_at: AwareDatetime = Field(
-        description="When the problem happened, with time zone, e.g. 2026-11-20T14:35:00+03:00"
+    # Before incident_at: pydantic validates fields in order, and incident_at's validator reads this one.
+    timezone: Line | None = Field(
+        None,
+        description="Your IANA time zone, e.g. Europe/Moscow: a time written without an offset is taken in it "
+        "(default: this computer's zone)",
+    )
+    incident_at: Annotated[AwareDatetime, AS_WRITTEN] = Field(
+        description="When the problem happened, e.g. 20.11.2026 14:35, 20 ноября 2026 в 14:35 or "
+        "2026-11-20T14:35:00+03:00; without an offset, in your timezone"
     )
     steps_taken: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description="What you already tried")
     desired_outcome: str | None = Field(None, description="What you want the provider to do")
@@ -125,7 +161,9 @@ class Case(Strict):
     attachments: list[Path] = Field(
         default_factory=list, max_length=MAX_ATTACHMENTS, description="Files to attach, relative to the case file"
     )
-    language: Literal["en", "ru"] = "en"
+    language: Literal["en", "ru"] = Field(
+        "en", description="Language of the request; not given: ru when your own text is mostly Cyrillic, else en"
+    )
     kind: Literal["request", "followup"] = Field(
         "request", description="followup: a repeat complaint on inaction (На бездействие), citing previous_requests"
     )
@@ -138,6 +176,29 @@ class Case(Strict):
     # What each attachment was when the case was checked (identity()), by resolved path: a run
     # copies only the same file.
     _checked: dict[str, tuple[int, ...]] = PrivateAttr(default_factory=dict)
+    _language_inferred: bool = PrivateAttr(False)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
+
+    @field_validator("incident_at", mode="before")
+    @classmethod
+    def _as_people_write_it(cls, value: Any, info: ValidationInfo) -> Any:
+        named = info.data.get("timezone")  # absent when it is not a zone: that error is the one to read
+        return parse_moment(value, zone_named(named) if named else machine_zone())
+
+    @model_validator(mode="after")
+    def _language_of_the_text(self) -> Case:
+        # A Russian person's case with no language: would otherwise give an English request
+        # around Russian sentences.
+        if "language" not in self.model_fields_set:
+            self.language = text_language(self.own_text()) or "en"
+            self._language_inferred = True
+        return self
 
     @field_validator("attachments")
     @classmethod
@@ -158,9 +219,24 @@ class Case(Strict):
         line, col = source.position(tuple(loc))
         return f"{source.path}:{line}:{col}"
 
+    def own_text(self) -> list[str]:
+        """What the person wrote in their own words: what their language is told from."""
+        return [self.subject or "", self.description, self.desired_outcome or "", *self.steps_taken]
+
+    def assumed_zone(self) -> str | None:
+        """This computer's zone, when incident_at was written without an offset and the case
+        names no timezone: the one guess about the person the case rests on."""
+        zone = self.incident_at.tzinfo
+        return zone.key if isinstance(zone, TakenZone) and self.timezone is None else None
+
     def fingerprint(self) -> str:
         """Identifies this request: the same case run twice has the same fingerprint."""
-        payload = self.model_dump(mode="json", exclude={"attachments"})
+        # A case file written before `timezone:` and the language following the text keeps the
+        # fingerprint it was journalled with, or the never-twice check would not know it again.
+        unwritten = {"timezone"} if self.timezone is None else set()
+        payload = self.model_dump(mode="json", exclude={"attachments"} | unwritten)
+        if self._language_inferred:
+            payload["language"] = "en"
         payload["attachments"] = [self.digest(p) for p in self.attachments]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
