@@ -36,6 +36,13 @@ CYRILLIC = dict(
 CYRILLIC.update({"ъ": "", "ь": ""})
 
 IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG"}
+# Photos as phones take them (HEIC is the iPhone camera's default): read with pillow-heif, never
+# sent as they are unless the form takes them, converted like an oversized picture otherwise.
+HEIF_TYPES = {"image/heic": "HEIC", "image/heif": "HEIF"}
+# What fit() can re-encode, by media type, with the name a person knows it by.
+PICTURES = {**IMAGE_TYPES, **HEIF_TYPES}
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
+HEIF_BRANDS = {b"mif1", b"msf1"}
 EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
 QUALITIES = (90, 80, 70, 60, 50, 40)
 MIN_WIDTH = 480
@@ -101,14 +108,31 @@ class Fitted:
 
 def sniff(path: Path) -> str:
     with open(path, "rb") as handle:
-        head = handle.read(8)
+        head = handle.read(12)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
+    if head[4:8] == b"ftyp":  # an ISO media file: its major brand says which
+        if head[8:12] in HEIC_BRANDS:
+            return "image/heic"
+        if head[8:12] in HEIF_BRANDS:
+            return "image/heif"
     return "application/octet-stream"
+
+
+def open_image(path: Path) -> PILImage:
+    """The picture at path, HEIC and HEIF included (pillow-heif is registered with Pillow only
+    when one is opened: its start costs time a run without one need not spend)."""
+    from PIL import Image
+
+    if sniff(path) in HEIF_TYPES:
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+    return Image.open(path)
 
 
 def media_type(path: Path) -> str:
@@ -132,7 +156,7 @@ def unconvertible(name: str, kind: str, limits: Limits) -> str:
     if kind in limits.media_types:
         return f"{name} is too big and cannot be converted. Attach a smaller file or a screenshot of it instead"
     return (
-        f"{name} is {kind}, a kind the form does not take, and only PNG and JPEG pictures can be "
+        f"{name} is {kind}, a kind the form does not take, and only PNG, JPEG and HEIC pictures can be "
         "converted. Attach it in a kind the form takes, or leave it out"
     )
 
@@ -146,7 +170,7 @@ def precheck(paths: list[Path], limits: Limits) -> None:
         raise CannotFit("the form takes no attachments")
     for path in paths:
         kind = media_type(path)
-        if kind in IMAGE_TYPES:
+        if kind in PICTURES:
             continue
         if kind not in limits.media_types or path.stat().st_size > limits.max_bytes:
             raise CannotFit(unconvertible(path.name, kind, limits))
@@ -183,12 +207,12 @@ def _merge(items: list[Fitted], limits: Limits, outdir: Path) -> list[Fitted]:
             target, "application/pdf", sources, [f"merged {names} into one PDF ({len(rest)} pages or more)"]
         )
     else:
-        if any(f.media_type not in IMAGE_TYPES for f in rest):
+        if any(f.media_type not in PICTURES for f in rest):
             raise CannotFit(
                 f"{len(items)} files but the form takes {limits.max_files}, and {names} cannot be merged "
-                "into one image (only PNG and JPEG can)"
+                "into one image (only PNG, JPEG and HEIC can)"
             )
-        images = [Image.open(f.path).convert("RGB") for f in rest]
+        images = [open_image(f.path).convert("RGB") for f in rest]
         width = max(i.width for i in images)
         sheet = Image.new("RGB", (width, sum(i.height for i in images)), (255, 255, 255))
         y = 0
@@ -202,10 +226,8 @@ def _merge(items: list[Fitted], limits: Limits, outdir: Path) -> list[Fitted]:
 
 
 def _merge_pdf(items: list[Fitted], target: Path) -> None:
-    from PIL import Image
-
-    if all(f.media_type in IMAGE_TYPES for f in items):
-        images = [Image.open(f.path).convert("RGB") for f in items]
+    if all(f.media_type in PICTURES for f in items):
+        images = [open_image(f.path).convert("RGB") for f in items]
         images[0].save(target, "PDF", save_all=True, append_images=images[1:], resolution=96)
         return
     from pypdf import PdfReader, PdfWriter
@@ -215,9 +237,9 @@ def _merge_pdf(items: list[Fitted], target: Path) -> None:
         if f.media_type == "application/pdf":
             for page in PdfReader(f.path).pages:
                 writer.add_page(page)
-        elif f.media_type in IMAGE_TYPES:
+        elif f.media_type in PICTURES:
             buffer = io.BytesIO()
-            Image.open(f.path).convert("RGB").save(buffer, "PDF", resolution=96)
+            open_image(f.path).convert("RGB").save(buffer, "PDF", resolution=96)
             buffer.seek(0)
             for page in PdfReader(buffer).pages:
                 writer.add_page(page)
@@ -248,16 +270,16 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
             shutil.copy2(item.path, out)  # the same bytes and file time: only the name changes
             actions = [*item.actions, f"renamed {name} to {out.name}: the form takes {limits.rules(name)}"]
             return Fitted(out, kind, item.sources, actions)
-        if kind not in IMAGE_TYPES:
+        if kind not in PICTURES:
             raise CannotFit(
                 f"{name}: the form takes only names ending {', '.join(limits.extensions or ())}, "
                 f"and a {kind} file cannot be given one of them. Attach it in a kind the form takes"
             )
-    if kind not in IMAGE_TYPES:
+    if kind not in PICTURES:
         raise CannotFit(unconvertible(name, kind, limits))
     from PIL import Image
 
-    image = Image.open(item.path)
+    image = open_image(item.path)
     image.load()
     targets = [t for t in ("image/jpeg", "image/png") if t in limits.media_types and limits.ending(t)]
     if not targets:
@@ -276,7 +298,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
                     steps = list(actions)
                     if target != kind:
                         steps.append(
-                            f"converted {IMAGE_TYPES[kind]} to {fmt}" + (f" at quality {quality}" if quality else "")
+                            f"converted {PICTURES[kind]} to {fmt}" + (f" at quality {quality}" if quality else "")
                         )
                     elif quality:
                         steps.append(f"re-encoded as JPEG at quality {quality}")

@@ -53,6 +53,14 @@ def make_flow(tmp: Path, attachment: str, rules: str = "  extensions: [.jpg, .pn
     source = tmp / "flows" / "samples" / attachment
     if attachment.endswith((".jpeg", ".jpg")):
         Image.new("RGB", (64, 48), (200, 30, 30)).save(source, "JPEG")
+    elif attachment.endswith(".heic"):
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        # 200×300 with a blue band on top: it must arrive whole and the same way up.
+        photo = Image.new("RGB", (200, 300), (200, 30, 30))
+        photo.paste((30, 30, 200), (0, 0, 200, 30))
+        photo.save(source, quality=70)
     else:
         source.write_text("a note\n")
     case.write_text(case.read_text().replace("acme-screenshot.png", attachment))
@@ -113,4 +121,36 @@ def test_a_site_that_takes_only_latin_names_gets_a_transliterated_name(tmp_path)
     [fitting] = json.loads((tmp_path / "ev" / "manifest.json").read_text())["fitting"]
     assert fitting["actions"][0].startswith(
         "renamed фото чека.jpeg to foto-cheka.jpg: the form takes only names ending"
+    )
+
+
+def test_an_iphone_heic_photo_is_sent_as_a_jpeg_and_the_original_is_kept(tmp_path):
+    """HEIC is the iPhone camera's default: a form that takes PNG and JPEG gets a JPEG made from
+    it, and the package keeps the photo as it came, hashed, with what was done to it."""
+    import hashlib
+    import io
+
+    flow, case = make_flow(tmp_path, "IMG_0042.heic")
+    original = (case.parent / "IMG_0042.heic").read_bytes()
+    assert original[4:12] == b"ftypheic"
+    done = run_cli("check", "--case", str(case), "--flow", str(flow), home=tmp_path / "home")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with ReplicaServer(load_site(tmp_path / "sites" / "acme")) as server:
+        done = run_cli(
+            "submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes",
+            "--out", str(tmp_path / "ev"), home=tmp_path / "home",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        [received] = server.received
+    [sent] = received.files
+    assert sent.filename == "IMG_0042-fitted.jpg" and sent.data.startswith(b"\xff\xd8\xff")
+    picture = Image.open(io.BytesIO(sent.data))
+    assert picture.size == (200, 300) and picture.getpixel((100, 10))[2] > 150  # whole, blue edge on top
+    manifest = json.loads((tmp_path / "ev" / "manifest.json").read_text())
+    kept = {f["path"]: f for f in manifest["files"]}["attachments/IMG_0042.heic"]
+    assert kept["sha256"] == hashlib.sha256(original).hexdigest()
+    assert (tmp_path / "ev" / "attachments" / "IMG_0042.heic").read_bytes() == original
+    [fitting] = manifest["fitting"]
+    assert fitting["sources"] == ["attachments/IMG_0042.heic"] and fitting["actions"][0].startswith(
+        "converted HEIC to JPEG"
     )

@@ -481,7 +481,7 @@ def contained_attachment(
     return real
 
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 
 
 def _check_image(handle: BinaryIO, where: str, path: Path) -> None:
@@ -490,6 +490,10 @@ def _check_image(handle: BinaryIO, where: str, path: Path) -> None:
     hold 13,300 × 13,300 pixels, 680 MB once decoded."""
     from PIL import Image
 
+    if path.suffix.lower() in (".heic", ".heif"):  # the iPhone camera's photos: pillow-heif reads them
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     try:
         with Image.open(handle) as image:
             pixels = image.width * image.height
