@@ -99,13 +99,14 @@ def test_escalation_drafts_text_and_pdf_without_sending(portal, tmp_path):
         run_cli("submit", "demo", "--case", str(case), "--base-url", portal.url, "--yes", "--json", home=home)
     )
     out = tmp_path / "drafts"
+    deadline_passes(home)  # before it, an escalation is refused (tests/test_escalation.py)
     drafts = {}
     for target in ("regulator", "claim", "review"):
         drafts[target] = json_out(run_cli("escalate", "1", "--to", target, "--out", str(out), "--json", home=home))
     assert len(portal.received) == 1  # nothing sent
 
     regulator = Path(drafts["regulator"]["text"]).read_text()
-    assert regulator.startswith("В Управление Роспотребнадзора\nот Анна Петрова")
+    assert regulator.startswith("В Управление Роспотребнадзора\nот Петровой Анны")
     assert "ЖАЛОБА\nна действия (бездействие) DemoMarket" in regulator
     assert "Номер заказа / договора: DM-2026-114512" in regulator
     assert "- № T-1001 от 20.11.2026 (телефон)" in regulator
@@ -121,7 +122,9 @@ def test_escalation_drafts_text_and_pdf_without_sending(portal, tmp_path):
     assert "Роспотребнадзора" in text and first["confirmation"] in text and "DM-2026-114512" in text
 
     shown = json_out(run_cli("cases", "show", "1", "--json", home=home))
-    assert shown["status"] == "escalated" and "not sent" in shown["notes"][0]["text"]
+    assert shown["status"] == "open" and "not sent" in shown["notes"][0]["text"]
+    assert run_cli("escalate", "1", "--to", "regulator", "--sent", home=home).returncode == 0
+    assert json_out(run_cli("cases", "show", "1", "--json", home=home))["status"] == "escalated"
 
 
 def test_phone_script_in_order_and_short_chat_message(portal, tmp_path):

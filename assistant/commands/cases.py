@@ -420,7 +420,7 @@ def mark_sent(obj: Ctx, /, case: str, sent_at: str | None, as_json: bool) -> Non
     from assistant.casework.drafts import mark_sent as record_sent
     from assistant.casework.tracking import outcome
 
-    moment = _sent_at(sent_at)
+    moment = sent_at_option(sent_at)
     with _open_store(obj) as store:
         marked = record_sent(store, case_row(store, case), moment)
     sub = marked.submission
@@ -440,7 +440,8 @@ def mark_sent(obj: Ctx, /, case: str, sent_at: str | None, as_json: bool) -> Non
         click.secho(f"warning: {marked.warning}", err=True, fg="yellow")
 
 
-def _sent_at(value: str | None) -> dt.datetime:
+def sent_at_option(value: str | None) -> dt.datetime:
+    """When something was sent, as `--at` gives it (also `escalate --sent --at`), or now."""
     return _now(value, option="--at")
 
 

@@ -669,6 +669,66 @@ class EmailChannel(Strict):
         return value
 
 
+# Who oversees a provider, by what it is in law: the authority an escalation goes to
+# (assistant.casework.escalate), and the law the drafts cite.
+ProviderKind: TypeAlias = Literal["consumer_service", "payment_operator", "bank"]
+
+_INN_WEIGHTS = {
+    10: ((2, 4, 10, 3, 5, 9, 4, 6, 8),),
+    12: ((7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)),
+}
+
+
+def inn_checks(inn: str) -> bool:
+    """The ИНН's control digits (the last one, or two of twelve) agree with the others: a typo is caught."""
+    digits = [int(c) for c in inn]
+    for weights in _INN_WEIGHTS.get(len(digits), ()):
+        check = sum(w * d for w, d in zip(weights, digits, strict=False)) % 11 % 10
+        if check != digits[len(weights)]:
+            return False
+    return len(digits) in _INN_WEIGHTS
+
+
+class Legal(Strict):
+    """Who answers for the service in law, for the drafts of `assistant escalate`.
+
+    Write only what the provider publishes (its public offer, its site's footer) or the
+    state register shows; leave out what you are not sure of: a draft without an entity
+    names the brand (`provider`), and the person adds the rest before signing.
+    """
+
+    kind: ProviderKind = Field(
+        "consumer_service",
+        description="what the provider is in law, which decides where a complaint goes: consumer_service "
+        "(a shop, a delivery or other service to consumers: Rospotrebnadzor, the consumer-protection law), "
+        "payment_operator (a money transfer operator such as a non-bank credit organisation: the Bank of "
+        "Russia, the national payment system law) or bank (the Bank of Russia, likewise)",
+    )
+    entity: str | None = Field(
+        None,
+        min_length=2,
+        max_length=300,
+        description="the legal entity as registered, e.g. 'ООО «Ромашка»'; the drafts name it, with the "
+        "brand in brackets. Default: the brand alone",
+    )
+    inn: str | None = Field(
+        None,
+        pattern=r"^(\d{10}|\d{12})$",
+        description="its taxpayer number (ИНН): 10 digits for an organisation, 12 for a sole trader; the "
+        "control digits are checked",
+    )
+    address: str | None = Field(
+        None, min_length=5, max_length=500, description="its legal address, where a pre-trial claim is sent"
+    )
+
+    @field_validator("inn")
+    @classmethod
+    def _inn(cls, value: str | None) -> str | None:
+        if value is not None and not inn_checks(value):
+            raise ValueError(f"{value!r}: the control digits do not match; check the ИНН against the register")
+        return value
+
+
 class LookupNumber(Strict):
     """Where the request number is, inside the one item that matched."""
 
@@ -740,6 +800,11 @@ class Flow(Strict):
     name: str
     version: str = "1"
     provider: str | None = None
+    legal: Legal | None = Field(
+        None,
+        description="who answers for the provider in law: its kind (which authority oversees it), entity, "
+        "ИНН and address, for the escalation drafts. Default: a consumer service known by its brand",
+    )
     homepage: PageURL
     allowed_hosts: tuple[OriginEntry, ...] = Field(
         min_length=1,
