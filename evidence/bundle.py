@@ -8,7 +8,9 @@ the same bytes and the zip's own SHA-256 can be quoted in a letter.
 from __future__ import annotations
 
 import os
+import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -69,9 +71,16 @@ def make_zip(folder: str | Path, target: str | Path) -> Path:
     return target
 
 
+# Characters no name of an honest package has: controls, and the invisible ones (zero-width,
+# bidi overrides, soft hyphen) that make "manifest.json" and a forged look-alike read the same.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
 def _check_name(name: str) -> PurePosixPath:
     if "\\" in name or "\0" in name:
         raise UnsafeArchive(f"{name!r}: backslashes and NUL are not allowed in entry names")
+    if INVISIBLE.search(name):
+        raise UnsafeArchive(f"{name!r}: control or invisible characters in an entry name")
     path = PurePosixPath(name)
     if path.is_absolute() or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise UnsafeArchive(f"{name!r}: absolute path")
@@ -89,6 +98,7 @@ def _check_entries(infos: list[zipfile.ZipInfo], max_total: int, max_ratio: floa
     total = packed = 0
     files: dict[PurePosixPath, str] = {}
     folders: dict[PurePosixPath, str] = {}
+    looks: dict[PurePosixPath, str] = {}
     for info in infos:
         path = _check_name(info.filename)
         mode = info.external_attr >> 16
@@ -111,6 +121,12 @@ def _check_entries(infos: list[zipfile.ZipInfo], max_total: int, max_ratio: floa
             continue
         if path in files:
             raise UnsafeArchive(f"{info.filename!r}: the zip holds {files[path]!r} twice")
+        # Names one file system keeps apart and another makes one file (case on macOS and
+        # Windows, composed and decomposed letters on macOS): whichever is unpacked last wins.
+        alike = PurePosixPath(unicodedata.normalize("NFC", str(path)).casefold())
+        if alike in looks:
+            raise UnsafeArchive(f"{info.filename!r}: a look-alike of {looks[alike]!r} (same name but for case or form)")
+        looks[alike] = info.filename
         if path in folders:
             raise UnsafeArchive(f"{info.filename!r}: {folders[path]!r} makes it a folder too")
         files[path] = info.filename

@@ -42,6 +42,10 @@ SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signer.pub.pem"
 TIMESTAMP = "manifest.tsr"
 SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS, SUMS_SIGNATURE)
+# The files captured before the report, listed as `sha256sum` does, and the authority's
+# timestamp on that list: the captures existed by then (finish() asks for it).
+CAPTURED_SUMS = "report/captured.sums"
+CAPTURED_TOKEN = "report/captured.tsr"
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -298,7 +302,6 @@ class EvidencePackage:
         report is written: the report can then show a trusted time and who vouches for it (the
         manifest's own timestamp comes after the report, which the manifest hashes), and how far
         this machine's clock is from the authority's."""
-        from .report import CAPTURED_SUMS, CAPTURED_TOKEN
         from .tsa import check, fetch
 
         listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))

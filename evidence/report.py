@@ -390,6 +390,15 @@ def _filing_rows(manifest: Manifest) -> list[tuple[str, object]]:
     return rows
 
 
+@cache
+def by_hand_block() -> str:
+    """The by-hand check (templates/by-hand.sh): the block docs/evidence.md gives, which a test
+    keeps the same, so the report a provider reads and the docs never tell two ways."""
+    from importlib.resources import files
+
+    return (files("evidence") / "templates" / "by-hand.sh").read_text(encoding="utf-8")
+
+
 def render_html(manifest: Manifest) -> str:
     by_path = {f.path: f for f in manifest.files}
     clocks = clocks_of(manifest)
@@ -407,7 +416,7 @@ def render_html(manifest: Manifest) -> str:
         "device_rows": _labelled(manifest.environment.reported_device or {}),
         "capture_rows": _capture_rows(manifest),
         "fingerprint": manifest.signer.fingerprint if manifest.signer else None,
-        "captured_token": CAPTURED_TOKEN in by_path,
+        "by_hand": by_hand_block(),
         **_form(manifest.form),
     }
     return _templates().get_template("report.html.j2").render(context)
@@ -416,11 +425,6 @@ def render_html(manifest: Manifest) -> str:
 def submitted_form(manifest: Manifest) -> str:
     """The "Submitted form" section: each field as the page held it at the click, and the request it made."""
     return _templates().get_template("form.html.j2").render(**_form(manifest.form))
-
-
-# Where finish() keeps the timestamp over the files captured before the report (see package.py).
-CAPTURED_SUMS = "report/captured.sums"
-CAPTURED_TOKEN = "report/captured.tsr"
 
 
 def picture_for_sheet(

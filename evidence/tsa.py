@@ -230,7 +230,7 @@ def _check(response_der: bytes, data: bytes, trusted_ca: list[bytes] | None) -> 
         imprint = tst["message_imprint"]
         algo = _strong(imprint["hash_algorithm"]["algorithm"].native, "the token's message imprint")
         if hashlib.new(algo, data).digest() != imprint["hashed_message"].native:
-            raise TimestampError("the token is for different content: its hash is not the manifest's")
+            raise TimestampError("the token is for different content: its hash is not that of the file it stamps")
         gen_time = tst["gen_time"].native
         certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"] if signed["certificates"] else []
         if len(signed["signer_infos"]) != 1:

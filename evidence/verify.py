@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,18 @@ from pydantic import ValidationError
 from . import keys, tsa
 from .bundle import UnsafeArchive, files_of, safe_extract
 from .manifest import Manifest
-from .package import MANIFEST, PUBLIC_KEY, SEAL, SIGNATURE, SUMS, SUMS_SIGNATURE, TIMESTAMP, sha256_file
+from .package import (
+    CAPTURED_SUMS,
+    CAPTURED_TOKEN,
+    MANIFEST,
+    PUBLIC_KEY,
+    SEAL,
+    SIGNATURE,
+    SUMS,
+    SUMS_SIGNATURE,
+    TIMESTAMP,
+    sha256_file,
+)
 
 # Control characters and line breaks: a name from a hostile zip must not split a message
 # or drive the terminal it is printed on.
@@ -170,6 +181,7 @@ def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expec
     _check_sums(root, manifest, on_disk, result)
     _check_signature(root, manifest, text, result, expect_key)
     _check_timestamp(root, manifest, text, result, tsa_ca)
+    _check_captured(root, manifest, result, tsa_ca)
     listed = {f.path for f in manifest.files}
     for entry in manifest.files:
         target = root / entry.path
@@ -264,6 +276,7 @@ def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Re
 # How far a token may be dated before the manifest it stamps: the machine's clock and the
 # authority's disagree by seconds, rarely by more; weeks mean a backdated token.
 CLOCK_SLACK = timedelta(minutes=2)
+TOKEN_WINDOW = timedelta(minutes=10)
 
 
 def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
@@ -291,6 +304,61 @@ def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result
             result.notes.append(f"{TIMESTAMP}: {said}; the clock of the machine that made it was ahead")
         else:
             result.add(TIMESTAMP, f"{said}: a backdated token; check its authority with --tsa-ca FILE")
+    _check_window(TIMESTAMP, info.gen_time, manifest.created_at, "the package says it was sealed", result)
+
+
+def _check_window(name: str, gen_time: datetime, claimed: datetime, what: str, result: Result) -> None:
+    """A token is asked for right after what it covers: one dated much later than the times the
+    package claims says those times were moved back (or the token fetched long after, or taken
+    from another package). Within TOKEN_WINDOW of them (WACZ's signing spec: 10 minutes) it
+    holds. A machine whose clock was that far behind made times that are not true either:
+    sealing warns of it (the clock check against the authority)."""
+    late = gen_time - claimed
+    if late > TOKEN_WINDOW:
+        result.add(
+            name,
+            f"dated {gen_time.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, {_span(late)} after {what} "
+            f"({claimed.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC; at most {_span(TOKEN_WINDOW)} may pass): "
+            "the times in the package are not the times it was made",
+        )
+
+
+def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list[bytes] | None) -> None:
+    """report/captured.tsr: the authority's timestamp on the list of the files captured before the
+    report. The list must be this package's own files as the manifest hashes them, the token must
+    be over that list and be the one the manifest (and the report) gives the time of, and its time
+    must follow the captures' claimed times closely."""
+    named = manifest.times.authority_time if manifest.times else None
+    token, sums = root / CAPTURED_TOKEN, root / CAPTURED_SUMS
+    if not token.is_file():
+        if named is not None:
+            result.add(
+                CAPTURED_TOKEN, f"missing (manifest.json gives its time, {named.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            )
+        return
+    if not sums.is_file():
+        result.add(CAPTURED_SUMS, "missing (report/captured.tsr is a timestamp on it)")
+        return
+    data = sums.read_bytes()
+    try:
+        info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
+    except tsa.TimestampError as exc:
+        result.add(CAPTURED_TOKEN, str(exc))
+        return
+    if named is None or abs(info.gen_time - named) > timedelta(seconds=1):
+        result.add(CAPTURED_TOKEN, "its time is not the one manifest.json gives for the captured files")
+    by_path = {f.path: f for f in manifest.files}
+    covered = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        digest, _, path = line.partition("  ")
+        entry = by_path.get(path)
+        if entry is None or entry.sha256 != digest:
+            result.add(CAPTURED_SUMS, f"{shown(path)}: not this package's file as manifest.json hashes it")
+            return
+        covered.append(entry)
+    times = [f.captured_at for f in covered if f.captured_at is not None]
+    if times:
+        _check_window(CAPTURED_TOKEN, info.gen_time, max(times), "the last capture it covers", result)
 
 
 def _span(delta: timedelta) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -69,6 +70,9 @@ def test_demo_package_is_accepted_by_verify_and_by_the_readme_block(demo, tmp_pa
         )
     block = readme_by_hand_block()
     assert "SHA256SUMS.sig" in block and "sha256sum -c" in block and "ts -verify" in block
+    # The report a provider reads gives the same block, word for word.
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert f"<pre>{html.escape(block)}</pre>" in report
     good = placed(demo, tmp_path / "good")
     done = run_by_hand(good)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -109,6 +113,17 @@ def test_the_readme_block_fails_on_a_forged_package(demo, tmp_path):
     (added / "pages" / "extra.html").write_text("<p>added later</p>")
     done = run_by_hand(added)
     assert done.returncode != 0 and "pages/extra.html" in done.stdout and "package OK" not in done.stdout
+    # Nor under a name the block itself skips at the top, nor as a link.
+    for name, add in (
+        ("sums-below", lambda root: (root / "pages" / "SHA256SUMS").write_text("all fine\n")),
+        ("link", lambda root: (root / "pages" / "refund-approved.html").symlink_to("/etc/hostname")),
+        ("dangling-link", lambda root: (root / "note.txt").symlink_to("nowhere")),
+    ):
+        dressed = placed(demo, tmp_path / name)
+        add(dressed)
+        done = run_by_hand(dressed)
+        assert done.returncode != 0 and "package OK" not in done.stdout, (name, done.stdout)
+        assert not verify(dressed).ok
 
 
 def test_manifest_records_environment_actions_and_every_file(demo):

@@ -84,6 +84,11 @@ CLASHES = {
     "no-name": [(".", b"1")],
     "fifo": [(entry("pipe", stat.S_IFIFO | 0o644), b"")],
     "symlink-to-a-folder": [(entry("pages", stat.S_IFLNK | 0o777), b"/etc")],
+    # One file on macOS and Windows: unzip there keeps whichever comes last.
+    "same-but-for-case": [("report.pdf", b"%PDF real"), ("Report.pdf", b"%PDF forged")],
+    "composed-and-decomposed": [("attachments/\u0439.png", b"1"), ("attachments/\u0438\u0306.png", b"2")],
+    "invisible-character": [("manifest.json", b"{}"), ("manifest.json\u200b", b"{}")],
+    "bidi-override": [("report\u202efdp.exe", b"MZ")],
 }
 
 

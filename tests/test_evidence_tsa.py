@@ -216,3 +216,113 @@ def test_a_tsa_ca_that_is_no_file_is_bad_input_in_one_line_and_never_read(tmp_pa
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: --tsa-ca {given}: "), done.stderr
+
+
+# ------------------------------------------------------------------ the tokens against the times claimed
+
+
+def full_package(tmp: Path, server: TimestampServer, *, name: str = "package", moved: timedelta = timedelta(0)) -> Path:
+    """A signed package with a report, so with both tokens: report/captured.tsr over the captures,
+    manifest.tsr over the manifest. `moved`: every time it claims is that much earlier, as a
+    person backdating their own package with their own key would make it."""
+    from datetime import UTC, datetime
+
+    at = datetime.now(UTC) - moved
+    package = EvidencePackage(tmp / name)
+    package.add_bytes("pages/001-form.html", f"<p>{name}</p>".encode(), "text/html", role="page", captured_at=at)
+    package.finish(
+        tool="test",
+        case={"subject": "Card charged"},
+        environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
+        actions=[],
+        signer=Signer.load_or_create(tmp / "key.pem"),
+        tsa_url=server.url,
+        created_at=at,
+    )
+    return package.root
+
+
+def problems_of(folder: Path, ca: Path, home: Path) -> dict[str, str]:
+    """What `evidence verify` finds, by file; the by-hand block (docs/evidence.md) must agree
+    that the package is good or not (it reads the authority's CA beside the folder)."""
+    from evidence_fixtures import run_by_hand
+
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(ca), "--json", home=home)
+    problems = {p["file"]: p["problem"] for p in json.loads(done.stdout)["problems"]}
+    (folder.parent / "TSA-CA.pem").write_bytes(ca.read_bytes())
+    by_hand = run_by_hand(folder)
+    assert (by_hand.returncode == 0) == (not problems), (problems, by_hand.stdout, by_hand.stderr)
+    return problems
+
+
+def test_times_moved_back_by_their_own_signer_fail_against_fresh_tokens(tmp_path):
+    """The person's own backdating: every time three days earlier, signed with their own key,
+    timestamped now. The tokens say when it was made; both are far later than the times claimed."""
+    with TimestampServer() as server:
+        honest = full_package(tmp_path, server, name="honest")
+        moved = full_package(tmp_path, server, name="moved", moved=timedelta(days=3))
+        ca = server.write_ca(tmp_path / "ca.pem")
+    assert problems_of(honest, ca, tmp_path / "home") == {}
+    problems = problems_of(moved, ca, tmp_path / "home")
+    assert set(problems) == {"manifest.tsr", "report/captured.tsr"}, problems
+    assert "3 days after the package says it was sealed" in problems["manifest.tsr"]
+    assert "3 days after the last capture it covers" in problems["report/captured.tsr"]
+    assert "the times in the package are not the times it was made" in problems["manifest.tsr"]
+
+
+def resealed(folder: Path, key: Path, *, drop_manifest_token: bool = True) -> Path:
+    """What a person with their own key can do after changing files: hash them again in the
+    manifest, sign it and SHA256SUMS again. The manifest's own token no longer fits; dropped."""
+    from evidence.manifest import Manifest
+    from evidence.package import manifest_bytes, sha256_file
+
+    signer = Signer.load_or_create(key)
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+    files = [
+        f.model_copy(update={"sha256": sha256_file(folder / f.path), "size": (folder / f.path).stat().st_size})
+        for f in manifest.files
+        if (folder / f.path).is_file()  # a file deleted is left out of the list too
+    ]
+    update: dict = {"files": files}
+    if drop_manifest_token:
+        (folder / "manifest.tsr").unlink(missing_ok=True)
+        update["timestamp_authority"] = None
+    text = manifest_bytes(manifest.model_copy(update=update))
+    (folder / "manifest.json").write_bytes(text)
+    (folder / "manifest.sig").write_bytes(signer.sign(text))
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    body = "".join(
+        f"{sha256_file(folder / n)}  {n}\n" for n in names if n not in ("SHA256SUMS", "SHA256SUMS.sig")
+    ).encode()
+    (folder / "SHA256SUMS.sig").write_bytes(signer.sign(body))
+    (folder / "SHA256SUMS").write_bytes(body)
+    return folder
+
+
+def test_a_captured_token_from_another_package_or_none_at_all_fails(tmp_path):
+    """Re-signed by the person, so every hash and signature holds: the captured files' token must
+    still be over this package's captures, and there when the manifest gives its time."""
+    import shutil
+
+    with TimestampServer() as server:
+        mine = full_package(tmp_path, server, name="mine")
+        other = full_package(tmp_path, server, name="other")
+        ca = server.write_ca(tmp_path / "ca.pem")
+    key = tmp_path / "key.pem"
+    assert problems_of(resealed(shutil.copytree(mine, tmp_path / "same"), key), ca, tmp_path / "home") == {}
+    # The token alone: not over this package's list.
+    token_only = shutil.copytree(mine, tmp_path / "token-only")
+    shutil.copy(other / "report/captured.tsr", token_only / "report/captured.tsr")
+    problems = problems_of(resealed(token_only, key), ca, tmp_path / "home")
+    assert "for different content" in problems.get("report/captured.tsr", ""), problems
+    # The token and its list: the list is of another package's files.
+    both = shutil.copytree(mine, tmp_path / "both")
+    for name in ("report/captured.tsr", "report/captured.sums"):
+        shutil.copy(other / name, both / name)
+    problems = problems_of(resealed(both, key), ca, tmp_path / "home")
+    assert "not this package's file as manifest.json hashes it" in problems.get("report/captured.sums", ""), problems
+    # Deleted, while the manifest gives its time: missing.
+    gone = shutil.copytree(mine, tmp_path / "gone")
+    (gone / "report" / "captured.tsr").unlink()
+    problems = problems_of(resealed(gone, key), ca, tmp_path / "home")
+    assert problems["report/captured.tsr"].startswith("missing (manifest.json gives its time"), problems
