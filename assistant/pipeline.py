@@ -230,7 +230,7 @@ def seal_package(
         fitting=fitting,
         form=form,
         signer=signer(settings.home),
-        tsa_url=settings.evidence.tsa,
+        tsa_urls=settings.evidence.tsa,
         render_pdf=render_pdf,
         report=report,
         before_seal=before_seal,

@@ -1,10 +1,13 @@
 """`assistant submit demo` against hand-written Playwright scripts, side by side.
 
-Three programs file the same sample case with the same browser on the same
+Four programs file the same sample case with the same browser on the same
 demo portal, each as a fresh process, in rotating order round after round so
 machine noise hits all alike:
 
-  * the tool, with its whole evidence package;
+  * the tool, with its whole evidence package, sealed with no timestamp
+    authority (--tsa none), as the scripts are;
+  * the same, sealed with two timestamp authorities on 127.0.0.1 (the tests'
+    own, tests/tsa_server.py): what trusted time adds, after the number;
   * bench/minimal_submit.py: only the page actions and the flow's four
     captures, the least a person would script (the baseline of the targets);
   * bench/handwritten_submit.py: the same plus a screenshot after every action
@@ -87,23 +90,35 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     rounds = max(1, parser.parse_args().rounds)
     load_before = os.getloadavg()
-    with DemoPortal() as portal, tempfile.TemporaryDirectory() as tmp:
+    # Two timestamp authorities on 127.0.0.1 (the tests' own), for the line that seals with them.
+    sys.path.insert(0, str(REPO / "tests"))
+    from tsa_server import TimestampServer
+
+    with (
+        DemoPortal() as portal,
+        TimestampServer() as first,
+        TimestampServer() as second,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        tool = [
+            sys.executable,
+            "-m",
+            "assistant",
+            "--home",
+            f"{tmp}/home",
+            "submit",
+            "demo",
+            "--case",
+            str(CASE),
+            "--base-url",
+            portal.url,
+            "--yes",
+            "--force",
+        ]
         programs = {
-            "assistant submit demo": lambda i: [
-                sys.executable,
-                "-m",
-                "assistant",
-                "--home",
-                f"{tmp}/home",
-                "submit",
-                "demo",
-                "--case",
-                str(CASE),
-                "--base-url",
-                portal.url,
-                "--yes",
-                "--force",
-            ],
+            # The targets' line: sealed with no authority, as the scripts are.
+            "assistant submit demo": lambda i: [*tool, "--tsa", "none"],
+            "  with 2 local authorities": lambda i: [*tool, "--tsa", first.url, "--tsa", second.url],
             "minimal Playwright script": lambda i: [
                 sys.executable,
                 str(REPO / "bench" / "minimal_submit.py"),
@@ -127,7 +142,7 @@ def main() -> None:
                 runs[name].append(timed(programs[name](i)))
     load_after = os.getloadavg()
 
-    tool, minimal, hand = (runs[name] for name in names)
+    tool, stamped, minimal, hand = (runs[name] for name in names)
     print(
         f"submit demo, {rounds} rounds (rotating order), medians; load average {load_before[0]:.2f} → {load_after[0]:.2f}"
     )
@@ -142,6 +157,9 @@ def main() -> None:
     print(f"  whole process    {med(tool, 'wall') / med(minimal, 'wall'):5.2f}   (target <= 1.15)")
     print(f"  to the number    {med(tool, 'to_number') / med(minimal, 'to_number'):5.2f}   (target <= 1.10)")
     print(f"  CPU              {med(tool, 'cpu') / med(minimal, 'cpu'):5.2f}")
+    print("sealing with two local timestamp authorities (asked at once, after the number):")
+    print(f"  whole process    {med(stamped, 'wall') / med(tool, 'wall'):5.2f} × the same run without")
+    print(f"  to the number    {med(stamped, 'to_number') / med(tool, 'to_number'):5.2f} × the same run without")
     print("ratio against the per-action-shot script (the earlier baseline):")
     print(f"  whole process    {med(tool, 'wall') / med(hand, 'wall'):5.2f}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -20,6 +21,22 @@ def fingerprint(public_pem: bytes) -> str:
     key = serialization.load_pem_public_key(public_pem)
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
+
+
+# How a request's text names the key that signs its evidence: one form in every language, so
+# that `evidence verify` finds it in what was sent, and never takes a file's hash (the request
+# lists the attachments as "SHA-256 <hex>") for a key.
+NAMED = re.compile(r"\bEd25519\s+SHA-256\s+([0-9a-fA-F]{64})(?![0-9a-zA-Z])")
+
+
+def named(fingerprint: str) -> str:
+    """The words a request names its signing key with: "Ed25519 SHA-256 <fingerprint>"."""
+    return f"Ed25519 SHA-256 {fingerprint}"
+
+
+def named_in(text: str) -> list[str]:
+    """The fingerprints a text names keys by (see `named`), lower-case, in order."""
+    return [found.lower() for found in NAMED.findall(text)]
 
 
 class Signer:

@@ -91,6 +91,15 @@ class Environment(Model):
     )
 
 
+class Stamp(Model):
+    """One authority's RFC 3161 timestamp on the list of captured files (report/captured.sums)."""
+
+    authority: str = Field(description="the URL asked")
+    token: str = Field(description="package path of the token, e.g. report/captured-2.tsr")
+    time: AwareDatetime = Field(description="the token's genTime")
+    signer: str | None = Field(None, description="subject of the certificate that signed it")
+
+
 class Times(Model):
     """Whose clocks the times shown to people are on, and how far this machine's clock can be trusted.
     Every time in the manifest itself is UTC."""
@@ -109,6 +118,10 @@ class Times(Model):
     )
     clock_offset_seconds: float | None = Field(
         None, description="authority_time minus local_time_at_authority (positive: this clock was behind)"
+    )
+    stamps: list[Stamp] = Field(
+        default_factory=list,
+        description="every authority's timestamp on the captured files, the first being authority_time's",
     )
 
 
@@ -245,6 +258,11 @@ class Manifest(Model):
     form: SubmittedForm | None = Field(None, description="the submitted form and the request it made (web forms)")
     signer: SignerRef | None = None
     timestamp_authority: str | None = Field(None, description="RFC 3161 authority asked for manifest.tsr")
+    timestamp_authorities: list[str] = Field(
+        default_factory=list,
+        description="every authority whose token on manifest.json is kept beside it: manifest.tsr for the "
+        "first, manifest-2.tsr for the second, …",
+    )
     files: list[FileEntry]
 
 

@@ -4,7 +4,8 @@ Layout of a finished package:
   manifest.json    what, when, where, with the SHA-256 of every other file
   manifest.sig     Ed25519 signature over the bytes of manifest.json
   signer.pub.pem   the public key that makes it
-  manifest.tsr     RFC 3161 timestamp response for SHA-256(manifest.json) (with --tsa)
+  manifest.tsr     RFC 3161 timestamp response for SHA-256(manifest.json); manifest-2.tsr, … one
+                   per further authority (later/manifest-N.tsr: added after sealing)
   SHA256SUMS       every file but itself and its signature, for `sha256sum -c`
   SHA256SUMS.sig   Ed25519 signature over the bytes of SHA256SUMS: the by-hand check
                    (docs/evidence.md) checks it first, so a rewritten line cannot pass `sha256sum -c`
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -30,6 +31,7 @@ from .manifest import (
     FlowRef,
     Manifest,
     SignerRef,
+    Stamp,
     SubmissionRef,
     SubmittedForm,
     Times,
@@ -41,11 +43,69 @@ SUMS_SIGNATURE = "SHA256SUMS.sig"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "signer.pub.pem"
 TIMESTAMP = "manifest.tsr"
-SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP, SUMS, SUMS_SIGNATURE)
-# The files captured before the report, listed as `sha256sum` does, and the authority's
-# timestamp on that list: the captures existed by then (finish() asks for it).
+# Authorities asked at most: each is a token, a CA for the reader, and a wait at sealing.
+MAX_AUTHORITIES = 5
+
+
+def manifest_token(index: int) -> str:
+    """Where the index-th authority's token on manifest.json is kept: manifest.tsr, manifest-2.tsr, …"""
+    return TIMESTAMP if index == 0 else f"manifest-{index + 1}.tsr"
+
+
+SEAL = (MANIFEST, SIGNATURE, PUBLIC_KEY, *map(manifest_token, range(MAX_AUTHORITIES)), SUMS, SUMS_SIGNATURE)
+# The files captured before the report, listed as `sha256sum` does, and the authorities'
+# timestamps on that list: the captures existed by then (finish() asks for them).
 CAPTURED_SUMS = "report/captured.sums"
 CAPTURED_TOKEN = "report/captured.tsr"
+
+
+def captured_token(index: int) -> str:
+    """Where the index-th authority's token on the captured files is kept."""
+    return CAPTURED_TOKEN if index == 0 else f"report/captured-{index + 1}.tsr"
+
+
+# Said whenever a package ends up with no trusted time: the times in it are the machine's.
+UNTIMED = "its times rest on the signer's word"
+# Tokens on manifest.json asked for after sealing (`assistant evidence timestamp`): they bound
+# the package from below at their own, later time, not at the times it claims.
+LATER = "later"
+
+
+def later_token(index: int) -> str:
+    return f"{LATER}/manifest-{index + 1}.tsr"
+
+
+def add_later_timestamps(root: Path, authorities: Sequence[str], signer: Signer) -> tuple[list[str], list[str]]:
+    """Ask each authority for a token on a sealed package's manifest.json and keep those that
+    answer in later/, with SHA256SUMS and its signature written again: the package existed by
+    then. Only the key that signed the package may do it (ValueError otherwise). Returns the
+    token paths added and a line for each authority that did not answer."""
+    from .keys import fingerprint
+    from .tsa import TimestampError, fetch_all
+
+    text = (root / MANIFEST).read_bytes()
+    pub = root / PUBLIC_KEY
+    if not pub.is_file() or fingerprint(pub.read_bytes()) != signer.fingerprint:
+        raise ValueError("it was signed by another key: only its signer can add to it")
+    kept = sorted(p.relative_to(root).as_posix() for p in (root / LATER).glob("manifest-*.tsr"))
+    added: list[str] = []
+    failed: list[str] = []
+    for url, answer in zip(authorities, fetch_all(list(authorities), text), strict=True):
+        if isinstance(answer, TimestampError):
+            failed.append(f"{url}: {answer}")
+            continue
+        name = later_token(len(kept) + len(added))
+        (root / LATER).mkdir(exist_ok=True)
+        _replace_file(root / name, answer)
+        added.append(name)
+    if added:
+        lines = [line for line in (root / SUMS).read_text(encoding="utf-8").splitlines() if line]
+        lines += [f"{sha256_file(root / name)}  {name}" for name in added]
+        body = "".join(f"{line}\n" for line in sorted(lines, key=lambda line: line.partition("  ")[2])).encode()
+        _replace_file(root / SUMS_SIGNATURE, signer.sign(body))
+        _replace_file(root / SUMS, body)
+    return added, failed
+
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +115,11 @@ if TYPE_CHECKING:
 
 def manifest_bytes(manifest: Manifest) -> bytes:
     return (json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _named(authorities: list[str]) -> dict[str, Any]:
+    """The manifest's fields that name the authorities whose tokens it has beside it."""
+    return {"timestamp_authority": authorities[0] if authorities else None, "timestamp_authorities": authorities}
 
 
 WRITES_IN_FLIGHT = 16
@@ -195,7 +260,7 @@ class EvidencePackage:
         fitting: list[Fitting] | None = None,
         form: SubmittedForm | None = None,
         signer: Signer | None = None,
-        tsa_url: str | None = None,
+        tsa_urls: Sequence[str] = (),
         render_pdf: Callable[[Path], bytes | None] | None = None,
         report: bool = True,
         created_at: datetime | None = None,
@@ -212,6 +277,7 @@ class EvidencePackage:
         times = (times or Times(person_zone="UTC", person_zone_from="not given")).model_copy(
             update={"clock": clock_source()}
         )
+        authorities = list(dict.fromkeys(tsa_urls))[:MAX_AUTHORITIES]
         fields: dict[str, Any] = dict(
             tool=tool,
             created_at=created_at or datetime.now(UTC),
@@ -225,27 +291,18 @@ class EvidencePackage:
             fitting=fitting or [],
             form=form,
             signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
-            timestamp_authority=tsa_url,
         )
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
 
-            if tsa_url:
-                from .tsa import TimestampError  # ~30 ms of imports a run without an authority never needs
-
-                try:
-                    fields["times"] = self._timestamp_captures(tsa_url, times, warn)
-                except TimestampError as exc:
-                    # Asked once more for the manifest it would only make the person wait again.
-                    warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
-                    tsa_url = None
-                    fields["timestamp_authority"] = None
-            clocks = reports.clocks_of(Manifest(**fields, files=[]))
+            if authorities:
+                fields["times"], authorities = self._timestamp_captures(authorities, times, warn)
+            clocks = reports.clocks_of(Manifest(**fields, **_named(authorities), files=[]))
             sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:
                 self.add_bytes("report/contact-sheet.jpg", sheet, "image/jpeg", role="report")
-            draft = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))
+            draft = Manifest(**fields, **_named(authorities), files=sorted(self.files, key=lambda f: f.path))
             html = reports.render_html(draft)
             self.add_bytes("report.html", html.encode("utf-8"), "text/html", role="report")
             pdf = None
@@ -262,22 +319,45 @@ class EvidencePackage:
         if self._writer is not None:  # what follows is the seal, written in place
             self._writer.shutdown()
             self._writer = None
-        manifest, text = self._seal(fields, signer)
-        if tsa_url:
-            from .tsa import TimestampError, check, fetch
-
-            try:
-                asked = datetime.now(UTC)
-                token = fetch(tsa_url, text)
-                self._write(TIMESTAMP, token)
-                if manifest.times is None or manifest.times.authority_time is None:  # not checked before the report
-                    self._check_clock(check(token, text).gen_time, asked, datetime.now(UTC), warn)
-            except TimestampError as exc:
-                # The capture (and maybe a submission) already happened: keep it, signed,
-                # and say plainly that it has no trusted time, rather than lose it.
-                warn(f"warning: no trusted timestamp: {exc}; the package is signed but not timestamped")
-                manifest, text = self._seal({**fields, "timestamp_authority": None}, signer)
+        manifest, text = self._seal({**fields, **_named(authorities)}, signer)
+        if authorities:
+            manifest = self._timestamp_manifest(fields, signer, manifest, text, authorities, warn)
         self.write_sums(signer)
+        return manifest
+
+    def _timestamp_manifest(
+        self,
+        fields: dict[str, Any],
+        signer: Signer | None,
+        manifest: Manifest,
+        text: bytes,
+        authorities: list[str],
+        warn: Callable[[str], None],
+    ) -> Manifest:
+        """Every named authority's token on the sealed manifest, asked at once. The manifest names
+        them before they answer; one that does not answer is left out and the manifest sealed
+        again, naming only those that did, whose tokens are then asked for again."""
+        from .tsa import TimestampError, check, fetch_all
+
+        while authorities:
+            asked = datetime.now(UTC)
+            answers = fetch_all(authorities, text)
+            answered = datetime.now(UTC)
+            tokens = [answer for answer in answers if isinstance(answer, bytes)]
+            failed = [(url, a) for url, a in zip(authorities, answers, strict=True) if isinstance(a, TimestampError)]
+            if not failed:
+                for index, token in enumerate(tokens):
+                    self._write(manifest_token(index), token)
+                if manifest.times is None or manifest.times.authority_time is None:  # not checked before the report
+                    self._check_clock(check(tokens[0], text).gen_time, asked, answered, warn)
+                return manifest
+            for url, why in failed:
+                warn(f"warning: no timestamp on the manifest from {url}: {why}")
+            authorities = [url for url in authorities if url not in dict(failed)]
+            # The capture (and maybe a submission) already happened: keep it, signed, and say
+            # plainly what its times rest on, rather than lose it.
+            manifest, text = self._seal({**fields, **_named(authorities)}, signer)
+        warn(f"warning: no trusted timestamp on the manifest; the package is signed, and {UNTIMED}")
         return manifest
 
     @staticmethod
@@ -297,32 +377,46 @@ class EvidencePackage:
             )
         return local, offset
 
-    def _timestamp_captures(self, tsa_url: str, times: Times, warn: Callable[[str], None]) -> Times:
-        """Ask the authority for a timestamp over the list of files captured so far, before the
-        report is written: the report can then show a trusted time and who vouches for it (the
-        manifest's own timestamp comes after the report, which the manifest hashes), and how far
-        this machine's clock is from the authority's."""
-        from .tsa import check, fetch
+    def _timestamp_captures(
+        self, authorities: list[str], times: Times, warn: Callable[[str], None]
+    ) -> tuple[Times, list[str]]:
+        """Ask every authority at once for a timestamp over the list of files captured so far,
+        before the report is written: the report can then show a trusted time and who vouches
+        for it (the manifest's own tokens come after the report, which the manifest hashes), and
+        how far this machine's clock is from the first authority's. The authorities that answered
+        are the ones the manifest is stamped by next."""
+        from .tsa import TimestampError, check, fetch_all
 
         listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
         data = listing.encode("utf-8")
         asked = datetime.now(UTC)
-        token = fetch(tsa_url, data)  # TimestampError: the caller keeps the package, untimestamped
+        answers = fetch_all(authorities, data)
         answered = datetime.now(UTC)
-        info = check(token, data)
-        gen_time = info.gen_time
-        local, offset = self._check_clock(gen_time, asked, answered, warn)
+        stamps: list[Stamp] = []
+        for url, answer in zip(authorities, answers, strict=True):
+            if isinstance(answer, TimestampError):
+                warn(f"warning: no timestamp from {url}: {answer}")
+                continue
+            info = check(answer, data)
+            path = captured_token(len(stamps))
+            self.add_bytes(path, answer, "application/timestamp-reply", role="timestamp")
+            stamps.append(Stamp(authority=url, token=path, time=info.gen_time, signer=info.tsa_subject))
+        if not stamps:
+            warn(f"warning: no trusted timestamp: no authority answered; the package is signed, and {UNTIMED}")
+            return times, []
         self.add_bytes(CAPTURED_SUMS, data, "text/plain", role="timestamp")
-        self.add_bytes(CAPTURED_TOKEN, token, "application/timestamp-reply", role="timestamp")
         self.flush()
-        return times.model_copy(
+        local, offset = self._check_clock(stamps[0].time, asked, answered, warn)
+        updated = times.model_copy(
             update={
-                "authority_time": gen_time,
-                "authority_signer": info.tsa_subject,
+                "authority_time": stamps[0].time,
+                "authority_signer": stamps[0].signer,
                 "local_time_at_authority": local,
                 "clock_offset_seconds": round(offset, 3),
+                "stamps": stamps,
             }
         )
+        return updated, [stamp.authority for stamp in stamps]
 
     def _seal(self, fields: dict[str, Any], signer: Signer | None) -> tuple[Manifest, bytes]:
         manifest = Manifest(**fields, files=sorted(self.files, key=lambda f: f.path))

@@ -88,6 +88,23 @@ def fetch(url: str, data: bytes, *, timeout: float = 30) -> bytes:
     return body
 
 
+def fetch_all(urls: list[str], data: bytes, *, timeout: float = 15) -> list[bytes | TimestampError]:
+    """Each authority's token for data, asked at once on threads of their own: the slowest
+    sets the wait, not their sum. Failures come back in their place, as TimestampError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(url: str) -> bytes | TimestampError:
+        try:
+            return fetch(url, data, timeout=timeout)
+        except TimestampError as exc:
+            return exc
+
+    if len(urls) < 2:
+        return [one(url) for url in urls]
+    with ThreadPoolExecutor(max_workers=len(urls), thread_name_prefix="tsa") as pool:
+        return list(pool.map(one, urls))
+
+
 @dataclass
 class TokenInfo:
     gen_time: datetime

@@ -26,13 +26,16 @@ from .manifest import Manifest
 from .package import (
     CAPTURED_SUMS,
     CAPTURED_TOKEN,
+    LATER,
     MANIFEST,
+    MAX_AUTHORITIES,
     PUBLIC_KEY,
     SEAL,
     SIGNATURE,
     SUMS,
     SUMS_SIGNATURE,
-    TIMESTAMP,
+    captured_token,
+    manifest_token,
     sha256_file,
 )
 
@@ -62,10 +65,14 @@ class Result:
     checked_files: int = 0
     signer: str | None = None
     key_checked: bool = False  # the signer is the key the reader expected (--key)
+    key_named_in: str | None = None  # where the package's request names the signer's key ("field description")
+    key_sent: bool = False  # ... in what it records as sent to the provider, not only the text composed
     timestamp: str | None = None
     timestamp_authority: str | None = None  # the URL the manifest says was asked
     timestamp_signer: str | None = None  # who signed the token: its certificate's subject
     tsa_trusted: bool = False
+    timestamps: list[dict[str, Any]] = field(default_factory=list)  # each token on manifest.json, checked
+    later: list[dict[str, Any]] = field(default_factory=list)  # tokens added after sealing (later/), checked
     notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     manifest: Manifest | None = None
 
@@ -76,6 +83,19 @@ class Result:
     def add(self, file: str, what: str) -> None:
         self.problems.append(Problem(file, what))
 
+    @property
+    def key_pinned_by(self) -> str | None:
+        """What binds the signer's key to the person: the key the reader gave (--key), or the
+        request sent to the provider naming it (their own copy of it says the same)."""
+        if self.key_checked:
+            return "--key"
+        return "request" if self.key_sent else None
+
+    @property
+    def untimed(self) -> bool:
+        """No authority vouches for when the package was made (package.UNTIMED says what then)."""
+        return not self.timestamps
+
     def public(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -83,10 +103,15 @@ class Result:
             "checked_files": self.checked_files,
             "signer_fingerprint": self.signer,
             "key_checked": self.key_checked,
+            "key_pinned_by": self.key_pinned_by,
+            "key_named_in": self.key_named_in,
             "timestamp": self.timestamp,
             "timestamp_authority": self.timestamp_authority,
             "timestamp_signer": self.timestamp_signer,
             "tsa_trusted": self.tsa_trusted,
+            "timestamps": self.timestamps,
+            "later": self.later,
+            "untimed": self.untimed,
             "notes": self.notes,
             "problems": [{"file": p.file, "problem": p.what} for p in self.problems],
         }
@@ -180,8 +205,10 @@ def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expec
     result.manifest = manifest
     _check_sums(root, manifest, on_disk, result)
     _check_signature(root, manifest, text, result, expect_key)
+    _check_named_key(manifest, result)
     _check_timestamp(root, manifest, text, result, tsa_ca)
     _check_captured(root, manifest, result, tsa_ca)
+    _check_later(root, manifest, text, on_disk, result, tsa_ca)
     listed = {f.path for f in manifest.files}
     for entry in manifest.files:
         target = root / entry.path
@@ -191,7 +218,7 @@ def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expec
         if target.stat().st_size != entry.size or sha256_file(target) != entry.sha256:
             result.add(entry.path, "changed: its SHA-256 is not the one in manifest.json")
         result.checked_files += 1
-    for extra in sorted(on_disk - listed - set(SEAL)):
+    for extra in sorted(on_disk - listed - set(SEAL) - set(_later_tokens(on_disk))):
         result.add(extra, "extra: not listed in manifest.json")
 
 
@@ -207,7 +234,7 @@ def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Resul
             result.add(SUMS, f"line {number} is not 'HASH  PATH'")
             continue
         named.add(name)
-        if name in SEAL:
+        if name in SEAL or _is_later(name):
             if name not in on_disk:
                 result.add(name, f"missing (listed in {SUMS})")
             elif sha256_file(root / name) != digest:
@@ -218,8 +245,8 @@ def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Resul
             result.add(SUMS, f"line {number}: the hash of {name} differs from manifest.json")
     for name in sorted(set(expected) - named):
         result.add(SUMS, f"does not list {name}")
-    for name in (MANIFEST, SIGNATURE, PUBLIC_KEY, TIMESTAMP):
-        if name in on_disk and name not in named:
+    for name in [*SEAL, *_later_tokens(on_disk)]:
+        if name not in (SUMS, SUMS_SIGNATURE) and name in on_disk and name not in named:
             result.add(SUMS, f"does not list {name}")
 
 
@@ -255,6 +282,47 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     _check_sums_signature(root, manifest, pem, result)
 
 
+def _check_named_key(manifest: Manifest, result: Result) -> None:
+    """Whose key: a request this tool files names the key that signs its package
+    (`keys.named`), so the provider's own copy of the request says whose package is theirs.
+    What left the browser naming the signer's key pins it: the form's request as sent, or, when
+    no request was seen, the form's fields at the click of one the provider took. Naming another
+    key means the package was signed again with someone else's. The text composed alone (an
+    email, a dry run, a form with no record) names the key but does not pin it."""
+    signer = result.signer
+    if signer is None:
+        return
+    # (what it is, where in it, its text, whether the provider has it), what was sent first
+    texts: list[tuple[str, str, str, bool]] = []
+    form = manifest.form
+    if form is not None and form.request is not None and (form.request.parts or form.request.text):
+        said = "the request sent to the provider"
+        texts += [(said, f"field {p.name}", p.value, True) for p in form.request.parts if p.value and not p.masked]
+        if form.request.text:
+            texts.append((said, "request body", form.request.text, True))
+    elif form is not None:
+        taken = manifest.submission is not None and manifest.submission.outcome in ("confirmed", "accepted")
+        for entry in form.fields:
+            values = entry.value if isinstance(entry.value, list) else [entry.value]
+            where = f"field {entry.name or entry.label or entry.type}"
+            texts += [("the form submitted", where, v, taken) for v in values if v and not entry.masked]
+    # The text the tool composed: not a record of what was sent (an email's, a dry run's).
+    texts.append(
+        ("the request's text", "manifest.json request.body", (manifest.request or {}).get("body") or "", False)
+    )
+    for said, where, text, sent in texts:
+        for named in keys.named_in(text):
+            if named != signer:
+                result.add(
+                    PUBLIC_KEY,
+                    f"signed by {signer[:16]}…, but {said} ({where}) names key {named[:16]}…: "
+                    "the package was signed again with another key",
+                )
+                return
+            if result.key_named_in is None:
+                result.key_named_in, result.key_sent = where, sent
+
+
 def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Result) -> None:
     """SHA256SUMS.sig is what makes the by-hand check hold: without it a forger rewrites a
     line of SHA256SUMS and `sha256sum -c` passes. Packages made before it existed name none."""
@@ -279,32 +347,50 @@ CLOCK_SLACK = timedelta(minutes=2)
 TOKEN_WINDOW = timedelta(minutes=10)
 
 
+def _manifest_tokens(manifest: Manifest) -> list[tuple[str, str]]:
+    """(token file, authority) for every authority the manifest names; older packages name one."""
+    named = manifest.timestamp_authorities or ([manifest.timestamp_authority] if manifest.timestamp_authority else [])
+    return [(manifest_token(index), url) for index, url in enumerate(named)]
+
+
 def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result, tsa_ca: list[bytes] | None) -> None:
-    token = root / TIMESTAMP
+    """Each authority's token on manifest.json: there when named, over these bytes, not dated
+    before the package says it was made (a backdating authority, unless its CA is trusted)
+    nor long after (times moved back)."""
+    tokens = _manifest_tokens(manifest)
     result.timestamp_authority = manifest.timestamp_authority
-    if not token.is_file():
-        if manifest.timestamp_authority:
-            result.add(TIMESTAMP, f"missing (manifest.json says {manifest.timestamp_authority} was asked)")
-        return
-    try:
-        info = tsa.check(token.read_bytes(), text, trusted_ca=tsa_ca)
-    except tsa.TimestampError as exc:
-        result.add(TIMESTAMP, str(exc))
-        return
-    result.timestamp = info.gen_time.isoformat()
-    result.timestamp_signer = info.tsa_subject
-    result.tsa_trusted = info.trusted
-    early = manifest.created_at - info.gen_time
-    if early > CLOCK_SLACK:
-        said = (
-            f"dated {info.gen_time:%Y-%m-%d %H:%M:%S} UTC by {info.tsa_subject}, {_span(early)} before the package "
-            f"says it was made ({manifest.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
-        )
-        if info.trusted:  # the authority's time is the one to believe: the machine's clock was ahead
-            result.notes.append(f"{TIMESTAMP}: {said}; the clock of the machine that made it was ahead")
-        else:
-            result.add(TIMESTAMP, f"{said}: a backdated token; check its authority with --tsa-ca FILE")
-    _check_window(TIMESTAMP, info.gen_time, manifest.created_at, "the package says it was sealed", result)
+    for stray in sorted({manifest_token(i) for i in range(MAX_AUTHORITIES)} - {name for name, _ in tokens}):
+        if (root / stray).is_file():
+            result.add(stray, "a token no authority named in manifest.json gave")
+    for name, url in tokens:
+        token = root / name
+        if not token.is_file():
+            result.add(name, f"missing (manifest.json says {url} was asked)")
+            continue
+        try:
+            info = tsa.check(token.read_bytes(), text, trusted_ca=tsa_ca)
+        except tsa.TimestampError as exc:
+            result.add(name, str(exc))
+            continue
+        if not result.timestamps:
+            result.timestamp = info.gen_time.isoformat()
+            result.timestamp_signer = info.tsa_subject
+        result.timestamps.append(
+            {"file": name, "authority": url, "time": info.gen_time.isoformat(), "signer": info.tsa_subject,
+             "trusted": info.trusted}
+        )  # fmt: skip
+        result.tsa_trusted = all(stamp["trusted"] for stamp in result.timestamps)
+        early = manifest.created_at - info.gen_time
+        if early > CLOCK_SLACK:
+            said = (
+                f"dated {info.gen_time:%Y-%m-%d %H:%M:%S} UTC by {info.tsa_subject}, {_span(early)} before the "
+                f"package says it was made ({manifest.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            )
+            if info.trusted:  # the authority's time is the one to believe: the machine's clock was ahead
+                result.notes.append(f"{name}: {said}; the clock of the machine that made it was ahead")
+            else:
+                result.add(name, f"{said}: a backdated token; check its authority with --tsa-ca FILE")
+        _check_window(name, info.gen_time, manifest.created_at, "the package says it was sealed", result)
 
 
 def _check_window(name: str, gen_time: datetime, claimed: datetime, what: str, result: Result) -> None:
@@ -323,30 +409,63 @@ def _check_window(name: str, gen_time: datetime, claimed: datetime, what: str, r
         )
 
 
+def _captured_stamps(manifest: Manifest) -> list[tuple[str, datetime]]:
+    """(token file, the time the manifest gives it) for each token on the captured files."""
+    times = manifest.times
+    if times is None:
+        return []
+    if times.stamps:
+        return [(stamp.token, stamp.time) for stamp in times.stamps]
+    return [(CAPTURED_TOKEN, times.authority_time)] if times.authority_time else []  # older packages: one
+
+
+def _is_later(name: str) -> bool:
+    return re.fullmatch(rf"{LATER}/manifest-[1-9][0-9]?\.tsr", name) is not None
+
+
+def _later_tokens(on_disk: set[str]) -> list[str]:
+    return sorted(name for name in on_disk if _is_later(name))
+
+
+def _check_later(
+    root: Path, manifest: Manifest, text: bytes, on_disk: set[str], result: Result, tsa_ca: list[bytes] | None
+) -> None:
+    """later/manifest-N.tsr, added by `assistant evidence timestamp` after sealing: each over
+    manifest.json. It proves the package existed by its time, and nothing about the times the
+    package claims before that: said so, not failed. (SHA256SUMS must list each.)"""
+    for name in _later_tokens(on_disk):
+        try:
+            info = tsa.check((root / name).read_bytes(), text, trusted_ca=tsa_ca)
+        except tsa.TimestampError as exc:
+            result.add(name, str(exc))
+            continue
+        late = info.gen_time - manifest.created_at
+        if late < -CLOCK_SLACK and not info.trusted:
+            result.add(name, f"dated {_span(-late)} before the package says it was made: a backdated token")
+            continue
+        result.later.append(
+            {"file": name, "time": info.gen_time.isoformat(), "signer": info.tsa_subject, "trusted": info.trusted,
+             "after": _span(max(late, timedelta(0)))}
+        )  # fmt: skip
+
+
 def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list[bytes] | None) -> None:
-    """report/captured.tsr: the authority's timestamp on the list of the files captured before the
-    report. The list must be this package's own files as the manifest hashes them, the token must
-    be over that list and be the one the manifest (and the report) gives the time of, and its time
-    must follow the captures' claimed times closely."""
-    named = manifest.times.authority_time if manifest.times else None
-    token, sums = root / CAPTURED_TOKEN, root / CAPTURED_SUMS
-    if not token.is_file():
-        if named is not None:
-            result.add(
-                CAPTURED_TOKEN, f"missing (manifest.json gives its time, {named.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
-            )
+    """report/captured*.tsr: the authorities' timestamps on the list of the files captured before
+    the report. The list must be this package's own files as the manifest hashes them, each token
+    must be over that list and be dated as the manifest (and the report) says, and follow the
+    captures' claimed times closely."""
+    stamps = _captured_stamps(manifest)
+    named = {token for token, _ in stamps}
+    for stray in (captured_token(i) for i in range(MAX_AUTHORITIES)):
+        if stray not in named and (root / stray).is_file():
+            result.add(stray, "a token on the captured files that manifest.json does not give")
+    if not stamps:
         return
+    sums = root / CAPTURED_SUMS
     if not sums.is_file():
-        result.add(CAPTURED_SUMS, "missing (report/captured.tsr is a timestamp on it)")
+        result.add(CAPTURED_SUMS, "missing (the captured files' timestamps are on it)")
         return
     data = sums.read_bytes()
-    try:
-        info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
-    except tsa.TimestampError as exc:
-        result.add(CAPTURED_TOKEN, str(exc))
-        return
-    if named is None or abs(info.gen_time - named) > timedelta(seconds=1):
-        result.add(CAPTURED_TOKEN, "its time is not the one manifest.json gives for the captured files")
     by_path = {f.path: f for f in manifest.files}
     covered = []
     for line in data.decode("utf-8", "replace").splitlines():
@@ -356,9 +475,21 @@ def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list
             result.add(CAPTURED_SUMS, f"{shown(path)}: not this package's file as manifest.json hashes it")
             return
         covered.append(entry)
-    times = [f.captured_at for f in covered if f.captured_at is not None]
-    if times:
-        _check_window(CAPTURED_TOKEN, info.gen_time, max(times), "the last capture it covers", result)
+    last = max((f.captured_at for f in covered if f.captured_at is not None), default=None)
+    for name, when in stamps:
+        token = root / name
+        if not token.is_file():
+            result.add(name, f"missing (manifest.json gives its time, {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)")
+            continue
+        try:
+            info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
+        except tsa.TimestampError as exc:
+            result.add(name, str(exc))
+            continue
+        if abs(info.gen_time - when) > timedelta(seconds=1):
+            result.add(name, "its time is not the one manifest.json gives for the captured files")
+        if last is not None:
+            _check_window(name, info.gen_time, last, "the last capture it covers", result)
 
 
 def _span(delta: timedelta) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
+
+# No run in the tests asks the public timestamp authorities (this machine reaches no outside host,
+# and a test must not depend on one): those that want trusted time start authorities on 127.0.0.1
+# and name them with --tsa.
+os.environ["ASSISTANT_TSA"] = "none"
 
 from assistant.run.browser import discover, launch_args
 

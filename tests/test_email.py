@@ -12,7 +12,7 @@ import pytest
 import smtp_server
 from helpers import SAMPLES, json_out, run_cli, submissions, write_case
 
-from assistant.casework.compose import compose
+from assistant.casework.compose import compose, signing_key
 from assistant.errors import ExitStatus
 from assistant.language.case import load_case
 from assistant.language.flow import find_flow, load_flow
@@ -46,7 +46,7 @@ def test_email_flow_sends_the_request_and_evidence_byte_for_byte(smtp, tmp_path)
 
     case = load_case(case_path)
     flow = load_flow(find_flow("demo-email"))
-    request = compose(case, flow=flow)
+    request = compose(case, flow=flow, signed_by=signing_key(home))
     assert message["Subject"] == "[DemoMarket] Card charged but order not placed"
     assert message["To"] == "support@demomarket.example"
     assert message["From"] == "Анна Петрова <anna.petrova@example.com>"

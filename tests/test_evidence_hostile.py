@@ -306,7 +306,7 @@ def test_fuzzed_seal_files_in_a_folder_end_in_one_line(tmp_path):
             environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
             actions=[],
             signer=Signer.load_or_create(tmp_path / "key.pem"),
-            tsa_url=server.url,
+            tsa_urls=[server.url],
             report=False,
         )
         ca = server.write_ca(tmp_path / "ca.pem")

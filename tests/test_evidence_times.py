@@ -297,7 +297,7 @@ def test_a_clock_far_from_the_authoritys_is_recorded_and_warned(tmp_path):
             case={"subject": "clock"},
             environment=Environment(os="t", os_version="", kernel="", architecture="", python=""),
             actions=[],
-            tsa_url=tsa.url,
+            tsa_urls=[tsa.url],
             warn=said.append,
         )
     times = manifest.times
@@ -343,7 +343,7 @@ def test_without_a_report_the_manifests_own_timestamp_checks_the_clock(tmp_path)
             case={},
             environment=Environment(os="t", os_version="", kernel="", architecture="", python=""),
             actions=[],
-            tsa_url=tsa.url,
+            tsa_urls=[tsa.url],
             report=False,
             warn=said.append,
         )

@@ -137,7 +137,7 @@ def stamped_package(tmp: Path, server: TimestampServer) -> Path:
         environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
         actions=[],
         signer=Signer.load_or_create(tmp / "key.pem"),
-        tsa_url=server.url,
+        tsa_urls=[server.url],
         report=False,
     )
     return package.root
@@ -221,7 +221,14 @@ def test_a_tsa_ca_that_is_no_file_is_bad_input_in_one_line_and_never_read(tmp_pa
 # ------------------------------------------------------------------ the tokens against the times claimed
 
 
-def full_package(tmp: Path, server: TimestampServer, *, name: str = "package", moved: timedelta = timedelta(0)) -> Path:
+def full_package(
+    tmp: Path,
+    server: TimestampServer | list[str],
+    *,
+    name: str = "package",
+    moved: timedelta = timedelta(0),
+    warnings: list[str] | None = None,
+) -> Path:
     """A signed package with a report, so with both tokens: report/captured.tsr over the captures,
     manifest.tsr over the manifest. `moved`: every time it claims is that much earlier, as a
     person backdating their own package with their own key would make it."""
@@ -236,8 +243,9 @@ def full_package(tmp: Path, server: TimestampServer, *, name: str = "package", m
         environment=Environment(os="Linux", os_version="6", kernel="k", architecture="x86_64", python="3.11"),
         actions=[],
         signer=Signer.load_or_create(tmp / "key.pem"),
-        tsa_url=server.url,
+        tsa_urls=server if isinstance(server, list) else [server.url],
         created_at=at,
+        warn=(warnings if warnings is not None else []).append,
     )
     return package.root
 
@@ -285,8 +293,10 @@ def resealed(folder: Path, key: Path, *, drop_manifest_token: bool = True) -> Pa
     ]
     update: dict = {"files": files}
     if drop_manifest_token:
-        (folder / "manifest.tsr").unlink(missing_ok=True)
+        for token in folder.glob("manifest*.tsr"):
+            token.unlink()
         update["timestamp_authority"] = None
+        update["timestamp_authorities"] = []
     text = manifest_bytes(manifest.model_copy(update=update))
     (folder / "manifest.json").write_bytes(text)
     (folder / "manifest.sig").write_bytes(signer.sign(text))
@@ -326,3 +336,138 @@ def test_a_captured_token_from_another_package_or_none_at_all_fails(tmp_path):
     (gone / "report" / "captured.tsr").unlink()
     problems = problems_of(resealed(gone, key), ca, tmp_path / "home")
     assert problems["report/captured.tsr"].startswith("missing (manifest.json gives its time"), problems
+
+
+# ------------------------------------------------------------------ more than one authority
+
+
+def test_two_authorities_each_stamp_the_captures_and_the_manifest(tmp_path):
+    from evidence.manifest import Manifest
+
+    with TimestampServer(cn="First TSA") as first, TimestampServer(cn="Second TSA", root_cn="Second Root") as second:
+        folder = full_package(tmp_path, [first.url, second.url])
+        both = tmp_path / "both-ca.pem"
+        both.write_bytes(first.authority.ca_pem + second.authority.ca_pem)
+    assert {p.name for p in folder.glob("manifest*.tsr")} == {"manifest.tsr", "manifest-2.tsr"}
+    assert {p.name for p in (folder / "report").glob("captured*.tsr")} == {"captured.tsr", "captured-2.tsr"}
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.timestamp_authorities == [first.url, second.url]
+    assert manifest.times is not None and [s.token for s in manifest.times.stamps] == [
+        "report/captured.tsr",
+        "report/captured-2.tsr",
+    ]
+    assert problems_of(folder, both, tmp_path / "home") == {}  # and by hand, with both CAs in one file
+    shown = json.loads(run_cli("evidence", "verify", str(folder), "--json", home=tmp_path / "home").stdout)
+    assert [t["signer"] for t in shown["timestamps"]] == ["O=Test TSA,CN=First TSA", "O=Test TSA,CN=Second TSA"]
+    # Only one CA trusted: the other authority's token does not chain to it.
+    (tmp_path / "one.pem").write_bytes(first.authority.ca_pem)
+    done = run_cli("evidence", "verify", str(folder), "--tsa-ca", str(tmp_path / "one.pem"), home=tmp_path / "home")
+    assert done.returncode == 1 and "manifest-2.tsr" in done.stderr and "manifest.tsr:" not in done.stderr
+
+
+def test_a_named_token_left_out_fails_even_when_every_hash_is_signed_again(tmp_path):
+    with TimestampServer() as first, TimestampServer() as second:
+        folder = full_package(tmp_path, [first.url, second.url])
+        both = tmp_path / "both-ca.pem"
+        both.write_bytes(first.authority.ca_pem + second.authority.ca_pem)
+    (folder / "manifest-2.tsr").unlink()
+    problems = problems_of(resealed(folder, tmp_path / "key.pem", drop_manifest_token=False), both, tmp_path / "h")
+    assert problems["manifest-2.tsr"].startswith("missing (manifest.json says"), problems
+
+
+def test_an_authority_that_does_not_answer_is_left_out_and_said(tmp_path):
+    from evidence.manifest import Manifest
+
+    warnings: list[str] = []
+    with TimestampServer() as server:
+        down = "http://127.0.0.1:9/tsr"  # the discard port: nothing listens
+        folder = full_package(tmp_path, [down, server.url], warnings=warnings)
+        ca = server.write_ca(tmp_path / "ca.pem")
+    assert any(w.startswith(f"warning: no timestamp from {down}") for w in warnings), warnings
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.timestamp_authorities == [server.url] and (folder / "manifest.tsr").is_file()
+    assert not (folder / "manifest-2.tsr").exists()
+    assert problems_of(folder, ca, tmp_path / "home") == {}
+
+
+def test_offline_the_package_is_sealed_and_says_its_times_rest_on_the_signers_word(tmp_path):
+    warnings: list[str] = []
+    folder = full_package(tmp_path, ["http://127.0.0.1:9/tsr"], warnings=warnings)
+    assert any("its times rest on the signer's word" in w for w in warnings), warnings
+    assert not list(folder.glob("manifest*.tsr")) and not (folder / "report" / "captured.tsr").exists()
+    done = run_cli("evidence", "verify", str(folder), home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "warning: no trusted timestamp: its times rest on the signer's word" in done.stdout
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "none: the times are this machine's clock" in report
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "chosen"),
+    [
+        ((), None, "public"),
+        ((), "", ()),
+        ((), "none", ()),
+        ((), "https://a.example/tsr, http://b.example/tsr", ("https://a.example/tsr", "http://b.example/tsr")),
+        (("http://c.example/tsr",), "https://a.example/tsr", ("http://c.example/tsr",)),
+        (("none",), None, ()),
+        (("http://c.example/tsr", "http://c.example/tsr"), None, ("http://c.example/tsr",)),
+    ],
+)
+def test_which_authorities_a_run_asks(given, env, chosen):
+    from assistant.run.settings import PUBLIC_AUTHORITIES, chosen_authorities
+
+    assert chosen_authorities(given, env) == (PUBLIC_AUTHORITIES if chosen == "public" else chosen)
+    assert len(PUBLIC_AUTHORITIES) >= 2
+
+
+def test_an_authority_that_is_no_address_is_bad_input_in_one_line(tmp_path):
+    done = run_cli("demo", "--tsa", "freetsa.org", "--dry-run", home=tmp_path / "home")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "freetsa.org" in line]
+    assert "--tsa" in line and "is not an authority's address like https://freetsa.org/tsr" in line
+    done = run_cli("demo", "--dry-run", home=tmp_path / "home", env={"ASSISTANT_TSA": "ftp://x"})
+    assert done.returncode == 2 and "ASSISTANT_TSA" in done.stderr
+
+
+# ------------------------------------------------------------------ trusted time added later
+
+
+def test_a_package_sealed_offline_is_timestamped_later_and_says_from_when(tmp_path):
+    import shutil
+
+    from evidence.bundle import make_zip
+
+    folder = full_package(tmp_path, ["http://127.0.0.1:9/tsr"])  # offline at sealing
+    home = tmp_path / "home"
+    (home / "keys").mkdir(parents=True)
+    shutil.copy(tmp_path / "key.pem", home / "keys" / "evidence-ed25519.pem")  # the signer's own machine
+    archive = make_zip(folder, tmp_path / "package.zip")
+    with TimestampServer() as server:
+        ca = server.write_ca(tmp_path / "ca.pem")
+        done = run_cli("evidence", "timestamp", str(folder), "--tsa", server.url, home=home)
+        assert done.returncode == 0, done.stderr
+        assert "added later/manifest-1.tsr: the package existed by" in done.stdout
+        zipped = run_cli("evidence", "timestamp", str(archive), "--tsa", server.url, "--json", home=home)
+        assert zipped.returncode == 0 and json.loads(zipped.stdout)["added"] == ["later/manifest-1.tsr"]
+        # Another key's machine may not add to it.
+        stranger = run_cli("evidence", "timestamp", str(folder), "--tsa", server.url, home=tmp_path / "other")
+        assert stranger.returncode == 2 and "signed by another key: only its signer can add to it" in stranger.stderr
+    for target in (folder, archive):
+        done = run_cli("evidence", "verify", str(target), "--tsa-ca", str(ca), home=home)
+        assert done.returncode == 0, done.stderr
+        assert "timestamped later: it existed by" in done.stdout and "rest on the signer's word" in done.stdout
+    assert problems_of(folder, ca, home) == {}  # by hand too
+    # A later token nobody listed in SHA256SUMS, or one over other bytes, does not pass.
+    forged = shutil.copytree(folder, tmp_path / "forged")
+    shutil.copy(forged / "later" / "manifest-1.tsr", forged / "later" / "manifest-2.tsr")
+    problems = problems_of(forged, ca, home)
+    assert "does not list later/manifest-2.tsr" in problems.get("SHA256SUMS", ""), problems
+
+
+def test_only_a_sound_package_is_timestamped_later(tmp_path):
+    folder = full_package(tmp_path, ["http://127.0.0.1:9/tsr"])
+    (folder / "pages" / "001-form.html").write_text("<p>changed</p>")
+    done = run_cli("evidence", "timestamp", str(folder), "--tsa", "http://127.0.0.1:9/tsr", home=tmp_path / "home")
+    assert done.returncode == 2 and "does not verify (pages/001-form.html" in done.stderr
+    assert not (folder / "later").exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import DEMO_FLOW, SAMPLES, json_out, run_cli, submissions, write_case
 
-from assistant.casework.compose import compose
+from assistant.casework.compose import compose, signing_key
 from assistant.errors import ExitStatus
 from assistant.language.case import load_case
 from assistant.sites.demo.portal import DemoPortal
@@ -31,7 +31,7 @@ def test_portal_receives_exactly_the_case(portal, tmp_path):
     assert len(portal.received) == 1
     ticket = portal.received[0]
     case = load_case(case_path)
-    request = compose(case, [p.name for p in case.attachments])
+    request = compose(case, [p.name for p in case.attachments], signed_by=signing_key(tmp_path / "home"))
     assert ticket.fields == {
         "category": "payment",
         "subject": "Card charged but order not placed",

@@ -12,6 +12,12 @@ override any of them with `templates/<flow-id>/<kind>.<lang>.txt` next to its
 file. Templates use the same `{{ name }}` expressions as flows (no code runs);
 a line whose expressions are all empty is dropped, and so is a paragraph left
 with no lines, so optional sections disappear cleanly.
+
+A request that goes with an evidence package names the key that signs it
+(`{{ signing_key }}`, in the request and follow-up templates): the provider's
+own copy of the request then says whose package is theirs, and `assistant
+evidence verify` finds the same key in what the package records as sent. A
+draft with no package (an escalation, a script, `assistant compose`) names none.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import InputError
 from assistant.language import templating
 from assistant.language.case import Case
+from evidence import keys
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -183,6 +190,27 @@ def fitting_note(fitting: FittedFile, lang: str) -> str:
     if fitting.renamed_only:
         return f"renamed from {names} to fit the provider's rules"
     return f"from {names}, fitted to the provider's limits"
+
+
+# ------------------------------------------------------------ signing key
+
+# Where a home folder keeps the person's key; assistant.pipeline.signer signs every package with
+# it (a test holds the two to the same key).
+KEY_FILE = Path("keys", "evidence-ed25519.pem")
+
+
+def signing_key(home: Path) -> str:
+    """The fingerprint of the key this home's packages are signed with, made now if there is none
+    yet (as sealing would make it): the request names it, before anything is sent."""
+    path = home / KEY_FILE
+    try:
+        return keys.Signer.load_or_create(path).fingerprint
+    except (OSError, ValueError, TypeError) as exc:
+        reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(
+            f"{path}: the evidence signing key cannot be used ({reason}); nothing was sent. Move the file "
+            "away to have a new key made (packages signed before then stay signed by the old one)"
+        ) from None
 
 
 # --------------------------------------------------------------- subject
@@ -350,6 +378,7 @@ def context_for(
         "numbers": ", ".join(p.number for p in case.previous_requests if p.number),
         "today": format_date(today, lang),
         "summary": (case.subject or suggest_subject(case.description)).rstrip(".") + ".",
+        "signing_key": "",  # compose(signed_by=…): only a request that goes with a signed package
     }
     for key, value in (extra or {}).items():
         context[key] = "" if value is None else str(value)
@@ -366,12 +395,15 @@ def compose(
     subject: str | None = None,
     extra: dict[str, Any] | None = None,
     fitted: dict[str, FittedFile] | None = None,
+    signed_by: str | None = None,
 ) -> Request:
     """Write the request (or a follow-up, escalation or script) from the case.
 
     `attachments` are the files that go with it (paths, or names of the case's
     attachments); by default the case's own. `fitted` (by file name) marks the
     copies fitted to the form's rules, which the text then names as such.
+    `signed_by` is the fingerprint of the key that will sign the request's
+    evidence package (`signing_key`), for the templates' `{{ signing_key }}`.
     """
     lang = lang or case.language
     kind = case.kind if kind == "request" else kind
@@ -381,6 +413,8 @@ def compose(
     context = context_for(case, lang, evidence, flow, extra)
     if subject is not None:
         context["subject"] = subject
+    if signed_by is not None:
+        context["signing_key"] = keys.named(signed_by)
     path = find_template(kind, lang, flow)
     body = render_template(path.read_text(encoding="utf-8"), context, str(path))
     return Request(subject=context["subject"], body=body.rstrip("\n"), language=lang, kind=kind, evidence=evidence)

@@ -28,7 +28,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.casework.compose import FittedFile, Request, compose, fitted_files
+from assistant.casework.compose import FittedFile, Request, compose, fitted_files, signing_key
 from assistant.channels.base import Delivery, Filing, SmtpSettings
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
@@ -92,8 +92,9 @@ def build_message(
     to: str,
     sender: str | None = None,
     fitted: dict[str, FittedFile] | None = None,
+    signed_by: str | None = None,
 ) -> tuple[EmailMessage, Request]:
-    request = compose(case, attachments, flow=flow, fitted=fitted)
+    request = compose(case, attachments, flow=flow, fitted=fitted, signed_by=signed_by)
     prefix = flow.email.subject_prefix if flow.email else ""
     sender = sender or case.contacts.email
     message = EmailMessage()
@@ -176,7 +177,13 @@ class Email:
             raise InputError(f"--smtp-from: {self.smtp.sender!r} is not an email address like you@example.com")
         fit_total(flow, filing.attachments)
         self.message, self.request = build_message(
-            case, flow, filing.attachments, to=self.to, sender=self.smtp.sender, fitted=fitted_files(filing.fitted)
+            case,
+            flow,
+            filing.attachments,
+            to=self.to,
+            sender=self.smtp.sender,
+            fitted=fitted_files(filing.fitted),
+            signed_by=signing_key(settings.home),  # the key that will seal this run's package
         )
         if not (settings.yes or settings.dry_run):
             summary = {

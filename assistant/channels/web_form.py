@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.casework.compose import FittedFile, compose, fitted_files
+from assistant.casework.compose import FittedFile, compose, fitted_files, signing_key
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, OutcomeUnknown, Rejected
 from assistant.language.case import Case
@@ -44,13 +44,14 @@ def template_context(
     base_url: str,
     attachments: list[Any] | None = None,
     fitted: dict[str, FittedFile] | None = None,
+    signed_by: str | None = None,
 ) -> dict[str, Any]:
     """What a flow's `{{ … }}` templates may read: plain data only. Files are there by name, never
     by their place on this machine (a template's text may be typed into the page); an upload step
     hands the page the file a name stands for (RunOptions.uploads)."""
     category = flow.categories[case.category]
     files = list(case.attachments) if attachments is None else attachments
-    request = compose(case, files, flow=flow, fitted=fitted)
+    request = compose(case, files, flow=flow, fitted=fitted, signed_by=signed_by)
     return {
         "case": {**case.model_dump(mode="python"), "attachments": [p.name for p in case.attachments]},
         "category": {
@@ -72,7 +73,12 @@ class WebForm:
     def __init__(self, filing: Filing) -> None:
         self.filing = filing
         self.context = template_context(
-            filing.case, filing.flow, filing.base_url, filing.attachments, fitted_files(filing.fitted)
+            filing.case,
+            filing.flow,
+            filing.base_url,
+            filing.attachments,
+            fitted_files(filing.fitted),
+            signed_by=signing_key(filing.settings.home),  # the key that will seal this run's package
         )
         self.session: dict[str, Any] | None = None
         self.outcome = FilingOutcome.NOT_SUBMITTED

@@ -36,7 +36,7 @@ class EvidenceOptions(TypedDict):
 
     device: str | None
     masks: tuple[str, ...]
-    tsa: str | None
+    tsa: tuple[str, ...]
     trace: bool
     trace_in_package: bool
     tz: str | None
@@ -203,6 +203,18 @@ def _locale(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     return value
 
 
+def chosen_tsa(ctx: click.Context, param: click.Parameter, given: tuple[str, ...]) -> tuple[str, ...]:
+    """--tsa's callback: the authorities a command asks (assistant.run.settings.chosen_authorities)."""
+    import os
+
+    from assistant.run.settings import chosen_authorities
+
+    try:
+        return chosen_authorities(given, os.environ.get("ASSISTANT_TSA"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tsa" if given else "ASSISTANT_TSA") from None
+
+
 def evidence_options(func: F) -> F:
     """How the evidence is captured: as which device, what to hide, trusted time, a trace, whose clock."""
     options = [
@@ -219,7 +231,12 @@ def evidence_options(func: F) -> F:
             help="Black out matching elements in every screenshot (card numbers, passwords). Repeatable.",
         ),
         click.option(
-            "--tsa", metavar="URL", help="RFC 3161 timestamp authority for the manifest, e.g. https://freetsa.org/tsr."
+            "--tsa",
+            metavar="URL",
+            multiple=True,
+            callback=chosen_tsa,
+            help="RFC 3161 timestamp authority; repeat for more; 'none' to seal offline (default: ASSISTANT_TSA, "
+            "else FreeTSA, DigiCert and Sectigo: each that answers stamps the package).",
         ),
         click.option(
             "--trace",

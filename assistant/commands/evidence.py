@@ -11,6 +11,7 @@ from assistant.commands.common import (
     Ctx,
     RunOptions,
     browser_options,
+    chosen_tsa,
     evidence_options,
     exit_with,
     handles_errors,
@@ -126,39 +127,130 @@ def _say(text: object, **style: Any) -> None:
 
 
 def _print_result(result: Result) -> None:
+    from evidence.package import UNTIMED
+
     if result.ok:
         _say(f"OK: {result.path}", fg="green", bold=True)
         _say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
         _say(f"  signed by Ed25519 key {result.signer}")
-        if result.key_checked:
-            _say("  key checked: it is the one you expected (--key)")
-        else:
+        _print_key(result)
+        for stamp in result.timestamps:
+            when = str(stamp["time"]).replace("T", " ").replace("+00:00", " UTC")
+            _say(f"  timestamp {when}, signed by {stamp['signer']} ({stamp['file']}, asked of {stamp['authority']})")
+        if result.timestamps and result.tsa_trusted:
+            _say("  authority checked: its certificate chains to the CA given (--tsa-ca)")
+        elif result.timestamps:
             _say(
-                "  key NOT checked: anyone can sign a package of their own making; ask the person for their "
-                "key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key",
+                "  authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
+                "with the authority's CA certificate",
                 fg="yellow",
             )
-        if result.timestamp:
-            when = result.timestamp.replace("T", " ").replace("+00:00", " UTC")
-            _say(f"  timestamp {when}, signed by {result.timestamp_signer}")
-            if result.tsa_trusted:
-                _say("  authority checked: its certificate chains to the CA given (--tsa-ca)")
-            else:
-                _say(
-                    "  authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
-                    "with the authority's CA certificate",
-                    fg="yellow",
-                )
-            if result.timestamp_authority:
-                _say(f"  asked for it: {result.timestamp_authority}")
-        else:
-            _say("  no trusted timestamp (the package was made without --tsa)")
+        for stamp in result.later:
+            when = str(stamp["time"]).replace("T", " ").replace("+00:00", " UTC")
+            _say(
+                f"  timestamped later: it existed by {when}, {stamp['after']} after it says it was made "
+                f"(signed by {stamp['signer']}, {stamp['file']}); the times it claims before that rest on the "
+                "signer's word",
+                fg="yellow",
+            )
+        if not result.timestamps and not result.later:
+            _say(f"  warning: no trusted timestamp: {UNTIMED}", fg="yellow")
         for note in result.notes:
             _say(f"  note: {note}", fg="yellow")
         return
     _say(f"FAILED: {result.path}", fg="red", bold=True, err=True)
     for problem in result.problems:
         _say(f"  {problem}", fg="red", err=True)
+
+
+def _print_key(result: Result) -> None:
+    """Whose key signed it: the one the reader expected (--key), and the one the request sent to the
+    provider names (their own copy of it is what binds the key to the person)."""
+    ask = "ask the person for their key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key"
+    if result.key_checked:
+        _say("  key checked: it is the one you expected (--key)")
+    if result.key_sent:
+        _say(f"  key pinned: the request sent to the provider names this key ({result.key_named_in})")
+        if not result.key_checked:
+            _say(
+                "  key NOT checked against the provider's copy: whoever signs a package again can rewrite its "
+                f"record too; the provider's own copy of the request must name this key, or {ask}",
+                fg="yellow",
+            )
+    elif result.key_named_in is not None and not result.key_checked:
+        _say(
+            "  key NOT checked: anyone can sign a package of their own making; the request's text names this "
+            "key, but the package records no form that sent it (an email, a dry run): the provider's own copy "
+            f"of the request pins it if it names the same key; or {ask}",
+            fg="yellow",
+        )
+    elif not result.key_checked:
+        _say(
+            "  key NOT checked: anyone can sign a package of their own making, and nothing it records as sent "
+            "names its key (pages captured alone, or a package made before requests named their key); a request "
+            f"that names it pins it when the provider's copy names the same key; or {ask}",
+            fg="yellow",
+        )
+
+
+@evidence.command("timestamp")
+@click.argument("path")
+@click.option(
+    "--tsa",
+    metavar="URL",
+    multiple=True,
+    callback=chosen_tsa,
+    help="Authority to ask; repeatable (default: ASSISTANT_TSA, else FreeTSA, DigiCert and Sectigo).",
+)
+@json_option
+@pass_ctx
+@handles_errors
+def timestamp(obj: Ctx, /, path: str, tsa: tuple[str, ...], as_json: bool) -> None:
+    """Add trusted time to a package sealed without it (offline, or an authority down).
+
+    Each authority that answers stamps manifest.json; the tokens go in later/ and
+    SHA256SUMS is signed again, with this machine's key, which must be the one that
+    signed the package. They prove the package existed by their time, which is
+    later than it says it was made: verify says so, and the times it claims before
+    that still rest on your word."""
+    import shutil
+    import tempfile
+
+    from assistant.errors import InputError, RunFailed
+    from assistant.pipeline import signer
+    from evidence.bundle import make_zip
+    from evidence.package import add_later_timestamps
+    from evidence.verify import unpacked
+    from evidence.verify import verify as check
+
+    target = _existing(path)
+    if not tsa:
+        raise InputError("no authority to ask (--tsa none, or ASSISTANT_TSA empty): name one with --tsa URL")
+    before = check(target)
+    if not before.ok:
+        raise InputError(f"{path}: does not verify ({before.problems[0]}); only a sound package is timestamped")
+    with tempfile.TemporaryDirectory() as work, unpacked(target) as root:
+        folder = root
+        if target.is_file():  # a zip: add to a copy of its folder, then replace the zip whole
+            folder = Path(shutil.copytree(root, Path(work) / "package"))
+        try:
+            added, failed = add_later_timestamps(folder, tsa, signer(Path(obj.home)))
+        except ValueError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        if added and target.is_file():
+            make_zip(folder, target)
+    for line in failed:
+        info(f"warning: no timestamp from {line}")
+    if not added:
+        raise RunFailed(f"{path}: no authority answered; the package is as it was")
+    after = check(target)
+    if as_json:
+        print_json({"path": str(target), "added": added, "later": after.later, "ok": after.ok})
+        return
+    for stamp in after.later:
+        if stamp["file"] in added:
+            _say(f"added {stamp['file']}: the package existed by {stamp['time']}, signed by {stamp['signer']}")
+    _say("its times before that still rest on your word (the package says it was made earlier)", fg="yellow")
 
 
 @evidence.command("key")
@@ -170,7 +262,8 @@ def key(obj: Ctx, /, as_json: bool) -> None:
 
     Every package made here is signed with it; `assistant evidence verify PACKAGE --key
     FINGERPRINT` then proves a package is yours, not one re-signed with someone else's key.
-    Give it through another channel than the package itself (your request's text, a letter)."""
+    Every request filed here names it in its text, so the provider's copy of the request binds your
+    packages to it; give it through another channel than the package itself too (a letter)."""
     from assistant.pipeline import signer
 
     made = signer(Path(obj.home))

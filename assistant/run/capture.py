@@ -52,7 +52,6 @@ def utcnow() -> datetime:
 class CaptureSettings:
     device: str | None = None
     masks: list[str] = field(default_factory=list)
-    tsa: str | None = None
     trace: bool = False
     # The trace holds typed passwords and raw cookies: it goes to <home>/traces/
     # unless the person asks for it inside the shareable package.
@@ -65,7 +64,6 @@ class CaptureSettings:
         return cls(
             device=evidence.device,
             masks=list(evidence.masks),
-            tsa=evidence.tsa,
             trace=evidence.trace or evidence.trace_in_package,
             trace_in_package=evidence.trace_in_package,
             trace_dir=home / "traces",

@@ -39,7 +39,7 @@ class EvidenceSettings:
 
     device: str | None = None  # a Playwright device descriptor name, e.g. "iPhone 13"
     masks: tuple[str, ...] = ()  # CSS selectors blacked out in every screenshot
-    tsa: str | None = None  # RFC 3161 timestamp authority URL
+    tsa: tuple[str, ...] = ()  # RFC 3161 timestamp authorities (the commands default to PUBLIC_AUTHORITIES)
     trace: bool = False
     trace_in_package: bool = False  # the trace (typed passwords, cookies) inside the shareable package
     tz: str | None = None  # the person's IANA time zone (default: from the case's incident_at)
@@ -47,3 +47,34 @@ class EvidenceSettings:
     # report.pdf, printed by the browser: about a fifth of a replayed flow's CPU. A replay, which
     # keeps no package, goes without; report.html has the same content.
     report_pdf: bool = True
+
+
+# Independent RFC 3161 authorities that answer anyone for free, in three countries: a package is
+# stamped by each that answers, so one authority's word (or its outage) is never all there is.
+PUBLIC_AUTHORITIES = (
+    "https://freetsa.org/tsr",
+    "http://timestamp.digicert.com",
+    "http://timestamp.sectigo.com",
+)
+NO_AUTHORITY = "none"
+
+
+def chosen_authorities(given: tuple[str, ...], env: str | None) -> tuple[str, ...]:
+    """The authorities a run asks: those given (--tsa, repeatable), else ASSISTANT_TSA (a list
+    separated by commas or spaces), else PUBLIC_AUTHORITIES; "none" (or an empty ASSISTANT_TSA)
+    asks none: the package is then sealed offline and says its times rest on the signer's word.
+    ValueError names a value that is not an http(s) address."""
+    from urllib.parse import urlsplit
+
+    words = list(given) if given else (env.replace(",", " ").split() if env is not None else None)
+    if words is None:
+        return PUBLIC_AUTHORITIES
+    if not words or words == [NO_AUTHORITY]:
+        return ()
+    for word in words:
+        parts = urlsplit(word)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"'{word}' is not an authority's address like https://freetsa.org/tsr (or '{NO_AUTHORITY}' for none)"
+            )
+    return tuple(dict.fromkeys(words))
