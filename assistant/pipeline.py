@@ -407,6 +407,7 @@ def _file(
                 outcome=delivery.outcome,
                 reason=delivery.reason,
                 refusal=delivery.refusal,
+                answers=delivery.answers,
             ),
             request=delivery.request,
             fitting=fitting,

@@ -157,6 +157,20 @@ class RefusalKind(StrEnum):
     OTHER = "other"  # the provider's words say why
 
 
+class ProviderAnswer(Model):
+    """One answer of the provider's server to what the submit click sent, or to the navigation
+    that followed (a redirect, the confirmation page): its body is kept in logs/network.har."""
+
+    method: str
+    url: str
+    status: int
+    date: str | None = Field(None, description="its Date header as sent: the provider's clock")
+    provider_time: AwareDatetime | None = Field(None, description="that Date, read (to the second)")
+    received_at: AwareDatetime | None = Field(None, description="this machine's clock when the answer began to arrive")
+    body_bytes: int | None = Field(None, description="the body's size; none for a redirect")
+    body_kept: int | None = Field(None, description="bytes of it kept in the HAR (a long one is cut)")
+
+
 class SubmissionRef(Model):
     dry_run: bool
     submitted_at: AwareDatetime | None = None
@@ -166,6 +180,9 @@ class SubmissionRef(Model):
     # Why, in the provider's (or the browser's) own words for a rejection; what was seen for unknown.
     reason: str | None = None
     refusal: RefusalKind | None = None  # what a rejection was about
+    answers: list[ProviderAnswer] = Field(
+        default_factory=list, description="the provider's answers to the click, bodies in logs/network.har"
+    )
 
 
 class SignerRef(Model):

@@ -192,11 +192,38 @@ def _time(manifest: Manifest) -> _Time:
         ("person's time zone", f"{times.person_zone} (from {times.person_zone_from})"),
         ("this machine's clock", times.clock),
     ]
+    rows += _provider_clock(manifest)
     check = None
     if times.clock_offset_seconds is not None:
         delta = timedelta(seconds=times.clock_offset_seconds)
         check = _ClockCheck("warn" if abs(delta) > CLOCK_TOLERANCE else "ok", describe_difference(delta))
     return _Time(rows, times.authority_time, times.authority_signer, check)
+
+
+def _provider_clock(manifest: Manifest) -> list[tuple[str, object]]:
+    """The provider's own clock, from the Date header of its last answer to the click, beside
+    this machine's clock when that answer arrived. A Date is to the second, so a difference
+    within two seconds is none."""
+    answers = manifest.submission.answers if manifest.submission else []
+    dated = [a for a in answers if a.provider_time is not None and a.received_at is not None]
+    if not dated:
+        return []
+    last = dated[-1]
+    assert last.provider_time is not None and last.received_at is not None
+    drift = last.provider_time - last.received_at
+    seconds = drift.total_seconds()
+    said = (
+        "the same, to the second"
+        if abs(seconds) <= 2
+        else f"this machine's clock was {abs(seconds):.0f} s {'behind' if seconds > 0 else 'ahead of'} the provider's"
+    )
+    return [
+        (
+            "provider's clock",
+            f"{last.date} (the Date its server gave the answer {last.status} to {last.method} {last.url}); "
+            f"this machine's clock read {utc_text(last.received_at)} as it arrived: {said}",
+        )
+    ]
 
 
 @dataclass(frozen=True)

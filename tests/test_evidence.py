@@ -423,3 +423,28 @@ def test_manifest_schema_is_published(tmp_path):
     done = run_cli("schema", "manifest", home=tmp_path)
     schema = json.loads(done.stdout)
     assert {"files", "actions", "environment", "signer", "fitting", "timestamp_authority"} <= set(schema["properties"])
+
+
+def test_the_providers_answer_is_kept_whole_with_its_clock(demo):
+    """The answer to the click (the 303 and the confirmation page) is the provider's own word: its
+    status, its Date header (the provider's clock) beside this machine's time of receipt, and the
+    confirmation page's body in the HAR. The report's own page never enters the HAR."""
+    from datetime import timedelta
+
+    folder = package_dir(demo)
+    manifest = manifest_of(folder)
+    assert manifest.submission is not None
+    answers = manifest.submission.answers
+    assert [(a.method, a.status) for a in answers] == [("POST", 303), ("GET", 200)]
+    for answer in answers:
+        assert answer.date and answer.provider_time and answer.received_at
+        assert abs(answer.provider_time - answer.received_at) < timedelta(seconds=3)  # one machine, one clock
+    number = manifest.submission.confirmation
+    har = json.loads((folder / "logs" / "network.har").read_text(encoding="utf-8"))
+    kept = [e for e in har["log"]["entries"] if "text" in e["response"].get("content", {})]
+    assert [(e["request"]["method"], e["response"]["status"]) for e in kept] == [("GET", 200)]
+    content = kept[0]["response"]["content"]
+    assert number and number in content["text"] and content["size"] == answers[1].body_kept
+    assert "the provider's answer to the form" in content["comment"]
+    report = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    assert "provider's clock" in report and answers[-1].date in report

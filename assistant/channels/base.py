@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from assistant.language.flow import Flow
     from evidence import Action, Environment, EvidencePackage, FilingOutcome, RefusalKind
     from evidence.fit import Fitted
-    from evidence.manifest import SubmittedForm
+    from evidence.manifest import ProviderAnswer, SubmittedForm
 
 
 @dataclass
@@ -127,6 +127,7 @@ class Delivery:
     environment: Environment | None = None
     request: dict[str, str] | None = None  # the subject and text that went to the provider
     form: SubmittedForm | None = None  # the web form's fields at the click and the request it made
+    answers: list[ProviderAnswer] = field(default_factory=list)  # the provider's answers to the click
     error: BaseException | None = None  # raised by the pipeline once the evidence is sealed
 
 

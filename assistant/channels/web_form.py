@@ -159,6 +159,7 @@ class WebForm:
                 request=self.context["request"],
                 # Only a click that was made has a form it sent (or that the browser refused to send).
                 form=capturer.submitted_form(result.sent) if result.submitted or result.sent else None,
+                answers=capturer.answers,
                 error=error,
             )
             browser.capturer.collect_stamped()  # the report shows the stamped copies

@@ -28,12 +28,12 @@ from assistant.run.pagestate import Pages
 from assistant.run.pictures import Pictures
 from assistant.run.snapshots import Snapshots
 from evidence import EvidencePackage, stamp
-from evidence.manifest import SubmittedForm
+from evidence.manifest import ProviderAnswer, SubmittedForm
 from evidence.scrub import Secrets
 from evidence.times import Clocks
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Download, Locator, Page, Playwright
+    from playwright.sync_api import BrowserContext, Download, Locator, Page, Playwright, Response
 
     from assistant.run.sent import KnownFile
     from assistant.run.settings import EvidenceSettings
@@ -336,6 +336,14 @@ class Capturer:
     def before_click(self, page: Page, submit: Locator) -> None:
         """Right before the submit click: read the form as the page holds it, and watch what it sends."""
         self._network.before_click(page, submit)
+
+    def keep_answers(self, responses: list[Response]) -> None:
+        """The provider's answers to the click, kept whole (Network.keep_answers)."""
+        self._network.keep_answers(responses)
+
+    @property
+    def answers(self) -> list[ProviderAnswer]:
+        return list(self._network.answers)
 
     def submitted_form(self, sent: list[str]) -> SubmittedForm | None:
         """The form's record: its fields at the click, and the request the click produced

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from assistant.run import formstate
 from assistant.run.sent import KnownFile, Seen, SentRecorder, mend_har
-from evidence.manifest import SentRequest, SubmittedForm
+from evidence.manifest import ProviderAnswer, SentRequest, SubmittedForm
 from evidence.scrub import MIN_COOKIE, scrub_har
 
 if TYPE_CHECKING:
@@ -32,6 +32,36 @@ if TYPE_CHECKING:
     from assistant.run.pagestate import Pages
     from evidence import EvidencePackage
     from evidence.scrub import Secrets
+
+
+# The most of one answer's body the HAR keeps: a confirmation page is some kB; a site that answers
+# a form with megabytes is not kept whole.
+MAX_ANSWER_BODY = 2 * 1024 * 1024
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP Date header (RFC 9110: IMF-fixdate) as a UTC time; None when it is not one."""
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def _received(request: Any) -> datetime | None:
+    """When the answer began to arrive, on this machine's clock (Playwright's resource timing)."""
+    try:
+        timing = request.timing
+        start, offset = float(timing["startTime"]), float(timing["responseStart"])
+    except Exception:  # no timing for this request
+        return None
+    if start <= 0 or offset < 0:
+        return None
+    return datetime.fromtimestamp((start + offset) / 1000, UTC)
 
 
 class Network:
@@ -62,6 +92,8 @@ class Network:
         self.tls: dict[str, dict[str, Any]] = {}  # https origin → how Chromium judged its certificate
         self._spare_sessions: list[CDPSession] = []  # sessions replaced in a PageState, kept until the context closes
         self._form: tuple[Seen, SentRequest] | None = None  # (the request seen, its record), for the HAR
+        self.answers: list[ProviderAnswer] = []  # the provider's answers to the click (keep_answers)
+        self._bodies: dict[tuple[str, str, int], bytes] = {}  # their bodies, for the HAR, scrubbed
 
     def context_kwargs(self) -> dict[str, Any]:
         # content omitted: response bodies carry CSRF tokens and personal data; the
@@ -234,6 +266,60 @@ class Network:
             self._form = (seen, form.request)
         return form
 
+    # ------------------------------------------------------- the provider's answer
+
+    def keep_answers(self, responses: list[Response]) -> None:
+        """The provider's own answer to the click, kept whole: each response's status, its Date
+        header (the provider's clock) beside this machine's time of receipt, and its body (for the
+        HAR, which otherwise keeps none), cut at MAX_ANSWER_BODY and scrubbed of secrets."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        for response in responses:
+            request = response.request
+            key = (request.method, response.url, response.status)
+            if any((a.method, a.url, a.status) == key for a in self.answers):
+                continue
+            date = response.headers.get("date")
+            body: bytes | None = None
+            if not 300 <= response.status < 400:  # a redirect has no body to give
+                try:
+                    body = response.body()
+                except PlaywrightError:  # evicted, or the page went on: the headers still say a lot
+                    body = None
+            kept = self._secrets.bytes(body[:MAX_ANSWER_BODY]) if body is not None else None
+            if kept is not None:
+                self._bodies[key] = kept
+            self.answers.append(
+                ProviderAnswer(
+                    method=request.method,
+                    url=self._secrets.url(response.url),
+                    status=response.status,
+                    date=date[:64] if date else None,
+                    provider_time=_http_date(date),
+                    received_at=_received(request),
+                    body_bytes=len(body) if body is not None else None,
+                    body_kept=len(kept) if kept is not None else None,
+                )
+            )
+
+    def _give_bodies(self, har: dict[str, Any]) -> None:
+        """Put each kept answer's body in its HAR entry (the last one of that method, URL and status)."""
+        entries = har.get("log", {}).get("entries", [])
+        for (method, url, status), body in self._bodies.items():
+            for entry in reversed(entries):
+                request, response = entry.get("request", {}), entry.get("response", {})
+                if request.get("method") == method and request.get("url") == url and response.get("status") == status:
+                    content = response.setdefault("content", {})
+                    try:
+                        content["text"] = body.decode("utf-8")
+                    except UnicodeDecodeError:
+                        content["text"], content["encoding"] = base64.b64encode(body).decode("ascii"), "base64"
+                    content["size"] = len(body)
+                    content["comment"] = "the provider's answer to the form, kept by the assistant" + (
+                        f" (its first {MAX_ANSWER_BODY} bytes)" if len(body) >= MAX_ANSWER_BODY else ""
+                    )
+                    break
+
     # --------------------------------------------------------------- finish
 
     def har(self) -> dict[str, Any] | None:
@@ -250,6 +336,7 @@ class Network:
         log["pages"] = [p for p in log.get("pages", []) if not str(p.get("title", "")).startswith("file:")]
         if self._form is not None and not mend_har(har, *self._form):
             self._note("the network log has no entry for the form's request to give its body to")
+        self._give_bodies(har)
         return scrub_har(har, self._secrets)
 
     def keep_har(self, har: dict[str, Any], now: datetime) -> None:

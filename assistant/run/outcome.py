@@ -83,6 +83,10 @@ def not_delivered_said(error: str) -> str:
 _SENDING_TYPES = ("xhr", "fetch", "eventsource", "ping", "websocket")
 
 
+# A form's answer is a redirect or two and a page; a page that keeps posting is not kept whole.
+MAX_ANSWERS = 8
+
+
 @dataclass
 class SendWatch:
     """The requests that could have carried the form, from the moment `start()` is called."""
@@ -101,6 +105,9 @@ class SendWatch:
     answered: int | None = None  # the latest HTTP status the provider gave a request that could carry the form
     retry_after: str | None = None  # its Retry-After, when it said to wait
     posted: bool = False  # a request with a body (a POST, a PUT) went to an allowed host
+    # The provider's answers to what the click sent, and to the main frame's navigations after it
+    # (a 303, the confirmation page): kept whole for the evidence (Network.keep_answers).
+    answers: list[Response] = field(default_factory=list)
     _handlers: list[tuple[Any, str, Callable[..., None]]] = field(default_factory=list)
 
     def start(self) -> SendWatch:
@@ -199,6 +206,8 @@ class SendWatch:
                 self.unreached[id(request)] = headers.get("x-gateway-reason") or "could not connect"
                 return
         if id(request) in self.sending:
+            if headers.get("x-gateway-error") != GATE_MARK and len(self.answers) < MAX_ANSWERS:
+                self.answers.append(response)
             self.answered = response.status
             if response.status in (429, 503) and headers.get("retry-after"):
                 self.retry_after = headers["retry-after"].strip()[:40]

@@ -61,7 +61,7 @@ from evidence.manifest import Uploaded
 from evidence.scrub import Secrets
 
 if TYPE_CHECKING:
-    from playwright.sync_api import FrameLocator, Locator, Page
+    from playwright.sync_api import FrameLocator, Locator, Page, Response
 
     from assistant.run.netguard import Guard
 
@@ -113,6 +113,10 @@ class Recorder(Protocol):
 
     def page_html(self, page: Page) -> bytes:
         """The page's HTML with its form's values in it."""
+        ...
+
+    def keep_answers(self, responses: list[Response]) -> None:
+        """After the outcome: keep the provider's answers to the click (bodies, Date headers)."""
         ...
 
 
@@ -350,6 +354,11 @@ class Runner:
                 finally:
                     watch.stop()
                     self.result.sent = watch.sent + list(watch.sending.values())
+                    if self.recorder is not None and watch.answers:
+                        try:  # after the number and its picture: the provider's own answer, kept whole
+                            self.recorder.keep_answers(watch.answers)
+                        except Exception as exc:  # keeping more evidence must not cost the outcome
+                            self.hooks.log(f"note: the provider's answer was not kept whole: {_plain(exc)}")
                 return self.result
             self._run_step_trying(index, step, photo_follows=self._photo_follows(index))
         return self.result
