@@ -123,6 +123,11 @@ class Times(Model):
         default_factory=list,
         description="every authority's timestamp on the captured files, the first being authority_time's",
     )
+    first_stamps: list[Stamp] = Field(
+        default_factory=list,
+        description="every authority's timestamp on the first capture, asked as it was taken "
+        "(report/first-capture.sums holds its line)",
+    )
 
 
 class FlowRef(Model):

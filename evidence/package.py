@@ -64,6 +64,15 @@ def captured_token(index: int) -> str:
     return CAPTURED_TOKEN if index == 0 else f"report/captured-{index + 1}.tsr"
 
 
+# The first capture, stamped as it is taken (stamp_first): its line as `sha256sum` writes it, and
+# each authority's token on that line. It bounds the run's start as captured.tsr bounds its end.
+FIRST_SUMS = "report/first-capture.sums"
+
+
+def first_token(index: int) -> str:
+    return "report/first-capture.tsr" if index == 0 else f"report/first-capture-{index + 1}.tsr"
+
+
 # Said whenever a package ends up with no trusted time: the times in it are the machine's.
 UNTIMED = "its times rest on the signer's word"
 # Tokens on manifest.json asked for after sealing (`assistant evidence timestamp`): they bound
@@ -168,6 +177,8 @@ class EvidencePackage:
         # Stamped copies already made small for the report's contact sheet (report.thumbnail),
         # by path: made while a run went on, instead of after it.
         self.thumbnails: dict[str, Any] = {}
+        # The first capture's line and the authorities' answers on it, asked on threads (stamp_first).
+        self._first: tuple[str, ThreadPoolExecutor, list[tuple[str, Future[bytes]]]] | None = None
 
     def write_behind(self) -> None:
         """From now on add_bytes records the file (hash, size) at once and writes it to disk
@@ -211,6 +222,51 @@ class EvidencePackage:
                 self._pending.pop(0).result()
             self._pending.append(self._writer.submit(_write_file, target, data))
         return self._record(relpath, hashlib.sha256(data).hexdigest(), len(data), media_type, role, captured_at, meta)
+
+    def stamp_first(self, relpath: str, authorities: Sequence[str]) -> None:
+        """Ask each authority, on threads of their own, for a timestamp on the first capture's
+        line (its SHA-256 and path) the moment it is taken: the run goes on meanwhile, and finish()
+        keeps the tokens. Only the first call does anything."""
+        if self._first is not None or not authorities:
+            return
+        entry = self.entry(relpath)
+        if entry is None:
+            return
+        line = f"{entry.sha256}  {entry.path}\n"
+
+        def ask(url: str) -> bytes:
+            from .tsa import fetch  # imported here, on the thread: the run's own thread goes on
+
+            return fetch(url, line.encode("utf-8"), timeout=15)
+
+        pool = ThreadPoolExecutor(max_workers=len(authorities), thread_name_prefix="tsa-first")
+        asked = [(url, pool.submit(ask, url)) for url in authorities]
+        self._first = (line, pool, asked)
+
+    def _keep_first(self, warn: Callable[[str], None]) -> list[Stamp]:
+        """The first capture's tokens, as they came back (each a file, with its line beside them)."""
+        from .tsa import TimestampError, check
+
+        if self._first is None:
+            return []
+        line, pool, asked = self._first
+        self._first = None
+        data = line.encode("utf-8")
+        stamps: list[Stamp] = []
+        for url, future in asked:
+            try:
+                token = future.result()
+            except TimestampError as exc:
+                warn(f"warning: no timestamp on the first capture from {url}: {exc}")
+                continue
+            info = check(token, data)
+            path = first_token(len(stamps))
+            self.add_bytes(path, token, "application/timestamp-reply", role="timestamp")
+            stamps.append(Stamp(authority=url, token=path, time=info.gen_time, signer=info.tsa_subject))
+        pool.shutdown(wait=False)
+        if stamps:
+            self.add_bytes(FIRST_SUMS, data, "text/plain", role="timestamp")
+        return stamps
 
     def _settle(self) -> None:
         """Forget the writes that are done; a failed one is raised here, at the next file."""
@@ -292,12 +348,15 @@ class EvidencePackage:
             form=form,
             signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
         )
+        first = self._keep_first(warn)
+        if first:
+            fields["times"] = fields["times"].model_copy(update={"first_stamps": first})
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
         if report:
             from . import report as reports
 
             if authorities:
-                fields["times"], authorities = self._timestamp_captures(authorities, times, warn)
+                fields["times"], authorities = self._timestamp_captures(authorities, fields["times"], warn)
             clocks = reports.clocks_of(Manifest(**fields, **_named(authorities), files=[]))
             sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:

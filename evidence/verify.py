@@ -26,6 +26,7 @@ from .manifest import Manifest
 from .package import (
     CAPTURED_SUMS,
     CAPTURED_TOKEN,
+    FIRST_SUMS,
     LATER,
     MANIFEST,
     MAX_AUTHORITIES,
@@ -35,6 +36,7 @@ from .package import (
     SUMS,
     SUMS_SIGNATURE,
     captured_token,
+    first_token,
     manifest_token,
     sha256_file,
 )
@@ -208,6 +210,7 @@ def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expec
     _check_named_key(manifest, result)
     _check_timestamp(root, manifest, text, result, tsa_ca)
     _check_captured(root, manifest, result, tsa_ca)
+    _check_first(root, manifest, result, tsa_ca)
     _check_later(root, manifest, text, on_disk, result, tsa_ca)
     listed = {f.path for f in manifest.files}
     for entry in manifest.files:
@@ -447,6 +450,43 @@ def _check_later(
             {"file": name, "time": info.gen_time.isoformat(), "signer": info.tsa_subject, "trusted": info.trusted,
              "after": _span(max(late, timedelta(0)))}
         )  # fmt: skip
+
+
+def _check_first(root: Path, manifest: Manifest, result: Result, tsa_ca: list[bytes] | None) -> None:
+    """report/first-capture*.tsr: each authority's timestamp on the first capture's line, asked
+    as it was taken. The line must be a file of this package as the manifest hashes it, and the
+    token must follow that capture's claimed time closely: the run began when it says."""
+    stamps = manifest.times.first_stamps if manifest.times else []
+    named = {stamp.token for stamp in stamps}
+    for stray in (first_token(i) for i in range(MAX_AUTHORITIES)):
+        if stray not in named and (root / stray).is_file():
+            result.add(stray, "a token on the first capture that manifest.json does not give")
+    if not stamps:
+        return
+    sums = root / FIRST_SUMS
+    if not sums.is_file():
+        result.add(FIRST_SUMS, "missing (the first capture's timestamps are on it)")
+        return
+    data = sums.read_bytes()
+    digest, _, path = data.decode("utf-8", "replace").rstrip("\n").partition("  ")
+    entry = next((f for f in manifest.files if f.path == path), None)
+    if entry is None or entry.sha256 != digest or data.count(b"\n") != 1:
+        result.add(FIRST_SUMS, f"{shown(path)}: not this package's file as manifest.json hashes it")
+        return
+    for stamp in stamps:
+        token = root / stamp.token
+        if not token.is_file():
+            result.add(stamp.token, "missing (manifest.json gives its time)")
+            continue
+        try:
+            info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
+        except tsa.TimestampError as exc:
+            result.add(stamp.token, str(exc))
+            continue
+        if abs(info.gen_time - stamp.time) > timedelta(seconds=1):
+            result.add(stamp.token, "its time is not the one manifest.json gives for the first capture")
+        if entry.captured_at is not None:
+            _check_window(stamp.token, info.gen_time, entry.captured_at, "the first capture says it was taken", result)
 
 
 def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list[bytes] | None) -> None:

@@ -237,6 +237,7 @@ def full_package(
     at = datetime.now(UTC) - moved
     package = EvidencePackage(tmp / name)
     package.add_bytes("pages/001-form.html", f"<p>{name}</p>".encode(), "text/html", role="page", captured_at=at)
+    package.stamp_first("pages/001-form.html", server if isinstance(server, list) else [server.url])
     package.finish(
         tool="test",
         case={"subject": "Card charged"},
@@ -471,3 +472,35 @@ def test_only_a_sound_package_is_timestamped_later(tmp_path):
     done = run_cli("evidence", "timestamp", str(folder), "--tsa", "http://127.0.0.1:9/tsr", home=tmp_path / "home")
     assert done.returncode == 2 and "does not verify (pages/001-form.html" in done.stderr
     assert not (folder / "later").exists()
+
+
+def test_the_first_capture_is_stamped_as_it_is_taken_and_bounds_the_start(tmp_path):
+    """A token on the first capture, asked the moment it is taken: its claimed time cannot be
+    moved back alone (the last capture's and the manifest's tokens would not show it)."""
+    from evidence.manifest import Manifest
+
+    with TimestampServer() as first, TimestampServer() as second:
+        folder = full_package(tmp_path, [first.url, second.url])
+        both = tmp_path / "both-ca.pem"
+        both.write_bytes(first.authority.ca_pem + second.authority.ca_pem)
+    manifest = Manifest.model_validate_json((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.times is not None
+    assert [s.token for s in manifest.times.first_stamps] == [
+        "report/first-capture.tsr",
+        "report/first-capture-2.tsr",
+    ]
+    assert (folder / "report" / "first-capture.sums").read_text().endswith("  pages/001-form.html\n")
+    assert problems_of(folder, both, tmp_path / "home") == {}
+    # The first capture said to be two days older, everything signed again by its own key.
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    claimed = manifest.files[[f.path for f in manifest.files].index("pages/001-form.html")].captured_at
+    assert claimed is not None
+    earlier = (claimed - timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    (folder / "manifest.json").write_text(
+        text.replace(
+            f'"captured_at": "{claimed.isoformat().replace("+00:00", "Z")}"', f'"captured_at": "{earlier}"', 1
+        ),
+        encoding="utf-8",
+    )
+    problems = problems_of(resealed(folder, tmp_path / "key.pem"), both, tmp_path / "home")
+    assert "2 days after the first capture says it was taken" in problems.get("report/first-capture.tsr", ""), problems

@@ -52,6 +52,7 @@ def utcnow() -> datetime:
 class CaptureSettings:
     device: str | None = None
     masks: list[str] = field(default_factory=list)
+    authorities: tuple[str, ...] = ()  # RFC 3161 authorities: the first capture is stamped as it is taken
     trace: bool = False
     # The trace holds typed passwords and raw cookies: it goes to <home>/traces/
     # unless the person asks for it inside the shareable package.
@@ -64,6 +65,7 @@ class CaptureSettings:
         return cls(
             device=evidence.device,
             masks=list(evidence.masks),
+            authorities=evidence.tsa,
             trace=evidence.trace or evidence.trace_in_package,
             trace_in_package=evidence.trace_in_package,
             trace_dir=home / "traces",
@@ -299,10 +301,12 @@ class Capturer:
             # them for every keystroke would double the time of a run.
             del meta["stamped"]
             self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+            self.package.stamp_first(path, self.settings.authorities)
             return path
         self._network.learn_cookies(page.context)
         meta.update(self._snapshots.take(page, stem, taken))
         self.package.add_bytes(path, original, "image/png", role=role, captured_at=taken, meta=meta)
+        self.package.stamp_first(path, self.settings.authorities)  # on threads: the run goes on
         self._pictures.queue_stamped(
             page, picture, path=path, stamped_path=stamped_path, taken=taken, url=url, title=title, element=element
         )
