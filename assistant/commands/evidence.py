@@ -388,6 +388,46 @@ def show(path: str, as_json: bool) -> None:
     _say(f"  check with  assistant evidence verify {target}")
 
 
+@evidence.command("export")
+@click.argument("path")
+@click.option(
+    "--wacz",
+    "wacz_out",
+    metavar="OUT.wacz",
+    required=True,
+    help="Write the captured pages as a WACZ 1.2 web archive (ReplayWeb.page, pywb and archives open it).",
+)
+@json_option
+@handles_errors
+def export(path: str, wacz_out: str, as_json: bool) -> None:
+    """Export the pages of the package at PATH (a folder or its .zip) in an open format.
+
+    The package is verified first and refused if it does not verify: the export shows only what
+    was signed. The package stays the evidence; the export names its manifest's SHA-256."""
+    from assistant.errors import InputError, printable
+    from evidence.bundle import UnsafeArchive
+    from evidence.verify import NotAPackage
+    from evidence.wacz import ExportRefused
+    from evidence.wacz import export as write
+
+    target = _existing(path)
+    where = printable(path)
+    try:
+        done = write(target, Path(wacz_out))
+    except ExportRefused as exc:
+        raise InputError(printable(str(exc))) from None
+    except NotAPackage:
+        raise InputError(f"{where}: not a package folder or a zip") from None
+    except UnsafeArchive as exc:
+        raise InputError(f"{where}: refused: {printable(str(exc))}") from None
+    except OSError as exc:
+        raise InputError(f"{printable(wacz_out)}: cannot write it ({exc.strerror or exc})") from None
+    if as_json:
+        print_json({"wacz": str(done.path), "pages": done.pages, "records": done.records, "sha256": done.sha256})
+        return
+    _say(f"wrote {done.path}: {done.pages} pages in {done.records} WARC records")
+
+
 @click.command("capture")
 @click.argument("urls", nargs=-1, required=True)
 @click.option(
