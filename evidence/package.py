@@ -131,6 +131,48 @@ def _named(authorities: list[str]) -> dict[str, Any]:
     return {"timestamp_authority": authorities[0] if authorities else None, "timestamp_authorities": authorities}
 
 
+class Unanswered:
+    """The authorities that did not answer while a package was sealed, said when the seal ends:
+    one line each, or one line in all when none answered (offline, say)."""
+
+    def __init__(self) -> None:
+        self.why: dict[str, str] = {}
+
+    def add(self, url: str, why: object) -> None:
+        self.why.setdefault(url, str(why).removeprefix(f"timestamp authority {url}: "))
+
+    def say(self, warn: Callable[[str], None], *, stamped: bool) -> None:
+        if stamped:
+            for url, why in self.why.items():
+                warn(f"warning: no timestamp from {url}: {why}")
+        elif self.why:
+            said = "; ".join(f"{url}: {why}" for url, why in self.why.items())
+            warn(f"warning: no trusted timestamp: no authority answered ({said}); the package is signed, and {UNTIMED}")
+
+
+def _answered_stamps(
+    package: EvidencePackage,
+    answers: list[tuple[str, bytes | Exception]],
+    data: bytes,
+    place: Callable[[int], str],
+    unanswered: Unanswered,
+) -> list[Stamp]:
+    """Each authority's token that came back, checked over data and kept in the package at
+    place(n), as a Stamp; those that did not are noted in `unanswered`."""
+    from .tsa import check
+
+    stamps: list[Stamp] = []
+    for url, answer in answers:
+        if isinstance(answer, Exception):
+            unanswered.add(url, answer)
+            continue
+        info = check(answer, data)
+        path = place(len(stamps))
+        package.add_bytes(path, answer, "application/timestamp-reply", role="timestamp")
+        stamps.append(Stamp(authority=url, token=path, time=info.gen_time, signer=info.tsa_subject))
+    return stamps
+
+
 WRITES_IN_FLIGHT = 16
 
 
@@ -243,27 +285,21 @@ class EvidencePackage:
         asked = [(url, pool.submit(ask, url)) for url in authorities]
         self._first = (line, pool, asked)
 
-    def _keep_first(self, warn: Callable[[str], None]) -> list[Stamp]:
+    def _keep_first(self, unanswered: Unanswered) -> list[Stamp]:
         """The first capture's tokens, as they came back (each a file, with its line beside them)."""
-        from .tsa import TimestampError, check
-
         if self._first is None:
             return []
         line, pool, asked = self._first
         self._first = None
         data = line.encode("utf-8")
-        stamps: list[Stamp] = []
+        answers: list[tuple[str, bytes | Exception]] = []
         for url, future in asked:
             try:
-                token = future.result()
-            except TimestampError as exc:
-                warn(f"warning: no timestamp on the first capture from {url}: {exc}")
-                continue
-            info = check(token, data)
-            path = first_token(len(stamps))
-            self.add_bytes(path, token, "application/timestamp-reply", role="timestamp")
-            stamps.append(Stamp(authority=url, token=path, time=info.gen_time, signer=info.tsa_subject))
+                answers.append((url, future.result()))
+            except Exception as exc:  # TimestampError, or whatever else ended its thread
+                answers.append((url, exc))
         pool.shutdown(wait=False)
+        stamps = _answered_stamps(self, answers, data, first_token, unanswered)
         if stamps:
             self.add_bytes(FIRST_SUMS, data, "text/plain", role="timestamp")
         return stamps
@@ -348,7 +384,8 @@ class EvidencePackage:
             form=form,
             signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
         )
-        first = self._keep_first(warn)
+        unanswered = Unanswered()
+        first = self._keep_first(unanswered)
         if first:
             fields["times"] = fields["times"].model_copy(update={"first_stamps": first})
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
@@ -356,7 +393,7 @@ class EvidencePackage:
             from . import report as reports
 
             if authorities:
-                fields["times"], authorities = self._timestamp_captures(authorities, fields["times"], warn)
+                fields["times"], authorities = self._timestamp_captures(authorities, fields["times"], warn, unanswered)
             clocks = reports.clocks_of(Manifest(**fields, **_named(authorities), files=[]))
             sheet = reports.contact_sheet(self.root, self.files, thumbnails=self.thumbnails, clocks=clocks)
             if sheet:
@@ -380,7 +417,8 @@ class EvidencePackage:
             self._writer = None
         manifest, text = self._seal({**fields, **_named(authorities)}, signer)
         if authorities:
-            manifest = self._timestamp_manifest(fields, signer, manifest, text, authorities, warn)
+            manifest = self._timestamp_manifest(fields, signer, manifest, text, authorities, warn, unanswered)
+        unanswered.say(warn, stamped=bool(first or manifest.timestamp_authorities))
         self.write_sums(signer)
         return manifest
 
@@ -392,6 +430,7 @@ class EvidencePackage:
         text: bytes,
         authorities: list[str],
         warn: Callable[[str], None],
+        unanswered: Unanswered,
     ) -> Manifest:
         """Every named authority's token on the sealed manifest, asked at once. The manifest names
         them before they answer; one that does not answer is left out and the manifest sealed
@@ -411,12 +450,12 @@ class EvidencePackage:
                     self._check_clock(check(tokens[0], text).gen_time, asked, answered, warn)
                 return manifest
             for url, why in failed:
-                warn(f"warning: no timestamp on the manifest from {url}: {why}")
+                unanswered.add(url, why)
             authorities = [url for url in authorities if url not in dict(failed)]
             # The capture (and maybe a submission) already happened: keep it, signed, and say
             # plainly what its times rest on, rather than lose it.
             manifest, text = self._seal({**fields, **_named(authorities)}, signer)
-        warn(f"warning: no trusted timestamp on the manifest; the package is signed, and {UNTIMED}")
+        warn("warning: no authority stamped the sealed manifest; the tokens on its captures stand")
         return manifest
 
     @staticmethod
@@ -437,31 +476,22 @@ class EvidencePackage:
         return local, offset
 
     def _timestamp_captures(
-        self, authorities: list[str], times: Times, warn: Callable[[str], None]
+        self, authorities: list[str], times: Times, warn: Callable[[str], None], unanswered: Unanswered
     ) -> tuple[Times, list[str]]:
         """Ask every authority at once for a timestamp over the list of files captured so far,
         before the report is written: the report can then show a trusted time and who vouches
         for it (the manifest's own tokens come after the report, which the manifest hashes), and
         how far this machine's clock is from the first authority's. The authorities that answered
         are the ones the manifest is stamped by next."""
-        from .tsa import TimestampError, check, fetch_all
+        from .tsa import fetch_all
 
         listing = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(self.files, key=lambda f: f.path))
         data = listing.encode("utf-8")
         asked = datetime.now(UTC)
         answers = fetch_all(authorities, data)
         answered = datetime.now(UTC)
-        stamps: list[Stamp] = []
-        for url, answer in zip(authorities, answers, strict=True):
-            if isinstance(answer, TimestampError):
-                warn(f"warning: no timestamp from {url}: {answer}")
-                continue
-            info = check(answer, data)
-            path = captured_token(len(stamps))
-            self.add_bytes(path, answer, "application/timestamp-reply", role="timestamp")
-            stamps.append(Stamp(authority=url, token=path, time=info.gen_time, signer=info.tsa_subject))
-        if not stamps:
-            warn(f"warning: no trusted timestamp: no authority answered; the package is signed, and {UNTIMED}")
+        stamps = _answered_stamps(self, list(zip(authorities, answers, strict=True)), data, captured_token, unanswered)
+        if not stamps:  # said when the seal ends (Unanswered.say)
             return times, []
         self.add_bytes(CAPTURED_SUMS, data, "text/plain", role="timestamp")
         self.flush()

@@ -350,6 +350,19 @@ CLOCK_SLACK = timedelta(minutes=2)
 TOKEN_WINDOW = timedelta(minutes=10)
 
 
+def _token(root: Path, name: str, data: bytes, result: Result, tsa_ca: list[bytes] | None, missing: str) -> Any:
+    """The token `name` checked over data (tsa.TokenInfo), or None with its problem added."""
+    token = root / name
+    if not token.is_file():
+        result.add(name, f"missing ({missing})")
+        return None
+    try:
+        return tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
+    except tsa.TimestampError as exc:
+        result.add(name, str(exc))
+        return None
+
+
 def _manifest_tokens(manifest: Manifest) -> list[tuple[str, str]]:
     """(token file, authority) for every authority the manifest names; older packages name one."""
     named = manifest.timestamp_authorities or ([manifest.timestamp_authority] if manifest.timestamp_authority else [])
@@ -366,14 +379,8 @@ def _check_timestamp(root: Path, manifest: Manifest, text: bytes, result: Result
         if (root / stray).is_file():
             result.add(stray, "a token no authority named in manifest.json gave")
     for name, url in tokens:
-        token = root / name
-        if not token.is_file():
-            result.add(name, f"missing (manifest.json says {url} was asked)")
-            continue
-        try:
-            info = tsa.check(token.read_bytes(), text, trusted_ca=tsa_ca)
-        except tsa.TimestampError as exc:
-            result.add(name, str(exc))
+        info = _token(root, name, text, result, tsa_ca, f"manifest.json says {url} was asked")
+        if info is None:
             continue
         if not result.timestamps:
             result.timestamp = info.gen_time.isoformat()
@@ -474,14 +481,8 @@ def _check_first(root: Path, manifest: Manifest, result: Result, tsa_ca: list[by
         result.add(FIRST_SUMS, f"{shown(path)}: not this package's file as manifest.json hashes it")
         return
     for stamp in stamps:
-        token = root / stamp.token
-        if not token.is_file():
-            result.add(stamp.token, "missing (manifest.json gives its time)")
-            continue
-        try:
-            info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
-        except tsa.TimestampError as exc:
-            result.add(stamp.token, str(exc))
+        info = _token(root, stamp.token, data, result, tsa_ca, "manifest.json gives its time")
+        if info is None:
             continue
         if abs(info.gen_time - stamp.time) > timedelta(seconds=1):
             result.add(stamp.token, "its time is not the one manifest.json gives for the first capture")
@@ -517,14 +518,8 @@ def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list
         covered.append(entry)
     last = max((f.captured_at for f in covered if f.captured_at is not None), default=None)
     for name, when in stamps:
-        token = root / name
-        if not token.is_file():
-            result.add(name, f"missing (manifest.json gives its time, {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)")
-            continue
-        try:
-            info = tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
-        except tsa.TimestampError as exc:
-            result.add(name, str(exc))
+        info = _token(root, name, data, result, tsa_ca, f"manifest.json gives its time, {when:%Y-%m-%d %H:%M:%S} UTC")
+        if info is None:
             continue
         if abs(info.gen_time - when) > timedelta(seconds=1):
             result.add(name, "its time is not the one manifest.json gives for the captured files")

@@ -85,3 +85,20 @@ class PageServer:
 
     def __exit__(self, *exc):
         self.server.stop()
+
+
+def sign_again(folder: Path, signer, manifest_text: bytes) -> Path:
+    """What anyone holding a package and a key can do after changing it: write manifest.json,
+    sign it, and list and sign every file again in SHA256SUMS. Every hash and signature then
+    holds; what still tells the change is what the key cannot make (tokens, the provider's copy)."""
+    from evidence.package import sha256_file
+
+    (folder / "manifest.json").write_bytes(manifest_text)
+    (folder / "manifest.sig").write_bytes(signer.sign(manifest_text))
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    body = "".join(
+        f"{sha256_file(folder / n)}  {n}\n" for n in names if n not in ("SHA256SUMS", "SHA256SUMS.sig")
+    ).encode()
+    (folder / "SHA256SUMS.sig").write_bytes(signer.sign(body))
+    (folder / "SHA256SUMS").write_bytes(body)
+    return folder

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from evidence_fixtures import make_demo_package, run_by_hand
+from evidence_fixtures import make_demo_package, run_by_hand, sign_again
 from helpers import json_out, run_cli, write_case
 
 from assistant.casework.compose import compose, signing_key
@@ -25,7 +25,7 @@ from assistant.language.case import load_case
 from assistant.language.flow import find_flow, load_flow
 from evidence import Manifest, keys
 from evidence.keys import Signer
-from evidence.package import manifest_bytes, sha256_file
+from evidence.package import manifest_bytes
 from evidence.verify import verify
 
 EN_LINE = "Evidence for this request is signed with key Ed25519 SHA-256 {}"
@@ -64,16 +64,7 @@ def resigned(folder: Path, signer: Signer, change: Callable[[Manifest], Manifest
         update={"signer": manifest.signer.model_copy(update={"fingerprint": signer.fingerprint})}
     )
     (folder / "signer.pub.pem").write_bytes(signer.public_pem)
-    text = manifest_bytes(manifest)
-    (folder / "manifest.json").write_bytes(text)
-    (folder / "manifest.sig").write_bytes(signer.sign(text))
-    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    body = "".join(
-        f"{sha256_file(folder / n)}  {n}\n" for n in names if n not in ("SHA256SUMS", "SHA256SUMS.sig")
-    ).encode()
-    (folder / "SHA256SUMS.sig").write_bytes(signer.sign(body))
-    (folder / "SHA256SUMS").write_bytes(body)
-    return folder
+    return sign_again(folder, signer, manifest_bytes(manifest))
 
 
 def test_the_request_the_portal_received_names_the_key_evidence_key_prints(demo):
