@@ -8,7 +8,7 @@ Two files per capture:
     bytes before the chunks were added (strip the tEXt/iTXt chunks to check it).
   * the stamped copy (JPEG): the same picture with a banner below it naming the
     capture time (on the provider's and the person's clocks, and in UTC), the
-    URL and the case reference.
+    URL and the case reference, labelled in the case's language (Clocks.language).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .times import Clocks, utc_text
+from .words import word
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -140,9 +141,28 @@ def banner_fields(
 ) -> list[tuple[str, str]]:
     """What a banner says: the moment on the provider's and the person's clocks and in UTC,
     the page and the case. Without clocks, UTC alone: never the clock of this machine's zone,
-    which is neither the person's nor the provider's."""
+    which is neither the person's nor the provider's.
+
+    The labels are the vocabulary's keys (evidence/words.py), in English: banner_labels
+    says them in the language the banner is drawn in."""
     times = clocks.lines(captured_at) if clocks is not None else [("UTC", utc_text(captured_at))]
     return [*times, ("URL", url), ("Page", title or "—"), ("Case", case_ref)]
+
+
+def banner_labels(fields: list[tuple[str, str]], language: str = "en") -> list[tuple[str, str]]:
+    """The fields as the banner draws them: each label in the language («Компания и заявитель»,
+    «Адрес», «Страница», «Обращение» for ru), each value as it is. The text stays the same size;
+    the label column is as wide as the longest label."""
+    return [(word(label, language), value) for label, value in fields]
+
+
+def _drawn(
+    captured_at: datetime, url: str, case_ref: str, title: str | None, clocks: Clocks | None
+) -> list[tuple[str, str]]:
+    """banner_fields in the clocks' language: what stamp() and the stamping threads draw."""
+    return banner_labels(
+        banner_fields(captured_at, url, case_ref, title, clocks), clocks.language if clocks is not None else "en"
+    )
 
 
 def _fit_text(draw: ImageDraw, text: str, fnt: FreeTypeFont, width: int) -> str:
@@ -236,7 +256,7 @@ def stamp(
 ) -> bytes:
     """The stamped copy: the screenshot with a banner below it. Pixels of the page are not covered.
     scale: image pixels per CSS pixel (the device pixel ratio)."""
-    return stamp_image(_open(png), banner_fields(captured_at, url, case_ref, title, clocks), scale=scale, fmt=fmt)
+    return stamp_image(_open(png), _drawn(captured_at, url, case_ref, title, clocks), scale=scale, fmt=fmt)
 
 
 def stamp_image(shot: Image.Image, fields: list[tuple[str, str]], *, scale: float = 1.0, fmt: str = "JPEG") -> bytes:
@@ -307,7 +327,7 @@ def has_glyphs(text: str, size: int = 20) -> bool:
 def _stamp_job(png: bytes, thumbnail: bool, kw: dict[str, Any]) -> tuple[bytes, object]:
     fmt = kw.pop("fmt", "JPEG")
     scale = kw.pop("scale", 1.0)
-    fields = banner_fields(kw["captured_at"], kw["url"], kw["case_ref"], kw.get("title"), kw.get("clocks"))
+    fields = _drawn(kw["captured_at"], kw["url"], kw["case_ref"], kw.get("title"), kw.get("clocks"))
     shot = _open(png)
     data = stamp_image(shot, fields, scale=scale, fmt=fmt)
     if not thumbnail:

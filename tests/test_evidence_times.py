@@ -179,17 +179,22 @@ def test_russian_case_report_pdf_reads_moscow_time_without_dicts_or_microseconds
     assert f"{submitted.astimezone(timezone_moscow()):%d.%m.%Y %H:%M:%S} (MSK, Europe/Moscow" in text
     # The timestamp's time and signer.
     assert f"{times.authority_time.astimezone(timezone_moscow()):%d.%m.%Y %H:%M:%S}" in text
-    assert "Test Timestamp Unit" in text and "clock check" in text
+    assert "Test Timestamp Unit" in text and "проверка часов" in text
     # People's words, not Python's.
     assert not MICROSECONDS.search(text), MICROSECONDS.search(text)
     assert "{'" not in text and "'width'" not in text
     assert not re.search(r"\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}", text)  # no ISO times
-    assert "1280 × 800 CSS pixels" in text
+    assert "1280 × 800 (CSS-пиксели)" in text
     # The person's device and this machine, apart.
-    device, capture = text.index("The person's device"), text.index("The capture environment")
-    assert device < text.index("model iPhone 13", device) < capture < text.index("chromium", capture)
+    device, capture = text.index("Устройство заявителя"), text.index("Среда съёмки")
+    assert device < text.index("модель iPhone 13", device) < capture < text.index("chromium", capture)
     # Attachments dated truthfully: their file-system time, said so; never "captured".
-    assert "file modified (its file-system time)" in text
+    assert "файл изменён (время в файловой системе)" in " ".join(text.split())  # a table cell may wrap it
+    # A Russian report: no English heading, no selector for a caption.
+    english = {"Case", "Time", "Request as sent", "Submitted form", "Timeline", "Attachments", "Screenshots",
+               "The person's device", "The capture environment", "Files", "How to verify"}  # fmt: skip
+    assert not [line for line in text.splitlines() if line.strip() in english or line.startswith("Evidence:")]
+    assert "selector=" not in text and "Шаг" in text
     # A URL breaks only after '/', '?', '&' or '=' (never at the '-' of DEMO-000123).
     url = manifest.submission.confirmation_url
     assert url is not None
@@ -209,7 +214,7 @@ def test_russian_case_report_pdf_page_renders_the_stamped_screenshot(russian):
     stamped copy (page and banner), whole."""
     reader = PdfReader(russian / "report.pdf")
     texts = pdf_texts(russian)
-    page = next(p for p, t in zip(reader.pages, texts, strict=True) if "003-filled-form.png — captured" in t)
+    page = next(p for p, t in zip(reader.pages, texts, strict=True) if "003-filled-form.png — снят" in t)
     stamped = Image.open(russian / "screenshots" / "stamped" / "003-filled-form.jpg")
     # Four plates share the page; the filled form's is the one of its size.
     [shown] = [i.image for i in page.images if i.image is not None and i.image.size == stamped.size]
