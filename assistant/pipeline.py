@@ -217,9 +217,11 @@ def seal_package(
     """Seal a run's package: the one place a filing, a capture and a lookup are sealed, so that
     each records the tool, the case, the flow, the person's clocks and the signature alike."""
     zone = flow.timezone if flow is not None else None
+    category = flow.categories.get(case.category) if flow is not None else None
+    label = {"category_label": category.label} if category is not None else {}  # the report shows it
     package.finish(
         tool=f"support-assistant {__version__}",
-        case={**case.summary(), "fingerprint": key, **(case_extra or {})},
+        case={**case.summary(), **label, "fingerprint": key, **(case_extra or {})},
         flow=FlowRef(id=flow.id, version=flow.version, sha256=flow.sha256, file=paths.shown(flow.path))
         if flow is not None
         else None,

@@ -195,6 +195,9 @@ def test_russian_case_report_pdf_reads_moscow_time_without_dicts_or_microseconds
                "The person's device", "The capture environment", "Files", "How to verify"}  # fmt: skip
     assert not [line for line in text.splitlines() if line.strip() in english or line.startswith("Evidence:")]
     assert "selector=" not in text and "Шаг" in text
+    assert manifest.case.get("category_label") and "Оплата и возврат денег" in text  # the label, not "payment"
+    refs = {f.meta.get("case_ref") for f in manifest.files if f.meta.get("case_ref")}
+    assert refs and all("заказ DM-2026-114512" in r and "обращение " in r for r in refs), refs
     # A URL breaks only after '/', '?', '&' or '=' (never at the '-' of DEMO-000123).
     url = manifest.submission.confirmation_url
     assert url is not None

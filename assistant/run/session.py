@@ -42,9 +42,10 @@ def find_browser(settings: BrowserSettings) -> browsers.BrowserChoice:
         raise NoBrowser(str(exc)) from None
 
 
-def case_reference(subject: str | None, order_id: str | None, key: str) -> str:
-    """The line every stamped screenshot carries: what the evidence is about."""
-    return " · ".join(x for x in (subject, f"order {order_id}" if order_id else None, f"case {key[:8]}") if x)
+def case_reference(subject: str | None, order_id: str | None, key: str, language: str = "en") -> str:
+    """The line every stamped screenshot carries: what the evidence is about, in the case's language."""
+    order, case = ("заказ", "обращение") if language == "ru" else ("order", "case")
+    return " · ".join(x for x in (subject, f"{order} {order_id}" if order_id else None, f"{case} {key[:8]}") if x)
 
 
 def _close_quietly(context: BrowserContext) -> None:
@@ -125,7 +126,7 @@ class BrowserSession:
             choice or find_browser(browser),
             package,
             capture=CaptureSettings.chosen(home, evidence),
-            case_ref=case_reference(case.subject, case.order_id, key),
+            case_ref=case_reference(case.subject, case.order_id, key, case.language),
             workdir=workdir,
             locale=clock.locale,
             timezone_id=clock.zone,
