@@ -297,3 +297,19 @@ def test_an_explicit_language_is_kept_and_check_warns_when_the_text_is_in_anothe
     for agreeing in (write_case(tmp_path, language="ru", **RUSSIAN_TEXT), write_case(tmp_path, language=None)):
         done = run_cli("check", "--case", str(agreeing), "--json", home=home)
         assert [f for f in json.loads(done.stdout)["findings"] if f["field"] == "language"] == []
+
+
+def test_the_readme_case_loads_as_written(tmp_path):
+    """The README's case, as a newcomer copies it (its attachments aside): the date as people write it."""
+    import re
+
+    from helpers import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8").split("## Filing your own request", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    body = "\n".join(line for line in block.group(1).splitlines() if not line.startswith("attachments:"))
+    (tmp_path / "case.yaml").write_text(body + "\n", encoding="utf-8")
+    case = load_case(tmp_path / "case.yaml")
+    assert (case.incident_at.day, case.incident_at.hour, case.incident_at.minute) == (20, 14, 35)
+    assert case.language == "ru"
