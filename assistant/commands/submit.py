@@ -179,7 +179,8 @@ def _import_run() -> None:
     # where the person would wait for them.
     import assistant.channels.web_form
     import assistant.pipeline  # noqa: F401
-    import evidence.keys  # noqa: F401
+    import evidence.keys
+    import evidence.tsa  # noqa: F401  # the first capture's tokens are asked during the run
     from evidence import report
 
     report.prepare()
