@@ -179,14 +179,23 @@ def test_a_launched_chromium_keeps_playwrights_disabled_features_and_opens_no_om
     and add the omnibox's WebUI popups, which cost a renderer per context."""
     if browser_choice.kind not in ("system", "path"):
         pytest.fail("needs a Chrome/Chromium launched with the assistant's arguments")
-    with browsers.open_browser() as (_, browser, _choice):
-        context = browser.new_context()
-        context.new_page().goto("data:text/html,<p>hello</p>")
-        cdp = browser.new_browser_cdp_session()
-        targets = [t["url"] for t in cdp.send("Target.getTargets")["targetInfos"]]
-        [pid] = [p["id"] for p in cdp.send("SystemInfo.getProcessInfo")["processInfo"] if p["type"] == "browser"]
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
-        context.close()
+    from concurrent.futures import ThreadPoolExecutor
+
+    def launched() -> tuple[list[str], list[str]]:
+        # On a thread of its own: the sync API refuses a thread whose asyncio loop is running,
+        # as pytest-playwright's is once any test in this process has used `page`.
+        with browsers.open_browser() as (_, browser, _choice):
+            context = browser.new_context()
+            context.new_page().goto("data:text/html,<p>hello</p>")
+            cdp = browser.new_browser_cdp_session()
+            targets = [t["url"] for t in cdp.send("Target.getTargets")["targetInfos"]]
+            [pid] = [p["id"] for p in cdp.send("SystemInfo.getProcessInfo")["processInfo"] if p["type"] == "browser"]
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+            context.close()
+        return targets, argv
+
+    with ThreadPoolExecutor(1) as pool:
+        targets, argv = pool.submit(launched).result(timeout=120)
     assert not [url for url in targets if "omnibox" in url], targets
     last = [a for a in argv if a.startswith("--disable-features=")][-1]
     disabled = set(last.split("=", 1)[1].split(","))
