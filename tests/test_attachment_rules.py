@@ -67,6 +67,18 @@ def make_flow(tmp: Path, attachment: str, rules: str = "  extensions: [.jpg, .pn
     return flow, case
 
 
+def filed(tmp: Path, flow: Path, case: Path):
+    """Submit case through flow to the strict replica, evidence in tmp/ev: what the site received."""
+    with ReplicaServer(load_site(tmp / "sites" / "acme")) as server:
+        done = run_cli(
+            "submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes",
+            "--out", str(tmp / "ev"), home=tmp / "home",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        [received] = server.received
+    return received
+
+
 def test_a_jpeg_named_photo_jpeg_is_sent_as_photo_jpg_and_the_manifest_says_so(tmp_path):
     flow, case = make_flow(tmp_path, "photo.jpeg")
     original = (case.parent / "photo.jpeg").read_bytes()
@@ -110,13 +122,7 @@ def test_a_file_no_rule_allows_is_refused_before_anything_is_typed(tmp_path):
 
 def test_a_site_that_takes_only_latin_names_gets_a_transliterated_name(tmp_path):
     flow, case = make_flow(tmp_path, "фото чека.jpeg", "  extensions: [.jpg, .png, .pdf]\n  latin_names: true\n")
-    with ReplicaServer(load_site(tmp_path / "sites" / "acme")) as server:
-        done = run_cli(
-            "submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes",
-            "--out", str(tmp_path / "ev"), home=tmp_path / "home",
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        [received] = server.received
+    received = filed(tmp_path, flow, case)
     assert [f.filename for f in received.files] == ["foto-cheka.jpg"]
     [fitting] = json.loads((tmp_path / "ev" / "manifest.json").read_text())["fitting"]
     assert fitting["actions"][0].startswith(
@@ -135,13 +141,7 @@ def test_an_iphone_heic_photo_is_sent_as_a_jpeg_and_the_original_is_kept(tmp_pat
     assert original[4:12] == b"ftypheic"
     done = run_cli("check", "--case", str(case), "--flow", str(flow), home=tmp_path / "home")
     assert done.returncode == 0, done.stdout + done.stderr
-    with ReplicaServer(load_site(tmp_path / "sites" / "acme")) as server:
-        done = run_cli(
-            "submit", str(flow), "--case", str(case), "--base-url", server.url, "--yes",
-            "--out", str(tmp_path / "ev"), home=tmp_path / "home",
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        [received] = server.received
+    received = filed(tmp_path, flow, case)
     [sent] = received.files
     assert sent.filename == "IMG_0042-fitted.jpg" and sent.data.startswith(b"\xff\xd8\xff")
     picture = Image.open(io.BytesIO(sent.data))
