@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -78,6 +79,11 @@ class Signer:
 
     def sign(self, data: bytes) -> bytes:
         return self._key.sign(data)
+
+    def certify(self, builder: x509.CertificateBuilder) -> x509.Certificate:
+        """The certificate `builder` describes, signed with this key: C2PA content credentials
+        (evidence.credentials) name their signer by an X.509 certificate, not a bare key."""
+        return builder.sign(self._key, None)
 
 
 def verify(public_pem: bytes, signature: bytes, data: bytes) -> bool:

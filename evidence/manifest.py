@@ -23,6 +23,11 @@ class FileEntry(Model):
     captured_at: AwareDatetime | None = Field(None, description="UTC time the content was captured")
     role: str = Field("other", description="screenshot, page, failure, attachment, log, …")
     meta: dict[str, Any] = Field(default_factory=dict, description="URL, title, step, …")
+    content_credentials: str | None = Field(
+        None,
+        description="C2PA content credentials were embedded in this capture at sealing, signed with the "
+        "package's key: the package path of their certificate (signer.cert.pem). Absent: none were.",
+    )
 
 
 class Uploaded(Model):

@@ -385,10 +385,17 @@ class EvidencePackage:
             signer=SignerRef(fingerprint=signer.fingerprint, sums_signature=SUMS_SIGNATURE) if signer else None,
         )
         unanswered = Unanswered()
+        first_line = self._first[0] if self._first is not None else None
         first = self._keep_first(unanswered)
         if first:
             fields["times"] = fields["times"].model_copy(update={"first_stamps": first})
         self.flush()  # the report lists, and the contact sheet reads, what is on disk
+        if signer is not None:
+            # Before anything lists the captures' hashes (the report, captured.sums, SHA256SUMS):
+            # the credentials are part of the files every later hash is of. The first capture's
+            # tokens are on its bytes as taken: rewriting it would void them, so it stays as taken.
+            taken = {first_line.rstrip("\n").partition("  ")[2]} if first and first_line else set()
+            self._add_credentials(signer, tool, warn, keep=taken)
         if report:
             from . import report as reports
 
@@ -421,6 +428,40 @@ class EvidencePackage:
         unanswered.say(warn, stamped=bool(first or manifest.timestamp_authorities))
         self.write_sums(signer)
         return manifest
+
+    def _add_credentials(self, signer: Signer, tool: str, warn: Callable[[str], None], *, keep: set[str]) -> None:
+        """C2PA content credentials in every capture but those in `keep`, signed with the key, and
+        the key's certificate they name (evidence.credentials). Each file so marked in the manifest:
+        credentials removed later are missed, not taken for a package made without them."""
+        from . import credentials
+
+        shots = [f for f in self.files if credentials.carries(f) and f.path not in keep]
+        if not shots:
+            return
+        if not credentials.available():
+            warn("note: the screenshots carry no content credentials: c2pa-python cannot be loaded here")
+            return
+        cert = credentials.certificate(signer, datetime.now(UTC))
+        version = tool.removeprefix(f"{credentials.GENERATOR} ") if tool.startswith(credentials.GENERATOR) else None
+        done = 0
+        for entry in shots:
+            target = self._target(entry.path)
+            try:
+                data = credentials.embed(target.read_bytes(), entry, signer, cert, version=version)
+            except Exception as exc:  # c2pa refusing one file: it is kept as taken, and said
+                warn(
+                    f"warning: {entry.path}: no content credentials ({str(exc).splitlines()[0] if str(exc) else exc!r})"
+                )
+                continue
+            _replace_file(target, data)
+            # Not _record: the pixels are the same, so the thumbnail made from them still holds.
+            update = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            self.files[self.files.index(entry)] = entry.model_copy(
+                update={**update, "content_credentials": credentials.CERTIFICATE}
+            )
+            done += 1
+        if done:
+            self.add_bytes(credentials.CERTIFICATE, cert, "application/x-pem-file", role="signer")
 
     def _timestamp_manifest(
         self,

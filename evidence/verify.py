@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from pydantic import ValidationError
 
-from . import keys, tsa
+from . import credentials, keys, tsa
 from .bundle import UnsafeArchive, files_of, safe_extract
 from .manifest import Manifest
 from .package import (
@@ -75,6 +75,7 @@ class Result:
     tsa_trusted: bool = False
     timestamps: list[dict[str, Any]] = field(default_factory=list)  # each token on manifest.json, checked
     later: list[dict[str, Any]] = field(default_factory=list)  # tokens added after sealing (later/), checked
+    credentials: int = 0  # captures whose C2PA content credentials were checked and hold
     notes: list[str] = field(default_factory=list)  # worth saying, not a failure
     manifest: Manifest | None = None
 
@@ -113,6 +114,7 @@ class Result:
             "tsa_trusted": self.tsa_trusted,
             "timestamps": self.timestamps,
             "later": self.later,
+            "content_credentials": self.credentials,
             "untimed": self.untimed,
             "notes": self.notes,
             "problems": [{"file": p.file, "problem": p.what} for p in self.problems],
@@ -223,6 +225,42 @@ def _verify_folder(root: Path, result: Result, tsa_ca: list[bytes] | None, expec
         result.checked_files += 1
     for extra in sorted(on_disk - listed - set(SEAL) - set(_later_tokens(on_disk))):
         result.add(extra, "extra: not listed in manifest.json")
+    _check_credentials(root, manifest, on_disk, result)
+
+
+def _check_credentials(root: Path, manifest: Manifest, on_disk: set[str], result: Result) -> None:
+    """The C2PA content credentials the manifest says each capture carries: there, whole (the file
+    is the one they were signed over) and signed under signer.cert.pem, a certificate of the key
+    that signed the package. A package made without them says so by naming none."""
+    carrying = [f for f in manifest.files if f.content_credentials is not None and f.path in on_disk]
+    if not carrying or result.signer is None:  # no key to hold them to: the signature's problem says why
+        return
+    if not credentials.available():
+        result.notes.append(
+            f"the content credentials of {len(carrying)} capture(s) were not checked: c2pa-python cannot be loaded"
+        )
+        return
+    if {f.content_credentials for f in carrying} != {credentials.CERTIFICATE}:
+        result.add(MANIFEST, "names an unexpected certificate for the captures' content credentials")
+        return
+    if credentials.CERTIFICATE not in on_disk:
+        result.add(credentials.CERTIFICATE, "missing (the captures' content credentials are signed under it)")
+        return
+    cert = (root / credentials.CERTIFICATE).read_bytes()
+    problem = credentials.certificate_problem(cert, result.signer)
+    if problem is not None:
+        result.add(credentials.CERTIFICATE, problem)
+        return
+    for entry in carrying:
+        target = root / entry.path
+        if target.stat().st_size > credentials.MAX_CHECKED:  # not read whole: no capture is that large
+            result.add(entry.path, f"{target.stat().st_size} bytes: too large for a capture, its credentials not read")
+            continue
+        problem = credentials.check(target.read_bytes(), entry, cert)
+        if problem is None:
+            result.credentials += 1
+        else:
+            result.add(entry.path, problem)
 
 
 def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Result) -> None:
