@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 import re
 
+from assistant.translation import N_
+
 # Control characters and the ones str.splitlines() breaks on: a value quoted
 # from a hostile file must not split a message or drive the terminal.
 _UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -31,27 +33,33 @@ class ExitStatus(enum.IntEnum):
         member.description = description
         return member
 
-    OK = 0, "done"
+    OK = 0, N_("done")
     RUN_FAILED = (
         1,
-        "the run failed in the browser (a step, a timeout, the provider's page), or an evidence package did not verify",
+        N_(
+            "the run failed in the browser (a step, a timeout, the provider's page), or an evidence package did not verify"
+        ),
     )
-    BAD_INPUT = 2, "bad input: a flow file, a case file, an option (the message names file:line:column and field)"
-    REFUSED = 3, "refused: already submitted, or pending (see --force)"
-    NO_BROWSER = 4, "no browser could be found or started"
-    DECLINED = 5, "you declined at the confirmation prompt"
+    BAD_INPUT = 2, N_("bad input: a flow file, a case file, an option (the message names file:line:column and field)")
+    REFUSED = 3, N_("refused: already submitted, or pending (see --force)")
+    NO_BROWSER = 4, N_("no browser could be found or started")
+    DECLINED = 5, N_("you declined at the confirmation prompt")
     REJECTED = (
         6,
-        "rejected: the provider (or the browser) refused the request and said why; nothing was filed, "
-        "fix the case and submit again",
+        N_(
+            "rejected: the provider (or the browser) refused the request and said why; nothing was filed, "
+            "fix the case and submit again"
+        ),
     )
     UNKNOWN = (
         7,
-        "outcome unknown: the request left the browser but no confirmation came; it is recorded as pending "
-        "(`assistant cases resolve`)",
+        N_(
+            "outcome unknown: the request left the browser but no confirmation came; it is recorded as pending "
+            "(`assistant cases resolve`)"
+        ),
     )
     # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
-    INTERRUPTED = 130, "interrupted (Ctrl-C); `assistant cases` shows what was recorded"
+    INTERRUPTED = 130, N_("interrupted (Ctrl-C); `assistant cases` shows what was recorded")
 
 
 class AssistantError(Exception):

@@ -26,6 +26,7 @@ from assistant.language.flow import Flow, Lookup
 from assistant.language.urls import Policy, UnsafeURL, origin_of
 from assistant.pipeline import base_url_for, bundle, evidence_dir, seal_package
 from assistant.run.scratch import run_folder
+from assistant.translation import N_, _
 from evidence import Action, EvidencePackage
 
 if TYPE_CHECKING:
@@ -102,10 +103,16 @@ def _precheck(lookup: Lookup, flow: Flow, context: dict[str, Any], policy: Polic
     try:
         wanted = " ".join(str(templating.render(lookup.match, context)).split())
     except templating.TemplateError as exc:
-        raise InputError(f"{_where(flow, 'match')}: {exc}; the lookup cannot tell this case's request") from None
+        raise InputError(
+            _("{where}: {reason}; the lookup cannot tell this case's request").format(
+                where=_where(flow, "match"), reason=exc
+            )
+        ) from None
     if not wanted:
         raise InputError(
-            f"{_where(flow, 'match')}: {lookup.match!r} is empty for this case, so any request would match"
+            _("{where}: {match!r} is empty for this case, so any request would match").format(
+                where=_where(flow, "match"), match=lookup.match
+            )
         )
     return wanted
 
@@ -155,7 +162,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
 
     lookup = flow.lookup
     if lookup is None:
-        raise InputError(f"{flow.path}: flow {flow.id} has no lookup: block")
+        raise InputError(_("{file}: flow {flow} has no lookup: block").format(file=flow.path, flow=flow.id))
     base_url = base_url_for(flow, settings.base_url)
     extra = [origin_of(base_url)] if settings.base_url else []
     context = context_for(case, flow, base_url)
@@ -202,7 +209,7 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
             try:
                 if saved is not None:
                     login.verify(page, flow, base_url, saved, timeout_ms, guard=guard)
-                runner.run_steps(lookup.steps, label="lookup step")
+                runner.run_steps(lookup.steps, label=N_("lookup step"))
                 started = utcnow()
                 page.wait_for_load_state("load", timeout=timeout_ms)
                 looked = _read_list(page, lookup, runner.context, wanted, timeout_ms)
@@ -243,10 +250,15 @@ def look_up(case: Case, flow: Flow, key: str, settings: Settings) -> Looked:
         looked.evidence_dir = outdir
         looked.evidence_zip = bundle(package, settings.home, False)
     if isinstance(error, InputError):
-        raise InputError(f"lookup: {error}. Evidence of the lookup: {outdir}") from None
+        # "lookup:" names the flow's lookup: block (assistant.casework.resolve takes it off again).
+        raise InputError(
+            "lookup: " + _("{error}. Evidence of the lookup: {folder}").format(error=error, folder=outdir)
+        ) from None
     if isinstance(error, Exception):  # a step that failed, a page that broke: the run's words, first line
         said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise RunFailed(f"lookup: {said}. Evidence of the lookup: {outdir}") from None
+        raise RunFailed(
+            "lookup: " + _("{error}. Evidence of the lookup: {folder}").format(error=said, folder=outdir)
+        ) from None
     if error is not None:
         raise error
     return looked

@@ -33,6 +33,7 @@ from assistant.language.flow import Flow
 from assistant.run.scratch import run_folder
 from assistant.run.zones import person_clock
 from assistant.store import Status, Store
+from assistant.translation import _
 from evidence import Action, Environment, EvidencePackage, FilingOutcome, Fitting, FlowRef, SubmissionRef
 from evidence.fit import media_type
 
@@ -120,10 +121,18 @@ def _same_provider(flow_id: str, flow: Flow) -> bool:
 
 def check_case_against_flow(case: Case, flow: Flow) -> None:
     if case.provider != flow.id and not _same_provider(case.provider, flow):
-        raise InputError(f"case: provider: '{case.provider}' does not match the flow '{flow.id}'")
+        raise InputError(
+            _("case: provider: '{provider}' does not match the flow '{flow}'").format(
+                provider=case.provider, flow=flow.id
+            )
+        )
     if case.category not in flow.categories:
         known = ", ".join(flow.categories)
-        raise InputError(f"case: category: '{case.category}' is not a category of {flow.id} (known: {known})")
+        raise InputError(
+            _("case: category: '{category}' is not a category of {flow} (known: {known})").format(
+                category=case.category, flow=flow.id, known=known
+            )
+        )
 
 
 def base_url_for(flow: Flow, given: str | None) -> str:
@@ -134,7 +143,9 @@ def base_url_for(flow: Flow, given: str | None) -> str:
         except ValueError:  # "http://[::1": Python refuses to split it at all
             parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"--base-url: {given!r} is not an http(s) URL like http://127.0.0.1:8000")
+            raise InputError(
+                _("--base-url: {url!r} is not an http(s) URL like http://127.0.0.1:8000").format(url=given)
+            )
         from assistant.language.urls import UnsafeURL, parse_url
 
         try:
@@ -143,7 +154,9 @@ def base_url_for(flow: Flow, given: str | None) -> str:
             raise InputError(f"--base-url: {exc}") from None
         return given.rstrip("/")
     if "base_url" in flow.homepage:
-        raise InputError(f"flow {flow.id} runs against a local site: pass --base-url http://127.0.0.1:PORT")
+        raise InputError(
+            _("flow {flow} runs against a local site: pass --base-url http://127.0.0.1:PORT").format(flow=flow.id)
+        )
     parts = urlsplit(flow.homepage)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -272,7 +285,11 @@ def open_package(
                 rel, item.path.read_bytes(), item.media_type, role="attachment-fitted", meta={"from": sources}
             )
             fitting.append(Fitting(sources=sources, result=rel, actions=item.actions, size=item.size))
-            log(f"attachment fitted to {flow_id}'s limits: {rel}: {'; '.join(item.actions)}")
+            log(
+                _("attachment fitted to {flow}'s limits: {file}: {changes}").format(
+                    flow=flow_id, file=rel, changes="; ".join(item.actions)
+                )
+            )
     return package, packaged, fitting
 
 
@@ -284,7 +301,7 @@ def submit(case: Case, flow: Flow, settings: Settings) -> Outcome:
     check_case_against_flow(case, flow)
     base_url = base_url_for(flow, settings.base_url)
     if not (settings.yes or settings.dry_run or settings.interactive):
-        raise InputError("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse")
+        raise InputError(_("no terminal to ask before submitting: pass --yes to submit, or --dry-run to rehearse"))
     channel_class = channels.find(flow.channel)
     with run_folder(settings.home) as workdir:
         # The one read of the person's files: everything after reads these copies.
@@ -488,7 +505,9 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"{url!r}: not an http(s) URL; give the full address, e.g. https://example.com/page")
+            raise InputError(
+                _("{url!r}: not an http(s) URL; give the full address, e.g. https://example.com/page").format(url=url)
+            )
     check_masks(list(settings.evidence.masks))
     choice = find_browser(settings.browser)
     key = case.fingerprint()
@@ -523,7 +542,7 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
             assert page is not None and session.environment is not None
             for index, url in enumerate(urls):
                 started = utcnow()
-                log(f"capture {index + 1}/{len(urls)}: {url}")
+                log(_("capture {number}/{total}: {url}").format(number=index + 1, total=len(urls), url=url))
                 action = Action(
                     index=index,
                     kind="capture",
@@ -556,5 +575,9 @@ def capture(urls: list[str], case: Case, settings: Settings) -> Captured:
             )
         evidence_zip = bundle(package, settings.home, settings.out is not None)
     if failures and len(failures) == len(urls):
-        raise RunFailed("no page could be captured: " + "; ".join(failures) + f". Evidence so far: {outdir}")
+        raise RunFailed(
+            _("no page could be captured: {failures}. Evidence so far: {folder}").format(
+                failures="; ".join(failures), folder=outdir
+            )
+        )
     return Captured(outdir, evidence_zip, failures)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
+from assistant.translation import _
 
 SCHEMA_VERSION = 4
 
@@ -379,7 +380,9 @@ class Store:
             version = int(row["value"]) if row else 0
             if version > SCHEMA_VERSION:
                 raise InputError(
-                    f"{self.path} was written by a newer version (schema {version}); upgrade the assistant"
+                    _("{file} was written by a newer version (schema {version}); upgrade the assistant").format(
+                        file=self.path, version=version
+                    )
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 # executescript() would commit mid-migration; run statement by statement instead.

@@ -48,8 +48,19 @@ QUALITIES = (90, 80, 70, 60, 50, 40)
 MIN_WIDTH = 480
 
 
+def N_(message: str) -> str:
+    """Marks a message for the assistant's catalog (tests/messages.py reads this module too): the
+    library speaks English, and whoever shows a CannotFit may translate its template."""
+    return message
+
+
 class CannotFit(ValueError):
-    pass
+    """Why files cannot be made to fit, as a sentence a person can act on: `str()` is English; the
+    template and its values let a program say it in the person's language."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template, self.values = template, values
+        super().__init__(template.format(**values))
 
 
 @dataclass
@@ -150,14 +161,21 @@ def fits(files: list[tuple[Path, str]], limits: Limits) -> bool:
     )
 
 
-def unconvertible(name: str, kind: str, limits: Limits) -> str:
+def unconvertible(name: str, kind: str, limits: Limits) -> CannotFit:
     """Why a file that fit() cannot re-encode (not a PNG or JPEG picture) is refused: its size, or
     its kind, each with what to do about that one. (The caller says what the form takes.)"""
     if kind in limits.media_types:
-        return f"{name} is too big and cannot be converted. Attach a smaller file or a screenshot of it instead"
-    return (
-        f"{name} is {kind}, a kind the form does not take, and only PNG, JPEG and HEIC pictures can be "
-        "converted. Attach it in a kind the form takes, or leave it out"
+        return CannotFit(
+            N_("{name} is too big and cannot be converted. Attach a smaller file or a screenshot of it instead"),
+            name=name,
+        )
+    return CannotFit(
+        N_(
+            "{name} is {kind}, a kind the form does not take, and only PNG, JPEG and HEIC pictures can be "
+            "converted. Attach it in a kind the form takes, or leave it out"
+        ),
+        name=name,
+        kind=kind,
     )
 
 
@@ -167,13 +185,13 @@ def precheck(paths: list[Path], limits: Limits) -> None:
     picture) that is of a kind the form does not take, or larger than it takes. Checking a case and
     filing it ask this, so they give the same verdict."""
     if paths and limits.max_files == 0:
-        raise CannotFit("the form takes no attachments")
+        raise CannotFit(N_("the form takes no attachments"))
     for path in paths:
         kind = media_type(path)
         if kind in PICTURES:
             continue
         if kind not in limits.media_types or path.stat().st_size > limits.max_bytes:
-            raise CannotFit(unconvertible(path.name, kind, limits))
+            raise unconvertible(path.name, kind, limits)
 
 
 def fit(paths: list[Path], limits: Limits, outdir: Path) -> list[Fitted]:
@@ -183,7 +201,7 @@ def fit(paths: list[Path], limits: Limits, outdir: Path) -> list[Fitted]:
     if fits([(f.path, f.media_type) for f in items], limits):
         return items
     if limits.max_files == 0:
-        raise CannotFit("the form takes no attachments")
+        raise CannotFit(N_("the form takes no attachments"))
     outdir.mkdir(parents=True, exist_ok=True)
     if len(items) > limits.max_files:
         items = _merge(items, limits, outdir)
@@ -209,8 +227,13 @@ def _merge(items: list[Fitted], limits: Limits, outdir: Path) -> list[Fitted]:
     else:
         if any(f.media_type not in PICTURES for f in rest):
             raise CannotFit(
-                f"{len(items)} files but the form takes {limits.max_files}, and {names} cannot be merged "
-                "into one image (only PNG, JPEG and HEIC can)"
+                N_(
+                    "{count} files but the form takes {most}, and {names} cannot be merged "
+                    "into one image (only PNG, JPEG and HEIC can)"
+                ),
+                count=len(items),
+                most=limits.max_files,
+                names=names,
             )
         images = [open_image(f.path).convert("RGB") for f in rest]
         width = max(i.width for i in images)
@@ -244,7 +267,7 @@ def _merge_pdf(items: list[Fitted], target: Path) -> None:
             for page in PdfReader(buffer).pages:
                 writer.add_page(page)
         else:
-            raise CannotFit(f"{f.path.name} ({f.media_type}) cannot be merged into a PDF")
+            raise CannotFit(N_("{name} ({kind}) cannot be merged into a PDF"), name=f.path.name, kind=f.media_type)
     with open(target, "wb") as handle:
         writer.write(handle)
 
@@ -272,11 +295,16 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
             return Fitted(out, kind, item.sources, actions)
         if kind not in PICTURES:
             raise CannotFit(
-                f"{name}: the form takes only names ending {', '.join(limits.extensions or ())}, "
-                f"and a {kind} file cannot be given one of them. Attach it in a kind the form takes"
+                N_(
+                    "{name}: the form takes only names ending {endings}, "
+                    "and a {kind} file cannot be given one of them. Attach it in a kind the form takes"
+                ),
+                name=name,
+                endings=", ".join(limits.extensions or ()),
+                kind=kind,
             )
     if kind not in PICTURES:
-        raise CannotFit(unconvertible(name, kind, limits))
+        raise unconvertible(name, kind, limits)
     from PIL import Image
 
     image = open_image(item.path)
@@ -286,7 +314,7 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
         rule = ", ".join(limits.media_types) + (
             f" named {', '.join(limits.extensions)}" if limits.extensions is not None else ""
         )
-        raise CannotFit(f"{name} is an image, but the form takes only {rule}")
+        raise CannotFit(N_("{name} is an image, but the form takes only {rule}"), name=name, rule=rule)
     actions = list(item.actions)
     for target in targets:
         fmt = IMAGE_TYPES[target]
@@ -317,5 +345,8 @@ def _fit_one(item: Fitted, limits: Limits, outdir: Path) -> Fitted:
             width = max(MIN_WIDTH, int(current.width * 0.75))
             current = image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS)
     raise CannotFit(
-        f"{name} stays above {limits.max_bytes} bytes even at {MIN_WIDTH} px wide; crop it or attach fewer pages"
+        N_("{name} stays above {limit} bytes even at {width} px wide; crop it or attach fewer pages"),
+        name=name,
+        limit=limits.max_bytes,
+        width=MIN_WIDTH,
     )

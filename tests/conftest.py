@@ -14,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
 # and a test must not depend on one): those that want trusted time start authorities on 127.0.0.1
 # and name them with --tsa.
 os.environ["ASSISTANT_TSA"] = "none"
+# The tests read English unless they ask for Russian (--lang ru, or ASSISTANT_LANG removed and a
+# Russian LANG): the machine's own locale must not change what they read.
+os.environ["ASSISTANT_LANG"] = "en"
 
 from assistant.run.browser import discover, launch_args
 

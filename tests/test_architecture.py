@@ -31,7 +31,8 @@ def _ours(dotted: str) -> bool:
 
 
 def _private(name: str) -> bool:
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+    # `_` alone is gettext's name for "translate this" (assistant.translation._), public by convention.
+    return name.startswith("_") and name != "_" and not (name.startswith("__") and name.endswith("__"))
 
 
 def _sources() -> dict[str, ast.Module]:

@@ -40,8 +40,13 @@ class Installed:
         return self.root / ("Scripts" if os.name == "nt" else "bin")
 
     def env(self, home: Path, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "ASSISTANT_", "VIRTUAL_ENV"))}
-        return {**env, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", **extra}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PYTHON", "ASSISTANT_", "VIRTUAL_ENV", "LC_", "LANG"))
+        }
+        # English unless a test asks otherwise: what these tests read must not hang on the machine's locale.
+        return {**env, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "LANG": "C.UTF-8", **extra}
 
     def run(self, *args: str, home: Path, timeout: float = 240, **extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -146,6 +151,18 @@ def test_the_installed_package_runs_the_demo_from_another_folder(installed, tmp_
     tested = installed.run("flow", "test", "kuper-support", home=tmp_path / "home")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "ok    kuper-support" in tested.stdout
+
+
+def test_the_installed_package_speaks_russian_under_a_russian_locale(installed, tmp_path):
+    """The compiled catalogs are package data: the wheel alone has them."""
+    said = installed.run("--help", home=tmp_path / "home", LANG="ru_RU.UTF-8")
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.startswith("Использование: assistant")
+    assert "Коды выхода:" in said.stdout
+    refused = installed.run(
+        "check", "--case", str(tmp_path / "missing.yaml"), home=tmp_path / "home", LANG="ru_RU.UTF-8"
+    )
+    assert refused.returncode == 2 and refused.stderr.startswith("ошибка:"), refused.stderr
 
 
 def test_a_folder_named_flows_where_it_is_run_does_not_hide_the_bundled_flows(installed, tmp_path):

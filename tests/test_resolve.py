@@ -227,6 +227,29 @@ def test_on_a_terminal_the_person_is_asked(silent_portal, tmp_path):
     assert submissions(home)[0]["confirmation"] == "DEMO-000777"
 
 
+def test_ctrl_c_at_the_question_is_130_and_leaves_it_pending(silent_portal, tmp_path):
+    """Ctrl-C at any prompt, not only submit's: exit 130 and where to look, in the person's language."""
+    home, case, env = tmp_path / "home", write_case(tmp_path), flows_without_lookup(tmp_path)
+    pending_submission(silent_portal.url, case, home, env=env)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "assistant", "--lang", "ru", "cases", "resolve", "1"],
+        env={**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", **env},
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 200),
+    )
+    child.expect(r"\(n, a, x, p\):")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    said = child.before
+    child.close()
+    assert child.exitstatus == ExitStatus.INTERRUPTED, said
+    assert "Aborted!" not in said and "Traceback" not in said
+    assert "прервано" in said and "`assistant cases`" in said, said
+    assert [r["status"] for r in submissions(home)] == ["pending"]
+
+
 def test_a_lookup_that_would_submit_is_refused_naming_the_line(tmp_path):
     text = DEMO_FLOW.read_text(encoding="utf-8")
     bad = text.replace('    - click: "#track-find"', '    - submit: "#track-find"')

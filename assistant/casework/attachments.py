@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import InputError
 from assistant.language.case import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS_BYTES, Case, identity, megabytes, open_once
 from assistant.language.flow import Flow
+from assistant.translation import N_, _
 from evidence.fit import CannotFit, Limits, precheck
 
 CHUNK = 1 << 20
@@ -34,22 +36,37 @@ def limits_of(flow: Flow) -> Limits:
     return Limits(list(rules.media_types), rules.max_bytes, rules.max_files, extensions, rules.latin_names)
 
 
+def _refusal(exc: CannotFit, flow: Flow) -> tuple[str, dict[str, Any]]:
+    """(message marked with N_(), its values): why the file does not fit, beside what the flow takes."""
+    rules = flow.attachments
+    values = {
+        "reason": _(exc.template).format(**exc.values),
+        "flow": flow.id,
+        "types": ", ".join(rules.media_types),
+        "max_bytes": rules.max_bytes,
+        "max_files": rules.max_files,
+    }
+    if rules.extensions is None:
+        return N_("{reason} ({flow} takes {types}, at most {max_bytes} bytes each, {max_files} files)"), values
+    template = N_(
+        "{reason} ({flow} takes {types} named {extensions}, at most {max_bytes} bytes each, {max_files} files)"
+    )
+    return template, {**values, "extensions": ", ".join(rules.extensions)}
+
+
 def refusal_words(exc: CannotFit, flow: Flow) -> str:
     """A CannotFit as the person reads it: what the flow takes, beside why their file does not fit."""
-    rules = flow.attachments
-    named = f" named {', '.join(rules.extensions)}" if rules.extensions is not None else ""
-    return (
-        f"{exc} ({flow.id} takes {', '.join(rules.media_types)}{named}, "
-        f"at most {rules.max_bytes} bytes each, {rules.max_files} files)"
-    )
+    template, values = _refusal(exc, flow)
+    return _(template).format(**values)
 
 
-def refusal(case: Case, flow: Flow) -> str | None:
-    """Why the flow can never take the case's files, judged without reading them (None: it may)."""
+def refusal(case: Case, flow: Flow) -> tuple[str, dict[str, Any]] | None:
+    """Why the flow can never take the case's files, judged without reading them (None: it may),
+    as a message marked with N_() and its values: `check` says it in English with --json."""
     try:
         precheck(list(case.attachments), limits_of(flow))
     except CannotFit as exc:
-        return refusal_words(exc, flow)
+        return _refusal(exc, flow)
     return None
 
 
@@ -70,7 +87,11 @@ def stage(case: Case, folder: Path) -> Case:
         digests[str(target)], size = _copy(case, original, target, where)
         total += size
         if total > MAX_ATTACHMENTS_BYTES:
-            raise InputError(f"{where}: the attachments grew past {megabytes(MAX_ATTACHMENTS_BYTES)}; nothing was sent")
+            raise InputError(
+                _("{where}: the attachments grew past {limit}; nothing was sent").format(
+                    where=where, limit=megabytes(MAX_ATTACHMENTS_BYTES)
+                )
+            )
         copies.append(target)
     return case.with_copies(copies, digests)
 
@@ -91,8 +112,10 @@ def _copy(case: Case, original: Path, target: Path, where: str) -> tuple[str, in
         checked = case.checked_as(original)
         if checked is not None and identity(info) != checked:
             raise InputError(
-                f"{where}: {original} changed after the case was checked (another file, or other bytes); "
-                "nothing was sent: check the file and run again"
+                _(
+                    "{where}: {path} changed after the case was checked (another file, or other bytes); "
+                    "nothing was sent: check the file and run again"
+                ).format(where=where, path=original)
             )
         digest = hashlib.sha256()
         copied = 0
@@ -101,8 +124,10 @@ def _copy(case: Case, original: Path, target: Path, where: str) -> tuple[str, in
                 copied += len(chunk)
                 if copied > MAX_ATTACHMENT_BYTES:
                     raise InputError(
-                        f"{where}: {original} changed after the case was checked (it grew past "
-                        f"{megabytes(MAX_ATTACHMENT_BYTES)} while it was read); nothing was sent"
+                        _(
+                            "{where}: {path} changed after the case was checked (it grew past {limit} while it "
+                            "was read); nothing was sent"
+                        ).format(where=where, path=original, limit=megabytes(MAX_ATTACHMENT_BYTES))
                     )
                 digest.update(chunk)
                 out.write(chunk)

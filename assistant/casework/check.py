@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from dataclasses import field as default
+from typing import TYPE_CHECKING, Any
 
 from assistant.casework import profanity
 from assistant.casework.compose import subject_words, suggest_subject
 from assistant.language.case import Case, text_language
+from assistant.translation import N_, _
+from assistant.translation import day as day_shown
+from assistant.translation import moment as moment_shown
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -49,7 +53,53 @@ ANONYMOUS = {
     "я",
 }
 TECHNICAL = ("technical", "tech", "app", "техн")
-LANGUAGES = {"ru": "Russian", "en": "English"}
+# The case's language is not the one its text is written in (the key): one message for each.
+OTHER_LANGUAGE = {
+    "ru": N_(
+        "is {language}, but the case is written in Russian: the request would be English around your Russian sentences"
+    ),
+    "en": N_(
+        "is {language}, but the case is written in English: the request would be Russian around your English sentences"
+    ),
+}
+LEVELS = {"error": N_("error"), "warning": N_("warning")}
+
+
+@dataclass
+class Words:
+    """A message marked with N_() and the values it is filled with: English for --json and the
+    journal, the interface's language where it is shown."""
+
+    template: str
+    values: dict[str, Any] = default(default_factory=dict)
+
+    def english(self) -> str:
+        return self.template.format(
+            **{k: v.english() if isinstance(v, Words | When) else v for k, v in self.values.items()}
+        )
+
+    def shown(self) -> str:
+        return _(self.template).format(
+            **{k: v.shown() if isinstance(v, Words | When) else v for k, v in self.values.items()}
+        )
+
+
+@dataclass
+class When:
+    """A moment in a message: ISO 8601 for --json and the journal, the interface's way where it is shown."""
+
+    at: dt.datetime
+    day_only: bool = False
+
+    def english(self) -> str:
+        return self.at.date().isoformat() if self.day_only else self.at.isoformat()
+
+    def shown(self) -> str:
+        return day_shown(self.at.date()) if self.day_only else moment_shown(self.at, self.at.tzinfo)
+
+
+def words(template: str, **values: Any) -> Words:
+    return Words(template, values)
 
 
 @dataclass
@@ -58,12 +108,20 @@ class Finding:
     field: str
     message: str
     fix: str
+    # The same message and fix as they are shown (str()); message and fix stay English.
+    said: tuple[Words, Words] | None = default(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.level}: {self.field}: {self.message}; {self.fix}"
+        if self.said is None:
+            message, fix = self.message, self.fix
+        else:
+            message, fix = (w.shown() for w in self.said)
+        return _("{level}: {field}: {message}; {fix}").format(
+            level=_(LEVELS.get(self.level, self.level)), field=self.field, message=message, fix=fix
+        )
 
     def public(self) -> dict:
-        return asdict(self)
+        return {"level": self.level, "field": self.field, "message": self.message, "fix": self.fix}
 
 
 def _needs_order_id(case: Case, flow: Flow | None) -> bool:
@@ -100,26 +158,34 @@ def lint(
     now: dt.datetime | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
-    err = lambda f, m, x: findings.append(Finding("error", f, m, x))  # noqa: E731
-    warn = lambda f, m, x: findings.append(Finding("warning", f, m, x))  # noqa: E731
+
+    def err(field_name: str, message: Words, fix: Words) -> None:
+        findings.append(Finding("error", field_name, message.english(), fix.english(), (message, fix)))
+
+    def warn(field_name: str, message: Words, fix: Words) -> None:
+        findings.append(Finding("warning", field_name, message.english(), fix.english(), (message, fix)))
 
     # -- who is asking: anonymous requests are ignored
     name = case.contacts.full_name.strip()
     if name.lower() in ANONYMOUS or len([w for w in name.split() if len(w.strip(".")) >= 2]) < 2:
         err(
             "contacts.full_name",
-            f"'{name}' does not name a person; anonymous requests are ignored",
-            "write your first and last name as on the account",
+            words(N_("'{name}' does not name a person; anonymous requests are ignored"), name=name),
+            words(N_("write your first and last name as on the account")),
         )
     if not (case.contacts.phone.strip() or case.contacts.email.strip()):
-        err("contacts", "no way to answer you", "give the phone tied to the account and an email")
+        err(
+            "contacts",
+            words(N_("no way to answer you")),
+            words(N_("give the phone tied to the account and an email")),
+        )
 
     # -- identifiers
     if flow is not None and _needs_order_id(case, flow) and not (case.order_id or "").strip():
         err(
             "order_id",
-            f"{flow.name} needs the order or contract number for this kind of request",
-            "add order_id: the number from the order confirmation or the contract",
+            words(N_("{provider} needs the order or contract number for this kind of request"), provider=flow.name),
+            words(N_("add order_id: the number from the order confirmation or the contract")),
         )
 
     # -- when
@@ -127,8 +193,8 @@ def lint(
     if case.incident_at > moment + dt.timedelta(minutes=5):
         err(
             "incident_at",
-            f"{case.incident_at.isoformat()} is in the future",
-            "give the date and time the problem happened, with your time zone",
+            words(N_("{moment} is in the future"), moment=When(case.incident_at)),
+            words(N_("give the date and time the problem happened, with your time zone")),
         )
 
     # -- tone
@@ -139,13 +205,13 @@ def lint(
     }
     fields.update({f"steps_taken[{i}]": s for i, s in enumerate(case.steps_taken)})
     for field_name, text in fields.items():
-        words = profanity.find(text)
-        if words:
-            quoted = ", ".join(f"'{w}'" for w in dict.fromkeys(words))
+        rude = profanity.find(text)
+        if rude:
+            quoted = ", ".join(f"'{w}'" for w in dict.fromkeys(rude))
             err(
                 field_name,
-                f"profanity or insults ({quoted}); rude requests are ignored",
-                "state the facts and what you want in neutral words",
+                words(N_("profanity or insults ({words}); rude requests are ignored"), words=quoted),
+                words(N_("state the facts and what you want in neutral words")),
             )
 
     # -- a repeat with nothing new
@@ -157,14 +223,26 @@ def lint(
         except ValueError:
             continue
         if _facts(before) == _facts(case.model_dump(mode="json")):
-            state = "accepted, no number" if previous.status == "confirmed" else "outcome unknown"
-            number = previous.reference or f"submission {previous.id} ({state})"
+            number: str | Words = previous.reference or (
+                words(N_("submission {id} (accepted, no number)"), id=previous.id)
+                if previous.status == "confirmed"
+                else words(N_("submission {id} (outcome unknown)"), id=previous.id)
+            )
             err(
                 "description",
-                f"repeats the open request {number} ({previous.channel}, "
-                f"{previous.submitted_at[:10]}) with no new facts; repeats are ignored",
-                f"wait for the answer, add what is new, or use `assistant followup {previous.case_id}` "
-                "once the deadline has passed",
+                words(
+                    N_("repeats the open request {number} ({channel}, {date}) with no new facts; repeats are ignored"),
+                    number=number,
+                    channel=previous.channel,
+                    date=When(dt.datetime.fromisoformat(previous.submitted_at.replace("Z", "+00:00")), day_only=True),
+                ),
+                words(
+                    N_(
+                        "wait for the answer, add what is new, or use `assistant followup {case_id}` "
+                        "once the deadline has passed"
+                    ),
+                    case_id=previous.case_id,
+                ),
             )
             break
 
@@ -174,53 +252,60 @@ def lint(
 
         refused = refusal(case, flow)
         if refused:
-            err("attachments", refused, "attach only what the form takes")
+            err("attachments", Words(*refused), words(N_("attach only what the form takes")))
 
     # -- warnings
     subject = case.subject or suggest_subject(case.description)
     count = subject_words(subject)
     if not 5 <= count <= 7:
-        source = "subject" if case.subject else "subject (suggested from the description)"
+        said = (
+            N_("subject has {count} words: '{subject}'")
+            if case.subject
+            else N_("subject (suggested from the description) has {count} words: '{subject}'")
+        )
         warn(
             "subject",
-            f"{source} has {count} words: '{subject}'",
-            "state the problem in 5-7 words, e.g. 'Card charged but order not placed'",
+            words(said, count=count, subject=subject),
+            words(N_("state the problem in 5-7 words, e.g. 'Card charged but order not placed'")),
         )
     if not case.attachments:
         warn(
             "attachments",
-            "no evidence attached",
-            "attach screenshots of the error, a photo of the receipt or the payment confirmation",
+            words(N_("no evidence attached")),
+            words(N_("attach screenshots of the error, a photo of the receipt or the payment confirmation")),
         )
     if _is_technical(case, flow):
         device = case.device
         if device is None or not device.model or not device.os:
             warn(
                 "device",
-                "a technical problem without the device model and OS",
-                "add device.model and device.os (and os_version, app_version)",
+                words(N_("a technical problem without the device model and OS")),
+                words(N_("add device.model and device.os (and os_version, app_version)")),
             )
     if not (case.desired_outcome or "").strip():
         warn(
             "desired_outcome",
-            "does not say what you want",
-            "add desired_outcome: e.g. a refund of the amount, a fix, an explanation",
+            words(N_("does not say what you want")),
+            words(N_("add desired_outcome: e.g. a refund of the amount, a fix, an explanation")),
         )
     zone = case.assumed_zone()
     if zone is not None:
         # The same file read on a computer set to another zone would be another moment.
         warn(
             "incident_at",
-            f"written without a time zone: taken in this computer's zone, {zone} ({case.incident_at.isoformat()})",
-            f"add timezone: {zone} (or your own zone) to the case, or write the offset",
+            words(
+                N_("written without a time zone: taken in this computer's zone, {zone} ({moment})"),
+                zone=zone,
+                moment=When(case.incident_at),
+            ),
+            words(N_("add timezone: {zone} (or your own zone) to the case, or write the offset"), zone=zone),
         )
     written = text_language(case.own_text())
     if written is not None and written != case.language:
         warn(
             "language",
-            f"is {case.language}, but the case is written in {LANGUAGES[written]}: the request would be "
-            f"{LANGUAGES[case.language]} around your {LANGUAGES[written]} sentences",
-            f"write language: {written}, or leave language: out and it follows your text",
+            words(OTHER_LANGUAGE[written], language=case.language),
+            words(N_("write language: {written}, or leave language: out and it follows your text"), written=written),
         )
     return findings
 

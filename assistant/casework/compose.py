@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import InputError
 from assistant.language import templating
 from assistant.language.case import Case
+from assistant.translation import _
 from evidence import keys
 
 if TYPE_CHECKING:
@@ -208,8 +209,10 @@ def signing_key(home: Path) -> str:
     except (OSError, ValueError, TypeError) as exc:
         reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(
-            f"{path}: the evidence signing key cannot be used ({reason}); nothing was sent. Move the file "
-            "away to have a new key made (packages signed before then stay signed by the old one)"
+            _(
+                "{path}: the evidence signing key cannot be used ({reason}); nothing was sent. Move the file "
+                "away to have a new key made (packages signed before then stay signed by the old one)"
+            ).format(path=path, reason=reason)
         ) from None
 
 
@@ -255,7 +258,9 @@ def find_template(kind: str, lang: str, flow: Flow | None = None) -> Path:
     for directory in template_dirs(flow):
         if (directory / name).is_file():
             return directory / name
-    raise InputError(f"no template {name} in {', '.join(str(d) for d in template_dirs(flow))}")
+    raise InputError(
+        _("no template {name} in {folders}").format(name=name, folders=", ".join(str(d) for d in template_dirs(flow)))
+    )
 
 
 def render_template(text: str, context: dict[str, Any], where: str = "template") -> str:
@@ -408,7 +413,7 @@ def compose(
     lang = lang or case.language
     kind = case.kind if kind == "request" else kind
     if lang not in LANGS:
-        raise InputError(f"--lang: '{lang}' is not one of {', '.join(LANGS)}")
+        raise InputError(_("--lang: '{lang}' is not one of {known}").format(lang=lang, known=", ".join(LANGS)))
     evidence = describe_evidence(case.attachments if attachments is None else list(attachments), case, fitted)
     context = context_for(case, lang, evidence, flow, extra)
     if subject is not None:

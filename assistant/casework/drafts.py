@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.errors import InputError
 from assistant.store import Store, Submission
+from assistant.translation import _
 
 # A clock a little ahead of ours is not a claim about the future.
 CLOCK_SLACK = dt.timedelta(minutes=5)
@@ -33,8 +34,10 @@ def latest_draft(store: Store, case_row: dict[str, Any]) -> Submission:
     drafts = [s for s in store.submissions_of(case_row["id"]) if s.status == "drafted"]
     if not drafts:
         raise InputError(
-            f"CASE: case {case_row['id']} has no draft waiting to be sent (`assistant cases show {case_row['id']}` "
-            "lists its requests); a draft is what `submit … --eml-only` writes"
+            _(
+                "CASE: case {case} has no draft waiting to be sent (`assistant cases show {case}` "
+                "lists its requests); a draft is what `submit … --eml-only` writes"
+            ).format(case=case_row["id"])
         )
     return drafts[-1]
 
@@ -48,10 +51,14 @@ def _due(sub: Submission, sent_at: dt.datetime) -> tuple[str | None, str | None]
         flow = load_flow(find_flow(sub.flow_id))
     except Exception as exc:  # the flow file is gone or broken: record the send, say what is missing
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, f"no due date: the flow '{sub.flow_id}' could not be loaded ({first})"
+        return None, _("no due date: the flow '{flow}' could not be loaded ({reason})").format(
+            flow=sub.flow_id, reason=first
+        )
     category = flow.categories.get(sub.category)
     if category is None:
-        return None, f"no due date: the flow '{sub.flow_id}' has no category '{sub.category}' any more"
+        return None, _("no due date: the flow '{flow}' has no category '{category}' any more").format(
+            flow=sub.flow_id, category=sub.category
+        )
     due = due_for(sent_at.replace(microsecond=0), category.deadline, flow.country, flow.timezone)
     return due.isoformat(), None
 
@@ -65,15 +72,19 @@ def mark_sent(
         raise ValueError("sent_at needs a time zone")
     if case_row["status"] == "closed":
         raise InputError(
-            f"CASE: case {case_row['id']} is closed; reopen it first (`assistant cases status {case_row['id']} open`)"
+            _("CASE: case {case} is closed; reopen it first (`assistant cases status {case} open`)").format(
+                case=case_row["id"]
+            )
         )
     draft = latest_draft(store, case_row)
     written = dt.datetime.fromisoformat(draft.submitted_at.replace("Z", "+00:00"))
     if sent_at > now + CLOCK_SLACK:
-        raise InputError(f"--at: {sent_at.isoformat()} is in the future; give when you sent it")
+        raise InputError(_("--at: {time} is in the future; give when you sent it").format(time=sent_at.isoformat()))
     if sent_at < written - CLOCK_SLACK:
         raise InputError(
-            f"--at: {sent_at.isoformat()} is before the draft was written ({draft.submitted_at}); give when you sent it"
+            _("--at: {time} is before the draft was written ({written}); give when you sent it").format(
+                time=sent_at.isoformat(), written=draft.submitted_at
+            )
         )
     due_at, warning = _due(draft, sent_at)
     stamp = sent_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
@@ -81,6 +92,10 @@ def mark_sent(
     if due_at:
         note += f"; answer due {due_at}"
     if not store.mark_sent(draft.id, sent_at=stamp, due_at=due_at, note=note):
-        raise InputError(f"CASE: submission {draft.id} of case {case_row['id']} is no longer a draft")
+        raise InputError(
+            _("CASE: submission {submission} of case {case} is no longer a draft").format(
+                submission=draft.id, case=case_row["id"]
+            )
+        )
     marked = next(s for s in store.submissions_of(case_row["id"]) if s.id == draft.id)
     return MarkedSent(case_row["id"], marked, due_at, warning)

@@ -36,6 +36,7 @@ from assistant.casework.tracking import latest_live, parse, standing
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case
 from assistant.language.flow import Legal
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -109,26 +110,40 @@ def ready(store: Store, case_row: dict[str, Any], *, force: bool = False, now: d
     """Where the case stands; refused (AlreadySubmitted) before the provider's deadline unless `force`."""
     if case_row["status"] == "closed":
         raise InputError(
-            f"case {case_row['id']} is closed; reopen it with `assistant cases status {case_row['id']} open`"
+            _("case {case} is closed; reopen it with `assistant cases status {case} open`").format(case=case_row["id"])
         )
     where = position(store, case_row, now or dt.datetime.now(dt.UTC))
     if where.state in ("overdue", "answered") or force:
         return where
     if where.state == "pending":
         raise AlreadySubmitted(
-            f"case {case_row['id']}: whether the provider has the request is not known (pending); "
-            f"`assistant cases resolve {case_row['id']}` first, or pass --force to draft it anyway."
+            _(
+                "case {case}: whether the provider has the request is not known (pending); "
+                "`assistant cases resolve {case}` first, or pass --force to draft it anyway."
+            ).format(case=case_row["id"])
         )
     if where.due_at is not None:
-        what = where.number or "the request"
+        due = format_datetime(where.due_at, "en")
+        if where.number:
+            raise AlreadySubmitted(
+                _(
+                    "case {case}: the answer to {number} is due {due} ({state}); an escalation before the "
+                    "deadline would say it is late. Pass --force to draft it anyway (it then says the deadline "
+                    "has not passed)."
+                ).format(case=case_row["id"], number=where.number, due=due, state=where.state)
+            )
         raise AlreadySubmitted(
-            f"case {case_row['id']}: the answer to {what} is due {format_datetime(where.due_at, 'en')} "
-            f"({where.state}); an escalation before the deadline would say it is late. Pass --force to "
-            "draft it anyway (it then says the deadline has not passed)."
+            _(
+                "case {case}: the answer to the request is due {due} ({state}); an escalation before the "
+                "deadline would say it is late. Pass --force to draft it anyway (it then says the deadline "
+                "has not passed)."
+            ).format(case=case_row["id"], due=due, state=where.state)
         )
     raise AlreadySubmitted(
-        f"case {case_row['id']}: no deadline has passed ({where.state}): nothing filed here is waiting "
-        "for an answer. Pass --force to draft it anyway (it then says no answer has come so far)."
+        _(
+            "case {case}: no deadline has passed ({state}): nothing filed here is waiting for an answer. "
+            "Pass --force to draft it anyway (it then says no answer has come so far)."
+        ).format(case=case_row["id"], state=where.state)
     )
 
 
@@ -312,10 +327,10 @@ def mark_sent(
     """The person sent the escalation: the case becomes `escalated`, its history saying what went
     where and when. Returns that line."""
     if sent_at > (now or dt.datetime.now(dt.UTC)) + CLOCK_SLACK:
-        raise InputError(f"--at: {sent_at.isoformat()} is in the future; give when you sent it")
+        raise InputError(_("--at: {time} is in the future; give when you sent it").format(time=sent_at.isoformat()))
     if case_row["status"] == "closed":
         raise InputError(
-            f"case {case_row['id']} is closed; reopen it with `assistant cases status {case_row['id']} open`"
+            _("case {case} is closed; reopen it with `assistant cases status {case} open`").format(case=case_row["id"])
         )
     legal = (flow.legal if flow is not None else None) or Legal()
     brand = (flow.provider or flow.name) if flow is not None else case_row["provider"]

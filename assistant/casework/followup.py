@@ -19,6 +19,7 @@ from assistant.casework.tracking import latest_live, parse, standing
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case, PreviousRequest
 from assistant.store import Store, Submission
+from assistant.translation import _
 
 
 def _attachment(path: str, subs: list[Submission]) -> Path | None:
@@ -80,7 +81,9 @@ def stored_case(store: Store, case_row: dict[str, Any]) -> Case:
         return Case.model_validate(data)
     except ValidationError as exc:
         raise InputError(
-            f"case {case_row['id']}: the stored case no longer validates: {exc.errors()[0]['msg']}"
+            _("case {case}: the stored case no longer validates: {problem}").format(
+                case=case_row["id"], problem=exc.errors()[0]["msg"]
+            )
         ) from None
 
 
@@ -105,22 +108,37 @@ def followup_case(
     subs = store.submissions_of(case_row["id"])
     latest = latest_live(subs)
     if latest is None:
-        why = f" (the last one is {subs[-1].status})" if subs else ""
+        if subs:
+            raise InputError(
+                _(
+                    "case {case}: nothing has reached the provider yet (the last one is {status}); file the "
+                    "request with `assistant submit`, or `assistant cases mark-sent {case}` once a draft is sent"
+                ).format(case=case_row["id"], status=subs[-1].status)
+            )
         raise InputError(
-            f"case {case_row['id']}: nothing has reached the provider yet{why}; file the request with "
-            "`assistant submit`"
-            + (f", or `assistant cases mark-sent {case_row['id']}` once a draft is sent" if subs else "")
+            _("case {case}: nothing has reached the provider yet; file the request with `assistant submit`").format(
+                case=case_row["id"]
+            )
         )
     if case_row["status"] == "closed":
         raise InputError(
-            f"case {case_row['id']} is closed; reopen it with `assistant cases status {case_row['id']} open`"
+            _("case {case} is closed; reopen it with `assistant cases status {case} open`").format(case=case_row["id"])
         )
     where = standing(case_row, subs, store.replies(case_row["id"]), now or dt.datetime.now(dt.UTC))
     if where["state"] not in ("overdue", "answered") and not force:
+        due = (where["due_at"] or "")[:16].replace("T", " ")
+        if latest.reference:
+            raise AlreadySubmitted(
+                _(
+                    "case {case}: the answer to {number} is due {due} ({state}); a repeat before the deadline "
+                    "is ignored. Pass --force to send it anyway."
+                ).format(case=case_row["id"], number=latest.reference, due=due, state=where["state"])
+            )
         raise AlreadySubmitted(
-            f"case {case_row['id']}: the answer to {latest.reference or 'the request'} is due "
-            f"{(where['due_at'] or '')[:16].replace('T', ' ')} ({where['state']}); a repeat before the deadline "
-            "is ignored. Pass --force to send it anyway."
+            _(
+                "case {case}: the answer to the request is due {due} ({state}); a repeat before the deadline "
+                "is ignored. Pass --force to send it anyway."
+            ).format(case=case_row["id"], due=due, state=where["state"])
         )
     case = stored_case(store, case_row)
     prefix = "На бездействие: " if case.language == "ru" else "On inaction: "

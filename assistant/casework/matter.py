@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case
 from assistant.store import Claims, Store, Submission, matter_key
+from assistant.translation import _, ngettext
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -47,27 +48,37 @@ def _when(stamp: str) -> str:
 
 def describe(sub: Submission) -> str:
     if sub.status == "pending":
-        number = f"submission {sub.id}, outcome unknown"
+        number = _("submission {submission}, outcome unknown").format(submission=sub.id)
     elif sub.status == "confirmed" and sub.reference is None:
-        number = f"submission {sub.id}, accepted with no number"
+        number = _("submission {submission}, accepted with no number").format(submission=sub.id)
     else:
-        number = sub.reference or f"submission {sub.id}"
-    return f"{number} through {sub.channel} ({sub.flow_id}, filed {_when(sub.submitted_at)})"
+        number = sub.reference or _("submission {submission}").format(submission=sub.id)
+    # Translators: {channel} is web_form or email; {flow} a flow id.
+    return _("{number} through {channel} ({flow}, filed {when})").format(
+        number=number, channel=sub.channel, flow=sub.flow_id, when=_when(sub.submitted_at)
+    )
 
 
 def already_filed(sub: Submission) -> AlreadySubmitted:
     """The refusal to send a case again while a submission of it is live: what is known, what to do."""
     if sub.status == "confirmed":
         return AlreadySubmitted(
-            f"already submitted: {sub.reference or 'accepted, the provider gave no number'} "
-            f"({sub.flow_id}, filed {_when(sub.submitted_at)}); "
-            f"evidence in {sub.evidence_dir}. Nothing was sent again; pass --force to file a new request."
+            _(
+                "already submitted: {number} ({flow}, filed {when}); evidence in {folder}. Nothing was sent "
+                "again; pass --force to file a new request."
+            ).format(
+                number=sub.reference or _("accepted, the provider gave no number"),
+                flow=sub.flow_id,
+                when=_when(sub.submitted_at),
+                folder=sub.evidence_dir,
+            )
         )
     return AlreadySubmitted(
-        f"a submission of this case started at {_when(sub.submitted_at)} has no known outcome "
-        f"(last error: {sub.last_error or 'none recorded'}); the provider may have it. "
-        f"Run `assistant cases resolve {sub.case_id}` to record what happened (their number, or that it "
-        "was not filed); --force files another one anyway."
+        _(
+            "a submission of this case started at {when} has no known outcome (last error: {error}); the "
+            "provider may have it. Run `assistant cases resolve {case}` to record what happened (their "
+            "number, or that it was not filed); --force files another one anyway."
+        ).format(when=_when(sub.submitted_at), error=sub.last_error or _("none recorded"), case=sub.case_id)
     )
 
 
@@ -83,22 +94,29 @@ def what_matter(case: Case) -> str:
 
 
 def same_matter(case: Case, flow: Flow, latest: Submission) -> AlreadySubmitted:
-    what = what_matter(case)
     ref = latest.case_id
-    if latest.status == "pending":
-        todo = (
-            f"Its outcome is unknown: run `assistant cases resolve {ref}` to record what happened "
-            "(their number, or that it was not filed)"
+    provider = flow.provider or case.provider
+    if case.order_id:
+        head = _("order {order} is already open with {provider}: request {request}, case {case}.").format(
+            order=case.order_id, provider=provider, request=describe(latest), case=ref
         )
     else:
-        todo = (
-            f"Wait for the answer (`assistant cases show {ref}`), follow up after the deadline "
-            f"(`assistant followup {ref}`), or close it (`assistant cases close {ref}`)"
+        head = _("this matter is already open with {provider}: request {request}, case {case}.").format(
+            provider=provider, request=describe(latest), case=ref
         )
-    return AlreadySubmitted(
-        f"{what} is already open with {flow.provider or case.provider}: request {describe(latest)}, case {ref}. "
-        f"Sending the same request through another channel slows both down. {todo}; pass --force to file anyway."
-    )
+    if latest.status == "pending":
+        todo = _(
+            "Its outcome is unknown: run `assistant cases resolve {case}` to record what happened "
+            "(their number, or that it was not filed); pass --force to file anyway."
+        ).format(case=ref)
+    else:
+        todo = _(
+            "Wait for the answer (`assistant cases show {case}`), follow up after the deadline "
+            "(`assistant followup {case}`), or close it (`assistant cases close {case}`); pass --force to file "
+            "anyway."
+        ).format(case=ref)
+    slower = _("Sending the same request through another channel slows both down.")
+    return AlreadySubmitted(f"{head} {slower} {todo}")
 
 
 def refuse_same_matter(store: Store, case: Case, flow: Flow, to: str | None = None) -> None:
@@ -120,15 +138,35 @@ def claim_check(case: Case, flow: Flow, *, force: bool, kind: str = "request") -
         if sub is None:
             return
         if sub.status == "confirmed":
-            state = f"confirmed as {sub.reference}" if sub.reference else "accepted, no number"
+            if sub.reference:
+                state = _("confirmed as {number}").format(number=sub.reference)
+            else:
+                state = _("accepted, no number")
         else:
-            state = "pending, outcome not known yet"
-        which = "of this case" if sub is claims.same_case else f"on {what_matter(case)}"
-        raise AlreadySubmitted(
-            f"another run {which} got there first: submission {sub.id} was journalled at "
-            f"{sub.submitted_at[:19].replace('T', ' ')} UTC ({state}); this run stopped before sending and sent nothing. "
-            f"See `assistant cases show {sub.case_id}`."
-        )
+            state = _("pending, outcome not known yet")
+        values = {
+            "submission": sub.id,
+            "time": sub.submitted_at[:19].replace("T", " "),
+            "state": state,
+            "case": sub.case_id,
+            "order": case.order_id,
+        }
+        if sub is claims.same_case:
+            message = _(
+                "another run of this case got there first: submission {submission} was journalled at {time} UTC "
+                "({state}); this run stopped before sending and sent nothing. See `assistant cases show {case}`."
+            )
+        elif case.order_id:
+            message = _(
+                "another run on order {order} got there first: submission {submission} was journalled at {time} "
+                "UTC ({state}); this run stopped before sending and sent nothing. See `assistant cases show {case}`."
+            )
+        else:
+            message = _(
+                "another run on this matter got there first: submission {submission} was journalled at {time} UTC "
+                "({state}); this run stopped before sending and sent nothing. See `assistant cases show {case}`."
+            )
+        raise AlreadySubmitted(message.format(**values))
 
     return check
 
@@ -144,13 +182,20 @@ def before_filing(case: Case, flow: Flow, settings) -> None:
         findings = lint(case, flow, open_ones)
         problems = errors(findings)
         for finding in findings:
-            overridden = " (going ahead: --force)" if settings.force and finding in problems else ""
-            settings.log(f"check: {finding}{overridden}")
+            if settings.force and finding in problems:
+                settings.log(_("check: {finding} (going ahead: --force)").format(finding=finding))
+            else:
+                settings.log(_("check: {finding}").format(finding=finding))
         if problems and not settings.force and not settings.dry_run:
             lines = "\n".join(str(p) for p in problems)
             raise InputError(
-                f"the request would likely be ignored ({len(problems)} problem(s)); nothing was sent. "
-                f"Fix the case file, or pass --force to send it anyway:\n{lines}"
+                ngettext(
+                    "the request would likely be ignored ({n} problem(s)); nothing was sent. "
+                    "Fix the case file, or pass --force to send it anyway:\n{lines}",
+                    "the request would likely be ignored ({n} problem(s)); nothing was sent. "
+                    "Fix the case file, or pass --force to send it anyway:\n{lines}",
+                    len(problems),
+                ).format(n=len(problems), lines=lines)
             )
         if kind != "followup" and not settings.force and not settings.dry_run:
             refuse_same_matter(store, case, flow, to)

@@ -22,8 +22,9 @@ from assistant.errors import AlreadySubmitted, InputError, NoBrowser, RunFailed
 from assistant.language.case import Case
 from assistant.language.flow import Flow, find_flow, load_flow
 from assistant.store import Status, Store, Submission
+from assistant.translation import N_, _, ngettext
 
-NO_TERMINAL_HINT = (
+NO_TERMINAL_HINT = N_(
     "pass --number N (the number from the provider's email or status page), --accepted (they have it but gave "
     "no number) or --not-filed (they do not have it)"
 )
@@ -105,7 +106,11 @@ def started(sub: Submission) -> str:
 def checked_number(number: str) -> str:
     number = number.strip()
     if not number or len(number) > 200 or any(ch in number for ch in "\r\n\t"):
-        raise InputError(f"--number: {number[:40]!r} is not a request number; give it as the provider wrote it")
+        raise InputError(
+            _("--number: {number!r} is not a request number; give it as the provider wrote it").format(
+                number=number[:40]
+            )
+        )
     return number
 
 
@@ -114,7 +119,10 @@ def claimed(number: str | None, not_filed: bool, *, accepted: bool = False) -> A
     to be found out. Refused before the journal is opened, so the flags are checked whatever the case."""
     if sum((number is not None, not_filed, accepted)) > 1:
         raise InputError(
-            "give one of --number N (they have it), --accepted (they have it, no number) or --not-filed (they do not)"
+            _(
+                "give one of --number N (they have it), --accepted (they have it, no number) or --not-filed "
+                "(they do not)"
+            )
         )
     if number is not None:
         return Answer(Status.CONFIRMED, checked_number(number))
@@ -131,13 +139,26 @@ def pending_one(store: Store, case_id: int, submission_id: int | None) -> Submis
     if submission_id is not None:
         chosen = next((s for s in subs if s.id == submission_id), None)
         if chosen is None:
-            ids = ", ".join(str(s.id) for s in subs) or "none"
-            raise InputError(f"--submission: {submission_id} is not a submission of case {case_id} (its: {ids})")
+            ids = ", ".join(str(s.id) for s in subs) or _("none")
+            raise InputError(
+                _("--submission: {submission} is not a submission of case {case} (its: {ids})").format(
+                    submission=submission_id, case=case_id, ids=ids
+                )
+            )
         return chosen if chosen.status == "pending" else None
     pending = [s for s in subs if s.status == "pending"]
     if len(pending) > 1:
-        listed = "; ".join(f"{s.id} ({s.flow_id}, started {started(s)} UTC)" for s in pending)
-        raise InputError(f"case {case_id} has {len(pending)} submissions pending: {listed}; pass --submission ID")
+        listed = "; ".join(
+            _("{submission} ({flow}, started {time} UTC)").format(submission=s.id, flow=s.flow_id, time=started(s))
+            for s in pending
+        )
+        raise InputError(
+            ngettext(
+                "case {case} has {n} submissions pending: {listed}; pass --submission ID",
+                "case {case} has {n} submissions pending: {listed}; pass --submission ID",
+                len(pending),
+            ).format(case=case_id, n=len(pending), listed=listed)
+        )
     return pending[0] if pending else None
 
 
@@ -146,27 +167,36 @@ def _journalled_case(sub: Submission) -> Case:
         return Case.model_validate(json.loads(sub.case_json))
     except (ValueError, ValidationError) as exc:
         first = str(exc).splitlines()[0]
-        raise InputError(f"submission {sub.id}: the case journalled with it cannot be read ({first})") from None
+        raise InputError(
+            _("submission {submission}: the case journalled with it cannot be read ({reason})").format(
+                submission=sub.id, reason=first
+            )
+        ) from None
 
 
 def _lookup_said(looked: ListRead, known: dict[str, int | None]) -> str:
     """What the provider's list showed, for the person (one line)."""
     if not looked.found:
-        return (
-            f"The provider's list ({looked.url}) shows {looked.items} request(s), none with {looked.wanted!r}; "
-            "a request sent minutes ago may not be listed yet."
-        )
+        return ngettext(
+            "The provider's list ({url}) shows {n} request(s), none with {wanted!r}; "
+            "a request sent minutes ago may not be listed yet.",
+            "The provider's list ({url}) shows {n} request(s), none with {wanted!r}; "
+            "a request sent minutes ago may not be listed yet.",
+            looked.items,
+        ).format(url=looked.url, n=looked.items, wanted=looked.wanted)
     parts = []
     for f in looked.found:
         if f.number is None:
-            parts.append(f"one whose number could not be read ({f.problem})")
+            parts.append(_("one whose number could not be read ({problem})").format(problem=f.problem))
         elif f.number in known:
-            parts.append(f"{f.number} (already journalled, case {known[f.number]})")
+            parts.append(_("{number} (already journalled, case {case})").format(number=f.number, case=known[f.number]))
         else:
             parts.append(f.number)
-    return f"The provider's list ({looked.url}) shows {len(looked.found)} request(s) with {looked.wanted!r}: " + (
-        ", ".join(parts) + "."
-    )
+    return ngettext(
+        "The provider's list ({url}) shows {n} request(s) with {wanted!r}: {found}.",
+        "The provider's list ({url}) shows {n} request(s) with {wanted!r}: {found}.",
+        len(looked.found),
+    ).format(url=looked.url, n=len(looked.found), wanted=looked.wanted, found=", ".join(parts))
 
 
 def _record(looked: ListRead, known: dict[str, int | None]) -> LookupRecord:
@@ -193,15 +223,20 @@ def find_out(store: Store, sub: Submission, look_up: LookUp, ask: Ask | None) ->
     try:
         flow = load_flow(find_flow(sub.flow_id))
     except InputError as exc:
-        seen = f"The flow {sub.flow_id} cannot be loaded to look it up ({str(exc).splitlines()[0]})."
+        seen = _("The flow {flow} cannot be loaded to look it up ({reason}).").format(
+            flow=sub.flow_id, reason=str(exc).splitlines()[0]
+        )
     if flow is not None and flow.lookup is not None:
         try:
             looked = look_up(_journalled_case(sub), flow, sub.case_key)
         except (InputError, RunFailed, NoBrowser) as exc:
             if ask is None:
                 kind = next(k for k in (InputError, NoBrowser, RunFailed) if isinstance(exc, k))
-                raise kind(f"{exc}\nSettle it without the lookup: {NO_TERMINAL_HINT}.") from None
-            seen = f"The lookup did not work: {str(exc).splitlines()[0].removeprefix('lookup: ')}"
+                hint = _("Settle it without the lookup: {hint}.").format(hint=_(NO_TERMINAL_HINT))
+                raise kind(f"{exc}\n{hint}") from None
+            seen = _("The lookup did not work: {reason}").format(
+                reason=str(exc).splitlines()[0].removeprefix("lookup: ")
+            )
         else:
             known = {s.confirmation: s.case_id for s in store.all() if s.confirmation}
             fresh = [n for n in looked.numbers if n not in known]
@@ -211,14 +246,14 @@ def find_out(store: Store, sub: Submission, look_up: LookUp, ask: Ask | None) ->
                 return Answer(Status.CONFIRMED, fresh[0], looked.url, "lookup", record)
             seen = _lookup_said(looked, known)
             if len(fresh) > 1:
-                seen += " More than one could be yours, so none was chosen."
+                seen += " " + _("More than one could be yours, so none was chosen.")
     if ask is None:
         if flow is not None and flow.lookup is None:
-            seen = f"The flow {sub.flow_id} has no lookup: block to read the provider's list."
+            seen = _("The flow {flow} has no lookup: block to read the provider's list.").format(flow=sub.flow_id)
         said = [
-            f"case {sub.case_id}: submission {sub.id}'s outcome is unknown.",
+            _("case {case}: submission {submission}'s outcome is unknown.").format(case=sub.case_id, submission=sub.id),
             seen,
-            f"Settle it: {NO_TERMINAL_HINT}.",
+            _("Settle it: {hint}.").format(hint=_(NO_TERMINAL_HINT)),
         ]
         raise InputError(" ".join(s for s in said if s))
     answer = ask(sub, flow, seen)
@@ -248,6 +283,8 @@ def settle(store: Store, case_id: int, sub: Submission, answer: Answer, note: st
     if not done:
         now = next(s for s in store.submissions_of(case_id) if s.id == sub.id)
         raise AlreadySubmitted(
-            f"submission {sub.id} is no longer pending (now {now.status}, settled by another run); nothing changed"
+            _(
+                "submission {submission} is no longer pending (now {status}, settled by another run); nothing changed"
+            ).format(submission=sub.id, status=now.status)
         )
     return next(s for s in store.submissions_of(case_id) if s.id == sub.id)

@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from assistant.errors import InputError
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from assistant.channels.base import Channel
@@ -27,7 +28,9 @@ BUILT_IN = {
 def find(name: str) -> type[Channel]:
     target = BUILT_IN.get(name)
     if target is None:
-        raise InputError(f"channel: no channel named {name!r} (known: {', '.join(BUILT_IN)})")
-    module, _, attribute = target.partition(":")
+        raise InputError(
+            _("channel: no channel named {name!r} (known: {known})").format(name=name, known=", ".join(BUILT_IN))
+        )
+    module, _colon, attribute = target.partition(":")
     channel: type[Channel] = getattr(importlib.import_module(module), attribute)
     return channel

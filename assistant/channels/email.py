@@ -32,6 +32,7 @@ from assistant.casework.compose import FittedFile, Request, compose, fitted_file
 from assistant.channels.base import Delivery, Filing, SmtpSettings
 from assistant.errors import AlreadySubmitted, Declined, InputError, OutcomeUnknown, Rejected
 from assistant.language.case import EMAIL, Case
+from assistant.translation import _
 from evidence import Action, Environment, FilingOutcome
 from evidence.fit import media_type
 
@@ -60,17 +61,23 @@ def password_for(smtp: SmtpSettings) -> str:
     if value:
         return value
     raise InputError(
-        f"--smtp-user {smtp.user}: no password. Set {PASSWORD_ENV}, or store it once with "
-        f"`keyring set {KEYRING_SERVICE} {smtp.user}` (passwords never go in the case file)"
+        _(
+            "--smtp-user {user}: no password. Set {variable}, or store it once with "
+            "`keyring set {service} {user}` (passwords never go in the case file)"
+        ).format(user=smtp.user, variable=PASSWORD_ENV, service=KEYRING_SERVICE)
     )
 
 
 def recipient(flow: Flow, to: str | None) -> str:
     address = to or (flow.email.address if flow.email else None)
     if not address:
-        raise InputError(f"flow {flow.id} has no provider address: pass --to support@provider.example")
+        raise InputError(
+            _("flow {flow} has no provider address: pass --to support@provider.example").format(flow=flow.id)
+        )
     if not EMAIL.fullmatch(address):
-        raise InputError(f"--to: '{address}' is not an email address like support@example.com")
+        raise InputError(
+            _("--to: '{address}' is not an email address like support@example.com").format(address=address)
+        )
     return address
 
 
@@ -79,8 +86,10 @@ def fit_total(flow: Flow, attachments: list[Path]) -> None:
     total = sum(p.stat().st_size for p in attachments)
     if limit and total > limit:
         raise InputError(
-            f"case: attachments: {total} bytes together, but {flow.id} takes at most {limit} bytes per message; "
-            "attach fewer or smaller files"
+            _(
+                "case: attachments: {total} bytes together, but {flow} takes at most {limit} bytes per message; "
+                "attach fewer or smaller files"
+            ).format(total=total, flow=flow.id, limit=limit)
         )
 
 
@@ -110,7 +119,7 @@ def build_message(
     message["Content-Language"] = request.language
     message.set_content(request.body, charset="utf-8")
     for path in attachments:
-        main, _, sub = media_type(path).partition("/")
+        main, _slash, sub = media_type(path).partition("/")
         message.add_attachment(path.read_bytes(), maintype=main, subtype=sub or "octet-stream", filename=path.name)
     return message, request
 
@@ -121,13 +130,17 @@ def header(message: EmailMessage, name: str, value: str) -> None:
     try:
         message[name] = value
     except ValueError as exc:
-        raise InputError(f"email {name}: {value[:80]!r} cannot be a header ({exc}); nothing was sent") from None
+        raise InputError(
+            _("email {header}: {value!r} cannot be a header ({reason}); nothing was sent").format(
+                header=name, value=value[:80], reason=exc
+            )
+        ) from None
 
 
 def _open(smtp: SmtpSettings) -> smtplib.SMTP:
     """Connect and log in, so a wrong host or password fails before anything is journalled."""
     if not smtp.host:
-        raise InputError("--smtp-host: where to send from (your mail provider's SMTP server), or pass --eml-only")
+        raise InputError(_("--smtp-host: where to send from (your mail provider's SMTP server), or pass --eml-only"))
     port = smtp.port_or_default()
     password = password_for(smtp) if smtp.user else None
     context = ssl.create_default_context()
@@ -139,7 +152,9 @@ def _open(smtp: SmtpSettings) -> smtplib.SMTP:
             client = smtplib.SMTP(smtp.host, port, timeout=smtp.timeout)
     except OSError as exc:
         raise InputError(
-            f"--smtp-host {smtp.host}:{port}: cannot connect ({getattr(exc, 'strerror', None) or exc}); nothing was sent"
+            _("--smtp-host {host}:{port}: cannot connect ({reason}); nothing was sent").format(
+                host=smtp.host, port=port, reason=getattr(exc, "strerror", None) or exc
+            )
         ) from None
     try:
         if smtp.security == "starttls":
@@ -149,11 +164,17 @@ def _open(smtp: SmtpSettings) -> smtplib.SMTP:
     except smtplib.SMTPAuthenticationError as exc:
         client.close()
         raise InputError(
-            f"--smtp-user {smtp.user}: the server refused the login ({exc.smtp_code}); nothing was sent"
+            _("--smtp-user {user}: the server refused the login ({code}); nothing was sent").format(
+                user=smtp.user, code=exc.smtp_code
+            )
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
         client.close()
-        raise InputError(f"--smtp-host {smtp.host}:{port} ({smtp.security}): {exc}; nothing was sent") from None
+        raise InputError(
+            _("--smtp-host {host}:{port} ({security}): {reason}; nothing was sent").format(
+                host=smtp.host, port=port, security=smtp.security, reason=exc
+            )
+        ) from None
     return client
 
 
@@ -174,7 +195,11 @@ class Email:
         case, flow, settings = filing.case, filing.flow, filing.settings
         self.to = recipient(flow, settings.to)
         if self.smtp.sender is not None and not EMAIL.fullmatch(self.smtp.sender):
-            raise InputError(f"--smtp-from: {self.smtp.sender!r} is not an email address like you@example.com")
+            raise InputError(
+                _("--smtp-from: {address!r} is not an email address like you@example.com").format(
+                    address=self.smtp.sender
+                )
+            )
         fit_total(flow, filing.attachments)
         self.message, self.request = build_message(
             case,
@@ -193,10 +218,12 @@ class Email:
                 "order_id": case.order_id,
                 "contact": f"{case.contacts.full_name} <{case.contacts.email}>",
                 "attachments": [p.name for p in filing.attachments],
-                "via": "an .eml file" if settings.eml_only else f"SMTP {self.smtp.host}:{self.smtp.port_or_default()}",
+                "via": _("an .eml file")
+                if settings.eml_only
+                else f"SMTP {self.smtp.host}:{self.smtp.port_or_default()}",
             }
             if not settings.confirm(summary):
-                raise Declined("not sent: you declined at the confirmation prompt")
+                raise Declined(_("not sent: you declined at the confirmation prompt"))
         if not (settings.dry_run or settings.eml_only):
             self.client = _open(self.smtp)
 
@@ -232,12 +259,20 @@ class Email:
             return delivery
         delivery.submitted_at = datetime.now(UTC)
         if settings.eml_only:
-            filing.log(f"written for your mail program: {filing.outdir / 'message.eml'} (send it to {self.to})")
+            filing.log(
+                _("written for your mail program: {file} (send it to {address})").format(
+                    file=filing.outdir / "message.eml", address=self.to
+                )
+            )
             delivery.outcome, delivery.confirmation = FilingOutcome.DRAFTED, message_id
             self._act(delivery, "draft", f"written as message.eml for the person to send to {self.to}; not sent")
             self._seal(delivery)
             return delivery
-        filing.log(f"sending to {self.to} through {smtp.host}:{smtp.port_or_default()} ({smtp.security})")
+        filing.log(
+            _("sending to {address} through {host}:{port} ({security})").format(
+                address=self.to, host=smtp.host, port=smtp.port_or_default(), security=smtp.security
+            )
+        )
         assert self.client is not None
         sending = f"handed to {smtp.host}:{smtp.port_or_default()} ({smtp.security}) for {self.to}"
         started = datetime.now(UTC)
@@ -251,8 +286,12 @@ class Email:
             if refusal is not None:  # the server answered "no": it did not take the message
                 delivery.outcome, delivery.reason = FilingOutcome.REJECTED, refusal
                 delivery.error = Rejected(
-                    f"rejected by the mail server {smtp.host}: {refusal} Nothing was sent; fix the address or "
-                    f"the settings and send again.\nevidence: {filing.outdir}"
+                    _(
+                        "rejected by the mail server {host}: {refusal} Nothing was sent; fix the address or "
+                        "the settings and send again."
+                    ).format(host=smtp.host, refusal=refusal)
+                    + "\n"
+                    + _("evidence: {folder}").format(folder=filing.outdir)
                 )
             else:  # the connection broke mid-way: the message may have gone
                 delivery.outcome = FilingOutcome.UNKNOWN
@@ -306,7 +345,7 @@ def report_pdf(browser_path: str | None, log: Callable[[str], None]) -> Callable
         from assistant.run.browser import open_browser
 
         try:
-            with open_browser(browser_path) as (_, browser, _choice):
+            with open_browser(browser_path) as (_playwright, browser, _choice):
                 page = browser.new_page()
                 page.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
                 page.goto(html.resolve().as_uri(), wait_until="load")
@@ -318,7 +357,9 @@ def report_pdf(browser_path: str | None, log: Callable[[str], None]) -> Callable
                 return pdf
         except Exception as exc:  # no browser here: the message is sent, the package keeps report.html
             log(
-                f"note: no report.pdf ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); report.html has the same content"
+                _("note: no report.pdf ({reason}); report.html has the same content").format(
+                    reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                )
             )
             return None
 

@@ -26,6 +26,7 @@ from assistant.run.outcome import AfterClick
 from assistant.run.runner import Blocked, PersonHooks, Runner, RunOptions, RunResult, StepFailure
 from assistant.run.sent import KnownFile
 from assistant.run.session import BrowserSession, find_browser
+from assistant.translation import _
 from evidence import FilingOutcome
 
 # What the runner saw after the click, as the evidence package records it.
@@ -200,25 +201,32 @@ class WebForm:
         """What the person is told: what happened at the provider, what to do, where the evidence is."""
         outdir = self.filing.outdir
         if number and isinstance(error, StepFailure):
-            return StepFailure(
-                f"{error}\nThe request was filed: its number {number} is journalled. Evidence: {outdir}",
-                after_submit=True,
+            filed = _("The request was filed: its number {number} is journalled. Evidence: {folder}").format(
+                number=number, folder=outdir
             )
+            return StepFailure(f"{error}\n{filed}", after_submit=True)
+        evidence = _("evidence: {folder}").format(folder=outdir)
         if isinstance(error, Rejected):
-            return Rejected(f"{error}\nevidence: {outdir}")
+            return Rejected(f"{error}\n{evidence}")
         if self.outcome is FilingOutcome.NOT_SUBMITTED and isinstance(error, StepFailure) and error.after_submit:
-            return type(error)(f"{error}\nevidence: {outdir}", after_submit=True)  # nothing left the browser
+            return type(error)(f"{error}\n{evidence}", after_submit=True)  # nothing left the browser
+        case = self.filing.case_id or "CASE"
         if isinstance(error, Blocked) and error.after_submit:
             return Blocked(
-                f"{error}. It is recorded as pending: ask the provider whether it arrived, then "
-                f"`assistant cases resolve {self.filing.case_id or 'CASE'}`. Evidence: {outdir}",
+                _(
+                    "{error}. It is recorded as pending: ask the provider whether it arrived, then "
+                    "`assistant cases resolve {case}`. Evidence: {folder}"
+                ).format(error=error, case=case, folder=outdir),
                 after_submit=True,
             )
         if isinstance(error, OutcomeUnknown) or isinstance(error, StepFailure) and error.after_submit:
             return OutcomeUnknown(
-                f"{error}. The provider may have it: it is recorded as pending and will not be sent again "
-                f"blindly; `assistant cases resolve {self.filing.case_id or 'CASE'}` records what happened once "
-                f"you know (their email or status page)\nevidence: {outdir}"
+                _(
+                    "{error}. The provider may have it: it is recorded as pending and will not be sent again "
+                    "blindly; `assistant cases resolve {case}` records what happened once you know (their email "
+                    "or status page)"
+                ).format(error=error, case=case)
+                + f"\n{evidence}"
             )
         return error
 

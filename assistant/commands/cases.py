@@ -17,9 +17,13 @@ from assistant.commands.common import (
     info,
     interactive,
     json_option,
+    on_clocks,
+    padded,
     pass_ctx,
     print_json,
+    word,
 )
+from assistant.translation import N_, _, moment
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -42,11 +46,30 @@ STATE_COLOURS = {
 }
 # What the list shows instead of a number when the latest request has none.
 NO_NUMBER = {
-    "rejected": "(rejected)",
-    "unknown": "(outcome unknown)",
-    "drafted": "(draft, not sent)",
-    "accepted": "(accepted, no number yet)",
+    "rejected": N_("(rejected)"),
+    "unknown": N_("(outcome unknown)"),
+    "drafted": N_("(draft, not sent)"),
+    "accepted": N_("(accepted, no number yet)"),
 }
+NO_NUMBER_YET = N_("(no number yet)")
+# The words of the columns that show them (common.WORDS), for their width.
+STATUSES = ("open", "answered", "escalated", "closed")
+STATES = ("overdue", "due soon")
+OUTCOMES = ("accepted", "rejected", "unknown", "drafted", "not_filed")
+KINDS = ("request", "followup")
+# Who settled a submission, in "submission 3 resolved by {by}".
+RESOLVED_BY = {
+    # Translators: in "submission {submission} resolved by {by}": the person settled it.
+    "you": N_("you"),
+    # Translators: in "submission {submission} resolved by {by}": the provider's list of requests, read in the browser.
+    "lookup": N_("lookup"),
+}
+
+
+def _message(text: str, shown: dict[str, Any] | None = None, **values: Any) -> tuple[str, str]:
+    """A message, in English for --json (its "message") and in the interface's language for the
+    terminal (with the values in `shown` put in their words there)."""
+    return text.format(**values), _(text).format(**(values | (shown or {})))
 
 
 def _open_store(obj: Ctx) -> Store:
@@ -60,7 +83,11 @@ def case_row(store: Store, ref: str) -> dict[str, Any]:
 
     found = store.find_case(ref)
     if found is None:
-        raise InputError(f"CASE: no case '{ref}' (give its number from `assistant cases list`, or a request number)")
+        raise InputError(
+            _("CASE: no case '{ref}' (give its number from `assistant cases list`, or a request number)").format(
+                ref=ref
+            )
+        )
     return found
 
 
@@ -69,11 +96,7 @@ def _reference(sub: dict[str, Any]) -> str:
     number: str | None = sub.get("confirmation") or (
         sub.get("message_id") if sub.get("outcome") == "accepted" else None
     )
-    return number or NO_NUMBER.get(sub.get("outcome", ""), "(no number yet)")
-
-
-def _when(stamp: str | None) -> str:
-    return (stamp or "")[:16].replace("T", " ")
+    return number or _(NO_NUMBER.get(sub.get("outcome", ""), NO_NUMBER_YET))
 
 
 def _clocks(row: dict[str, Any]) -> Clocks:
@@ -102,7 +125,8 @@ def _clocks(row: dict[str, Any]) -> Clocks:
 
 
 def _on_clocks(clocks: Clocks, stamp: str | None) -> str:
-    """A journal time as people read it: the provider's and the person's clock, and UTC."""
+    """A journal time as people read it (assistant.translation.moment): on the provider's clock,
+    and on the person's too when theirs shows another time."""
     import datetime as dt
 
     if not stamp:
@@ -111,18 +135,16 @@ def _on_clocks(clocks: Clocks, stamp: str | None) -> str:
         at = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return stamp
-    return clocks.text(at if at.tzinfo else at.replace(tzinfo=dt.UTC), seconds=False)
+    return on_clocks(at if at.tzinfo else at.replace(tzinfo=dt.UTC), clocks.provider_zone, clocks.person_zone)
 
 
 def _due(stamp: str | None) -> str:
     """A due date in the provider's zone, unambiguous: 23 November 2026, 05:09 (UTC+03:00)."""
     import datetime as dt
 
-    from assistant.casework.compose import format_datetime
-
     if not stamp:
         return ""
-    return format_datetime(dt.datetime.fromisoformat(stamp), "en")
+    return moment(dt.datetime.fromisoformat(stamp))
 
 
 def _now(value: str | None, option: str = "--now") -> dt.datetime:
@@ -134,12 +156,16 @@ def _now(value: str | None, option: str = "--now") -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
     try:
-        moment = dt.datetime.fromisoformat(value)
+        named = dt.datetime.fromisoformat(value)
     except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InputError(f"{option}: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00")
-    return moment
+        named = None
+    if named is None or named.tzinfo is None:
+        raise InputError(
+            _("{option}: '{value}' is not a date and time with a zone, like 2026-11-25T10:00:00+03:00").format(
+                option=option, value=value
+            )
+        )
+    return named
 
 
 def list_options(func: F) -> F:
@@ -205,21 +231,26 @@ def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False, limit: int =
     if as_json:
         click.echo("\n]" if shown else "[]")
     elif not shown:
-        click.echo("no open cases" if only_open else "no cases yet (try `assistant demo`)")
+        click.echo(_("no open cases") if only_open else _("no cases yet (try `assistant demo`)"))
     elif shown < total:
-        info(f"{shown} of {total} cases shown (open ones first); --all for every one, --limit N for more")
+        info(
+            _("{shown} of {total} cases shown (open ones first); --all for every one, --limit N for more").format(
+                shown=shown, total=total
+            )
+        )
 
 
 def _list_line(v: dict[str, Any]) -> None:
     """One case in the list."""
     latest = v["submissions"][-1] if v["submissions"] else {}
     number = _reference(latest)
-    status = click.style(f"{v['status']:<9}", fg=STATUS_COLOURS.get(v["status"]))
+    status = click.style(padded(v["status"], 9, STATUSES), fg=STATUS_COLOURS.get(v["status"]))
     state = v["state"] if v["state"] not in ("closed", v["status"]) else ""
-    due = f"due {_due(v['due_at'])}" if v["due_at"] and v["status"] != "closed" else ""
+    # Translators: a column of `assistant cases`: when the provider's answer is due.
+    due = _("due {when}").format(when=_due(v["due_at"])) if v["due_at"] and v["status"] != "closed" else ""
     click.echo(
         f"{v['id']:>4}  {status} {number:<18} {v['provider']:<14} {latest.get('channel', ''):<8} "
-        f"{due:<40} {click.style(state, fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
+        f"{due:<40} {click.style(word(state), fg=STATE_COLOURS.get(state))}  {v['subject'] or ''}"
     )
 
 
@@ -238,36 +269,45 @@ def show(obj: Ctx, /, case: str, as_json: bool) -> None:
     if as_json:
         print_json(view)
         return
-    click.secho(f"case {view['id']}: {view['subject'] or ''}", bold=True)
-    click.echo(f"  provider   {view['provider']}   order {view['order_id'] or '-'}   category {view['category']}")
-    click.echo(f"  status     {view['status']} ({view['state']})")
+    click.secho(_("case {case}: {subject}").format(case=view["id"], subject=view["subject"] or ""), bold=True)
+    # Translators: the labels of `assistant cases show`'s first lines.
+    labels = {"provider": word("provider"), "status": _("status"), "due": _("due"), "next": _("next")}
+    width = max(10, *(len(text) for text in labels.values()))
+    click.echo(
+        f"  {labels['provider']:{width}} "
+        + _("{provider}   order {order}   category {category}").format(
+            provider=view["provider"], order=view["order_id"] or "-", category=view["category"]
+        )
+    )
+    click.echo(f"  {labels['status']:{width}} {word(view['status'])} ({word(view['state'])})")
     if view["due_at"] and view["status"] != "closed":
-        click.echo(f"  due        {_due(view['due_at'])}")
+        click.echo(f"  {labels['due']:{width}} {_due(view['due_at'])}")
     if view["next_action"]:
-        click.echo(f"  next       {view['next_action']}")
+        click.echo(f"  {labels['next']:{width}} {view['next_action']}")
     clocks = _clocks(row)
-    click.secho("requests", bold=True)
+    click.secho(_("requests"), bold=True)
     for s in view["submissions"]:
-        number = s["confirmation"] or NO_NUMBER.get(s["outcome"], "(no number yet)")
+        number = s["confirmation"] or _(NO_NUMBER.get(s["outcome"], NO_NUMBER_YET))
         extra = f"  Message-ID {s['message_id']}" if s["message_id"] and s["message_id"] != number else ""
         click.echo(
-            f"  {_on_clocks(clocks, s['submitted_at'])}\n      {s['kind']:<8} {s['channel']:<8} {s['outcome']:<9} {number}{extra}"
+            f"  {_on_clocks(clocks, s['submitted_at'])}\n      {padded(s['kind'], 8, KINDS)} {s['channel']:<8} "
+            f"{padded(s['outcome'], 9, OUTCOMES)} {number}{extra}"
         )
         if s["outcome"] != "accepted" and s["said"] != view["next_action"]:
             click.secho(f"      {s['said']}", fg=STATE_COLOURS.get(s["outcome"]))
         if s["evidence_dir"]:
-            click.echo(f"      evidence {s['evidence_dir']}")
+            click.echo("      " + _("evidence {folder}").format(folder=s["evidence_dir"]))
     if view["replies"]:
-        click.secho("replies", bold=True)
+        click.secho(_("replies"), bold=True)
         for r in view["replies"]:
             click.echo(f"  {_on_clocks(clocks, r['received_at'])}\n      {r['number'] or ''}  {r['text'] or ''}")
     if view["notes"]:
-        click.secho("notes", bold=True)
+        click.secho(_("notes"), bold=True)
         for n in view["notes"]:
             click.echo(f"  {_on_clocks(clocks, n['at'])}\n      {n['text']}")
-    click.secho("history", bold=True)
+    click.secho(_("history"), bold=True)
     for h in view["history"]:
-        click.echo(f"  {_on_clocks(clocks, h['at'])}\n      {h['status']:<9} {h['note'] or ''}")
+        click.echo(f"  {_on_clocks(clocks, h['at'])}\n      {padded(h['status'], 9, STATUSES)} {h['note'] or ''}")
 
 
 @cases.command("number")
@@ -295,16 +335,27 @@ def number_(obj: Ctx, /, case: str, number: str, submission_id: int | None, as_j
             waiting = [s for s in waiting if s.id == submission_id]
         if len(waiting) != 1:
             subs = store.submissions_of(found["id"])
-            listed = ", ".join(f"{s.id} ({_reference(_record(s) or {})})" for s in subs) or "none"
-            problem = "none of its requests is" if not waiting else f"{len(waiting)} of its requests are"
-            more = "; pass --submission ID" if len(waiting) > 1 else ""
-            raise InputError(f"case {found['id']}: {problem} accepted with no number (its requests: {listed}){more}")
+            listed = ", ".join(f"{s.id} ({_reference(_record(s) or {})})" for s in subs) or _("none")
+            if not waiting:
+                problem = _("case {case}: none of its requests is accepted with no number (its requests: {listed})")
+            else:
+                problem = _(
+                    "case {case}: {n} of its requests are accepted with no number (its requests: {listed}); "
+                    "pass --submission ID"
+                )
+            raise InputError(problem.format(case=found["id"], n=len(waiting), listed=listed))
         sub = waiting[0]
         if not store.record_number(sub.id, number, f"submission {sub.id}: the provider's number is {number}"):
-            raise InputError(f"submission {sub.id} changed meanwhile (another command); nothing recorded")
+            raise InputError(
+                _("submission {submission} changed meanwhile (another command); nothing recorded").format(
+                    submission=sub.id
+                )
+            )
         settled = next(s for s in store.submissions_of(found["id"]) if s.id == sub.id)
-    message = f"case {found['id']}: submission {sub.id} is now {number}"
-    _said({"case": found["id"], "submission": _record(settled), "message": message}, as_json)
+    message = _message(
+        N_("case {case}: submission {submission} is now {number}"), case=found["id"], submission=sub.id, number=number
+    )
+    _said({"case": found["id"], "submission": _record(settled)}, message, as_json)
 
 
 @cases.command("reply")
@@ -324,12 +375,15 @@ def reply(
     if text_file is not None:
         text = text_file.read()
     if not (number or text):
-        raise InputError("give --number N (their request number) and/or --text/--file (what they said)")
-    moment = _now(received_at).isoformat()
+        raise InputError(_("give --number N (their request number) and/or --text/--file (what they said)"))
+    received = _now(received_at, option="--at").isoformat()
     with _open_store(obj) as store:
         found = case_row(store, case)
-        store.add_reply(found["id"], number=number, text=text, received_at=moment)
-    click.echo(f"case {found['id']}: reply recorded" + (f"; its number is now {number}" if number else ""))
+        store.add_reply(found["id"], number=number, text=text, received_at=received)
+    if number:
+        click.echo(_("case {case}: reply recorded; its number is now {number}").format(case=found["id"], number=number))
+    else:
+        click.echo(_("case {case}: reply recorded").format(case=found["id"]))
 
 
 @cases.command("status")
@@ -352,9 +406,10 @@ def status(obj: Ctx, /, case: str, new_status: str | None, note: str | None, as_
     if as_json:
         print_json({"case": found["id"], "status": found["status"], "history": history})
         return
-    click.echo(f"case {found['id']}: {found['status']}")
+    click.echo(_("case {case}: {status}").format(case=found["id"], status=word(found["status"])))
+    clocks = _clocks(found)
     for h in history:
-        click.echo(f"  {_when(h['at'])} UTC  {h['status']:<9} {h['note'] or ''}")
+        click.echo(f"  {_on_clocks(clocks, h['at'])}  {padded(h['status'], 9, STATUSES)} {h['note'] or ''}")
 
 
 @cases.command("close")
@@ -367,7 +422,7 @@ def close(obj: Ctx, /, case: str, note: str | None) -> None:
     with _open_store(obj) as store:
         found = case_row(store, case)
         store.set_status(found["id"], "closed", note)
-    click.echo(f"case {found['id']}: closed")
+    click.echo(_("case {case}: closed").format(case=found["id"]))
 
 
 @cases.command("note")
@@ -380,7 +435,7 @@ def add_note(obj: Ctx, /, case: str, text: str) -> None:
     with _open_store(obj) as store:
         found = case_row(store, case)
         store.add_note(found["id"], text)
-    click.echo(f"case {found['id']}: note added")
+    click.echo(_("case {case}: note added").format(case=found["id"]))
 
 
 @cases.command("due")
@@ -398,15 +453,13 @@ def due(obj: Ctx, /, now_value: str | None, as_json: bool) -> None:
         print_json(rows)
         return
     if not rows:
-        click.echo("nothing overdue or due within a day")
+        click.echo(_("nothing overdue or due within a day"))
         return
     for r in rows:
-        state = click.style(f"{r['state']:<8}", fg=STATE_COLOURS.get(r["state"]))
-        click.echo(
-            f"{r['case']:>4}  {state} due {_due(r['due_at'])}  {r['number'] or ''}  "
-            f"{r['provider']}  {r['subject'] or ''}"
-        )
-        click.echo(f"      next: {r['next_action']}")
+        state = click.style(padded(r["state"], 8, STATES), fg=STATE_COLOURS.get(r["state"]))
+        due_at = _("due {when}").format(when=_due(r["due_at"]))
+        click.echo(f"{r['case']:>4}  {state} {due_at}  {r['number'] or ''}  {r['provider']}  {r['subject'] or ''}")
+        click.echo("      " + _("next: {action}").format(action=r["next_action"]))
 
 
 @cases.command("mark-sent")
@@ -420,9 +473,10 @@ def mark_sent(obj: Ctx, /, case: str, sent_at: str | None, as_json: bool) -> Non
     from assistant.casework.drafts import mark_sent as record_sent
     from assistant.casework.tracking import outcome
 
-    moment = sent_at_option(sent_at)
+    when = sent_at_option(sent_at)
     with _open_store(obj) as store:
-        marked = record_sent(store, case_row(store, case), moment)
+        row = case_row(store, case)
+        marked = record_sent(store, row, when)
     sub = marked.submission
     if as_json:
         print_json(
@@ -434,10 +488,14 @@ def mark_sent(obj: Ctx, /, case: str, sent_at: str | None, as_json: bool) -> Non
             }
         )
         return
-    due = f"; the answer is due {_due(marked.due_at)}" if marked.due_at else ""
-    click.echo(f"case {marked.case_id}: {sub.confirmation} recorded as sent at {_when(sub.submitted_at)} UTC{due}")
+    sent = _on_clocks(_clocks(row), sub.submitted_at)
+    if marked.due_at:
+        said = _("case {case}: {number} recorded as sent at {when}; the answer is due {due}")
+    else:
+        said = _("case {case}: {number} recorded as sent at {when}")
+    click.echo(said.format(case=marked.case_id, number=sub.confirmation, when=sent, due=_due(marked.due_at)))
     if marked.warning:
-        click.secho(f"warning: {marked.warning}", err=True, fg="yellow")
+        click.secho(_("warning: {warning}").format(warning=marked.warning), err=True, fg="yellow")
 
 
 def sent_at_option(value: str | None) -> dt.datetime:
@@ -453,24 +511,37 @@ def sent_at_option(value: str | None) -> dt.datetime:
 
 def _ask_person(sub: Submission, flow: Flow | None, seen: str | None) -> Answer:
     """On a terminal: what the person found (its number, not filed, or not known yet)."""
-    from assistant.casework.resolve import Answer, checked_number, started
+    import datetime as dt
+
+    from assistant.casework.resolve import Answer, checked_number
     from assistant.store import Status
 
     provider = (flow.provider or flow.name) if flow is not None else sub.provider
+    started = dt.datetime.fromisoformat(sub.submitted_at.replace("Z", "+00:00"))
     click.secho(
-        f"\nsubmission {sub.id} ({sub.channel}, {sub.flow_id}, started {started(sub)} UTC) may have "
-        f"reached {provider}: the click happened, no confirmation was read.",
+        "\n"
+        + _(
+            "submission {submission} ({channel}, {flow}, started {when}) may have reached {provider}: "
+            "the click happened, no confirmation was read."
+        ).format(
+            submission=sub.id,
+            channel=sub.channel,
+            flow=sub.flow_id,
+            when=moment(started, flow.timezone if flow is not None else None),
+            provider=provider,
+        ),
         err=True,
         bold=True,
     )
     if seen:
         click.echo(seen, err=True)
-    click.echo("Look for it in your email or on the provider's site, then say what you found:", err=True)
-    click.echo("  n  they have it: I have its number", err=True)
-    click.echo("  a  they have it, with no number (a thank-you page or email that gives none)", err=True)
-    click.echo("  x  it was not filed: they do not have it", err=True)
-    click.echo("  p  I do not know yet: leave it pending", err=True)
-    choice = click.prompt("Your answer", type=click.Choice(["n", "a", "x", "p"]), show_choices=True, err=True)
+    click.echo(_("Look for it in your email or on the provider's site, then say what you found:"), err=True)
+    # Translators: the letters before the answers are what the person types: keep them.
+    click.echo("  " + _("n  they have it: I have its number"), err=True)
+    click.echo("  " + _("a  they have it, with no number (a thank-you page or email that gives none)"), err=True)
+    click.echo("  " + _("x  it was not filed: they do not have it"), err=True)
+    click.echo("  " + _("p  I do not know yet: leave it pending"), err=True)
+    choice = click.prompt(_("Your answer"), type=click.Choice(["n", "a", "x", "p"]), show_choices=True, err=True)
     if choice == "a":
         return Answer(Status.CONFIRMED)
     if choice == "x":
@@ -479,7 +550,7 @@ def _ask_person(sub: Submission, flow: Flow | None, seen: str | None) -> Answer:
         return Answer(Status.PENDING)
     number = ""
     while not number:
-        number = click.prompt("Its number", err=True).strip()
+        number = click.prompt(_("Its number"), err=True).strip()
     return Answer(Status.CONFIRMED, checked_number(number))
 
 
@@ -551,38 +622,59 @@ def resolve(
         sub = pending_one(store, found["id"], submission_id)
         result: dict[str, Any] = {"case": found["id"], "submission": _record(sub), "resolved_by": None, "lookup": None}
         if sub is None:
-            message = f"case {found['id']}: nothing to resolve: no submission of it is pending"
             if submission_id is not None:
-                message = f"case {found['id']}: nothing to resolve: submission {submission_id} is not pending"
-            _said(result | {"message": message}, as_json)
+                message = _message(
+                    N_("case {case}: nothing to resolve: submission {submission} is not pending"),
+                    case=found["id"],
+                    submission=submission_id,
+                )
+            else:
+                message = _message(
+                    N_("case {case}: nothing to resolve: no submission of it is pending"), case=found["id"]
+                )
+            _said(result, message, as_json)
             return
         answer = said or find_out(store, sub, _look_up(obj, base_url, browser), _ask_person if interactive() else None)
         result["lookup"] = answer.lookup
         if answer.outcome == Status.PENDING:
-            _said(
-                result | {"message": f"case {found['id']}: submission {sub.id} left pending"},
-                as_json,
+            message = _message(
+                N_("case {case}: submission {submission} left pending"), case=found["id"], submission=sub.id
             )
+            _said(result, message, as_json)
             return
         settled = settle(store, found["id"], sub, answer, note)
+        values = {"case": found["id"], "submission": sub.id, "by": answer.by, "number": answer.number}
+        shown_by = _(RESOLVED_BY[answer.by]) if answer.by in RESOLVED_BY else answer.by
         if answer.outcome == Status.CONFIRMED and answer.number is None:
-            message = (
-                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: the provider has it, with no "
-                f"number yet; a resend will be refused as already submitted. When the number comes: "
-                f"assistant cases number {found['id']} NUMBER"
+            message = _message(
+                N_(
+                    "case {case}: submission {submission} resolved by {by}: the provider has it, with no "
+                    "number yet; a resend will be refused as already submitted. When the number comes: "
+                    "assistant cases number {case} NUMBER"
+                ),
+                {"by": shown_by},
+                **values,
             )
         elif answer.outcome == Status.CONFIRMED:
-            message = (
-                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: the provider has it as "
-                f"{answer.number}; it is confirmed and a resend will be refused as already submitted"
+            message = _message(
+                N_(
+                    "case {case}: submission {submission} resolved by {by}: the provider has it as "
+                    "{number}; it is confirmed and a resend will be refused as already submitted"
+                ),
+                {"by": shown_by},
+                **values,
             )
         else:
-            message = (
-                f"case {found['id']}: submission {sub.id} resolved by {answer.by}: not filed; "
-                "it no longer blocks a resend (submit the case again, no --force needed)"
+            message = _message(
+                N_(
+                    "case {case}: submission {submission} resolved by {by}: not filed; "
+                    "it no longer blocks a resend (submit the case again, no --force needed)"
+                ),
+                {"by": shown_by},
+                **values,
             )
         result |= {"submission": _record(settled), "resolved_by": answer.by}
-    _said(result | {"message": message}, as_json)
+    _said(result, message, as_json)
 
 
 def _record(sub: Submission | None) -> dict[str, Any] | None:
@@ -592,11 +684,14 @@ def _record(sub: Submission | None) -> dict[str, Any] | None:
     return None if sub is None else {**sub.public(), "outcome": outcome(sub)}
 
 
-def _said(result: dict[str, Any], as_json: bool) -> None:
+def _said(result: dict[str, Any], message: tuple[str, str], as_json: bool) -> None:
+    """What a command did: `result` with the message in English for --json, else the message as the
+    person reads it."""
+    english, shown = message
     if as_json:
-        print_json(result)
+        print_json(result | {"message": english})
         return
-    click.echo(result["message"])
+    click.echo(shown)
     lookup = result.get("lookup")
     if lookup and lookup.get("evidence_dir"):
-        click.echo(f"evidence of the lookup: {lookup['evidence_dir']}")
+        click.echo(_("evidence of the lookup: {folder}").format(folder=lookup["evidence_dir"]))

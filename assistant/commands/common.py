@@ -7,12 +7,14 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypedDict, TypeVar
 
 import click
 
 from assistant.errors import ExitStatus
+from assistant.translation import N_, _
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -73,9 +75,12 @@ def usable_home(explicit: str | None) -> Path:
     from assistant.paths import home
 
     path = home(explicit)
-    advice = "give a folder you can write to with --home DIR or ASSISTANT_HOME"
     if path.exists() and not path.is_dir():
-        raise InputError(f"home folder {path}: not a folder; {advice}")
+        raise InputError(
+            _(
+                "home folder {path}: not a folder; give a folder you can write to with --home DIR or ASSISTANT_HOME"
+            ).format(path=path)
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
         # Permissions alone do not tell (root passes them; /proc, a read-only disk): try.
@@ -83,7 +88,12 @@ def usable_home(explicit: str | None) -> Path:
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise InputError(f"home folder {path}: nothing can be kept there ({exc.strerror or exc}); {advice}") from None
+        raise InputError(
+            _(
+                "home folder {path}: nothing can be kept there ({reason}); "
+                "give a folder you can write to with --home DIR or ASSISTANT_HOME"
+            ).format(path=path, reason=exc.strerror or exc)
+        ) from None
     return path
 
 
@@ -96,7 +106,7 @@ class Bounded(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         number: float = super().convert(value, param, ctx)
         if number != number or number in (float("inf"), float("-inf")):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
+            self.fail(_("{value!r} is not a finite number").format(value=value), param, ctx)
         return number
 
 
@@ -126,7 +136,7 @@ def fail(exc: Exception) -> NoReturn:
     lines = text.split("\n") if text.strip() else [type(exc).__name__]
     # A message that already starts "error:" (a library's, passed on) gets the prefix once.
     first = re.sub(r"^(?:error:\s*)+", "", lines[0], flags=re.IGNORECASE) or lines[0]
-    click.secho(f"error: {first}", err=True, fg="red", bold=True)
+    click.secho(_("error: {message}").format(message=first), err=True, fg="red", bold=True)
     for line in lines[1:]:  # details under the one-line message, not more errors
         click.secho(f"  {line}", err=True, fg="red")
     exit_with(code)
@@ -145,10 +155,77 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(exc)
         except KeyboardInterrupt:
             # The journal already holds anything that reached the submit click.
-            click.secho("\ninterrupted; `assistant cases` shows what was recorded", err=True, fg="yellow")
+            click.secho("\n" + _("interrupted; `assistant cases` shows what was recorded"), err=True, fg="yellow")
             exit_with(ExitStatus.INTERRUPTED)
 
     return wrapper
+
+
+# The fixed words the program shows for what its records and packages hold: labels of a case's
+# fields, statuses, states, outcomes and kinds of requests (the words themselves stay as they
+# are in --json, the journal and files).
+WORDS = {
+    # a case's fields, and the lines of the summary before the submit click
+    "provider": N_("provider"),
+    "category": N_("category"),
+    "subject": N_("subject"),
+    # Translators: a label for the case's order number (the case file's field order_id).
+    "order_id": N_("order_id"),
+    # Translators: a label for when the problem happened (the case file's field incident_at).
+    "incident_at": N_("incident_at"),
+    "contact": N_("contact"),
+    "attachments": N_("attachments"),
+    "evidence": N_("evidence"),
+    # Translators: a label before the email address a request goes to.
+    "to": N_("to"),
+    # Translators: a label before how a request is sent: an SMTP server, or an .eml file.
+    "via": N_("via"),
+    # a case's status
+    # Translators: a case's status, as in `assistant cases`: not closed.
+    "open": N_("open"),
+    "answered": N_("answered"),
+    "escalated": N_("escalated"),
+    "closed": N_("closed"),
+    # where a case stands
+    "no submission": N_("no submission"),
+    "waiting": N_("waiting"),
+    "overdue": N_("overdue"),
+    "due soon": N_("due soon"),
+    # Translators: a request's outcome is not known yet: sent, but no confirmation came.
+    "pending": N_("pending"),
+    "drafted": N_("drafted"),
+    "rejected": N_("rejected"),
+    "not filed": N_("not filed"),
+    # what became of a request
+    "accepted": N_("accepted"),
+    "confirmed": N_("confirmed"),
+    "unknown": N_("unknown"),
+    "not_filed": N_("not_filed"),
+    "not_submitted": N_("not_submitted"),
+    # kinds of request
+    "request": N_("request"),
+    "followup": N_("followup"),
+}
+
+
+def word(value: str) -> str:
+    """One of WORDS in the interface's language; any other value as it is."""
+    return _(WORDS[value]) if value in WORDS else value
+
+
+def padded(value: str, width: int, among: tuple[str, ...]) -> str:
+    """word(value), padded as a column of such words is: to `width`, or wider for longer translations."""
+    return f"{word(value):<{max(width, *(len(word(w)) for w in among))}}"
+
+
+def on_clocks(at: datetime, provider_zone: str | None, person_zone: str | None = None) -> str:
+    """A moment as the person reads it (assistant.translation.moment): on the provider's clock,
+    and on the person's too when theirs shows another time."""
+    from assistant.translation import moment
+
+    first = moment(at, provider_zone or person_zone)
+    theirs = moment(at, person_zone) if person_zone else first
+    return first if theirs == first else f"{first} · {theirs}"
 
 
 def print_json(data: Any) -> None:
@@ -190,8 +267,12 @@ def _time_zone(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
     try:
         zone(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{exc}; see `timedatectl list-timezones`") from None
+    except ValueError:
+        raise click.BadParameter(
+            _("'{zone}' is not an IANA time zone like Europe/Moscow; see `timedatectl list-timezones`").format(
+                zone=value
+            )
+        ) from None
     return value
 
 
@@ -199,7 +280,7 @@ def _locale(ctx: click.Context, param: click.Parameter, value: str | None) -> st
     import re
 
     if value is not None and not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", value):
-        raise click.BadParameter(f"{value!r} is not a locale like ru-RU or en-GB")
+        raise click.BadParameter(_("{value!r} is not a locale like ru-RU or en-GB").format(value=value))
     return value
 
 

@@ -8,6 +8,7 @@ import click
 
 from assistant.commands.common import Ctx, exit_with, handles_errors, json_option, print_json
 from assistant.errors import ExitStatus, printable
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from assistant.language.case import Case
@@ -29,8 +30,9 @@ def _load(case_file: str, flow_id: str | None) -> tuple[Case, Flow]:
     flow = load_flow(path)
     if case.category not in flow.categories:
         raise InputError(
-            f"{case.where('category')}: category: '{case.category}' is not a category of {flow.id} "
-            f"(known: {', '.join(flow.categories)})"
+            _("{where}: category: '{category}' is not a category of {flow} (known: {known})").format(
+                where=case.where("category"), category=case.category, flow=flow.id, known=", ".join(flow.categories)
+            )
         )
     return case, flow
 
@@ -92,8 +94,8 @@ def check(ctx: click.Context, case_file: str, flow_id: str | None, as_json: bool
             colour = "red" if finding.level == "error" else "yellow"
             click.secho(printable(f"{case_file}: {finding}"), fg=colour, err=bool(bad))
         if not findings:
-            click.secho(f"{case_file}: ok, nothing to fix", fg="green")
+            click.secho(_("{file}: ok, nothing to fix").format(file=case_file), fg="green")
         elif not bad:
-            click.secho(f"{case_file}: no errors ({len(findings)} warning(s))", fg="green")
+            click.secho(_("{file}: no errors ({n} warning(s))").format(file=case_file, n=len(findings)), fg="green")
     if bad:
         exit_with(ExitStatus.BAD_INPUT)

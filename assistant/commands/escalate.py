@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from assistant.commands.common import Ctx, handles_errors, json_option, pass_ctx, print_json
+from assistant.translation import _
 
 
 @click.command("escalate")
@@ -62,17 +63,17 @@ def escalate(
     from assistant.store import Store
 
     if sent_at is not None and not sent:
-        raise InputError("--at goes with --sent (when you sent the escalation)")
+        raise InputError(_("--at goes with --sent (when you sent the escalation)"))
     with Store(obj.home) as store:
         row = case_row(store, case)
         if sent:
             moment = sent_at_option(sent_at)
-            _, flow = stored_case_and_flow(store, row)
+            _filed, flow = stored_case_and_flow(store, row)
             note = mark_sent(store, row, target, moment, flow)
             if as_json:
                 print_json({"case": row["id"], "to": target, "sent_at": moment.isoformat(), "status": "escalated"})
             else:
-                click.echo(f"case {row['id']}: escalated: {note}")
+                click.echo(_("case {id}: escalated: {note}").format(id=row["id"], note=note))
             return
         where = ready(store, row, force=force)
         filed, flow = stored_case_and_flow(store, row)
@@ -83,7 +84,12 @@ def escalate(
     if as_json:
         print_json({"case": row["id"], "to": target, "state": where.state, **paths})
         return
-    click.secho(f"drafted, not sent ({target}):", fg="green")
+    # Translators: {target} is regulator, claim or review, as given to --to.
+    click.secho(_("drafted, not sent ({target}):").format(target=target), fg="green")
     for kind, path in paths.items():
         click.echo(f"  {kind:5} {path}")
-    click.echo(f"once you have sent it: assistant escalate {row['id']} --to {target} --sent [--at WHEN]")
+    click.echo(
+        _("once you have sent it: assistant escalate {id} --to {target} --sent [--at WHEN]").format(
+            id=row["id"], target=target
+        )
+    )

@@ -17,10 +17,13 @@ from assistant.commands.common import (
     handles_errors,
     info,
     json_option,
+    on_clocks,
     pass_ctx,
     print_json,
+    word,
 )
 from assistant.errors import ExitStatus
+from assistant.translation import _, moment, ngettext
 
 if TYPE_CHECKING:
     from evidence.verify import Result
@@ -36,7 +39,7 @@ def _existing(path: str) -> Path:
 
     target = Path(path)
     if not target.exists():
-        raise InputError(f"{path}: no such package folder or zip")
+        raise InputError(_("{path}: no such package folder or zip").format(path=path))
     return target
 
 
@@ -84,23 +87,29 @@ def _certificate(path: str) -> bytes:
     from assistant.errors import InputError, printable
     from evidence.tsa import load_certs
 
-    where = f"--tsa-ca {printable(path)}"
+    where = printable(path)
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):  # a folder, a FIFO that would hang the read, /dev/zero
-            raise InputError(f"{where}: not a regular file; give the authority's CA certificate file")
+            raise InputError(
+                _("--tsa-ca {file}: not a regular file; give the authority's CA certificate file").format(file=where)
+            )
         with open(path, "rb") as handle:
             blob = handle.read(MAX_CERTIFICATES + 1)
     except OSError as exc:
-        raise InputError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+        raise InputError(
+            _("--tsa-ca {file}: cannot read it ({reason})").format(file=where, reason=exc.strerror or exc)
+        ) from None
     try:
         if len(blob) > MAX_CERTIFICATES:
             raise ValueError("too big")
         load_certs(blob)
     except ValueError:
         raise InputError(
-            f"{where}: not a certificate (PEM or DER); give the timestamp authority's "
-            "CA certificate, e.g. FreeTSA's cacert.pem"
+            _(
+                "--tsa-ca {file}: not a certificate (PEM or DER); give the timestamp authority's "
+                "CA certificate, e.g. FreeTSA's cacert.pem"
+            ).format(file=where)
         ) from None
     return blob
 
@@ -126,39 +135,76 @@ def _say(text: object, **style: Any) -> None:
     click.secho(printable(str(text)).replace("\n", " "), **style)
 
 
-def _print_result(result: Result) -> None:
-    from evidence.package import UNTIMED
+def _time(value: object) -> str:
+    """A time a package records (ISO 8601), as the interface writes times."""
+    from datetime import datetime
 
+    try:
+        return moment(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _span(text: object) -> str:
+    """A span between two times, as evidence.verify writes it in English ("3 days"), in the interface's language."""
+    import re
+
+    found = re.fullmatch(r"(\d+) (day|hour|minute|second)s?", str(text))
+    if found is None:
+        return str(text)
+    n, unit = int(found.group(1)), found.group(2)
+    if unit == "day":
+        said = ngettext("{n} day", "{n} days", n)
+    elif unit == "hour":
+        said = ngettext("{n} hour", "{n} hours", n)
+    elif unit == "minute":
+        said = ngettext("{n} minute", "{n} minutes", n)
+    else:
+        said = ngettext("{n} second", "{n} seconds", n)
+    return said.format(n=n)
+
+
+def _print_result(result: Result) -> None:
     if result.ok:
-        _say(f"OK: {result.path}", fg="green", bold=True)
-        _say(f"  {result.checked_files} files match manifest.json and SHA256SUMS")
-        _say(f"  signed by Ed25519 key {result.signer}")
+        _say(_("OK: {path}").format(path=result.path), fg="green", bold=True)
+        _say("  " + _("{n} files match manifest.json and SHA256SUMS").format(n=result.checked_files))
+        _say("  " + _("signed by Ed25519 key {key}").format(key=result.signer))
         _print_key(result)
         for stamp in result.timestamps:
-            when = str(stamp["time"]).replace("T", " ").replace("+00:00", " UTC")
-            _say(f"  timestamp {when}, signed by {stamp['signer']} ({stamp['file']}, asked of {stamp['authority']})")
+            _say(
+                "  "
+                + _("timestamp {when}, signed by {signer} ({file}, asked of {authority})").format(
+                    when=_time(stamp["time"]), signer=stamp["signer"], file=stamp["file"], authority=stamp["authority"]
+                )
+            )
         if result.timestamps and result.tsa_trusted:
-            _say("  authority checked: its certificate chains to the CA given (--tsa-ca)")
+            _say("  " + _("authority checked: its certificate chains to the CA given (--tsa-ca)"))
         elif result.timestamps:
             _say(
-                "  authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
-                "with the authority's CA certificate",
+                "  "
+                + _(
+                    "authority NOT checked: anyone can make a token in any name; pass --tsa-ca FILE "
+                    "with the authority's CA certificate"
+                ),
                 fg="yellow",
             )
         for stamp in result.later:
-            when = str(stamp["time"]).replace("T", " ").replace("+00:00", " UTC")
             _say(
-                f"  timestamped later: it existed by {when}, {stamp['after']} after it says it was made "
-                f"(signed by {stamp['signer']}, {stamp['file']}); the times it claims before that rest on the "
-                "signer's word",
+                "  "
+                + _(
+                    "timestamped later: it existed by {when}, {span} after it says it was made "
+                    "(signed by {signer}, {file}); the times it claims before that rest on the signer's word"
+                ).format(
+                    when=_time(stamp["time"]), span=_span(stamp["after"]), signer=stamp["signer"], file=stamp["file"]
+                ),
                 fg="yellow",
             )
         if not result.timestamps and not result.later:
-            _say(f"  warning: no trusted timestamp: {UNTIMED}", fg="yellow")
+            _say("  " + _("warning: no trusted timestamp: its times rest on the signer's word"), fg="yellow")
         for note in result.notes:
-            _say(f"  note: {note}", fg="yellow")
+            _say("  " + _("note: {note}").format(note=note), fg="yellow")
         return
-    _say(f"FAILED: {result.path}", fg="red", bold=True, err=True)
+    _say(_("FAILED: {path}").format(path=result.path), fg="red", bold=True, err=True)
     for problem in result.problems:
         _say(f"  {problem}", fg="red", err=True)
 
@@ -166,29 +212,45 @@ def _print_result(result: Result) -> None:
 def _print_key(result: Result) -> None:
     """Whose key signed it: the one the reader expected (--key), and the one the request sent to the
     provider names (their own copy of it is what binds the key to the person)."""
-    ask = "ask the person for their key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key"
     if result.key_checked:
-        _say("  key checked: it is the one you expected (--key)")
+        _say("  " + _("key checked: it is the one you expected (--key)"))
     if result.key_sent:
-        _say(f"  key pinned: the request sent to the provider names this key ({result.key_named_in})")
+        _say(
+            "  "
+            + _("key pinned: the request sent to the provider names this key ({where})").format(
+                where=result.key_named_in
+            )
+        )
         if not result.key_checked:
             _say(
-                "  key NOT checked against the provider's copy: whoever signs a package again can rewrite its "
-                f"record too; the provider's own copy of the request must name this key, or {ask}",
+                "  "
+                + _(
+                    "key NOT checked against the provider's copy: whoever signs a package again can rewrite its "
+                    "record too; the provider's own copy of the request must name this key, or ask the person "
+                    "for their key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key"
+                ),
                 fg="yellow",
             )
     elif result.key_named_in is not None and not result.key_checked:
         _say(
-            "  key NOT checked: anyone can sign a package of their own making; the request's text names this "
-            "key, but the package records no form that sent it (an email, a dry run): the provider's own copy "
-            f"of the request pins it if it names the same key; or {ask}",
+            "  "
+            + _(
+                "key NOT checked: anyone can sign a package of their own making; the request's text names this "
+                "key, but the package records no form that sent it (an email, a dry run): the provider's own copy "
+                "of the request pins it if it names the same key; or ask the person for their key's fingerprint "
+                "(`assistant evidence key` prints it on their machine) and pass --key"
+            ),
             fg="yellow",
         )
     elif not result.key_checked:
         _say(
-            "  key NOT checked: anyone can sign a package of their own making, and nothing it records as sent "
-            "names its key (pages captured alone, or a package made before requests named their key); a request "
-            f"that names it pins it when the provider's copy names the same key; or {ask}",
+            "  "
+            + _(
+                "key NOT checked: anyone can sign a package of their own making, and nothing it records as sent "
+                "names its key (pages captured alone, or a package made before requests named their key); a request "
+                "that names it pins it when the provider's copy names the same key; or ask the person for their "
+                "key's fingerprint (`assistant evidence key` prints it on their machine) and pass --key"
+            ),
             fg="yellow",
         )
 
@@ -225,10 +287,14 @@ def timestamp(obj: Ctx, /, path: str, tsa: tuple[str, ...], as_json: bool) -> No
 
     target = _existing(path)
     if not tsa:
-        raise InputError("no authority to ask (--tsa none, or ASSISTANT_TSA empty): name one with --tsa URL")
+        raise InputError(_("no authority to ask (--tsa none, or ASSISTANT_TSA empty): name one with --tsa URL"))
     before = check(target)
     if not before.ok:
-        raise InputError(f"{path}: does not verify ({before.problems[0]}); only a sound package is timestamped")
+        raise InputError(
+            _("{path}: does not verify ({problem}); only a sound package is timestamped").format(
+                path=path, problem=before.problems[0]
+            )
+        )
     with tempfile.TemporaryDirectory() as work, unpacked(target) as root:
         folder = root
         if target.is_file():  # a zip: add to a copy of its folder, then replace the zip whole
@@ -240,17 +306,21 @@ def timestamp(obj: Ctx, /, path: str, tsa: tuple[str, ...], as_json: bool) -> No
         if added and target.is_file():
             make_zip(folder, target)
     for line in failed:
-        info(f"warning: no timestamp from {line}")
+        info(_("warning: no timestamp from {authority}").format(authority=line))
     if not added:
-        raise RunFailed(f"{path}: no authority answered; the package is as it was")
+        raise RunFailed(_("{path}: no authority answered; the package is as it was").format(path=path))
     after = check(target)
     if as_json:
         print_json({"path": str(target), "added": added, "later": after.later, "ok": after.ok})
         return
     for stamp in after.later:
         if stamp["file"] in added:
-            _say(f"added {stamp['file']}: the package existed by {stamp['time']}, signed by {stamp['signer']}")
-    _say("its times before that still rest on your word (the package says it was made earlier)", fg="yellow")
+            _say(
+                _("added {file}: the package existed by {when}, signed by {signer}").format(
+                    file=stamp["file"], when=_time(stamp["time"]), signer=stamp["signer"]
+                )
+            )
+    _say(_("its times before that still rest on your word (the package says it was made earlier)"), fg="yellow")
 
 
 @evidence.command("key")
@@ -272,7 +342,7 @@ def key(obj: Ctx, /, as_json: bool) -> None:
         print_json({"fingerprint": made.fingerprint, "algorithm": "Ed25519", "key_file": str(path)})
         return
     click.echo(made.fingerprint)
-    info(f"Ed25519, SHA-256 of the public key; the private key is {path} (readable only by you)")
+    info(_("Ed25519, SHA-256 of the public key; the private key is {path} (readable only by you)").format(path=path))
 
 
 @evidence.command("show")
@@ -292,24 +362,28 @@ def show(path: str, as_json: bool) -> None:
     target = _existing(path)
     where = printable(path)
     if target.is_file() and not zipfile.is_zipfile(target):
-        raise InputError(f"{where}: not a zip")
+        raise InputError(_("{path}: not a zip").format(path=where))
     try:
         with unpacked(target) as root:
             try:
                 files_of(root)  # refuses a symlink or a FIFO anywhere inside, as verify does
-                manifest, _ = read_manifest(root)
+                manifest, _sums = read_manifest(root)
             except (UnsafeArchive, NotAPackage):
                 raise
             except ManifestError as exc:
-                raise InputError(f"{where}: no readable manifest.json ({printable(exc.reason)})") from None
+                raise InputError(
+                    _("{path}: no readable manifest.json ({reason})").format(path=where, reason=printable(exc.reason))
+                ) from None
             except (OSError, ValueError, RecursionError) as exc:
                 reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                raise InputError(f"{where}: no readable manifest.json ({reason})") from None
+                raise InputError(
+                    _("{path}: no readable manifest.json ({reason})").format(path=where, reason=reason)
+                ) from None
             stamped = _token(root)
     except NotAPackage:
-        raise InputError(f"{where}: not a package folder or a zip") from None
+        raise InputError(_("{path}: not a package folder or a zip").format(path=where)) from None
     except UnsafeArchive as exc:
-        raise InputError(f"{where}: refused: {printable(str(exc))}") from None
+        raise InputError(_("{path}: refused: {reason}").format(path=where, reason=printable(str(exc)))) from None
     shots = [f for f in manifest.files if f.media_type == "image/png" and (f.role in SHOT_ROLES or f.role == "step")]
     summary: dict[str, Any] = {
         "path": str(target),
@@ -342,50 +416,109 @@ def show(path: str, as_json: bool) -> None:
 
     from evidence.report import clocks_of
 
-    clocks = clocks_of(manifest)  # the provider's and the person's clocks, with UTC
+    clocks = clocks_of(manifest)  # the provider's and the person's clocks
     sub = manifest.submission
-    _say(f"{manifest.case.get('subject') or 'Evidence package'}", bold=True)
-    _say(f"  made        {clocks.text(manifest.created_at)} by {manifest.tool}")
-    for key in ("provider", "category", "order_id", "incident_at", "contact"):
+
+    def when(at: datetime) -> str:
+        return on_clocks(at, clocks.provider_zone, clocks.person_zone)
+
+    # The labels of the summary's column, in the interface's language, and how wide it is.
+    labels = {
+        "made": _("made"),
+        "flow": _("flow"),
+        "outcome": _("outcome"),
+        "submitted": _("submitted"),
+        "captured": _("captured"),
+        "actions": _("actions"),
+        "files": _("files"),
+        "fitted": _("fitted"),
+        "signer": _("signer"),
+        "timestamp": _("timestamp"),
+        "clock": _("clock"),
+        # Translators: a label in `evidence show`: the command that checks the package follows it.
+        "check with": _("check with"),
+    }
+    fields = ("provider", "category", "order_id", "incident_at", "contact")
+    width = max(11, *(len(text) for text in labels.values()), *(len(word(key)) for key in fields))
+
+    def line(label: str, value: str, **style: Any) -> None:
+        _say(f"  {label:{width}} {value}", **style)
+
+    _say(str(manifest.case.get("subject") or _("Evidence package")), bold=True)
+    line(labels["made"], _("{when} by {tool}").format(when=when(manifest.created_at), tool=manifest.tool))
+    for key in fields:
         value = manifest.case.get(key)
         if value and key == "incident_at":
             try:
-                value = clocks.text(datetime.fromisoformat(str(value)))
+                value = when(datetime.fromisoformat(str(value)))
             except ValueError:
                 pass
         if value:
-            _say(f"  {key:11} {value}")
+            line(word(key), str(value))
     if manifest.flow:
-        _say(f"  flow        {manifest.flow.id} v{manifest.flow.version}")
+        line(labels["flow"], f"{manifest.flow.id} v{manifest.flow.version}")
     if sub:
-        number = f", request number {sub.confirmation}" if sub.confirmation else ""
-        _say(f"  outcome     {sub.outcome}{' (dry run)' if sub.dry_run else ''}{number}")
+        outcome = word(str(sub.outcome))
+        if sub.confirmation and sub.dry_run:
+            said = _("{outcome} (dry run), request number {number}")
+        elif sub.confirmation:
+            said = _("{outcome}, request number {number}")
+        elif sub.dry_run:
+            said = _("{outcome} (dry run)")
+        else:
+            said = "{outcome}"
+        line(labels["outcome"], said.format(outcome=outcome, number=sub.confirmation))
         if sub.submitted_at:
-            _say(f"  submitted   {clocks.text(sub.submitted_at)}")
+            line(labels["submitted"], when(sub.submitted_at))
     env = manifest.environment
-    device = f", as {env.emulated_device}" if env.emulated_device else ""
-    _say(f"  captured    on {env.os} {env.os_version}, {env.browser} {env.browser_version}{device}")
-    _say(f"  actions     {summary['actions']} ({len(summary['failed_actions'])} failed)")
-    _say(f"  files       {summary['files']} ({summary['bytes']} bytes), {len(shots)} screenshots")
-    if shots and clocks.person_zone != "UTC":
-        _say(f"    (times on the person's clock, {clocks.person_zone})")
-    for shot in shots:
-        when = shot.captured_at.astimezone(zone(clocks.person_zone)).strftime("%H:%M:%S") if shot.captured_at else "?"
-        _say(f"    {when}  {shot.path}  {shot.meta.get('url', '')}")
-    for fit in manifest.fitting:
-        _say(f"  fitted      {fit.result}: {'; '.join(fit.actions)}")
-    _say(f"  signer      {summary['signer_fingerprint'] or 'not signed'}")
-    if stamped and "problem" in stamped:
-        _say(f"  timestamp   does not hold: {stamped['problem']}", fg="red")
-    elif stamped:
-        at = datetime.strptime(stamped["gen_time"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
-        _say(f"  timestamp   {clocks.text(at)} by {stamped['signer']} (authority not checked: verify --tsa-ca FILE)")
+    if env.emulated_device:
+        captured = _("on {os} {os_version}, {browser} {browser_version}, as {device}")
     else:
-        _say(f"  timestamp   {manifest.timestamp_authority or 'none'}")
+        captured = _("on {os} {os_version}, {browser} {browser_version}")
+    line(
+        labels["captured"],
+        captured.format(
+            os=env.os,
+            os_version=env.os_version,
+            browser=env.browser,
+            browser_version=env.browser_version,
+            device=env.emulated_device,
+        ),
+    )
+    line(
+        labels["actions"],
+        _("{actions} ({failed} failed)").format(actions=summary["actions"], failed=len(summary["failed_actions"])),
+    )
+    line(
+        labels["files"],
+        _("{files} ({bytes} bytes), {screenshots} screenshots").format(
+            files=summary["files"], bytes=summary["bytes"], screenshots=len(shots)
+        ),
+    )
+    if shots and clocks.person_zone != "UTC":
+        _say("    " + _("(times on the person's clock, {zone})").format(zone=clocks.person_zone))
+    for shot in shots:
+        taken = shot.captured_at.astimezone(zone(clocks.person_zone)).strftime("%H:%M:%S") if shot.captured_at else "?"
+        _say(f"    {taken}  {shot.path}  {shot.meta.get('url', '')}")
+    for fit in manifest.fitting:
+        line(labels["fitted"], f"{fit.result}: {'; '.join(fit.actions)}")
+    line(labels["signer"], summary["signer_fingerprint"] or _("not signed"))
+    if stamped and "problem" in stamped:
+        line(labels["timestamp"], _("does not hold: {problem}").format(problem=stamped["problem"]), fg="red")
+    elif stamped:
+        stamped_at = datetime.strptime(stamped["gen_time"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+        line(
+            labels["timestamp"],
+            _("{when} by {signer} (authority not checked: verify --tsa-ca FILE)").format(
+                when=when(stamped_at), signer=stamped["signer"]
+            ),
+        )
+    else:
+        line(labels["timestamp"], manifest.timestamp_authority or _("none"))
     times = manifest.times
     if times is not None and times.clock:
-        _say(f"  clock       {times.clock}")
-    _say(f"  check with  assistant evidence verify {target}")
+        line(labels["clock"], times.clock)
+    line(labels["check with"], f"assistant evidence verify {target}")
 
 
 @evidence.command("export")
@@ -417,15 +550,21 @@ def export(path: str, wacz_out: str, as_json: bool) -> None:
     except ExportRefused as exc:
         raise InputError(printable(str(exc))) from None
     except NotAPackage:
-        raise InputError(f"{where}: not a package folder or a zip") from None
+        raise InputError(_("{path}: not a package folder or a zip").format(path=where)) from None
     except UnsafeArchive as exc:
-        raise InputError(f"{where}: refused: {printable(str(exc))}") from None
+        raise InputError(_("{path}: refused: {reason}").format(path=where, reason=printable(str(exc)))) from None
     except OSError as exc:
-        raise InputError(f"{printable(wacz_out)}: cannot write it ({exc.strerror or exc})") from None
+        raise InputError(
+            _("{path}: cannot write it ({reason})").format(path=printable(wacz_out), reason=exc.strerror or exc)
+        ) from None
     if as_json:
         print_json({"wacz": str(done.path), "pages": done.pages, "records": done.records, "sha256": done.sha256})
         return
-    _say(f"wrote {done.path}: {done.pages} pages in {done.records} WARC records")
+    _say(
+        _("wrote {path}: {pages} pages in {records} WARC records").format(
+            path=done.path, pages=done.pages, records=done.records
+        )
+    )
 
 
 @click.command("capture")
@@ -462,8 +601,8 @@ def capture(
         print_json({"evidence_dir": str(folder), "evidence_zip": str(bundle), "failed": failures})
     else:
         for failure in failures:
-            click.secho(f"not captured: {failure}", fg="yellow", err=True)
-        click.echo(f"evidence: {folder}")
-        click.echo(f"evidence zip: {bundle}")
+            click.secho(_("not captured: {failure}").format(failure=failure), fg="yellow", err=True)
+        click.echo(_("evidence: {folder}").format(folder=folder))
+        click.echo(_("evidence zip: {zip}").format(zip=bundle))
     if failures:
         exit_with(ExitStatus.RUN_FAILED)

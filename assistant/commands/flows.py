@@ -8,6 +8,7 @@ import click
 
 from assistant.commands.common import Ctx, F, exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
 from assistant.errors import ExitStatus
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -40,7 +41,7 @@ def schema(output: str | None) -> None:
         from pathlib import Path
 
         Path(output).write_text(json.dumps(make(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}")
+        click.echo(_("wrote {path}").format(path=output))
         return
     print_json(make())
 
@@ -69,8 +70,13 @@ def validate(files: tuple[str, ...]) -> None:
 
             click.secho(printable(str(exc)), fg="red", err=True)
             continue
-        what = f"{len(loaded.steps)} steps" if loaded.channel == "web_form" else f"{loaded.channel} channel"
-        click.echo(f"{path}: ok ({loaded.id}, {what})")
+        if loaded.channel == "web_form":
+            click.echo(_("{path}: ok ({flow}, {n} steps)").format(path=path, flow=loaded.id, n=len(loaded.steps)))
+        else:
+            # Translators: {channel} is a flow's channel as its file names it (email, web_form).
+            click.echo(
+                _("{path}: ok ({flow}, {channel} channel)").format(path=path, flow=loaded.id, channel=loaded.channel)
+            )
     if bad:
         exit_with(ExitStatus.BAD_INPUT)
 
@@ -116,10 +122,21 @@ def list_flows(paths: bool, as_json: bool) -> None:
                 "hides": [str(h.path) for h in found.hides],
             }
         )
+    # The notes as --json gives them (English), and as the person reads them.
     notes = list(search.notes)
+    shown_notes = list(search.notes)
     for found in search.files():
         for hidden in found.hides:
-            notes.append(f"{found.id}: {found.path} ({found.place.origin}) hides {hidden.path} ({hidden.place.origin})")
+            values = {
+                "flow": found.id,
+                "path": found.path,
+                "origin": found.place.origin,
+                "hidden": hidden.path,
+                "hidden_origin": hidden.place.origin,
+            }
+            hides = "{flow}: {path} ({origin}) hides {hidden} ({hidden_origin})"
+            notes.append(hides.format(**values))
+            shown_notes.append(_("{flow}: {path} ({origin}) hides {hidden} ({hidden_origin})").format(**values))
     if as_json:
         if paths:
             print_json(
@@ -135,21 +152,28 @@ def list_flows(paths: bool, as_json: bool) -> None:
             print_json(rows)
     else:
         if paths:
-            click.echo(click.style("Where flows are looked for (the first place holding an id wins):", bold=True))
+            click.echo(click.style(_("Where flows are looked for (the first place holding an id wins):"), bold=True))
             for number, place in enumerate(search.places, 1):
-                missing = "" if place.path.is_dir() else "  (not there)"
+                missing = "" if place.path.is_dir() else "  " + _("(not there)")
                 click.echo(f"{number:>2}. {place.origin}: {place.path}{missing}")
             click.echo()
+        # Table headers, upper case as the English ones.
+        channel_title, categories_title, live_title = _("CHANNEL"), _("CATEGORIES"), _("VERIFIED LIVE")
         width = max((len(r["id"]) for r in rows), default=2) + 2
         cats = max((len(", ".join(r["categories"])) for r in rows), default=10) + 2
-        header = f"{'ID':<{width}}{'CHANNEL':<10}{'CATEGORIES':<{cats}}{'VERIFIED LIVE':<15}"
-        click.echo(click.style((header + ("FILE" if paths else "")).rstrip(), bold=True))
+        channels = max(10, len(channel_title) + 2)
+        lives = max(15, len(live_title) + 2)
+        header = f"{'ID':<{width}}{channel_title:<{channels}}{categories_title:<{cats}}{live_title:<{lives}}"
+        click.echo(click.style((header + (_("FILE") if paths else "")).rstrip(), bold=True))
         for row in rows:
-            live = row["verified_live"] or "never"
-            line = f"{row['id']:<{width}}{row['channel']:<10}{', '.join(row['categories']):<{cats}}{live:<15}"
+            # Translators: in the VERIFIED LIVE column of `flow list`: the flow was never checked on the real site.
+            live = row["verified_live"] or _("never")
+            line = (
+                f"{row['id']:<{width}}{row['channel']:<{channels}}{', '.join(row['categories']):<{cats}}{live:<{lives}}"
+            )
             click.echo((line + (row["file"] if paths else "")).rstrip())
-    for note in notes:
-        click.secho(f"note: {printable(note)}", err=True, fg="yellow")
+    for note in shown_notes:
+        click.secho(_("note: {note}").format(note=printable(note)), err=True, fg="yellow")
     if bad:
         exit_with(ExitStatus.BAD_INPUT)
 
@@ -185,7 +209,11 @@ def test(obj: Ctx, /, flows: tuple[str, ...], keep: str | None, timeout: float |
         for path in all_flow_files():
             loaded = load_flow(path)
             if loaded.test is None:
-                info(f"{loaded.id}: no test: block ({loaded.channel}); not tested here")
+                info(
+                    _("{flow}: no test: block ({channel}); not tested here").format(
+                        flow=loaded.id, channel=loaded.channel
+                    )
+                )
                 continue
             paths.append(path)
     results: list[FlowTestResult] = []
@@ -195,17 +223,21 @@ def test(obj: Ctx, /, flows: tuple[str, ...], keep: str | None, timeout: float |
         results.append(result)
         if not as_json:
             if result.ok:
-                number = result.confirmation or "(no number)"  # confirmation: none: accepted without one
-                click.secho(f"ok    {result.flow:<22} {number:<16} {result.seconds:5.1f} s", fg="green")
+                number = result.confirmation or _("(no number)")  # confirmation: none: accepted without one
+                # Translators: a line of `flow test`: status (keep it 6 characters wide), flow, number, duration.
+                line = _("ok    {flow:<22} {number:<16} {seconds:5.1f} s")
+                click.secho(line.format(flow=result.flow, number=number, seconds=result.seconds), fg="green")
             else:
-                click.secho(f"FAIL  {result.flow:<22} {result.message}", fg="red")
+                # Translators: a line of `flow test`: status (keep it 6 characters wide), flow, why it failed.
+                line = _("FAIL  {flow:<22} {message}")
+                click.secho(line.format(flow=result.flow, message=result.message), fg="red")
                 if result.evidence_dir:
-                    click.echo(f"      evidence: {result.evidence_dir}")
+                    click.echo(_("      evidence: {path}").format(path=result.evidence_dir))
     if as_json:
         print_json([r.public() for r in results])
     if any(not r.ok for r in results) or not results:
         if not results:
-            click.secho("no flow with a test: block was found", fg="red", err=True)
+            click.secho(_("no flow with a test: block was found"), fg="red", err=True)
         exit_with(ExitStatus.RUN_FAILED)
 
 
@@ -244,8 +276,8 @@ def new(name: str, flows_dir: str | None, sites_dir: str | None, force: bool) ->
 
     places = _places(flows_dir, sites_dir)
     for path in scaffold(name, places, force=force):
-        click.echo(f"wrote {path}")
-    click.echo(f"next: assistant flow test {places.flow(name)}")
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(_("next: assistant flow test {path}").format(path=places.flow(name)))
 
 
 @flow.command("snapshot")
@@ -326,7 +358,9 @@ def snapshot(
         from assistant.workbench.confirmation import capture
 
         if name is not None:
-            raise InputError("--confirmation takes NAME only: assistant flow snapshot NAME --confirmation EVIDENCE_DIR")
+            raise InputError(
+                _("--confirmation takes NAME only: assistant flow snapshot NAME --confirmation EVIDENCE_DIR")
+            )
         name = url
         check_name(name)
         for path in capture(
@@ -340,13 +374,13 @@ def snapshot(
             no_number=no_number,
             log=info,
         ):
-            click.echo(f"wrote {path}")
-        click.echo(f"next: assistant flow test {places.flow(name)}")
+            click.echo(_("wrote {path}").format(path=path))
+        click.echo(_("next: assistant flow test {path}").format(path=places.flow(name)))
         return
     if name is None:
-        raise InputError("give URL and NAME: assistant flow snapshot https://… acme-support")
+        raise InputError(_("give URL and NAME: assistant flow snapshot https://… acme-support"))
     if number is not None or no_number:
-        raise InputError("--number and --no-number go with --confirmation")
+        raise InputError(_("--number and --no-number go with --confirmation"))
     from assistant.workbench.authoring import snapshot as take
 
     state = None
@@ -369,8 +403,8 @@ def snapshot(
         steps=steps,
         log=info,
     ):
-        click.echo(f"wrote {path}")
-    click.echo(f"next: read the TODOs in {places.flow(name)}, then: assistant flow test {places.flow(name)}")
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(_("next: read the TODOs in {path}, then: assistant flow test {path}").format(path=places.flow(name)))
 
 
 @flow.command("check")
@@ -418,13 +452,17 @@ def check(
     if as_json:
         print_json(result)
         return
-    where = "the live site" if live else result["site"]
-    click.secho(
-        f"ok: {result['checked_steps']} steps worked on {where} and the submit button (line "
-        f"{result['submit_line']}) is there; nothing was submitted",
-        fg="green",
-    )
-    click.echo(f"evidence: {result['evidence_dir']}")
+    if live:
+        done = _(
+            "ok: {steps} steps worked on the live site and the submit button (line {line}) is there; "
+            "nothing was submitted"
+        )
+    else:
+        done = _(
+            "ok: {steps} steps worked on {site} and the submit button (line {line}) is there; nothing was submitted"
+        )
+    click.secho(done.format(steps=result["checked_steps"], site=result["site"], line=result["submit_line"]), fg="green")
+    click.echo(_("evidence: {path}").format(path=result["evidence_dir"]))
 
 
 @flow.command("serve")
@@ -441,9 +479,10 @@ def serve(name: str, port: int) -> None:
 
     loaded = load_flow(find_flow(name))
     if loaded.test is None:
-        raise InputError(f"{loaded.path}: no test: block naming a replica")
+        raise InputError(_("{path}: no test: block naming a replica").format(path=loaded.path))
     announce_code(loaded, info)
-    run(replica_spec(loaded), port, on_ready=lambda s: click.echo(f"{loaded.id} replica: {s.url}/  (Ctrl-C to stop)"))
+    ready = _("{flow} replica: {url}/  (Ctrl-C to stop)")
+    run(replica_spec(loaded), port, on_ready=lambda s: click.echo(ready.format(flow=loaded.id, url=s.url)))
 
 
 def _validate_test_block(loaded: Flow) -> None:
@@ -456,10 +495,18 @@ def _validate_test_block(loaded: Flow) -> None:
     line = "{}:{}".format(*loaded.position(("test",)))
     spec = replica_spec(loaded)
     if not isinstance(spec, str) and not (spec / "site.py").is_file():
-        raise InputError(f"{loaded.path}:{line}: test.replica: {spec} has no site.py (see `assistant flow new`)")
+        raise InputError(
+            _("{where}: test.replica: {spec} has no site.py (see `assistant flow new`)").format(
+                where=f"{loaded.path}:{line}", spec=spec
+            )
+        )
     parsed = load_case(loaded.sample_case(), {"provider": loaded.id})
     if parsed.category not in loaded.categories:
         raise InputError(
-            f"{parsed.where('category')}: category: '{parsed.category}' is not one of {loaded.id}'s: "
-            f"{', '.join(loaded.categories)}"
+            _("{where}: category: '{category}' is not one of {flow}'s: {known}").format(
+                where=parsed.where("category"),
+                category=parsed.category,
+                flow=loaded.id,
+                known=", ".join(loaded.categories),
+            )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from assistant.commands.common import Ctx, handles_errors, info, json_option, pass_ctx, print_json, seconds
+from assistant.translation import _
 
 
 @click.command("login")
@@ -49,7 +50,9 @@ def login(
 
     flow = load_flow(find_flow(provider))
     if flow.login is None:
-        raise InputError(f"{flow.id} does not need a login (no `login:` block in {flow.path})")
+        raise InputError(
+            _("{flow} does not need a login (no `login:` block in {path})").format(flow=flow.id, path=flow.path)
+        )
     site = base_url_for(flow, base_url)
     from assistant.language.urls import Policy, origin_of
     from assistant.run.netguard import Guard
@@ -68,4 +71,4 @@ def login(
     if as_json:
         print_json({"flow": flow.id, "session": flow.session_name(), "file": str(path)})
         return
-    click.secho(f"logged in; session saved to {path} (readable only by you)", fg="green")
+    click.secho(_("logged in; session saved to {path} (readable only by you)").format(path=path), fg="green")

@@ -9,6 +9,7 @@ import click
 
 from assistant.commands.common import Ctx, exit_with, handles_errors, json_option, pass_ctx, print_json, seconds
 from assistant.errors import ExitStatus
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from assistant.testing.replay_plugin import FlowRecord
@@ -120,13 +121,17 @@ def replay(
             return
         count = f"[{done}/{total}]"
         if record.ok:
-            number = record.confirmation or ("nothing submitted" if record.mode == "live" else "(no number)")
-            click.secho(f"ok    {record.flow:<24} {number:<18} {record.seconds:6.1f} s  {count}", fg="green")
+            number = record.confirmation or (_("nothing submitted") if record.mode == "live" else _("(no number)"))
+            # Translators: a line of `replay`: status (keep it 6 characters wide), flow, number, duration, progress.
+            line = _("ok    {flow:<24} {number:<18} {seconds:6.1f} s  {count}")
+            click.secho(line.format(flow=record.flow, number=number, seconds=record.seconds, count=count), fg="green")
             return
-        first = (record.message.splitlines() or ["failed"])[0]
-        click.secho(f"FAIL  {record.flow:<24} {count} {first}", fg="red")
+        first = (record.message.splitlines() or [_("failed")])[0]
+        # Translators: a line of `replay`: status (keep it 6 characters wide), flow, progress, why it failed.
+        line = _("FAIL  {flow:<24} {count} {message}")
+        click.secho(line.format(flow=record.flow, count=count, message=first), fg="red")
         if record.step_file:
-            click.echo(f"      output: {Path(record.step_file).parent}")
+            click.echo(_("      output: {path}").format(path=Path(record.step_file).parent))
 
     if list_only:
         from assistant.testing.replay import selection
@@ -144,7 +149,6 @@ def replay(
 
         write_html(html_file, summary, options)
     passed, failed = summary.counts()
-    where = f" (shard {options.shard[0]}/{options.shard[1]} of {summary.chosen} flows)" if options.shard else ""
     if as_json:
         print_json(
             {
@@ -159,11 +163,27 @@ def replay(
         )
     else:
         colour = "green" if summary.ok else "red"
-        click.secho(f"{passed} passed, {failed} failed in {summary.seconds:.1f} s{where}", fg=colour, bold=True)
+        if options.shard:
+            totals = _("{passed} passed, {failed} failed in {seconds:.1f} s (shard {shard}/{shards} of {chosen} flows)")
+        else:
+            totals = _("{passed} passed, {failed} failed in {seconds:.1f} s")
+        shard_number, shards = options.shard or (0, 0)
+        click.secho(
+            totals.format(
+                passed=passed,
+                failed=failed,
+                seconds=summary.seconds,
+                shard=shard_number,
+                shards=shards,
+                chosen=summary.chosen,
+            ),
+            fg=colour,
+            bold=True,
+        )
         if junit:
             click.echo(f"junit: {junit}")
         if html_file:
-            click.echo(f"report: {html_file}")
+            click.echo(_("report: {path}").format(path=html_file))
     if not summary.ok:
         from assistant.testing.replay_plugin import NO_BROWSER_LEFT
 

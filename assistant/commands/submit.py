@@ -21,8 +21,10 @@ from assistant.commands.common import (
     json_option,
     pass_ctx,
     print_json,
+    word,
 )
 from assistant.commands.email_options import EmailOptions, EmailSettings, email_options, email_settings
+from assistant.translation import N_, _
 
 if TYPE_CHECKING:
     from assistant.channels.base import SmtpSettings
@@ -73,7 +75,8 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
     for raw in values:
         if "=" not in raw:
             raise click.BadParameter(
-                f"{raw!r}: expected FIELD=VALUE, e.g. contacts.email=me@example.com", param_hint="--set"
+                _("{value!r}: expected FIELD=VALUE, e.g. contacts.email=me@example.com").format(value=raw),
+                param_hint="--set",
             )
         key, value = raw.split("=", 1)
         out[key.strip()] = value
@@ -85,13 +88,16 @@ def ask(field: str, description: str) -> str:
 
 
 def confirm(summary: dict[str, Any]) -> bool:
-    click.secho("\nAbout to submit:", err=True, bold=True)
+    click.secho("\n" + _("About to submit:"), err=True, bold=True)
+    labels = {key: word(key) for key in summary}
+    width = max([12, *(len(label) + 1 for label in labels.values())])
     for key, value in summary.items():
         if isinstance(value, list):
-            value = ", ".join(value) or "none"
-        click.echo(f"  {key:12} {value}", err=True)
+            # Translators: the value of a line of the summary before submitting, e.g. attachments: none.
+            value = ", ".join(value) or _("none")
+        click.echo(f"  {labels[key]:{width}} {value}", err=True)
     try:
-        return click.confirm("Submit this request now? It cannot be undone", default=False, err=True)
+        return click.confirm(_("Submit this request now? It cannot be undone"), default=False, err=True)
     except click.exceptions.Abort:  # Ctrl-C at the prompt: interrupted (exit 130), nothing sent
         raise KeyboardInterrupt from None
 
@@ -99,7 +105,7 @@ def confirm(summary: dict[str, Any]) -> bool:
 def pause(message: str) -> None:
     click.secho(f"\n{message}", err=True, fg="yellow", bold=True)
     try:
-        click.prompt("Press Enter here when you are done in the browser", default="", show_default=False, err=True)
+        click.prompt(_("Press Enter here when you are done in the browser"), default="", show_default=False, err=True)
     except click.exceptions.Abort:
         raise KeyboardInterrupt from None
 
@@ -186,7 +192,7 @@ def _import_run() -> None:
     report.prepare()
 
 
-ACCEPTED_NO_NUMBER = "accepted by the provider (its page gives no request number)"
+ACCEPTED_NO_NUMBER = N_("accepted by the provider (its page gives no request number)")
 
 
 def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> None:
@@ -203,12 +209,12 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
     def show_number(number: str | None, url: str | None) -> None:
         # The person's answer, the moment the provider gives it; sealing the evidence follows.
         if number is None:
-            click.secho(ACCEPTED_NO_NUMBER, fg="green")
+            click.secho(_(ACCEPTED_NO_NUMBER), fg="green")
         else:
-            click.secho("submitted; keep this number:", fg="green")
+            click.secho(_("submitted; keep this number:"), fg="green")
             click.secho(number, bold=True)
         shown.append(number or "")
-        info("sealing the evidence package…")
+        info(_("sealing the evidence package…"))
 
     from assistant.errors import AssistantError
 
@@ -233,34 +239,40 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
     if as_json:
         print_json(outcome.public())
         return
-    click.echo(f"evidence: {outcome.evidence_dir}")
+    click.echo(_("evidence: {folder}").format(folder=outcome.evidence_dir))
     if outcome.evidence_zip:
-        click.echo(f"evidence zip: {outcome.evidence_zip}  (check: assistant evidence verify {outcome.evidence_zip})")
+        click.echo(_("evidence zip: {zip}  (check: assistant evidence verify {zip})").format(zip=outcome.evidence_zip))
     if outcome.status == "dry_run" and (outcome.evidence_dir / "message.eml").is_file():
-        click.secho(f"dry run: nothing sent; the message is {outcome.evidence_dir / 'message.eml'}", fg="yellow")
+        click.secho(
+            _("dry run: nothing sent; the message is {file}").format(file=outcome.evidence_dir / "message.eml"),
+            fg="yellow",
+        )
         return
     if outcome.status == "dry_run":
-        click.secho("dry run: the form was filled but not submitted; see the review screenshot.", fg="yellow")
+        click.secho(_("dry run: the form was filled but not submitted; see the review screenshot."), fg="yellow")
         return
     if outcome.status == "eml_written":
         click.secho(
-            f"written, not sent: open {outcome.evidence_dir / 'message.eml'} in your mail program "
-            "and send it. Its Message-ID is the reference until the provider gives a number:",
+            _(
+                "written, not sent: open {file} in your mail program and send it. "
+                "Its Message-ID is the reference until the provider gives a number:"
+            ).format(file=outcome.evidence_dir / "message.eml"),
             fg="yellow",
         )
         click.secho(outcome.confirmation or "", bold=True)
         return
     if outcome.status == "accepted":
         if "" not in shown:
-            click.secho(ACCEPTED_NO_NUMBER, fg="green")
-        which = f" {outcome.case_id}" if outcome.case_id else " CASE"
+            click.secho(_(ACCEPTED_NO_NUMBER), fg="green")
         click.echo(
-            "The provider's page gives no request number; the confirmation page is in the evidence. "
-            f"When their email brings a number: assistant cases number{which} NUMBER"
+            _(
+                "The provider's page gives no request number; the confirmation page is in the evidence. "
+                "When their email brings a number: assistant cases number {case} NUMBER"
+            ).format(case=outcome.case_id or "CASE")
         )
         return
     if outcome.confirmation not in shown:
-        click.secho("submitted; keep this number:", fg="green")
+        click.secho(_("submitted; keep this number:"), fg="green")
         click.secho(outcome.confirmation or "", bold=True)
 
 
@@ -405,21 +417,24 @@ def demo(
     from assistant.sites.demo.portal import DemoPortal
 
     def show(hit: Hit) -> None:
-        what = {"none": "answered", "error500": "HTTP 500", "reject": "form refused"}.get(hit.kind, hit.kind)
-        stored = f", stored {hit.number}" if hit.number else ", nothing stored"
-        info(f"portal: post of the form: {what}{stored} (after {hit.delay:.2f} s)")
+        what = {"none": _("answered"), "error500": "HTTP 500", "reject": _("form refused")}.get(hit.kind, hit.kind)
+        if hit.number:
+            line = _("portal: post of the form: {what}, stored {number} (after {delay:.2f} s)")
+        else:
+            line = _("portal: post of the form: {what}, nothing stored (after {delay:.2f} s)")
+        info(line.format(what=what, number=hit.number, delay=hit.delay))
 
     try:
         chosen = Faults.parse(faults) if faults is not None else None
     except ValueError as exc:
-        raise InputError(f"--faults: {exc}") from None
+        raise InputError(_("--faults: {problem}").format(problem=exc)) from None
     if chosen is not None:
         chosen.on_hit = show
     with DemoPortal(port=port, faults=chosen) as portal:
         if serve:
-            click.echo(f"demo portal: {portal.url}/  (Ctrl-C to stop)")
+            click.echo(_("demo portal: {url}/  (Ctrl-C to stop)").format(url=portal.url))
             if chosen is not None:
-                click.echo(f"faults: {chosen.describe()}")
+                click.echo(_("faults: {faults}").format(faults=chosen.describe()))
             from assistant.sites.web import until_interrupted
 
             try:
@@ -427,8 +442,10 @@ def demo(
             except KeyboardInterrupt:
                 return
         info(
-            f"demo portal running at {portal.url}/ (a fresh portal each run, so the sample case is "
-            "sent again even if you ran the demo before: --force is implied)"
+            _(
+                "demo portal running at {url}/ (a fresh portal each run, so the sample case is "
+                "sent again even if you ran the demo before: --force is implied)"
+            ).format(url=portal.url)
         )
         # The built-in demo, whatever flow called demo a flows folder holds.
         bundled = catalog.bundled()

@@ -36,6 +36,7 @@ from assistant.errors import InputError
 from assistant.language import yamlsource
 from assistant.language.dates import TakenZone, machine_zone, parse_day, parse_moment, zone_named
 from assistant.paths import home as default_home
+from assistant.translation import N_, _
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # use with fullmatch: $ would let a newline through
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -45,7 +46,7 @@ def _one_line(value: str) -> str:
     # These go into an email's headers (Subject, From) and into a form's one-line fields as they are:
     # a line break there would start a header of the page's or the case's choosing (Bcc:).
     if CONTROL.search(value):
-        raise ValueError("must be one line: no line breaks, tabs or control characters")
+        raise ValueError(_("must be one line: no line breaks, tabs or control characters"))
     return value
 
 
@@ -84,15 +85,15 @@ class Strict(BaseModel):
 
 
 class Contacts(Strict):
-    full_name: Line = Field(min_length=2, description="Full name, as on the account")
-    phone: Line = Field(description="Phone number tied to the account")
-    email: Line = Field(description="Email address for the answer")
+    full_name: Line = Field(min_length=2, description=N_("Full name, as on the account"))
+    phone: Line = Field(description=N_("Phone number tied to the account"))
+    email: Line = Field(description=N_("Email address for the answer"))
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
         if not EMAIL.fullmatch(value):
-            raise ValueError(f"'{value}' is not an email address like name@example.com")
+            raise ValueError(_("'{value}' is not an email address like name@example.com").format(value=value))
         return value
 
     @field_validator("phone")
@@ -100,15 +101,15 @@ class Contacts(Strict):
     def _phone(cls, value: str) -> str:
         digits = re.sub(r"\D", "", value)
         if not re.fullmatch(r"[+\d\s()\-.]+", value) or len(digits) < 10:
-            raise ValueError(f"'{value}' is not a phone number with at least 10 digits")
+            raise ValueError(_("'{value}' is not a phone number with at least 10 digits").format(value=value))
         return value
 
 
 class Device(Strict):
-    model: Line | None = Field(None, description="Device model, e.g. iPhone 13 or Samsung Galaxy S23")
-    os: Line | None = Field(None, description="Operating system, e.g. iOS or Android")
-    os_version: Line | None = Field(None, description="OS version, e.g. 17.5")
-    app_version: Line | None = Field(None, description="App version, if the problem is in an app")
+    model: Line | None = Field(None, description=N_("Device model, e.g. iPhone 13 or Samsung Galaxy S23"))
+    os: Line | None = Field(None, description=N_("Operating system, e.g. iOS or Android"))
+    os_version: Line | None = Field(None, description=N_("OS version, e.g. 17.5"))
+    app_version: Line | None = Field(None, description=N_("App version, if the problem is in an app"))
     browser: Line | None = None
 
 
@@ -119,12 +120,14 @@ AS_WRITTEN = WithJsonSchema({"type": "string"})
 class PreviousRequest(Strict):
     number: Line | None = Field(
         None,
-        description="The request number the provider gave (or the email's Message-ID); none for a request "
-        "the provider accepted without giving one",
+        description=N_(
+            "The request number the provider gave (or the email's Message-ID); none for a request "
+            "the provider accepted without giving one"
+        ),
     )
-    date: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description="When it was filed, e.g. 01.12.2026")
-    channel: str | None = Field(None, description="web_form, email, phone, chat, …")
-    due: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description="When the answer was due")
+    date: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description=N_("When it was filed, e.g. 01.12.2026"))
+    channel: str | None = Field(None, description=N_("web_form, email, phone, chat, …"))
+    due: Annotated[dt.date, AS_WRITTEN] | None = Field(None, description=N_("When the answer was due"))
 
     @field_validator("date", "due", mode="before")
     @classmethod
@@ -136,36 +139,40 @@ class Case(Strict):
     """A support request, before it is sent."""
 
     provider: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Flow id of the provider, e.g. demo or kuper-support"
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description=N_("Flow id of the provider, e.g. demo or kuper-support")
     )
-    category: str = Field(description="One of the flow's categories, e.g. payment or technical")
-    subject: Line | None = Field(None, description="Short statement of the problem, 5-7 words")
-    description: str = Field(min_length=20, description="What happened, in detail")
-    order_id: Line | None = Field(None, description="Order or contract number")
-    account: Line | None = Field(None, description="Account login, if it differs from the email")
+    category: str = Field(description=N_("One of the flow's categories, e.g. payment or technical"))
+    subject: Line | None = Field(None, description=N_("Short statement of the problem, 5-7 words"))
+    description: str = Field(min_length=20, description=N_("What happened, in detail"))
+    order_id: Line | None = Field(None, description=N_("Order or contract number"))
+    account: Line | None = Field(None, description=N_("Account login, if it differs from the email"))
     # Before incident_at: pydantic validates fields in order, and incident_at's validator reads this one.
     timezone: Line | None = Field(
         None,
-        description="Your IANA time zone, e.g. Europe/Moscow: a time written without an offset is taken in it "
-        "(default: this computer's zone)",
+        description=N_(
+            "Your IANA time zone, e.g. Europe/Moscow: a time written without an offset is taken in it "
+            "(default: this computer's zone)"
+        ),
     )
     incident_at: Annotated[AwareDatetime, AS_WRITTEN] = Field(
-        description="When the problem happened, e.g. 20.11.2026 14:35, 20 ноября 2026 в 14:35 or "
-        "2026-11-20T14:35:00+03:00; without an offset, in your timezone"
+        description=N_(
+            "When the problem happened, e.g. 20.11.2026 14:35, 20 ноября 2026 в 14:35 or "
+            "2026-11-20T14:35:00+03:00; without an offset, in your timezone"
+        )
     )
-    steps_taken: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description="What you already tried")
-    desired_outcome: str | None = Field(None, description="What you want the provider to do")
+    steps_taken: list[str] = Field(default_factory=list, max_length=MAX_ITEMS, description=N_("What you already tried"))
+    desired_outcome: str | None = Field(None, description=N_("What you want the provider to do"))
     contacts: Contacts
     device: Device | None = None
     previous_requests: list[PreviousRequest] = Field(default_factory=list, max_length=MAX_ITEMS)
     attachments: list[Path] = Field(
-        default_factory=list, max_length=MAX_ATTACHMENTS, description="Files to attach, relative to the case file"
+        default_factory=list, max_length=MAX_ATTACHMENTS, description=N_("Files to attach, relative to the case file")
     )
     language: Literal["en", "ru"] = Field(
-        "en", description="Language of the request; not given: ru when your own text is mostly Cyrillic, else en"
+        "en", description=N_("Language of the request; not given: ru when your own text is mostly Cyrillic, else en")
     )
     kind: Literal["request", "followup"] = Field(
-        "request", description="followup: a repeat complaint on inaction (На бездействие), citing previous_requests"
+        "request", description=N_("followup: a repeat complaint on inaction (На бездействие), citing previous_requests")
     )
 
     _source: Any = PrivateAttr(None)
@@ -206,9 +213,13 @@ class Case(Strict):
         # The file system refuses these with an exception, not a "no such file".
         for path in paths:
             if not yamlsource.openable(str(path)):
-                raise ValueError(f"'{str(path)[:80]}' is not a file name this system can open")
+                raise ValueError(_("'{path}' is not a file name this system can open").format(path=str(path)[:80]))
             if CONTROL.search(path.name):  # the name goes into an email header and a form's upload
-                raise ValueError(f"{str(path)[:80]!r}: a line break or control character in the name; rename the file")
+                raise ValueError(
+                    _("{path!r}: a line break or control character in the name; rename the file").format(
+                        path=str(path)[:80]
+                    )
+                )
         return paths
 
     def where(self, *loc: Any) -> str:
@@ -288,7 +299,7 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
-            raise InputError(f"--set {dotted}: '{part}' is not a group of fields")
+            raise InputError(_("--set {field}: '{part}' is not a group of fields").format(field=dotted, part=part))
     key = parts[-1]
     if key in ("steps_taken", "attachments") and isinstance(value, str):
         node.setdefault(key, []).append(value)
@@ -305,7 +316,8 @@ def _field_info(loc: yamlsource.Loc) -> tuple[str, type | None]:
             return "", None
         info = fields[part]
         model = yamlsource.model_of(info.annotation)
-    return (info.description or "") if info else "", model
+    # The descriptions are the schema's English, marked with N_() for the prompts and messages.
+    return (_(info.description) if info and info.description else ""), model
 
 
 def load_case(
@@ -325,7 +337,7 @@ def load_case(
         if source.data is None:
             source.data = {}
         if not isinstance(source.data, dict):
-            raise InputError(f"{path}:1:1: a case file is a mapping (provider:, category:, …)")
+            raise InputError(_("{path}:1:1: a case file is a mapping (provider:, category:, …)").format(path=path))
         base = Path(path).resolve().parent
     else:
         source = yamlsource.Source("<options>", {})
@@ -360,15 +372,18 @@ def load_case(
 def _case_problems(source: yamlsource.Source, exc: ValidationError) -> list[yamlsource.Problem]:
     problems = yamlsource.problems_from(source, Case, exc)
     for problem in problems:
-        if "timezone info" in problem.message:
-            problem.message = (
+        if problem.kind == "timezone_aware":
+            problem.message = _(
                 "a date and time needs its time zone, or the deadline and your dates would be off by hours; "
                 "write it like 2026-11-20T14:35:00+03:00"
             )
-        if problem.message == "required; add it":
-            description, _ = _field_info(tuple(problem.field.split(".")))
-            hint = f" ({description})" if description else ""
-            problem.message = f"required{hint}; add it to the case file or pass --set {problem.field}=…"
+        if problem.kind == "missing" and problem.message == _("required; add it"):
+            description, _sub = _field_info(tuple(problem.field.split(".")))
+            if description:
+                problem.message = _("required ({description}); add it to the case file or pass --set {field}=…")
+            else:
+                problem.message = _("required; add it to the case file or pass --set {field}=…")
+            problem.message = problem.message.format(description=description, field=problem.field)
     return problems
 
 
@@ -397,21 +412,27 @@ def _resolve_attachments(
             size = info.st_size
             if size > MAX_ATTACHMENT_BYTES:
                 raise InputError(
-                    f"{where}: {path} is {megabytes(size)}; a case attaches files of up to "
-                    f"{megabytes(MAX_ATTACHMENT_BYTES)}: attach the pages or the picture that show the problem"
+                    _(
+                        "{where}: {path} is {size}; a case attaches files of up to {limit}: "
+                        "attach the pages or the picture that show the problem"
+                    ).format(where=where, path=path, size=megabytes(size), limit=megabytes(MAX_ATTACHMENT_BYTES))
                 )
             total += size
             if total > MAX_ATTACHMENTS_BYTES:
                 raise InputError(
-                    f"{where}: with {path} the attachments come to {megabytes(total)}; a case attaches "
-                    f"up to {megabytes(MAX_ATTACHMENTS_BYTES)} in all: leave out what does not show the problem"
+                    _(
+                        "{where}: with {path} the attachments come to {size}; a case attaches up to {limit} "
+                        "in all: leave out what does not show the problem"
+                    ).format(where=where, path=path, size=megabytes(total), limit=megabytes(MAX_ATTACHMENTS_BYTES))
                 )
             try:
                 head = handle.read(16)
             except OSError as exc:
-                raise InputError(f"{where}: cannot read {path}: {exc.strerror}") from None
+                raise InputError(
+                    _("{where}: cannot read {path}: {reason}").format(where=where, path=path, reason=exc.strerror)
+                ) from None
             if not head:
-                raise InputError(f"{where}: {path} is empty; attach the file itself")
+                raise InputError(_("{where}: {path} is empty; attach the file itself").format(where=where, path=path))
             if full.suffix.lower() in IMAGE_SUFFIXES:
                 handle.seek(0)
                 _check_image(handle, where, path)
@@ -423,7 +444,9 @@ def _resolve_attachments(
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size < 1024**3 else f"{size / 1024**3:.1f} GB"
+    if size < 1024**3:
+        return _("{size:.1f} MB").format(size=size / 1024 / 1024)
+    return _("{size:.1f} GB").format(size=size / 1024**3)
 
 
 def _under_system_tree(path: Path) -> bool:
@@ -439,25 +462,33 @@ def contained_attachment(
     nothing comes from the assistant's home (its database, keys, sessions) or
     from /proc, /sys, /dev, and nothing that is not a plain file (a FIFO would hang)."""
 
-    outside = f"{where}: {path} is outside the case's folder; copy the file next to {case_name}"
+    outside = _("{where}: {path} is outside the case's folder; copy the file next to {case_name}").format(
+        where=where, path=path, case_name=case_name
+    )
     if in_file and (path.is_absolute() or ".." in path.parts or str(path).startswith("~")):
         raise InputError(outside)
     candidate = Path(path).expanduser() if not in_file else path
     full = candidate if candidate.is_absolute() else base / candidate
-    system = f"{where}: {path} is a system file, not a document; attach a copy saved as a file"
+    system = _("{where}: {path} is a system file, not a document; attach a copy saved as a file").format(
+        where=where, path=path
+    )
     if _under_system_tree(full):
         raise InputError(system)
     try:
         real = full.resolve(strict=True)
     except FileNotFoundError:
-        hint = (
-            "paths are relative to the case file"
+        missing = (
+            _("{where}: {path} does not exist (paths are relative to the case file)")
             if in_file
-            else "paths given with --set are relative to the current folder"
+            else _("{where}: {path} does not exist (paths given with --set are relative to the current folder)")
         )
-        raise InputError(f"{where}: {path} does not exist ({hint})") from None
+        raise InputError(missing.format(where=where, path=path)) from None
     except (OSError, RuntimeError) as exc:
-        raise InputError(f"{where}: {path} cannot be resolved ({getattr(exc, 'strerror', None) or exc})") from None
+        raise InputError(
+            _("{where}: {path} cannot be resolved ({reason})").format(
+                where=where, path=path, reason=getattr(exc, "strerror", None) or exc
+            )
+        ) from None
     if in_file and base.resolve() not in real.parents:
         raise InputError(outside)
     if _under_system_tree(real):  # again: a symlink may lead there
@@ -470,15 +501,23 @@ def contained_attachment(
     # HOME/flows is the person's own flows folder (flows, their sample cases and files): no secrets there.
     if (real == own or own in real.parents) and own / "flows" not in real.parents:
         raise InputError(
-            f"{where}: {path} is inside the assistant's own folder ({own}), which holds its "
-            "database, keys and sessions; attach a copy of the document from elsewhere"
+            _(
+                "{where}: {path} is inside the assistant's own folder ({home}), which holds its "
+                "database, keys and sessions; attach a copy of the document from elsewhere"
+            ).format(where=where, path=path, home=own)
         )
     mode = real.stat().st_mode
     if stat.S_ISDIR(mode):
-        raise InputError(f"{where}: {path} is a folder; list the files in it one by one")
+        raise InputError(
+            _("{where}: {path} is a folder; list the files in it one by one").format(where=where, path=path)
+        )
     if not stat.S_ISREG(mode):
-        raise InputError(f"{where}: {path} is not a regular file (a device, pipe or socket); attach a saved file")
+        raise InputError(_not_regular().format(where=where, path=path))
     return real
+
+
+def _not_regular() -> str:
+    return _("{where}: {path} is not a regular file (a device, pipe or socket); attach a saved file")
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
@@ -499,8 +538,16 @@ def _check_image(handle: BinaryIO, where: str, path: Path) -> None:
             pixels = image.width * image.height
             if pixels > (Image.MAX_IMAGE_PIXELS or pixels):
                 raise InputError(
-                    f"{where}: {path} is a picture of {image.width} × {image.height} pixels; a case attaches "
-                    f"pictures of up to {(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels: export it smaller"
+                    _(
+                        "{where}: {path} is a picture of {width} × {height} pixels; a case attaches pictures "
+                        "of up to {megapixels} megapixels: export it smaller"
+                    ).format(
+                        where=where,
+                        path=path,
+                        width=image.width,
+                        height=image.height,
+                        megapixels=(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000,
+                    )
                 )
             image.load()  # decodes every byte: catches truncated files that verify() lets through
     except InputError:
@@ -508,7 +555,9 @@ def _check_image(handle: BinaryIO, where: str, path: Path) -> None:
     except Exception as exc:  # Pillow raises several types for broken files
         problem = str(exc).split("\n")[0] or type(exc).__name__
         raise InputError(
-            f"{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG"
+            _("{where}: {path} cannot be opened as an image ({problem}); export it again as PNG or JPEG").format(
+                where=where, path=path, problem=problem
+            )
         ) from None
 
 
@@ -525,24 +574,37 @@ def open_once(path: Path, where: str, shown: Path | str | None = None) -> tuple[
     them). Raises InputError saying what changed."""
     shown = shown if shown is not None else path
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    changed = f"{where}: {shown} changed after the case was checked"
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise InputError(f"{changed} (it is now a link); nothing was sent: check the case's folder") from None
-        raise InputError(f"{where}: cannot read {shown}: {exc.strerror}") from None
+            raise InputError(
+                _(
+                    "{where}: {path} changed after the case was checked (it is now a link); nothing was sent: "
+                    "check the case's folder"
+                ).format(where=where, path=shown)
+            ) from None
+        raise InputError(
+            _("{where}: cannot read {path}: {reason}").format(where=where, path=shown, reason=exc.strerror)
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{where}: {shown} is not a regular file (a device, pipe or socket); attach a saved file")
+            raise InputError(_not_regular().format(where=where, path=shown))
         opened = _path_of(fd)
         if opened is not None and opened != path:
-            raise InputError(f"{changed} (a folder on its way now leads to {opened}); nothing was sent")
+            raise InputError(
+                _(
+                    "{where}: {path} changed after the case was checked (a folder on its way now leads to "
+                    "{opened}); nothing was sent"
+                ).format(where=where, path=shown, opened=opened)
+            )
         if info.st_nlink > 1:
             raise InputError(
-                f"{where}: {shown} has {info.st_nlink} names on this disk (a hard link), so it may be a file "
-                "from elsewhere; attach a copy of it instead"
+                _(
+                    "{where}: {path} has {count} names on this disk (a hard link), so it may be a file "
+                    "from elsewhere; attach a copy of it instead"
+                ).format(where=where, path=shown, count=info.st_nlink)
             )
         os.set_blocking(fd, True)
     except BaseException:

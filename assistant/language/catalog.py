@@ -29,6 +29,7 @@ from typing import Any
 
 from assistant.errors import InputError
 from assistant.paths import home as home_dir
+from assistant.translation import _
 
 GROUP = "support_assistant.flows"
 SUFFIXES = (".yaml", ".yml")
@@ -81,10 +82,17 @@ class Search:
                 path = place.path / f"{name}{suffix}"
                 if _exists(path) and _inside(path, place):
                     return path
-        from assistant.language.yamlsource import suggest
+        from assistant.language.yamlsource import closest
 
         known = sorted({f.id for f in self.files()})
-        raise InputError(f"unknown provider flow '{name}'{suggest(name, known)} (known: {', '.join(known) or 'none'})")
+        close = closest(name, known)
+        if close:
+            message = _("unknown provider flow '{name}'; did you mean '{choice}'? (known: {known})")
+        elif known:
+            message = _("unknown provider flow '{name}' (known: {known})")
+        else:
+            message = _("unknown provider flow '{name}' (known: none)")
+        raise InputError(message.format(name=name, choice=close, known=", ".join(known)))
 
 
 _option_dirs: list[Path] = []
@@ -108,17 +116,23 @@ def bundled() -> Path:
         root = files("flows")
     except ModuleNotFoundError:
         raise InputError(
-            "the bundled flows (the `flows` package) are not installed: reinstall support-assistant "
-            "(in a clone: make setup, or pip install -e .)"
+            _(
+                "the bundled flows (the `flows` package) are not installed: reinstall support-assistant "
+                "(in a clone: make setup, or pip install -e .)"
+            )
         ) from None
     # setuptools installs packages unzipped, and an editable install maps `flows` to the
     # repository's folder: either way a folder on disk, which replicas and samples need.
     if not isinstance(root, Path):
-        raise InputError(f"the bundled flows are not a folder on disk ({root}); reinstall support-assistant")
+        raise InputError(
+            _("the bundled flows are not a folder on disk ({root}); reinstall support-assistant").format(root=root)
+        )
     if not (root / "demo.yaml").is_file():  # `flows` is a plain name: another one may come first on sys.path
         raise InputError(
-            f"the `flows` package found at {root} is not the assistant's bundled flows (no demo.yaml): "
-            "is there a folder named flows with an __init__.py in the current folder?"
+            _(
+                "the `flows` package found at {root} is not the assistant's bundled flows (no demo.yaml): "
+                "is there a folder named flows with an __init__.py in the current folder?"
+            ).format(root=root)
         )
     return root
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from assistant.language import yamlsource
+from assistant.translation import N_, _
 
 ENGLISH_MONTHS = "January February March April May June July August September October November December".split()
 # Every way a month is named in a date: Russian in the genitive a date takes (1 декабря) and the
@@ -43,8 +44,29 @@ WRITTEN = re.compile(
 SLASHED = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b")
 OFFSET = re.compile(r"(?:UTC|GMT)?(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?", re.IGNORECASE)
 # What a message shows to write instead: dotted, named, ISO 8601.
+# What _unread says the text is not: one message each, for the languages that decline "date".
+MOMENT = N_("'{text}' is not a date and time this reads; write it like {dotted}, {named} or {iso}")
+DAY = N_("'{text}' is not a date this reads; write it like {dotted}, {named} or {iso}")
 MOMENT_EXAMPLES = ("01.12.2026 19:05", "1 декабря 2026 19:05", "2026-12-01T19:05:00+03:00")
 DAY_EXAMPLES = ("01.12.2026", "1 декабря 2026", "2026-12-01")
+
+
+# "February 2026 has 28 days", one message per month: a language may need the month's name in
+# another case than a date gives it.
+MONTH_HAS_DAYS = (
+    N_("'{text}' is not a date: January {year} has {days} days"),
+    N_("'{text}' is not a date: February {year} has {days} days"),
+    N_("'{text}' is not a date: March {year} has {days} days"),
+    N_("'{text}' is not a date: April {year} has {days} days"),
+    N_("'{text}' is not a date: May {year} has {days} days"),
+    N_("'{text}' is not a date: June {year} has {days} days"),
+    N_("'{text}' is not a date: July {year} has {days} days"),
+    N_("'{text}' is not a date: August {year} has {days} days"),
+    N_("'{text}' is not a date: September {year} has {days} days"),
+    N_("'{text}' is not a date: October {year} has {days} days"),
+    N_("'{text}' is not a date: November {year} has {days} days"),
+    N_("'{text}' is not a date: December {year} has {days} days"),
+)
 
 
 class TakenZone(ZoneInfo):
@@ -57,8 +79,12 @@ def zone_named(name: str) -> TakenZone:
     try:
         return TakenZone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        close = yamlsource.suggest(name, sorted(available_timezones()))
-        raise ValueError(f"'{name}' is not an IANA time zone like Europe/Moscow{close}") from None
+        close = yamlsource.closest(name, sorted(available_timezones()))
+        if close:
+            message = _("'{name}' is not an IANA time zone like Europe/Moscow; did you mean '{choice}'?")
+        else:
+            message = _("'{name}' is not an IANA time zone like Europe/Moscow")
+        raise ValueError(message.format(name=name, choice=close)) from None
 
 
 def machine_zone() -> TakenZone | None:
@@ -92,7 +118,7 @@ def parse_moment(value: Any, zone: ZoneInfo | None) -> Any:
     text = " ".join(value.split())
     if ISO_DATE.match(text):
         return _iso_moment(value, text, zone)
-    match = _written(text, "date and time", MOMENT_EXAMPLES)
+    match = _written(text, MOMENT, MOMENT_EXAMPLES)
     day = _day(match)
     if match["hour"] is None:
         raise ValueError(_no_time(text, day))
@@ -109,12 +135,12 @@ def parse_day(value: Any) -> Any:
     text = " ".join(value.split())
     if ISO_DATE.match(text):
         return value
-    match = _written(text, "date", DAY_EXAMPLES)
+    match = _written(text, DAY, DAY_EXAMPLES)
     day = _day(match)
     if match["hour"] is not None:
         _written_zone(match["zone"], dt.datetime.combine(day, _clock(match)))
     elif match["zone"] is not None:
-        raise ValueError(_unread(text, "date", DAY_EXAMPLES))
+        raise ValueError(_unread(text, DAY, DAY_EXAMPLES))
     return day
 
 
@@ -125,7 +151,9 @@ def _shown(text: str) -> str:
 def _no_time(text: str, day: dt.date) -> str:
     # Midnight by default would be a wrong time stated as a fact, and the provider looks the
     # problem up in its logs by the time.
-    return f"'{_shown(text)}' has a date but no time; write when it happened, like {day:%d.%m.%Y} 19:05"
+    return _("'{text}' has a date but no time; write when it happened, like {day:%d.%m.%Y} 19:05").format(
+        text=_shown(text), day=day
+    )
 
 
 def _iso_moment(value: str, text: str, zone: ZoneInfo | None) -> Any:
@@ -138,22 +166,24 @@ def _iso_moment(value: str, text: str, zone: ZoneInfo | None) -> Any:
     return value if moment.tzinfo is not None else _taken_in(moment, zone, text)
 
 
-def _written(text: str, what: str, examples: tuple[str, str, str]) -> re.Match[str]:
+def _written(text: str, unread: str, examples: tuple[str, str, str]) -> re.Match[str]:
     match = WRITTEN.fullmatch(text) if len(text) <= 80 else None
     if match is not None:
         return match
     if SLASHED.match(text):
-        dotted, _, iso = examples
+        dotted, _named, iso = examples
         raise ValueError(
-            f"'{_shown(text)}': with slashes the day comes first in some countries and the month in others; "
-            f"write the day first with dots, like {dotted}, or ISO 8601: {iso}"
+            _(
+                "'{text}': with slashes the day comes first in some countries and the month in others; "
+                "write the day first with dots, like {dotted}, or ISO 8601: {iso}"
+            ).format(text=_shown(text), dotted=dotted, iso=iso)
         )
-    raise ValueError(_unread(text, what, examples))
+    raise ValueError(_unread(text, unread, examples))
 
 
-def _unread(text: str, what: str, examples: tuple[str, str, str]) -> str:
+def _unread(text: str, message: str, examples: tuple[str, str, str]) -> str:
     dotted, named, iso = examples
-    return f"'{_shown(text)}' is not a {what} this reads; write it like {dotted}, {named} or {iso}"
+    return _(message).format(text=_shown(text), dotted=dotted, named=named, iso=iso)
 
 
 def _day(match: re.Match[str]) -> dt.date:
@@ -161,28 +191,38 @@ def _day(match: re.Match[str]) -> dt.date:
     month = int(match["month"]) if match["month"] else _month_named(match["name"])
     if not 1 <= month <= 12:
         raise ValueError(
-            f"'{_shown(match[0])}' is not a date: there is no month {month} (the day comes first: 01.12.2026 "
-            "is 1 December)"
+            _(
+                "'{text}' is not a date: there is no month {month} (the day comes first: 01.12.2026 is 1 December)"
+            ).format(text=_shown(match[0]), month=month)
         )
     if year < 1:
-        raise ValueError(f"'{_shown(match[0])}' is not a date: there is no year 0")
+        raise ValueError(_("'{text}' is not a date: there is no year 0").format(text=_shown(match[0])))
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
-        raise ValueError(f"'{_shown(match[0])}' is not a date: {ENGLISH_MONTHS[month - 1]} {year} has {days} days")
+        raise ValueError(_(MONTH_HAS_DAYS[month - 1]).format(text=_shown(match[0]), year=year, days=days))
     return dt.date(year, month, day)
 
 
 def _month_named(name: str) -> int:
     number = MONTHS.get(name.casefold())
     if number is None:
-        raise ValueError(f"'{name}' is not the name of a month{yamlsource.suggest(name.casefold(), list(MONTHS))}")
+        close = yamlsource.closest(name.casefold(), list(MONTHS))
+        if close:
+            message = _("'{name}' is not the name of a month; did you mean '{choice}'?")
+        else:
+            message = _("'{name}' is not the name of a month")
+        raise ValueError(message.format(name=name, choice=close))
     return number
 
 
 def _clock(match: re.Match[str]) -> dt.time:
     hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"'{_shown(match[0])}': {match['hour']}:{match['minute']} is not a time of day (00:00-23:59)")
+        raise ValueError(
+            _("'{text}': {hour}:{minute} is not a time of day (00:00-23:59)").format(
+                text=_shown(match[0]), hour=match["hour"], minute=match["minute"]
+            )
+        )
     return dt.time(hour, minute, second)
 
 
@@ -198,8 +238,10 @@ def _written_zone(text: str | None, moment: dt.datetime) -> dt.tzinfo | None:
     found = OFFSET.fullmatch(squeezed)
     if found is None or int(found["hours"]) > 14 or int(found["minutes"] or 0) > 59:
         raise ValueError(
-            f"'{_shown(text)}' after the time is not a time zone; write an offset like +03:00 or UTC+5, "
-            "or nothing to take the time in your zone"
+            _(
+                "'{text}' after the time is not a time zone; write an offset like +03:00 or UTC+5, "
+                "or nothing to take the time in your zone"
+            ).format(text=_shown(text))
         )
     offset = dt.timedelta(hours=int(found["hours"]), minutes=int(found["minutes"] or 0))
     return dt.timezone(-offset if found["sign"] == "-" else offset)
@@ -208,16 +250,20 @@ def _written_zone(text: str | None, moment: dt.datetime) -> dt.tzinfo | None:
 def _taken_in(moment: dt.datetime, zone: ZoneInfo | None, text: str) -> dt.datetime:
     if zone is None:
         raise ValueError(
-            f"'{_shown(text)}' has no time zone and this computer's zone has no name to take it in; add "
-            f"timezone: (yours, like Europe/Moscow) to the case, or write the offset: {moment:%Y-%m-%dT%H:%M}+03:00"
+            _(
+                "'{text}' has no time zone and this computer's zone has no name to take it in; add "
+                "timezone: (yours, like Europe/Moscow) to the case, or write the offset: {moment:%Y-%m-%dT%H:%M}+03:00"
+            ).format(text=_shown(text), moment=moment)
         )
     taken = moment.replace(tzinfo=zone)
     try:
         again = taken.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
     except OverflowError:  # year 1 or 9999: past the end of the calendar once in UTC
-        raise ValueError(f"'{_shown(text)}' is not a date a problem happened on") from None
+        raise ValueError(_("'{text}' is not a date a problem happened on").format(text=_shown(text))) from None
     if again != moment:
         raise ValueError(
-            f"'{_shown(text)}' never happened in {zone.key}: the clocks went forward over it that night; check the time"
+            _("'{text}' never happened in {zone}: the clocks went forward over it that night; check the time").format(
+                text=_shown(text), zone=zone.key
+            )
         )
     return taken

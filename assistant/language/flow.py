@@ -35,6 +35,7 @@ from pydantic import (
 from assistant.errors import InputError
 from assistant.language import templating, yamlsource
 from assistant.language.urls import Policy, UnsafeURL, parse_entry, parse_url
+from assistant.translation import N_, _
 
 FLOW_FORMAT: Final = 1
 
@@ -59,11 +60,13 @@ def _regex(value: str | None) -> str | None:
     if value is None:
         return value
     if len(value) > MAX_REGEX:
-        raise ValueError(f"a regular expression of {len(value)} characters; at most {MAX_REGEX}")
+        raise ValueError(
+            _("a regular expression of {length} characters; at most {limit}").format(length=len(value), limit=MAX_REGEX)
+        )
     try:
         re.compile(value)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
-        raise ValueError(f"not a regular expression: {exc}") from None
+        raise ValueError(_("not a regular expression: {reason}").format(reason=exc)) from None
     return value
 
 
@@ -94,11 +97,14 @@ class Target(Strict):
     def _one_locator(self) -> Target:
         given = [k for k in self.LOCATORS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                "give exactly one of " + ", ".join(self.LOCATORS) + (f" (got {', '.join(given)})" if given else "")
-            )
+            keys = ", ".join(self.LOCATORS)
+            if given:
+                raise ValueError(
+                    _("give exactly one of {keys} (got {given})").format(keys=keys, given=", ".join(given))
+                )
+            raise ValueError(_("give exactly one of {keys}").format(keys=keys))
         if self.name is not None and self.role is None:
-            raise ValueError("'name' goes with 'role'")
+            raise ValueError(_("'name' goes with 'role'"))
         return self
 
     def describe_target(self, render: Callable[[str], Any] = lambda value: value) -> str:
@@ -138,7 +144,7 @@ class SelectArgs(Target):
     @model_validator(mode="after")
     def _one_choice(self) -> SelectArgs:
         if (self.value is None) == (self.option is None):
-            raise ValueError("give either 'value' or 'option'")
+            raise ValueError(_("give either 'value' or 'option'"))
         return self
 
 
@@ -164,12 +170,14 @@ class UploadArgs(Target):
     def _only_attachments(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
         items = (value,) if isinstance(value, str) else value
         if not items:
-            raise ValueError("give '{{ attachments }}' (or '{{ attachments[N] }}')")
+            raise ValueError(_("give '{{{{ attachments }}}}' (or '{{{{ attachments[N] }}}}')").format())
         for item in items:
             if not ATTACHMENTS_REF.match(item.strip()):
                 raise ValueError(
-                    f"{item!r}: a flow uploads only the case's attachments; write '{{{{ attachments }}}}' "
-                    "or '{{ attachments[N] }}' (the case lists the files, not the flow)"
+                    _(
+                        "{item!r}: a flow uploads only the case's attachments; write '{{{{ attachments }}}}' "
+                        "or '{{{{ attachments[N] }}}}' (the case lists the files, not the flow)"
+                    ).format(item=item)
                 )
         return value
 
@@ -178,7 +186,7 @@ class UploadArgs(Target):
     def _media_types(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for kind in value or ():
             if not re.fullmatch(r"[a-z0-9.+-]+/(\*|[a-z0-9.+-]+)", kind):
-                raise ValueError(f"{kind!r} is not a media type like application/pdf or image/*")
+                raise ValueError(_("{kind!r} is not a media type like application/pdf or image/*").format(kind=kind))
         return value
 
 
@@ -199,7 +207,7 @@ class WaitForArgs(Strict):
     @model_validator(mode="after")
     def _one(self) -> WaitForArgs:
         if sum(v is not None for v in (self.selector, self.text, self.url)) != 1:
-            raise ValueError("give exactly one of selector, text, url")
+            raise ValueError(_("give exactly one of selector, text, url"))
         return self
 
 
@@ -227,9 +235,9 @@ class ExtractArgs(Strict):
     @model_validator(mode="after")
     def _needs_selector(self) -> ExtractArgs:
         if self.source in ("text", "value", "attribute") and self.selector is None:
-            raise ValueError(f"from: {self.source} needs a selector")
+            raise ValueError(_("from: {source} needs a selector").format(source=self.source))
         if self.source == "attribute" and not self.attribute:
-            raise ValueError("from: attribute needs 'attribute'")
+            raise ValueError(_("from: attribute needs 'attribute'"))
         return self
 
 
@@ -447,7 +455,7 @@ class Deadline(Strict):
     @model_validator(mode="after")
     def _one(self) -> Deadline:
         if (self.hours is None) == (self.business_days is None):
-            raise ValueError("give either 'hours' or 'business_days'")
+            raise ValueError(_("give either 'hours' or 'business_days'"))
         return self
 
     def __str__(self) -> str:
@@ -489,7 +497,7 @@ class AttachmentLimits(Strict):
     def _media_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for kind in value:
             if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", kind):
-                raise ValueError(f"{kind!r} is not a media type like application/pdf or image/png")
+                raise ValueError(_("{kind!r} is not a media type like application/pdf or image/png").format(kind=kind))
         return value
 
     @field_validator("extensions")
@@ -498,7 +506,7 @@ class AttachmentLimits(Strict):
         # Sites compare endings without case (.JPG is .jpg), so one spelling is kept.
         for item in value or ():
             if not re.fullmatch(r"\.[A-Za-z0-9][A-Za-z0-9_+-]{0,15}", item):
-                raise ValueError(f"{item!r} is not a file name ending like .jpg or .pdf")
+                raise ValueError(_("{item!r} is not a file name ending like .jpg or .pdf").format(item=item))
         return None if value is None else tuple(dict.fromkeys(item.lower() for item in value))
 
 
@@ -514,7 +522,7 @@ class Success(Strict):
     @model_validator(mode="after")
     def _one(self) -> Success:
         if sum(v is not None for v in (self.text, self.url, self.selector)) != 1:
-            raise ValueError("give exactly one of text, url, selector")
+            raise ValueError(_("give exactly one of text, url, selector"))
         return self
 
 
@@ -532,7 +540,7 @@ class Refusal(Strict):
     @model_validator(mode="after")
     def _some(self) -> Refusal:
         if self.selector is None and self.text is None:
-            raise ValueError("give selector, text, or both")
+            raise ValueError(_("give selector, text, or both"))
         return self
 
 
@@ -547,7 +555,7 @@ class Confirmation(Strict):
     @model_validator(mode="after")
     def _needs(self) -> Confirmation:
         if self.source == "text" and not self.selector:
-            raise ValueError("from: text needs a selector")
+            raise ValueError(_("from: text needs a selector"))
         return self
 
 
@@ -558,8 +566,10 @@ def _confirmation_tag(value: Any) -> str:
 def _only_none(value: Any) -> Any:
     if value != "none":
         raise ValueError(
-            f"{value!r}: write where the number is read ({{selector: ..., regex: ...}}), "
-            "or the word none when the provider's page gives no number"
+            _(
+                "{value!r}: write where the number is read ({{selector: ..., regex: ...}}), "
+                "or the word none when the provider's page gives no number"
+            ).format(value=value)
         )
     return value
 
@@ -614,12 +624,14 @@ class FlowTest(Strict):
     @classmethod
     def _case_name(cls, value: str) -> str:
         if not yamlsource.openable(value):
-            raise ValueError("not a file name this system can open")
+            raise ValueError(_("not a file name this system can open"))
         # `flow validate` reads the sample case: a flow must not make it read the person's files.
         if value.startswith(("/", "~")) or ":" in value or "\\" in value or ".." in Path(value).parts:
             raise ValueError(
-                f"{value!r}: name a file in this flow's folder (e.g. samples/NAME-case.yaml); "
-                "not an absolute path or one reaching up with '..'"
+                _(
+                    "{value!r}: name a file in this flow's folder (e.g. samples/NAME-case.yaml); "
+                    "not an absolute path or one reaching up with '..'"
+                ).format(value=value)
             )
         return value
 
@@ -630,11 +642,13 @@ class FlowTest(Strict):
             return value
         if not value.strip() or ":" in value or "\\" in value or value.startswith(("/", "~")) or "\0" in value:
             raise ValueError(
-                f"{value!r}: name a folder beside this flow (e.g. replicas/NAME) holding site.py, "
-                f"or one of {', '.join(sorted(BUILTIN_REPLICAS))}; not a module or an absolute path"
+                _(
+                    "{value!r}: name a folder beside this flow (e.g. replicas/NAME) holding site.py, "
+                    "or one of {builtin}; not a module or an absolute path"
+                ).format(value=value, builtin=", ".join(sorted(BUILTIN_REPLICAS)))
             )
         if not yamlsource.openable(value):
-            raise ValueError("not a folder name this system can open")
+            raise ValueError(_("not a folder name this system can open"))
         return value
 
     @field_validator("confirmation")
@@ -645,7 +659,7 @@ class FlowTest(Strict):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
+            raise ValueError(_("not a regular expression: {reason}").format(reason=exc)) from None
         return value
 
 
@@ -665,7 +679,7 @@ class EmailChannel(Strict):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-            raise ValueError(f"'{value}' is not an email address like support@example.com")
+            raise ValueError(_("'{value}' is not an email address like support@example.com").format(value=value))
         return value
 
 
@@ -725,7 +739,9 @@ class Legal(Strict):
     @classmethod
     def _inn(cls, value: str | None) -> str | None:
         if value is not None and not inn_checks(value):
-            raise ValueError(f"{value!r}: the control digits do not match; check the ИНН against the register")
+            raise ValueError(
+                _("{value!r}: the control digits do not match; check the ИНН against the register").format(value=value)
+            )
         return value
 
 
@@ -742,8 +758,8 @@ SelectorOrNumber = Annotated[
 
 # A lookup only reads: it never sends the request again, nor the person's files.
 LOOKUP_REFUSED = {
-    "submit": "a lookup only reads the provider's record; it has no submit step",
-    "upload": "a lookup only reads the provider's record; it uploads nothing",
+    "submit": N_("a lookup only reads the provider's record; it has no submit step"),
+    "upload": N_("a lookup only reads the provider's record; it uploads nothing"),
 }
 
 
@@ -769,7 +785,7 @@ class Lookup(Strict):
     def _reads_only(self) -> Lookup:
         for index, step in enumerate(self.steps):
             if step.kind in LOOKUP_REFUSED:
-                raise yamlsource.At(("steps", index, step.kind), LOOKUP_REFUSED[step.kind])
+                raise yamlsource.At(("steps", index, step.kind), _(LOOKUP_REFUSED[step.kind]))
         return self
 
 
@@ -870,18 +886,18 @@ class Flow(Strict):
     def _channel_parts(self) -> Flow:
         if self.channel == "email":
             if self.email is None:
-                raise ValueError("channel: email needs an 'email:' block (address, subject_prefix)")
+                raise ValueError(_("channel: email needs an 'email:' block (address, subject_prefix)"))
             if self.steps or self.success or self.confirmation or self.rejected:
-                raise ValueError("channel: email has no steps, success, rejected or confirmation")
+                raise ValueError(_("channel: email has no steps, success, rejected or confirmation"))
             return self
         missing: list[str] = [k for k in ("success", "confirmation") if getattr(self, k) is None]
         if not self.steps:
             missing.insert(0, "steps")
         if missing:
-            raise ValueError(f"channel: web_form needs {', '.join(missing)}")
+            raise ValueError(_("channel: web_form needs {keys}").format(keys=", ".join(missing)))
         count = sum(1 for s in self.steps if s.kind == "submit")
         if count != 1:
-            raise ValueError(f"steps: a flow has exactly one 'submit' step (found {count})")
+            raise ValueError(_("steps: a flow has exactly one 'submit' step (found {count})").format(count=count))
         return self
 
     @field_validator("timezone")
@@ -891,7 +907,7 @@ class Flow(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not an IANA time zone like Europe/Moscow") from None
+            raise ValueError(_("'{value}' is not an IANA time zone like Europe/Moscow").format(value=value)) from None
         return value
 
     @model_validator(mode="after")
@@ -901,17 +917,21 @@ class Flow(Strict):
         if self.confirmation == "none" and self.test.confirmation is not None:
             raise yamlsource.At(
                 ("test", "confirmation"),
-                "this flow reads no number (confirmation: none): remove test.confirmation; "
-                "the test then expects the request accepted with no number",
+                _(
+                    "this flow reads no number (confirmation: none): remove test.confirmation; "
+                    "the test then expects the request accepted with no number"
+                ),
             )
         if isinstance(self.confirmation, Confirmation) and self.test.confirmation is None:
-            raise yamlsource.At(("test",), "test needs confirmation: the regex the number must match, e.g. 'FB-\\d{6}'")
+            raise yamlsource.At(
+                ("test",), _("test needs confirmation: the regex the number must match, e.g. 'FB-\\d{{6}}'").format()
+            )
         return self
 
     @model_validator(mode="after")
     def _login_block(self) -> Flow:
         if self.requires_login and self.login is None:
-            raise ValueError("requires_login: true needs a 'login:' block (url, logged_in)")
+            raise ValueError(_("requires_login: true needs a 'login:' block (url, logged_in)"))
         return self
 
     @model_validator(mode="after")
@@ -1030,9 +1050,13 @@ class Flow(Strict):
         line, column = self.position(("test", "case"))
         where = f"{self.path}:{line}:{column}: test.case"
         if not path.is_relative_to(folder):
-            raise InputError(f"{where}: {self.test.case} leads outside the flow's folder; keep the sample case there")
+            raise InputError(
+                _("{where}: {case} leads outside the flow's folder; keep the sample case there").format(
+                    where=where, case=self.test.case
+                )
+            )
         if not path.is_file():
-            raise InputError(f"{where}: {path} does not exist")
+            raise InputError(_("{where}: {path} does not exist").format(where=where, path=path))
         return path
 
     def beside(self, relative: str) -> Path:
@@ -1088,11 +1112,20 @@ def _check_template(value: str, loc: yamlsource.Loc, shape: dict[str, Any], *, v
         if problem is None:
             continue
         if re.match(r"vars\b", name) and "vars" in shape:
-            where = "by any extract step" if vars_later else "by an extract step before this one"
-            known = ", ".join(f"vars.{v}" for v in shape["vars"]) or "none"
-            problem = f"'{name}' is not set {where} (set so far: {known})"
+            known = ", ".join(f"vars.{v}" for v in shape["vars"])
+            if vars_later and known:
+                problem = _("'{name}' is not set by any extract step (set so far: {known})")
+            elif vars_later:
+                problem = _("'{name}' is not set by any extract step (set so far: none)")
+            elif known:
+                problem = _("'{name}' is not set by an extract step before this one (set so far: {known})")
+            else:
+                problem = _("'{name}' is not set by an extract step before this one (set so far: none)")
+            problem = problem.format(name=name, known=known)
         elif "vars" not in shape and re.match(r"vars\b", name):
-            problem = f"'{name}': only base_url is known here (this is rendered before any step runs)"
+            problem = _("'{name}': only base_url is known here (this is rendered before any step runs)").format(
+                name=name
+            )
         raise yamlsource.At(loc, problem)
 
 
@@ -1118,7 +1151,7 @@ def load_flow(path: str | Path) -> Flow:
     source = yamlsource.load(path)
     if not isinstance(source.data, dict):
         raise yamlsource.SourceError(
-            [yamlsource.Problem(source.path, 1, 1, "", "a flow file is a mapping (id:, name:, steps: …)")]
+            [yamlsource.Problem(source.path, 1, 1, "", _("a flow file is a mapping (id:, name:, steps: …)"))]
         )
     flow = yamlsource.validate(source, Flow)
     flow._source = source

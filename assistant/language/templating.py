@@ -21,6 +21,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from assistant.translation import _
+
 # One expression: no "}}" inside, so that a text of several ("{{ a }} | {{ b }}") is never read as one.
 EXPR = re.compile(r"\{\{\s*((?:(?!\}\}).)*?)\s*\}\}")
 PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*|\[\d{1,6}\])*$")
@@ -43,7 +45,7 @@ def _as_datetime(value: Any, name: str) -> datetime | date:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    raise TemplateError(f"filter '{name}' needs a date or time, got {value!r}")
+    raise TemplateError(_("filter '{name}' needs a date or time, got {value!r}").format(name=name, value=value))
 
 
 def _join(value: Any, sep: str | None) -> str:
@@ -73,14 +75,14 @@ def parse(expression: str) -> tuple[str, list[tuple[str, str | None]]]:
     parts = [p.strip() for p in _split_pipes(expression)]
     path, filters = parts[0], []
     if re.search(r"(^|[.\[])_", path):
-        raise TemplateError(f"'{path}': names starting with '_' are not allowed")
+        raise TemplateError(_("'{path}': names starting with '_' are not allowed").format(path=path))
     if not PATH.match(path):
-        raise TemplateError(f"'{path}' is not a name like case.order_id")
+        raise TemplateError(_("'{path}' is not a name like case.order_id").format(path=path))
     for raw in parts[1:]:
         m = FILTER.match(raw)
         if not m or (m.group(1) not in FILTERS and m.group(1) != "default"):
             known = ", ".join(sorted([*FILTERS, "default"]))
-            raise TemplateError(f"unknown filter '{raw}' (known: {known})")
+            raise TemplateError(_("unknown filter '{filter}' (known: {known})").format(filter=raw, known=known))
         arg = m.group(2)
         # Only \" and \\ are escapes; every other character is the argument's own text.
         filters.append((m.group(1), re.sub(r'\\(["\\])', r"\1", arg) if arg else arg))
@@ -134,10 +136,10 @@ def _check_plain(value: Any, path: str, depth: int = 0) -> None:
     if isinstance(value, dict) and depth < 16:
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TemplateError(f"'{path}' is not plain data")
+                raise TemplateError(_("'{path}' is not plain data").format(path=path))
             _check_plain(item, path, depth + 1)
         return
-    raise TemplateError(f"'{path}' is not plain data (text, numbers, dates, lists)")
+    raise TemplateError(_("'{path}' is not plain data (text, numbers, dates, lists)").format(path=path))
 
 
 def evaluate(expression: str, context: dict[str, Any]) -> Any:
@@ -155,11 +157,17 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
         except TemplateError:
             raise
         except (ValueError, TypeError, OverflowError) as exc:  # strftime on odd formats or dates
-            raise TemplateError(f"filter '{name}' cannot format {path}: {exc}") from None
+            raise TemplateError(
+                _("filter '{name}' cannot format {path}: {reason}").format(name=name, path=path, reason=exc)
+            ) from None
     if value is _MISSING:
-        raise TemplateError(f"'{path}' is not known here; known names: {_known(context, path)}")
+        raise TemplateError(
+            _("'{path}' is not known here; known names: {known}").format(path=path, known=_known(context, path))
+        )
     if value is None:
-        raise TemplateError(f"'{path}' is empty in the case; fill it in or write `{{{{ {path} | default(\"\") }}}}`")
+        raise TemplateError(
+            _("'{path}' is empty in the case; fill it in or write `{{{{ {path} | default(\"\") }}}}`").format(path=path)
+        )
     return value
 
 
@@ -241,20 +249,24 @@ def check_name(path: str, shape: dict[str, Any]) -> str | None:
     for part in PART.findall(path):
         if part.startswith("["):
             if not isinstance(current, ListOf):
-                return f"'{walked}' is not a list, so '{path}' names nothing"
+                return _("'{walked}' is not a list, so '{path}' names nothing").format(walked=walked, path=path)
             current, walked = current.item, walked + part
             continue
         if not isinstance(current, dict):
             if isinstance(current, ListOf):
-                return f"'{walked}' is a list; write {walked}[0].{part} for an item's field"
-            return f"'{walked}' is a single value and has no '{part}'"
+                return _("'{walked}' is a list; write {walked}[0].{part} for an item's field").format(
+                    walked=walked, part=part
+                )
+            return _("'{walked}' is a single value and has no '{part}'").format(walked=walked, part=part)
         if part not in current:
             prefix = f"{walked}." if walked else ""
             choices = [f"{prefix}{name}" for name in current]
             close = _close(prefix + part, choices)
             if close:
-                return f"'{path}' is not known; did you mean '{close}'?"
-            return f"'{path}' is not known (known: {', '.join(choices) or 'none here'})"
+                return _("'{path}' is not known; did you mean '{choice}'?").format(path=path, choice=close)
+            if choices:
+                return _("'{path}' is not known (known: {known})").format(path=path, known=", ".join(choices))
+            return _("'{path}' is not known (known: none here)").format(path=path)
         current, walked = current[part], (f"{walked}.{part}" if walked else part)
     return None
 

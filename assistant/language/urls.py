@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.translation import _
+
 
 class DeclaresHosts(Protocol):
     """What a Policy reads of a flow (assistant.language.flow.Flow): its id, the hosts it
@@ -51,7 +53,9 @@ class UnsafeURL(ValueError):
 class SchemeRefused(UnsafeURL):
     def __init__(self, scheme: str):
         self.scheme = scheme
-        super().__init__(f"a {scheme}: URL is not opened (a flow opens only http:// and https:// pages)")
+        super().__init__(
+            _("a {scheme}: URL is not opened (a flow opens only http:// and https:// pages)").format(scheme=scheme)
+        )
 
 
 def _host(raw: str, what: str) -> str:
@@ -60,17 +64,23 @@ def _host(raw: str, what: str) -> str:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise UnsafeURL(f"{what} has a host {raw!r} that is not a valid domain name") from None
+            raise UnsafeURL(
+                _("{what} has a host {host!r} that is not a valid domain name").format(what=what, host=raw)
+            ) from None
     if _IPV6.match(host):
         return host
     if not _NAME.match(host):
-        raise UnsafeURL(f"{what} has a host {raw!r} that is not a plain domain name or IP address")
+        raise UnsafeURL(
+            _("{what} has a host {host!r} that is not a plain domain name or IP address").format(what=what, host=raw)
+        )
     # The browser reads a host whose last label is a number as IPv4 (0x7f.1 is 127.0.0.1):
     # only the plain dotted form is accepted, so both sides see the same address.
     if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]) and not _DOTTED.match(host):
         raise UnsafeURL(
-            f"{what} has a host {raw!r} that a browser would read as a different IP address; "
-            "write the address as four numbers, e.g. 127.0.0.1"
+            _(
+                "{what} has a host {host!r} that a browser would read as a different IP address; "
+                "write the address as four numbers, e.g. 127.0.0.1"
+            ).format(what=what, host=raw)
         )
     return host
 
@@ -79,47 +89,61 @@ def _split_hostport(authority: str, what: str) -> tuple[str, int | None]:
     if authority.startswith("["):
         end = authority.find("]")
         if end < 0:
-            raise UnsafeURL(f"{what} has an unclosed '[' in its host")
+            raise UnsafeURL(_("{what} has an unclosed '[' in its host").format(what=what))
         host, rest = authority[: end + 1], authority[end + 1 :]
     else:
-        host, _, port_text = authority.partition(":")
-        rest = f":{port_text}" if _ else ""
+        host, colon, port_text = authority.partition(":")
+        rest = f":{port_text}" if colon else ""
     port = None
     if rest:
         if not rest.startswith(":") or not rest[1:].isdigit() or not 0 < int(rest[1:]) < 65536:
-            raise UnsafeURL(f"{what} has a port {rest[1:]!r} that is not a number from 1 to 65535")
+            raise UnsafeURL(
+                _("{what} has a port {port!r} that is not a number from 1 to 65535").format(what=what, port=rest[1:])
+            )
         port = int(rest[1:])
     return host, port
 
 
 def parse_url(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an http(s) URL a flow wants opened, or UnsafeURL."""
-    what = "the URL"
+    what = _("the URL {url!r}").format(url=url)
     if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        raise UnsafeURL(f"{what} {url!r} has a space or control character; browsers drop those silently")
+        raise UnsafeURL(
+            _("the URL {url!r} has a space or control character; browsers drop those silently").format(url=url)
+        )
     if "\\" in url:
         raise UnsafeURL(
-            f"{what} {url!r} has a backslash, which browsers read as '/' and Python does not, "
-            "so the host it opens is not the one checked"
+            _(
+                "the URL {url!r} has a backslash, which browsers read as '/' and Python does not, "
+                "so the host it opens is not the one checked"
+            ).format(url=url)
         )
     scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", url)
     if not scheme_match:
-        raise UnsafeURL(f"{what} {url!r} is not absolute; give the full address, e.g. https://example.com/page")
+        raise UnsafeURL(
+            _("the URL {url!r} is not absolute; give the full address, e.g. https://example.com/page").format(url=url)
+        )
     scheme = scheme_match.group(1).lower()
     if scheme not in DEFAULT_PORTS:
         raise SchemeRefused(scheme)
     rest = url[scheme_match.end() :]
     if not rest.startswith("//"):
-        raise UnsafeURL(f"{what} {url!r} has no '//' after '{scheme}:'; write {scheme}://host/path")
+        raise UnsafeURL(
+            _("the URL {url!r} has no '//' after '{scheme}:'; write {scheme}://host/path").format(
+                url=url, scheme=scheme
+            )
+        )
     authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
     if "@" in authority:
         raise UnsafeURL(
-            f"{what} {url!r} has a user name or password before the host (user@host), "
-            "a trick to make one host look like another; it is refused"
+            _(
+                "the URL {url!r} has a user name or password before the host (user@host), "
+                "a trick to make one host look like another; it is refused"
+            ).format(url=url)
         )
     host, port = _split_hostport(authority, what)
     if not host:
-        raise UnsafeURL(f"{what} {url!r} has no host")
+        raise UnsafeURL(_("the URL {url!r} has no host").format(url=url))
     return scheme, _host(host, what), port or DEFAULT_PORTS[scheme]
 
 
@@ -156,14 +180,16 @@ def parse_entry(text: str) -> Origin:
     raw = text.strip()
     schemes = frozenset(DEFAULT_PORTS)
     if "://" in raw:
-        scheme, _, raw = raw.partition("://")
+        scheme, _sep, raw = raw.partition("://")
         scheme = scheme.lower()
         if scheme not in DEFAULT_PORTS:
-            raise ValueError(f"{what}: only http:// and https:// origins can be allowed")
+            raise ValueError(_("{entry}: only http:// and https:// origins can be allowed").format(entry=what))
         schemes = frozenset({scheme})
         raw = raw[:-1] if raw.endswith("/") else raw
     if not raw or any(c in raw for c in "/?#@\\ \t") or any(ord(c) < 0x20 for c in raw):
-        raise ValueError(f"{what} is not a host; write host, host:port, *.example.com or https://host:port")
+        raise ValueError(
+            _("{entry} is not a host; write host, host:port, *.example.com or https://host:port").format(entry=what)
+        )
     try:
         host, port = _split_hostport(raw, what)
         wildcard = host.startswith("*.")
@@ -171,9 +197,13 @@ def parse_entry(text: str) -> Origin:
     except UnsafeURL as exc:
         raise ValueError(str(exc)) from None
     if "*" in host[1:]:
-        raise ValueError(f"{what}: '*' only as the first label, e.g. *.example.com")
+        raise ValueError(_("{entry}: '*' only as the first label, e.g. *.example.com").format(entry=what))
     if wildcard and "." not in host[2:]:
-        raise ValueError(f"{what} covers a whole top-level domain; name the provider's domain, e.g. *.example.com")
+        raise ValueError(
+            _("{entry} covers a whole top-level domain; name the provider's domain, e.g. *.example.com").format(
+                entry=what
+            )
+        )
     return Origin(text, schemes, host, port)
 
 
@@ -227,8 +257,9 @@ class Policy:
         scheme, host, port = parse_url(url)
         if not self.allows(scheme, host, port):
             raise UnsafeURL(
-                f"{display(scheme, host, port)} is not in allowed_hosts ({self.listed()}); "
-                "add it to the flow if it really belongs to the provider"
+                _(
+                    "{host} is not in allowed_hosts ({allowed}); add it to the flow if it really belongs to the provider"
+                ).format(host=display(scheme, host, port), allowed=self.listed())
             )
 
     def where(self) -> str:

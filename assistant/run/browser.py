@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from assistant.translation import _
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
 
@@ -226,41 +228,49 @@ def discover(
         path = Path(explicit).expanduser()
         if not path.exists():
             raise BrowserNotFound(
-                f"{source}: {explicit} does not exist; point it at a Chrome or Chromium "
-                "executable, or drop it to let the assistant search"
+                _(
+                    "{source}: {path} does not exist; point it at a Chrome or Chromium "
+                    "executable, or drop it to let the assistant search"
+                ).format(source=source, path=explicit)
             )
         if not os.access(path, os.X_OK):
-            raise BrowserNotFound(f"{source}: {explicit} is not executable")
+            raise BrowserNotFound(_("{source}: {path} is not executable").format(source=source, path=explicit))
         return BrowserChoice("path", str(path), source, launch_args(str(path)))
     endpoint = endpoint or env.get("ASSISTANT_BROWSER_ENDPOINT")
     if endpoint:
         if not endpoint.startswith(("ws://", "wss://")):
             raise BrowserNotFound(
-                f"--browser-endpoint: {endpoint!r} is not a ws:// or wss:// URL "
-                "(start one with `playwright run-server --port 3000`)"
+                _(
+                    "--browser-endpoint: {endpoint!r} is not a ws:// or wss:// URL "
+                    "(start one with `playwright run-server --port 3000`)"
+                ).format(endpoint=endpoint)
             )
         return BrowserChoice("endpoint", endpoint, "--browser-endpoint")
     cdp = cdp or env.get("ASSISTANT_CDP")
     if cdp:
         if not cdp.startswith(("http://", "https://", "ws://", "wss://")):
             raise BrowserNotFound(
-                f"--cdp: {cdp!r} is not an http:// or ws:// URL "
-                "(start Chrome with --remote-debugging-port=9222 and pass http://127.0.0.1:9222)"
+                _(
+                    "--cdp: {url!r} is not an http:// or ws:// URL "
+                    "(start Chrome with --remote-debugging-port=9222 and pass http://127.0.0.1:9222)"
+                ).format(url=cdp)
             )
         return BrowserChoice("cdp", cdp, "--cdp")
-    tried.append("--browser-path / ASSISTANT_BROWSER: not set")
-    tried.append("--browser-endpoint / --cdp: not set")
+    tried.append(_("--browser-path / ASSISTANT_BROWSER: not set"))
+    tried.append(_("--browser-endpoint / --cdp: not set"))
     managed = _managed_chromium()
     if managed:
         return BrowserChoice("managed", managed, "playwright install", launch_args(None))
-    tried.append("Playwright-managed Chromium: not installed")
+    tried.append(_("Playwright-managed Chromium: not installed"))
     system = _system_chromium()
     if system:
         return BrowserChoice("system", system, "system", launch_args(system))
-    tried.append("Chrome/Chromium on PATH: " + ", ".join(SYSTEM_BROWSER_NAMES) + ": none found")
+    tried.append(_("Chrome/Chromium on PATH: {names}: none found").format(names=", ".join(SYSTEM_BROWSER_NAMES)))
     raise BrowserNotFound(
-        "no browser found. Tried: " + "; ".join(tried) + ". Fix: run `assistant browser install` "
-        "(or `python -m playwright install chromium`), or pass --browser-path /path/to/chrome"
+        _(
+            "no browser found. Tried: {tried}. Fix: run `assistant browser install` "
+            "(or `python -m playwright install chromium`), or pass --browser-path /path/to/chrome"
+        ).format(tried="; ".join(tried))
     )
 
 
@@ -337,14 +347,15 @@ def start_failure(choice: BrowserChoice, exc: Exception, *, headless: bool) -> N
     from assistant.errors import NoBrowser
 
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    reason = f"could not start {choice.describe()}: {first}"
     no_screen = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if not headless and sys.platform.startswith("linux") and choice.kind in ("path", "managed", "system") and no_screen:
-        reason += (
-            "; a visible browser (--headed) needs a screen and this session has none (DISPLAY is not "
-            "set): run without --headed, or under xvfb-run"
+        return NoBrowser(
+            _(
+                "could not start {browser}: {error}; a visible browser (--headed) needs a screen and this "
+                "session has none (DISPLAY is not set): run without --headed, or under xvfb-run"
+            ).format(browser=choice.describe(), error=first)
         )
-    return NoBrowser(reason)
+    return NoBrowser(_("could not start {browser}: {error}").format(browser=choice.describe(), error=first))
 
 
 def _is_debian_like() -> bool:
@@ -359,7 +370,7 @@ def _apt_install(packages: list[str], echo: Callable[[str], None] = print) -> No
     """Debian's packages, when we may (root on Debian/Ubuntu with apt-get); else nothing."""
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if platform.system() == "Linux" and is_root and _is_debian_like() and shutil.which("apt-get"):
-        echo(f"installing Debian's {' '.join(packages)} (apt-get) …")
+        echo(_("installing Debian's {packages} (apt-get) …").format(packages=" ".join(packages)))
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
         subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, check=False)
@@ -428,15 +439,15 @@ def ensure_font(echo: Callable[[str], None] = print) -> None:
     from evidence.stamp import FontMissing, font_path
 
     try:
-        echo(f"font: {font_path()}")
+        echo(_("font: {detail}").format(detail=font_path()))
         return
     except FontMissing:
         pass
-    _apt_install(["fonts-dejavu-core"], lambda m: echo(f"font: {m}"))
+    _apt_install(["fonts-dejavu-core"], lambda m: echo(_("font: {detail}").format(detail=m)))
     try:
-        echo(f"font: {font_path()}")
+        echo(_("font: {detail}").format(detail=font_path()))
     except FontMissing as exc:
-        echo(f"font: {exc}")
+        echo(_("font: {detail}").format(detail=exc))
 
 
 def ensure_locales(choice: BrowserChoice, echo: Callable[[str], None] = print) -> None:
@@ -445,11 +456,11 @@ def ensure_locales(choice: BrowserChoice, echo: Callable[[str], None] = print) -
     if choice.kind not in ("system", "path") or not DEBIAN_LOCALES.is_dir():
         return
     if (DEBIAN_LOCALES / "ru.pak").exists():
-        echo("browser languages: installed")
+        echo(_("browser languages: installed"))
         return
-    _apt_install(["chromium-l10n"], lambda m: echo(f"browser languages: {m}"))
+    _apt_install(["chromium-l10n"], lambda m: echo(_("browser languages: {detail}").format(detail=m)))
     if not (DEBIAN_LOCALES / "ru.pak").exists():
-        echo("browser languages: English only; date fields show US formats (install chromium-l10n)")
+        echo(_("browser languages: English only; date fields show US formats (install chromium-l10n)"))
 
 
 def install(echo: Callable[[str], None] = print) -> BrowserChoice:
@@ -457,12 +468,12 @@ def install(echo: Callable[[str], None] = print) -> BrowserChoice:
     ensure_font(echo)
     try:
         choice = discover()
-        echo(f"browser: {choice.describe()}")
+        echo(_("browser: {detail}").format(detail=choice.describe()))
         ensure_locales(choice, echo)
         return choice
     except BrowserNotFound:
         pass
-    echo("browser: none found; trying `playwright install chromium` …")
+    echo(_("browser: none found; trying `playwright install chromium` …"))
     try:
         done = subprocess.run(
             [sys.executable, "-m", "playwright", "install", "chromium"],
@@ -472,22 +483,26 @@ def install(echo: Callable[[str], None] = print) -> BrowserChoice:
         )
         if done.returncode != 0:
             last = (done.stderr or done.stdout).strip().splitlines()[:1]
-            echo("browser: Playwright's download failed: " + (last[0] if last else "no output"))
+            echo(
+                _("browser: Playwright's download failed: {reason}").format(reason=last[0] if last else _("no output"))
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        echo(f"browser: Playwright's download failed: {exc}")
+        echo(_("browser: Playwright's download failed: {reason}").format(reason=exc))
     try:
         return discover()
     except BrowserNotFound:
         pass
-    _apt_install(["chromium", "chromium-l10n", "fonts-dejavu-core"], lambda m: echo(f"browser: {m}"))
+    _apt_install(
+        ["chromium", "chromium-l10n", "fonts-dejavu-core"], lambda m: echo(_("browser: {detail}").format(detail=m))
+    )
     choice = discover()  # raises BrowserNotFound with the full list of what was tried
-    echo(f"browser: {choice.describe()}")
+    echo(_("browser: {detail}").format(detail=choice.describe()))
     return choice
 
 
 def html_to_pdf(page_html: str, browser_path: str | None = None) -> bytes:
     """A page of HTML printed to PDF by the browser the assistant drives: no second rendering engine."""
-    with open_browser(browser_path) as (_, browser, _choice):
+    with open_browser(browser_path) as (_playwright, browser, _choice):
         page = browser.new_page()
         page.set_content(page_html, wait_until="load")
         return page.pdf(format="A4", print_background=True)

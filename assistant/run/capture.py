@@ -27,6 +27,7 @@ from assistant.run.pagestate import PageNotAnswering as PageNotAnswering  # a ca
 from assistant.run.pagestate import Pages
 from assistant.run.pictures import Pictures
 from assistant.run.snapshots import Snapshots
+from assistant.translation import _
 from evidence import EvidencePackage, stamp
 from evidence.manifest import ProviderAnswer, SubmittedForm
 from evidence.scrub import Secrets
@@ -82,10 +83,17 @@ def context_options(
         devices = playwright.devices
         if settings.device not in devices:
             close = [name for name in devices if settings.device.lower() in name.lower()][:5]
-            hint = (
-                f" (did you mean: {', '.join(close)}?)" if close else " (e.g. 'iPhone 13', 'Pixel 7', 'Desktop Chrome')"
+            if close:
+                raise InputError(
+                    _("--device: {device!r} is not a Playwright device (did you mean: {close}?)").format(
+                        device=settings.device, close=", ".join(close)
+                    )
+                )
+            raise InputError(
+                _(
+                    "--device: {device!r} is not a Playwright device (e.g. 'iPhone 13', 'Pixel 7', 'Desktop Chrome')"
+                ).format(device=settings.device)
             )
-            raise InputError(f"--device: {settings.device!r} is not a Playwright device{hint}")
         descriptor = dict(devices[settings.device])
         descriptor.pop("default_browser_type", None)
         return {**descriptor, "locale": locale, **zone}
@@ -95,7 +103,7 @@ def context_options(
 def check_masks(masks: list[str]) -> list[str]:
     for mask in masks:
         if not mask.strip():
-            raise InputError("--mask: empty selector; give a CSS selector such as '#card-number'")
+            raise InputError(_("--mask: empty selector; give a CSS selector such as '#card-number'"))
     return masks
 
 
@@ -227,7 +235,7 @@ class Capturer:
     def _note(self, message: str) -> None:
         if message not in self._notes:
             self._notes.add(message)
-            self.log(f"note: {message}")
+            self.log(_("note: {message}").format(message=message))
 
     # ------------------------------------------------------------- capture
 
@@ -389,8 +397,10 @@ class Capturer:
             return
         if self.settings.trace_in_package or self.settings.trace_dir is None:
             self.log(
-                "warning: the Playwright trace is inside the evidence package (--trace-in-package); it holds "
-                "every typed password and the session cookies: do not share the package"
+                _(
+                    "warning: the Playwright trace is inside the evidence package (--trace-in-package); it holds "
+                    "every typed password and the session cookies: do not share the package"
+                )
             )
             self.package.add_file(
                 "logs/trace.zip",
@@ -408,8 +418,10 @@ class Capturer:
         kept = self.settings.trace_dir / f"{self.package.root.name}.zip"
         shutil.move(str(trace), str(kept))
         self.log(
-            f"trace (not in the evidence package: it holds typed passwords and cookies): {kept}; "
-            f"open it with `playwright show-trace {kept}`"
+            _(
+                "trace (not in the evidence package: it holds typed passwords and cookies): {file}; "
+                "open it with `playwright show-trace {file}`"
+            ).format(file=kept)
         )
 
 
@@ -442,7 +454,11 @@ def render_pdf(
                 margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"},
             )
         except PlaywrightError as exc:  # page.pdf needs headless Chromium; --headed runs keep report.html only
-            log(f"note: no report.pdf ({str(exc).splitlines()[0]}); report.html has the same content")
+            log(
+                _("note: no report.pdf ({reason}); report.html has the same content").format(
+                    reason=str(exc).splitlines()[0]
+                )
+            )
             return None
         finally:
             try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from assistant.errors import InputError
 from assistant.language import templating
 from assistant.language.flow import Flow
+from assistant.translation import _
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -63,10 +64,10 @@ def _open(page: Page, url: str, guard: Guard | None, **kwargs: Any) -> None:
         page.goto(url, **kwargs)
     except Exception:
         if guard is not None and guard.violation is not None:
-            raise RunFailed(f"{guard.message()}; nothing was filled in or sent") from None
+            raise RunFailed(_("{blocked}; nothing was filled in or sent").format(blocked=guard.message())) from None
         raise
     if guard is not None and guard.violation is not None:
-        raise RunFailed(f"{guard.message()}; nothing was filled in or sent")
+        raise RunFailed(_("{blocked}; nothing was filled in or sent").format(blocked=guard.message()))
 
 
 def save(home: Path, flow: Flow, state: dict[str, Any]) -> Path:
@@ -94,9 +95,11 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
     path = session_path(home, flow)
     if not path.exists():
         raise SessionMissing(
-            f"{flow.id} works only when you are logged in to {flow.provider or flow.id}, and no session is "
-            f"saved: run `assistant login {flow.id}` first (it opens a browser window once; the session is "
-            f"kept in {path}, readable only by you)"
+            _(
+                "{flow} works only when you are logged in to {provider}, and no session is "
+                "saved: run `assistant login {flow}` first (it opens a browser window once; the session is "
+                "kept in {file}, readable only by you)"
+            ).format(flow=flow.id, provider=flow.provider or flow.id, file=path)
         )
     if path.stat().st_mode & 0o077:
         os.chmod(path, 0o600)
@@ -104,7 +107,11 @@ def load(home: Path, flow: Flow) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         record["state"]["cookies"]
     except (ValueError, KeyError, TypeError):
-        raise SessionMissing(f"{path}: not a saved session (damaged?); run `assistant login {flow.id}` again") from None
+        raise SessionMissing(
+            _("{file}: not a saved session (damaged?); run `assistant login {flow}` again").format(
+                file=path, flow=flow.id
+            )
+        ) from None
     return record
 
 
@@ -119,9 +126,17 @@ def verify(
         page.locator(flow.login.logged_in).first.wait_for(state="visible", timeout=min(timeout_ms, 10_000))
     except Exception:
         raise SessionExpired(
-            f"your saved {flow.provider or flow.id} session (saved {record.get('saved_at', '?')}) is no longer "
-            f"accepted: the site did not show '{flow.login.logged_in}' at {url}, so the session has expired "
-            f"or was logged out. Run `assistant login {flow.id}` again; nothing was filled in or sent"
+            _(
+                "your saved {provider} session (saved {saved}) is no longer "
+                "accepted: the site did not show '{logged_in}' at {url}, so the session has expired "
+                "or was logged out. Run `assistant login {flow}` again; nothing was filled in or sent"
+            ).format(
+                provider=flow.provider or flow.id,
+                saved=record.get("saved_at", "?"),
+                logged_in=flow.login.logged_in,
+                url=url,
+                flow=flow.id,
+            )
         ) from None
 
 
@@ -138,7 +153,11 @@ def capture(
     assert flow.login is not None
     url = login_url(flow, base_url, policy=guard.policy if guard is not None else None)
     _open(page, url, guard, wait_until="load")
-    log(f"log in to {flow.provider or flow.id} in the browser window; waiting up to {wait_seconds:g} s …")
+    log(
+        _("log in to {provider} in the browser window; waiting up to {seconds:g} s …").format(
+            provider=flow.provider or flow.id, seconds=wait_seconds
+        )
+    )
     if act is not None:
         act(page)
     try:
@@ -147,12 +166,14 @@ def capture(
         from assistant.errors import RunFailed
 
         raise RunFailed(
-            f"not logged in after {wait_seconds:g} s (the page never showed '{flow.login.logged_in}'); "
-            f"nothing was saved. Run `assistant login {flow.id}` again and finish logging in"
+            _(
+                "not logged in after {seconds:g} s (the page never showed '{logged_in}'); "
+                "nothing was saved. Run `assistant login {flow}` again and finish logging in"
+            ).format(seconds=wait_seconds, logged_in=flow.login.logged_in, flow=flow.id)
         ) from None
     if guard is not None and guard.violation is not None:
         from assistant.errors import RunFailed
 
-        raise RunFailed(f"{guard.message()}; nothing was saved")
+        raise RunFailed(_("{blocked}; nothing was saved").format(blocked=guard.message()))
     # Saved as JSON and handed back to new_context() as it is: plain data to this module.
     return cast(dict[str, Any], page.context.storage_state())

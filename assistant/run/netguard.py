@@ -29,6 +29,7 @@ from urllib.request import url2pathname
 
 from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
 from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG, BrowserChoice
+from assistant.translation import _
 
 if TYPE_CHECKING:
     import socket
@@ -208,11 +209,13 @@ class Guard:
         webrtc, lookups = held_by_flags(choice)
         unheld = []
         if not webrtc:
-            unheld.append("WebRTC and WebTransport are turned off by a script inside every page, not by its flags")
+            unheld.append(_("WebRTC and WebTransport are turned off by a script inside every page, not by its flags"))
         if not lookups:
-            unheld.append("it looks host names up itself, so a page could make it send a name to a DNS server")
+            unheld.append(_("it looks host names up itself, so a page could make it send a name to a DNS server"))
         if unheld:
-            self.log("note: this browser was not started by the assistant: " + "; ".join(unheld))
+            self.log(
+                _("note: this browser was not started by the assistant: {reasons}").format(reasons="; ".join(unheld))
+            )
         if not browser_is_local(choice):
             return False
         self.start_gate()
@@ -310,7 +313,7 @@ class Guard:
         if scheme not in DEFAULT_PORTS:
             self._record(request, scheme, f"{scheme}:", "scheme", stop=True)
             return False
-        _, host, port = _endpoint(url)
+        _scheme, host, port = _endpoint(url)
         if self.policy.allows(scheme, host, port):
             return True
         method = request.method.upper()
@@ -397,7 +400,9 @@ class Guard:
                 if what not in self._noted:
                     self._noted.add(what)
                     self.log(
-                        f"note: a page on {host} tried to open {what}; they are off during a run, nothing was sent"
+                        _(
+                            "note: a page on {host} tried to open {what}; they are off during a run, nothing was sent"
+                        ).format(host=host, what=what)
                     )
         except Exception:
             pass
@@ -449,8 +454,10 @@ class Guard:
         elif row["host"] not in self._noted:
             self._noted.add(row["host"])
             self.log(
-                f"note: blocked {row['resource_type']} from {row['host']} (not in allowed_hosts or "
-                f"allowed_resources of flow {self.policy.flow_id}); the run goes on without it"
+                _(
+                    "note: blocked {kind} from {host} (not in allowed_hosts or "
+                    "allowed_resources of flow {flow}); the run goes on without it"
+                ).format(kind=row["resource_type"], host=row["host"], flow=self.policy.flow_id)
             )
 
     def refused(self, host: str, port: int) -> None:
@@ -545,7 +552,7 @@ class Gate:
 
     def peer(self, url: str) -> dict[str, Any] | None:
         """The address the gate last connected to for this URL's host and port."""
-        _, host, port = _endpoint(url)
+        _scheme, host, port = _endpoint(url)
         key = (host, port)
         return self._peers.get(key)
 
@@ -588,7 +595,7 @@ class Gate:
     def _serve(self) -> None:
         while not self._closed:
             try:
-                client, _ = self._server.accept()
+                client, _address = self._server.accept()
                 _no_delay(client)
             except OSError:
                 return
@@ -745,13 +752,13 @@ def _read_head(reader: _Reader) -> tuple[str, list[tuple[str, str]]] | None:
         return None
     headers = []
     for raw in lines[1:]:
-        name, _, value = raw.partition(":")
+        name, _colon, value = raw.partition(":")
         headers.append((name.strip(), value.strip()))
     return lines[0], headers
 
 
 def _split_target(target: str) -> tuple[str, int]:
-    host, _, port = target.rpartition(":")
+    host, _colon, port = target.rpartition(":")
     return host.lower(), int(port)
 
 
@@ -788,7 +795,7 @@ def _pipe(client: socket.socket, upstream: socket.socket, pending: bytes) -> Non
     selector.register(upstream, selectors.EVENT_READ, (upstream, client))
     try:
         while True:
-            for key, _ in selector.select(timeout=300):
+            for key, _events in selector.select(timeout=300):
                 source, target = key.data
                 data = source.recv(65536)
                 if not data:

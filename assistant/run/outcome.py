@@ -34,6 +34,7 @@ from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assistant.run.netguard import GATE_MARK, NOT_CONNECTED
+from assistant.translation import _
 from evidence import RefusalKind
 
 if TYPE_CHECKING:
@@ -233,10 +234,10 @@ class SendWatch:
     def summary(self) -> str:
         if not self.left_browser:
             if self.undelivered:
-                return f"the browser could not reach the provider ({self.undelivered[0]})"
-            return "no request left the browser"
-        first = (self.sent or list(self.sending.values()) or ["a WebSocket message"])[0]
-        return f"the request left the browser ({first})"
+                return _("the browser could not reach the provider ({what})").format(what=self.undelivered[0])
+            return _("no request left the browser")
+        first = (self.sent or list(self.sending.values()) or [_("a WebSocket message")])[0]
+        return _("the request left the browser ({what})").format(what=first)
 
 
 # Reads refusals the way a person would: the message, and the label of the field it is about.

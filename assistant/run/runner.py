@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from assistant import translation
 from assistant.errors import Declined, InputError, OutcomeUnknown, Rejected, RunFailed
 from assistant.language import templating
 from assistant.language.flow import (
@@ -55,6 +56,7 @@ from assistant.run.outcome import (
     read_refusal,
     refusal_kind,
 )
+from assistant.translation import N_, _
 from evidence import Action, EvidencePackage, RefusalKind, inert
 from evidence.fit import media_type
 from evidence.manifest import Uploaded
@@ -215,6 +217,19 @@ class Blocked(StepFailure):
     blocked: str | None = None  # what the guard stopped
 
 
+def _step_in_words(kind: str, description: str) -> str:
+    """A progress line's step: the flow's own notation in English (what a maintainer reads and
+    writes); in another language, what the step does in its words first, the notation after."""
+    language = translation.current()
+    if language == "en":
+        return description
+    from evidence.report import step_words
+
+    now = utcnow()
+    said = step_words(Action(index=0, kind=kind, description=description, started_at=now, ended_at=now), language)
+    return f"{said[:1].lower()}{said[1:]} ({description})"
+
+
 def host_allowed(url: str, policy: Policy) -> bool:
     """May the browser open this URL? (Strict parsing: a doubtful URL is not allowed.)"""
     try:
@@ -304,9 +319,11 @@ class Runner:
                 except templating.TemplateError:
                     message = step.args.message
                 raise RunFailed(
-                    f"{self.flow.where(step)}:{step.column}: steps[{index}].pause_for_human: this step needs a "
-                    f"person ({message}), which a headless browser cannot show; "
-                    "nothing was filled in or sent. Run again with --headed on a machine with a screen"
+                    _(
+                        "{where}: steps[{index}].pause_for_human: this step needs a person ({message}), which a "
+                        "headless browser cannot show; nothing was filled in or sent. Run again with --headed on a "
+                        "machine with a screen"
+                    ).format(where=f"{self.flow.where(step)}:{step.column}", index=index, message=message)
                 )
 
     def _find_submit(self, index: int, step: StepBase) -> None:
@@ -335,10 +352,10 @@ class Runner:
                 if self.options.dry_run:
                     self._shoot("review-before-submit", full_page=True, step=step, role="review")
                     self._find_submit(index, step)
-                    self.hooks.log("dry run: stopped before the submit step; nothing was sent")
+                    self.hooks.log(_("dry run: stopped before the submit step; nothing was sent"))
                     return self.result
                 if not self.hooks.confirm_submit():
-                    raise Declined("not submitted: you declined at the prompt")
+                    raise Declined(_("not submitted: you declined at the prompt"))
                 # Before the click that cannot be undone: every file of the evidence so far is on disk.
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
@@ -358,7 +375,9 @@ class Runner:
                         try:  # after the number and its picture: the provider's own answer, kept whole
                             self.recorder.keep_answers(watch.answers)
                         except Exception as exc:  # keeping more evidence must not cost the outcome
-                            self.hooks.log(f"note: the provider's answer was not kept whole: {_plain(exc)}")
+                            self.hooks.log(
+                                _("note: the provider's answer was not kept whole: {reason}").format(reason=_plain(exc))
+                            )
                 return self.result
             self._run_step_trying(index, step, photo_follows=self._photo_follows(index))
         return self.result
@@ -378,7 +397,11 @@ class Runner:
                     self._posted = (index, step, baseline)
                     self._refused_at_step(watch)
             except _TryAgain as again:
-                self.hooks.log(f"{again} (try {attempt}/{tries}); trying the step again")
+                self.hooks.log(
+                    _("{failure} (try {attempt}/{tries}); trying the step again").format(
+                        failure=again, attempt=attempt, tries=tries
+                    )
+                )
                 self.page.wait_for_timeout(250 * attempt)
                 continue
             finally:
@@ -417,10 +440,15 @@ class Runner:
         words = self._hide(quote(found))
         self.result.outcome, self.result.reason = AfterClick.REJECTED, words
         self.result.refusal = refusal_kind(Verdict(AfterClick.REJECTED, Why.FORM_WITH_ERROR, tuple(found)), None)
-        where = f"{self.flow.where(step)}: step {index + 1} ({self._hide(self._describe(step))})"
+        where = _("{place}: step {number} ({what})").format(
+            place=self.flow.where(step), number=index + 1, what=self._hide(self._describe(step))
+        )
         advice = self._advice(self.result.refusal, None, None)
         raise Rejected(
-            f"rejected by the provider at {where}: {words} The form stopped at this step, before the submit. {advice}"
+            _(
+                "rejected by the provider at {where}: {words} The form stopped at this step, before the submit. "
+                "{advice}"
+            ).format(where=where, words=words, advice=advice)
         )
 
     def _photo_follows(self, index: int) -> bool:
@@ -455,15 +483,17 @@ class Runner:
                     raise
                 line = self.flow.position(("success",))[0]
                 self._seen = None
-                for _ in range(2):  # twice: a refusal on the page is read once it holds still
+                for _twice in range(2):  # twice: a refusal on the page is read once it holds still
                     self._check_refusal(watch, self._locate(submit.args), baseline, line)
                 self.result.outcome, self.result.reason = (
                     after_failed_step(watch.left_browser),
                     f"{exc}; {watch.summary()}",
                 )
                 if self.result.outcome is AfterClick.NOT_SENT:
-                    raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed") from None
-                raise OutcomeUnknown(f"sent, but not confirmed: {self.result.reason}") from None
+                    raise StepFailure(
+                        _("{error}. Nothing left the browser, so nothing was filed").format(error=exc)
+                    ) from None
+                raise OutcomeUnknown(_("sent, but not confirmed: {reason}").format(reason=self.result.reason)) from None
 
     def _click_submit(self, index: int, step: StepBase, watch: SendWatch) -> None:
         """The irreversible click. If it fails, whether anything left the browser says what to tell."""
@@ -484,13 +514,15 @@ class Runner:
             if watch.left_browser:
                 raise
             if isinstance(exc, Blocked) and exc.where and exc.blocked:
-                text = (
-                    f"{exc.where}: {exc.blocked}. The click was made, but nothing left the browser (what the form "
+                text = _(
+                    "{where}: {blocked}. The click was made, but nothing left the browser (what the form "
                     "sent went to that host and was stopped there), so nothing was filed"
-                )
+                ).format(where=exc.where, blocked=exc.blocked)
                 self.result.reason = text
                 raise Blocked(text, after_submit=True) from None
-            raise StepFailure(f"{exc}. Nothing left the browser, so nothing was filed", after_submit=True) from None
+            raise StepFailure(
+                _("{error}. Nothing left the browser, so nothing was filed").format(error=exc), after_submit=True
+            ) from None
         self.result.submitted = True
         self.result.submitted_at = self.result.actions[-1].ended_at
 
@@ -522,7 +554,7 @@ class Runner:
             return f"extract vars.{args.var}"
         return step.kind
 
-    def run_steps(self, steps: Sequence[StepBase], *, label: str = "step") -> None:
+    def run_steps(self, steps: Sequence[StepBase], *, label: str = N_("step")) -> None:
         """Steps from outside the flow's own list, none of them a submit: what a flow test
         does for the person (log in, solve a CAPTCHA), or a lookup, in the same step language.
         Progress counts them as their own list ("lookup step 2/3")."""
@@ -539,8 +571,13 @@ class Runner:
         started = utcnow()
         before = self.page.url
         description = self._hide(self._describe(step))
-        label, total = self._progress or ("step", len(self.flow.steps))
-        self.hooks.log(f"{label} {index + 1}/{total}: {description}")
+        label, total = self._progress or (N_("step"), len(self.flow.steps))
+        # Translators: {label} is "step" or "lookup step", translated; e.g. "step 2/7: fill #name".
+        self.hooks.log(
+            _("{label} {number}/{total}: {description}").format(
+                label=_(label), number=index + 1, total=total, description=_step_in_words(step.kind, description)
+            )
+        )
         action = Action(
             index=index,
             kind=step.kind,
@@ -576,12 +613,16 @@ class Runner:
             if not after_submit and not blocked:
                 self._refused_at_step()  # the step failed because the site refused the one before it
             if blocked:
-                where = f"{self.flow.where(step)}: step {index + 1} ({description})"
+                where = _("{place}: step {number} ({what})").format(
+                    place=self.flow.where(step), number=index + 1, what=description
+                )
                 failure = Blocked(self._blocked_text(where, blocked, after_submit), after_submit=after_submit)
                 failure.where, failure.blocked = where, blocked
                 raise failure from None
             raise StepFailure(
-                f"{self.flow.where(step)}: step {index + 1} ({description}) failed: {action.error}",
+                _("{place}: step {number} ({what}) failed: {error}").format(
+                    place=self.flow.where(step), number=index + 1, what=description, error=action.error
+                ),
                 after_submit=after_submit,
             ) from None
         action.ended_at, action.url_after, action.files = utcnow(), self._url(), files
@@ -694,7 +735,9 @@ class Runner:
             except Exception as exc:  # mid-navigation: "Unable to capture screenshot"
                 error = exc
                 self.page.wait_for_timeout(200 * (attempt + 1))
-        self.hooks.log(f"note: no screenshot after {step.kind}: {str(error).splitlines()[0]}")
+        self.hooks.log(
+            _("note: no screenshot after {step}: {reason}").format(step=step.kind, reason=str(error).splitlines()[0])
+        )
         return None
 
     def _title(self) -> str | None:
@@ -973,10 +1016,14 @@ class Runner:
         try:
             self.hooks.number_read(number, self.result.confirmation_url)
         except Exception as exc:  # showing the number must not cost its evidence
-            self.hooks.log(f"note: could not hand over the number at once: {str(exc).splitlines()[0]}")
+            self.hooks.log(
+                _("note: could not hand over the number at once: {reason}").format(reason=str(exc).splitlines()[0])
+            )
         if self.guard is not None and self.guard.violation is not None:
             # The provider already answered; what the confirmation page then tried was stopped.
-            self.hooks.log(f"note: {self.guard.message()}, after the provider confirmed the request")
+            self.hooks.log(
+                _("note: {blocked}, after the provider confirmed the request").format(blocked=self.guard.message())
+            )
         action.files = [self._shoot("confirmation", full_page=True, step=None, role="confirmation")]
         action.ended_at, action.url_after = utcnow(), self._url()
         if not number:
@@ -1005,7 +1052,7 @@ class Runner:
             f"the success check held, but no request number was found where the flow looks "
             f"({self.flow.path}:{line}: {error}); the flow may need updating"
         )
-        self.hooks.log(f"note: {self.result.reason}")
+        self.hooks.log(_("note: {message}").format(message=self.result.reason))
         return None
 
     def _outcome_evidence(self, action: Action, error: str) -> None:
@@ -1137,77 +1184,99 @@ class Runner:
             words = self._hide(quote(list(verdict.refusals)))
             result.reason = words
             result.refusal = refusal_kind(verdict, look.status or watch.answered)
-            who = "rejected by the provider" if verdict.sent else "not sent: the form refused it in the browser"
-            raise Rejected(f"{who}: {words} {self._advice(result.refusal, look.status, watch.retry_after)}")
+            advice = self._advice(result.refusal, look.status, watch.retry_after)
+            if verdict.sent:
+                raise Rejected(_("rejected by the provider: {words} {advice}").format(words=words, advice=advice))
+            raise Rejected(
+                _("not sent: the form refused it in the browser: {words} {advice}").format(words=words, advice=advice)
+            )
         stopped = look.stopped
         if why is Why.GUARD_STOPPED_IT:
-            result.reason = (
-                f"{self.flow.path}:{line}: after the submit click: {stopped}. The click was made, but nothing "
+            result.reason = _(
+                "{file}:{line}: after the submit click: {stopped}. The click was made, but nothing "
                 "left the browser (what the form sent went to that host and was stopped there), so nothing was filed"
-            )
+            ).format(file=self.flow.path, line=line, stopped=stopped)
             raise Blocked(result.reason, after_submit=True)
         if why is Why.TIME_UP_GUARD:
             assert stopped is not None
             result.reason = stopped
             raise Blocked(
-                self._blocked_text(f"{self.flow.path}:{line}: success check ({what})", stopped, True),
+                self._blocked_text(
+                    _("{file}:{line}: success check ({what})").format(file=self.flow.path, line=line, what=what),
+                    stopped,
+                    True,
+                ),
                 after_submit=True,
             )
         if why is Why.UNREACHABLE:
-            result.reason = f"the provider's site could not be reached ({look.unreachable})"
+            result.reason = _("the provider's site could not be reached ({why})").format(why=look.unreachable)
             raise StepFailure(
-                f"not sent: {result.reason}. Nothing was filed; try again later (is the site up? is the address "
-                "right?)",
+                _(
+                    "not sent: {reason}. Nothing was filed; try again later (is the site up? is the address right?)"
+                ).format(reason=result.reason),
                 after_submit=True,
             )
-        seconds = f"{timeout_ms / 1000:g} s"
+        seconds = _("{seconds:g} s").format(seconds=timeout_ms / 1000)
         if why is Why.TIME_UP_NOTHING_SENT:
-            result.reason = f"{sent} in {seconds} after the click, and the page shows no reason"
+            result.reason = _("{sent} in {seconds} after the click, and the page shows no reason").format(
+                sent=sent, seconds=seconds
+            )
             raise StepFailure(
-                f"{self.flow.path}:{line}: the submit click sent nothing: {result.reason} (a dialog, a "
-                "CAPTCHA, a button that needs something else first?). Nothing was filed; see failure/page.html",
+                _(
+                    "{file}:{line}: the submit click sent nothing: {reason} (a dialog, a CAPTCHA, a button that "
+                    "needs something else first?). Nothing was filed; see failure/page.html"
+                ).format(file=self.flow.path, line=line, reason=result.reason),
                 after_submit=True,
             )
-        result.reason = {
-            Why.TIME_UP_NO_ANSWER: f"{sent}; no {what} within {seconds}: it is still waiting for the answer",
-            Why.TIME_UP_NOT_SUCCESS: f"{sent}; no {what} within {seconds}: the answer was not the success page",
-            Why.CONNECTION_BROKE: f"{sent}, and the connection broke before the provider answered",
-            Why.CLOSED_SILENTLY: (
-                f"{sent}, and the provider closed the connection without answering: it may have stored the "
+        reasons = {
+            Why.TIME_UP_NO_ANSWER: _("{sent}; no {what} within {seconds}: it is still waiting for the answer"),
+            Why.TIME_UP_NOT_SUCCESS: _("{sent}; no {what} within {seconds}: the answer was not the success page"),
+            Why.CONNECTION_BROKE: _("{sent}, and the connection broke before the provider answered"),
+            Why.CLOSED_SILENTLY: _(
+                "{sent}, and the provider closed the connection without answering: it may have stored the "
                 "request before it did"
             ),
-            Why.SERVER_ERROR: (
-                f"{sent}; the provider's server answered HTTP {look.status} "
-                f"({self._title() or 'an error page'}), which does not say whether it stored the request"
+            Why.SERVER_ERROR: _(
+                "{sent}; the provider's server answered HTTP {status} ({title}), which does not say whether it "
+                "stored the request"
             ),
-        }[why]
-        raise OutcomeUnknown(f"sent, but not confirmed: {result.reason}")
+        }
+        result.reason = reasons[why].format(
+            sent=sent, what=what, seconds=seconds, status=look.status, title=self._title() or _("an error page")
+        )
+        raise OutcomeUnknown(_("sent, but not confirmed: {reason}").format(reason=result.reason))
 
     def _advice(self, kind: RefusalKind, status: int | None, retry_after: str | None) -> str:
         """What the person does about a rejection of this kind."""
         flow = self.flow.id
         if kind is RefusalKind.SESSION:
-            again = (
-                f"log in again (`assistant login {flow}`), then submit again"
-                if self.flow.requires_login
-                else "submit again: a fresh form brings a fresh token"
+            if self.flow.requires_login:
+                return _(
+                    "Nothing was filed: the site no longer accepts this session or the form's security token; "
+                    "log in again (`assistant login {flow}`), then submit again."
+                ).format(flow=flow)
+            return _(
+                "Nothing was filed: the site no longer accepts this session or the form's security token; "
+                "submit again: a fresh form brings a fresh token."
             )
-            return f"Nothing was filed: the site no longer accepts this session or the form's security token; {again}."
         if kind is RefusalKind.CAPTCHA:
-            return (
+            return _(
                 "Nothing was filed: the CAPTCHA answer was not accepted; submit again with --headed and type it again."
             )
         if kind is RefusalKind.RATE_LIMIT:
-            wait = f" (Retry-After: {retry_after})" if retry_after else ""
-            return f"Nothing was filed: the site asks you to wait{wait}; submit again later."
+            if retry_after:
+                return _(
+                    "Nothing was filed: the site asks you to wait (Retry-After: {wait}); submit again later."
+                ).format(wait=retry_after)
+            return _("Nothing was filed: the site asks you to wait; submit again later.")
         if kind is RefusalKind.NOT_FOUND:
-            return (
-                f"Nothing was filed: the form posted to an address the site does not have (HTTP {status}); "
-                f"the flow may need updating (`assistant flow check {flow}`)."
-            )
+            return _(
+                "Nothing was filed: the form posted to an address the site does not have (HTTP {status}); "
+                "the flow may need updating (`assistant flow check {flow}`)."
+            ).format(status=status, flow=flow)
         if kind is RefusalKind.OTHER:
-            return "Nothing was filed; do what the provider's words ask, then submit again."
-        return "Nothing was filed; fix the case and submit again."
+            return _("Nothing was filed; do what the provider's words ask, then submit again.")
+        return _("Nothing was filed; fix the case and submit again.")
 
     def _came_back(self, index: int) -> bool:
         """Is the page showing again a field filled right before step `index` (its form came back)?"""

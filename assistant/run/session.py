@@ -19,6 +19,7 @@ from assistant.run import browser as browsers
 from assistant.run import scratch
 from assistant.run.capture import Capturer, CaptureSettings, context_options, render_pdf
 from assistant.run.zones import person_clock
+from assistant.translation import _
 from evidence import Environment
 from evidence.package import EvidencePackage
 from evidence.times import Clocks
@@ -155,8 +156,10 @@ class BrowserSession:
                     self.capturer.peer = guard.gate.peer
                 elif not guard.policy.anywhere:
                     self.log(
-                        f"note: the browser at {self.choice.target} is on another machine: hosts are checked by "
-                        "its routes only, and a redirect to another host is not stopped before it connects"
+                        _(
+                            "note: the browser at {target} is on another machine: hosts are checked by "
+                            "its routes only, and a redirect to another host is not stopped before it connects"
+                        ).format(target=self.choice.target)
                     )
                 stack.enter_context(guard)
                 guard.watch_disk(lambda: scratch.browser_usage(self.workdir), scratch.BROWSER_BYTES)
@@ -184,8 +187,10 @@ class BrowserSession:
                 stack.callback(browser.close)
                 if browsers.lacks_language(self.choice, self.locale):
                     self.log(
-                        f"note: this browser has no {self.locale} language files: date and time fields show US "
-                        "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                        _(
+                            "note: this browser has no {locale} language files: date and time fields show US "
+                            "formats (11/20/2026, 02:35 PM); `assistant browser install` adds them (chromium-l10n)"
+                        ).format(locale=self.locale)
                     )
             self.browser = browser
             options: dict[str, Any] = {
@@ -235,8 +240,10 @@ class BrowserSession:
             except PlaywrightError as exc:
                 reason = str(exc).strip().splitlines()[0].split(": ", 1)[-1]
                 raise InputError(
-                    f"--mask {selector!r}: not a selector the browser can read ({reason}); "
-                    "give a CSS selector such as '#card-number'"
+                    _(
+                        "--mask {selector!r}: not a selector the browser can read ({reason}); "
+                        "give a CSS selector such as '#card-number'"
+                    ).format(selector=selector, reason=reason)
                 ) from None
 
     def __exit__(self, *exc_info: object) -> None:
@@ -247,7 +254,11 @@ class BrowserSession:
         except PlaywrightError as exc:
             # Ctrl-C at a prompt reaches the driver and the browser too (one process group): they
             # are gone before the run closes them. What the run decided stands; the evidence is sealed.
-            self.log(f"note: the browser was already gone when the run ended ({str(exc).strip().splitlines()[0]})")
+            self.log(
+                _("note: the browser was already gone when the run ended ({reason})").format(
+                    reason=str(exc).strip().splitlines()[0]
+                )
+            )
 
     def settle_environment(self) -> Environment:
         """The capture environment with what the run has learnt: the browser's command line, how
@@ -321,11 +332,13 @@ def guarded_page(
             except PlaywrightError as exc:
                 first = str(exc).strip().splitlines()[0]
                 if headless:
-                    raise NoBrowser(f"could not start the browser ({first})") from None
+                    raise NoBrowser(_("could not start the browser ({reason})").format(reason=first)) from None
                 raise NoBrowser(
-                    f"could not open a browser window ({first}). Logging in needs a screen: run this where "
-                    "you can see a browser, or start Chrome yourself with --remote-debugging-port=9222 and "
-                    "pass --cdp http://127.0.0.1:9222"
+                    _(
+                        "could not open a browser window ({reason}). Logging in needs a screen: run this where "
+                        "you can see a browser, or start Chrome yourself with --remote-debugging-port=9222 and "
+                        "pass --cdp http://127.0.0.1:9222"
+                    ).format(reason=first)
                 ) from None
             if choice.kind != "cdp":
                 stack.callback(browser.close)

@@ -74,7 +74,11 @@ def chosen_authorities(given: tuple[str, ...], env: str | None) -> tuple[str, ..
     for word in words:
         parts = urlsplit(word)
         if parts.scheme not in ("http", "https") or not parts.hostname:
+            from assistant.translation import _
+
             raise ValueError(
-                f"'{word}' is not an authority's address like https://freetsa.org/tsr (or '{NO_AUTHORITY}' for none)"
+                _("'{word}' is not an authority's address like https://freetsa.org/tsr (or '{none}' for none)").format(
+                    word=word, none=NO_AUTHORITY
+                )
             )
     return tuple(dict.fromkeys(words))

@@ -28,10 +28,16 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString
 
 from assistant.errors import InputError
+from assistant.translation import N_, _
 from assistant.workbench import drafting
 
 SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# The CAPTCHAs drafting names in words (the others by their product's name), as the maintainer reads them.
+CAPTCHA_WORDS = {
+    "an image CAPTCHA": N_("an image CAPTCHA"),
+    "a CAPTCHA typed from a picture": N_("a CAPTCHA typed from a picture"),
+}
 
 
 @dataclass
@@ -58,13 +64,17 @@ class Places:
 
 def check_name(name: str) -> None:
     if not NAME.match(name):
-        raise InputError(f"NAME: {name!r} must be lower-case letters, digits and '-', like acme-support")
+        raise InputError(
+            _("NAME: {name!r} must be lower-case letters, digits and '-', like acme-support").format(name=name)
+        )
 
 
 def _refuse_existing(paths: list[Path], force: bool) -> None:
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
-        raise InputError(f"already exists: {', '.join(existing)}; choose another NAME or pass --force")
+        raise InputError(
+            _("already exists: {paths}; choose another NAME or pass --force").format(paths=", ".join(existing))
+        )
 
 
 def _relative(target: Path, start: Path) -> str:
@@ -121,12 +131,12 @@ def _pick_form(page, selector: str | None):
     if selector:
         form = page.locator(selector).first
         if form.count() == 0:
-            raise InputError(f"--form: no element matches {selector!r} on the page")
+            raise InputError(_("--form: no element matches {selector!r} on the page").format(selector=selector))
         return form
     forms = page.locator("form")
     count = forms.count()
     if count == 0:
-        raise InputError("no <form> on the page; pass --form SELECTOR for the element that holds the fields")
+        raise InputError(_("no <form> on the page; pass --form SELECTOR for the element that holds the fields"))
     sizes = [forms.nth(i).locator("input, select, textarea").count() for i in range(count)]
     return forms.nth(max(range(count), key=lambda i: sizes[i]))
 
@@ -260,10 +270,16 @@ def _next_step(page: Any, forms: list[FormStep], number: int, timeout: float, lo
         refused = read_refusal(page, None, browser=True)
         if refused:
             raise InputError(
-                f"--steps: step {number} of the form refused the sample case: {quote(refused)}; capture from that "
-                "page by hand (--form), or make the sample case fit"
+                _(
+                    "--steps: step {number} of the form refused the sample case: {refusal}; capture from that "
+                    "page by hand (--form), or make the sample case fit"
+                ).format(number=number, refusal=quote(refused))
             )
-    raise RunFailed(f'--steps: after step {number}\'s "Next" no other form appeared within {timeout:g} s')
+    raise RunFailed(
+        _('--steps: after step {number}\'s "Next" no other form appeared within {timeout:g} s').format(
+            number=number, timeout=timeout
+        )
+    )
 
 
 def _submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:
@@ -315,7 +331,7 @@ def snapshot(
     check_name(name)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"URL: {url!r} is not an http(s) address")
+        raise InputError(_("URL: {url!r} is not an http(s) address").format(url=url))
     site = places.site(name)
     flow_path = places.flow(name)
     _refuse_existing([site / "form.html"], force)
@@ -334,7 +350,7 @@ def snapshot(
         run_folder(home) if home is not None else nullcontext(),
         guard,
         browsers.open_browser(browser_path) as (
-            _,
+            _started,
             browser,
             choice,
         ),
@@ -347,7 +363,7 @@ def snapshot(
             context = browser.new_context(**options)
             guard.install(context)
             page = context.new_page()
-            log(f"opening {url} …")
+            log(_("opening {url} …").format(url=url))
             page.goto(url, wait_until="load", timeout=timeout * 1000)
             final = page.url
             original = page.content()
@@ -356,11 +372,15 @@ def snapshot(
             for number in range(1, steps + 1):
                 forms.append(_capture_form(page, form_selector if number == 1 else None))
                 if number < steps:  # a wizard: the sample case's values, "Next", and the next form
-                    log(f"step {number} of {steps}: filling it with the sample case and going on …")
+                    log(
+                        _("step {number} of {steps}: filling it with the sample case and going on …").format(
+                            number=number, steps=steps
+                        )
+                    )
                     _next_step(page, forms, number, timeout, log)
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
-            raise RunFailed(f"could not capture the form at {url}: {first}") from None
+            raise RunFailed(_("could not capture the form at {url}: {error}").format(url=url, error=first)) from None
     css, fields, form_html = forms[0].css, forms[0].fields, forms[0].html
     path = urlsplit(final).path or "/"
     rejected, error_class = drafting.refusal_marker(original, fields)
@@ -390,17 +410,32 @@ def snapshot(
         shutil.copy(SCAFFOLD / "site" / "done.html", site / "done.html")
         written += [site / "site.py", site / "done.html"]
     if flow_path.exists() and not force:
-        log(f"{flow_path} exists; left as it is (the fields are in {site / 'fields.json'})")
+        log(
+            _("{path} exists; left as it is (the fields are in {fields})").format(
+                path=flow_path, fields=site / "fields.json"
+            )
+        )
         return written
     drafted = _draft_steps(forms, path)
     if drafted.login_form:
-        moved = f" (it opened {final}, not {url}: the site sent the browser to its login)" if final != url else ""
-        log(
-            f"warning: the form captured has a password field: it looks like a login form{moved}. If the support "
-            "form is behind a login, log in once with `assistant login FLOW` and snapshot again with --session FLOW"
-        )
+        if final != url:
+            warning = _(
+                "warning: the form captured has a password field: it looks like a login form (it opened {final}, "
+                "not {url}: the site sent the browser to its login). If the support form is behind a login, log in "
+                "once with `assistant login FLOW` and snapshot again with --session FLOW"
+            )
+        else:
+            warning = _(
+                "warning: the form captured has a password field: it looks like a login form. If the support form "
+                "is behind a login, log in once with `assistant login FLOW` and snapshot again with --session FLOW"
+            )
+        log(warning.format(final=final, url=url))
     if drafted.captcha:
-        log(f"note: {drafted.captcha} on the form: the draft pauses for a person there (submit with --headed)")
+        captcha = CAPTCHA_WORDS.get(drafted.captcha)
+        # Translators: {captcha} is reCAPTCHA, hCaptcha, Yandex SmartCaptcha, Cloudflare Turnstile,
+        # "an image CAPTCHA" or "a CAPTCHA typed from a picture".
+        note = _("note: {captcha} on the form: the draft pauses for a person there (submit with --headed)")
+        log(note.format(captcha=_(captcha) if captcha else drafted.captcha))
     categories = drafted.categories
     case = places.case(name)
     first = next(iter(categories), "general")
@@ -426,7 +461,7 @@ def snapshot(
     flow_path.parent.mkdir(parents=True, exist_ok=True)
     flow_path.write_text(text, encoding="utf-8")
     if drafted.todo:
-        log(f"left out (nothing in a case says what goes there): {'; '.join(drafted.todo)}")
+        log(_("left out (nothing in a case says what goes there): {fields}").format(fields="; ".join(drafted.todo)))
     return written + [flow_path, case]
 
 
@@ -597,9 +632,13 @@ def check(
 
     flow = load_flow(path)
     if flow.channel != "web_form":
-        raise InputError(f"{flow.path}: check walks web forms; this flow is channel: {flow.channel}")
+        raise InputError(
+            _("{path}: check walks web forms; this flow is channel: {channel}").format(
+                path=flow.path, channel=flow.channel
+            )
+        )
     if case_file is None and flow.test is None:
-        raise InputError(f"{flow.path}: no test: block with a sample case; pass --case FILE")
+        raise InputError(_("{path}: no test: block with a sample case; pass --case FILE").format(path=flow.path))
     case = load_case(case_file or flow.sample_case(), {"provider": flow.id})
     # The evidence is kept in the assistant's home (the command prints where); the replica's
     # throwaway home goes with the temporary folder.
@@ -647,14 +686,18 @@ def _walk(
     server = None
     if live:
         if base_url:
-            raise InputError("--live checks the real site at the flow's homepage; drop --base-url")
+            raise InputError(_("--live checks the real site at the flow's homepage; drop --base-url"))
         if "base_url" in flow.homepage:
-            raise InputError(f"{flow.id} has no live site (its homepage is {flow.homepage!r})")
+            raise InputError(
+                _("{flow} has no live site (its homepage is {homepage!r})").format(flow=flow.id, homepage=flow.homepage)
+            )
         site_home = Path(home)
     else:
         if base_url is None:
             if flow.test is None:
-                raise InputError(f"{flow.path}: no replica named (test: block); pass --live or --base-url URL")
+                raise InputError(
+                    _("{path}: no replica named (test: block); pass --live or --base-url URL").format(path=flow.path)
+                )
             from assistant.sites.replica import open_replica
             from assistant.workbench.flowtest import announce_code, log_in_for_test, replica_spec
 

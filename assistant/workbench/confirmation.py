@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from assistant.errors import InputError
+from assistant.translation import _
 
 # Finds the element that shows the number and a sentence that proves success, in a browser
 # with scripts off and the network closed: the same engine that will run the flow's selectors.
@@ -68,15 +69,19 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / "manifest.json"
     if not path.is_file():
         raise InputError(
-            f"--confirmation: {folder} has no manifest.json; give the folder of a kept evidence package "
-            "(`assistant submit … --out DIR`, or one under the assistant's home evidence/)"
+            _(
+                "--confirmation: {folder} has no manifest.json; give the folder of a kept evidence package "
+                "(`assistant submit … --out DIR`, or one under the assistant's home evidence/)"
+            ).format(folder=folder)
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"--confirmation: {path}: not readable JSON ({exc})") from None
+        raise InputError(
+            _("--confirmation: {path}: not readable JSON ({error})").format(path=path, error=exc)
+        ) from None
     if not isinstance(data, dict):
-        raise InputError(f"--confirmation: {path}: not an evidence manifest")
+        raise InputError(_("--confirmation: {path}: not an evidence manifest").format(path=path))
     return data
 
 
@@ -88,13 +93,15 @@ def confirmation_page(folder: Path, manifest: dict[str, Any]) -> Page:
         if str(f.get("path", "")).startswith("pages/") and f["path"].endswith(".html")
     ]
     if not pages:
-        raise InputError(f"--confirmation: {folder} holds no page snapshots (pages/*.html)")
+        raise InputError(_("--confirmation: {folder} holds no page snapshots (pages/*.html)").format(folder=folder))
     wanted = (manifest.get("submission") or {}).get("confirmation_url")
     chosen = next((f for f in reversed(pages) if wanted and (f.get("meta") or {}).get("url") == wanted), None)
     chosen = chosen or sorted(pages, key=lambda f: f["path"])[-1]
     path = (folder / chosen["path"]).resolve()
     if folder.resolve() not in path.parents or not path.is_file():
-        raise InputError(f"--confirmation: {chosen['path']} is missing from {folder}")
+        raise InputError(
+            _("--confirmation: {file} is missing from {folder}").format(file=chosen["path"], folder=folder)
+        )
     return Page(path.read_text(encoding="utf-8", errors="replace"), str((chosen.get("meta") or {}).get("url", "")))
 
 
@@ -175,12 +182,16 @@ def capture(
     from assistant.language.flow import load_flow
 
     if not flow_path.is_file():
-        raise InputError(f"{flow_path}: no such flow; snapshot the form first (`assistant flow snapshot URL NAME`)")
+        raise InputError(
+            _("{path}: no such flow; snapshot the form first (`assistant flow snapshot URL NAME`)").format(
+                path=flow_path
+            )
+        )
     flow = load_flow(flow_path)
     if flow.test is None:
-        raise InputError(f"{flow_path}: no test: block naming a replica and a sample case")
+        raise InputError(_("{path}: no test: block naming a replica and a sample case").format(path=flow_path))
     if no_number and number:
-        raise InputError("give --number N (the number the page showed) or --no-number (it showed none), not both")
+        raise InputError(_("give --number N (the number the page showed) or --no-number (it showed none), not both"))
     case = load_case(flow.sample_case(), {"provider": flow.id})
     manifest = _read_manifest(folder)
     submission = manifest.get("submission") or {}
@@ -188,9 +199,10 @@ def capture(
     no_number = no_number or (not number and submission.get("outcome") == "accepted")
     if not number and not no_number:
         raise InputError(
-            f"--confirmation: the run in {folder} did not read a request number (outcome "
-            f"{submission.get('outcome') or 'unknown'}); pass --number N as the page showed it, or --no-number "
-            "when the page thanks you and shows none"
+            _(
+                "--confirmation: the run in {folder} did not read a request number (outcome {outcome}); pass "
+                "--number N as the page showed it, or --no-number when the page thanks you and shows none"
+            ).format(folder=folder, outcome=submission.get("outcome") or "unknown")
         )
     page = confirmation_page(folder, manifest)
     address = unquote(page.url or submission.get("confirmation_url") or "")
@@ -202,12 +214,18 @@ def capture(
         found = _locate(page.html, "\x00", avoid, browser_path, home)  # a number no page holds: the proof only
         if not found["proof"]:
             raise InputError(
-                f"--confirmation: no sentence on the page ({page.url or 'no address'}) proves success without personal "
-                "data; write success: by hand (see docs/flows.md)"
+                _(
+                    "--confirmation: no sentence on the page ({address}) proves success without personal "
+                    "data; write success: by hand (see docs/flows.md)"
+                ).format(address=page.url or _("no address"))
             )
         written = _write_replica(site, template, None, address, False, log)
         _update_flow(flow_path, {"text": found["proof"]}, "none", None, today)
-        log(f"success: {{'text': {found['proof']!r}}}; confirmation: none (the page gives no number)")
+        log(
+            _("success: {success}; confirmation: none (the page gives no number)").format(
+                success={"text": found["proof"]}
+            )
+        )
         return [*written, flow_path]
     assert number is not None
     template = scrub(page.html, number, pairs, str(case.contacts.email), provider)
@@ -215,8 +233,9 @@ def capture(
     in_address = number in address
     if not found["found"] and not in_address:
         raise InputError(
-            f"--confirmation: {number!r} is neither on the page ({page.url or 'no address'}) nor in its address; "
-            "check --number"
+            _(
+                "--confirmation: {number!r} is neither on the page ({address}) nor in its address; check --number"
+            ).format(number=number, address=page.url or _("no address"))
         )
     success: dict[str, str]
     if found["proof"]:
@@ -236,8 +255,10 @@ def capture(
     read = _read_rule(page.html, address, confirmation, browser_path, home)
     if read != number:
         raise InputError(
-            f"--confirmation: the rule learned from the page ({confirmation}) reads {read!r} there, not {number!r}; "
-            "nothing was written. Write the flow's confirmation: by hand (see docs/flows.md)"
+            _(
+                "--confirmation: the rule learned from the page ({rule}) reads {read!r} there, not {number!r}; "
+                "nothing was written. Write the flow's confirmation: by hand (see docs/flows.md)"
+            ).format(rule=confirmation, read=read, number=number)
         )
     written = _write_replica(site, template, number, address, in_address, log)
     _update_flow(flow_path, success, confirmation, number_shape(number), today)
@@ -268,8 +289,10 @@ def _write_replica(
         written.append(meta_path)
     else:
         log(
-            f"note: make the replica's site.record give numbers like {number!r} "
-            f"(prefix and digits=) and show done.html at the real address"
+            _(
+                "note: make the replica's site.record give numbers like {number!r} "
+                "(prefix and digits=) and show done.html at the real address"
+            ).format(number=number)
         )
     return written
 
@@ -284,7 +307,7 @@ def _in_page(html: str, browser_path: str | None, home: Path, script: str, arg: 
     from assistant.run import browser as browsers
     from assistant.run.scratch import run_folder
 
-    with run_folder(home), browsers.open_browser(browser_path) as (_, browser, _choice):
+    with run_folder(home), browsers.open_browser(browser_path) as (_started, browser, _choice):
         context = browser.new_context(java_script_enabled=False)
         context.route("**/*", lambda route: route.abort())  # the saved page may name the real site's files
         page = context.new_page()

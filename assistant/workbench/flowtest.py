@@ -20,6 +20,7 @@ from typing import Any
 
 from assistant.errors import AssistantError, InputError
 from assistant.language.flow import BUILTIN_REPLICAS, Flow, StepBase, load_flow
+from assistant.translation import _
 
 
 @dataclass
@@ -73,8 +74,10 @@ def announce_code(flow: Flow, echo: Callable[[str], None]) -> None:
         return
     _ANNOUNCED.add(code)
     echo(
-        f"note: running {code}: {flow.id}'s test site, Python from outside the assistant that runs "
-        "with your rights; read a replica you did not write before testing its flow"
+        _(
+            "note: running {code}: {flow}'s test site, Python from outside the assistant that runs "
+            "with your rights; read a replica you did not write before testing its flow"
+        ).format(code=code, flow=flow.id)
     )
 
 
@@ -105,7 +108,11 @@ def log_in_for_test(
     assert flow.test is not None
     login_steps = flow.test.login_steps
     if not login_steps:
-        raise InputError(f"{flow.path}: requires_login: true, so test: needs login_steps (how the person logs in)")
+        raise InputError(
+            _("{path}: requires_login: true, so test: needs login_steps (how the person logs in)").format(
+                path=flow.path
+            )
+        )
     if lent is not None:
         choice = lent.choice
     else:
@@ -151,11 +158,17 @@ def run(
     test = flow.test
     if test is None:
         raise InputError(
-            f"{flow.path}: no test: block; add one naming the replica, the sample case and the confirmation "
-            "pattern (see CONTRIBUTING.md, 'Adding a provider flow')"
+            _(
+                "{path}: no test: block; add one naming the replica, the sample case and the confirmation "
+                "pattern (see CONTRIBUTING.md, 'Adding a provider flow')"
+            ).format(path=flow.path)
         )
     if flow.channel != "web_form":
-        raise InputError(f"{flow.path}: flow test runs web_form flows; this one is channel: {flow.channel}")
+        raise InputError(
+            _("{path}: flow test runs web_form flows; this one is channel: {channel}").format(
+                path=flow.path, channel=flow.channel
+            )
+        )
     case_path = flow.sample_case()
     # One sample case can serve several flows (the harder-form replicas share one).
     case = load_case(case_path, {"provider": flow.id})
@@ -197,14 +210,20 @@ def _run(
     outcome = None
     try:
         url = server.url
-        log(f"{flow.id}: replica at {url}")  # allowed for this run: submit() adds base_url's origin
+        log(
+            _("{flow}: replica at {url}").format(flow=flow.id, url=url)
+        )  # allowed for this run: submit() adds base_url's origin
         if flow.requires_login:
             log_in_for_test(flow, url, home, scratch, {"browser_path": browser_path}, replay["lent"])
         holder: dict[str, Any] = {}
 
         def act_for_person(message: str) -> None:
             if not test.human_steps:
-                raise InputError(f"{flow.path}: the flow pauses for a person ({message}); add test.human_steps")
+                raise InputError(
+                    _("{path}: the flow pauses for a person ({message}); add test.human_steps").format(
+                        path=flow.path, message=message
+                    )
+                )
             perform(holder["page"], flow, test.human_steps, url, scratch / "human")
 
         settings = Settings.of(
