@@ -208,7 +208,8 @@ def test_a_pending_submission_blocking_a_resend_says_what_to_do(tmp_path):
             **journal_extras(case, flow),
         )
         store.note_error(sub_id, "connection reset after the click")
-        started = store.all()[0].submitted_at[:16].replace("T", " ") + " UTC"  # to the minute, as people read it
+        at = dt.datetime.fromisoformat(store.all()[0].submitted_at.replace("Z", "+00:00"))
+        started = f"{at.day} {at:%B %Y, %H:%M} (UTC+00:00)"  # to the minute, as the interface shows times
     finally:
         store.close()
     done = eml_only(case_path, home)

@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.errors import InputError
 from assistant.store import Store, Submission
-from assistant.translation import _
+from assistant.translation import _, moment
 
 # A clock a little ahead of ours is not a claim about the future.
 CLOCK_SLACK = dt.timedelta(minutes=5)
@@ -79,11 +79,13 @@ def mark_sent(
     draft = latest_draft(store, case_row)
     written = dt.datetime.fromisoformat(draft.submitted_at.replace("Z", "+00:00"))
     if sent_at > now + CLOCK_SLACK:
-        raise InputError(_("--at: {time} is in the future; give when you sent it").format(time=sent_at.isoformat()))
+        raise InputError(
+            _("--at: {time} is in the future; give when you sent it").format(time=moment(sent_at, sent_at.tzinfo))
+        )
     if sent_at < written - CLOCK_SLACK:
         raise InputError(
             _("--at: {time} is before the draft was written ({written}); give when you sent it").format(
-                time=sent_at.isoformat(), written=draft.submitted_at
+                time=moment(sent_at, sent_at.tzinfo), written=moment(written, sent_at.tzinfo)
             )
         )
     due_at, warning = _due(draft, sent_at)

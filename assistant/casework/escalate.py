@@ -36,7 +36,7 @@ from assistant.casework.tracking import latest_live, parse, standing
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case
 from assistant.language.flow import Legal
-from assistant.translation import _
+from assistant.translation import _, moment
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -327,7 +327,9 @@ def mark_sent(
     """The person sent the escalation: the case becomes `escalated`, its history saying what went
     where and when. Returns that line."""
     if sent_at > (now or dt.datetime.now(dt.UTC)) + CLOCK_SLACK:
-        raise InputError(_("--at: {time} is in the future; give when you sent it").format(time=sent_at.isoformat()))
+        raise InputError(
+            _("--at: {time} is in the future; give when you sent it").format(time=moment(sent_at, sent_at.tzinfo))
+        )
     if case_row["status"] == "closed":
         raise InputError(
             _("case {case} is closed; reopen it with `assistant cases status {case} open`").format(case=case_row["id"])

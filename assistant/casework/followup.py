@@ -19,7 +19,7 @@ from assistant.casework.tracking import latest_live, parse, standing
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case, PreviousRequest
 from assistant.store import Store, Submission
-from assistant.translation import _
+from assistant.translation import _, moment
 
 
 def _attachment(path: str, subs: list[Submission]) -> Path | None:
@@ -126,7 +126,9 @@ def followup_case(
         )
     where = standing(case_row, subs, store.replies(case_row["id"]), now or dt.datetime.now(dt.UTC))
     if where["state"] not in ("overdue", "answered") and not force:
-        due = (where["due_at"] or "")[:16].replace("T", " ")
+        due_at = where["due_at"]
+        # due_at is written in the provider's zone: shown on that clock, its offset named.
+        due = moment(dt.datetime.fromisoformat(due_at)) if due_at else "?"
         if latest.reference:
             raise AlreadySubmitted(
                 _(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import AlreadySubmitted, InputError
 from assistant.language.case import Case
 from assistant.store import Claims, Store, Submission, matter_key
-from assistant.translation import _, ngettext
+from assistant.translation import _, moment, ngettext
 
 if TYPE_CHECKING:
     from assistant.language.flow import Flow
@@ -43,7 +43,8 @@ def journal_extras(case: Case, flow: Flow, kind: str = "request", to: str | None
 
 
 def _when(stamp: str) -> str:
-    return f"{stamp[:16].replace('T', ' ')} UTC"
+    """A journal time (UTC) as the interface shows times."""
+    return moment(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")), dt.UTC)
 
 
 def describe(sub: Submission) -> str:

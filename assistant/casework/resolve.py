@@ -10,6 +10,7 @@ answer holds, and what the journal records of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from assistant.errors import AlreadySubmitted, InputError, NoBrowser, RunFailed
 from assistant.language.case import Case
 from assistant.language.flow import Flow, find_flow, load_flow
 from assistant.store import Status, Store, Submission
-from assistant.translation import N_, _, ngettext
+from assistant.translation import N_, _, moment, ngettext
 
 NO_TERMINAL_HINT = N_(
     "pass --number N (the number from the provider's email or status page), --accepted (they have it but gave "
@@ -100,7 +101,7 @@ Ask = Callable[[Submission, Flow | None, str | None], Answer]
 
 def started(sub: Submission) -> str:
     """When the submission was started, to the minute, in UTC as the journal keeps it."""
-    return sub.submitted_at[:16].replace("T", " ")
+    return moment(dt.datetime.fromisoformat(sub.submitted_at.replace("Z", "+00:00")), dt.UTC)
 
 
 def checked_number(number: str) -> str:
@@ -149,7 +150,7 @@ def pending_one(store: Store, case_id: int, submission_id: int | None) -> Submis
     pending = [s for s in subs if s.status == "pending"]
     if len(pending) > 1:
         listed = "; ".join(
-            _("{submission} ({flow}, started {time} UTC)").format(submission=s.id, flow=s.flow_id, time=started(s))
+            _("{submission} ({flow}, started {time})").format(submission=s.id, flow=s.flow_id, time=started(s))
             for s in pending
         )
         raise InputError(

@@ -10,9 +10,21 @@ those has no due date, and says what to do instead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from assistant.store import CaseRecords, Status, Store, Submission
+from assistant.translation import N_
+from assistant.translation import day as day_shown
+
+# How the words are said: as they are (English, for --json and the journal) or translated (`_`)
+# where a person reads them.
+Say = Callable[[str], str]
+
+
+def english(text: str) -> str:
+    return text
+
 
 # The journal's status of a submission, in the words the person reads (and `--json`'s `outcome`).
 OUTCOMES: dict[Status, str] = {
@@ -26,12 +38,12 @@ OUTCOMES: dict[Status, str] = {
 
 # What to do after a rejection, by what it was about (evidence.RefusalKind's words).
 AFTER_REFUSAL: dict[str, str] = {
-    "fields": "fix the case and submit again",
-    "session": "log in again if the form is behind a login, then submit again",
-    "captcha": "submit again with --headed and type the CAPTCHA again",
-    "rate_limit": "wait, then submit again",
-    "not_found": "the flow may need updating (the form's address is gone)",
-    "other": "do what the provider's words ask, then submit again",
+    "fields": N_("fix the case and submit again"),
+    "session": N_("log in again if the form is behind a login, then submit again"),
+    "captcha": N_("submit again with --headed and type the CAPTCHA again"),
+    "rate_limit": N_("wait, then submit again"),
+    "not_found": N_("the flow may need updating (the form's address is gone)"),
+    "other": N_("do what the provider's words ask, then submit again"),
 }
 
 
@@ -39,30 +51,47 @@ def outcome(sub: Submission) -> str:
     return OUTCOMES[sub.status]
 
 
-def said(sub: Submission) -> str:
+def said(sub: Submission, say: Say = english) -> str:
     """What happened to one submission, plainly, with what to do when it is up to the person."""
     case = sub.case_id
     if sub.status == "confirmed" and sub.reference is None:
-        return (
-            "accepted, no number yet: the provider's page gave none. When their email brings it, "
-            f"`assistant cases number {case} NUMBER`"
-        )
+        return say(
+            N_(
+                "accepted, no number yet: the provider's page gave none. When their email brings it, "
+                "`assistant cases number {case} NUMBER`"
+            )
+        ).format(case=case)
     if sub.status == "confirmed":
-        return f"accepted: {sub.reference}"
+        return say(N_("accepted: {number}")).format(number=sub.reference)
     if sub.status == "rejected":
-        todo = AFTER_REFUSAL.get(sub.refusal or "fields", AFTER_REFUSAL["fields"])
-        return f"rejected: {sub.last_error or 'no reason shown'}; nothing was filed, {todo}"
-    if sub.status == "pending":
-        error = f" (last error: {sub.last_error})" if sub.last_error else ""
-        return (
-            f"outcome unknown: no confirmation came{error}; the provider may have it. "
-            f"Run `assistant cases resolve {case}` to record what happened"
+        todo = say(AFTER_REFUSAL.get(sub.refusal or "fields", AFTER_REFUSAL["fields"]))
+        return say(N_("rejected: {reason}; nothing was filed, {todo}")).format(
+            reason=sub.last_error or say(N_("no reason shown")), todo=todo
         )
+    if sub.status == "pending":
+        if sub.last_error:
+            return say(
+                N_(
+                    "outcome unknown: no confirmation came (last error: {error}); the provider may have it. "
+                    "Run `assistant cases resolve {case}` to record what happened"
+                )
+            ).format(error=sub.last_error, case=case)
+        return say(
+            N_(
+                "outcome unknown: no confirmation came; the provider may have it. "
+                "Run `assistant cases resolve {case}` to record what happened"
+            )
+        ).format(case=case)
     if sub.status == "drafted":
-        where = f" ({sub.evidence_dir}/message.eml)" if sub.evidence_dir else ""
-        return f"drafted, not sent{where}: run `assistant cases mark-sent {case}` once sent"
+        if sub.evidence_dir:
+            return say(N_("drafted, not sent ({draft}): run `assistant cases mark-sent {case}` once sent")).format(
+                draft=f"{sub.evidence_dir}/message.eml", case=case
+            )
+        return say(N_("drafted, not sent: run `assistant cases mark-sent {case}` once sent")).format(case=case)
     if sub.status == "not_filed":
-        return f"not filed: it never reached the provider{f' ({sub.last_error})' if sub.last_error else ''}"
+        if sub.last_error:
+            return say(N_("not filed: it never reached the provider ({error})")).format(error=sub.last_error)
+        return say(N_("not filed: it never reached the provider"))
     return sub.status
 
 
@@ -78,25 +107,31 @@ def parse(stamp: str | None) -> dt.datetime | None:
 
 
 def case_view(
-    store: Store, case: dict[str, Any], now: dt.datetime | None = None, records: CaseRecords | None = None
+    store: Store,
+    case: dict[str, Any],
+    now: dt.datetime | None = None,
+    records: CaseRecords | None = None,
+    say: Say = english,
 ) -> dict[str, Any]:
     """A case with its submissions, history, replies, notes, and where it stands (`records`: as
-    `Store.every_case` read them, for a list of many; else read here)."""
+    `Store.every_case` read them, for a list of many; else read here), its words said by `say`."""
     now = now or dt.datetime.now(dt.UTC)
     key = case["id"]
     if records is None:
         records = CaseRecords(case, store.submissions_of(key), store.replies(key), store.history(key), store.notes(key))
     subs, replies = records.submissions, records.replies
     view = {k: v for k, v in case.items() if k != "case_json"}
-    view["submissions"] = [{**s.public(), "outcome": outcome(s), "said": said(s)} for s in subs]
+    view["submissions"] = [{**s.public(), "outcome": outcome(s), "said": said(s, say)} for s in subs]
     view["history"] = records.history
     view["replies"] = replies
     view["notes"] = records.notes
-    view.update(standing(case, subs, replies, now))
+    view.update(standing(case, subs, replies, now, say))
     return view
 
 
-def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
+def standing(
+    case: dict[str, Any], subs: list, replies: list[dict[str, Any]], now: dt.datetime, say: Say = english
+) -> dict[str, Any]:
     out: dict[str, Any] = {"due_at": None, "state": "no submission", "next_action": None}
     if case["status"] == "closed":
         out["state"] = "closed"
@@ -109,21 +144,23 @@ def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], no
         out["state"] = {"drafted": "drafted", "rejected": "rejected", "not_filed": "not filed"}.get(
             last.status, last.status
         )
-        out["next_action"] = said(last)
+        out["next_action"] = said(last, say)
         return out
     out["due_at"] = latest.due_at
     answered_after = [r for r in replies if (r["recorded_at"] or "") >= latest.submitted_at]
     ref = case["id"]
     if answered_after:
         out["state"] = "answered"
-        out["next_action"] = (
-            f"read the answer; if it solves the problem `assistant cases close {ref}`, if not appeal "
-            f"(`assistant followup {ref}`) or escalate (`assistant escalate {ref} --to regulator`)"
-        )
+        out["next_action"] = say(
+            N_(
+                "read the answer; if it solves the problem `assistant cases close {case}`, if not appeal "
+                "(`assistant followup {case}`) or escalate (`assistant escalate {case} --to regulator`)"
+            )
+        ).format(case=ref)
         return out
     if latest.status == "pending":
         out["state"] = "pending"
-        out["next_action"] = said(latest)
+        out["next_action"] = said(latest, say)
         return out
     due = parse(latest.due_at)
     if due is None:
@@ -133,24 +170,31 @@ def standing(case: dict[str, Any], subs: list, replies: list[dict[str, Any]], no
     if left < dt.timedelta(0):
         out["state"] = "overdue"
         if latest.kind == "followup":
-            out["next_action"] = (
-                f"no answer to the complaint on inaction either: `assistant escalate {ref} --to regulator` "
-                f"(or --to claim for a pre-trial claim, --to review for a public review)"
-            )
+            out["next_action"] = say(
+                N_(
+                    "no answer to the complaint on inaction either: `assistant escalate {case} --to regulator` "
+                    "(or --to claim for a pre-trial claim, --to review for a public review)"
+                )
+            ).format(case=ref)
         else:
-            out["next_action"] = f"file a repeat complaint on inaction: `assistant followup {ref}`"
+            out["next_action"] = say(N_("file a repeat complaint on inaction: `assistant followup {case}`")).format(
+                case=ref
+            )
     elif left <= dt.timedelta(days=1):
         out["state"] = "due soon"
-        number = latest.reference or f"the request accepted {latest.submitted_at[:10]}"
-        out["next_action"] = (
-            f"wait for the answer to {number}; if none comes by the due time, `assistant followup {ref}`"
-        )
+        accepted = parse(latest.submitted_at)
+        assert accepted is not None
+        shown_day = accepted.date().isoformat() if say is english else day_shown(accepted.date())
+        number = latest.reference or say(N_("the request accepted {day}")).format(day=shown_day)
+        out["next_action"] = say(
+            N_("wait for the answer to {number}; if none comes by the due time, `assistant followup {case}`")
+        ).format(number=number, case=ref)
     else:
         out["state"] = "waiting"
     return out
 
 
-def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def due(store: Store, now: dt.datetime | None = None, say: Say = english) -> list[dict[str, Any]]:
     """Cases overdue or due within a day, most urgent first."""
     now = now or dt.datetime.now(dt.UTC)
     rows = []
@@ -159,7 +203,7 @@ def due(store: Store, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     horizon = (now + dt.timedelta(days=1, hours=15)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     for records in store.some_cases(store.due_candidates(horizon), details=False):
         case, subs = records.case, records.submissions
-        where = standing(case, subs, records.replies, now)
+        where = standing(case, subs, records.replies, now, say)
         latest = latest_live(subs)
         if where["state"] in ("overdue", "due soon") and latest is not None:
             rows.append(

@@ -204,7 +204,7 @@ def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False, limit: int =
     a line, as the journal is read: flat memory however many there are."""
     import json
 
-    from assistant.casework.tracking import case_view
+    from assistant.casework.tracking import case_view, english
 
     shown = 0
     with _open_store(obj) as store:
@@ -221,7 +221,7 @@ def list_cases(obj: Ctx, /, as_json: bool, only_open: bool = False, limit: int =
         for records in everything:
             if only_open and records.case["status"] == "closed":
                 continue
-            view = case_view(store, records.case, records=records)
+            view = case_view(store, records.case, records=records, say=english if as_json else _)
             if as_json:  # a JSON array written as it goes, one case a line (the C encoder: no indent)
                 text = json.dumps(view, ensure_ascii=False, default=str)
                 click.echo(("[" if not shown else ",") + "\n" + text, nl=False)
@@ -261,11 +261,11 @@ def _list_line(v: dict[str, Any]) -> None:
 @handles_errors
 def show(obj: Ctx, /, case: str, as_json: bool) -> None:
     """Everything about CASE (its number, or any of its request numbers)."""
-    from assistant.casework.tracking import case_view
+    from assistant.casework.tracking import case_view, english
 
     with _open_store(obj) as store:
         row = case_row(store, case)
-        view = case_view(store, row)
+        view = case_view(store, row, say=english if as_json else _)
     if as_json:
         print_json(view)
         return
@@ -446,9 +446,10 @@ def add_note(obj: Ctx, /, case: str, text: str) -> None:
 def due(obj: Ctx, /, now_value: str | None, as_json: bool) -> None:
     """Cases overdue or due within a day, with the next action for each."""
     from assistant.casework.tracking import due as list_due
+    from assistant.casework.tracking import english
 
     with _open_store(obj) as store:
-        rows = list_due(store, _now(now_value))
+        rows = list_due(store, _now(now_value), say=english if as_json else _)
     if as_json:
         print_json(rows)
         return
