@@ -176,6 +176,8 @@ WORDS: dict[str, re.Pattern[str]] = {
     "cc": _words(r"\bcc\b", r"copy to", r"копи[яюи]\b", r"other recipients", r"additional e-?mail"),
     "extension": _words(r"\bext\b", r"extension", r"добавочн", r"\bдоб\b"),
     "date_part": _words(r"^\W*(?:day|month|year|день|месяц|год|dd|mm|yyyy|дд|мм|гггг)\W*$"),
+    "model": _words(r"\bmodel\b", r"модель"),
+    "first_name_ru": _words(r"\bимя\b"),
     "middle_name": _words(r"отчеств", r"middle\W?name", r"patronymic", r"\bmname\b", r"middlename"),
     "last_name": _words(r"фамили", r"last\W?name", r"surname", r"family\W?name", r"\blname\b", r"lastname"),
     "first_name": _words(
@@ -557,51 +559,40 @@ def _text(item: Field, done: Any, said: str, code: str) -> Mapping:
     return done("ask" if item.required else "skip", "nothing says what it is")
 
 
+# A one-line box's words, read in this order: the first rule whose words are all there and none of
+# whose "unless" words are decides. Earlier rules are the more specific or the safer: someone
+# else's name and what the case does not hold come before the person's own name and numbers.
+BY_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...] = (
+    (("someone_else",), (), "ask", "about someone or something else"),
+    (("email",), (), "contacts.email", "the label says email"),
+    (("model",), (), "device.model", "the label says model"),
+    (("phone",), ("ask",), "contacts.phone", "the label says phone"),
+    (("account",), (), "account", "the label says account"),
+    (("not_incident",), (), "ask", "the case does not hold it"),
+    (("ask",), ("order_id",), "ask", "the case does not hold it"),
+    (("full_name_ru",), (), "contacts.full_name", "the label asks for the whole name"),
+    (("middle_name",), (), "contacts.middle_name", "the label says patronymic"),
+    (("last_name",), ("first_name_ru",), "contacts.last_name", "the label says surname"),
+    (("first_name",), (), "contacts.first_name", "the label says first name"),
+    (("os_version",), (), "device.os_version", "the label says OS version"),
+    (("app_version",), (), "device.app_version", "the label says app version"),
+    (("order_id",), (), "order_id", "the label says order, contract or booking"),
+    (("date", "time"), (), "incident.datetime", "the label says date and time"),
+    (("time",), ("subject",), "incident.time", "the label says time"),
+    (("date",), ("subject",), "incident.date", "the label says date"),
+    (("device_model",), (), "device.model", "the label says device model"),
+    (("os",), (), "device.os", "the label says operating system"),
+    (("subject",), (), "request.subject", "the label says subject"),
+    (("full_name",), (), "contacts.full_name", "the label says name"),
+    (("last_name",), (), "contacts.full_name", "the label says name"),
+    (("body",), (), "request.body", "the label says message"),
+)
+
+
 def _text_target(words: str) -> tuple[str, str] | None:
-    if _has("someone_else", words):
-        return ("ask", f"about someone or something else: {words[:60]}")
-    if _has("email", words):
-        return ("contacts.email", "the label says email")
-    if re.search(r"\bmodel\b|модель", words, re.I):
-        return ("device.model", "the label says model")
-    if _has("phone", words) and not _has("ask", words):
-        return ("contacts.phone", "the label says phone")
-    if _has("account", words):
-        return ("account", "the label says account")
-    if _has("not_incident", words) or (_has("ask", words) and not _has("order_id", words)):
-        return ("ask", f"the case does not hold it: {words[:60]}")
-    if _has("full_name_ru", words):
-        return ("contacts.full_name", "the label asks for the whole name")
-    if _has("middle_name", words):
-        return ("contacts.middle_name", "the label says patronymic")
-    if _has("last_name", words) and not re.search(r"имя", words, re.I):
-        return ("contacts.last_name", "the label says surname")
-    if _has("first_name", words):
-        return ("contacts.first_name", "the label says first name")
-    if _has("os_version", words):
-        return ("device.os_version", "the label says OS version")
-    if _has("app_version", words):
-        return ("device.app_version", "the label says app version")
-    if _has("account", words):
-        return ("account", "the label says account")
-    if _has("order_id", words):
-        return ("order_id", "the label says order, contract or booking")
-    if _has("date", words) and _has("time", words):
-        return ("incident.datetime", "the label says date and time")
-    if _has("time", words) and not _has("subject", words):
-        return ("incident.time", "the label says time")
-    if _has("date", words) and not _has("subject", words):
-        return ("incident.date", "the label says date")
-    if _has("device_model", words):
-        return ("device.model", "the label says device model")
-    if _has("os", words):
-        return ("device.os", "the label says operating system")
-    if _has("subject", words):
-        return ("request.subject", "the label says subject")
-    if _has("full_name", words) or _has("last_name", words):
-        return ("contacts.full_name", "the label says name")
-    if _has("body", words):
-        return ("request.body", "the label says message")
+    for needed, unless, target, why in BY_WORDS:
+        if all(_has(k, words) for k in needed) and not any(_has(k, words) for k in unless):
+            return (target, f"{why}: {words[:60]}" if target == "ask" else why)
     return None
 
 
