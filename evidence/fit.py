@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .said import N_
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
@@ -46,12 +48,6 @@ HEIF_BRANDS = {b"mif1", b"msf1"}
 EXT = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
 QUALITIES = (90, 80, 70, 60, 50, 40)
 MIN_WIDTH = 480
-
-
-def N_(message: str) -> str:
-    """Marks a message for the assistant's catalog (tests/messages.py reads this module too): the
-    library speaks English, and whoever shows a CannotFit may translate its template."""
-    return message
 
 
 class CannotFit(ValueError):

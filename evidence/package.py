@@ -36,6 +36,7 @@ from .manifest import (
     SubmittedForm,
     Times,
 )
+from .said import N_, Said
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -144,10 +145,18 @@ class Unanswered:
     def say(self, warn: Callable[[str], None], *, stamped: bool) -> None:
         if stamped:
             for url, why in self.why.items():
-                warn(f"warning: no timestamp from {url}: {why}")
+                warn(Said(N_("warning: no timestamp from {url}: {why}"), url=url, why=why))
         elif self.why:
             said = "; ".join(f"{url}: {why}" for url, why in self.why.items())
-            warn(f"warning: no trusted timestamp: no authority answered ({said}); the package is signed, and {UNTIMED}")
+            warn(
+                Said(
+                    N_(
+                        "warning: no trusted timestamp: no authority answered ({said}); the package is signed, "
+                        "and its times rest on the signer's word"
+                    ),
+                    said=said,
+                )
+            )
 
 
 def _answered_stamps(

@@ -185,3 +185,17 @@ def test_every_commands_help_is_russian():
         if left:
             untranslated[" ".join(path)] = left[:3]
     assert untranslated == {}
+
+
+def test_the_evidence_librarys_own_warning_is_said_in_the_persons_language(tmp_path):
+    """The seal's "no trusted timestamp" line comes from the evidence library (English, with its
+    template): the person reads it in Russian, the English run reads the library's own words."""
+    from helpers import run_cli
+
+    nobody = "http://127.0.0.1:9/"  # the discard port: refused at once
+    ru = run_cli("--lang", "ru", "demo", "--tsa", nobody, home=tmp_path / "ru")
+    en = run_cli("--lang", "en", "demo", "--tsa", nobody, home=tmp_path / "en")
+    assert ru.returncode == en.returncode == 0, ru.stderr + en.stderr
+    assert "предупреждение: нет доверенной метки времени: ни одна служба не ответила (http://127.0.0.1:9/" in ru.stderr
+    assert "no trusted timestamp" not in ru.stderr
+    assert "warning: no trusted timestamp: no authority answered (http://127.0.0.1:9/" in en.stderr

@@ -119,7 +119,12 @@ def interactive() -> bool:
 
 
 def info(message: str) -> None:
-    """Progress, on stderr, so stdout stays clean for --json and scripts."""
+    """Progress, on stderr, so stdout stays clean for --json and scripts. A message the evidence
+    library wrote (Said) is said from its template, in the interface's language."""
+    from evidence.said import Said
+
+    if isinstance(message, Said):
+        message = _(message.template).format(**message.values)
     click.secho(message, err=True, dim=True)
 
 
