@@ -78,3 +78,37 @@ def _declines_back(form: str, role: str, word: str) -> bool:
             if back is not None and back.word.replace("ё", "е") == want:
                 return True
     return False
+
+
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'.-]*")
+
+
+def name_parts(full_name: str) -> dict[str, str] | None:
+    """{"last", "first", "middle"} of a person's name, for a form that asks for them apart; None
+    when the parts cannot be told apart with certainty (the form's fields are then asked for).
+
+    A Latin-script name is read first name first ("Anna Petrova", "John Quincy Adams"). A Russian
+    one is read by pymorphy3's Name, Patr and Surn tags in either order, «Иван Сергеевич Смирнов»
+    or «Смирнов Иван Сергеевич», and only when exactly one reading fits every word."""
+    words = full_name.split()
+    if len(words) in (2, 3) and all(LATIN_WORD.fullmatch(w) for w in words):
+        return {"first": words[0], "middle": " ".join(words[1:-1]), "last": words[-1]}
+    if len(words) not in ORDERS or not all(NAME_WORD.fullmatch(w) for w in words):
+        return None
+    readings = []
+    for order in ORDERS[len(words)]:
+        for gender in ("masc", "femn"):
+            if all(_is(word, role, gender) for word, role in zip(words, order, strict=True)):
+                readings.append(dict(zip(order, words, strict=True)))
+                break
+    if len(readings) != 1:
+        return None
+    found = readings[0]
+    return {"first": found["Name"], "middle": found.get("Patr", ""), "last": found["Surn"]}
+
+
+def _is(word: str, role: str, gender: str) -> bool:
+    return all(
+        any({role, "nomn", "sing"} in r.tag and (gender in r.tag or "ms-f" in r.tag) for r in _morph().parse(half))
+        for half in word.split("-")
+    )

@@ -9,10 +9,12 @@ report is rendered in it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.casework import names
 from assistant.casework.compose import FittedFile, compose, fitted_files, signing_key
 from assistant.channels.base import Delivery, Filing
 from assistant.errors import AlreadySubmitted, Declined, OutcomeUnknown, Rejected
@@ -62,10 +64,21 @@ def template_context(
             "deadline": str(category.deadline),
         },
         "request": {"subject": request.subject, "body": request.body},
+        # The name's parts, for a form that asks for them apart; read only by a flow that uses them
+        # (pymorphy3's dictionary is loaded for a Russian name). Unknown parts are missing, so a
+        # step that needs one stops before anything is sent.
+        "name": (names.name_parts(case.contacts.full_name) or {}) if _uses_name(flow) else {},
         "attachments": [Path(p).name for p in files],
         "base_url": base_url,
         "vars": {},
     }
+
+
+NAME_PART = re.compile(r"\{\{\s*name\.")
+
+
+def _uses_name(flow: Flow) -> bool:
+    return any(NAME_PART.search(repr(step.args)) for step in flow.steps)
 
 
 class WebForm:

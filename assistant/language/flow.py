@@ -516,13 +516,18 @@ class Success(Strict):
     text: str | None = None
     url: str | None = None
     selector: str | None = None
+    thanks: Literal[True] | None = Field(
+        None,
+        description="true: a request left the browser and the page then thanks for it, in Russian or English "
+        "(the generic reader, for a page nobody has described; `assistant submit --url` writes it)",
+    )
     frame: str | None = Field(None, description="selector of the iframe the proof appears in (text, selector)")
     timeout: float | None = Field(None, gt=0, le=MAX_TIMEOUT)
 
     @model_validator(mode="after")
     def _one(self) -> Success:
-        if sum(v is not None for v in (self.text, self.url, self.selector)) != 1:
-            raise ValueError(_("give exactly one of text, url, selector"))
+        if sum(v is not None for v in (self.text, self.url, self.selector, self.thanks)) != 1:
+            raise ValueError(_("give exactly one of text, url, selector, thanks"))
         return self
 
 
@@ -548,7 +553,9 @@ class Confirmation(Strict):
     """Where the confirmation (ticket) number is read from, after success."""
 
     selector: str | None = None
-    source: Literal["text", "url", "title"] = Field("text", alias="from")
+    # from: page is the generic reader: a number after the words a provider puts before one, or in
+    # the address (assistant.run.thanks.find_number).
+    source: Literal["text", "url", "title", "page"] = Field("text", alias="from")
     regex: Regex = Field(None, description="first group (or whole match) is the number")
     frame: str | None = Field(None, description="selector of the iframe the number is in (from: text)")
 
@@ -1075,6 +1082,7 @@ def _context_shape() -> dict[str, Any]:
         "case": templating.shape_of(Case),
         "category": {key: leaf for key in ("key", "label", "form_value", "deadline")},
         "request": {"subject": leaf, "body": leaf},
+        "name": {key: leaf for key in ("first", "middle", "last")},
         "attachments": templating.ListOf(leaf),
         "base_url": leaf,
     }

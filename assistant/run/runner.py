@@ -40,6 +40,7 @@ from assistant.language.flow import (
     step_strings,
 )
 from assistant.language.urls import DEFAULT_PORTS, Policy, UnsafeURL
+from assistant.run import thanks
 from assistant.run.capture import PageNotAnswering
 from assistant.run.outcome import (
     AfterClick,
@@ -260,6 +261,7 @@ class Runner:
         # refusals on the page before it: a later step that fails may be the site refusing it.
         self._posted: tuple[int, StepBase, set[str]] | None = None
         self._password_before = False  # the page had a password field before the click
+        self._thanks_before: frozenset[str] = frozenset()  # thank-you lines before the click (success: thanks)
         self._unphotographed: list[Action] = []  # field actions the next picture shows
         self._progress: tuple[str, int] | None = None  # (label, count) while run_steps runs a list of its own
         self.guard = options.guard
@@ -360,6 +362,8 @@ class Runner:
                 self.package.flush()
                 baseline = {r.message for r in read_refusal(self.page, self._locate(step.args), browser=False)}
                 self._password_before = self._password_shown()
+                if self.flow.success is not None and self.flow.success.thanks:
+                    self._thanks_before = thanks.thanks_lines(self.page.evaluate(thanks.TEXT_JS))
                 self.hooks.before_submit()
                 if self.recorder is not None:
                     self.recorder.before_click(self.page, self._locate(step.args))
@@ -956,6 +960,8 @@ class Runner:
             return self.page.url
         if source == "title":
             return self.page.title()
+        if source == "page":
+            return str(self.page.evaluate(thanks.TEXT_JS))
         locator = self._scope(frame).locator(self._render(selector)).first
         if source == "value":
             return locator.input_value(timeout=timeout_ms)
@@ -991,7 +997,11 @@ class Runner:
             raise InputError(f"{self.flow.path}: channel: web_form needs success and confirmation")
         line = self.flow.position(("success",))[0]
         started = utcnow()
-        what = next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
+        what = (
+            "a page that thanks for the request"
+            if success.thanks
+            else next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
+        )
         action = Action(
             index=len(self.flow.steps),
             kind="success",
@@ -1040,7 +1050,12 @@ class Runner:
         try:
             wait = min(timeout_ms, self.NUMBER_WAIT_MS)
             raw = self._read(confirmation.source, confirmation.selector, None, wait, confirmation.frame)
-            number = self._match(raw, confirmation.regex, "the number")
+            if confirmation.source == "page" and not confirmation.regex:
+                number = thanks.find_number(raw, self._url() or "")
+                if number is None:  # the generic reader looks everywhere: the page gives none
+                    return None
+            else:
+                number = self._match(raw, confirmation.regex, "the number")
             if number:
                 return number
             error = "the number is empty"
@@ -1081,14 +1096,18 @@ class Runner:
         while True:
             remaining_ms = (deadline - time.monotonic()) * 1000
             try:
-                self._wait(
-                    selector=success.selector,
-                    text=success.text,
-                    url=success.url,
-                    timeout_ms=max(1.0, min(250.0, remaining_ms)),
-                    frame=success.frame,
-                )
-                return
+                if success.thanks:
+                    if self._thanked(watch, max(1.0, min(250.0, remaining_ms))):
+                        return
+                else:
+                    self._wait(
+                        selector=success.selector,
+                        text=success.text,
+                        url=success.url,
+                        timeout_ms=max(1.0, min(250.0, remaining_ms)),
+                        frame=success.frame,
+                    )
+                    return
             except Exception as exc:  # not yet; or mid-navigation ("context was destroyed")
                 if "has been closed" in str(exc):  # the page, context or browser is gone
                     raise
@@ -1096,6 +1115,17 @@ class Runner:
             self._check_refusal(watch, submit, baseline, line, time_up=time_up, what=what, timeout_ms=timeout_ms)
             if time_up:  # decide() answers once time is up: this line is never reached
                 raise AssertionError("no outcome decided when the success check's time ran out")
+
+    def _thanked(self, watch: SendWatch, wait_ms: float) -> bool:
+        """`success: {thanks: true}`: a request left the browser, its answer is in, and the page
+        thanks for it in a sentence it did not show before the click."""
+        if not watch.left_browser or watch.in_flight or watch.navigating:
+            self.page.wait_for_timeout(wait_ms)
+            return False
+        said = thanks.new_thanks(self._thanks_before, self.page.evaluate(thanks.TEXT_JS))
+        if not said:
+            self.page.wait_for_timeout(wait_ms)
+        return bool(said)
 
     def _check_refusal(
         self,
