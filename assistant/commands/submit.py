@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.channels.base import SmtpSettings
     from assistant.language.case import Case
     from assistant.language.flow import Flow
+    from assistant.pipeline import Outcome
     from assistant.run.warmup import Warmup
 
 
@@ -195,7 +196,8 @@ def _import_run() -> None:
 ACCEPTED_NO_NUMBER = N_("accepted by the provider (its page gives no request number)")
 
 
-def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> None:
+def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **settings: Unpack[RunSettings]) -> Outcome:
+    """File the case through the flow and tell the person; returns what the pipeline returned."""
     import gc
 
     from assistant.pipeline import Settings
@@ -238,7 +240,7 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
         raise
     if as_json:
         print_json(outcome.public())
-        return
+        return outcome
     click.echo(_("evidence: {folder}").format(folder=outcome.evidence_dir))
     if outcome.evidence_zip:
         click.echo(_("evidence zip: {zip}  (check: assistant evidence verify {zip})").format(zip=outcome.evidence_zip))
@@ -247,10 +249,10 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
             _("dry run: nothing sent; the message is {file}").format(file=outcome.evidence_dir / "message.eml"),
             fg="yellow",
         )
-        return
+        return outcome
     if outcome.status == "dry_run":
         click.secho(_("dry run: the form was filled but not submitted; see the review screenshot."), fg="yellow")
-        return
+        return outcome
     if outcome.status == "eml_written":
         click.secho(
             _(
@@ -260,7 +262,7 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
             fg="yellow",
         )
         click.secho(outcome.confirmation or "", bold=True)
-        return
+        return outcome
     if outcome.status == "accepted":
         if "" not in shown:
             click.secho(_(ACCEPTED_NO_NUMBER), fg="green")
@@ -270,10 +272,11 @@ def run_submission(obj: Ctx, case: Case, flow: Flow, *, as_json: bool, **setting
                 "When their email brings a number: assistant cases number {case} NUMBER"
             ).format(case=outcome.case_id or "CASE")
         )
-        return
+        return outcome
     if outcome.confirmation not in shown:
         click.secho(_("submitted; keep this number:"), fg="green")
         click.secho(outcome.confirmation or "", bold=True)
+    return outcome
 
 
 def filing_settings(options: FilingOptions) -> FilingSettings:
@@ -324,7 +327,7 @@ def filing_options(func: F) -> F:
 
 
 @click.command("submit")
-@click.argument("provider")
+@click.argument("provider", required=False)
 @click.option("--case", "case_file", type=click.Path(dir_okay=False), help="Case file (YAML).")
 @click.option(
     "--set",
@@ -333,15 +336,49 @@ def filing_options(func: F) -> F:
     metavar="FIELD=VALUE",
     help="Set or override a case field, e.g. --set contacts.email=me@example.com.",
 )
+@click.option(
+    "--url",
+    metavar="URL",
+    help="File to the feedback form at this address, with no flow written for it: its fields are mapped to "
+    "the case and shown before anything is sent.",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --url: the value of a form field the case does not hold, by its label or name, "
+    "e.g. --field 'Город=Москва'.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="With --url: another host the form needs (only the URL's own is allowed otherwise).",
+)
+@click.option(
+    "--form", "form_selector", metavar="SELECTOR", help="With --url: the form to fill, when the page has several."
+)
+@click.option(
+    "--save-flow",
+    metavar="NAME",
+    help="With --url: save the flow under this name (default: from the address), also after a dry run.",
+)
 @filing_options
 @pass_ctx
 @handles_errors
 def submit(
     obj: Ctx,
     /,
-    provider: str,
+    provider: str | None,
     case_file: str | None,
     sets: tuple[str, ...],
+    url: str | None,
+    fields: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
+    form_selector: str | None,
+    save_flow: str | None,
     base_url: str | None,
     out: str | None,
     as_json: bool,
@@ -349,9 +386,44 @@ def submit(
 ) -> None:
     """Submit a support request to PROVIDER (a flow id, e.g. demo) and save the ticket number.
 
+    Or --url URL: file to a provider's feedback form that has no flow; the form's fields are
+    mapped to the case, what the case does not hold is asked for (or given with --field), and
+    a filing the provider accepts saves the flow for the next time.
+
     Missing case fields are asked for on a terminal. Without a terminal, pass
     --yes to submit or --dry-run to rehearse.
     """
+    if url is not None or provider is None:
+        from assistant.errors import InputError
+
+        if url is None:
+            raise click.UsageError(_("give PROVIDER (a flow id, e.g. demo) or --url URL"))
+        if provider is not None:
+            raise click.UsageError(_("give PROVIDER or --url, not both"))
+        if base_url is not None:
+            raise click.UsageError(_("--base-url is for a flow; --url already says where the form is"))
+        if options["eml_only"] or options.get("to"):
+            raise InputError(_("--url files to a web form: the email options do not apply"))
+        from assistant.commands.anyform import parse_fields, submit_url
+
+        submit_url(
+            obj,
+            url=url,
+            case_file=case_file,
+            sets=parse_sets(sets),
+            fields=parse_fields(fields),
+            allow_hosts=allow_hosts,
+            form_selector=form_selector,
+            save_flow=save_flow,
+            as_json=as_json,
+            out=Path(out) if out else None,
+            settings=dict(filing_settings(options)),
+            ask=ask,
+            run_submission=run_submission,
+        )
+        return
+    if fields or allow_hosts or form_selector or save_flow:
+        raise click.UsageError(_("--field, --allow-host, --form and --save-flow go with --url"))
 
     def flow() -> Flow:
         from assistant.language.flow import find_flow, load_flow

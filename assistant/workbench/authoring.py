@@ -77,7 +77,7 @@ def _refuse_existing(paths: list[Path], force: bool) -> None:
         )
 
 
-def _relative(target: Path, start: Path) -> str:
+def relative(target: Path, start: Path) -> str:
 
     return Path(os.path.relpath(target, start)).as_posix()
 
@@ -88,7 +88,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def _write_sample_case(
+def write_sample_case(
     places: Places, name: str, category: str, media_types: list[str] | None = None, attach: bool = True
 ) -> Path:
     case = places.case(name)
@@ -114,11 +114,11 @@ def new(name: str, places: Places, *, force: bool = False) -> list[Path]:
     site.mkdir(parents=True, exist_ok=True)
     for item in ("site.py", "form.html", "done.html"):
         shutil.copy(SCAFFOLD / "site" / item, site / item)
-    _write_sample_case(places, name, "general")
+    write_sample_case(places, name, "general")
     text = (SCAFFOLD / "flow.yaml").read_text(encoding="utf-8")
     flow.parent.mkdir(parents=True, exist_ok=True)
     flow.write_text(
-        _fill(text, {"name": name, "replica": _relative(site, flow.parent), "case": _relative(case, flow.parent)}),
+        _fill(text, {"name": name, "replica": relative(site, flow.parent), "case": relative(case, flow.parent)}),
         encoding="utf-8",
     )
     return [flow, site / "site.py", site / "form.html", site / "done.html", case]
@@ -141,7 +141,7 @@ def _pick_form(page, selector: str | None):
     return forms.nth(max(range(count), key=lambda i: sizes[i]))
 
 
-def _form_selector(page, form) -> str:
+def unique_form_selector(page, form) -> str:
     """A selector that finds this form and no other on the page."""
     form_id, name, classes = form.get_attribute("id"), form.get_attribute("name"), form.get_attribute("class")
     candidates = []
@@ -177,13 +177,13 @@ class FormStep:
 
 def _capture_form(page: Any, form_selector: str | None) -> FormStep:
     form = _pick_form(page, form_selector)
-    css = form_selector or _form_selector(page, form)
+    css = form_selector or unique_form_selector(page, form)
     return FormStep(
         css=css,
         fields=form.evaluate(drafting.FIELDS_JS),
         html=form.evaluate("(f) => f.outerHTML"),
         captcha=form.evaluate(drafting.CAPTCHA_JS),
-        submit=_submit_selector(page, css, form.evaluate(drafting.SUBMIT_JS)),
+        submit=submit_selector(page, css, form.evaluate(drafting.SUBMIT_JS)),
     )
 
 
@@ -282,7 +282,7 @@ def _next_step(page: Any, forms: list[FormStep], number: int, timeout: float, lo
     )
 
 
-def _submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:
+def submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:
     """A selector for the form's submit button that matches it and nothing else on the page."""
     if not button:
         return None
@@ -381,34 +381,7 @@ def snapshot(
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(_("could not capture the form at {url}: {error}").format(url=url, error=first)) from None
-    css, fields, form_html = forms[0].css, forms[0].fields, forms[0].html
-    path = urlsplit(final).path or "/"
-    rejected, error_class = drafting.refusal_marker(original, fields)
-    site.mkdir(parents=True, exist_ok=True)
-    (site / "snapshot.html").write_text(original, encoding="utf-8")
-    form_html = _local_form(form_html, path)
-    page_html = (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>$title</title></head>\n<body>\n'
-        f"<!-- form captured from {final} by `assistant flow snapshot`; snapshot.html is the whole page -->\n"
-        f"$errors\n{form_html}\n</body></html>\n"
-    )
-    (site / "form.html").write_text(page_html, encoding="utf-8")
-    meta: dict[str, Any] = {"url": final, "path": path, "form": css, "error_class": error_class, "fields": fields}
-    written = [site / "snapshot.html", site / "form.html", site / "fields.json"]
-    if len(forms) > 1:
-        # A wizard: each later step's form is served in turn (its post goes to /replica-step/N).
-        meta["steps"] = []
-        for number, step in enumerate(forms[1:], 2):
-            name_html = f"form-{number}.html"
-            step_html = page_html.replace(form_html, _local_form(step.html, f"/replica-step/{number}"))
-            (site / name_html).write_text(step_html, encoding="utf-8")
-            written.append(site / name_html)
-            meta["steps"].append({"form": step.css, "page": name_html, "fields": step.fields})
-    (site / "fields.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    if force or not (site / "site.py").exists():
-        shutil.copy(SCAFFOLD / "snapshot_site.py", site / "site.py")
-        shutil.copy(SCAFFOLD / "site" / "done.html", site / "done.html")
-        written += [site / "site.py", site / "done.html"]
+    written, rejected = write_replica(site, forms, final, original, force=force)
     if flow_path.exists() and not force:
         log(
             _("{path} exists; left as it is (the fields are in {fields})").format(
@@ -416,7 +389,7 @@ def snapshot(
             )
         )
         return written
-    drafted = _draft_steps(forms, path)
+    drafted = _draft_steps(forms, urlsplit(final).path or "/")
     if drafted.login_form:
         if final != url:
             warning = _(
@@ -440,7 +413,7 @@ def snapshot(
     case = places.case(name)
     first = next(iter(categories), "general")
     rules = drafting.attachment_rules([f for form in forms for f in form.fields])
-    _write_sample_case(places, name, first, rules.media_types, attach=rules.max_files > 0)
+    write_sample_case(places, name, first, rules.media_types, attach=rules.max_files > 0)
     if not categories:
         categories = {"general": {"label": "General question", "form_value": "general"}}
     final_parts = urlsplit(final)
@@ -455,14 +428,57 @@ def snapshot(
         # With its port when it has one, so the homepage is an origin the flow allows.
         host=(final_parts.hostname or "") + (f":{final_parts.port}" if final_parts.port else ""),
         rejected=rejected,
-        replica=_relative(site, flow_path.parent),
-        case=_relative(case, flow_path.parent),
+        replica=relative(site, flow_path.parent),
+        case=relative(case, flow_path.parent),
     )
     flow_path.parent.mkdir(parents=True, exist_ok=True)
     flow_path.write_text(text, encoding="utf-8")
     if drafted.todo:
         log(_("left out (nothing in a case says what goes there): {fields}").format(fields="; ".join(drafted.todo)))
     return written + [flow_path, case]
+
+
+def write_replica(
+    site: Path, forms: list[FormStep], final: str, original: str, *, force: bool
+) -> tuple[list[Path], str]:
+    """The replica's files for the forms captured from `final` (the page's whole HTML is
+    `original`): the form pointed at the replica, its fields, a wizard's later steps, the
+    replica's server and done page. Returns (files written, the `rejected:` selector)."""
+    fields, form_html = forms[0].fields, forms[0].html
+    path = urlsplit(final).path or "/"
+    rejected, error_class = drafting.refusal_marker(original, fields)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "snapshot.html").write_text(original, encoding="utf-8")
+    form_html = _local_form(form_html, path)
+    page_html = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>$title</title></head>\n<body>\n'
+        f"<!-- form captured from {final} by `assistant flow snapshot`; snapshot.html is the whole page -->\n"
+        f"$errors\n{form_html}\n</body></html>\n"
+    )
+    (site / "form.html").write_text(page_html, encoding="utf-8")
+    meta: dict[str, Any] = {
+        "url": final,
+        "path": path,
+        "form": forms[0].css,
+        "error_class": error_class,
+        "fields": fields,
+    }
+    written = [site / "snapshot.html", site / "form.html", site / "fields.json"]
+    if len(forms) > 1:
+        # A wizard: each later step's form is served in turn (its post goes to /replica-step/N).
+        meta["steps"] = []
+        for number, step in enumerate(forms[1:], 2):
+            name_html = f"form-{number}.html"
+            step_html = page_html.replace(form_html, _local_form(step.html, f"/replica-step/{number}"))
+            (site / name_html).write_text(step_html, encoding="utf-8")
+            written.append(site / name_html)
+            meta["steps"].append({"form": step.css, "page": name_html, "fields": step.fields})
+    (site / "fields.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if force or not (site / "site.py").exists():
+        shutil.copy(SCAFFOLD / "snapshot_site.py", site / "site.py")
+        shutil.copy(SCAFFOLD / "site" / "done.html", site / "done.html")
+        written += [site / "site.py", site / "done.html"]
+    return written, rejected
 
 
 def drafted_flow(
@@ -478,6 +494,7 @@ def drafted_flow(
     rejected: str,
     replica: str,
     case: str,
+    learned: dict[str, Any] | None = None,
 ) -> str:
     """The drafted flow's YAML: the scaffold read with ruamel's round trip (its comments kept),
     every value from the page set on the document, so a quote, a `#` or a line break in a
@@ -542,6 +559,8 @@ def drafted_flow(
     doc["rejected"]["selector"] = DoubleQuotedScalarString(rejected)
     doc["test"]["replica"] = replica
     doc["test"]["case"] = case
+    if learned is not None:
+        _learned(doc, name, url, learned)
     if drafted.human_steps:
         doc["test"]["human_steps"] = CommentedSeq(
             CommentedMap({kind: _flow_map(**args)}) for step in drafted.human_steps for kind, args in step.items()
@@ -550,6 +569,33 @@ def drafted_flow(
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+def _learned(doc: CommentedMap, name: str, url: str, learned: dict[str, Any]) -> None:
+    """What `submit --url` changes in a drafted flow: the generic readers of the answer (its
+    page was never described), the date it last worked on the live site, its own notes."""
+    doc.yaml_set_start_comment(
+        f"{name}: written by `assistant submit --url` from {drafting.display(url)}.\n"
+        f"Each step says where its value came from. Check it, then `assistant flow test {name}`."
+    )
+    doc["verified_live"] = learned["verified_live"]
+    doc["provider"] = learned["provider"]
+    doc["allowed_hosts"] = _flow_seq(list(dict.fromkeys(learned["hosts"])))
+    doc["notes"] = _folded(
+        f"Learned from the form at {' '.join(url.split())} by `assistant submit --url`: the fields as the "
+        f"page showed them then. The answer is read by the generic readers (a thank-you sentence; a number "
+        f"after the words a provider puts before one, or in the address) until someone writes where the "
+        f"real page shows them. The answer time is an assumption (the longer end of DOMAIN.md's 3-5 business "
+        f"days for complaints about service): set the provider's own, with its source."
+    )
+    for entry in doc["categories"].values():
+        entry["deadline"] = _flow_map(business_days=learned["deadline_days"])
+    doc["success"] = CommentedMap(thanks=True)
+    doc["success"].yaml_add_eol_comment("a request left and the page thanks for it (Russian or English)", "thanks")
+    doc["confirmation"] = CommentedMap({"from": "page"})
+    doc["confirmation"].yaml_add_eol_comment(
+        "a number after номер / заявка / ticket / № / #, or in the address", "from"
+    )
 
 
 def _null(representer: Any, value: None) -> Any:

@@ -373,7 +373,7 @@ class Mapping:
     required: bool = False
 
 
-def _fields(raw: Iterable[dict[str, Any]]) -> list[Field]:
+def controls(raw: Iterable[dict[str, Any]]) -> list[Field]:
     """Fields from FORMS_JS's records, the radios and checkboxes of one name gathered into one."""
     out: list[Field] = []
     seen: dict[str, Field] = {}
@@ -407,7 +407,7 @@ def _shown(item: Field) -> str:
 
 def classify(raw: Iterable[dict[str, Any]]) -> list[Mapping]:
     """Every field of one form, mapped: FORMS_JS's records for it, in page order."""
-    items = _fields(raw)
+    items = controls(raw)
     out = [_one(item) for item in items]
     _one_body(items, out)
     return out
@@ -625,20 +625,30 @@ def _one_body(items: list[Field], out: list[Mapping]) -> None:
 def choose_form(forms: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The feedback form among a page's forms: visible, not a login or a search, with a text area,
     else the one with the most fields a person fills. None when the page has none."""
-
-    def score(form: dict[str, Any]) -> tuple[int, int]:
-        shown = [f for f in form["fields"] if f.get("visible") and f.get("type") != "hidden"]
-        if not shown:
-            return (-1, 0)
-        # A login has a password and little else; a feedback form may ask for an account PIN too.
-        if any(f.get("type") == "password" for f in shown) and len(shown) <= 4:
-            return (-1, 0)
-        if len(shown) == 1 and (shown[0].get("type") in ("search", "email") or "search" in str(shown[0]).lower()):
-            return (-1, 0)
-        areas = sum(f.get("tag") == "textarea" for f in shown)
-        return (1 if areas else 0, len(shown))
-
-    ranked = sorted(forms, key=score, reverse=True)
-    if not ranked or score(ranked[0])[0] < 0:
+    ranked = sorted(forms, key=_score, reverse=True)
+    if not ranked or _score(ranked[0])[0] < 0:
         return None
     return ranked[0]
+
+
+def candidates(forms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The forms that could each be the feedback form, as likely as one another: with a text
+    area each, or none with one and each with three fields or more. More than one: ask."""
+    best = choose_form(forms)
+    if best is None:
+        return []
+    top = _score(best)[0]
+    return [f for f in forms if _score(f)[0] == top and (top == 1 or _score(f)[1] >= 3)]
+
+
+def _score(form: dict[str, Any]) -> tuple[int, int]:
+    shown = [f for f in form["fields"] if f.get("visible") and f.get("type") != "hidden"]
+    if not shown:
+        return (-1, 0)
+    # A login has a password and little else; a feedback form may ask for an account PIN too.
+    if any(f.get("type") == "password" for f in shown) and len(shown) <= 4:
+        return (-1, 0)
+    if len(shown) == 1 and (shown[0].get("type") in ("search", "email") or "search" in str(shown[0]).lower()):
+        return (-1, 0)
+    areas = sum(f.get("tag") == "textarea" for f in shown)
+    return (1 if areas else 0, len(shown))

@@ -1,0 +1,583 @@
+"""A flow for a form nobody has written one for: `assistant submit --url URL`.
+
+`read` opens the page under the guard (only the URL's own host; what else the page asked
+for is reported, and allowed only when the person names it), picks the feedback form and
+maps its fields (assistant.workbench.fieldmap). `decide` turns the mapping into the steps
+of a flow, with the person's answers for what the case does not hold. `flow_text` writes
+that flow: the same file `flow validate` and `flow test` read, with the generic readers of
+the answer (`success: {thanks: true}`, `confirmation: {from: page}`), so the filing itself
+goes through the one pipeline every flow does (journal, never twice, evidence). `save`
+keeps it, with a replica made from the page, in the person's flows folder.
+
+A value the case holds is written as its template (`{{ case.contacts.email }}`), so the
+saved flow files the next case too; what the person answered is written as given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.errors import InputError, RunFailed
+from assistant.translation import _
+from assistant.workbench import authoring, drafting, fieldmap
+
+MAX_FORMS_SHOWN = 5
+# The answer time a learned flow assumes until someone finds the provider's own: the longer end
+# of "complaints about service" (DOMAIN.md, from the seeds: 3–5 business days).
+DEFAULT_BUSINESS_DAYS = 5
+
+
+@dataclass
+class Reading:
+    """What the page at the URL showed: its chosen form, mapped."""
+
+    url: str  # where the browser ended up (after redirects)
+    title: str
+    page_html: str
+    form: authoring.FormStep
+    records: list[dict[str, Any]]  # FORMS_JS's records of the chosen form
+    controls: list[fieldmap.Field]
+    mappings: list[fieldmap.Mapping]
+    other_hosts: list[str]  # hosts the page asked for that the guard did not let it reach
+    allowed: list[str] = field(default_factory=list)  # allowed_hosts: the URL's, and --allow-host's
+
+    @property
+    def host(self) -> str:
+        parts = urlsplit(self.url)
+        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+
+
+@dataclass
+class Row:
+    """One line of the table the person reads before anything is sent."""
+
+    label: str
+    key: str
+    target: str
+    source: str  # where the value comes from, in the person's words
+    step: dict[str, Any] | None  # the flow's step for it; None: left as the page has it
+    value: str = ""  # what is typed, shown (filled in once the flow is loaded)
+    sure: bool = True
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    categories: dict[str, dict[str, str]]
+    captcha: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def default_name(url: str) -> str:
+    """A flow name from the address: www.shop.example.ru → shop-example-ru."""
+    host = (urlsplit(url).hostname or "form").lower()
+    host = re.sub(r"^www\d?\.", "", host)
+    name = re.sub(r"[^a-z0-9]+", "-", host.encode("idna").decode("ascii") if not host.isascii() else host)
+    return name.strip("-")[:60] or "form"
+
+
+def _origin_entry(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(_("--url: {url!r} is not an http(s) address").format(url=url))
+    return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+
+
+def read(
+    url: str,
+    *,
+    browser: dict[str, Any],
+    timeout: float,
+    home: Path,
+    allow_hosts: tuple[str, ...] = (),
+    form_selector: str | None = None,
+    choose: Callable[[list[dict[str, Any]]], int] | None = None,
+    log: Callable[[str], None] = lambda m: None,
+) -> Reading:
+    """Open the page and map its feedback form. `choose` picks among several forms that could
+    be it (a terminal's question); without it, several are an error naming --form."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    from assistant.language.urls import Policy, parse_entry
+    from assistant.run import browser as browsers
+    from assistant.run.netguard import Guard
+    from assistant.run.scratch import run_folder
+
+    entries = [_origin_entry(url), *allow_hosts]
+    try:
+        policy = Policy("url", 0, [parse_entry(e) for e in entries])
+    except ValueError as exc:
+        raise InputError(_("--allow-host: {problem}").format(problem=exc)) from None
+    guard = Guard(policy)
+    with (
+        run_folder(home),
+        guard,
+        browsers.open_browser(
+            browser.get("browser_path"),
+            browser.get("browser_endpoint"),
+            browser.get("cdp"),
+            headless=not browser.get("headed"),
+        ) as (_started, opened, choice),
+    ):
+        try:
+            guard.start_gate_if_local(choice)
+            context = opened.new_context(**guard.context_options())
+            guard.install(context)
+            page = context.new_page()
+            log(_("opening {url} …").format(url=url))
+            page.goto(url, wait_until="load", timeout=timeout * 1000)
+            page.wait_for_timeout(300)  # a form a script draws after load
+            forms = page.evaluate(fieldmap.FORMS_JS)
+            chosen = _choose(forms, form_selector, choose)
+            locator = page.locator(chosen["selector"]).first
+            # One that finds this form and no other, in the page and in the replica alike.
+            css = authoring.unique_form_selector(page, locator)
+            form = authoring.FormStep(
+                css=css,
+                fields=chosen["fields"],
+                html=locator.evaluate("(f) => f.outerHTML"),
+                captcha=locator.evaluate(drafting.CAPTCHA_JS),
+                submit=authoring.submit_selector(page, css, locator.evaluate(drafting.SUBMIT_JS)),
+            )
+            final, title, page_html = page.url, page.title(), page.content()
+        except PlaywrightError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise RunFailed(_("could not read the form at {url}: {error}").format(url=url, error=first)) from None
+    others = sorted({row["host"] for row in guard.blocked if row.get("kind") != "connection" and row.get("host")})
+    controls = fieldmap.controls(chosen["fields"])
+    return Reading(
+        url=final,
+        title=title,
+        page_html=page_html,
+        form=form,
+        records=chosen["fields"],
+        controls=controls,
+        mappings=fieldmap.classify(chosen["fields"]),
+        other_hosts=others,
+        allowed=entries,
+    )
+
+
+def _choose(
+    forms: list[dict[str, Any]], selector: str | None, choose: Callable[[list[dict[str, Any]]], int] | None
+) -> dict[str, Any]:
+    if selector is not None:
+        found = [f for f in forms if f["selector"] == selector]
+        if not found:
+            known = ", ".join(f["selector"] for f in forms) or _("none")
+            raise InputError(
+                _("--form: no form {selector!r} on the page (its forms: {known})").format(
+                    selector=selector, known=known
+                )
+            )
+        return found[0]
+    best = fieldmap.choose_form(forms)
+    if best is None:
+        raise InputError(
+            _(
+                "no feedback form on the page (no visible form with fields a person fills); "
+                "open the page that has the form and pass its address to --url"
+            )
+        )
+    rivals = [f for f in fieldmap.candidates(forms) if f is not best]
+    if not rivals:
+        return best
+    options = [best, *rivals][:MAX_FORMS_SHOWN]
+    if choose is not None:
+        return options[choose(options)]
+    listed = "; ".join(f"{f['selector']} ({describe_form(f)})" for f in options)
+    raise InputError(
+        _("the page has {count} forms that could be the feedback form: {forms}; pass --form with one of them").format(
+            count=len(options), forms=listed
+        )
+    )
+
+
+def describe_form(form: dict[str, Any]) -> str:
+    """A form in a few words a person recognises: its first fields' labels."""
+    words = [
+        (f.get("label") or f.get("placeholder") or f.get("name") or "")[:30]
+        for f in form["fields"]
+        if f.get("visible") and f.get("type") != "hidden"
+    ]
+    return ", ".join(w for w in words[:4] if w) or form["selector"]
+
+
+# ------------------------------------------------------------------ the mapping, as steps
+
+
+def _selector(item: fieldmap.Field, form_css: str, value: str | None = None) -> str:
+    if item.id and re.fullmatch(r"[A-Za-z][\w-]*", item.id) and not item.shared:
+        return f"#{item.id}"
+    inside = f"{form_css} >> " if ">>" in form_css else f"{form_css} "
+    if item.name and "'" not in item.name:
+        if value is not None and "'" not in value:
+            return f"{inside}[name='{item.name}'][value='{value}']"
+        return f"{inside}[name='{item.name}']"
+    return f"{inside}{item.tag}"
+
+
+def date_format(item: fieldmap.Field, target: str, language: str) -> str:
+    """The strftime format a date or time field takes: its type's, else its placeholder's or
+    pattern's (ДД.ММ.ГГГГ, DD/MM/YYYY), else one nobody can misread (01.12.2026 in Russian,
+    1 December 2026 in English, where 01/12 could be either)."""
+    if item.type == "date":
+        return "%Y-%m-%d"
+    if item.type == "datetime-local":
+        return "%Y-%m-%dT%H:%M"
+    if item.type == "time" or target == "incident.time":
+        return "%H:%M"
+    hint = f"{item.placeholder} {item.title} {item.label}".upper().replace("Д", "D").replace("М", "M").replace("Г", "Y")
+    found = re.search(r"(DD|MM|YYYY|YY)([./-])(DD|MM|YYYY|YY)\2(DD|MM|YYYY|YY)", hint)
+    day = "%d.%m.%Y" if language == "ru" else "%d %B %Y"
+    if found:
+        codes = {"DD": "%d", "MM": "%m", "YYYY": "%Y", "YY": "%y"}
+        sep = found.group(2)
+        day = sep.join(codes[found.group(i)] for i in (1, 3, 4))
+    elif re.search(r"\d{4}-\d{2}-\d{2}", f"{item.placeholder} {item.pattern}") or "YYYY-MM-DD" in hint:
+        day = "%Y-%m-%d"
+    return f"{day} %H:%M" if target == "incident.datetime" else day
+
+
+TEMPLATES = {
+    "contacts.full_name": "{{ case.contacts.full_name }}",
+    "contacts.first_name": "{{ name.first }}",
+    "contacts.last_name": "{{ name.last }}",
+    "contacts.middle_name": "{{ name.middle }}",
+    "contacts.email": "{{ case.contacts.email }}",
+    "contacts.phone": "{{ case.contacts.phone }}",
+    "order_id": '{{ case.order_id | default("") }}',
+    "account": '{{ case.account | default("") }}',
+    "request.subject": "{{ request.subject }}",
+    "request.body": "{{ request.body }}",
+    "device.model": '{{ case.device.model | default("") }}',
+    "device.os": '{{ case.device.os | default("") }}',
+    "device.os_version": '{{ case.device.os_version | default("") }}',
+    "device.app_version": '{{ case.device.app_version | default("") }}',
+}
+# Where each comes from, as the person reads it in the table.
+SOURCES = {
+    "contacts.full_name": "contacts.full_name",
+    "contacts.first_name": "contacts.full_name",
+    "contacts.last_name": "contacts.full_name",
+    "contacts.middle_name": "contacts.full_name",
+    "request.subject": "subject",
+    "request.body": "description",
+}
+CATEGORY_WORDS = {
+    "payment": r"оплат|плат[её]ж|списан|деньг|charge|payment|billing|refund|возврат",
+    "delivery": r"доставк|курьер|delivery|shipping|order status|статус заказа",
+    "technical": r"техническ|ошибк|не работает|technical|bug|error|app|приложени",
+    "account": r"аккаунт|учетн|учётн|личн\w* кабинет|account|login|вход",
+    "refund": r"возврат|refund|return",
+    "complaint": r"жалоб|претензи|complaint|claim",
+    "quality": r"качеств|quality|товар",
+    "other": r"друг|проч|other|general|общ",
+}
+
+
+def _case_value(case: Any, target: str) -> Any:
+    if target in ("contacts.first_name", "contacts.last_name", "contacts.middle_name"):
+        from assistant.casework.names import name_parts
+
+        parts = name_parts(case.contacts.full_name)
+        return None if parts is None else parts[target.split(".")[1].split("_")[0]]
+    value: Any = case
+    for part in target.split("."):
+        value = getattr(value, part, None) if value is not None else None
+    return value
+
+
+def _topic(item: fieldmap.Field, case: Any) -> dict[str, str] | None:
+    """The option a case's category (or, failing that, its subject) picks: one, or None."""
+    options = [o for o in item.options if o.get("value")]
+    key = str(case.category).lower()
+    for words in (CATEGORY_WORDS.get(key, re.escape(key)), re.escape(key)):
+        hits = [o for o in options if re.search(words, f"{o['text']} {o['value']}", re.IGNORECASE)]
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _option_for(item: fieldmap.Field, answer: str) -> dict[str, str] | None:
+    answer = answer.strip()
+    options = [o for o in item.options if o.get("value")]
+    for o in options:
+        if answer in (o["value"], o["text"]):
+            return o
+    if answer.isdigit() and 1 <= int(answer) <= len(options):
+        return options[int(answer) - 1]
+    lowered = [o for o in options if o["text"].lower() == answer.lower()]
+    return lowered[0] if len(lowered) == 1 else None
+
+
+def _date_option(item: fieldmap.Field, target: str, case: Any) -> dict[str, str] | None:
+    when = case.incident_at
+    number = {"incident.day": when.day, "incident.month": when.month, "incident.year": when.year}[target]
+    for o in item.options:
+        for text in (o["value"], o["text"]):
+            if text.strip().isdigit() and int(text) == number:
+                return o
+    if target == "incident.month":
+        index = [o for o in item.options if o.get("value")]
+        if len(index) == 12:
+            return index[number - 1]
+    return None
+
+
+def decide(
+    reading: Reading,
+    case: Any,
+    answers: dict[str, str],
+    *,
+    ask: Callable[[fieldmap.Field, fieldmap.Mapping], str | None] | None,
+    headed: bool,
+) -> Plan:
+    """Each field's step: from the case when the mapping is sure and the case holds it, from
+    `answers` (`--field`, by name, #id or label), else asked (`ask`, on a terminal), else left
+    empty when optional. Raises InputError naming what a script must give."""
+    form_css = reading.form.css
+    language = getattr(case, "language", "en") or "en"
+    rows: list[Row] = []
+    missing: list[str] = []
+    categories: dict[str, dict[str, str]] = {}
+    plan = Plan(rows, categories)
+    for item, mapping in zip(reading.controls, reading.mappings, strict=True):
+        label = mapping.label.strip(" *:") or mapping.key
+        target = mapping.target
+        given = _answer_for(item, label, answers)
+        if given is None and target == "skip":
+            continue
+        if given is None and target == "captcha":
+            if not headed:
+                raise InputError(
+                    _("{label}: the form has a CAPTCHA; a person solves it: run again with --headed").format(
+                        label=label
+                    )
+                )
+            plan.captcha = True
+            rows.append(Row(label, mapping.key, target, _("you, in the browser (a CAPTCHA)"), None))
+            continue
+        if item.type == "password":
+            if item.required:
+                raise InputError(
+                    _(
+                        "{label}: the form asks for a password; the tool never types one. If the form is behind a "
+                        "login, log in in the browser first (a flow with a login: docs/flows.md)"
+                    ).format(label=label)
+                )
+            continue
+        if given is None and target in fieldmap.FILLED and (mapping.sure or target in ("consent", "attachments")):
+            step, source = _from_case(item, mapping, case, form_css, language, categories)
+            if step is not None:
+                rows.append(Row(label, mapping.key, target, source, step))
+                continue
+            if not item.required:
+                continue  # the case holds nothing for it: left empty
+        elif given is None and not item.required and ask is None:
+            continue  # optional, and nobody is sure what it wants: left empty
+        if given is None:
+            if ask is None:
+                missing.append(f"«{label}» ({mapping.key})")
+                continue
+            given = ask(item, mapping)
+            if not given:
+                continue
+        step = _answered(item, given, form_css, label)
+        if step is not None:
+            rows.append(Row(label, mapping.key, target, _("you (--field or your answer)"), step))
+    if missing:
+        raise InputError(
+            _(
+                "the form asks for what the case does not hold: {fields}; give each with --field "
+                "'NAME=VALUE' (NAME: the field's label or name), or run on a terminal to be asked"
+            ).format(fields="; ".join(missing))
+        )
+    if not categories:
+        categories[case.category] = {"label": case.category, "form_value": case.category}
+    return plan
+
+
+def _answer_for(item: fieldmap.Field, label: str, answers: dict[str, str]) -> str | None:
+    for key in (item.key, item.name, f"#{item.id}" if item.id else "", label):
+        if key and key in answers:
+            return answers[key]
+    lowered = {k.lower(): v for k, v in answers.items()}
+    return lowered.get(label.lower())
+
+
+def _from_case(
+    item: fieldmap.Field,
+    mapping: fieldmap.Mapping,
+    case: Any,
+    form_css: str,
+    language: str,
+    categories: dict[str, dict[str, str]],
+) -> tuple[dict[str, Any] | None, str]:
+    """(step, where the value comes from); (None, why) when the case holds nothing for it."""
+    target = mapping.target
+    if target == "consent":
+        return {"check": _selector(item, form_css)}, _("ticked: the form needs the agreement")
+    if target == "attachments":
+        if not case.attachments:
+            return None, ""
+        return {"upload": {"selector": _selector(item, form_css), "files": "{{ attachments }}"}}, "attachments"
+    if target == "category":
+        chosen = _topic(item, case)
+        if chosen is None:
+            return None, _("no option matches the case's category {category!r}").format(category=case.category)
+        key = str(case.category)
+        categories[key] = {"label": chosen["text"] or chosen["value"], "form_value": chosen["value"]}
+        for n, option in enumerate(o for o in item.options if o.get("value") and o is not chosen):
+            slug = drafting.slug(option["text"]) or f"topic-{n + 1}"
+            if slug[0].isdigit():
+                slug = f"topic-{slug}"
+            if slug not in categories:
+                categories[slug] = {"label": option["text"] or option["value"], "form_value": option["value"]}
+        if item.type == "radio":
+            inside = f"{form_css} >> " if ">>" in form_css else f"{form_css} "
+            return {"check": f"{inside}[name='{item.name}'][value='{{{{ category.form_value }}}}']"}, "category"
+        return {"select": {"selector": _selector(item, form_css), "value": "{{ category.form_value }}"}}, "category"
+    if target.startswith("incident."):
+        if target in ("incident.day", "incident.month", "incident.year"):
+            if item.tag == "select":
+                picked = _date_option(item, target, case)
+                if picked is None:
+                    return None, _("no option for the incident's date")
+                return {"select": {"selector": _selector(item, form_css), "value": picked["value"]}}, "incident_at"
+            code = {"incident.day": "%d", "incident.month": "%m", "incident.year": "%Y"}[target]
+            template = f'{{{{ case.incident_at | date("{code}") }}}}'
+        else:
+            template = f'{{{{ case.incident_at | date("{date_format(item, target, language)}") }}}}'
+        return {"fill": {"selector": _selector(item, form_css), "value": template}}, "incident_at"
+    if target == "contacts.phone" and item.tag == "select":
+        phone = str(case.contacts.phone).replace(" ", "")
+        codes = sorted(
+            (o for o in item.options if re.match(r"\+\d+", o["text"].strip())),
+            key=lambda o: -len(re.match(r"\+\d+", o["text"].strip()).group(0)),  # type: ignore[union-attr]
+        )
+        for choice in codes:
+            if phone.startswith(re.match(r"\+\d+", choice["text"].strip()).group(0)):  # type: ignore[union-attr]
+                return {"select": {"selector": _selector(item, form_css), "value": choice["value"]}}, "contacts.phone"
+        return None, _("no calling code matches the phone")
+    if target == "device.os" and item.tag == "select" or (target == "device.os" and item.type == "radio"):
+        return None, _("a list the case's device does not pick from")
+    known = TEMPLATES.get(target)
+    if known is None:
+        return None, ""
+    if not target.startswith("request.") and _case_value(case, target) in (None, ""):  # a request is composed
+        return None, _("the case has no {field}").format(field=SOURCES.get(target, target))
+    if item.type == "number" or (target == "contacts.phone" and (item.maxlength or 99) <= 11):
+        known = known.replace(' | default("")', "").replace(" }}", " | digits }}")
+    return {"fill": {"selector": _selector(item, form_css), "value": known}}, SOURCES.get(target, target)
+
+
+def _answered(item: fieldmap.Field, given: str, form_css: str, label: str) -> dict[str, Any] | None:
+    if item.tag == "select" or item.type == "radio":
+        option = _option_for(item, given)
+        if option is None:
+            choices = ", ".join(o["text"] or o["value"] for o in item.options if o.get("value"))
+            raise InputError(
+                _("--field {label}: {value!r} is not one of its options ({choices})").format(
+                    label=label, value=given, choices=choices
+                )
+            )
+        if item.type == "radio":
+            return {"check": _selector(item, form_css, option["value"])}
+        return {"select": {"selector": _selector(item, form_css), "value": option["value"]}}
+    if item.type == "checkbox":
+        yes = given.strip().lower() in ("1", "y", "yes", "true", "on", "да", "д")
+        return {"check": _selector(item, form_css)} if yes else None
+    if item.type == "file":
+        raise InputError(_("--field {label}: files come from the case's attachments:").format(label=label))
+    return {"fill": {"selector": _selector(item, form_css), "value": _literal(given)}}
+
+
+def _literal(text: str) -> str:
+    """A person's answer typed as written: a `{{` in it is text, not a template."""
+    return text.replace("{{", "{{ '{{' }}") if "{{" in text else text
+
+
+# ------------------------------------------------------------------ the flow file
+
+
+def flow_text(name: str, reading: Reading, plan: Plan, case: Any, *, today: date, live: bool) -> str:
+    """The flow this filing runs, as a file a maintainer can read, test and share."""
+    lines: list[drafting.Line] = []
+    path = urlsplit(reading.url)
+    target = path.path or "/"
+    if path.query:
+        target += f"?{path.query}"
+    lines.append(drafting.Line({"goto": "{{ base_url }}" + target}))
+    lines.append(drafting.Line({"wait_for": {"selector": reading.form.css}}))
+    for row in plan.rows:
+        if row.step is not None:
+            lines.append(drafting.Line(row.step, drafting.display(f"{row.label[:50]} ← {row.source}")))
+    human: list[dict[str, Any]] = []
+    if plan.captcha:
+        lines.append(
+            drafting.Line(
+                {"pause_for_human": "Solve the CAPTCHA in the browser window, then press Enter here"},
+                "a CAPTCHA: a person solves it (assistant submit --headed)",
+            )
+        )
+        human.append({"wait_for": {"selector": reading.form.css}})
+    lines.append(drafting.Line({"screenshot": "filled-form"}))
+    submit = reading.form.submit or reading.form.css + " [type=submit]"
+    lines.append(drafting.Line({"submit": submit}))
+    drafted = drafting.Draft(steps=lines, human_steps=human)
+    rules = drafting.attachment_rules(reading.records)
+    parts = urlsplit(reading.url)
+    rejected, _error_class = drafting.refusal_marker(reading.page_html, reading.records)
+    text = authoring.drafted_flow(
+        name,
+        drafted,
+        plan.categories,
+        rules,
+        url=reading.url,
+        title=reading.title or reading.host,
+        homepage=f"{parts.scheme}://{parts.netloc}/",
+        host=reading.host,
+        rejected=rejected,
+        replica=f"replicas/{name}",
+        case=f"samples/{name}-case.yaml",
+        learned={
+            "verified_live": today if live else None,
+            "deadline_days": DEFAULT_BUSINESS_DAYS,
+            "hosts": reading.allowed or [reading.host],
+            "provider": urlsplit(reading.url).hostname or name,
+        },
+    )
+    return text
+
+
+def save(
+    name: str,
+    reading: Reading,
+    plan: Plan,
+    case: Any,
+    folder: Path,
+    *,
+    today: date,
+    live: bool,
+) -> list[Path]:
+    """The flow, a replica made from the page and a sample case, in `folder` (the person's flows
+    folder), so that `assistant submit NAME` files the next request and `flow test NAME` passes."""
+    places = authoring.Places(folder, folder / "replicas")
+    written, _rejected = authoring.write_replica(
+        places.site(name), [reading.form], reading.url, reading.page_html, force=True
+    )
+    rules = drafting.attachment_rules(reading.records)
+    sample = authoring.write_sample_case(
+        places, name, str(case.category), rules.media_types, attach=rules.max_files > 0
+    )
+    flow_path = places.flow(name)
+    flow_path.parent.mkdir(parents=True, exist_ok=True)
+    flow_path.write_text(flow_text(name, reading, plan, case, today=today, live=live), encoding="utf-8")
+    return [flow_path, sample, *written]
