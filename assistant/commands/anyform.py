@@ -90,6 +90,8 @@ def _shown_value(row_step: dict[str, Any], context: dict[str, Any]) -> str:
     from assistant.language import templating
 
     ((kind, args),) = row_step.items()
+    if "category.form_value" in str(args):  # the topic: the option as the page names it
+        return str(context["category"]["label"])
     if kind == "check":
         return _("ticked")
     if kind == "upload":

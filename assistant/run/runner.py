@@ -998,7 +998,7 @@ class Runner:
         line = self.flow.position(("success",))[0]
         started = utcnow()
         what = (
-            "a page that thanks for the request"
+            "thank-you page"
             if success.thanks
             else next(f"{k} {getattr(success, k)!r}" for k in ("text", "url", "selector") if getattr(success, k))
         )

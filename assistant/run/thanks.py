@@ -23,7 +23,7 @@ THANKS = re.compile(
     r"спасибо|благодарим|благодарю|"
     r"\b(?:успешно\s+)?(?:принят|отправлен|получен|зарегистрирован|создан|направлен|доставлен)[аоы]?\b|"
     r"\bthank(?:s|\s+you)\b|\b(?:received|submitted|(?:has|have|was|were)\s+been\s+(?:sent|created|logged|registered)"
-    r"|successfully\s+sent|(?:ticket|request|case)\b[^.]{0,40}\bcreated|we(?:'ll|\s+will)\s+(?:get\s+back|contact|reply|respond|be\s+in\s+touch))\b",
+    r"|successfully\s+sent|(?:ticket|request|case)\b[^.]{0,40}\b(?:created|opened|logged)|we(?:'ll|\s+will)\s+(?:get\s+back|contact|reply|respond|be\s+in\s+touch))\b",
     re.IGNORECASE,
 )
 # A sentence that names success only to deny it, or an error beside it: never a thank-you.
@@ -59,7 +59,8 @@ NUMBER_WORDS = re.compile(
 )
 # What comes between the words and the number: "is", ":", «вашей заявки присвоен номер».
 GAP = re.compile(
-    r"[\s:.,\"'«»()-]*(?:(?:is|was|has|been|присвоен\w*|№|no\.?|id|number|номер\w*|#)[\s:.,\"'«»()-]*){0,4}", re.I
+    r"[\s:.,\"'«»()\[\]-]*(?:(?:is|was|has|been|присвоен\w*|№|no\.?|id|number|номер\w*|#)[\s:.,\"'«»()\[\]-]*){0,4}",
+    re.I,
 )
 TOKEN = re.compile(r"[A-Za-zА-Яа-я]{0,8}[-_/]?\d[A-Za-zА-Яа-я0-9\-_/]{1,40}")
 NOT_A_NUMBER = re.compile(

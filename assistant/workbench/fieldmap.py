@@ -222,7 +222,7 @@ WORDS: dict[str, re.Pattern[str]] = {
         r"рожден", r"birth", r"\bdob\b", r"выдач", r"issue date of", r"expir", r"срок действия", r"callback",
         r"перезвон", r"удобн\w* (?:время|дат)", r"preferred (?:date|time)", r"appointment", r"запис[ьи] на",
         r"arrival", r"departure", r"check-?in", r"check-?out", r"pick-?up", r"drop-?off", r"return date",
-        r"заезд", r"выезд", r"прибыти", r"отъезд",
+        r"заезд", r"выезд", r"прибыти", r"отъезд", r"\bdue\b", r"deadline", r"\bсрок\b", r"follow-?up",
     ),
     "subject": _words(
         r"\bтема\b", r"subject", r"заголов", r"\btitle\b", r"summary", r"кратко", r"краткое описание",
@@ -241,7 +241,7 @@ WORDS: dict[str, re.Pattern[str]] = {
         r"^\W*type\W*$", r"what kind", r"kind of (?:problem|issue)", r"что (?:случилось|произошло)", r"характер",
         r"сфер[аы]", r"проблем", r"\barea\b", r"enquiry", r"complaint", r"concern", r"what'?s wrong",
         r"type of (?:concern|problem|question|feedback)", r"(?:question|enquiry|inquiry|request|complaint) is about",
-        r"what went wrong", r"что не так",
+        r"what went wrong", r"что не так", r"^\W*queue\W*$", r"department", r"^\W*отдел\W*$",
     ),
     "device_model": _words(r"модель", r"устройств", r"device", r"phone model", r"model"),
     "os_version": _words(r"верси\w* (?:ос|os|операционн|android|ios)", r"os version", r"operating system version"),

@@ -1,0 +1,232 @@
+"""`assistant submit --url`: filing to forms nobody wrote a flow for, through the real pipeline.
+
+Each test serves a form on 127.0.0.1 and runs the installed command as a person would, with
+a case that names no provider: what the site stored, the journal, the evidence, the flow
+it leaves behind (which `flow validate` and `flow test` must pass unchanged), and the
+unhappy paths (a question a script cannot answer, a refusal, a second filing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from form_sites import form_url, real_site
+from helpers import REPO, SAMPLES, run_cli, submissions, write_case
+
+from assistant.errors import ExitStatus
+from assistant.sites.replica import Markup, ReplicaServer, Site, escape
+
+HELPDESK = REPO / "tests" / "sites" / "helpdesk-url"
+
+
+def helpdesk() -> ReplicaServer:
+    """An English help-centre form: a city the case does not hold (asked), a marketing box (left
+    alone), one PNG. It refuses "Atlantis" by showing the form again with its error, as sites do."""
+    site = Site(HELPDESK / "page.html", title="helpdesk")
+
+    @site.get("/help/contact")
+    def form(request):
+        return site.page("page.html", errors="")
+
+    @site.post("/contact")
+    def send(request):
+        if request.value("city").lower() == "atlantis":
+            error = Markup(f'<div class="errorlist" role="alert">{escape("We have no store in Atlantis.")}</div>')
+            return site.page("page.html", errors=error)
+        number = site.record(request, prefix="T-", digits=6)
+        return site.redirect(f"/help/thanks?n={number}")
+
+    @site.get("/help/thanks")
+    def thanks(request):
+        return site.page("thanks.html", number=request.query.get("n", ""))
+
+    return ReplicaServer(site)
+
+
+def url_case(tmp_path: Path, **changes) -> Path:
+    """The demo sample case with no provider, one PNG attached."""
+    return write_case(tmp_path, provider=None, attachments=["demo-app-error.png"], **changes)
+
+
+def test_files_to_an_unknown_form_with_yes_and_keeps_the_flow(tmp_path):
+    home = tmp_path / "home"
+    case = url_case(tmp_path)
+    with helpdesk() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/help/contact",
+            "--case",
+            str(case),
+            "--field",
+            "Nearest store (city)=Leeds",
+            "--yes",
+            home=home,
+        )
+        assert done.returncode == 0, done.stderr
+        (stored,) = server.received
+    # The number the site gave, read by the generic reader, told to the person and journalled.
+    assert stored.number in done.stdout
+    (row,) = submissions(home)
+    assert (row["status"], row["confirmation"]) == ("confirmed", stored.number)
+    # Every stored field holds the case's value; the marketing box stayed unticked.
+    assert stored.fields["name"] == "Анна Петрова"
+    assert stored.fields["email"] == "anna.petrova@example.com"
+    assert stored.fields["city"] == "Leeds"
+    assert stored.fields["order"] == "DM-2026-114512"
+    assert "2,480.00 RUB" in stored.fields["message"]
+    assert "news" not in stored.fields
+    # The attachment arrives byte-identical.
+    (upload,) = stored.files
+    assert upload.data == (SAMPLES / "demo-app-error.png").read_bytes()
+    # The mapping was shown before anything was sent, each value with where it came from.
+    assert "as it will be filled" in done.stderr
+    assert re.search(r"Nearest store \(city\)\s+Leeds", done.stderr)
+    # The flow it used is kept, and passes validate and test unchanged on the replica made of the page.
+    flow = home / "flows" / "127-0-0-1.yaml"
+    assert flow.is_file(), done.stderr
+    text = flow.read_text(encoding="utf-8")
+    assert "thanks: true" in text and "from: page" in text
+    assert re.search(r"verified_live: \d{4}-\d{2}-\d{2}", text)
+    assert run_cli("flow", "validate", str(flow), home=home).returncode == 0
+    tested = run_cli("flow", "test", "127-0-0-1", home=home)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_never_files_twice_and_the_next_filing_uses_the_saved_flow(tmp_path):
+    home = tmp_path / "home"
+    case = url_case(tmp_path)
+    with helpdesk() as server:
+        url = server.url + "/help/contact"
+        first = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
+        assert first.returncode == 0, first.stderr
+        again = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
+        by_name = run_cli("submit", "127-0-0-1", "--case", str(case), "--yes", home=home)
+        assert len(server.received) == 1
+    assert again.returncode == ExitStatus.REFUSED, again.stderr
+    assert "already submitted" in again.stderr
+    assert by_name.returncode == ExitStatus.REFUSED, by_name.stderr
+    assert len(submissions(home)) == 1
+
+
+def test_a_script_is_told_which_fields_to_give_and_nothing_is_sent(tmp_path):
+    home = tmp_path / "home"
+    with helpdesk() as server:
+        done = run_cli(
+            "submit", "--url", server.url + "/help/contact", "--case", str(url_case(tmp_path)), "--yes", home=home
+        )
+        assert server.received == []
+    assert done.returncode == ExitStatus.BAD_INPUT
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    assert "Nearest store (city)" in line and "--field" in line
+    assert submissions(home) == []
+    assert not (home / "flows").exists()
+
+
+def test_the_sites_refusal_is_quoted_and_no_flow_is_kept(tmp_path):
+    home = tmp_path / "home"
+    with helpdesk() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/help/contact",
+            "--case",
+            str(url_case(tmp_path)),
+            "--field",
+            "city=Atlantis",
+            "--yes",
+            home=home,
+        )
+        assert server.received == []
+    assert done.returncode == ExitStatus.REJECTED, done.stderr
+    assert "We have no store in Atlantis." in done.stderr
+    (row,) = submissions(home)
+    assert row["status"] == "rejected"
+    assert not (home / "flows" / "127-0-0-1.yaml").exists()
+
+
+def test_accepted_without_a_number_is_said_so(tmp_path):
+    home = tmp_path / "home"
+    with real_site("thanks-no-number") as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            form_url(server, "thanks-no-number"),
+            "--case",
+            str(url_case(tmp_path)),
+            "--yes",
+            home=home,
+        )
+        (stored,) = server.received
+    assert done.returncode == 0, done.stderr
+    assert "gives no request number" in done.stdout
+    (row,) = submissions(home)
+    assert (row["status"], row["confirmation"]) == ("confirmed", None)
+    assert stored.fields["your-email"] == "anna.petrova@example.com"
+
+
+@pytest.mark.parametrize("name", ["zendesk-request", "django-helpdesk", "wp-cf7"])
+def test_the_number_is_read_where_each_site_puts_it(tmp_path, name):
+    home = tmp_path / "home"
+    with real_site(name) as server:
+        done = run_cli("submit", "--url", form_url(server, name), "--case", str(url_case(tmp_path)), "--yes", home=home)
+        received = server.received
+    assert done.returncode == 0, done.stderr
+    (stored,) = received
+    (row,) = submissions(home)
+    assert row["confirmation"] == stored.number, done.stdout
+    assert "anna.petrova@example.com" in stored.fields.values()
+
+
+def test_a_dry_run_with_save_flow_sends_nothing_and_writes_a_flow_that_passes_its_test(tmp_path):
+    home = tmp_path / "home"
+    with helpdesk() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/help/contact",
+            "--case",
+            str(url_case(tmp_path)),
+            "--field",
+            "city=Leeds",
+            "--dry-run",
+            "--save-flow",
+            "example-help",
+            home=home,
+        )
+        assert server.received == []
+    assert done.returncode == 0, done.stderr
+    assert run_cli("flow", "validate", "example-help", home=home).returncode == 0
+    tested = run_cli("flow", "test", "example-help", home=home)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_on_a_terminal_the_person_answers_the_form_and_confirms(tmp_path):
+    home = tmp_path / "home"
+    case = url_case(tmp_path)
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
+    with helpdesk() as server:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "assistant", "submit", "--url", server.url + "/help/contact", "--case", str(case)],
+            env=env,
+            encoding="utf-8",
+            timeout=90,
+            dimensions=(50, 200),
+        )
+        child.expect(r"The form asks «Nearest store \(city\)» \(required\)")
+        child.sendline("York")
+        child.expect("as it will be filled")
+        child.expect(r"Submit this request now\? It cannot be undone \[y/N\]:")
+        child.sendline("y")
+        child.expect(r"T-\d{6}")
+        child.expect(pexpect.EOF)
+        child.close()
+        (stored,) = server.received
+    assert child.exitstatus == 0
+    assert stored.fields["city"] == "York"
