@@ -230,3 +230,38 @@ def test_on_a_terminal_the_person_answers_the_form_and_confirms(tmp_path):
         (stored,) = server.received
     assert child.exitstatus == 0
     assert stored.fields["city"] == "York"
+
+
+def realforms():
+    from assistant.sites.replica import open_replica
+
+    return open_replica(REPO / "tests" / "sites" / "realforms")
+
+
+def test_a_wizard_is_followed_page_by_page_and_its_flow_kept(tmp_path):
+    home = tmp_path / "home"
+    with realforms() as server:
+        done = run_cli("submit", "--url", server.url + "/steps", "--case", str(url_case(tmp_path)), "--yes", home=home)
+        received = list(server.received)
+    assert done.returncode == 0, done.stderr
+    assert "«Далее»" in done.stderr
+    # The form takes no files: said, and the request goes without them.
+    assert "takes no files" in done.stderr
+    (stored,) = received
+    assert stored.number.startswith("ST-") and stored.number in done.stdout
+    assert (stored.fields["topic"], "2,480.00 RUB" in stored.fields["text"]) == ("pay", True)
+    text = (home / "flows" / "127-0-0-1.yaml").read_text(encoding="utf-8")
+    assert re.search(r"- click: .*# «Далее»: page 2 of the form", text)
+    tested = run_cli("flow", "test", "127-0-0-1", home=home)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_a_wizard_page_the_site_refuses_stops_with_its_words_and_nothing_filed(tmp_path):
+    home = tmp_path / "home"
+    with realforms() as server:
+        done = run_cli("submit", "--url", server.url + "/wizard", "--case", str(url_case(tmp_path)), "--yes", home=home)
+        assert server.received == []
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "page 1 of the form refused" in done.stderr
+    assert "Enter a valid order number, like HX-2026-0042." in done.stderr
+    assert submissions(home) == []

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from assistant.language.flow import Flow
     from assistant.pipeline import Outcome
     from assistant.workbench import fieldmap
-    from assistant.workbench.learning import Plan, Reading
+    from assistant.workbench.learning import Reading
 
 SHOWN = 60
 
@@ -101,7 +101,8 @@ def _shown_value(row_step: dict[str, Any], context: dict[str, Any]) -> str:
     return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
 
-def show_table(reading: Reading, plan: Plan, case: Case, flow: Flow) -> None:
+def show_table(reading: Reading, case: Case, flow: Flow) -> None:
+    plan = reading.plan
     from assistant.channels.web_form import template_context
 
     context = template_context(case, flow, flow.homepage or "")
@@ -114,7 +115,8 @@ def show_table(reading: Reading, plan: Plan, case: Case, flow: Flow) -> None:
         click.secho(f"  {'':{width}} ← {row.source}", err=True, dim=True)
     left = [
         m.label.strip(" *:") or m.key
-        for item, m in zip(reading.controls, reading.mappings, strict=True)
+        for page in reading.pages
+        for item, m in zip(page.controls, page.mappings, strict=True)
         if item.visible and item.type != "hidden" and m.key not in {r.key for r in plan.rows}
     ]
     if left:
@@ -161,8 +163,11 @@ def submit_url(
             )
         authoring.check_name(case.provider)
         name = case.provider
-    reading = learning.read(
+    reading = learning.learn(
         url,
+        case,
+        fields,
+        ask=ask_field if interactive() else None,
         browser=settings,
         timeout=settings.get("timeout") or 30,
         home=obj.home,
@@ -178,23 +183,24 @@ def submit_url(
                 "needs them, pass --allow-host for each"
             ).format(hosts=", ".join(reading.other_hosts), host=reading.host)
         )
-    plan = learning.decide(
-        reading,
-        case,
-        fields,
-        ask=ask_field if interactive() else None,
-        headed=bool(settings.get("headed")),
-    )
+    if case.attachments and not any(r.get("type") == "file" for r in reading.records):
+        info(
+            _(
+                "note: the form takes no files: {files} will not be sent with it; keep them for the "
+                "provider's answer (their email may ask for them)"
+            ).format(files=", ".join(p.name for p in case.attachments))
+        )
+        case = case.model_copy(update={"attachments": []})
     today = date.today()
     with tempfile.TemporaryDirectory(prefix="url-", dir=_scratch(obj.home)) as scratch:
         folder = Path(scratch) / "flows"
-        learning.save(name, reading, plan, case, folder, today=today, live=False)
+        learning.save(name, reading, case, folder, today=today, live=False)
         flow = load_flow(folder / f"{name}.yaml")
         if not as_json:
-            show_table(reading, plan, case, flow)
+            show_table(reading, case, flow)
         result = run_submission(obj, case, flow, as_json=as_json, base_url=None, out=out, warm=None, **settings)
         if result.status in ("confirmed", "accepted") or (result.status == "dry_run" and save_flow is not None):
-            _keep(name, reading, plan, case, catalog.user_folder(obj.home), today, live=True)
+            _keep(name, reading, case, catalog.user_folder(obj.home), today, live=True)
 
 
 def _scratch(home: Path) -> Path:
@@ -203,7 +209,7 @@ def _scratch(home: Path) -> Path:
     return folder
 
 
-def _keep(name: str, reading: Reading, plan: Plan, case: Case, folder: Path, today: date, live: bool) -> None:
+def _keep(name: str, reading: Reading, case: Case, folder: Path, today: date, live: bool) -> None:
     from assistant.workbench import learning
 
     if (folder / f"{name}.yaml").exists():
@@ -213,7 +219,7 @@ def _keep(name: str, reading: Reading, plan: Plan, case: Case, folder: Path, tod
             )
         )
         return
-    written = learning.save(name, reading, plan, case, folder, today=today, live=live)
+    written = learning.save(name, reading, case, folder, today=today, live=live)
     info(
         _("the flow is saved as {path}; the next filing is: assistant submit {name} --case FILE").format(
             path=written[0], name=name

@@ -16,6 +16,7 @@ saved flow files the next case too; what the person answered is written as given
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,16 +35,26 @@ DEFAULT_BUSINESS_DAYS = 5
 
 
 @dataclass
+class Page:
+    """One page of the form: the whole form, or one step of a wizard."""
+
+    form: authoring.FormStep
+    records: list[dict[str, Any]]  # FORMS_JS's records of the form as this step shows it
+    controls: list[fieldmap.Field]
+    mappings: list[fieldmap.Mapping]
+    next: str | None = None  # the selector of its "Next" button; None on the last page
+    next_words: str = ""  # what that button says
+
+
+@dataclass
 class Reading:
-    """What the page at the URL showed: its chosen form, mapped."""
+    """What the address showed: its feedback form, page by page, mapped and decided."""
 
     url: str  # where the browser ended up (after redirects)
     title: str
     page_html: str
-    form: authoring.FormStep
-    records: list[dict[str, Any]]  # FORMS_JS's records of the chosen form
-    controls: list[fieldmap.Field]
-    mappings: list[fieldmap.Mapping]
+    pages: list[Page]
+    plan: Plan
     other_hosts: list[str]  # hosts the page asked for that the guard did not let it reach
     allowed: list[str] = field(default_factory=list)  # allowed_hosts: the URL's, and --allow-host's
 
@@ -51,6 +62,14 @@ class Reading:
     def host(self) -> str:
         parts = urlsplit(self.url)
         return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+
+    @property
+    def form(self) -> authoring.FormStep:
+        return self.pages[0].form
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [r for page in self.pages for r in page.records]
 
 
 @dataclass
@@ -68,10 +87,10 @@ class Row:
 
 @dataclass
 class Plan:
-    rows: list[Row]
-    categories: dict[str, dict[str, str]]
+    rows: list[Row] = field(default_factory=list)
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)
     captcha: bool = False
-    notes: list[str] = field(default_factory=list)
+    pages: list[list[Row]] = field(default_factory=list)  # the rows of each page, in order
 
 
 def default_name(url: str) -> str:
@@ -89,9 +108,18 @@ def _origin_entry(url: str) -> str:
     return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
 
 
-def read(
+# The words of a wizard's "Next": the page's button goes on to another page, not to the provider.
+NEXT = re.compile(r"далее|продолж|следующ|дальше|вперед|вперёд|\bnext\b|continue|proceed|→|»", re.IGNORECASE)
+SEND = re.compile(r"отправ|подать|послать|submit|send|создать|create|готово|finish|complete", re.IGNORECASE)
+MAX_PAGES = 6
+
+
+def learn(
     url: str,
+    case: Any,
+    answers: dict[str, str],
     *,
+    ask: Callable[[fieldmap.Field, fieldmap.Mapping], str | None] | None,
     browser: dict[str, Any],
     timeout: float,
     home: Path,
@@ -100,8 +128,11 @@ def read(
     choose: Callable[[list[dict[str, Any]]], int] | None = None,
     log: Callable[[str], None] = lambda m: None,
 ) -> Reading:
-    """Open the page and map its feedback form. `choose` picks among several forms that could
-    be it (a terminal's question); without it, several are an error naming --form."""
+    """Open the page, find its feedback form and decide each field (`decide`). A wizard's page
+    is filled with what was decided and its "Next" clicked, as a person would (the site gets
+    that page's fields; nothing is filed before the last page's button), up to MAX_PAGES.
+    `choose` picks among several forms that could be it (a terminal's question); without it,
+    several are an error naming --form."""
     from playwright.sync_api import Error as PlaywrightError
 
     from assistant.language.urls import Policy, parse_entry
@@ -115,6 +146,9 @@ def read(
     except ValueError as exc:
         raise InputError(_("--allow-host: {problem}").format(problem=exc)) from None
     guard = Guard(policy)
+    plan = Plan()
+    pages: list[Page] = []
+    headed = bool(browser.get("headed"))
     with (
         run_folder(home),
         guard,
@@ -122,7 +156,7 @@ def read(
             browser.get("browser_path"),
             browser.get("browser_endpoint"),
             browser.get("cdp"),
-            headless=not browser.get("headed"),
+            headless=not headed,
         ) as (_started, opened, choice),
     ):
         try:
@@ -132,36 +166,155 @@ def read(
             page = context.new_page()
             log(_("opening {url} …").format(url=url))
             page.goto(url, wait_until="load", timeout=timeout * 1000)
-            page.wait_for_timeout(300)  # a form a script draws after load
-            forms = page.evaluate(fieldmap.FORMS_JS)
-            chosen = _choose(forms, form_selector, choose)
-            locator = page.locator(chosen["selector"]).first
-            # One that finds this form and no other, in the page and in the replica alike.
-            css = authoring.unique_form_selector(page, locator)
-            form = authoring.FormStep(
-                css=css,
-                fields=chosen["fields"],
-                html=locator.evaluate("(f) => f.outerHTML"),
-                captcha=locator.evaluate(drafting.CAPTCHA_JS),
-                submit=authoring.submit_selector(page, css, locator.evaluate(drafting.SUBMIT_JS)),
-            )
             final, title, page_html = page.url, page.title(), page.content()
+            chosen = _choose(_forms(page, timeout), form_selector, choose)
+            for number in range(1, MAX_PAGES + 1):
+                step = _page(page, chosen)
+                pages.append(step)
+                rows = decide(step, case, answers, ask=ask, headed=headed, plan=plan)
+                if step.next is None:
+                    break
+                if number == MAX_PAGES:
+                    raise InputError(
+                        _(
+                            "the form goes on past {count} pages; file it with a flow (`assistant flow snapshot`)"
+                        ).format(count=MAX_PAGES)
+                    )
+                log(
+                    _("page {number} of the form: filled, going on with its «{button}» …").format(
+                        number=number, button=step.next_words
+                    )
+                )
+                _fill(page, rows, case, plan)
+                chosen = _next_page(page, step, number, timeout)
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(_("could not read the form at {url}: {error}").format(url=url, error=first)) from None
     others = sorted({row["host"] for row in guard.blocked if row.get("kind") != "connection" and row.get("host")})
-    controls = fieldmap.controls(chosen["fields"])
+    if not plan.categories:
+        plan.categories[case.category] = {"label": case.category, "form_value": case.category}
     return Reading(
         url=final,
         title=title,
         page_html=page_html,
-        form=form,
-        records=chosen["fields"],
-        controls=controls,
-        mappings=fieldmap.classify(chosen["fields"]),
+        pages=pages,
+        plan=plan,
         other_hosts=others,
         allowed=entries,
     )
+
+
+def _forms(page: Any, timeout: float) -> list[dict[str, Any]]:
+    """The page's forms, once one a person could fill is there: a script may draw it after load."""
+    deadline = time.monotonic() + min(timeout, 10)
+    while True:
+        forms: list[dict[str, Any]] = page.evaluate(fieldmap.FORMS_JS)
+        if fieldmap.choose_form(forms) is not None or time.monotonic() > deadline:
+            return forms
+        page.wait_for_timeout(250)
+
+
+def _page(page: Any, chosen: dict[str, Any]) -> Page:
+    locator = page.locator(chosen["selector"]).first
+    # One that finds this form and no other, in the page and in the replica alike.
+    css = authoring.unique_form_selector(page, locator)
+    button = locator.evaluate(drafting.SUBMIT_JS)
+    words = f"{button['text']} {button['value']}" if button else ""
+    submit = authoring.submit_selector(page, css, button)
+    form = authoring.FormStep(
+        css=css,
+        fields=chosen["fields"],
+        html=locator.evaluate("(f) => f.outerHTML"),
+        captcha=locator.evaluate(drafting.CAPTCHA_JS),
+        submit=submit,
+    )
+    found = Page(form, chosen["fields"], fieldmap.controls(chosen["fields"]), fieldmap.classify(chosen["fields"]))
+    if button and NEXT.search(words) and not SEND.search(words):
+        found.next = submit or css + " [type=submit]"
+        found.next_words = " ".join(words.split())[:40]
+    return found
+
+
+def _shown_names(page: Any) -> list[str]:
+    forms = page.evaluate(fieldmap.FORMS_JS)
+    chosen = fieldmap.choose_form(forms)
+    if chosen is None:
+        return []
+    return [f"{f['name']}#{f['id']}" for f in chosen["fields"] if f.get("visible") and f.get("type") != "hidden"]
+
+
+def _next_page(page: Any, step: Page, number: int, timeout: float) -> dict[str, Any]:
+    """Click the page's "Next" and wait for the next page of the form; its refusal is an error."""
+    from assistant.run.outcome import quote, read_refusal
+
+    before = _shown_names(page)
+    baseline = {r.message for r in read_refusal(page, None, browser=False)}
+    assert step.next is not None
+    page.locator(step.next).first.click(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        try:
+            page.wait_for_load_state("load", timeout=timeout * 1000)
+            shown = _shown_names(page)
+        except Exception:  # mid-navigation: the document is being replaced
+            continue
+        if shown and shown != before:
+            chosen = fieldmap.choose_form(page.evaluate(fieldmap.FORMS_JS))
+            if chosen is not None:
+                return chosen
+        refused = [r for r in read_refusal(page, None, browser=True) if r.message not in baseline]
+        if refused:
+            raise InputError(
+                _("page {number} of the form refused the case's values: {refusal}; nothing was filed").format(
+                    number=number, refusal=quote(refused)
+                )
+            )
+    raise RunFailed(
+        _("after page {number}'s «{button}» no next page of the form appeared within {timeout:g} s").format(
+            number=number, button=step.next_words, timeout=timeout
+        )
+    )
+
+
+def _fill(page: Any, rows: list[Row], case: Any, plan: Plan) -> None:
+    """Do a page's steps in the browser, with the values the flow will type."""
+    from assistant.language import templating
+
+    context = values_context(case, plan)
+    files = {p.name: str(p) for p in case.attachments}
+    for row in rows:
+        if row.step is None:
+            continue
+        ((kind, args),) = row.step.items()
+        if kind == "check":
+            page.locator(templating.render(args, context)).first.check()
+        elif kind == "upload":
+            names = templating.render(args["files"], context)
+            page.locator(args["selector"]).first.set_input_files([files[n] for n in names if n in files])
+        elif kind == "select":
+            page.locator(args["selector"]).first.select_option(str(templating.render(args["value"], context)))
+        elif kind == "fill":
+            page.locator(args["selector"]).first.fill(str(templating.render(args["value"], context)))
+
+
+def values_context(case: Any, plan: Plan) -> dict[str, Any]:
+    """What the flow's templates read, for the pages filled while the form is read (the run's
+    own context is the channel's: assistant.channels.web_form.template_context)."""
+    from assistant.casework.compose import compose
+    from assistant.casework.names import name_parts
+
+    request = compose(case, list(case.attachments))
+    category = plan.categories.get(case.category, {"label": case.category, "form_value": case.category})
+    return {
+        "case": {**case.model_dump(mode="python"), "attachments": [p.name for p in case.attachments]},
+        "category": {"key": case.category, **category},
+        "request": {"subject": request.subject, "body": request.body},
+        "name": name_parts(case.contacts.full_name) or {},
+        "attachments": [p.name for p in case.attachments],
+        "base_url": "",
+        "vars": {},
+    }
 
 
 def _choose(
@@ -332,23 +485,24 @@ def _date_option(item: fieldmap.Field, target: str, case: Any) -> dict[str, str]
 
 
 def decide(
-    reading: Reading,
+    page: Page,
     case: Any,
     answers: dict[str, str],
     *,
     ask: Callable[[fieldmap.Field, fieldmap.Mapping], str | None] | None,
     headed: bool,
-) -> Plan:
-    """Each field's step: from the case when the mapping is sure and the case holds it, from
-    `answers` (`--field`, by name, #id or label), else asked (`ask`, on a terminal), else left
-    empty when optional. Raises InputError naming what a script must give."""
-    form_css = reading.form.css
+    plan: Plan,
+) -> list[Row]:
+    """Each field's step on one page of the form: from the case when the mapping is sure and
+    the case holds it, from `answers` (`--field`, by name, #id or label), else asked (`ask`, on
+    a terminal), else left empty when optional. Raises InputError naming what a script must
+    give. The page's rows are added to the plan, and returned."""
+    form_css = page.form.css
     language = getattr(case, "language", "en") or "en"
     rows: list[Row] = []
     missing: list[str] = []
-    categories: dict[str, dict[str, str]] = {}
-    plan = Plan(rows, categories)
-    for item, mapping in zip(reading.controls, reading.mappings, strict=True):
+    categories = plan.categories
+    for item, mapping in zip(page.controls, page.mappings, strict=True):
         label = mapping.label.strip(" *:") or mapping.key
         target = mapping.target
         given = _answer_for(item, label, answers)
@@ -399,9 +553,9 @@ def decide(
                 "'NAME=VALUE' (NAME: the field's label or name), or run on a terminal to be asked"
             ).format(fields="; ".join(missing))
         )
-    if not categories:
-        categories[case.category] = {"label": case.category, "form_value": case.category}
-    return plan
+    plan.rows += rows
+    plan.pages.append(rows)
+    return rows
 
 
 def _answer_for(item: fieldmap.Field, label: str, answers: dict[str, str]) -> str | None:
@@ -507,18 +661,32 @@ def _literal(text: str) -> str:
 # ------------------------------------------------------------------ the flow file
 
 
-def flow_text(name: str, reading: Reading, plan: Plan, case: Any, *, today: date, live: bool) -> str:
+def flow_text(name: str, reading: Reading, *, today: date, live: bool) -> str:
     """The flow this filing runs, as a file a maintainer can read, test and share."""
+    plan = reading.plan
     lines: list[drafting.Line] = []
     path = urlsplit(reading.url)
     target = path.path or "/"
     if path.query:
         target += f"?{path.query}"
     lines.append(drafting.Line({"goto": "{{ base_url }}" + target}))
-    lines.append(drafting.Line({"wait_for": {"selector": reading.form.css}}))
-    for row in plan.rows:
-        if row.step is not None:
-            lines.append(drafting.Line(row.step, drafting.display(f"{row.label[:50]} ← {row.source}")))
+    for number, (page, rows) in enumerate(zip(reading.pages, plan.pages, strict=True), 1):
+        if number == 1:
+            lines.append(drafting.Line({"wait_for": {"selector": page.form.css}}))
+        else:
+            # The next page's own first field, not the form (it may be the same <form> as before).
+            own = next((r.step for r in rows if r.step and next(iter(r.step)) in ("fill", "select", "upload")), None)
+            first = next(iter(own.values()))["selector"] if own else page.form.css
+            lines.append(drafting.Line({"wait_for": {"selector": first}}, f"page {number} of the form"))
+        for row in rows:
+            if row.step is not None:
+                lines.append(drafting.Line(row.step, drafting.display(f"{row.label[:50]} ← {row.source}")))
+        if page.next is not None:
+            lines.append(
+                drafting.Line(
+                    {"click": page.next}, drafting.display(f"«{page.next_words}»: page {number + 1} of the form")
+                )
+            )
     human: list[dict[str, Any]] = []
     if plan.captcha:
         lines.append(
@@ -529,7 +697,8 @@ def flow_text(name: str, reading: Reading, plan: Plan, case: Any, *, today: date
         )
         human.append({"wait_for": {"selector": reading.form.css}})
     lines.append(drafting.Line({"screenshot": "filled-form"}))
-    submit = reading.form.submit or reading.form.css + " [type=submit]"
+    last = reading.pages[-1].form
+    submit = last.submit or last.css + " [type=submit]"
     lines.append(drafting.Line({"submit": submit}))
     drafted = drafting.Draft(steps=lines, human_steps=human)
     rules = drafting.attachment_rules(reading.records)
@@ -560,7 +729,6 @@ def flow_text(name: str, reading: Reading, plan: Plan, case: Any, *, today: date
 def save(
     name: str,
     reading: Reading,
-    plan: Plan,
     case: Any,
     folder: Path,
     *,
@@ -571,7 +739,7 @@ def save(
     folder), so that `assistant submit NAME` files the next request and `flow test NAME` passes."""
     places = authoring.Places(folder, folder / "replicas")
     written, _rejected = authoring.write_replica(
-        places.site(name), [reading.form], reading.url, reading.page_html, force=True
+        places.site(name), [p.form for p in reading.pages], reading.url, reading.page_html, force=True
     )
     rules = drafting.attachment_rules(reading.records)
     sample = authoring.write_sample_case(
@@ -579,5 +747,5 @@ def save(
     )
     flow_path = places.flow(name)
     flow_path.parent.mkdir(parents=True, exist_ok=True)
-    flow_path.write_text(flow_text(name, reading, plan, case, today=today, live=live), encoding="utf-8")
+    flow_path.write_text(flow_text(name, reading, today=today, live=live), encoding="utf-8")
     return [flow_path, sample, *written]
