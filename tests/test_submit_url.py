@@ -93,6 +93,7 @@ def test_files_to_an_unknown_form_with_yes_and_keeps_the_flow(tmp_path):
     text = flow.read_text(encoding="utf-8")
     assert "thanks: true" in text and "from: page" in text
     assert re.search(r"verified_live: \d{4}-\d{2}-\d{2}", text)
+    assert "max_bytes: 2097152" in text  # "PNG, up to 2 MB", as the page says beside the field
     assert run_cli("flow", "validate", str(flow), home=home).returncode == 0
     tested = run_cli("flow", "test", "127-0-0-1", home=home)
     assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -265,3 +266,33 @@ def test_a_wizard_page_the_site_refuses_stops_with_its_words_and_nothing_filed(t
     assert "page 1 of the form refused" in done.stderr
     assert "Enter a valid order number, like HX-2026-0042." in done.stderr
     assert submissions(home) == []
+
+
+def test_a_value_longer_than_its_field_takes_is_refused_before_anything_is_sent(tmp_path):
+    home = tmp_path / "home"
+    long = "The app charged my card twice for one order. " * 80  # 3,600 characters; the box takes 3,000
+    with helpdesk() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/help/contact",
+            "--case",
+            str(url_case(tmp_path, description=long)),
+            "--field",
+            "city=Leeds",
+            "--yes",
+            home=home,
+        )
+        assert server.received == []
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "«How can we help?» takes at most 3000 characters" in done.stderr
+    assert submissions(home) == []
+
+
+def test_a_login_page_is_named_as_one(tmp_path):
+    with realforms() as server:
+        done = run_cli(
+            "submit", "--url", server.url + "/login", "--case", str(url_case(tmp_path)), "--yes", home=tmp_path / "home"
+        )
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "login form, not a feedback form" in done.stderr

@@ -86,7 +86,8 @@ def ask_field(item: fieldmap.Field, mapping: fieldmap.Mapping) -> str | None:
     return answer.strip() or None
 
 
-def _shown_value(row_step: dict[str, Any], context: dict[str, Any]) -> str:
+def _typed(row_step: dict[str, Any], context: dict[str, Any]) -> str:
+    """What a step puts in its field, as the person reads it."""
     from assistant.language import templating
 
     ((kind, args),) = row_step.items()
@@ -96,31 +97,50 @@ def _shown_value(row_step: dict[str, Any], context: dict[str, Any]) -> str:
         return _("ticked")
     if kind == "upload":
         return ", ".join(context["attachments"]) or _("none")
-    value = templating.render(args["value"], context)
-    text = " ".join(str(value).split())
+    return str(templating.render(args["value"], context))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
 
-def show_table(reading: Reading, case: Case, flow: Flow) -> None:
-    plan = reading.plan
+def show_table(reading: Reading, case: Case, flow: Flow, *, shown: bool = True) -> None:
+    """The mapping as the person reads it before anything is sent (not with --json); a value
+    its field cannot take whole is refused, shown or not: the page would cut it, or refuse it."""
     from assistant.channels.web_form import template_context
 
+    plan = reading.plan
     context = template_context(case, flow, flow.homepage or "")
-    click.secho("\n" + _("The form at {url}, as it will be filled:").format(url=reading.url), err=True, bold=True)
-    width = min(32, max([12, *(len(r.label) + 1 for r in plan.rows)]))
-    for row in plan.rows:
-        value = _shown_value(row.step, context) if row.step is not None else "—"
-        label = row.label if len(row.label) <= width else row.label[: width - 1] + "…"
-        click.echo(f"  {label:{width}} {value}", err=True)
-        click.secho(f"  {'':{width}} ← {row.source}", err=True, dim=True)
-    left = [
-        m.label.strip(" *:") or m.key
-        for page in reading.pages
-        for item, m in zip(page.controls, page.mappings, strict=True)
-        if item.visible and item.type != "hidden" and m.key not in {r.key for r in plan.rows}
+    values = [_typed(row.step, context) if row.step is not None else "—" for row in plan.rows]
+    too_long = [
+        _("«{label}» takes at most {most} characters; its value has {length}").format(
+            label=row.label, most=row.maxlength, length=len(value)
+        )
+        for row, value in zip(plan.rows, values, strict=True)
+        if row.maxlength and row.step is not None and "fill" in row.step and len(value) > row.maxlength
     ]
-    if left:
-        click.secho(_("  left as the page has them: {fields}").format(fields="; ".join(left)), err=True, dim=True)
+    if shown:
+        click.secho("\n" + _("The form at {url}, as it will be filled:").format(url=reading.url), err=True, bold=True)
+        width = min(32, max([12, *(len(r.label) + 1 for r in plan.rows)]))
+        for row, value in zip(plan.rows, values, strict=True):
+            label = row.label if len(row.label) <= width else row.label[: width - 1] + "…"
+            click.echo(f"  {label:{width}} {_short(value)}", err=True)
+            click.secho(f"  {'':{width}} ← {row.source}", err=True, dim=True)
+        left = [
+            m.label.strip(" *:") or m.key
+            for page in reading.pages
+            for item, m in zip(page.controls, page.mappings, strict=True)
+            if item.visible and item.type != "hidden" and m.key not in {r.key for r in plan.rows}
+        ]
+        if left:
+            click.secho(_("  left as the page has them: {fields}").format(fields="; ".join(left)), err=True, dim=True)
+    if too_long:
+        raise InputError(
+            _("{problems}; shorten it in the case (or give the field with --field), nothing was sent").format(
+                problems="; ".join(too_long)
+            )
+        )
 
 
 def submit_url(
@@ -154,15 +174,15 @@ def submit_url(
         ask=ask if interactive() else None,
         home=obj.home,
     )
-    if case.provider != name:
-        if save_flow is not None:
-            raise InputError(
-                _(
-                    "case: provider: {provider!r} is not --save-flow's {name!r}; remove provider: or make them one"
-                ).format(provider=case.provider, name=name)
+    if case.provider != name and save_flow is None and _free_name(case.provider, obj.home):
+        name = case.provider  # the person named the provider: the flow is kept under that name
+    elif case.provider != name:
+        info(
+            _("note: the case's provider {provider!r} is filed here as {name!r}, the flow --url learns").format(
+                provider=case.provider, name=name
             )
-        authoring.check_name(case.provider)
-        name = case.provider
+        )
+    case = case.model_copy(update={"provider": name})
     reading = learning.learn(
         url,
         case,
@@ -196,11 +216,20 @@ def submit_url(
         folder = Path(scratch) / "flows"
         learning.save(name, reading, case, folder, today=today, live=False)
         flow = load_flow(folder / f"{name}.yaml")
-        if not as_json:
-            show_table(reading, case, flow)
+        show_table(reading, case, flow, shown=not as_json)
         result = run_submission(obj, case, flow, as_json=as_json, base_url=None, out=out, warm=None, **settings)
         if result.status in ("confirmed", "accepted") or (result.status == "dry_run" and save_flow is not None):
             _keep(name, reading, case, catalog.user_folder(obj.home), today, live=True)
+
+
+def _free_name(provider: str, home: Path) -> bool:
+    """A provider name a learned flow may take: a flow name no flow has yet."""
+    from assistant.language import catalog
+    from assistant.workbench import authoring
+
+    if not authoring.NAME.match(provider):
+        return False
+    return provider not in {found.id for found in catalog.search(home=home).files()}
 
 
 def _scratch(home: Path) -> Path:

@@ -537,6 +537,7 @@ def drafted_flow(
         attachments.insert(1, "extensions", _flow_seq(rules.extensions))
         attachments.yaml_add_eol_comment("the names the file field's accept= allows", "extensions")
     attachments["max_files"] = rules.max_files
+    attachments["max_bytes"] = rules.max_bytes
     steps = CommentedSeq()
     waiting: list[str] = []  # comment lines that go before the next step
     for line in drafted.steps:

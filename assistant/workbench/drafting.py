@@ -101,6 +101,8 @@ MEDIA = {
     ".txt": ["text/plain"],
 }
 DEFAULT_TYPES = ["image/png", "image/jpeg", "application/pdf"]
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # when the page states no limit: what most forms take
+MAX_STATED_BYTES = 50 * 1024 * 1024
 MAX_TOPICS = 200  # a flow's category cap
 MAX_UNNAMED_TOPICS = 30
 
@@ -370,6 +372,20 @@ class AttachmentRules:
     media_types: list[str]
     extensions: list[str] | None
     max_files: int
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+# The size a page says its file field takes: "не более 5 МБ", "Max. file size: 2 MB", "до 500 Кб".
+SIZE = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(кб|kb|килобайт\w*|kilobytes?|мб|mb|мегабайт\w*|megabytes?|гб|gb)\b", re.IGNORECASE
+)
+UNITS = {"к": 1024, "k": 1024, "м": 1024 * 1024, "m": 1024 * 1024, "г": 1024**3, "g": 1024**3}
+
+
+def stated_size(text: str) -> int | None:
+    """The smallest file size a page's words state, in bytes; None when they state none."""
+    sizes = [int(float(number.replace(",", ".")) * UNITS[unit[0].lower()]) for number, unit in SIZE.findall(text or "")]
+    return min(sizes) if sizes else None
 
 
 def attachment_rules(fields: list[dict[str, Any]]) -> AttachmentRules:
@@ -395,7 +411,10 @@ def attachment_rules(fields: list[dict[str, Any]]) -> AttachmentRules:
             types += [t for t in found if t not in types]
     count = sum(5 if f["multiple"] else 1 for f in inputs)
     extensions = None if any_name or not endings else list(dict.fromkeys(endings))
-    return AttachmentRules(types or list(DEFAULT_TYPES), extensions, count)
+    words = " ".join(f"{f.get('label', '')} {f.get('title', '')} {f.get('hint', '')}" for f in inputs)
+    stated = stated_size(words)
+    size = min(stated, MAX_STATED_BYTES) if stated and stated >= 1024 else DEFAULT_MAX_BYTES
+    return AttachmentRules(types or list(DEFAULT_TYPES), extensions, count, size)
 
 
 # What each platform shows when it refuses a form: the draft's `rejected:` and the replica's errors.

@@ -109,6 +109,8 @@ FORMS_JS = r"""
     pattern: el.getAttribute("pattern") || "",
     maxlength: el.maxLength > 0 ? el.maxLength : null,
     options: el.tagName === "SELECT" ? [...el.options].map((o) => ({ value: o.value, text: clean(o.text) })) : [],
+    // What a file field's surroundings say of it ("JPG, PNG, PDF, не более 5 МБ").
+    hint: (el.getAttribute("type") || "").toLowerCase() === "file" ? textOf(el.parentElement).slice(0, 300) : "",
   });
   const selectorOf = (form, index) => {
     if (form.id && /^[A-Za-z][\w-]*$/.test(form.id)) return `#${form.id}`;
@@ -335,6 +337,7 @@ class Field:
     pattern: str = ""
     maxlength: int | None = None
     options: list[dict[str, str]] = field(default_factory=list)
+    hint: str = ""
 
     shared: bool = False  # its name is another control's too (a date's three selects, name="d[]")
 

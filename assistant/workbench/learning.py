@@ -81,8 +81,7 @@ class Row:
     target: str
     source: str  # where the value comes from, in the person's words
     step: dict[str, Any] | None  # the flow's step for it; None: left as the page has it
-    value: str = ""  # what is typed, shown (filled in once the flow is loaded)
-    sure: bool = True
+    maxlength: int | None = None  # the most the field takes (its maxlength=)
 
 
 @dataclass
@@ -331,6 +330,14 @@ def _choose(
             )
         return found[0]
     best = fieldmap.choose_form(forms)
+    if best is None and any(f.get("type") == "password" for form in forms for f in form["fields"]):
+        raise InputError(
+            _(
+                "the page shows a login form, not a feedback form; --url does not log in: give the address of "
+                "the feedback form itself, or write a flow with a login (docs/flows.md: `assistant flow "
+                "snapshot`, then `assistant login`)"
+            )
+        )
     if best is None:
         raise InputError(
             _(
@@ -530,7 +537,7 @@ def decide(
         if given is None and target in fieldmap.FILLED and (mapping.sure or target in ("consent", "attachments")):
             step, source = _from_case(item, mapping, case, form_css, language, categories)
             if step is not None:
-                rows.append(Row(label, mapping.key, target, source, step))
+                rows.append(Row(label, mapping.key, target, source, step, item.maxlength))
                 continue
             if not item.required:
                 continue  # the case holds nothing for it: left empty
@@ -545,7 +552,7 @@ def decide(
                 continue
         step = _answered(item, given, form_css, label)
         if step is not None:
-            rows.append(Row(label, mapping.key, target, _("you (--field or your answer)"), step))
+            rows.append(Row(label, mapping.key, target, _("you (--field or your answer)"), step, item.maxlength))
     if missing:
         raise InputError(
             _(
