@@ -8,6 +8,7 @@ unhappy paths (a question a script cannot answer, a refusal, a second filing).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -19,9 +20,10 @@ from form_sites import form_url, real_site
 from helpers import REPO, SAMPLES, run_cli, submissions, write_case
 
 from assistant.errors import ExitStatus
-from assistant.sites.replica import Markup, ReplicaServer, Site, escape
+from assistant.sites.replica import Markup, ReplicaServer, Response, Site, escape
 
 HELPDESK = REPO / "tests" / "sites" / "helpdesk-url"
+SCRIPT_FORM = REPO / "tests" / "sites" / "script-form"
 
 
 def helpdesk() -> ReplicaServer:
@@ -296,3 +298,40 @@ def test_a_login_page_is_named_as_one(tmp_path):
         )
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "login form, not a feedback form" in done.stderr
+
+
+def script_form() -> ReplicaServer:
+    """A support card drawn with no <form> element: its "Отправить" is a type=button whose script
+    posts the fields with fetch and draws the thanks (with the number) in place of the card."""
+    site = Site(SCRIPT_FORM / "page.html", title="script-form")
+
+    @site.get("/support")
+    def page(request):
+        return site.page("page.html")
+
+    @site.post("/api/feedback")
+    def send(request):
+        if "@" not in request.value("email"):
+            return Response(422, json.dumps({"error": "Укажите e-mail"}).encode(), "application/json")
+        number = site.record(request, prefix="", digits=5)
+        return Response(200, json.dumps({"id": number}).encode(), "application/json")
+
+    return ReplicaServer(site)
+
+
+def test_a_form_drawn_by_a_script_with_no_form_element_is_filed(tmp_path):
+    home = tmp_path / "home"
+    with script_form() as server:
+        done = run_cli(
+            "submit", "--url", server.url + "/support", "--case", str(url_case(tmp_path)), "--yes", home=home
+        )
+        received = list(server.received)
+    assert done.returncode == 0, done.stderr
+    (stored,) = received
+    assert stored.number in done.stdout
+    assert (stored.fields["name"], stored.fields["email"]) == ("Анна Петрова", "anna.petrova@example.com")
+    assert stored.fields["order"] == "DM-2026-114512"
+    (upload,) = stored.files
+    assert upload.data == (SAMPLES / "demo-app-error.png").read_bytes()
+    (row,) = submissions(home)
+    assert row["confirmation"] == stored.number

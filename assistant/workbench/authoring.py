@@ -141,25 +141,31 @@ def _pick_form(page, selector: str | None):
     return forms.nth(max(range(count), key=lambda i: sizes[i]))
 
 
-def unique_form_selector(page, form) -> str:
-    """A selector that finds this form and no other on the page."""
+def unique_form_selector(page, form, fallback: str | None = None) -> str:
+    """A selector that finds this form and no other on the page (a form with no <form> element,
+    the element that holds its fields: by its own tag; `fallback` when nothing shorter is unique)."""
     form_id, name, classes = form.get_attribute("id"), form.get_attribute("name"), form.get_attribute("class")
+    tag = form.evaluate("(f) => f.tagName.toLowerCase()")
     candidates = []
     if form_id and re.fullmatch(r"[A-Za-z][\w-]*", form_id):
-        candidates.append(f"form#{form_id}")
+        candidates.append(f"{tag}#{form_id}")
     if name and re.fullmatch(r"[\w-]+", name):
-        candidates.append(f"form[name='{name}']")
+        candidates.append(f"{tag}[name='{name}']")
     for cls in (classes or "").split():
         if re.fullmatch(r"[A-Za-z][\w-]*", cls):
-            candidates.append(f"form.{cls}")
-    candidates.append("form")
+            candidates.append(f"{tag}.{cls}")
+    candidates.append(tag)
     # The form holding a field only it has: true on the real page and in the replica's copy alike.
-    for field_name in form.evaluate("(f) => [...f.elements].map((e) => e.getAttribute('name') || '')"):
-        if re.fullmatch(r"[\w\[\]-]+", field_name):
+    for field_name in form.evaluate(
+        "(f) => [...f.querySelectorAll('input, select, textarea')].map((e) => e.getAttribute('name') || '')"
+    ):
+        if re.fullmatch(r"[\w\[\]-]+", field_name) and tag == "form":
             candidates.append(f"form:has([name='{field_name}'])")
     for candidate in candidates:
         if page.locator(candidate).count() == 1:
             return candidate
+    if fallback is not None:
+        return fallback
     index = form.evaluate("(f) => [...document.forms].indexOf(f)")
     return f"form >> nth={index}"
 

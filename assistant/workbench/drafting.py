@@ -69,7 +69,9 @@ SUBMIT_JS = r"""
   const doc = form.ownerDocument;
   const inside = [...form.querySelectorAll('button, input[type=submit], input[type=image]')];
   const outside = form.id ? [...doc.querySelectorAll(`[form="${CSS.escape(form.id)}"]`)] : [];
-  const submits = [...inside, ...outside].filter((b) =>
+  // A form with no <form> element is sent by a script: its button is often type=button.
+  const loose = form.tagName !== 'FORM';
+  const submits = [...inside, ...outside].filter((b) => loose ||
     b.tagName === 'INPUT' || !b.getAttribute('type') || b.getAttribute('type').toLowerCase() === 'submit');
   const back = /назад|back|previous|prev|отмен|cancel|reset|сброс|очист|clear/i;
   const words = (b) => (b.innerText || b.value || b.getAttribute('aria-label') || '').trim();

@@ -118,14 +118,39 @@ FORMS_JS = r"""
     if (name && /^[\w-]+$/.test(name)) return `form[name="${name}"]`;
     return `form >> nth=${index}`;
   };
-  return [...document.forms].map((form, index) => ({
+  const controls = (root) => [...root.querySelectorAll("input, select, textarea")]
+    .filter((el) => !["submit", "button", "reset", "image"].includes((el.getAttribute("type") || "").toLowerCase()));
+  const found = [...document.forms].map((form, index) => ({
     index,
     selector: selectorOf(form, index),
     action: form.getAttribute("action") || "",
-    fields: [...form.querySelectorAll("input, select, textarea")]
-      .filter((el) => !["submit", "button", "reset", "image"].includes((el.getAttribute("type") || "").toLowerCase()))
-      .map(describe),
+    fields: controls(form).map(describe),
   }));
+  // A form drawn by a script with no <form> element: the fields a person sees outside every form,
+  // in the smallest element that holds them all and a button (sent by the script, not by a post).
+  const loose = controls(document).filter((el) => !el.form && !el.closest("form") && el.type !== "hidden" && visible(el));
+  if (loose.length >= 2) {
+    let box = loose[0].parentElement;
+    while (box && box !== document.body && !(loose.every((el) => box.contains(el)) && box.querySelector("button, [role=button], input[type=submit], input[type=button]"))) {
+      box = box.parentElement;
+    }
+    box = box || document.body;
+    const path = (el) => {
+      if (el.id && /^[A-Za-z][\w-]*$/.test(el.id)) return `#${el.id}`;
+      if (el === document.body) return "body";
+      const same = [...el.parentElement.children].filter((c) => c.tagName === el.tagName);
+      const step = el.tagName.toLowerCase() + (same.length > 1 ? `:nth-of-type(${same.indexOf(el) + 1})` : "");
+      return `${path(el.parentElement)} > ${step}`;
+    };
+    found.push({
+      index: found.length,
+      selector: path(box),
+      action: "",
+      loose: true,
+      fields: controls(box).filter((el) => !el.closest("form")).map(describe),
+    });
+  }
+  return found;
 }
 """
 

@@ -216,7 +216,7 @@ def _forms(page: Any, timeout: float) -> list[dict[str, Any]]:
 def _page(page: Any, chosen: dict[str, Any]) -> Page:
     locator = page.locator(chosen["selector"]).first
     # One that finds this form and no other, in the page and in the replica alike.
-    css = authoring.unique_form_selector(page, locator)
+    css = authoring.unique_form_selector(page, locator, chosen["selector"] if chosen.get("loose") else None)
     button = locator.evaluate(drafting.SUBMIT_JS)
     words = f"{button['text']} {button['value']}" if button else ""
     submit = authoring.submit_selector(page, css, button)
