@@ -529,8 +529,8 @@ def decide(
             if item.required:
                 raise InputError(
                     _(
-                        "{label}: the form asks for a password; the tool never types one. If the form is behind a "
-                        "login, log in in the browser first (a flow with a login: docs/flows.md)"
+                        "{label}: the form asks for a password; the tool never types one: a form behind a login "
+                        "needs a flow with a login (docs/flows.md)"
                     ).format(label=label)
                 )
             continue
@@ -656,7 +656,7 @@ def _answered(item: fieldmap.Field, given: str, form_css: str, label: str) -> di
         yes = given.strip().lower() in ("1", "y", "yes", "true", "on", "да", "д")
         return {"check": _selector(item, form_css)} if yes else None
     if item.type == "file":
-        raise InputError(_("--field {label}: files come from the case's attachments:").format(label=label))
+        raise InputError(_("--field {label}: files come from the case's attachments").format(label=label))
     return {"fill": {"selector": _selector(item, form_css), "value": _literal(given)}}
 
 
