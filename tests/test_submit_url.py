@@ -24,6 +24,7 @@ from assistant.sites.replica import Markup, ReplicaServer, Response, Site, escap
 
 HELPDESK = REPO / "tests" / "sites" / "helpdesk-url"
 SCRIPT_FORM = REPO / "tests" / "sites" / "script-form"
+DYNAMIC = REPO / "tests" / "sites" / "dynamic-form"
 
 
 def helpdesk() -> ReplicaServer:
@@ -335,3 +336,50 @@ def test_a_form_drawn_by_a_script_with_no_form_element_is_filed(tmp_path):
     assert upload.data == (SAMPLES / "demo-app-error.png").read_bytes()
     (row,) = submissions(home)
     assert row["confirmation"] == stored.number
+
+
+def dynamic_form() -> ReplicaServer:
+    """A Russian form whose topic shows a field it hid ("Оплата заказа" asks the order number),
+    a phone box whose mask writes +7 itself, two file fields that take any kind of file."""
+    site = Site(DYNAMIC / "page.html", title="dynamic-form")
+
+    @site.get("/support")
+    def page(request):
+        return site.page("page.html", errors="")
+
+    @site.post("/support")
+    def send(request):
+        if request.value("topic") == "pay" and not request.value("order"):
+            return site.page("page.html", errors=Markup('<p class="error" role="alert">Укажите номер заказа</p>'))
+        number = site.record(request, prefix="", digits=7)
+        return site.redirect(f"/support/ok?n={number}")
+
+    @site.get("/support/ok")
+    def done(request):
+        return site.page_text(
+            "Спасибо",
+            f"<h1>Спасибо!</h1><p>Обращение зарегистрировано под номером {escape(request.query.get('n', ''))}.</p>",
+        )
+
+    return ReplicaServer(site)
+
+
+def test_a_field_a_choice_reveals_is_filled_and_each_file_field_gets_its_file(tmp_path):
+    home = tmp_path / "home"
+    case = write_case(tmp_path, provider=None, language="ru")
+    with dynamic_form() as server:
+        done = run_cli("submit", "--url", server.url + "/support", "--case", str(case), "--yes", home=home)
+        received = list(server.received)
+    assert done.returncode == 0, done.stderr
+    (stored,) = received
+    assert stored.number in done.stdout
+    assert stored.fields["topic"] == "pay"
+    assert stored.fields["order"] == "DM-2026-114512"  # shown only once the topic was chosen
+    assert stored.fields["fio"] == "Анна Петрова"
+    assert stored.fields["phone"] == "9123456789"  # the mask writes +7 itself
+    assert stored.fields["agree"] == "1"
+    files = {u.name: u.data for u in stored.files}
+    assert files == {
+        "f1": (SAMPLES / "demo-app-error.png").read_bytes(),
+        "f2": (SAMPLES / "demo-receipt.pdf").read_bytes(),
+    }

@@ -68,7 +68,14 @@ FILTERS: dict[str, Callable[[Any, str | None], Any]] = {
     "string": lambda v, a: "" if v is None else str(v),
     # An order number or a phone for a field that takes digits only (<input type=number>).
     "digits": lambda v, a: re.sub(r"\D", "", "" if v is None else str(v)),
+    # A phone for a box whose mask writes the country code itself ("+7 (___) ___-__-__"): a Russian
+    # number's ten digits after +7 or 8; any other number's digits.
+    "national": lambda v, a: _national(re.sub(r"\D", "", "" if v is None else str(v))),
 }
+
+
+def _national(digits: str) -> str:
+    return digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
 
 
 def parse(expression: str) -> tuple[str, list[tuple[str, str | None]]]:

@@ -90,6 +90,8 @@ class Plan:
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
     captcha: bool = False
     pages: list[list[Row]] = field(default_factory=list)  # the rows of each page, in order
+    files_used: int = 0  # file fields given an attachment each, when the form has several
+    media_types: list[str] = field(default_factory=list)  # the case's own kinds the form takes too
 
 
 def default_name(url: str) -> str:
@@ -171,6 +173,8 @@ def learn(
                 step = _page(page, chosen)
                 pages.append(step)
                 rows = decide(step, case, answers, ask=ask, headed=headed, plan=plan)
+                plan.pages.append(rows)
+                _revealed(page, step, rows, case, answers, ask=ask, headed=headed, plan=plan)
                 if step.next is None:
                     break
                 if number == MAX_PAGES:
@@ -184,12 +188,12 @@ def learn(
                         number=number, button=step.next_words
                     )
                 )
-                _fill(page, rows, case, plan)
                 chosen = _next_page(page, step, number, timeout)
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(_("could not read the form at {url}: {error}").format(url=url, error=first)) from None
     others = sorted({row["host"] for row in guard.blocked if row.get("kind") != "connection" and row.get("host")})
+    plan.media_types = taken_kinds(case.attachments, [r for p in pages for r in p.records if r.get("type") == "file"])
     if not plan.categories:
         plan.categories[case.category] = {"label": case.category, "form_value": case.category}
     return Reading(
@@ -201,6 +205,75 @@ def learn(
         other_hosts=others,
         allowed=entries,
     )
+
+
+MAX_REVEALS = 3
+
+
+def _revealed(
+    page: Any,
+    step: Page,
+    rows: list[Row],
+    case: Any,
+    answers: dict[str, str],
+    *,
+    ask: Callable[[fieldmap.Field, fieldmap.Mapping], str | None] | None,
+    headed: bool,
+    plan: Plan,
+) -> None:
+    """Fill the page as decided and look again: a choice often shows fields it hid (a topic's
+    own questions, "Other: say what"). Those are decided too and join the page's rows, up to
+    MAX_REVEALS rounds. Nothing leaves the page here: no button is clicked."""
+    done = 0
+    for _round in range(MAX_REVEALS):
+        _fill(page, rows[done:], case, plan)
+        done = len(rows)
+        page.wait_for_timeout(400)  # a script that answers a change, or a fetch of the topic's fields
+        shown = {c.key for c in step.controls if c.visible and c.type != "hidden"}
+        record = _same_form(page.evaluate(fieldmap.FORMS_JS), step)
+        if record is None:
+            return
+        controls, mappings = fieldmap.controls(record["fields"]), fieldmap.classify(record["fields"])
+        new = [
+            (c, m)
+            for c, m in zip(controls, mappings, strict=True)
+            if c.visible and c.type != "hidden" and c.key not in shown
+        ]
+        if not new:
+            return
+        more = Page(step.form, [], [c for c, _m in new], [m for _c, m in new])
+        step.records += [r for r in record["fields"] if any(r.get("name") == c.name for c, _m in new)]
+        step.controls += more.controls
+        step.mappings += more.mappings
+        rows += decide(more, case, answers, ask=ask, headed=headed, plan=plan)
+
+
+def _same_form(forms: list[dict[str, Any]], step: Page) -> dict[str, Any] | None:
+    """The record of the form a page was read from: the one sharing most of its fields."""
+    keys = {c.key for c in step.controls}
+    best = max(forms, key=lambda f: len(keys & {c.key for c in fieldmap.controls(f["fields"])}), default=None)
+    if best is None or not keys & {c.key for c in fieldmap.controls(best["fields"])}:
+        return None
+    return best
+
+
+def taken_kinds(files: list[Path], inputs: list[dict[str, Any]]) -> list[str]:
+    """The kinds of the case's files that the form's file fields take as they are: by `accept=`
+    (a type, a family like image/*, or the file's ending), or any kind where a field says none.
+    The run then sends them unchanged instead of converting them to the usual PNG, JPEG or PDF."""
+    from evidence.fit import media_type
+
+    out: list[str] = []
+    for path in files:
+        kind = media_type(path)
+        ending = path.suffix.lower()
+        for item in inputs:
+            accept = [a.strip().lower() for a in (item.get("accept") or "").split(",") if a.strip()]
+            if not accept or any(a in (kind, ending) or (a.endswith("/*") and kind.startswith(a[:-1])) for a in accept):
+                if re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", kind) and kind not in out:
+                    out.append(kind)
+                break
+    return out
 
 
 def _forms(page: Any, timeout: float) -> list[dict[str, Any]]:
@@ -509,6 +582,7 @@ def decide(
     rows: list[Row] = []
     missing: list[str] = []
     categories = plan.categories
+    file_fields = [c for c in page.controls if c.type == "file"]
     for item, mapping in zip(page.controls, page.mappings, strict=True):
         label = mapping.label.strip(" *:") or mapping.key
         target = mapping.target
@@ -535,7 +609,11 @@ def decide(
                 )
             continue
         if given is None and target in fieldmap.FILLED and (mapping.sure or target in ("consent", "attachments")):
-            step, source = _from_case(item, mapping, case, form_css, language, categories)
+            files = None
+            if target == "attachments" and (len(file_fields) > 1 or plan.files_used):
+                files = plan.files_used
+                plan.files_used += 1
+            step, source = _from_case(item, mapping, case, form_css, language, categories, files)
             if step is not None:
                 rows.append(Row(label, mapping.key, target, source, step, item.maxlength))
                 continue
@@ -561,7 +639,6 @@ def decide(
             ).format(fields="; ".join(missing))
         )
     plan.rows += rows
-    plan.pages.append(rows)
     return rows
 
 
@@ -580,15 +657,23 @@ def _from_case(
     form_css: str,
     language: str,
     categories: dict[str, dict[str, str]],
+    plan_files: int | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """(step, where the value comes from); (None, why) when the case holds nothing for it."""
+    """(step, where the value comes from); (None, why) when the case holds nothing for it.
+    `plan_files`: for one file field of several, how many attachments the ones before took."""
     target = mapping.target
     if target == "consent":
         return {"check": _selector(item, form_css)}, _("ticked: the form needs the agreement")
     if target == "attachments":
         if not case.attachments:
             return None, ""
-        return {"upload": {"selector": _selector(item, form_css), "files": "{{ attachments }}"}}, "attachments"
+        if plan_files is None:  # the page's only file field takes them all (fitted to it by the run)
+            return {"upload": {"selector": _selector(item, form_css), "files": "{{ attachments }}"}}, "attachments"
+        if plan_files >= len(case.attachments):
+            return None, ""
+        # One file field of several: each takes the next attachment.
+        template = f"{{{{ attachments[{plan_files}] }}}}"
+        return {"upload": {"selector": _selector(item, form_css), "files": template}}, "attachments"
     if target == "category":
         chosen = _topic(item, case)
         if chosen is None:
@@ -632,6 +717,18 @@ def _from_case(
     known = TEMPLATES.get(target)
     if known is None:
         return None, ""
+    if item.type == "number" and target in ("order_id", "account"):
+        if not re.fullmatch(r"[\d\s-]*", str(_case_value(case, target) or "")):
+            return None, _("the field takes digits only, and the case's {field} has more").format(field=target)
+    if (
+        target == "contacts.phone"
+        and "_" in item.placeholder
+        and re.match(r"\s*(?:\+7|8)\s*\(?[_\d]", item.placeholder)
+    ):
+        # A mask that writes the country code itself ("+7 (___) ___-__-__"): the ten digits after it.
+        return {"fill": {"selector": _selector(item, form_css), "value": "{{ case.contacts.phone | national }}"}}, (
+            "contacts.phone"
+        )
     if not target.startswith("request.") and _case_value(case, target) in (None, ""):  # a request is composed
         return None, _("the case has no {field}").format(field=SOURCES.get(target, target))
     if item.type == "number" or (target == "contacts.phone" and (item.maxlength or 99) <= 11):
@@ -709,6 +806,7 @@ def flow_text(name: str, reading: Reading, *, today: date, live: bool) -> str:
     lines.append(drafting.Line({"submit": submit}))
     drafted = drafting.Draft(steps=lines, human_steps=human)
     rules = drafting.attachment_rules(reading.records)
+    rules.media_types += [kind for kind in plan.media_types if kind not in rules.media_types]
     parts = urlsplit(reading.url)
     rejected, _error_class = drafting.refusal_marker(reading.page_html, reading.records)
     text = authoring.drafted_flow(
