@@ -383,3 +383,31 @@ def test_a_field_a_choice_reveals_is_filled_and_each_file_field_gets_its_file(tm
         "f1": (SAMPLES / "demo-app-error.png").read_bytes(),
         "f2": (SAMPLES / "demo-receipt.pdf").read_bytes(),
     }
+
+
+def test_a_wizard_a_script_shows_step_by_step_in_one_form_is_followed(tmp_path):
+    """One <form>, its second step hidden until a type=button "Continue" shows it."""
+    site = Site(REPO / "tests" / "sites" / "script-wizard" / "page.html", title="script-wizard")
+
+    @site.get("/contact")
+    def page(request):
+        return site.page("page.html")
+
+    @site.post("/contact")
+    def send(request):
+        number = site.record(request, prefix="CB", digits=8)
+        return site.page_text("Thank you", f"<h1>Thank you</h1><p>Your reference: {number}</p>")
+
+    home = tmp_path / "home"
+    with ReplicaServer(site) as server:
+        done = run_cli(
+            "submit", "--url", server.url + "/contact", "--case", str(url_case(tmp_path)), "--yes", home=home
+        )
+        received = list(server.received)
+    assert done.returncode == 0, done.stderr
+    assert "«Continue»" in done.stderr
+    (stored,) = received
+    assert stored.number in done.stdout
+    assert (stored.fields["full_name"], stored.fields["email"]) == ("Анна Петрова", "anna.petrova@example.com")
+    assert stored.fields["subject"] == "Card charged but order not placed"
+    assert "2,480.00 RUB" in stored.fields["message"]

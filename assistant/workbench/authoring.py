@@ -298,7 +298,8 @@ def submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> 
         candidates.append(f"#{button['id']}")
     if button["name"] and re.fullmatch(r"[\w\[\]-]+", button["name"]):
         candidates.append(f"{inside}{button['tag']}[name='{button['name']}']")
-    candidates.append(f"{inside}[type=submit]")
+    if button.get("submits", True):  # a type=button (a script's "Next") is found by its words
+        candidates.append(f"{inside}[type=submit]")
     text = button["text"] or button["value"]
     if text and '"' not in text and button["tag"] == "button":
         candidates.append(f'{inside}button:has-text("{text}")')

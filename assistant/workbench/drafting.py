@@ -75,11 +75,21 @@ SUBMIT_JS = r"""
     b.tagName === 'INPUT' || !b.getAttribute('type') || b.getAttribute('type').toLowerCase() === 'submit');
   const back = /назад|back|previous|prev|отмен|cancel|reset|сброс|очист|clear/i;
   const words = (b) => (b.innerText || b.value || b.getAttribute('aria-label') || '').trim();
-  const chosen = submits.filter((b) => !back.test(words(b) + ' ' + (b.name || '') + ' ' + (b.id || ''))).pop()
-    || submits.pop();
+  // What a person can press: a wizard drawn by a script keeps its later steps' buttons hidden,
+  // and its "Next" is often a type=button.
+  const shown = (b) => !!(b.offsetWidth || b.offsetHeight || b.getClientRects().length)
+    && getComputedStyle(b).visibility !== 'hidden';
+  const next = /далее|продолж|следующ|дальше|вперед|вперёд|next|continue|proceed/i;
+  let pool = submits.filter(shown);
+  if (!pool.length) pool = [...inside, ...outside].filter((b) => shown(b) && next.test(words(b)));
+  if (!pool.length) pool = submits;
+  const chosen = pool.filter((b) => !back.test(words(b) + ' ' + (b.name || '') + ' ' + (b.id || ''))).pop()
+    || pool.pop();
   if (!chosen) return null;
   return {id: chosen.id || '', name: chosen.getAttribute('name') || '', text: words(chosen).replace(/\s+/g, ' '),
-          tag: chosen.tagName.toLowerCase(), value: chosen.getAttribute('value') || ''};
+          tag: chosen.tagName.toLowerCase(), value: chosen.getAttribute('value') || '',
+          submits: chosen.tagName === 'INPUT' || !chosen.getAttribute('type')
+            || chosen.getAttribute('type').toLowerCase() === 'submit'};
 }
 """
 CONSENT_WORDS = ("consent", "agree", "accept", "gdpr", "privacy", "terms", "соглас", "персональн", "политик")
