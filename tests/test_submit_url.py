@@ -411,3 +411,44 @@ def test_a_wizard_a_script_shows_step_by_step_in_one_form_is_followed(tmp_path):
     assert (stored.fields["full_name"], stored.fields["email"]) == ("Анна Петрова", "anna.petrova@example.com")
     assert stored.fields["subject"] == "Card charged but order not placed"
     assert "2,480.00 RUB" in stored.fields["message"]
+
+
+def test_a_form_that_sends_to_another_host_is_named_before_anything_is_typed(tmp_path):
+    site = Site(HELPDESK / "page.html", title="elsewhere")
+
+    @site.get("/contact")
+    def page(request):
+        return site.page_text(
+            "Contact",
+            '<form method="post" action="http://127.0.0.2:9/collect"><label>Name <input name="n"></label>'
+            '<label>Message <textarea name="m"></textarea></label><button>Send</button></form>',
+        )
+
+    with ReplicaServer(site) as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/contact",
+            "--case",
+            str(url_case(tmp_path)),
+            "--yes",
+            home=tmp_path / "home",
+        )
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "sends what is typed in it to 127.0.0.2:9" in done.stderr and "--allow-host 127.0.0.2:9" in done.stderr
+
+
+def test_a_captcha_without_a_person_is_said_before_anything_is_sent(tmp_path):
+    with realforms() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/captcha",
+            "--case",
+            str(url_case(tmp_path)),
+            "--yes",
+            home=tmp_path / "home",
+        )
+        assert server.received == []
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "CAPTCHA" in done.stderr and "--headed" in done.stderr

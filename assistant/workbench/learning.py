@@ -172,6 +172,15 @@ def learn(
             for number in range(1, MAX_PAGES + 1):
                 step = _page(page, chosen)
                 pages.append(step)
+                _check_sends_to(chosen, page.url, policy)
+                if step.form.captcha and not any(m.target == "captcha" for m in step.mappings):
+                    if not headed:
+                        raise InputError(
+                            _("the form has {captcha}; a person solves it: run again with --headed").format(
+                                captcha=step.form.captcha
+                            )
+                        )
+                    plan.captcha = True
                 rows = decide(step, case, answers, ask=ask, headed=headed, plan=plan)
                 plan.pages.append(rows)
                 _revealed(page, step, rows, case, answers, ask=ask, headed=headed, plan=plan)
@@ -208,6 +217,27 @@ def learn(
 
 
 MAX_REVEALS = 3
+
+
+def _check_sends_to(record: dict[str, Any], page_url: str, policy: Any) -> None:
+    """A form whose action is another host's (a forms service) sends the person's words there:
+    said before anything is typed, and allowed only by name (--allow-host)."""
+    from urllib.parse import urljoin
+
+    from assistant.language.urls import parse_url
+
+    action = urljoin(page_url, record.get("action") or page_url)
+    try:
+        scheme, host, port = parse_url(action)
+    except ValueError:
+        return  # javascript:, about: — sent by a script, watched by the guard as any request
+    if not policy.allows(scheme, host, port):
+        raise InputError(
+            _(
+                "the form sends what is typed in it to {host}, not to the page's own host; if that is the "
+                "provider's (a forms service it uses), pass --allow-host {host}"
+            ).format(host=host if port in (80, 443) else f"{host}:{port}")
+        )
 
 
 def _revealed(
@@ -535,7 +565,15 @@ def _topic(item: fieldmap.Field, case: Any) -> dict[str, str] | None:
         hits = [o for o in options if re.search(words, f"{o['text']} {o['value']}", re.IGNORECASE)]
         if len(hits) == 1:
             return hits[0]
-    return None
+    # The subject's own words: an option whose word stems (five letters or more) the subject
+    # holds, and no other option's ("Не пришёл заказ: доставка" picks "Доставка").
+    subject = str(case.subject or "").lower()
+    hits = [o for o in options if any(stem in subject for stem in _stems(o["text"]))]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _stems(text: str) -> list[str]:
+    return [word[:5] for word in re.findall(r"\w+", text.lower()) if len(word) >= 5 and not word.isdigit()]
 
 
 def _option_for(item: fieldmap.Field, answer: str) -> dict[str, str] | None:
