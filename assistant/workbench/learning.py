@@ -177,7 +177,9 @@ def learn(
                     if not headed:
                         raise InputError(
                             _("the form has {captcha}; a person solves it: run again with --headed").format(
-                                captcha=step.form.captcha
+                                captcha=_(authoring.CAPTCHA_WORDS[step.form.captcha])
+                                if step.form.captcha in authoring.CAPTCHA_WORDS
+                                else step.form.captcha
                             )
                         )
                     plan.captcha = True
