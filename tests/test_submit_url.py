@@ -21,6 +21,7 @@ from helpers import REPO, SAMPLES, run_cli, submissions, write_case
 
 from assistant.errors import ExitStatus
 from assistant.sites.replica import Markup, ReplicaServer, Response, Site, escape
+from assistant.workbench.learning import default_name
 
 HELPDESK = REPO / "tests" / "sites" / "helpdesk-url"
 SCRIPT_FORM = REPO / "tests" / "sites" / "script-form"
@@ -87,18 +88,23 @@ def test_files_to_an_unknown_form_with_yes_and_keeps_the_flow(tmp_path):
     # The attachment arrives byte-identical.
     (upload,) = stored.files
     assert upload.data == (SAMPLES / "demo-app-error.png").read_bytes()
+    # The evidence package verifies, and holds the filled form and the provider's answer.
+    (bundle,) = re.findall(r"evidence zip: (\S+\.zip)", done.stdout)
+    verified = run_cli("evidence", "verify", bundle, home=home)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     # The mapping was shown before anything was sent, each value with where it came from.
     assert "as it will be filled" in done.stderr
     assert re.search(r"Nearest store \(city\)\s+Leeds", done.stderr)
     # The flow it used is kept, and passes validate and test unchanged on the replica made of the page.
-    flow = home / "flows" / "127-0-0-1.yaml"
+    name = default_name(server.url)  # 127-0-0-1-PORT: a port written in the address is another site
+    flow = home / "flows" / f"{name}.yaml"
     assert flow.is_file(), done.stderr
     text = flow.read_text(encoding="utf-8")
     assert "thanks: true" in text and "from: page" in text
     assert re.search(r"verified_live: \d{4}-\d{2}-\d{2}", text)
     assert "max_bytes: 2097152" in text  # "PNG, up to 2 MB", as the page says beside the field
     assert run_cli("flow", "validate", str(flow), home=home).returncode == 0
-    tested = run_cli("flow", "test", "127-0-0-1", home=home)
+    tested = run_cli("flow", "test", name, home=home)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
@@ -110,7 +116,7 @@ def test_never_files_twice_and_the_next_filing_uses_the_saved_flow(tmp_path):
         first = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
         assert first.returncode == 0, first.stderr
         again = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
-        by_name = run_cli("submit", "127-0-0-1", "--case", str(case), "--yes", home=home)
+        by_name = run_cli("submit", default_name(url), "--case", str(case), "--yes", home=home)
         assert len(server.received) == 1
     assert again.returncode == ExitStatus.REFUSED, again.stderr
     assert "already submitted" in again.stderr
@@ -151,7 +157,7 @@ def test_the_sites_refusal_is_quoted_and_no_flow_is_kept(tmp_path):
     assert "We have no store in Atlantis." in done.stderr
     (row,) = submissions(home)
     assert row["status"] == "rejected"
-    assert not (home / "flows" / "127-0-0-1.yaml").exists()
+    assert not (home / "flows").exists()
 
 
 def test_accepted_without_a_number_is_said_so(tmp_path):
@@ -254,9 +260,10 @@ def test_a_wizard_is_followed_page_by_page_and_its_flow_kept(tmp_path):
     (stored,) = received
     assert stored.number.startswith("ST-") and stored.number in done.stdout
     assert (stored.fields["topic"], "2,480.00 RUB" in stored.fields["text"]) == ("pay", True)
-    text = (home / "flows" / "127-0-0-1.yaml").read_text(encoding="utf-8")
+    name = default_name(server.url)
+    text = (home / "flows" / f"{name}.yaml").read_text(encoding="utf-8")
     assert re.search(r"- click: .*# «Далее»: page 2 of the form", text)
-    tested = run_cli("flow", "test", "127-0-0-1", home=home)
+    tested = run_cli("flow", "test", name, home=home)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
@@ -452,3 +459,46 @@ def test_a_captcha_without_a_person_is_said_before_anything_is_sent(tmp_path):
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "CAPTCHA" in done.stderr and "--headed" in done.stderr
+
+
+def test_the_same_case_to_two_sites_is_two_requests(tmp_path):
+    """Each address is its own provider (a port written in it too): never twice is per provider."""
+    home = tmp_path / "home"
+    case = url_case(tmp_path)
+    with helpdesk() as one, helpdesk() as other:
+        for server in (one, other):
+            done = run_cli(
+                "submit",
+                "--url",
+                server.url + "/help/contact",
+                "--case",
+                str(case),
+                "--field",
+                "city=Leeds",
+                "--yes",
+                home=home,
+            )
+            assert done.returncode == 0, done.stderr
+        assert (len(one.received), len(other.received)) == (1, 1)
+    assert len(submissions(home)) == 2
+
+
+def test_a_field_option_that_names_no_field_is_an_error(tmp_path):
+    with helpdesk() as server:
+        done = run_cli(
+            "submit",
+            "--url",
+            server.url + "/help/contact",
+            "--case",
+            str(url_case(tmp_path)),
+            "--field",
+            "city=Leeds",
+            "--field",
+            "Favourite colour=blue",
+            "--yes",
+            home=tmp_path / "home",
+        )
+        assert server.received == []
+    assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
+    assert "'Favourite colour': no such field on the form" in done.stderr
+    assert "Nearest store (city)" in done.stderr  # the fields it has, to choose from

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from assistant.commands.common import Ctx, info, interactive
-from assistant.errors import InputError
+from assistant.errors import InputError, OutcomeUnknown
 from assistant.translation import _
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def show_table(reading: Reading, case: Case, flow: Flow, *, shown: bool = True) 
             click.secho(_("  left as the page has them: {fields}").format(fields="; ".join(left)), err=True, dim=True)
     if too_long:
         raise InputError(
-            _("{problems}; shorten it in the case (or give the field with --field), nothing was sent").format(
+            _("{problems}; shorten it in the case (or give the field with --field); nothing was filed").format(
                 problems="; ".join(too_long)
             )
         )
@@ -217,7 +217,12 @@ def submit_url(
         learning.save(name, reading, case, folder, today=today, live=False)
         flow = load_flow(folder / f"{name}.yaml")
         show_table(reading, case, flow, shown=not as_json)
-        result = run_submission(obj, case, flow, as_json=as_json, base_url=None, out=out, warm=None, **settings)
+        try:
+            result = run_submission(obj, case, flow, as_json=as_json, base_url=None, out=out, warm=None, **settings)
+        except OutcomeUnknown:
+            # The provider may have it: `cases resolve` and a follow-up need the flow it went by.
+            _keep(name, reading, case, catalog.user_folder(obj.home), today, live=False)
+            raise
         if result.status in ("confirmed", "accepted") or (result.status == "dry_run" and save_flow is not None):
             _keep(name, reading, case, catalog.user_folder(obj.home), today, live=True)
 

@@ -92,21 +92,32 @@ class Plan:
     pages: list[list[Row]] = field(default_factory=list)  # the rows of each page, in order
     files_used: int = 0  # file fields given an attachment each, when the form has several
     media_types: list[str] = field(default_factory=list)  # the case's own kinds the form takes too
+    answered: set[str] = field(default_factory=set)  # the --field names a field took
 
 
 def default_name(url: str) -> str:
-    """A flow name from the address: www.shop.example.ru → shop-example-ru."""
-    host = (urlsplit(url).hostname or "form").lower()
+    """A flow name from the address: www.shop.example.ru → shop-example-ru; a port written in
+    the address is part of it (127.0.0.1:8080 → 127-0-0-1-8080: two sites, two providers)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "form").lower()
     host = re.sub(r"^www\d?\.", "", host)
     name = re.sub(r"[^a-z0-9]+", "-", host.encode("idna").decode("ascii") if not host.isascii() else host)
-    return name.strip("-")[:60] or "form"
+    name = name.strip("-")[:54] or "form"
+    return f"{name}-{parts.port}" if parts.port else name
 
 
-def _origin_entry(url: str) -> str:
+def _origin_entries(url: str) -> list[str]:
+    """The hosts the address allows: its own, and its www. twin (a site that sends
+    example.ru to www.example.ru, or back, is the same site)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(_("--url: {url!r} is not an http(s) address").format(url=url))
-    return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    host = parts.hostname
+    port = f":{parts.port}" if parts.port else ""
+    entries = [host + port]
+    if re.search(r"[a-z]", host.split(".")[-1]) and host.count(".") >= 1 and not parts.port:
+        entries.append(host[4:] if host.startswith("www.") else f"www.{host}")
+    return entries
 
 
 # The words of a wizard's "Next": the page's button goes on to another page, not to the provider.
@@ -141,7 +152,7 @@ def learn(
     from assistant.run.netguard import Guard
     from assistant.run.scratch import run_folder
 
-    entries = [_origin_entry(url), *allow_hosts]
+    entries = [*_origin_entries(url), *allow_hosts]
     try:
         policy = Policy("url", 0, [parse_entry(e) for e in entries])
     except ValueError as exc:
@@ -203,6 +214,19 @@ def learn(
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0]
             raise RunFailed(_("could not read the form at {url}: {error}").format(url=url, error=first)) from None
+    unused = [key for key in answers if key not in plan.answered]
+    if unused:
+        labels = [
+            m.label.strip(" *:") or m.key
+            for p in pages
+            for c, m in zip(p.controls, p.mappings, strict=True)
+            if c.visible and c.type != "hidden"
+        ]
+        raise InputError(
+            _("--field {names}: no such field on the form (its fields: {fields}); nothing was filed").format(
+                names=", ".join(repr(k) for k in unused), fields="; ".join(labels)
+            )
+        )
     others = sorted({row["host"] for row in guard.blocked if row.get("kind") != "connection" and row.get("host")})
     plan.media_types = taken_kinds(case.attachments, [r for p in pages for r in p.records if r.get("type") == "file"])
     if not plan.categories:
@@ -258,7 +282,9 @@ def _revealed(
     MAX_REVEALS rounds. Nothing leaves the page here: no button is clicked."""
     done = 0
     for _round in range(MAX_REVEALS):
-        _fill(page, rows[done:], case, plan)
+        # Files only where a "Next" needs them: a drop zone may upload a file the moment it is
+        # chosen, before the person has said to send anything.
+        _fill(page, rows[done:], case, plan, uploads=step.next is not None)
         done = len(rows)
         page.wait_for_timeout(400)  # a script that answers a change, or a fetch of the topic's fields
         shown = {c.key for c in step.controls if c.visible and c.type != "hidden"}
@@ -381,7 +407,7 @@ def _next_page(page: Any, step: Page, number: int, timeout: float) -> dict[str, 
     )
 
 
-def _fill(page: Any, rows: list[Row], case: Any, plan: Plan) -> None:
+def _fill(page: Any, rows: list[Row], case: Any, plan: Plan, *, uploads: bool = True) -> None:
     """Do a page's steps in the browser, with the values the flow will type."""
     from assistant.language import templating
 
@@ -393,7 +419,7 @@ def _fill(page: Any, rows: list[Row], case: Any, plan: Plan) -> None:
         ((kind, args),) = row.step.items()
         if kind == "check":
             page.locator(templating.render(args, context)).first.check()
-        elif kind == "upload":
+        elif kind == "upload" and uploads:
             names = templating.render(args["files"], context)
             page.locator(args["selector"]).first.set_input_files([files[n] for n in names if n in files])
         elif kind == "select":
@@ -626,7 +652,7 @@ def decide(
     for item, mapping in zip(page.controls, page.mappings, strict=True):
         label = mapping.label.strip(" *:") or mapping.key
         target = mapping.target
-        given = _answer_for(item, label, answers)
+        given = _answer_for(item, label, answers, plan.answered)
         if given is None and target == "skip":
             continue
         if given is None and target == "captcha":
@@ -682,12 +708,17 @@ def decide(
     return rows
 
 
-def _answer_for(item: fieldmap.Field, label: str, answers: dict[str, str]) -> str | None:
+def _answer_for(item: fieldmap.Field, label: str, answers: dict[str, str], used: set[str]) -> str | None:
+    """The person's --field for this field: by its key, name, #id or label (any case)."""
     for key in (item.key, item.name, f"#{item.id}" if item.id else "", label):
         if key and key in answers:
+            used.add(key)
             return answers[key]
-    lowered = {k.lower(): v for k, v in answers.items()}
-    return lowered.get(label.lower())
+    for key, value in answers.items():
+        if key.lower() == label.lower():
+            used.add(key)
+            return value
+    return None
 
 
 def _from_case(
