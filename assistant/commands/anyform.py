@@ -79,11 +79,17 @@ def ask_field(item: fieldmap.Field, mapping: fieldmap.Mapping) -> str | None:
         prompt = _("The form asks «{label}» (optional: Enter leaves it empty)").format(label=label)
     if options:
         prompt += " " + _("[number or text]")
-    try:
-        answer: str = click.prompt(prompt, default="" if not required else None, show_default=False, err=True)
-    except click.exceptions.Abort:
-        raise KeyboardInterrupt from None
-    return answer.strip() or None
+    known = {o["value"].lower() for o in options} | {o["text"].lower() for o in options}
+    while True:
+        try:
+            answer: str = click.prompt(prompt, default="" if not required else None, show_default=False, err=True)
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        answer = answer.strip()
+        chosen = answer.isdigit() and 1 <= int(answer) <= len(options)
+        if not answer or not options or chosen or answer.lower() in known:
+            return answer or None
+        click.secho(_("not one of the choices: give its number or its text"), err=True, fg="yellow")
 
 
 def _typed(row_step: dict[str, Any], context: dict[str, Any]) -> str:

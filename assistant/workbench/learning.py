@@ -612,7 +612,7 @@ def _option_for(item: fieldmap.Field, answer: str) -> dict[str, str] | None:
             return o
     if answer.isdigit() and 1 <= int(answer) <= len(options):
         return options[int(answer) - 1]
-    lowered = [o for o in options if o["text"].lower() == answer.lower()]
+    lowered = [o for o in options if answer.lower() in (o["text"].lower(), o["value"].lower())]
     return lowered[0] if len(lowered) == 1 else None
 
 
