@@ -502,3 +502,31 @@ def test_a_field_option_that_names_no_field_is_an_error(tmp_path):
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "'Favourite colour': no such field on the form" in done.stderr
     assert "Nearest store (city)" in done.stderr  # the fields it has, to choose from
+
+
+def test_on_a_russian_terminal_the_questions_and_the_table_are_russian(tmp_path):
+    home = tmp_path / "home"
+    case = url_case(tmp_path, language="ru")
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200", "LANG": "ru_RU.UTF-8"}
+    env.pop("ASSISTANT_LANG", None)
+    with helpdesk() as server:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "assistant", "submit", "--url", server.url + "/help/contact", "--case", str(case)],
+            env=env,
+            encoding="utf-8",
+            timeout=90,
+            dimensions=(50, 200),
+        )
+        child.expect(r"Форма спрашивает «Nearest store \(city\)» \(обязательно\)")
+        child.sendline("York")
+        child.expect("будет заполнена так")
+        child.expect("Отменить это будет нельзя")
+        child.sendline("y")
+        child.expect(r"T-\d{6}")
+        child.expect(pexpect.EOF)
+        child.close()
+        (stored,) = server.received
+    assert child.exitstatus == 0
+    assert stored.fields["city"] == "York"
+    assert stored.fields["message"].startswith("Здравствуйте")

@@ -896,7 +896,7 @@ def flow_text(name: str, reading: Reading, *, today: date, live: bool) -> str:
             "verified_live": today if live else None,
             "deadline_days": DEFAULT_BUSINESS_DAYS,
             "hosts": reading.allowed or [reading.host],
-            "provider": urlsplit(reading.url).hostname or name,
+            "provider": re.sub(r"^www\d?\.", "", reading.host) or name,  # with its port: a site of its own
         },
     )
     return text
