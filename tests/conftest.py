@@ -18,7 +18,16 @@ os.environ["ASSISTANT_TSA"] = "none"
 # Russian LANG): the machine's own locale must not change what they read.
 os.environ["ASSISTANT_LANG"] = "en"
 
+from assistant import translation
 from assistant.run.browser import discover, launch_args
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """The interface's language is one setting per process: a test that ran the CLI in Russian
+    in this process (CliRunner, --lang ru) leaves English behind it for the next test."""
+    yield
+    translation.use("en")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from assistant.commands.common import Ctx, info, interactive
+from assistant.commands.common import Ctx, info, interactive, pairs
 from assistant.errors import InputError, OutcomeUnknown
 from assistant.translation import _
 
@@ -33,16 +33,9 @@ SHOWN = 60
 
 
 def parse_fields(values: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for raw in values:
-        if "=" not in raw:
-            raise click.BadParameter(
-                _("{value!r}: expected NAME=VALUE, e.g. 'Город=Москва' (the field's label or name)").format(value=raw),
-                param_hint="--field",
-            )
-        key, value = raw.split("=", 1)
-        out[key.strip()] = value
-    return out
+    return pairs(
+        values, "--field", _("{value!r}: expected NAME=VALUE, e.g. 'Город=Москва' (the field's label or name)")
+    )
 
 
 def choose_form(forms: list[dict[str, Any]]) -> int:

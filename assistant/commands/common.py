@@ -114,6 +114,17 @@ def seconds(low: float, high: float = 600) -> Bounded:
     return Bounded(min=low, max=high)
 
 
+def pairs(values: tuple[str, ...], option: str, expected: str) -> dict[str, str]:
+    """NAME=VALUE options (--set, --field) as a mapping; `expected` says the form in the error."""
+    out: dict[str, str] = {}
+    for raw in values:
+        if "=" not in raw:
+            raise click.BadParameter(expected.format(value=raw), param_hint=option)
+        key, value = raw.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
 def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 

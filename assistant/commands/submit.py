@@ -19,6 +19,7 @@ from assistant.commands.common import (
     info,
     interactive,
     json_option,
+    pairs,
     pass_ctx,
     print_json,
     word,
@@ -72,16 +73,7 @@ class RunSettings(RunOptions, total=False):
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for raw in values:
-        if "=" not in raw:
-            raise click.BadParameter(
-                _("{value!r}: expected FIELD=VALUE, e.g. contacts.email=me@example.com").format(value=raw),
-                param_hint="--set",
-            )
-        key, value = raw.split("=", 1)
-        out[key.strip()] = value
-    return out
+    return pairs(values, "--set", _("{value!r}: expected FIELD=VALUE, e.g. contacts.email=me@example.com"))
 
 
 def ask(field: str, description: str) -> str:

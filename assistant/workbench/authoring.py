@@ -245,7 +245,7 @@ def _next_step(page: Any, forms: list[FormStep], number: int, timeout: float, lo
     """Fill step `number` of a wizard with the sample case, click its "Next", wait for the next form."""
     from assistant.errors import RunFailed
     from assistant.language import templating
-    from assistant.run.outcome import quote, read_refusal
+    from assistant.run.outcome import quote
 
     form = forms[-1]
     part = drafting.draft(form.fields, form.css, "/", first=False, last=False)
@@ -262,30 +262,53 @@ def _next_step(page: Any, forms: list[FormStep], number: int, timeout: float, lo
         elif kind == "check":
             page.locator(templating.render(args if isinstance(args, str) else args["selector"], context)).first.check()
     names = [f["name"] for f in form.fields]
-    page.locator(part.submit).first.click(timeout=timeout * 1000)
+
+    def shown() -> list[str]:
+        try:
+            found = _pick_form(page, None).evaluate("(f) => [...f.elements].map((e) => e.getAttribute('name') || '')")
+        except InputError:
+            return []
+        return [n for n in found if n]
+
+    refused = after_next(page, part.submit, shown, [n for n in names if n], set(), timeout)
+    if refused:
+        raise InputError(
+            _(
+                "--steps: step {number} of the form refused the sample case: {refusal}; capture from that "
+                "page by hand (--form), or make the sample case fit"
+            ).format(number=number, refusal=quote(refused))
+        )
+    if refused is None:
+        raise RunFailed(
+            _('--steps: after step {number}\'s "Next" no other form appeared within {timeout:g} s').format(
+                number=number, timeout=timeout
+            )
+        )
+
+
+def after_next(
+    page: Any, button: str, shown: Callable[[], list[str]], before: list[str], baseline: set[str], timeout: float
+) -> list[Any] | None:
+    """Click a wizard's "Next" and wait for what the site answers: [] once the form's fields
+    (`shown()`) are no longer `before`, the page's new refusals (not in `baseline`) when it shows
+    some, None when neither comes within `timeout`."""
+    from assistant.run.outcome import read_refusal
+
+    page.locator(button).first.click(timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         page.wait_for_timeout(200)
         try:
             page.wait_for_load_state("load", timeout=timeout * 1000)
-            shown = _pick_form(page, None).evaluate("(f) => [...f.elements].map((e) => e.getAttribute('name') || '')")
-        except InputError:
+            now = shown()
+        except Exception:  # mid-navigation: the document is being replaced
             continue
-        if [n for n in shown if n] != [n for n in names if n]:
-            return
-        refused = read_refusal(page, None, browser=True)
+        if now and now != before:
+            return []
+        refused = [r for r in read_refusal(page, None, browser=True) if r.message not in baseline]
         if refused:
-            raise InputError(
-                _(
-                    "--steps: step {number} of the form refused the sample case: {refusal}; capture from that "
-                    "page by hand (--form), or make the sample case fit"
-                ).format(number=number, refusal=quote(refused))
-            )
-    raise RunFailed(
-        _('--steps: after step {number}\'s "Next" no other form appeared within {timeout:g} s').format(
-            number=number, timeout=timeout
-        )
-    )
+            return refused
+    return None
 
 
 def submit_selector(page: Any, form_css: str, button: dict[str, str] | None) -> str | None:

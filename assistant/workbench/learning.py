@@ -377,29 +377,18 @@ def _next_page(page: Any, step: Page, number: int, timeout: float) -> dict[str, 
     """Click the page's "Next" and wait for the next page of the form; its refusal is an error."""
     from assistant.run.outcome import quote, read_refusal
 
-    before = _shown_names(page)
-    baseline = {r.message for r in read_refusal(page, None, browser=False)}
     assert step.next is not None
-    page.locator(step.next).first.click(timeout=timeout * 1000)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-        try:
-            page.wait_for_load_state("load", timeout=timeout * 1000)
-            shown = _shown_names(page)
-        except Exception:  # mid-navigation: the document is being replaced
-            continue
-        if shown and shown != before:
-            chosen = fieldmap.choose_form(page.evaluate(fieldmap.FORMS_JS))
-            if chosen is not None:
-                return chosen
-        refused = [r for r in read_refusal(page, None, browser=True) if r.message not in baseline]
-        if refused:
-            raise InputError(
-                _("page {number} of the form refused the case's values: {refusal}; nothing was filed").format(
-                    number=number, refusal=quote(refused)
-                )
+    baseline = {r.message for r in read_refusal(page, None, browser=False)}
+    refused = authoring.after_next(page, step.next, lambda: _shown_names(page), _shown_names(page), baseline, timeout)
+    chosen = fieldmap.choose_form(page.evaluate(fieldmap.FORMS_JS)) if refused == [] else None
+    if chosen is not None:
+        return chosen
+    if refused:
+        raise InputError(
+            _("page {number} of the form refused the case's values: {refusal}; nothing was filed").format(
+                number=number, refusal=quote(refused)
             )
+        )
     raise RunFailed(
         _("after page {number}'s «{button}» no next page of the form appeared within {timeout:g} s").format(
             number=number, button=step.next_words, timeout=timeout
