@@ -52,6 +52,21 @@ def helpdesk() -> ReplicaServer:
     return ReplicaServer(site)
 
 
+def file_to(url: str, case: Path, home: Path, *options: str):
+    """`assistant submit --url URL --case CASE OPTIONS…`, run as a script runs it (no terminal)."""
+    return run_cli("submit", "--url", url, "--case", str(case), *options, home=home)
+
+
+def on_a_terminal(url: str, case: Path, home: Path, language: str | None = None) -> pexpect.spawn:
+    """`assistant submit --url URL --case CASE` on a terminal; `language`: the person's LANG (else English)."""
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
+    if language is not None:
+        env["LANG"] = language
+        env.pop("ASSISTANT_LANG", None)
+    args = ["-m", "assistant", "submit", "--url", url, "--case", str(case)]
+    return pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=90, dimensions=(50, 200))
+
+
 def url_case(tmp_path: Path, **changes) -> Path:
     """The demo sample case with no provider, one PNG attached."""
     return write_case(tmp_path, provider=None, attachments=["demo-app-error.png"], **changes)
@@ -61,17 +76,7 @@ def test_files_to_an_unknown_form_with_yes_and_keeps_the_flow(tmp_path):
     home = tmp_path / "home"
     case = url_case(tmp_path)
     with helpdesk() as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            server.url + "/help/contact",
-            "--case",
-            str(case),
-            "--field",
-            "Nearest store (city)=Leeds",
-            "--yes",
-            home=home,
-        )
+        done = file_to(server.url + "/help/contact", case, home, "--field", "Nearest store (city)=Leeds", "--yes")
         assert done.returncode == 0, done.stderr
         (stored,) = server.received
     # The number the site gave, read by the generic reader, told to the person and journalled.
@@ -113,9 +118,9 @@ def test_never_files_twice_and_the_next_filing_uses_the_saved_flow(tmp_path):
     case = url_case(tmp_path)
     with helpdesk() as server:
         url = server.url + "/help/contact"
-        first = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
+        first = file_to(url, case, home, "--field", "city=Leeds", "--yes")
         assert first.returncode == 0, first.stderr
-        again = run_cli("submit", "--url", url, "--case", str(case), "--field", "city=Leeds", "--yes", home=home)
+        again = file_to(url, case, home, "--field", "city=Leeds", "--yes")
         by_name = run_cli("submit", default_name(url), "--case", str(case), "--yes", home=home)
         assert len(server.received) == 1
     assert again.returncode == ExitStatus.REFUSED, again.stderr
@@ -127,9 +132,7 @@ def test_never_files_twice_and_the_next_filing_uses_the_saved_flow(tmp_path):
 def test_a_script_is_told_which_fields_to_give_and_nothing_is_sent(tmp_path):
     home = tmp_path / "home"
     with helpdesk() as server:
-        done = run_cli(
-            "submit", "--url", server.url + "/help/contact", "--case", str(url_case(tmp_path)), "--yes", home=home
-        )
+        done = file_to(server.url + "/help/contact", url_case(tmp_path), home, "--yes")
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT
     (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
@@ -141,17 +144,7 @@ def test_a_script_is_told_which_fields_to_give_and_nothing_is_sent(tmp_path):
 def test_the_sites_refusal_is_quoted_and_no_flow_is_kept(tmp_path):
     home = tmp_path / "home"
     with helpdesk() as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            server.url + "/help/contact",
-            "--case",
-            str(url_case(tmp_path)),
-            "--field",
-            "city=Atlantis",
-            "--yes",
-            home=home,
-        )
+        done = file_to(server.url + "/help/contact", url_case(tmp_path), home, "--field", "city=Atlantis", "--yes")
         assert server.received == []
     assert done.returncode == ExitStatus.REJECTED, done.stderr
     assert "We have no store in Atlantis." in done.stderr
@@ -163,15 +156,7 @@ def test_the_sites_refusal_is_quoted_and_no_flow_is_kept(tmp_path):
 def test_accepted_without_a_number_is_said_so(tmp_path):
     home = tmp_path / "home"
     with real_site("thanks-no-number") as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            form_url(server, "thanks-no-number"),
-            "--case",
-            str(url_case(tmp_path)),
-            "--yes",
-            home=home,
-        )
+        done = file_to(form_url(server, "thanks-no-number"), url_case(tmp_path), home, "--yes")
         (stored,) = server.received
     assert done.returncode == 0, done.stderr
     assert "gives no request number" in done.stdout
@@ -184,7 +169,7 @@ def test_accepted_without_a_number_is_said_so(tmp_path):
 def test_the_number_is_read_where_each_site_puts_it(tmp_path, name):
     home = tmp_path / "home"
     with real_site(name) as server:
-        done = run_cli("submit", "--url", form_url(server, name), "--case", str(url_case(tmp_path)), "--yes", home=home)
+        done = file_to(form_url(server, name), url_case(tmp_path), home, "--yes")
         received = server.received
     assert done.returncode == 0, done.stderr
     (stored,) = received
@@ -196,18 +181,15 @@ def test_the_number_is_read_where_each_site_puts_it(tmp_path, name):
 def test_a_dry_run_with_save_flow_sends_nothing_and_writes_a_flow_that_passes_its_test(tmp_path):
     home = tmp_path / "home"
     with helpdesk() as server:
-        done = run_cli(
-            "submit",
-            "--url",
+        done = file_to(
             server.url + "/help/contact",
-            "--case",
-            str(url_case(tmp_path)),
+            url_case(tmp_path),
+            home,
             "--field",
             "city=Leeds",
             "--dry-run",
             "--save-flow",
             "example-help",
-            home=home,
         )
         assert server.received == []
     assert done.returncode == 0, done.stderr
@@ -218,17 +200,8 @@ def test_a_dry_run_with_save_flow_sends_nothing_and_writes_a_flow_that_passes_it
 
 def test_on_a_terminal_the_person_answers_the_form_and_confirms(tmp_path):
     home = tmp_path / "home"
-    case = url_case(tmp_path)
-    env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"}
     with helpdesk() as server:
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "assistant", "submit", "--url", server.url + "/help/contact", "--case", str(case)],
-            env=env,
-            encoding="utf-8",
-            timeout=90,
-            dimensions=(50, 200),
-        )
+        child = on_a_terminal(server.url + "/help/contact", url_case(tmp_path), home)
         child.expect(r"The form asks «Nearest store \(city\)» \(required\)")
         child.sendline("York")
         child.expect("as it will be filled")
@@ -251,7 +224,7 @@ def realforms():
 def test_a_wizard_is_followed_page_by_page_and_its_flow_kept(tmp_path):
     home = tmp_path / "home"
     with realforms() as server:
-        done = run_cli("submit", "--url", server.url + "/steps", "--case", str(url_case(tmp_path)), "--yes", home=home)
+        done = file_to(server.url + "/steps", url_case(tmp_path), home, "--yes")
         received = list(server.received)
     assert done.returncode == 0, done.stderr
     assert "«Далее»" in done.stderr
@@ -270,7 +243,7 @@ def test_a_wizard_is_followed_page_by_page_and_its_flow_kept(tmp_path):
 def test_a_wizard_page_the_site_refuses_stops_with_its_words_and_nothing_filed(tmp_path):
     home = tmp_path / "home"
     with realforms() as server:
-        done = run_cli("submit", "--url", server.url + "/wizard", "--case", str(url_case(tmp_path)), "--yes", home=home)
+        done = file_to(server.url + "/wizard", url_case(tmp_path), home, "--yes")
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "page 1 of the form refused" in done.stderr
@@ -282,17 +255,8 @@ def test_a_value_longer_than_its_field_takes_is_refused_before_anything_is_sent(
     home = tmp_path / "home"
     long = "The app charged my card twice for one order. " * 80  # 3,600 characters; the box takes 3,000
     with helpdesk() as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            server.url + "/help/contact",
-            "--case",
-            str(url_case(tmp_path, description=long)),
-            "--field",
-            "city=Leeds",
-            "--yes",
-            home=home,
-        )
+        case = url_case(tmp_path, description=long)
+        done = file_to(server.url + "/help/contact", case, home, "--field", "city=Leeds", "--yes")
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "«How can we help?» takes at most 3000 characters" in done.stderr
@@ -301,9 +265,7 @@ def test_a_value_longer_than_its_field_takes_is_refused_before_anything_is_sent(
 
 def test_a_login_page_is_named_as_one(tmp_path):
     with realforms() as server:
-        done = run_cli(
-            "submit", "--url", server.url + "/login", "--case", str(url_case(tmp_path)), "--yes", home=tmp_path / "home"
-        )
+        done = file_to(server.url + "/login", url_case(tmp_path), tmp_path / "home", "--yes")
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "login form, not a feedback form" in done.stderr
 
@@ -330,9 +292,7 @@ def script_form() -> ReplicaServer:
 def test_a_form_drawn_by_a_script_with_no_form_element_is_filed(tmp_path):
     home = tmp_path / "home"
     with script_form() as server:
-        done = run_cli(
-            "submit", "--url", server.url + "/support", "--case", str(url_case(tmp_path)), "--yes", home=home
-        )
+        done = file_to(server.url + "/support", url_case(tmp_path), home, "--yes")
         received = list(server.received)
     assert done.returncode == 0, done.stderr
     (stored,) = received
@@ -375,7 +335,7 @@ def test_a_field_a_choice_reveals_is_filled_and_each_file_field_gets_its_file(tm
     home = tmp_path / "home"
     case = write_case(tmp_path, provider=None, language="ru")
     with dynamic_form() as server:
-        done = run_cli("submit", "--url", server.url + "/support", "--case", str(case), "--yes", home=home)
+        done = file_to(server.url + "/support", case, home, "--yes")
         received = list(server.received)
     assert done.returncode == 0, done.stderr
     (stored,) = received
@@ -407,9 +367,7 @@ def test_a_wizard_a_script_shows_step_by_step_in_one_form_is_followed(tmp_path):
 
     home = tmp_path / "home"
     with ReplicaServer(site) as server:
-        done = run_cli(
-            "submit", "--url", server.url + "/contact", "--case", str(url_case(tmp_path)), "--yes", home=home
-        )
+        done = file_to(server.url + "/contact", url_case(tmp_path), home, "--yes")
         received = list(server.received)
     assert done.returncode == 0, done.stderr
     assert "«Continue»" in done.stderr
@@ -432,30 +390,14 @@ def test_a_form_that_sends_to_another_host_is_named_before_anything_is_typed(tmp
         )
 
     with ReplicaServer(site) as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            server.url + "/contact",
-            "--case",
-            str(url_case(tmp_path)),
-            "--yes",
-            home=tmp_path / "home",
-        )
+        done = file_to(server.url + "/contact", url_case(tmp_path), tmp_path / "home", "--yes")
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "sends what is typed in it to 127.0.0.2:9" in done.stderr and "--allow-host 127.0.0.2:9" in done.stderr
 
 
 def test_a_captcha_without_a_person_is_said_before_anything_is_sent(tmp_path):
     with realforms() as server:
-        done = run_cli(
-            "submit",
-            "--url",
-            server.url + "/captcha",
-            "--case",
-            str(url_case(tmp_path)),
-            "--yes",
-            home=tmp_path / "home",
-        )
+        done = file_to(server.url + "/captcha", url_case(tmp_path), tmp_path / "home", "--yes")
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
     assert "CAPTCHA" in done.stderr and "--headed" in done.stderr
@@ -467,17 +409,7 @@ def test_the_same_case_to_two_sites_is_two_requests(tmp_path):
     case = url_case(tmp_path)
     with helpdesk() as one, helpdesk() as other:
         for server in (one, other):
-            done = run_cli(
-                "submit",
-                "--url",
-                server.url + "/help/contact",
-                "--case",
-                str(case),
-                "--field",
-                "city=Leeds",
-                "--yes",
-                home=home,
-            )
+            done = file_to(server.url + "/help/contact", case, home, "--field", "city=Leeds", "--yes")
             assert done.returncode == 0, done.stderr
         assert (len(one.received), len(other.received)) == (1, 1)
     assert len(submissions(home)) == 2
@@ -485,18 +417,15 @@ def test_the_same_case_to_two_sites_is_two_requests(tmp_path):
 
 def test_a_field_option_that_names_no_field_is_an_error(tmp_path):
     with helpdesk() as server:
-        done = run_cli(
-            "submit",
-            "--url",
+        done = file_to(
             server.url + "/help/contact",
-            "--case",
-            str(url_case(tmp_path)),
+            url_case(tmp_path),
+            tmp_path / "home",
             "--field",
             "city=Leeds",
             "--field",
             "Favourite colour=blue",
             "--yes",
-            home=tmp_path / "home",
         )
         assert server.received == []
     assert done.returncode == ExitStatus.BAD_INPUT, done.stderr
@@ -506,17 +435,9 @@ def test_a_field_option_that_names_no_field_is_an_error(tmp_path):
 
 def test_on_a_russian_terminal_the_questions_and_the_table_are_russian(tmp_path):
     home = tmp_path / "home"
-    case = url_case(tmp_path, language="ru")
-    env = {**os.environ, "ASSISTANT_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200", "LANG": "ru_RU.UTF-8"}
-    env.pop("ASSISTANT_LANG", None)
     with helpdesk() as server:
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "assistant", "submit", "--url", server.url + "/help/contact", "--case", str(case)],
-            env=env,
-            encoding="utf-8",
-            timeout=90,
-            dimensions=(50, 200),
+        child = on_a_terminal(
+            server.url + "/help/contact", url_case(tmp_path, language="ru"), home, language="ru_RU.UTF-8"
         )
         child.expect(r"Форма спрашивает «Nearest store \(city\)» \(обязательно\)")
         child.sendline("York")
