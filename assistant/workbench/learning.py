@@ -177,7 +177,11 @@ def learn(
             guard.install(context)
             page = context.new_page()
             log(_("opening {url} …").format(url=url))
-            page.goto(url, wait_until="load", timeout=timeout * 1000)
+            answer = page.goto(url, wait_until="load", timeout=timeout * 1000)
+            if answer is None or answer.status >= 400 or page.url.startswith("chrome-error:"):
+                # The site is down, or answered with an error: not a page without a form.
+                status = f"HTTP {answer.status}" if answer is not None else "no answer"
+                raise RunFailed(_("could not read the form at {url}: {error}").format(url=url, error=status))
             final, title, page_html = page.url, page.title(), page.content()
             chosen = _choose(_forms(page, timeout), form_selector, choose)
             for number in range(1, MAX_PAGES + 1):
