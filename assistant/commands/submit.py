@@ -156,10 +156,7 @@ def load_while_browser_starts(
     )
     try:
         warm.import_driver()
-        # Not `with`: the worker's last task (the sealing code) may run on into the filing, which
-        # needs it only after the number: waiting for it here held the filing back ~0.1 s.
-        worker = ThreadPoolExecutor(1, thread_name_prefix="load")
-        try:
+        with ThreadPoolExecutor(1, thread_name_prefix="load") as worker:
             flow_loaded = worker.submit(load_flow)
             case_loaded = None if interactive() else worker.submit(load_case)
             worker.submit(_import_run)
@@ -170,10 +167,6 @@ def load_while_browser_starts(
             else:  # no browser in this run: the driver goes before anything else happens
                 warm.close()
             case = case_loaded.result() if case_loaded is not None else load_case()
-        except BaseException:
-            worker.shutdown(wait=False, cancel_futures=True)
-            raise
-        worker.shutdown(wait=False)
     except BaseException:
         warm.close()
         raise
