@@ -55,16 +55,14 @@ docs: $(STAMP)
 test: setup replayweb lint docs
 	$(BIN)/python -m pytest
 
-# Byte-compiled first, as `pip install` leaves an installed package (an editable
-# install under PYTHONDONTWRITEBYTECODE would otherwise compile its sources every run).
+# The benches byte-compile the project first, as `pip install` leaves an installed
+# package (bench/compiled.py says why).
 bench: setup
-	$(BIN)/python -m compileall -q assistant evidence bench
 	$(BIN)/python bench/bench_submit.py
 	$(BIN)/python bench/bench_evidence.py
 
 # `assistant replay` with 1, 2 and 4 workers against `flow test` (a few minutes).
 bench-replay: setup
-	$(BIN)/python -m compileall -q assistant evidence bench
 	$(BIN)/python bench/bench_replay.py
 
 clean:

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from compiled import compile_sources
+
 from assistant.store import Store
 
 NOW = "2026-12-01T10:00:00+00:00"
@@ -83,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
+    compile_sources()
     commands = {
         "cases": ["cases"],
         "cases due": ["cases", "due"],

@@ -43,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from compiled import compile_sources
+
 from assistant.language.flow import all_flow_files, load_flow
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,6 +157,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="Worker counts to try (default 1,2,4).")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of all the commands in turn (default 3).")
     options = parser.parse_args()
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as scratch:
         flows = Path(scratch) / "flows"
         originals = copies_of_the_flows(flows, options.copies)
