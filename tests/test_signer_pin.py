@@ -207,3 +207,22 @@ def test_a_broken_signing_key_stops_the_run_before_anything_is_sent(tmp_path):
         assert done.returncode == 2, done.stderr
         assert "signing key cannot be used" in done.stderr and "nothing was sent" in done.stderr
         assert portal.received == []
+
+
+def _key_fingerprint(path: str) -> str:
+    return Signer.load_or_create(path).fingerprint
+
+
+def test_runs_starting_together_make_one_signing_key_and_none_reads_it_half_written(tmp_path):
+    """Two filings at once in a new home both ask for the key: one is made, whole, and both
+    sign with it (a run that read the file while the other was writing it stopped at
+    'the evidence signing key cannot be used')."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4) as pool:
+        for round_ in range(10):
+            path = tmp_path / f"home{round_}" / "keys" / "evidence-signing-key.pem"
+            fingerprints = set(pool.map(_key_fingerprint, [str(path)] * 8))
+            assert fingerprints == {Signer.load_or_create(path).fingerprint}
+            assert [p.name for p in path.parent.iterdir()] == [path.name]  # no draft left behind
+            assert path.stat().st_mode & 0o777 == 0o600
