@@ -159,7 +159,7 @@ def load_while_browser_starts(
         with ThreadPoolExecutor(1, thread_name_prefix="load") as worker:
             flow_loaded = worker.submit(load_flow)
             case_loaded = None if interactive() else worker.submit(load_case)
-            worker.submit(_import_run)
+            worker.submit(_import_run, obj.home / "cache" / "templates")
             warm.start_driver()
             flow = flow_loaded.result()
             if flow.channel == "web_form":
@@ -173,7 +173,7 @@ def load_while_browser_starts(
     return flow, case, warm if flow.channel == "web_form" else None
 
 
-def _import_run() -> None:
+def _import_run(templates: Path) -> None:
     # The signing key's code and the report's templates too: sealing comes after the number,
     # where the person would wait for them.
     import assistant.channels.web_form
@@ -182,7 +182,7 @@ def _import_run() -> None:
     import evidence.tsa  # noqa: F401  # the first capture's tokens are asked during the run
     from evidence import report
 
-    report.prepare()
+    report.prepare(templates)
 
 
 ACCEPTED_NO_NUMBER = N_("accepted by the provider (its page gives no request number)")
