@@ -93,6 +93,8 @@ def stop_run_server(server: subprocess.Popen) -> None:
     group = server.pid
     os.killpg(group, signal.SIGTERM)
     server.wait(timeout=10)
+    if server.stdout is not None:
+        server.stdout.close()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:

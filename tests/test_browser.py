@@ -140,6 +140,8 @@ def test_submit_through_an_already_running_chrome(portal, tmp_path, browser_choi
     finally:
         chrome.terminate()
         chrome.wait(timeout=10)
+        if chrome.stderr is not None:
+            chrome.stderr.close()
 
 
 def test_help_does_not_import_playwright():
