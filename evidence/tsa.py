@@ -23,6 +23,7 @@ import hashlib
 import secrets
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +35,13 @@ from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID
+
+# Some authorities still sign with DSA, and their tokens are checked as any other. cryptography
+# warns on every use of it, on the person's screen, about what only the authority can change:
+# silenced for this module's own lines, where the choice is made on purpose.
+warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning, module=__name__)
 
 HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
@@ -143,10 +150,10 @@ def _verify_sig(cert: cx509.Certificate, signature: bytes, data: bytes, digest: 
                 key.verify(signature, data, padding.PKCS1v15(), hash_cls())
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, data, ec.ECDSA(hash_cls()))
-        elif isinstance(key, dsa.DSAPublicKey):
-            key.verify(signature, data, hash_cls())
         elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             key.verify(signature, data)
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(signature, data, hash_cls())
         else:
             raise TimestampError(f"the authority signs with a {type(key).__name__}, which this tool cannot check")
     except InvalidSignature:

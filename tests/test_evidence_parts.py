@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -225,6 +227,30 @@ def test_tsa_token_signed_with_dsa_checks_and_one_with_a_key_that_cannot_sign_is
     with TimestampServer(kind="x25519") as server, pytest.raises(tsa.TimestampError) as refused:
         tsa.fetch(server.url, b"manifest")
     assert "signs with a X25519PublicKey, which this tool cannot check" in str(refused.value)
+
+
+def test_a_dsa_authority_is_checked_without_a_warning_on_the_persons_screen():
+    """cryptography warns on every use of DSA; the person can do nothing about their authority's key."""
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from tsa_server import TimestampServer\n"
+        "from evidence import tsa\n"
+        "with TimestampServer(kind='dsa') as server:\n"
+        "    token = tsa.fetch(server.url, b'manifest')\n"
+        "    print(tsa.check(token, b'manifest', trusted_ca=[server.authority.ca_pem]).tsa_subject)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Test Timestamp Unit" in done.stdout
+    assert "DSA is deprecated" in done.stderr  # the test's own authority made its key: warned there
+    assert [line for line in done.stderr.splitlines() if "evidence" in line] == []
 
 
 def test_background_stamper_returns_copies_in_order_and_failures_as_values():
