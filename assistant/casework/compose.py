@@ -271,7 +271,7 @@ def render_template(text: str, context: dict[str, Any], where: str = "template")
         lines = []
         seen_expression = seen_value = False
         for line in paragraph.split("\n"):
-            expressions = templating.EXPR.findall(line)
+            expressions = [expression.text for expression in templating.expressions(line)]
             values = []
             for expression in expressions:
                 try:
@@ -284,7 +284,7 @@ def render_template(text: str, context: dict[str, Any], where: str = "template")
             if expressions and not any(v.strip() for v in values):
                 continue
             rendered = iter(values)
-            lines.append(templating.EXPR.sub(lambda _m: next(rendered), line).rstrip())  # noqa: B023 (used at once)
+            lines.append(templating.substitute(line, lambda _text: next(rendered)).rstrip())  # noqa: B023 (used at once)
         if lines and (seen_value or not seen_expression):
             out.append("\n".join(lines))
     text = "\n\n".join(out) + "\n"
