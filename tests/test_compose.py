@@ -152,6 +152,52 @@ def test_a_flow_overrides_the_template_beside_its_file(tmp_path):
     assert ru["body"].startswith("Здравствуйте!") and ru["language"] == "ru"
 
 
+def test_another_folder_of_flows_cannot_change_the_request_of_a_flow_it_does_not_hold(tmp_path):
+    """A stranger's flows folder (--flows, ASSISTANT_FLOWS) holds templates for the bundled demo
+    flow and generic ones: neither is read for demo, whose request stays the assistant's own."""
+    case = write_case(tmp_path)
+    plain = json_out(run_cli("compose", "--case", str(case), "--json", home=tmp_path / "home"))
+    pack = tmp_path / "pack"
+    for folder in (pack / "templates" / "demo", pack / "templates"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "request.en.txt").write_text("HIJACKED {{ full_name }}\n")
+    hijacked = run_cli("--flows", str(pack), "compose", "--case", str(case), "--json", home=tmp_path / "home")
+    assert json_out(hijacked) == plain
+    assert "HIJACKED" not in hijacked.stdout
+
+
+def test_a_template_that_is_a_link_or_too_large_is_refused_by_name(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the person's own file\n")
+    flows = tmp_path / "flows"
+    own = flows / "templates" / "mymarket"
+    own.mkdir(parents=True)
+    (flows / "mymarket.yaml").write_text(DEMO_FLOW.read_text().replace("id: demo", "id: mymarket"))
+    case = write_case(tmp_path, provider="mymarket")
+    env = {"ASSISTANT_FLOWS": str(flows)}
+    (own / "request.en.txt").symlink_to(secret)
+    done = run_cli("compose", "--case", str(case), home=tmp_path / "home", env=env)
+    assert done.returncode != 0
+    assert "the person's own file" not in done.stdout + done.stderr
+    assert f"{own / 'request.en.txt'}: a link" in done.stderr
+    # The folder as a link to somewhere else is refused the same way.
+    (own / "request.en.txt").unlink()
+    own.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "request.en.txt").symlink_to(secret)
+    own.symlink_to(elsewhere, target_is_directory=True)
+    done = run_cli("compose", "--case", str(case), home=tmp_path / "home", env=env)
+    assert done.returncode != 0 and f"{own}: a link" in done.stderr
+    assert "the person's own file" not in done.stdout + done.stderr
+    own.unlink()
+    own.mkdir()
+    (own / "request.en.txt").write_text("{{ full_name }}\n" * 10_000)
+    done = run_cli("compose", "--case", str(case), home=tmp_path / "home", env=env)
+    assert done.returncode != 0 and "larger than 64 KB" in done.stderr
+    assert done.stderr.count("\n") == 1  # one line, naming the file
+
+
 def test_compose_command_prints_subject_and_body(tmp_path):
     done = run_cli("compose", "--case", str(write_case(tmp_path)), "--lang", "ru", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr

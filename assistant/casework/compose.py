@@ -233,34 +233,72 @@ def subject_words(subject: str) -> int:
 # -------------------------------------------------------------- templates
 
 
-def template_dirs(flow: Flow | None = None) -> list[Path]:
-    """Where templates are looked up, the flow's own overrides first."""
-    from assistant.language.flow import flows_dirs
+# A request's wording is a few paragraphs; a template file past this is not one.
+TEMPLATE_BYTES = 64 * 1024
 
-    dirs: list[Path] = []
+
+def template_dirs(flow: Flow | None = None) -> list[Path]:
+    """Where templates are looked up: beside the flow's own file (`templates/<flow-id>/`, then
+    `templates/`), then the assistant's own. Never another folder of flows: a pack of someone
+    else's flows must not change what the request of a flow it does not hold says."""
+    return [directory for directory, _own in _template_places(flow)]
+
+
+def _template_places(flow: Flow | None) -> list[tuple[Path, Path | None]]:
+    """(folder, the flow's own `templates` folder it is in, None for the assistant's own)."""
+    from assistant.language.catalog import bundled
+
+    places: list[tuple[Path, Path | None]] = []
     if flow is not None and flow.source is not None:
-        dirs.append(Path(flow.path).resolve().parent / "templates" / flow.id)
-    for directory in flows_dirs():
-        if flow is not None:
-            dirs.append(directory / "templates" / flow.id)
-    if flow is not None and flow.source is not None:
-        dirs.append(Path(flow.path).resolve().parent / "templates")
-    dirs += [d / "templates" for d in flows_dirs()]
-    seen: list[Path] = []
-    for d in dirs:
-        if d not in seen:
-            seen.append(d)
-    return seen
+        own = Path(flow.path).resolve().parent / "templates"
+        places += [(own / flow.id, own), (own, own)]
+    ours = bundled() / "templates"
+    if flow is not None:
+        places.append((ours / flow.id, None))
+    places.append((ours, None))
+    first: dict[Path, Path | None] = {}
+    for directory, inside in places:
+        first.setdefault(directory, inside)
+    return list(first.items())
 
 
 def find_template(kind: str, lang: str, flow: Flow | None = None) -> Path:
     name = f"{kind}.{lang}.txt"
-    for directory in template_dirs(flow):
-        if (directory / name).is_file():
-            return directory / name
+    for directory, own in _template_places(flow):
+        path = directory / name
+        # From `templates/` down, each part is the folder's own: a link would read any file here.
+        chain = [] if own is None else [own, *([directory] if directory != own else []), path]
+        links = [p for p in chain if p.is_symlink()]
+        if links:
+            raise InputError(
+                _(
+                    "{file}: a link; a flow's templates are read only from files of its own folder, "
+                    "so copy the text there instead"
+                ).format(file=links[0])
+            )
+        if path.is_file():
+            return path
     raise InputError(
         _("no template {name} in {folders}").format(name=name, folders=", ".join(str(d) for d in template_dirs(flow)))
     )
+
+
+def read_template(path: Path) -> str:
+    """The template's text; refused past TEMPLATE_BYTES or when it is not UTF-8, naming the file."""
+    with path.open("rb") as handle:
+        data = handle.read(TEMPLATE_BYTES + 1)
+    if len(data) > TEMPLATE_BYTES:
+        raise InputError(
+            _("{file}: larger than {size} KB; a request template is a few paragraphs").format(
+                file=path, size=TEMPLATE_BYTES // 1024
+            )
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            _("{file}: not UTF-8 text (byte {at}); save it as UTF-8").format(file=path, at=exc.start)
+        ) from None
 
 
 def render_template(text: str, context: dict[str, Any], where: str = "template") -> str:
@@ -421,5 +459,5 @@ def compose(
     if signed_by is not None:
         context["signing_key"] = keys.named(signed_by)
     path = find_template(kind, lang, flow)
-    body = render_template(path.read_text(encoding="utf-8"), context, str(path))
+    body = render_template(read_template(path), context, str(path))
     return Request(subject=context["subject"], body=body.rstrip("\n"), language=lang, kind=kind, evidence=evidence)
