@@ -127,6 +127,25 @@ def test_what_cannot_be_a_moment_is_refused_saying_what_to_write(written, said):
     assert str(refused.value) == said
 
 
+@pytest.mark.parametrize(
+    "number",
+    [20261120, 2026, 1.5, 1_700_000_000, True, 10**5000],
+    ids=["yyyymmdd", "year", "float", "unix", "yes", "huge"],
+)
+def test_a_number_is_not_read_as_seconds_since_1970(number):
+    """pydantic reads a number as a Unix time: 20261120 would be 23 August 1970, said as a fact."""
+    for parse in (lambda v: parse_moment(v, YEKT), parse_day):
+        with pytest.raises(ValueError, match="a number, not a date; write it like"):
+            parse(number)
+
+
+def test_a_case_whose_date_is_a_number_is_refused_at_its_line(tmp_path):
+    case = write_case(tmp_path, incident_at=20261120)
+    done = run_cli("check", "--case", str(case), home=tmp_path / "home")
+    assert done.returncode != 0
+    assert f"{case}:" in done.stderr and "20261120: a number, not a date" in done.stderr
+
+
 # Near misses of every form (odd digits, separators, years, zones after the time) and any text at all.
 NEAR_DATES = st.from_regex(
     r"\d{1,3}([./ ]|\s[а-яa-z]{2,9}\.?\s)\d{1,3}[./ ]\d{1,5}( г\.)?(,? (в |at )?\d{1,2}:\d{1,3}(:\d\d)?)?( .{0,8})?",

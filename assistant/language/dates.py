@@ -112,7 +112,9 @@ def machine_zone() -> TakenZone | None:
 def parse_moment(value: Any, zone: ZoneInfo | None) -> Any:
     """A date and time as people write it (WRITTEN, or ISO 8601) as an aware datetime, a time
     without an offset taken in `zone`. ISO 8601 with an offset, and whatever is not text, go on
-    to pydantic as they are, so they read exactly as they always have."""
+    to pydantic as they are, so they read exactly as they always have; but a number, which
+    pydantic would read as seconds since 1970 (20261120 as 23 August 1970), is refused."""
+    _not_a_number(value, MOMENT_EXAMPLES)
     if not isinstance(value, str):
         return value
     text = " ".join(value.split())
@@ -129,7 +131,9 @@ def parse_moment(value: Any, zone: ZoneInfo | None) -> Any:
 
 def parse_day(value: Any) -> Any:
     """A date as people write it (WRITTEN) as a date; a time after it is checked and left out, the
-    field being a day. ISO dates, and whatever is not text, go on to pydantic as they are."""
+    field being a day. ISO dates, and whatever is not text, go on to pydantic as they are; a
+    number is refused, as in parse_moment."""
+    _not_a_number(value, DAY_EXAMPLES)
     if not isinstance(value, str):
         return value
     text = " ".join(value.split())
@@ -164,6 +168,18 @@ def _iso_moment(value: str, text: str, zone: ZoneInfo | None) -> Any:
     if ISO_DATE.fullmatch(text):
         raise ValueError(_no_time(text, moment.date()))
     return value if moment.tzinfo is not None else _taken_in(moment, zone, text)
+
+
+def _not_a_number(value: Any, examples: tuple[str, str, str]) -> None:
+    if isinstance(value, (int, float)):  # bool too: `yes` is no date either
+        dotted, _named, iso = examples
+        # str() of an int past 4,300 digits raises: such a number is not shown.
+        shown = _shown(str(value)) if isinstance(value, float) or value.bit_length() < 200 else "…"
+        raise ValueError(
+            _("{value}: a number, not a date; write it like {dotted} or {iso}").format(
+                value=shown, dotted=dotted, iso=iso
+            )
+        )
 
 
 def _written(text: str, unread: str, examples: tuple[str, str, str]) -> re.Match[str]:
