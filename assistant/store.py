@@ -595,8 +595,10 @@ class Store:
     def find_case(self, ref: str) -> dict[str, Any] | None:
         """A case by its id, or by any of its request numbers or Message-IDs."""
         ref = ref.strip()
-        if ref.lstrip("#").isdigit():
-            found = self.case(int(ref.lstrip("#")))
+        digits = ref.lstrip("#")
+        # SQLite's integers end at 2**63 - 1: a longer number is no case's id, perhaps a request's.
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            found = self.case(int(digits))
             if found:
                 return found
         row = self.db.execute(

@@ -155,6 +155,12 @@ def test_reply_status_note_close_and_show(tmp_path):
 def test_unknown_case_is_a_clear_error(tmp_path):
     done = run_cli("cases", "show", "42", home=tmp_path / "home")
     assert done.returncode == 2 and "no case '42'" in done.stderr
+    # Past SQLite's integers, and digits that are not ASCII: the same answer, not a traceback.
+    for ref in ("99999999999999999999999", "²", "٣"):
+        for command in (["cases", "show", ref], ["script", ref, "--channel", "chat"]):
+            done = run_cli(*command, home=tmp_path / "home")
+            assert done.returncode == 2 and f"no case '{ref}'" in done.stderr, done.stderr
+            assert "Traceback" not in done.stderr
 
 
 def test_due_lists_what_is_late_or_due_within_a_day_with_the_next_action(tmp_path):

@@ -313,7 +313,13 @@ def show(obj: Ctx, /, case: str, as_json: bool) -> None:
 @cases.command("number")
 @click.argument("case")
 @click.argument("number")
-@click.option("--submission", "submission_id", type=int, metavar="ID", help="Which request, if several have none.")
+@click.option(
+    "--submission",
+    "submission_id",
+    type=click.IntRange(1, 2**63 - 1),
+    metavar="ID",
+    help="Which request, if several have none.",
+)
 @json_option
 @pass_ctx
 @handles_errors
@@ -572,7 +578,13 @@ def _look_up(obj: Ctx, base_url: str | None, browser: BrowserOptions) -> LookUp:
 @click.option("--number", metavar="N", help="They have it: the number from their email or status page.")
 @click.option("--accepted", is_flag=True, help="They have it but gave no number (a thank-you page, an email).")
 @click.option("--not-filed", "not_filed", is_flag=True, help="They do not have it: nothing was filed.")
-@click.option("--submission", "submission_id", type=int, metavar="ID", help="Which one, if several are pending.")
+@click.option(
+    "--submission",
+    "submission_id",
+    type=click.IntRange(1, 2**63 - 1),
+    metavar="ID",
+    help="Which one, if several are pending.",
+)
 @click.option("--note", metavar="TEXT", help="Where you found the answer (kept in the case's history).")
 @click.option("--base-url", metavar="URL", help="Look it up on this site (a local one, like the demo portal).")
 @browser_options
