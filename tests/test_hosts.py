@@ -562,3 +562,70 @@ def test_only_requests_to_allowed_origins_skip_the_route_in_javascript_and_pytho
         "https://api.example:8443",
         "https://pay.example/x",  # written with :443, which the browser drops
     }
+
+
+def test_the_gate_connects_to_no_link_local_unspecified_or_multicast_address():
+    """Not even for a page opened by address (Policy.open), nor by a name resolving to one: a
+    cloud's metadata service answers at 169.254.169.254 to whoever asks from the machine."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from assistant.language.urls import Policy
+    from assistant.run.netguard import Guard
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    def through(gate_url: str, target: str) -> bytes:
+        port = int(gate_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as proxy:
+            proxy.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := proxy.recv(65536):
+                answer += chunk
+        return answer
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Answer) as server, Guard(Policy.open("test")) as guard:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            guard.start_gate()
+            assert guard.gate is not None
+            ok = through(guard.gate.url, f"http://127.0.0.1:{server.server_address[1]}/")
+            assert ok.startswith(b"HTTP/1.0 200") or ok.startswith(b"HTTP/1.1 200"), ok[:80]
+            for target in (
+                "http://169.254.169.254/latest/meta-data/",
+                "http://[::ffff:169.254.169.254]/",
+                f"http://0.0.0.0:{server.server_address[1]}/",
+                "http://[fe80::1]/",
+                "http://224.0.0.1/",
+            ):
+                refused = through(guard.gate.url, target)
+                assert refused.startswith(b"HTTP/1.1 502"), (target, refused[:80])
+                assert b"link-local, unspecified or multicast" in refused, (target, refused[:200])
+        finally:
+            server.shutdown()
+
+
+def test_a_flow_cannot_allow_a_link_local_unspecified_or_multicast_address():
+    from assistant.language.urls import parse_entry
+
+    for entry in (
+        "169.254.169.254",
+        "https://169.254.1.1:8443",
+        "0.0.0.0",
+        "[::]",
+        "[::ffff:169.254.169.254]",
+        "[fe80::1]",
+    ):
+        with pytest.raises(ValueError, match="is no provider's"):
+            parse_entry(entry)
+    for entry in ("127.0.0.1:8080", "10.0.0.1", "support.example.ru", "*.example.ru"):
+        assert parse_entry(entry).host

@@ -11,6 +11,7 @@ spellings) the URL is refused rather than guessed at.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -196,6 +197,13 @@ def parse_entry(text: str) -> Origin:
         host = ("*." if wildcard else "") + _host(host[2:] if wildcard else host, what)
     except UnsafeURL as exc:
         raise ValueError(str(exc)) from None
+    if nobodys_address(host):
+        raise ValueError(
+            _(
+                "{entry}: a link-local, unspecified or multicast address is no provider's (a cloud's "
+                "metadata service answers on one); name the provider's host"
+            ).format(entry=what)
+        )
     if "*" in host[1:]:
         raise ValueError(_("{entry}: '*' only as the first label, e.g. *.example.com").format(entry=what))
     if wildcard and "." not in host[2:]:
@@ -205,6 +213,23 @@ def parse_entry(text: str) -> Origin:
             )
         )
     return Origin(text, schemes, host, port)
+
+
+def nobodys_address(host: str) -> bool:
+    """An address a flow may not allow: this machine's link-local neighbours (the metadata service
+    of a cloud at 169.254.169.254 among them), "any address", multicast and broadcast."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (
+        address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+        or address == ipaddress.IPv4Address("255.255.255.255")
+    )
 
 
 def origin_of(url: str) -> str:

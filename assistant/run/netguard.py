@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display
+from assistant.language.urls import DEFAULT_PORTS, WS_SCHEMES, Policy, display, nobodys_address
 from assistant.run.browser import NO_LOOKUPS_ARG, WEBRTC_ARG, BrowserChoice
 from assistant.translation import _
 
@@ -67,8 +67,14 @@ def not_connected_answer(target: str, reason: str, *, tunnel: bool) -> bytes:
     )
 
 
+class NobodysAddress(OSError):
+    """A host whose every address is link-local, unspecified or multicast: no provider's."""
+
+
 def connect_failure(exc: OSError) -> str:
     """Why a connection to the site could not be opened, plainly."""
+    if isinstance(exc, NobodysAddress):
+        return "a link-local, unspecified or multicast address: not connected"
     if isinstance(exc, socket.gaierror):
         return "no such host name"
     if isinstance(exc, ConnectionRefusedError):
@@ -557,8 +563,28 @@ class Gate:
         return self._peers.get(key)
 
     def _connect(self, host: str, port: int) -> socket.socket:
-
-        upstream = socket.create_connection((host.strip("[]"), port), timeout=60)
+        """A connection to host, never to a link-local, unspecified or multicast address: a flow
+        cannot allow one (urls.parse_entry), and a name that resolves to one (a cloud's metadata
+        service at 169.254.169.254, by a hostile page's DNS) or a page opened by address
+        (Policy.open) is refused here, where the name is looked up."""
+        name = host.strip("[]")
+        found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+        usable = [info for info in found if not nobodys_address(str(info[4][0]))]
+        if not usable:
+            raise NobodysAddress(f"{host}: {found[0][4][0] if found else 'no address'}")
+        failure: OSError | None = None
+        for family, kind, proto, _name, address in usable:
+            upstream = socket.socket(family, kind, proto)
+            upstream.settimeout(60)
+            try:
+                upstream.connect(address)
+                break
+            except OSError as exc:
+                upstream.close()
+                failure = exc
+        else:
+            assert failure is not None
+            raise failure
         _no_delay(upstream)
         address = upstream.getpeername()
         self._peers[(host, port)] = {"ipAddress": address[0], "port": address[1]}
