@@ -166,6 +166,26 @@ class ManifestError(ValueError):
 
 
 MAX_MANIFEST = 64 * 1024**2  # a manifest of a long run is well under 1 MiB
+MAX_TOKEN = 1024**2  # an RFC 3161 answer with its certificates: a few KiB
+MAX_KEY_FILE = 64 * 1024  # a key, a signature, a certificate: under 2 KiB
+
+
+def read_small(path: Path, limit: int) -> bytes:
+    """A file the package keeps small, read whole only when it is: a forged package's 100 GB
+    SHA256SUMS is refused by its size, not read into memory."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UnsafeArchive(f"{path.name}: more than {limit} bytes, not a file this tool makes")
+    return data
+
+
+def _inside(root: Path, name: str) -> bool:
+    """name is a path inside the package (a manifest can name any path: it is checked before use)."""
+    try:
+        return not Path(name).is_absolute() and (root / name).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: str | None = None) -> Result:
@@ -183,11 +203,12 @@ def verify_folder(root: Path, *, tsa_ca: list[bytes] | None = None, expect_key: 
 def read_manifest(root: Path) -> tuple[Manifest, bytes]:
     """The package's manifest and its bytes (what the signature covers). OSError when it cannot be
     read, ManifestError when it is not a manifest."""
-    text = (root / MANIFEST).read_bytes()
+    with (root / MANIFEST).open("rb") as handle:
+        text = handle.read(MAX_MANIFEST + 1)
     if len(text) > MAX_MANIFEST:
         raise ManifestError(
-            f"{len(text)} bytes: not a manifest this tool made (at most {MAX_MANIFEST})",
-            f"{len(text)} bytes, more than {MAX_MANIFEST}",
+            f"more than {MAX_MANIFEST} bytes: not a manifest this tool made",
+            f"more than {MAX_MANIFEST} bytes",
         )
     try:
         return Manifest.model_validate(json.loads(text)), text
@@ -246,7 +267,7 @@ def _check_credentials(root: Path, manifest: Manifest, on_disk: set[str], result
     if credentials.CERTIFICATE not in on_disk:
         result.add(credentials.CERTIFICATE, "missing (the captures' content credentials are signed under it)")
         return
-    cert = (root / credentials.CERTIFICATE).read_bytes()
+    cert = read_small(root / credentials.CERTIFICATE, MAX_KEY_FILE)
     problem = credentials.certificate_problem(cert, result.signer)
     if problem is not None:
         result.add(credentials.CERTIFICATE, problem)
@@ -269,7 +290,8 @@ def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Resul
         return
     expected = {f.path: f.sha256 for f in manifest.files}
     named: set[str] = set()
-    for number, line in enumerate((root / SUMS).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    text = read_small(root / SUMS, MAX_MANIFEST).decode("utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), 1):
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64:
             result.add(SUMS, f"line {number} is not 'HASH  PATH'")
@@ -278,6 +300,8 @@ def _check_sums(root: Path, manifest: Manifest, on_disk: set[str], result: Resul
         if name in SEAL or _is_later(name):
             if name not in on_disk:
                 result.add(name, f"missing (listed in {SUMS})")
+            elif (root / name).stat().st_size > MAX_MANIFEST:  # hashing a forged 100 GB file takes minutes
+                result.add(name, f"more than {MAX_MANIFEST} bytes, not a file this tool makes")
             elif sha256_file(root / name) != digest:
                 result.add(name, f"changed: its SHA-256 is not the one in {SUMS}")
         elif name not in expected:
@@ -305,7 +329,7 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     if not sig.is_file():
         result.add(SIGNATURE, "missing")
         return
-    pem = pub.read_bytes()
+    pem = read_small(pub, MAX_KEY_FILE)
     try:
         actual = keys.fingerprint(pem)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -318,7 +342,7 @@ def _check_signature(root: Path, manifest: Manifest, text: bytes, result: Result
     if expected and actual != expected:
         result.add(PUBLIC_KEY, f"signed by {actual[:16]}…, not the expected key {expected[:16]}…")
     result.key_checked = actual == expected
-    if not keys.verify(pem, sig.read_bytes(), text):
+    if not keys.verify(pem, read_small(sig, MAX_KEY_FILE), text):
         result.add(SIGNATURE, "does not verify: manifest.json or the signature was changed, or the key swapped")
     _check_sums_signature(root, manifest, pem, result)
 
@@ -378,7 +402,7 @@ def _check_sums_signature(root: Path, manifest: Manifest, pem: bytes, result: Re
             result.add(SUMS_SIGNATURE, "missing: SHA256SUMS is not signed, the by-hand check cannot hold")
         return
     sums = root / SUMS
-    if sums.is_file() and not keys.verify(pem, sig.read_bytes(), sums.read_bytes()):
+    if sums.is_file() and not keys.verify(pem, read_small(sig, MAX_KEY_FILE), read_small(sums, MAX_MANIFEST)):
         result.add(SUMS_SIGNATURE, "does not verify: SHA256SUMS was changed after it was signed")
 
 
@@ -390,12 +414,15 @@ TOKEN_WINDOW = timedelta(minutes=10)
 
 def _token(root: Path, name: str, data: bytes, result: Result, tsa_ca: list[bytes] | None, missing: str) -> Any:
     """The token `name` checked over data (tsa.TokenInfo), or None with its problem added."""
+    if not _inside(root, name):
+        result.add(shown(name), "not a file of this package: manifest.json names a path outside it")
+        return None
     token = root / name
     if not token.is_file():
         result.add(name, f"missing ({missing})")
         return None
     try:
-        return tsa.check(token.read_bytes(), data, trusted_ca=tsa_ca)
+        return tsa.check(read_small(token, MAX_TOKEN), data, trusted_ca=tsa_ca)
     except tsa.TimestampError as exc:
         result.add(name, str(exc))
         return None
@@ -483,7 +510,7 @@ def _check_later(
     package claims before that: said so, not failed. (SHA256SUMS must list each.)"""
     for name in _later_tokens(on_disk):
         try:
-            info = tsa.check((root / name).read_bytes(), text, trusted_ca=tsa_ca)
+            info = tsa.check(read_small(root / name, MAX_TOKEN), text, trusted_ca=tsa_ca)
         except tsa.TimestampError as exc:
             result.add(name, str(exc))
             continue
@@ -512,7 +539,7 @@ def _check_first(root: Path, manifest: Manifest, result: Result, tsa_ca: list[by
     if not sums.is_file():
         result.add(FIRST_SUMS, "missing (the first capture's timestamps are on it)")
         return
-    data = sums.read_bytes()
+    data = read_small(sums, MAX_MANIFEST)
     digest, _, path = data.decode("utf-8", "replace").rstrip("\n").partition("  ")
     entry = next((f for f in manifest.files if f.path == path), None)
     if entry is None or entry.sha256 != digest or data.count(b"\n") != 1:
@@ -544,7 +571,7 @@ def _check_captured(root: Path, manifest: Manifest, result: Result, tsa_ca: list
     if not sums.is_file():
         result.add(CAPTURED_SUMS, "missing (the captured files' timestamps are on it)")
         return
-    data = sums.read_bytes()
+    data = read_small(sums, MAX_MANIFEST)
     by_path = {f.path: f for f in manifest.files}
     covered = []
     for line in data.decode("utf-8", "replace").splitlines():

@@ -360,3 +360,49 @@ def test_a_zip_dressed_up_with_a_comment_or_a_file_in_front_is_refused(tmp_path,
     assert_one_line_and_clean(result, codes=(1,))
     said = "comment" if dressing == "comment" else "something was put in front of the zip"
     assert said in result.output, result.output
+
+
+def test_a_manifest_naming_a_token_outside_the_package_never_has_it_read(tmp_path):
+    """manifest.json is read before its signature is known good: a token path in it that leaves
+    the package is refused by name, not read (it told which files exist on the verifier's machine)."""
+    import json
+
+    small_package(tmp_path / "pkg")
+    folder = tmp_path / "pkg"
+    secret = tmp_path / "secret.tsr"
+    secret.write_bytes(b"the verifier's own file")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    form = next(f for f in manifest["files"] if f["path"] == "pages/001-form.html")
+    (folder / "report").mkdir(exist_ok=True)
+    for sums in ("report/captured.sums", "report/first-capture.sums"):
+        (folder / sums).write_text(f"{form['sha256']}  pages/001-form.html\n")
+    at = "2026-11-20T11:35:00Z"
+    manifest["times"] = {
+        "person_zone": "UTC",
+        "person_zone_from": "test",
+        "stamps": [{"authority": "http://tsa.test/", "token": str(secret), "time": at}],
+        "first_stamps": [{"authority": "http://tsa.test/", "token": "../secret.tsr", "time": at}],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    done = invoke("evidence", "verify", str(folder), home=tmp_path / "home")
+    assert_one_line_and_clean(done, codes=(1,))
+    assert f"{secret}: not a file of this package" in done.output
+    assert "../secret.tsr: not a file of this package" in done.output
+    assert "RFC 3161" not in done.output  # never parsed as a token
+
+
+@pytest.mark.parametrize("name", ["SHA256SUMS", "manifest.sig", "signer.pub.pem", "manifest.tsr", "manifest.json"])
+def test_a_seal_file_far_larger_than_any_this_tool_makes_is_refused_unread(tmp_path, name):
+    """A sparse file of 100 GB costs the forger no disk: read whole, it ended in MemoryError."""
+    small_package(tmp_path / "pkg")
+    folder = tmp_path / "pkg"
+    with open(folder / name, "wb") as handle:
+        handle.truncate(100 * 1024**3)
+    for command in ("verify", "show"):
+        done = invoke("evidence", command, str(folder), home=tmp_path / "home")
+        assert_one_line_and_clean(done, codes=(1, 2) if command == "verify" else (0, 1, 2))
+    done = invoke("evidence", "verify", str(folder), home=tmp_path / "home")
+    if name == "manifest.tsr":  # no authority named: a stray token, said without reading it
+        assert "a token no authority named in manifest.json gave" in done.output
+    else:
+        assert "more than" in done.output and "bytes" in done.output

@@ -117,13 +117,15 @@ def _certificate(path: str) -> bytes:
 def _token(root: Path) -> dict[str, str] | None:
     """Who signed the package's timestamp token and when, by its own word (show checks no CA)."""
     from evidence import tsa
+    from evidence.bundle import UnsafeArchive
+    from evidence.verify import MAX_MANIFEST, MAX_TOKEN, read_small
 
     token, manifest = root / "manifest.tsr", root / "manifest.json"
     if not token.is_file():
         return None
     try:
-        info = tsa.check(token.read_bytes(), manifest.read_bytes())
-    except tsa.TimestampError as exc:
+        info = tsa.check(read_small(token, MAX_TOKEN), read_small(manifest, MAX_MANIFEST))
+    except (tsa.TimestampError, UnsafeArchive) as exc:
         return {"problem": str(exc)}
     return {"gen_time": f"{info.gen_time:%Y-%m-%d %H:%M:%S} UTC", "signer": info.tsa_subject}
 
