@@ -23,6 +23,9 @@ MAX_RATIO = 200  # deflate rarely beats ~100:1 on real evidence; bombs are 1000:
 MAX_TOTAL_RATIO = 50
 RATIO_FLOOR = 16 * 1024**2  # below this much unpacked, no ratio is worth refusing
 MAX_FILES = 100_000
+# A package's deepest file is screenshots/stamped/NAME or attachments/fitted/NAME; a path past
+# this makes the checks below quadratic and the walks through the folder run out of stack.
+MAX_DEPTH = 16
 STORED = (".png", ".jpg", ".jpeg", ".pdf", ".zip", ".gz", ".webp")
 
 
@@ -46,6 +49,10 @@ def files_of(folder: Path) -> list[str]:
     out: list[str] = []
     for root, dirs, names in os.walk(folder):
         dirs.sort()
+        depth = len(Path(root).relative_to(folder).parts)
+        if dirs and depth + 1 >= MAX_DEPTH:  # before os.walk goes down them: it recurses
+            deep = (Path(root) / dirs[0]).relative_to(folder).as_posix()
+            raise UnsafeArchive(f"{deep[:80]}…: folders {depth + 1} deep (a package's are at most {MAX_DEPTH - 1})")
         for name in [*dirs, *names]:
             path = Path(root) / name
             _refuse_odd(path, path.relative_to(folder).as_posix())
@@ -88,6 +95,10 @@ def _check_name(name: str) -> PurePosixPath:
         raise UnsafeArchive(f"{name!r}: '..' would write outside the target folder")
     if not path.parts or path.parts == (".",):
         raise UnsafeArchive(f"{name!r}: an entry with no name")
+    if len(path.parts) > MAX_DEPTH:
+        raise UnsafeArchive(
+            f"{name[:80]!r}…: folders {len(path.parts) - 1} deep (a package's are at most {MAX_DEPTH - 1})"
+        )
     return path
 
 
