@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 MANIFEST_FORMAT: Final = 1
 
 
+# Times a package can hold: a forged year 1 or 9999 cannot be moved to another clock (OverflowError).
+YEARS = range(1970, 9000)
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _years_a_clock_can_show(self) -> Self:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.year not in YEARS:
+                raise ValueError(f"{name}: the year {value.year} is not one a package was made in")
+        return self
 
 
 class FileEntry(Model):

@@ -256,6 +256,8 @@ def _check(response_der: bytes, data: bytes, trusted_ca: list[bytes] | None) -> 
         if hashlib.new(algo, data).digest() != imprint["hashed_message"].native:
             raise TimestampError("the token is for different content: its hash is not that of the file it stamps")
         gen_time = tst["gen_time"].native
+        if not 1970 <= gen_time.year < 9000:  # a forged year 9999 cannot be moved to a clock
+            raise TimestampError(f"the token is dated in the year {gen_time.year}: not a time an authority gives")
         certs = [c.chosen for c in signed["certificates"] if c.name == "certificate"] if signed["certificates"] else []
         if len(signed["signer_infos"]) != 1:
             raise TimestampError(f"the token has {len(signed['signer_infos'])} signers, not one")

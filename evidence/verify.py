@@ -214,6 +214,10 @@ def read_manifest(root: Path) -> tuple[Manifest, bytes]:
         return Manifest.model_validate(json.loads(text)), text
     except (ValueError, ValidationError, RecursionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, ValidationError) and exc.errors():  # the first error, not "1 validation error for …"
+            first = exc.errors()[0]
+            where, said = ".".join(str(part) for part in first["loc"]), first["msg"].removeprefix("Value error, ")
+            reason = f"{where}: {said}" if where else said
         raise ManifestError(f"not a valid manifest ({reason})", reason) from None
 
 

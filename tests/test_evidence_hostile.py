@@ -442,3 +442,20 @@ def test_a_package_a_thousand_folders_deep_is_refused_in_one_line_and_leaves_not
         if form == "folder":  # bottom up, by hand: pytest's own clean-up recurses as well
             for depth in range(1000, 0, -1):
                 (target / "/".join(["d"] * depth)).rmdir()
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+00:00"])
+def test_a_manifest_dated_at_the_ends_of_the_calendar_is_refused_in_one_line(tmp_path, when):
+    """Year 1 or 9999 cannot be moved to another clock: show and verify ended in OverflowError."""
+    import json
+
+    small_package(tmp_path / "pkg")
+    folder = tmp_path / "pkg"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["created_at"] = when
+    manifest["case"]["incident_at"] = when
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    for command, codes in (("verify", (1,)), ("show", (2,))):
+        done = invoke("evidence", command, str(folder), home=tmp_path / "home")
+        assert_one_line_and_clean(done, codes=codes)
+        assert f"created_at: the year {int(when[:4])} is not one a package was made in" in done.output

@@ -143,7 +143,7 @@ def _time(value: object) -> str:
 
     try:
         return moment(datetime.fromisoformat(str(value)))
-    except ValueError:
+    except (ValueError, OverflowError):  # a forged package's year 1 or 9999 cannot be moved to a clock
         return str(value)
 
 
@@ -422,7 +422,10 @@ def show(path: str, as_json: bool) -> None:
     sub = manifest.submission
 
     def when(at: datetime) -> str:
-        return on_clocks(at, clocks.provider_zone, clocks.person_zone)
+        try:
+            return on_clocks(at, clocks.provider_zone, clocks.person_zone)
+        except OverflowError:  # a forged year 1 or 9999 (the case's own times are not checked): as written
+            return at.isoformat()
 
     # The labels of the summary's column, in the interface's language, and how wide it is.
     labels = {
