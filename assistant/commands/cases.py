@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, Any, Unpack
 
 import click
@@ -310,16 +310,15 @@ def show(obj: Ctx, /, case: str, as_json: bool) -> None:
         click.echo(f"  {_on_clocks(clocks, h['at'])}\n      {padded(h['status'], 9, STATUSES)} {h['note'] or ''}")
 
 
+def _submission_option(help: str) -> Callable[[F], F]:
+    # SQLite's integers end at 2**63 - 1: a larger ID is bad input, said as such, not a traceback.
+    return click.option("--submission", "submission_id", type=click.IntRange(1, 2**63 - 1), metavar="ID", help=help)
+
+
 @cases.command("number")
 @click.argument("case")
 @click.argument("number")
-@click.option(
-    "--submission",
-    "submission_id",
-    type=click.IntRange(1, 2**63 - 1),
-    metavar="ID",
-    help="Which request, if several have none.",
-)
+@_submission_option(help="Which request, if several have none.")
 @json_option
 @pass_ctx
 @handles_errors
@@ -578,13 +577,7 @@ def _look_up(obj: Ctx, base_url: str | None, browser: BrowserOptions) -> LookUp:
 @click.option("--number", metavar="N", help="They have it: the number from their email or status page.")
 @click.option("--accepted", is_flag=True, help="They have it but gave no number (a thank-you page, an email).")
 @click.option("--not-filed", "not_filed", is_flag=True, help="They do not have it: nothing was filed.")
-@click.option(
-    "--submission",
-    "submission_id",
-    type=click.IntRange(1, 2**63 - 1),
-    metavar="ID",
-    help="Which one, if several are pending.",
-)
+@_submission_option(help="Which one, if several are pending.")
 @click.option("--note", metavar="TEXT", help="Where you found the answer (kept in the case's history).")
 @click.option("--base-url", metavar="URL", help="Look it up on this site (a local one, like the demo portal).")
 @browser_options
